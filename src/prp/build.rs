@@ -356,6 +356,13 @@ fn check_list_memory(
     entries: u64,
 ) -> Result<usize, BuildError> {
     let needed = match lists.first() {
+        Some(first) if first.bus_addr & (ENTRY_BYTES - 1) != 0 => {
+            return Err(BuildError::ListPageMisaligned {
+                page: 0,
+                addr: first.bus_addr,
+                page_size: ps,
+            });
+        }
         Some(first) => list_pages(ps, first_page_slots(ps, first.bus_addr), entries),
         None => list_pages(ps, ps.entries_per_page(), entries),
     };
@@ -366,12 +373,8 @@ fn check_list_memory(
         .ok_or(BuildError::ListMemoryTooSmall { needed, given })?;
     let mut left = entries;
     for (page, list) in lists.iter().take(used).enumerate() {
-        let misaligned = if page == 0 {
-            list.bus_addr & (ENTRY_BYTES - 1) != 0
-        } else {
-            !ps.is_aligned(list.bus_addr)
-        };
-        if misaligned {
+        // The first page's qword alignment was checked above; later pages are chain targets.
+        if page > 0 && !ps.is_aligned(list.bus_addr) {
             return Err(BuildError::ListPageMisaligned {
                 page,
                 addr: list.bus_addr,

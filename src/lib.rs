@@ -1,3 +1,5 @@
+//! NVMe data pointers done exactly: PRP and SGL builders (host side) and walkers (device
+//! side), `no_std` and allocation-free. Wire formats live in [`spec`].
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

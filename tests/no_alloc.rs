@@ -30,7 +30,9 @@ fn build_split_and_walk_allocate_nothing() {
     // Everything the hot path needs is set up before counting starts.
     let ps = PageSize::SIZE_4K;
     let contiguous = [Extent::new(0x10_0200, 8 << 20)];
-    let paged: Vec<Extent> = (0..2049u64).map(|i| Extent::new((i * 2 + 1) << 12, 4096)).collect();
+    let paged: Vec<Extent> = (0..2049u64)
+        .map(|i| Extent::new((i * 2 + 1) << 12, 4096))
+        .collect();
     let mut lists = vec![0u8; 5 * 4096];
     let builder = PrpBuilder::new(ps).with_max_transfer(1 << 20);
     let unlimited = PrpBuilder::new(ps);
@@ -51,14 +53,25 @@ fn build_split_and_walk_allocate_nothing() {
         ];
         let layout = unlimited.build(extents, &mut pages).unwrap();
         let mem = SliceMemory::new(0x8000_0000, &mut lists);
-        let walker = PrpWalker::new(layout.pair.prp1, layout.pair.prp2, layout.plan.len(), ps, &mem);
+        let walker = PrpWalker::new(
+            layout.pair.prp1,
+            layout.pair.prp2,
+            layout.plan.len(),
+            ps,
+            &mem,
+        );
         for segment in walker {
             checksum = checksum.wrapping_add(segment.unwrap().len);
         }
         for chunk in builder.split(extents, 512).unwrap() {
             checksum = checksum.wrapping_add(builder.plan(chunk.extents(extents)).unwrap().len());
         }
-        checksum = checksum.wrapping_add(builder.build_short(Extent::new(0x1000, 0x2000)).unwrap().prp2);
+        checksum = checksum.wrapping_add(
+            builder
+                .build_short(Extent::new(0x1000, 0x2000))
+                .unwrap()
+                .prp2,
+        );
     }
     let after = ALLOCATIONS.load(Ordering::SeqCst);
     assert_eq!(after - before, 0, "the PRP hot path allocated");

@@ -73,7 +73,11 @@ fn any_page_size() -> impl Strategy<Value = PageSize> {
 /// A qword-aligned list offset, often 0 or the last slot of the page.
 fn list_offset(ps: PageSize) -> impl Strategy<Value = u64> {
     let slots = ps.entries_per_page();
-    prop_oneof![Just(0), Just((slots - 1) * 8), (0..slots).prop_map(|s| s * 8)]
+    prop_oneof![
+        Just(0),
+        Just((slots - 1) * 8),
+        (0..slots).prop_map(|s| s * 8)
+    ]
 }
 
 proptest! {

@@ -36,7 +36,11 @@ fn exactly_512_list_entries_fill_one_page_without_a_chain() {
     // 513 pages: PRP1 + 512 list entries, which fill a 4 KiB list page exactly.
     let (segments, mem, prp2) = round_trip_contiguous(513, 0);
     assert_eq!(segments, [Extent::new(0x10_0000_0000, 513 * P)]);
-    assert_eq!(mem.bytes_read(), 512 * 8, "all 512 slots are data, none is a pointer");
+    assert_eq!(
+        mem.bytes_read(),
+        512 * 8,
+        "all 512 slots are data, none is a pointer"
+    );
     assert_eq!(list_slots_read(PS, prp2, 512), 512);
 }
 
@@ -45,8 +49,15 @@ fn exactly_513_list_entries_chain_into_a_second_page() {
     let (_, mem, _) = round_trip_contiguous(514, 0);
     // 511 entries + 1 chain pointer in page one, 2 entries in page two.
     assert_eq!(mem.bytes_read(), 514 * 8);
-    let reads: Vec<_> = mem.accesses().into_iter().map(|a| (a.addr, a.len)).collect();
-    assert!(reads.iter().any(|&(a, _)| a == LIST_REGION + 2 * P), "second list page read");
+    let reads: Vec<_> = mem
+        .accesses()
+        .into_iter()
+        .map(|a| (a.addr, a.len))
+        .collect();
+    assert!(
+        reads.iter().any(|&(a, _)| a == LIST_REGION + 2 * P),
+        "second list page read"
+    );
 }
 
 #[test]
@@ -69,7 +80,10 @@ fn list_pointer_with_offset_stops_at_its_page_end() {
     for a in mem.accesses() {
         let inside_first = a.addr >= prp2 && a.addr + a.len <= page_end;
         let inside_second = a.addr >= LIST_REGION + 2 * P && a.addr + a.len <= LIST_REGION + 3 * P;
-        assert!(inside_first || inside_second, "read {a:?} crosses a list page");
+        assert!(
+            inside_first || inside_second,
+            "read {a:?} crosses a list page"
+        );
     }
     assert_eq!(mem.bytes_read(), (39 + 1) * 8);
 }
@@ -95,9 +109,18 @@ fn zero_length_extents_are_skipped_anywhere() {
         Extent::new(0x9000, 0x10),
     ];
     let plan = builder().plan(&extents).unwrap();
-    assert_eq!((plan.len(), plan.pages(), plan.prp1()), (P + 0x10, 2, 0x1000));
-    assert_eq!(builder().plan([Extent::new(0, 0); 3]), Err(BuildError::EmptyTransfer));
-    assert_eq!(builder().plan::<[Extent; 0]>([]), Err(BuildError::EmptyTransfer));
+    assert_eq!(
+        (plan.len(), plan.pages(), plan.prp1()),
+        (P + 0x10, 2, 0x1000)
+    );
+    assert_eq!(
+        builder().plan([Extent::new(0, 0); 3]),
+        Err(BuildError::EmptyTransfer)
+    );
+    assert_eq!(
+        builder().plan::<[Extent; 0]>([]),
+        Err(BuildError::EmptyTransfer)
+    );
 }
 
 #[test]
@@ -127,7 +150,14 @@ fn middle_extent_ending_inside_a_page_is_refused() {
         }
     );
     let text = err.to_string();
-    for needle in ["extent 1", "0x4000+0x800", "0x4800", "Fix:", "0x5000", "split"] {
+    for needle in [
+        "extent 1",
+        "0x4000+0x800",
+        "0x4800",
+        "Fix:",
+        "0x5000",
+        "split",
+    ] {
         assert!(text.contains(needle), "{needle:?} missing from: {text}");
     }
 }
@@ -138,13 +168,19 @@ fn later_extent_starting_inside_a_page_is_refused() {
     let err = builder().plan(&extents).unwrap_err();
     assert!(matches!(err, BuildError::StartInsidePage { index: 1, .. }));
     let text = err.to_string();
-    assert!(text.contains("0x200 bytes into") && text.contains("start it at 0x4000"), "{text}");
+    assert!(
+        text.contains("0x200 bytes into") && text.contains("start it at 0x4000"),
+        "{text}"
+    );
 }
 
 #[test]
 fn first_extent_must_be_dword_aligned() {
     let err = builder().plan([Extent::new(0x1002, 8)]).unwrap_err();
-    assert!(matches!(err, BuildError::StartNotDwordAligned { index: 0, .. }));
+    assert!(matches!(
+        err,
+        BuildError::StartNotDwordAligned { index: 0, .. }
+    ));
     assert!(err.to_string().contains("0x1002"));
     assert!(builder().build_short(Extent::new(0x1001, 8)).is_err());
     // Any dword-aligned offset is fine for PRP1.
@@ -230,7 +266,13 @@ fn chain_pointer_with_offset_is_prp_offset_invalid() {
 fn unreadable_list_is_data_transfer_error() {
     let mem = SimMemory::new(); // nothing mapped
     let err = walk_err(0x1000, 0x8000, 3 * P, &mem);
-    assert_eq!(err, WalkError::ListFetchFault { addr: 0x8000, len: 16 });
+    assert_eq!(
+        err,
+        WalkError::ListFetchFault {
+            addr: 0x8000,
+            len: 16
+        }
+    );
     assert_eq!(err.status(), Status::DATA_TRANSFER_ERROR.with_dnr(true));
     assert!(err.to_string().contains("Data Transfer Error"), "{err}");
 }
@@ -251,7 +293,8 @@ fn prp2_ignored_within_one_page_and_prp1_zero_is_legal() {
 fn self_referencing_list_is_bounded_by_the_length() {
     // Every slot is 0 (a legal page address); the chain pointer points back at the list page.
     let mut mem = list_memory(&[]);
-    mem.poke(LIST_REGION + P - 8, &LIST_REGION.to_le_bytes()).unwrap();
+    mem.poke(LIST_REGION + P - 8, &LIST_REGION.to_le_bytes())
+        .unwrap();
     let len = 4000 * P;
     let segments: Vec<_> = PrpWalker::new(0x1000, LIST_REGION, len, PS, &mem)
         .collect::<Result<_, _>>()
@@ -269,7 +312,13 @@ fn too_few_list_pages_is_refused_before_writing() {
     let err = builder()
         .build(&extents, &mut [PrpListPage::new(0x8_0000, &mut page)])
         .unwrap_err();
-    assert_eq!(err, BuildError::ListMemoryTooSmall { needed: 2, given: 1 });
+    assert_eq!(
+        err,
+        BuildError::ListMemoryTooSmall {
+            needed: 2,
+            given: 1
+        }
+    );
     assert!(page.iter().all(|&b| b == 0xa5), "nothing written on error");
 }
 
@@ -339,7 +388,10 @@ fn misaligned_list_pages_are_refused() {
     let err = builder()
         .build(&extents, &mut [PrpListPage::new(0x8_0004, &mut a)])
         .unwrap_err();
-    assert!(matches!(err, BuildError::ListPageMisaligned { page: 0, .. }));
+    assert!(matches!(
+        err,
+        BuildError::ListPageMisaligned { page: 0, .. }
+    ));
     let err = builder()
         .build(
             &extents,
@@ -349,7 +401,14 @@ fn misaligned_list_pages_are_refused() {
             ],
         )
         .unwrap_err();
-    assert!(matches!(err, BuildError::ListPageMisaligned { page: 1, addr: 0x9_0008, .. }));
+    assert!(matches!(
+        err,
+        BuildError::ListPageMisaligned {
+            page: 1,
+            addr: 0x9_0008,
+            ..
+        }
+    ));
     assert!(err.to_string().contains("offset 0"), "{err}");
 }
 
@@ -359,7 +418,13 @@ fn misaligned_list_pages_are_refused() {
 fn extent_past_the_top_of_memory_is_refused() {
     let over = Extent::new(u64::MAX - 0xfff, 0x1001);
     let err = builder().plan([over]).unwrap_err();
-    assert_eq!(err, BuildError::AddressOverflow { index: 0, extent: over });
+    assert_eq!(
+        err,
+        BuildError::AddressOverflow {
+            index: 0,
+            extent: over
+        }
+    );
     assert!(builder().build_short(over).is_err());
     // Ending exactly at 2^64 is fine, and walks back.
     let top = [Extent::new(u64::MAX - 0x1fff, 0x2000)];
@@ -395,15 +460,24 @@ fn maximum_transfer_and_one_byte_more() {
 fn short_path_covers_one_and_two_pages_only() {
     let b = builder();
     assert_eq!(b.build_short(Extent::new(0x1ff0, 0x10)).unwrap().prp2, 0);
-    assert_eq!(b.build_short(Extent::new(0x1ff0, 0x11)).unwrap().prp2, 0x2000);
-    assert_eq!(b.build_short(Extent::new(0x1000, 2 * P)).unwrap().prp2, 0x2000);
+    assert_eq!(
+        b.build_short(Extent::new(0x1ff0, 0x11)).unwrap().prp2,
+        0x2000
+    );
+    assert_eq!(
+        b.build_short(Extent::new(0x1000, 2 * P)).unwrap().prp2,
+        0x2000
+    );
     assert_eq!(
         b.build_short(Extent::new(0x1004, 2 * P)),
         Err(BuildError::NotShort { pages: 3 })
     );
     // And agrees with the general builder, which also needs no list memory here.
     for e in [Extent::new(0x1ff0, 0x11), Extent::new(0x3000, 0x1000)] {
-        assert_eq!(b.build([e], &mut []).unwrap().pair, b.build_short(e).unwrap());
+        assert_eq!(
+            b.build([e], &mut []).unwrap().pair,
+            b.build_short(e).unwrap()
+        );
     }
 }
 
@@ -411,7 +485,13 @@ fn short_path_covers_one_and_two_pages_only() {
 fn two_extents_within_two_pages_use_prp2_as_data() {
     let extents = [Extent::new(0x1800, 0x800), Extent::new(0x7000, 0x100)];
     let layout = builder().build(&extents, &mut []).unwrap();
-    assert_eq!(layout.pair, PrpPair { prp1: 0x1800, prp2: 0x7000 });
+    assert_eq!(
+        layout.pair,
+        PrpPair {
+            prp1: 0x1800,
+            prp2: 0x7000
+        }
+    );
     let mem = SimMemory::new();
     assert_eq!(walk(&layout, PS, &mem).unwrap(), extents);
 }
@@ -420,7 +500,11 @@ fn two_extents_within_two_pages_use_prp2_as_data() {
 fn larger_page_sizes_round_trip() {
     for ps in [PageSize::SIZE_64K, PageSize::from_mps(9).unwrap()] {
         let p = ps.bytes();
-        let extents = [Extent::new(p - 64, 64), Extent::new(5 * p, 3 * p), Extent::new(p << 8, 100)];
+        let extents = [
+            Extent::new(p - 64, 64),
+            Extent::new(5 * p, 3 * p),
+            Extent::new(p << 8, 100),
+        ];
         let mut mem = SimMemory::new();
         fill_extents(&mut mem, &extents, 3);
         let layout = build_into(&PrpBuilder::new(ps), &extents, 8, &mut mem).unwrap();
@@ -454,7 +538,10 @@ fn split_refuses_a_boundary_inside_a_block() {
     ));
     assert!(matches!(
         builder().split(&[Extent::new(0, 1000)], 512),
-        Err(BuildError::NotBlockMultiple { len: 1000, block_size: 512 })
+        Err(BuildError::NotBlockMultiple {
+            len: 1000,
+            block_size: 512
+        })
     ));
 }
 

@@ -1,3 +1,37 @@
-//! Wire formats (stand-in until the full module lands).
+//! NVMe wire formats: the bytes and bits that host and controller exchange, and nothing else.
+//!
+//! Everything here is `no_std`, allocation-free and free of `unsafe`: fixed-size structs are
+//! little-endian zerocopy types with compile-time size checks, registers and bit fields are
+//! newtypes, and open enums keep unknown values so that decoding any bytes and encoding them
+//! again gives the same bytes. No function in this module panics on any input. This module
+//! imports nothing else from the crate; the builders and walkers are built on it.
+//!
+//! | file           | what lives there                                                        |
+//! |----------------|-------------------------------------------------------------------------|
+//! | [`sqe`]        | [`SubmissionEntry`] (64 B), [`Opcode`], [`Fuse`], [`Psdt`], [`DataDirection`] |
+//! | [`cqe`]        | [`CompletionEntry`] (16 B): SQ head, SQ id, CID, phase tag, status      |
+//! | [`status`]     | [`Status`] (SCT, SC, CRD, M, DNR) and the named status codes            |
+//! | [`sgl`]        | [`SglDescriptor`] (16 B raw), [`SglDescriptorType`], [`SglSubtype`]     |
+//! | [`registers`]  | BAR0 offsets, [`Cap`], [`Cc`], [`Csts`], [`Aqa`], [`Vs`], CMB registers, doorbells |
+//! | [`identify`]   | [`IdentifyController`], [`IdentifyNamespace`] (4096 B), [`Sgls`], MDTS  |
+//!
+//! Figure and section names in the docs refer to the NVM Express Base Specification (2.x)
+//! and, for Identify Namespace, the NVM Command Set Specification.
+
+mod bits;
+
+pub mod cqe;
+pub mod identify;
+pub mod registers;
+pub mod sgl;
+pub mod sqe;
 pub mod status;
-pub use status::Status;
+
+pub use cqe::CompletionEntry;
+pub use identify::{
+    mdts_bytes, IdentifyController, IdentifyNamespace, LbaFormat, MaxTransfer, SglSupport, Sgls,
+};
+pub use registers::{Aqa, Cap, Cc, CmbLoc, CmbSz, Csts, ShutdownNotification, ShutdownStatus, Vs};
+pub use sgl::{SglDescriptor, SglDescriptorType, SglSubtype};
+pub use sqe::{CdwOutOfRange, DataDirection, Fuse, Opcode, Psdt, SubmissionEntry};
+pub use status::{Status, StatusCodeType};

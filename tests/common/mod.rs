@@ -19,7 +19,8 @@ pub fn pattern_byte(seed: u64, pos: u64) -> u8 {
 pub fn fill_extents(mem: &mut SimMemory, extents: &[Extent], seed: u64) {
     let mut pos = 0u64;
     for e in extents.iter().filter(|e| e.len > 0) {
-        mem.map(e.addr, e.len).expect("extent fits the address space");
+        mem.map(e.addr, e.len)
+            .expect("extent fits the address space");
         let data: Vec<u8> = (0..e.len).map(|k| pattern_byte(seed, pos + k)).collect();
         mem.poke(e.addr, &data).expect("mapped");
         pos += e.len;
@@ -35,7 +36,10 @@ pub fn expected_bytes(seed: u64, len: u64) -> Vec<u8> {
 pub fn gather(mem: &SimMemory, segments: &[Extent]) -> Vec<u8> {
     let mut out = Vec::new();
     for s in segments {
-        out.extend(mem.peek_vec(s.addr, s.len as usize).expect("segment is mapped"));
+        out.extend(
+            mem.peek_vec(s.addr, s.len as usize)
+                .expect("segment is mapped"),
+        );
     }
     out
 }
@@ -57,7 +61,10 @@ pub fn build_into(
             if i == 0 {
                 (first, vec![0u8; (ps.bytes() - list_offset) as usize])
             } else {
-                (LIST_REGION + ps.bytes() * (i as u64 + 1), vec![0u8; ps.bytes() as usize])
+                (
+                    LIST_REGION + ps.bytes() * (i as u64 + 1),
+                    vec![0u8; ps.bytes() as usize],
+                )
             }
         })
         .collect();
@@ -80,7 +87,14 @@ pub fn walk<M: DmaMemory>(
     ps: PageSize,
     mem: &M,
 ) -> Result<Vec<Extent>, WalkError> {
-    PrpWalker::new(layout.pair.prp1, layout.pair.prp2, layout.plan.len(), ps, mem).collect()
+    PrpWalker::new(
+        layout.pair.prp1,
+        layout.pair.prp2,
+        layout.plan.len(),
+        ps,
+        mem,
+    )
+    .collect()
 }
 
 /// Merge physically adjacent extents and drop empty ones (what a walker reports).

@@ -108,7 +108,7 @@ fn zero_length_extents_are_skipped_anywhere() {
         Extent::new(0x5555, 0),
         Extent::new(0x9000, 0x10),
     ];
-    let plan = builder().plan(&extents).unwrap();
+    let plan = builder().plan(extents).unwrap();
     assert_eq!(
         (plan.len(), plan.pages(), plan.prp1()),
         (P + 0x10, 2, 0x1000)
@@ -140,7 +140,7 @@ fn middle_extent_ending_inside_a_page_is_refused() {
         Extent::new(0x4000, 0x800),
         Extent::new(0x8000, P),
     ];
-    let err = builder().plan(&extents).unwrap_err();
+    let err = builder().plan(extents).unwrap_err();
     assert_eq!(
         err,
         BuildError::EndInsidePage {
@@ -165,7 +165,7 @@ fn middle_extent_ending_inside_a_page_is_refused() {
 #[test]
 fn later_extent_starting_inside_a_page_is_refused() {
     let extents = [Extent::new(0x1000, P), Extent::new(0x4200, P)];
-    let err = builder().plan(&extents).unwrap_err();
+    let err = builder().plan(extents).unwrap_err();
     assert!(matches!(err, BuildError::StartInsidePage { index: 1, .. }));
     let text = err.to_string();
     assert!(
@@ -555,4 +555,50 @@ fn split_cuts_long_runs_at_the_maximum_transfer() {
     assert!(chunks.iter().all(|c| c.len == 128 * 1024));
     let third: Vec<Extent> = chunks[2].extents(&extents).collect();
     assert_eq!(third, [Extent::new(0x10_0200 + 256 * 1024, 128 * 1024)]);
+}
+
+#[test]
+fn fill_agrees_with_the_iterator_for_any_output_size() {
+    // Scattered pages (nothing merges) then a contiguous run, through a chained list.
+    let mut extents: Vec<Extent> = (0..600u64)
+        .map(|i| Extent::new((2 * i + 1) * P, P))
+        .collect();
+    extents.push(Extent::new(0x100_0000, 300 * P));
+    let mut mem = SimMemory::new();
+    let layout = build_into(&builder(), &extents, 0x10, &mut mem).unwrap();
+    let expected = walk(&layout, PS, &mem).unwrap();
+    assert_eq!(expected, normalize(&extents));
+    for size in [1usize, 2, 7, 64, 1000] {
+        let mut walker = PrpWalker::new(
+            layout.pair.prp1,
+            layout.pair.prp2,
+            layout.plan.len(),
+            PS,
+            &mem,
+        );
+        let mut out = vec![Extent::default(); size];
+        let mut got = Vec::new();
+        loop {
+            let n = walker.fill(&mut out).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&out[..n]);
+        }
+        assert_eq!(got, expected, "output size {size}");
+        assert_eq!(
+            walker.fill(&mut out),
+            Ok(0),
+            "a finished walk stays finished"
+        );
+    }
+    // An error ends the walk: fill reports it once, then nothing more.
+    let bad = list_memory(&[0x2000, 0x3008]);
+    let mut walker = PrpWalker::new(0x1000, LIST_REGION, 3 * P, PS, &bad);
+    let mut out = [Extent::default(); 8];
+    assert!(matches!(
+        walker.fill(&mut out),
+        Err(WalkError::ListEntryOffset { .. })
+    ));
+    assert_eq!(walker.fill(&mut out), Ok(0));
 }

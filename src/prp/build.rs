@@ -173,61 +173,90 @@ impl PrpBuilder {
     /// - no extent runs past `2^64`, and the total is non-zero and within the maximum transfer.
     pub fn plan<I>(&self, extents: I) -> Result<PrpPlan, BuildError>
     where
+        I: IntoIterator + Clone,
+        I::Item: Borrow<Extent>,
+    {
+        match scan(self.page_size, extents.clone()) {
+            Some(plan) => {
+                self.check_max(plan.len)?;
+                Ok(plan)
+            }
+            None => self.diagnose(extents),
+        }
+    }
+
+    /// The careful form of [`plan`](Self::plan): the same rules, checked one at a time in
+    /// extent order so that the error names the first extent that breaks one.
+    fn diagnose<I>(&self, extents: I) -> Result<PrpPlan, BuildError>
+    where
         I: IntoIterator,
         I::Item: Borrow<Extent>,
     {
         let ps = self.page_size;
+        let mut rest = extents.into_iter().enumerate();
+        // The first non-empty extent becomes PRP1: any dword-aligned address.
+        let (first_index, first) = loop {
+            match rest.next() {
+                None => return Err(BuildError::EmptyTransfer),
+                Some((index, extent)) if extent.borrow().len > 0 => {
+                    break (index, *extent.borrow())
+                }
+                Some(_) => {}
+            }
+        };
+        let Some(first_last) = first.last_byte() else {
+            return Err(BuildError::AddressOverflow {
+                index: first_index,
+                extent: first,
+            });
+        };
+        if first.addr & 3 != 0 {
+            return Err(BuildError::StartNotDwordAligned {
+                index: first_index,
+                extent: first,
+            });
+        }
         let mut plan = PrpPlan {
             page_size: ps,
-            prp1: 0,
-            len: 0,
-            pages: 0,
-            second_page: 0,
+            prp1: first.addr,
+            len: first.len,
+            pages: pages_touched(ps, first.addr, first.len),
+            // With a second page inside this extent, its base is <= `first_last` < 2^64.
+            second_page: ps.page_base(first.addr).wrapping_add(ps.bytes()),
         };
-        // The previous non-empty extent: its index, value and last byte.
-        let mut prev: Option<(usize, Extent, u64)> = None;
-        for (index, extent) in extents.into_iter().enumerate() {
+        // The previous non-empty extent, which must end on a page boundary if another follows.
+        let (mut prev_index, mut prev, mut prev_last) = (first_index, first, first_last);
+        let (shift, mask) = (ps.shift(), ps.offset_mask());
+        for (index, extent) in rest {
             let extent = *extent.borrow();
             if extent.len == 0 {
                 continue;
             }
-            if let Some((prev_index, prev_extent, prev_last)) = prev {
-                // Not the last after all, so it must end on a page boundary.
-                if ps.offset_of(prev_last) != ps.offset_mask() {
-                    return Err(BuildError::EndInsidePage {
+            let last = extent.addr.wrapping_add(extent.len.wrapping_sub(1));
+            // One test for the three rules, the cold path says which one broke.
+            if prev_last & mask != mask || extent.addr & mask != 0 || last < extent.addr {
+                return Err(if prev_last & mask != mask {
+                    BuildError::EndInsidePage {
                         index: prev_index,
-                        extent: prev_extent,
+                        extent: prev,
                         page_size: ps,
-                    });
-                }
-            }
-            let Some(last) = extent.last_byte() else {
-                return Err(BuildError::AddressOverflow { index, extent });
-            };
-            // Pages this extent adds after the ones already counted.
-            let new_pages = (last >> ps.shift())
-                .wrapping_sub(extent.addr >> ps.shift())
-                .saturating_add(1);
-            if prev.is_none() {
-                if extent.addr & 3 != 0 {
-                    return Err(BuildError::StartNotDwordAligned { index, extent });
-                }
-                plan.prp1 = extent.addr;
-                // With a second page inside this extent, its base is <= `last` < 2^64.
-                plan.second_page = ps.page_base(extent.addr).wrapping_add(ps.bytes());
-            } else {
-                if !ps.is_aligned(extent.addr) {
-                    return Err(BuildError::StartInsidePage {
+                    }
+                } else if last < extent.addr {
+                    BuildError::AddressOverflow { index, extent }
+                } else {
+                    BuildError::StartInsidePage {
                         index,
                         extent,
                         page_size: ps,
-                    });
-                }
-                if plan.pages == 1 {
-                    plan.second_page = extent.addr;
-                }
+                    }
+                });
             }
-            plan.pages = plan.pages.saturating_add(new_pages);
+            if plan.pages == 1 {
+                plan.second_page = extent.addr;
+            }
+            // The extent starts on a page boundary, so it adds one page per started page.
+            let pages = (last.wrapping_sub(extent.addr) >> shift).wrapping_add(1);
+            plan.pages = plan.pages.saturating_add(pages);
             plan.len = plan
                 .len
                 .checked_add(extent.len)
@@ -235,12 +264,9 @@ impl PrpBuilder {
                     len: u64::MAX,
                     max: self.max_transfer.unwrap_or(u64::MAX),
                 })?;
-            self.check_max(plan.len)?;
-            prev = Some((index, extent, last));
+            (prev_index, prev, prev_last) = (index, extent, last);
         }
-        if plan.len == 0 {
-            return Err(BuildError::EmptyTransfer);
-        }
+        self.check_max(plan.len)?;
         Ok(plan)
     }
 
@@ -280,8 +306,7 @@ impl PrpBuilder {
             });
         };
         let prp2 = first_list.bus_addr;
-        let mut writer = ListWriter::new(self.page_size, lists, entries);
-        write_device_pages(self.page_size, extents, &mut writer);
+        write_list(self.page_size, extents, lists, entries);
         Ok(PrpLayout {
             pair: PrpPair {
                 prp1: plan.prp1,
@@ -298,6 +323,50 @@ impl PrpBuilder {
             _ => Ok(()),
         }
     }
+}
+
+/// The plan for `extents` when they break no rule, in one branch-light pass; `None` when any
+/// rule breaks (then [`PrpBuilder::diagnose`] finds which). The maximum transfer is checked by
+/// the caller.
+fn scan<I>(ps: PageSize, extents: I) -> Option<PrpPlan>
+where
+    I: IntoIterator,
+    I::Item: Borrow<Extent>,
+{
+    let (shift, mask) = (ps.shift(), ps.offset_mask());
+    let mut rest = extents
+        .into_iter()
+        .map(|e| *e.borrow())
+        .filter(|e| e.len > 0);
+    let first = rest.next()?;
+    let first_last = first.last_byte()?;
+    let mut plan = PrpPlan {
+        page_size: ps,
+        prp1: first.addr,
+        len: first.len,
+        pages: pages_touched(ps, first.addr, first.len),
+        second_page: ps.page_base(first.addr).wrapping_add(ps.bytes()),
+    };
+    // Every broken rule sets a bit; the loop checks them all once at the end.
+    let mut broken = first.addr & 3;
+    let mut prev_last = first_last;
+    for extent in rest {
+        let last = extent.addr.wrapping_add(extent.len.wrapping_sub(1));
+        let (len, carry) = plan.len.overflowing_add(extent.len);
+        broken |= (prev_last & mask ^ mask)
+            | (extent.addr & mask)
+            | u64::from(last < extent.addr)
+            | u64::from(carry);
+        if plan.pages == 1 {
+            plan.second_page = extent.addr;
+        }
+        plan.pages = plan
+            .pages
+            .wrapping_add((last.wrapping_sub(extent.addr) >> shift).wrapping_add(1));
+        plan.len = len;
+        prev_last = last;
+    }
+    (broken == 0).then_some(plan)
 }
 
 impl PrpPlan {
@@ -402,122 +471,130 @@ fn check_list_memory(
     Ok(used)
 }
 
-/// Feeds the data pages after the first, in order, to the list writer.
-fn write_device_pages<I>(ps: PageSize, extents: I, writer: &mut ListWriter<'_, '_>)
+/// Split one list page's slots into the data slots it holds and, when more entries remain
+/// than fit, the last slot of its memory page, which will point to the next list page.
+/// `left` counts the data entries still to place.
+fn carve<'s>(
+    slots: &'s mut [U64],
+    page_slots: u64,
+    left: &mut u64,
+) -> (&'s mut [U64], Option<&'s mut U64>) {
+    // Slots past the end of the memory page are not part of the list.
+    let in_page = usize::try_from(page_slots)
+        .unwrap_or(usize::MAX)
+        .min(slots.len());
+    let slots = slots.get_mut(..in_page).unwrap_or_default();
+    if *left > slots.len() as u64 {
+        match slots.split_last_mut() {
+            Some((chain, data)) => {
+                *left = left.saturating_sub(data.len() as u64);
+                (data, Some(chain))
+            }
+            None => (&mut [], None),
+        }
+    } else {
+        // `left` fits the slot count here, so it fits usize.
+        let n = usize::try_from(*left).unwrap_or(0);
+        *left = 0;
+        (slots.get_mut(..n).unwrap_or_default(), None)
+    }
+}
+
+/// Write the list entries (every data page after the first) into list pages already checked
+/// by `check_list_memory`, chaining pages as it goes.
+fn write_list<I>(ps: PageSize, extents: I, lists: &mut [PrpListPage<'_>], entries: u64)
 where
     I: IntoIterator,
     I::Item: Borrow<Extent>,
 {
-    let mut first = true;
+    let mut pages = lists.iter_mut();
+    let Some(first_list) = pages.next() else {
+        return;
+    };
+    let mut left = entries;
+    let first_slots = first_page_slots(ps, first_list.bus_addr);
+    let (data, chain) = carve(first_list.slots, first_slots, &mut left);
+    let mut chainer = ListChainer {
+        ps,
+        pages,
+        chain,
+        left,
+    };
+    let (shift, mask) = (ps.shift(), ps.offset_mask());
+    let mut extents = extents
+        .into_iter()
+        .map(|e| *e.borrow())
+        .filter(|e| e.len > 0);
+    // PRP1 covers the first page of the first extent; the list starts with its second page.
+    let Some(first) = extents.next() else {
+        return;
+    };
+    let in_page_end = (first.addr & mask).wrapping_add(first.len.wrapping_sub(1));
+    let base = (first.addr & !mask).wrapping_add(ps.bytes());
+    let mut slots = chainer
+        .push_run(data, base, in_page_end >> shift)
+        .iter_mut();
+    // Every later extent starts on a page boundary (checked by `plan`).
     for extent in extents {
-        let extent = *extent.borrow();
-        let Some(last) = extent.last_byte() else {
-            continue; // empty (overflowing extents were refused by `plan`)
-        };
-        let base = ps.page_base(extent.addr);
-        let count = (last >> ps.shift())
-            .wrapping_sub(base >> ps.shift())
-            .wrapping_add(1);
-        if first {
-            // PRP1 covers the first page; the list starts with the second.
-            first = false;
-            writer.push_run(base.wrapping_add(ps.bytes()), count.wrapping_sub(1));
-        } else {
-            writer.push_run(base, count);
+        let count = (extent.len.wrapping_sub(1) >> shift).wrapping_add(1);
+        if count == 1 {
+            // The common scatter-list case: one page, one slot.
+            if let Some(slot) = slots.next() {
+                *slot = U64::new(extent.addr);
+                continue;
+            }
         }
+        slots = chainer
+            .push_run(slots.into_slice(), extent.addr, count)
+            .iter_mut();
     }
 }
 
-/// Writes entries into list pages already checked by `check_list_memory`, chaining pages as it
-/// goes: a page's last slot becomes a pointer only when more entries remain than it can hold.
-struct ListWriter<'l, 'a> {
+/// The cold half of list writing: runs of pages, and moving to the next list page.
+struct ListChainer<'l, 'a> {
     ps: PageSize,
-    lists: &'l mut [PrpListPage<'a>],
-    page: usize,
-    slot: usize,
-    /// Data slots left in the current page before it must chain (or before the list ends).
-    room: usize,
-    /// Data entries not yet written.
+    /// The list pages not yet started.
+    pages: core::slice::IterMut<'l, PrpListPage<'a>>,
+    /// The current page's last slot, when the list continues past it.
+    chain: Option<&'l mut U64>,
+    /// Data entries not yet given a slot in a started page.
     left: u64,
 }
 
-impl<'l, 'a> ListWriter<'l, 'a> {
-    fn new(ps: PageSize, lists: &'l mut [PrpListPage<'a>], entries: u64) -> Self {
-        let first_slots = lists
-            .first()
-            .map_or(0, |l| first_page_slots(ps, l.bus_addr));
-        let mut writer = ListWriter {
-            ps,
-            lists,
-            page: 0,
-            slot: 0,
-            room: 0,
-            left: entries,
-        };
-        writer.room = writer.data_room(first_slots);
-        writer
-    }
-
-    /// Data slots a page with `page_slots` slots holds, given the entries left.
-    fn data_room(&self, page_slots: u64) -> usize {
-        let room = if self.left > page_slots {
-            page_slots.saturating_sub(1)
-        } else {
-            self.left
-        };
-        // Bounded by the page's slot count, which `check_list_memory` fitted into a buffer.
-        usize::try_from(room).unwrap_or(usize::MAX)
-    }
-
-    /// Write `count` entries for consecutive pages starting at page-aligned `base`.
-    fn push_run(&mut self, mut base: u64, mut count: u64) {
+impl<'l> ListChainer<'l, '_> {
+    /// Write entries for `count` consecutive pages from page-aligned `base` into `data` (the
+    /// current page's free data slots), chaining to further pages as needed. Returns the free
+    /// data slots left afterwards.
+    fn push_run(
+        &mut self,
+        mut data: &'l mut [U64],
+        mut base: u64,
+        mut count: u64,
+    ) -> &'l mut [U64] {
         let step = self.ps.bytes();
-        while count > 0 && self.left > 0 {
-            if self.room == 0 && !self.chain() {
-                return;
+        while count > 0 {
+            if data.is_empty() {
+                let (Some(slot), Some(next)) = (self.chain.take(), self.pages.next()) else {
+                    break;
+                };
+                *slot = U64::new(next.bus_addr);
+                (data, self.chain) = carve(next.slots, self.ps.entries_per_page(), &mut self.left);
+                if data.is_empty() {
+                    break;
+                }
             }
-            let n = self.room.min(usize::try_from(count).unwrap_or(usize::MAX));
-            let Some(list) = self.lists.get_mut(self.page) else {
-                return;
+            let n = data.len().min(usize::try_from(count).unwrap_or(usize::MAX));
+            let Some((run, rest)) = core::mem::take(&mut data).split_at_mut_checked(n) else {
+                break;
             };
-            let end = self.slot.saturating_add(n);
-            let Some(slots) = list.slots.get_mut(self.slot..end) else {
-                return;
-            };
-            // Entries are consecutive pages of one extent, all below 2^64 (checked by `plan`).
-            let mut addr = base;
-            for slot in slots.iter_mut() {
-                *slot = U64::new(addr);
-                addr = addr.wrapping_add(step);
+            // Consecutive pages of one extent, all below 2^64 (checked by `plan`).
+            for slot in run.iter_mut() {
+                *slot = U64::new(base);
+                base = base.wrapping_add(step);
             }
-            base = addr;
-            self.slot = end;
-            self.room = self.room.saturating_sub(n);
+            data = rest;
             count = count.saturating_sub(n as u64);
-            self.left = self.left.saturating_sub(n as u64);
         }
-    }
-
-    /// Fill the current page's last slot with the next page's address and move there.
-    fn chain(&mut self) -> bool {
-        let Some(next_addr) = self
-            .lists
-            .get(self.page.saturating_add(1))
-            .map(|l| l.bus_addr)
-        else {
-            return false;
-        };
-        let Some(slot) = self
-            .lists
-            .get_mut(self.page)
-            .and_then(|l| l.slots.get_mut(self.slot))
-        else {
-            return false;
-        };
-        *slot = U64::new(next_addr);
-        self.page = self.page.saturating_add(1);
-        self.slot = 0;
-        self.room = self.data_room(self.ps.entries_per_page());
-        true
+        data
     }
 }

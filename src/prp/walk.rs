@@ -126,6 +126,29 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
         }
     }
 
+    /// Write the next segments into `out` until it is full or the walk ends, and return how
+    /// many were written: the batch form of the iterator, for callers that build an I/O vector.
+    /// Call it until it returns 0 (with a non-empty `out`). After an error the walk is over and
+    /// what `out` holds is unspecified.
+    pub fn fill(&mut self, out: &mut [Extent]) -> Result<usize, WalkError> {
+        let mut written = 0usize;
+        while let Some(rest) = out.get_mut(written..).filter(|rest| !rest.is_empty()) {
+            match self.advance(rest) {
+                Ok(0) => break,
+                Ok(n) => written = written.saturating_add(n),
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
+        Ok(written)
+    }
+
+    /// End the walk after an error: a walk that failed yields nothing more.
+    fn fail(&mut self, e: WalkError) -> WalkError {
+        self.source = Source::Done;
+        self.run = None;
+        e
+    }
+
     /// Walk to the end without keeping the segments: `Ok` means the data pointer is valid.
     pub fn validate(self) -> Result<WalkSummary, WalkError> {
         let mut summary = WalkSummary {
@@ -140,136 +163,209 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
         Ok(summary)
     }
 
-    /// The next data page (address, bytes of the transfer in it), or `None` at the end.
-    fn next_page(&mut self) -> Result<Option<Extent>, WalkError> {
+    /// Write finished segments into `out` (at least one unless the walk is over or `out` is
+    /// empty) and return how many.
+    fn advance(&mut self, out: &mut [Extent]) -> Result<usize, WalkError> {
         let ps = self.ps;
-        match self.source {
-            Source::Done => Ok(None),
-            Source::Prp1 => {
-                if self.prp1 & 3 != 0 {
-                    return Err(WalkError::Prp1NotDwordAligned { prp1: self.prp1 });
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            match self.source {
+                Source::Done => {
+                    return Ok(put(out, self.run.take()));
                 }
-                let pages = pages_touched(ps, self.prp1, self.remaining);
-                let room = ps.bytes().wrapping_sub(ps.offset_of(self.prp1));
-                let len = room.min(self.remaining);
-                self.remaining = self.remaining.wrapping_sub(len);
-                self.source = match pages {
-                    0 | 1 => Source::Done,
-                    2 => Source::Prp2Data,
-                    _ => {
-                        if self.prp2 & (ENTRY_BYTES - 1) != 0 {
-                            return Err(WalkError::ListPointerMisaligned { prp2: self.prp2 });
-                        }
-                        self.slot_addr = self.prp2;
-                        self.page_slots_left = first_page_slots(ps, self.prp2);
-                        self.entries_left = pages.wrapping_sub(1);
-                        Source::List
+                Source::Prp1 => {
+                    if self.prp1 & 3 != 0 {
+                        return Err(WalkError::Prp1NotDwordAligned { prp1: self.prp1 });
                     }
-                };
-                Ok(Some(Extent::new(self.prp1, len)))
-            }
-            Source::Prp2Data => {
-                if !ps.is_aligned(self.prp2) {
-                    return Err(WalkError::Prp2Offset { prp2: self.prp2 });
+                    let pages = pages_touched(ps, self.prp1, self.remaining);
+                    if pages > 2 && self.prp2 & (ENTRY_BYTES - 1) != 0 {
+                        return Err(WalkError::ListPointerMisaligned { prp2: self.prp2 });
+                    }
+                    // PRP1's page is used from its offset to the page's end.
+                    let room = ps.bytes().wrapping_sub(ps.offset_of(self.prp1));
+                    let len = room.min(self.remaining);
+                    self.remaining = self.remaining.wrapping_sub(len);
+                    self.run = Some(Extent::new(self.prp1, len));
+                    self.source = match pages {
+                        0 | 1 => Source::Done,
+                        2 => Source::Prp2Data,
+                        _ => {
+                            self.slot_addr = self.prp2;
+                            self.page_slots_left = first_page_slots(ps, self.prp2);
+                            self.entries_left = pages.wrapping_sub(1);
+                            Source::List
+                        }
+                    };
                 }
-                self.source = Source::Done;
-                Ok(Some(self.take_page(self.prp2)))
-            }
-            Source::List => {
-                let entry = self.next_entry()?;
-                if self.entries_left == 0 {
+                Source::Prp2Data => {
+                    if !ps.is_aligned(self.prp2) {
+                        return Err(WalkError::Prp2Offset { prp2: self.prp2 });
+                    }
                     self.source = Source::Done;
+                    let len = self.remaining;
+                    self.remaining = 0;
+                    let done = self.extend_run(self.prp2, len);
+                    if put(out, done) > 0 {
+                        return Ok(1);
+                    }
                 }
-                Ok(Some(self.take_page(entry)))
+                Source::List => {
+                    if self.batch_pos >= self.batch_len {
+                        if self.entries_left == 0 {
+                            self.source = Source::Done;
+                            continue;
+                        }
+                        self.refill()?;
+                    }
+                    let written = self.merge_batch(out)?;
+                    if written > 0 {
+                        return Ok(written);
+                    }
+                }
             }
         }
     }
 
-    /// Assign the next (page-aligned) page its share of the remaining bytes.
-    fn take_page(&mut self, addr: u64) -> Extent {
-        let len = self.ps.bytes().min(self.remaining);
-        self.remaining = self.remaining.wrapping_sub(len);
-        Extent::new(addr, len)
+    /// Add `len` bytes at `addr` to the current run; return the previous run if `addr` does not
+    /// continue it.
+    fn extend_run(&mut self, addr: u64, len: u64) -> Option<Extent> {
+        match self.run {
+            // Physically adjacent: extend the run (its end is below 2^64).
+            Some(ref mut run) if run.end() == Some(addr) => {
+                run.len = run.len.wrapping_add(len);
+                None
+            }
+            _ => self.run.replace(Extent::new(addr, len)),
+        }
     }
 
-    /// The next data entry of the list, following chain pointers.
-    fn next_entry(&mut self) -> Result<u64, WalkError> {
+    /// Fetch the next batch of data entries from the list, following a chain pointer first
+    /// when only the current page's last slot is left and more entries remain.
+    fn refill(&mut self) -> Result<(), WalkError> {
         loop {
-            // The last slot of a page is a pointer only when more entries remain than slots.
-            let is_chain = self.page_slots_left == 1 && self.entries_left > 1;
-            let slot = self.slot_addr;
-            let entry = self.take_slot()?;
-            if !self.ps.is_aligned(entry) {
-                return Err(if is_chain {
-                    WalkError::ChainPointerOffset { slot, entry }
-                } else {
-                    WalkError::ListEntryOffset { slot, entry }
-                });
-            }
-            if is_chain {
-                self.slot_addr = entry;
+            // This page's last slot is a pointer only when more entries remain than slots.
+            let chains = self.entries_left > self.page_slots_left;
+            let data_here = if chains {
+                self.page_slots_left.saturating_sub(1)
+            } else {
+                self.entries_left
+            };
+            if data_here == 0 {
+                let slot = self.slot_addr;
+                let mut entry = [U64::ZERO];
+                fetch(self.mem, slot, &mut entry)?;
+                let [next] = entry.map(U64::get);
+                if !self.ps.is_aligned(next) {
+                    return Err(WalkError::ChainPointerOffset { slot, entry: next });
+                }
+                self.slot_addr = next;
                 self.page_slots_left = self.ps.entries_per_page();
                 continue;
             }
-            self.entries_left = self.entries_left.wrapping_sub(1);
-            return Ok(entry);
+            let n = usize::try_from(data_here).unwrap_or(BATCH).min(BATCH);
+            let fetched = self.batch.get_mut(..n).unwrap_or_default();
+            fetch(self.mem, self.slot_addr, fetched)?;
+            self.batch_pos = 0;
+            self.batch_len = n;
+            // Slots never pass the end of their page, which is at most 2^64.
+            self.slot_addr = self
+                .slot_addr
+                .wrapping_add((n as u64).wrapping_mul(ENTRY_BYTES));
+            self.page_slots_left = self.page_slots_left.wrapping_sub(n as u64);
+            return Ok(());
         }
     }
 
-    /// Consume one list slot, fetching a batch from the current list page when needed.
-    fn take_slot(&mut self) -> Result<u64, WalkError> {
-        if self.batch_pos >= self.batch_len {
-            // Slots this page still has to give: all of them when the list goes on past it.
-            let wanted = self.page_slots_left.min(self.entries_left);
-            let n = usize::try_from(wanted).unwrap_or(BATCH).clamp(1, BATCH);
-            let buf = self.batch.get_mut(..n).unwrap_or_default();
-            let bytes = zerocopy::IntoBytes::as_mut_bytes(buf);
-            self.mem
-                .read(self.slot_addr, bytes)
-                .map_err(|fault| WalkError::ListFetchFault {
-                    addr: fault.addr,
-                    len: fault.len,
-                })?;
-            self.batch_pos = 0;
-            self.batch_len = n;
+    /// Consume fetched entries, merging adjacent pages into the run and writing each finished
+    /// run to `out`, until the batch is used up or `out` is full. Returns the runs written.
+    fn merge_batch(&mut self, out: &mut [Extent]) -> Result<usize, WalkError> {
+        let page = self.ps.bytes();
+        let mask = self.ps.offset_mask();
+        let pending = self
+            .batch
+            .get(self.batch_pos..self.batch_len)
+            .unwrap_or_default();
+        let mut remaining = self.remaining;
+        let mut run = self.run;
+        let mut used = 0usize;
+        let mut written = 0usize;
+        let mut bad = None;
+        for slot in pending {
+            let entry = slot.get();
+            if entry & mask != 0 {
+                bad = Some(entry);
+                break;
+            }
+            used = used.wrapping_add(1);
+            let len = page.min(remaining);
+            remaining = remaining.wrapping_sub(len);
+            match run {
+                Some(ref mut r) if r.end() == Some(entry) => r.len = r.len.wrapping_add(len),
+                _ => {
+                    if let Some(done) = run.replace(Extent::new(entry, len)) {
+                        if let Some(slot) = out.get_mut(written) {
+                            *slot = done;
+                        }
+                        written = written.wrapping_add(1);
+                        if written >= out.len() {
+                            break;
+                        }
+                    }
+                }
+            }
         }
-        let entry = self.batch.get(self.batch_pos).map_or(0, |e| e.get());
-        self.batch_pos = self.batch_pos.wrapping_add(1);
-        // Slots never pass the end of their page, which is at most 2^64.
-        self.slot_addr = self.slot_addr.wrapping_add(ENTRY_BYTES);
-        self.page_slots_left = self.page_slots_left.wrapping_sub(1);
-        if self.page_slots_left == 0 {
-            // A batch never spans two list pages.
-            self.batch_len = self.batch_pos;
+        let consumed = self.batch_pos.wrapping_add(used);
+        if let Some(entry) = bad {
+            // The bad entry's slot: the batch was read from just below `slot_addr`.
+            let behind = self.batch_len.wrapping_sub(consumed) as u64;
+            let slot = self
+                .slot_addr
+                .wrapping_sub(behind.wrapping_mul(ENTRY_BYTES));
+            return Err(WalkError::ListEntryOffset { slot, entry });
         }
-        Ok(entry)
+        self.batch_pos = consumed;
+        self.entries_left = self.entries_left.wrapping_sub(used as u64);
+        self.remaining = remaining;
+        self.run = run;
+        Ok(written)
     }
+}
+
+/// Store `segment`, if any, as the first of `out`; returns how many were stored.
+fn put(out: &mut [Extent], segment: Option<Extent>) -> usize {
+    match (segment, out.first_mut()) {
+        (Some(segment), Some(slot)) => {
+            *slot = segment;
+            1
+        }
+        _ => 0,
+    }
+}
+
+/// Read list slots from host memory; a fault is a Data Transfer Error.
+fn fetch<M: DmaMemory + ?Sized>(mem: &M, addr: u64, slots: &mut [U64]) -> Result<(), WalkError> {
+    let bytes = zerocopy::IntoBytes::as_mut_bytes(slots);
+    mem.read(addr, bytes)
+        .map_err(|fault| WalkError::ListFetchFault {
+            addr: fault.addr,
+            len: fault.len,
+        })
 }
 
 impl<M: DmaMemory + ?Sized> Iterator for PrpWalker<'_, M> {
     type Item = Result<Extent, WalkError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            match self.next_page() {
-                Err(e) => {
-                    self.source = Source::Done;
-                    self.run = None;
-                    return Some(Err(e));
-                }
-                Ok(None) => return self.run.take().map(Ok),
-                Ok(Some(page)) => match self.run {
-                    Some(ref mut run) if run.end() == Some(page.addr) => {
-                        // Physically adjacent: extend the run (its end is below 2^64).
-                        run.len = run.len.wrapping_add(page.len);
-                    }
-                    _ => {
-                        if let Some(done) = self.run.replace(page) {
-                            return Some(Ok(done));
-                        }
-                    }
-                },
+        let mut one = [Extent::default()];
+        match self.advance(&mut one) {
+            Ok(0) => None,
+            Ok(_) => {
+                let [segment] = one;
+                Some(Ok(segment))
             }
+            Err(e) => Some(Err(self.fail(e))),
         }
     }
 }

@@ -1,5 +1,49 @@
-//! NVMe data pointers done exactly: PRP and SGL builders (host side) and walkers (device
-//! side), `no_std` and allocation-free. Wire formats live in [`spec`].
+//! NVMe data pointers done exactly: the host side builds them, the device side walks them back.
+//!
+//! An NVMe command says where its data lives with a *data pointer* in its 64-byte submission
+//! entry: PRP1/PRP2 and PRP lists ([`prp`]), or an SGL. This crate turns physical extents into
+//! those pointers for a driver, and turns the pointers back into data segments for a
+//! controller or emulator, with the exact NVMe status when a rule is broken.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`spec`] | wire formats: submission and completion entries, SGL descriptors, status codes, registers, identify data |
+//! | [`extent`] | [`Extent`] (a contiguous run of bus addresses) and [`PageSize`] (CC.MPS) |
+//! | [`memory`] | [`DmaMemory`], the memory a controller reaches by DMA; [`SliceMemory`]; `SimMemory` (with `alloc`) |
+//! | [`prp`] | PRP rules, [`prp::PrpBuilder`] (host side) and [`prp::PrpWalker`] (device side) |
+//!
+//! # Promises
+//!
+//! * `no_std`, no allocation and no `unsafe` in the core: callers own the memory that PRP lists
+//!   live in, as real drivers do. The `alloc` feature adds the simulated memory for tests;
+//!   `std` (the default) adds `std::error::Error` impls; `arbitrary` derives fuzzing inputs.
+//! * No input makes library code panic, loop without bound or overflow: walkers do work bounded
+//!   by a formula in the transfer length (stated in [`prp::PrpWalker`]'s docs).
+//! * Device-side errors carry the NVMe status to complete the command with; host-side errors
+//!   name the extent, the address, the rule and the fix.
+//! * A builder that refuses its input writes nothing; a walker reads every descriptor before
+//!   the caller moves any data.
+//!
+//! # Example
+//!
+//! ```
+//! use nvme_dma::{Extent, PageSize};
+//! use nvme_dma::prp::{BuildError, PrpBuilder};
+//!
+//! let builder = PrpBuilder::new(PageSize::SIZE_4K).with_max_transfer(128 * 1024);
+//! // Two pages' worth from a buffer 0x800 into a page: PRP2 is the next page, no list needed.
+//! let pair = builder.build_short(Extent::new(0x4_0800, 0x1000))?;
+//! assert_eq!((pair.prp1, pair.prp2), (0x4_0800, 0x4_1000));
+//!
+//! // A middle extent that ends inside a page cannot be carried by one PRP command.
+//! let err = builder
+//!     .plan([Extent::new(0x1000, 0x1000), Extent::new(0x8000, 0x200), Extent::new(0xa000, 0x1000)])
+//!     .unwrap_err();
+//! assert!(matches!(err, BuildError::EndInsidePage { index: 1, .. }));
+//! # Ok::<(), BuildError>(())
+//! ```
+//!
+//! The [`prp`] module is the chapter on PRP rules, with diagrams and a worked example.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -35,3 +79,8 @@ pub use extent::{Extent, PageSize};
 #[cfg(feature = "alloc")]
 pub use memory::SimMemory;
 pub use memory::{DmaFault, DmaMemory, SliceMemory};
+
+/// The README's example, compiled and run as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

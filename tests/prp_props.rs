@@ -45,7 +45,7 @@ fn valid_extents(ps: u64, parts: &[Part]) -> Vec<Extent> {
             let base = ((i as u64 + 1) << 44) + p.page * ps;
             let tail = 1 + p.tail % ps;
             if i == 0 {
-                let off = (p.offset_dwords * 4) % ps;
+                let off = (p.offset_dwords % (ps / 4)) * 4;
                 let len = if n == 1 {
                     p.whole_pages * ps + tail
                 } else {

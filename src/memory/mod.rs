@@ -36,6 +36,9 @@ impl fmt::Display for DmaFault {
     }
 }
 
+#[cfg(feature = "std")]
+impl std::error::Error for DmaFault {}
+
 /// Memory as a DMA engine sees it: byte-addressed, 64-bit bus addresses.
 ///
 /// Implementations must either complete an access whole or fail it whole (a failed write

@@ -1,36 +1,4 @@
-//! Split a scatter list into the fewest commands whose PRPs can each express their part.
-//!
-//! One PRP data pointer can carry extents only while each one after the first starts on a page
-//! boundary and each one before the last ends on one, and only up to the maximum transfer size.
-//! Where a rule breaks between two extents, a new command must start there; where a run is
-//! longer than the maximum, it is cut at the largest whole number of blocks that fits. This is the
-//! job a block layer's "virtual boundary" does, so a driver needs no bounce buffer for an
-//! ordinary scatter list.
-//!
-//! Every cut falls on a block boundary of the whole transfer (commands move whole logical
-//! blocks). Cutting greedily is optimal: the rule breaks are cuts every solution must make, and
-//! between them taking the most blocks each time leaves the fewest commands.
-//!
-//! ```
-//! use nvme_dma::{Extent, PageSize};
-//! use nvme_dma::prp::PrpBuilder;
-//!
-//! // Extent 1 ends mid-page, so extent 2 cannot follow it in one PRP command.
-//! let extents = [
-//!     Extent::new(0x10_0000, 0x1000),
-//!     Extent::new(0x20_0000, 0x200),
-//!     Extent::new(0x30_0000, 0x2000),
-//! ];
-//! let builder = PrpBuilder::new(PageSize::SIZE_4K).with_max_transfer(0x2000);
-//! let split = builder.split(&extents, 512)?;
-//! assert_eq!(split.commands(), 2);
-//! let chunks: Vec<_> = split.collect();
-//! assert_eq!(chunks[0].len, 0x1200); // extents 0 and 1
-//! assert_eq!(chunks[1].len, 0x2000); // extent 2
-//! let parts: Vec<Extent> = chunks[1].extents(&extents).collect();
-//! assert_eq!(parts, [Extent::new(0x30_0000, 0x2000)]);
-//! # Ok::<(), nvme_dma::prp::BuildError>(())
-//! ```
+//! Splitting a scatter list into PRP commands.
 
 use super::build::PrpBuilder;
 use super::error::BuildError;
@@ -88,6 +56,40 @@ impl Iterator for ChunkExtents<'_> {
     }
 }
 
+/// The fewest commands whose PRPs can each express their part of a scatter list.
+///
+/// One PRP data pointer can carry extents only while each one after the first starts on a page
+/// boundary and each one before the last ends on one, and only up to the maximum transfer size.
+/// Where a rule breaks between two extents, a new command must start there; where a run is
+/// longer than the maximum, it is cut at the largest whole number of blocks that fits. This is the
+/// job a block layer's "virtual boundary" does, so a driver needs no bounce buffer for an
+/// ordinary scatter list.
+///
+/// Every cut falls on a block boundary of the whole transfer (commands move whole logical
+/// blocks). Cutting greedily is optimal: the rule breaks are cuts every solution must make, and
+/// between them taking the most blocks each time leaves the fewest commands.
+///
+/// ```
+/// use nvme_dma::{Extent, PageSize};
+/// use nvme_dma::prp::PrpBuilder;
+///
+/// // Extent 1 ends mid-page, so extent 2 cannot follow it in one PRP command.
+/// let extents = [
+///     Extent::new(0x10_0000, 0x1000),
+///     Extent::new(0x20_0000, 0x200),
+///     Extent::new(0x30_0000, 0x2000),
+/// ];
+/// let builder = PrpBuilder::new(PageSize::SIZE_4K).with_max_transfer(0x2000);
+/// let split = builder.split(&extents, 512)?;
+/// assert_eq!(split.commands(), 2);
+/// let chunks: Vec<_> = split.collect();
+/// assert_eq!(chunks[0].len, 0x1200); // extents 0 and 1
+/// assert_eq!(chunks[1].len, 0x2000); // extent 2
+/// let parts: Vec<Extent> = chunks[1].extents(&extents).collect();
+/// assert_eq!(parts, [Extent::new(0x30_0000, 0x2000)]);
+/// # Ok::<(), nvme_dma::prp::BuildError>(())
+/// ```
+///
 /// The commands a transfer splits into: an iterator of [`PrpChunk`], checked whole up front.
 #[derive(Clone, Debug)]
 pub struct PrpSplit<'e> {

@@ -1,34 +1,4 @@
-//! Device side: walk PRP1, PRP2 and PRP lists back into data segments, as a controller does.
-//!
-//! The walker is an iterator over `Result<Extent, WalkError>`: it yields the data segments in
-//! transfer order, physically adjacent pages merged, and stops at the first rule broken with the
-//! NVMe status to complete the command with. It fetches list entries lazily, in batches that
-//! never leave the current list page and never include a slot the transfer does not need.
-//!
-//! # Work bound
-//!
-//! For a transfer of `len` bytes whose PRP1 sits at offset `o` in a page of `PS` bytes, with
-//! `N = ceil((o + len) / PS)` pages, the walker reads list memory only when `N > 2`, and then
-//! exactly
-//!
-//! ```text
-//! slots read = E + (P - 1)            E = N - 1 list entries, P = list pages
-//! P = 1                               if E <= S0
-//!   = 1 + ceil((E - S0) / (PS/8 - 1)) otherwise, with S0 = (PS - PRP2 offset) / 8
-//! ```
-//!
-//! 8-byte slots ([`list_slots_read`](super::geometry::list_slots_read)), in at most
-//! `P + slots / 64` memory reads; it does `O(N)` work in all. A walk that fails reads no more
-//! than a successful one would. Check the transfer length against MDTS before walking: the
-//! walker trusts `len`, and a hostile list can only make it do the work that `len` implies,
-//! however its pointers chain (a list page that points at itself included).
-//!
-//! # Validate before moving data
-//!
-//! A controller must not move data for a command whose data pointer is invalid. Walk the whole
-//! pointer first ([`PrpWalker::validate`], or collect the segments) and only then transfer.
-//! Collecting once is also what keeps a guest from changing a list between a validating walk
-//! and a transferring one.
+//! Device side: the PRP walker.
 
 use zerocopy::little_endian::U64;
 
@@ -62,7 +32,40 @@ enum Source {
     Done,
 }
 
-/// Walks a PRP data pointer; see the [module docs](self).
+/// Walks PRP1, PRP2 and PRP lists back into data segments, as a controller does.
+///
+/// The walker is an iterator over `Result<Extent, WalkError>`: it yields the data segments in
+/// transfer order, physically adjacent pages merged, and stops at the first rule broken with the
+/// NVMe status to complete the command with. It fetches list entries lazily, in batches that
+/// never leave the current list page and never include a slot the transfer does not need.
+///
+/// # Work bound
+///
+/// For a transfer of `len` bytes whose PRP1 sits at offset `o` in a page of `PS` bytes, with
+/// `N = ceil((o + len) / PS)` pages, the walker reads list memory only when `N > 2`, and then
+/// exactly
+///
+/// ```text
+/// slots read = E + (P - 1)            E = N - 1 list entries, P = list pages
+/// P = 1                               if E <= S0
+///   = 1 + ceil((E - S0) / (PS/8 - 1)) otherwise, with S0 = (PS - PRP2 offset) / 8
+/// ```
+///
+/// 8-byte slots ([`list_slots_read`](crate::prp::geometry::list_slots_read)), in at most
+/// `P + slots / 64` memory reads; it does `O(N)` work in all. A walk that fails reads no more
+/// than a successful one would. Check the transfer length against MDTS before walking: the
+/// walker trusts `len`, and a hostile list can only make it do the work that `len` implies,
+/// however its pointers chain (a list page that points at itself included).
+///
+/// # Validate before moving data
+///
+/// A controller must not move data for a command whose data pointer is invalid. Walk the whole
+/// pointer first ([`PrpWalker::validate`], or collect the segments) and only then transfer.
+/// Collecting once is also what keeps a guest from changing a list between a validating walk
+/// and a transferring one.
+///
+/// # Example
+///
 ///
 /// ```
 /// use nvme_dma::{Extent, PageSize, SliceMemory};

@@ -330,43 +330,45 @@ impl PrpBuilder {
 /// the caller.
 fn scan<I>(ps: PageSize, extents: I) -> Option<PrpPlan>
 where
-    I: IntoIterator,
+    I: IntoIterator + Clone,
     I::Item: Borrow<Extent>,
 {
-    let (shift, mask) = (ps.shift(), ps.offset_mask());
-    let mut rest = extents
-        .into_iter()
-        .map(|e| *e.borrow())
-        .filter(|e| e.len > 0);
+    let mask = ps.offset_mask();
+    let nonempty = |e: I::Item| Some(*e.borrow()).filter(|e| e.len > 0);
+    let mut rest = extents.clone().into_iter().filter_map(nonempty);
     let first = rest.next()?;
-    let first_last = first.last_byte()?;
-    let mut plan = PrpPlan {
-        page_size: ps,
-        prp1: first.addr,
-        len: first.len,
-        pages: pages_touched(ps, first.addr, first.len),
-        second_page: ps.page_base(first.addr).wrapping_add(ps.bytes()),
-    };
+    let mut prev_last = first.last_byte()?;
+    let mut len = first.len;
     // Every broken rule sets a bit; the loop checks them all once at the end.
     let mut broken = first.addr & 3;
-    let mut prev_last = first_last;
     for extent in rest {
-        let last = extent.addr.wrapping_add(extent.len.wrapping_sub(1));
-        let (len, carry) = plan.len.overflowing_add(extent.len);
-        broken |= (prev_last & mask ^ mask)
-            | (extent.addr & mask)
-            | u64::from(last < extent.addr)
-            | u64::from(carry);
-        if plan.pages == 1 {
-            plan.second_page = extent.addr;
-        }
-        plan.pages = plan
-            .pages
-            .wrapping_add((last.wrapping_sub(extent.addr) >> shift).wrapping_add(1));
-        plan.len = len;
+        let (last, wrapped) = extent.addr.overflowing_add(extent.len.wrapping_sub(1));
+        let (total, carry) = len.overflowing_add(extent.len);
+        // The previous extent must end at a page end, this one start at a page start.
+        broken |= (!prev_last | extent.addr) & mask;
+        broken |= u64::from(wrapped | carry);
         prev_last = last;
+        len = total;
     }
-    (broken == 0).then_some(plan)
+    if broken != 0 {
+        return None;
+    }
+    // In a valid layout every page after PRP1's is used whole but the last, so the page count
+    // follows from PRP1's offset and the length, exactly as the controller computes it.
+    let pages = pages_touched(ps, first.addr, len);
+    let second_page = if pages == 2 && pages_touched(ps, first.addr, first.len) == 1 {
+        // The second page is the second extent's.
+        extents.into_iter().filter_map(nonempty).nth(1)?.addr
+    } else {
+        ps.page_base(first.addr).wrapping_add(ps.bytes())
+    };
+    Some(PrpPlan {
+        page_size: ps,
+        prp1: first.addr,
+        len,
+        pages,
+        second_page,
+    })
 }
 
 impl PrpPlan {

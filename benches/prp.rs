@@ -167,11 +167,33 @@ fn bench_baseline(c: &mut Criterion) {
     }
 }
 
+/// The iterator form of the walk, one segment per call, on scattered pages (its worst case).
+fn bench_walk_iter(c: &mut Criterion) {
+    let ps = PageSize::SIZE_4K;
+    let mut group = c.benchmark_group("walk_iter/4/page_extents");
+    let ext = extents(1 << 20, ps, true);
+    let (mut buf, entries) = list_buffer(ps, &ext);
+    let layout = {
+        let mut pages = list_pages(&mut buf, ps);
+        PrpBuilder::new(ps).build(&ext, &mut pages).unwrap()
+    };
+    let mem = SliceMemory::new(LIST_BASE, &mut buf);
+    group.throughput(Throughput::Elements(entries));
+    group.bench_function("1MiB", |b| {
+        b.iter(|| {
+            let walker = PrpWalker::new(layout.pair.prp1, layout.pair.prp2, 1 << 20, ps, &mem);
+            black_box(walker.map(|s| s.unwrap().len).sum::<u64>())
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     bench_build,
     bench_short,
     bench_walk,
+    bench_walk_iter,
     bench_baseline
 );
 criterion_main!(benches);

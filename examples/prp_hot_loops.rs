@@ -31,7 +31,11 @@ fn main() {
             .collect();
         if mode == "build" {
             for _ in 0..1000 {
-                checksum += builder.build(black_box(&extents), &mut pages).unwrap().plan.len();
+                checksum += builder
+                    .build(black_box(&extents), &mut pages)
+                    .unwrap()
+                    .plan
+                    .len();
             }
         }
         builder.build(&extents, &mut pages).unwrap()
@@ -40,8 +44,13 @@ fn main() {
         let mem = SliceMemory::new(0x8000_0000, &mut buf);
         let mut out = [Extent::default(); 64];
         for _ in 0..1000 {
-            let mut walker =
-                PrpWalker::new(layout.pair.prp1, layout.pair.prp2, 8 << 20, ps, black_box(&mem));
+            let mut walker = PrpWalker::new(
+                layout.pair.prp1,
+                layout.pair.prp2,
+                8 << 20,
+                ps,
+                black_box(&mem),
+            );
             loop {
                 let n = walker.fill(&mut out).unwrap();
                 if n == 0 {

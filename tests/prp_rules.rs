@@ -602,3 +602,29 @@ fn fill_agrees_with_the_iterator_for_any_output_size() {
     ));
     assert_eq!(walker.fill(&mut out), Ok(0));
 }
+
+#[test]
+fn iterator_and_fill_can_be_mixed() {
+    let extents: Vec<Extent> = (0..100u64)
+        .map(|i| Extent::new((3 * i + 1) * P, P))
+        .collect();
+    let mut mem = SimMemory::new();
+    let layout = build_into(&builder(), &extents, 0, &mut mem).unwrap();
+    let mut walker = PrpWalker::new(
+        layout.pair.prp1,
+        layout.pair.prp2,
+        layout.plan.len(),
+        PS,
+        &mem,
+    );
+    let mut got = vec![
+        walker.next().unwrap().unwrap(),
+        walker.next().unwrap().unwrap(),
+    ];
+    let mut out = [Extent::default(); 5];
+    let n = walker.fill(&mut out).unwrap();
+    assert_eq!(n, 5);
+    got.extend_from_slice(&out);
+    got.extend(walker.map(Result::unwrap));
+    assert_eq!(got, extents);
+}

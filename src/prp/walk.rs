@@ -10,6 +10,9 @@ use crate::memory::DmaMemory;
 /// Slots fetched per memory read (512 bytes of stack).
 const BATCH: usize = 64;
 
+/// Finished segments the iterator buffers between calls to the batch loop (256 bytes).
+const READY: usize = 16;
+
 /// What a successful walk described, from [`PrpWalker::validate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WalkSummary {
@@ -106,6 +109,10 @@ pub struct PrpWalker<'m, M: DmaMemory + ?Sized> {
     batch: [U64; BATCH],
     batch_pos: usize,
     batch_len: usize,
+    /// Segments found ahead of the iterator's consumer.
+    ready: [Extent; READY],
+    ready_pos: usize,
+    ready_len: usize,
 }
 
 impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
@@ -126,6 +133,9 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
             batch: [U64::ZERO; BATCH],
             batch_pos: 0,
             batch_len: 0,
+            ready: [Extent::new(0, 0); READY],
+            ready_pos: 0,
+            ready_len: 0,
         }
     }
 
@@ -135,6 +145,16 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
     /// what `out` holds is unspecified.
     pub fn fill(&mut self, out: &mut [Extent]) -> Result<usize, WalkError> {
         let mut written = 0usize;
+        // Segments the iterator found ahead of its consumer come first.
+        let buffered = self
+            .ready
+            .get(self.ready_pos..self.ready_len)
+            .unwrap_or_default();
+        for (slot, segment) in out.iter_mut().zip(buffered) {
+            *slot = *segment;
+            written = written.wrapping_add(1);
+        }
+        self.ready_pos = self.ready_pos.wrapping_add(written);
         while let Some(rest) = out.get_mut(written..).filter(|rest| !rest.is_empty()) {
             match self.advance(rest) {
                 Ok(0) => break,
@@ -149,6 +169,7 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
     fn fail(&mut self, e: WalkError) -> WalkError {
         self.source = Source::Done;
         self.run = None;
+        self.ready_len = 0;
         e
     }
 
@@ -361,14 +382,20 @@ impl<M: DmaMemory + ?Sized> Iterator for PrpWalker<'_, M> {
     type Item = Result<Extent, WalkError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let mut one = [Extent::default()];
-        match self.advance(&mut one) {
-            Ok(0) => None,
-            Ok(_) => {
-                let [segment] = one;
-                Some(Ok(segment))
+        if self.ready_pos >= self.ready_len {
+            // Refill the look-ahead through the batch loop; a walk that fails reports the
+            // error in place of the segments it had not yet handed out.
+            let mut ready = self.ready;
+            let found = self.advance(&mut ready);
+            self.ready = ready;
+            match found {
+                Ok(0) => return None,
+                Ok(n) => (self.ready_pos, self.ready_len) = (0, n),
+                Err(e) => return Some(Err(self.fail(e))),
             }
-            Err(e) => Some(Err(self.fail(e))),
         }
+        let segment = self.ready.get(self.ready_pos).copied();
+        self.ready_pos = self.ready_pos.wrapping_add(1);
+        segment.map(Ok)
     }
 }

@@ -29,6 +29,7 @@ extern crate std;
 pub mod extent;
 pub mod memory;
 pub mod prp;
+pub mod sgl;
 pub mod spec;
 
 pub use extent::{Extent, PageSize};

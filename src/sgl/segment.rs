@@ -1,0 +1,167 @@
+//! What an SGL describes, piece by piece: the builder's input and the walker's output.
+//!
+//! One type serves both sides so that a round trip is a plain comparison: the builder takes a
+//! list of [`SglSegment`]s (or plain [`Extent`]s), and the walker yields the same list back,
+//! physically adjacent pieces merged, exactly as [`SglSegment::try_merge`] merges them.
+
+use crate::extent::Extent;
+
+/// One piece of a transfer, in transfer order.
+///
+/// Every variant has a length ([`SglSegment::len`]) that counts toward the transfer. The
+/// controller moves `Data` bytes through host memory, discards `Skip` bytes (reads only), and
+/// leaves the three fabrics variants to its transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum SglSegment {
+    /// Bytes in memory the controller reaches by DMA: an SGL Data Block (subtype Address).
+    Data(Extent),
+    /// The next `n` bytes of the transfer are discarded: an SGL Bit Bucket. Only a read (the
+    /// controller writing host memory) has bytes to discard; in a write a bit bucket means
+    /// nothing, so the walker never yields one there and the builder refuses one.
+    Skip(u64),
+    /// Remote memory named by a key: a Keyed SGL Data Block (fabrics, e.g. an RDMA rkey).
+    Keyed {
+        /// The remote address range.
+        extent: Extent,
+        /// The key that grants access to it.
+        key: u32,
+    },
+    /// Data carried in the command capsule at `offset`: an SGL Data Block with subtype
+    /// Offset (fabrics in-capsule data).
+    Capsule {
+        /// Byte offset into the capsule's data area.
+        offset: u64,
+        /// Number of bytes.
+        len: u64,
+    },
+    /// `n` bytes the transport carries itself: a Transport SGL Data Block (fabrics).
+    Transport(u64),
+}
+
+impl SglSegment {
+    /// Bytes of the transfer this piece accounts for.
+    pub const fn len(&self) -> u64 {
+        match *self {
+            SglSegment::Data(extent) | SglSegment::Keyed { extent, .. } => extent.len,
+            SglSegment::Skip(n) | SglSegment::Transport(n) => n,
+            SglSegment::Capsule { len, .. } => len,
+        }
+    }
+
+    /// True when the piece accounts for no bytes.
+    pub const fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Append `next` to this piece when the two are one run: data (or keyed data with the same
+    /// key) that is physically adjacent, capsule data at adjacent offsets, or two skips or two
+    /// transport pieces. Returns false, changing nothing, when they are not, or when the merged
+    /// length would not fit 64 bits.
+    ///
+    /// The builder merges its input this way before it writes descriptors, and the walker
+    /// merges its output the same way, so a round trip gives back the merged input.
+    pub fn try_merge(&mut self, next: &SglSegment) -> bool {
+        let merged = match (*self, *next) {
+            (SglSegment::Data(a), SglSegment::Data(b)) if a.end() == Some(b.addr) => a
+                .len
+                .checked_add(b.len)
+                .map(|len| SglSegment::Data(Extent::new(a.addr, len))),
+            (SglSegment::Skip(a), SglSegment::Skip(b)) => a.checked_add(b).map(SglSegment::Skip),
+            (SglSegment::Keyed { extent: a, key }, SglSegment::Keyed { extent: b, key: k2 })
+                if key == k2 && a.end() == Some(b.addr) =>
+            {
+                a.len.checked_add(b.len).map(|len| SglSegment::Keyed {
+                    extent: Extent::new(a.addr, len),
+                    key,
+                })
+            }
+            (
+                SglSegment::Capsule { offset, len },
+                SglSegment::Capsule {
+                    offset: o2,
+                    len: l2,
+                },
+            ) if offset.checked_add(len) == Some(o2) => len
+                .checked_add(l2)
+                .map(|len| SglSegment::Capsule { offset, len }),
+            (SglSegment::Transport(a), SglSegment::Transport(b)) => {
+                a.checked_add(b).map(SglSegment::Transport)
+            }
+            _ => None,
+        };
+        match merged {
+            Some(m) => {
+                *self = m;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl From<Extent> for SglSegment {
+    fn from(extent: Extent) -> Self {
+        SglSegment::Data(extent)
+    }
+}
+
+impl From<&Extent> for SglSegment {
+    fn from(extent: &Extent) -> Self {
+        SglSegment::Data(*extent)
+    }
+}
+
+impl From<&SglSegment> for SglSegment {
+    fn from(segment: &SglSegment) -> Self {
+        *segment
+    }
+}
+
+impl core::fmt::Display for SglSegment {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            SglSegment::Data(extent) => write!(f, "data {extent}"),
+            SglSegment::Skip(n) => write!(f, "skip {n:#x}"),
+            SglSegment::Keyed { extent, key } => write!(f, "keyed {extent} key {key:#x}"),
+            SglSegment::Capsule { offset, len } => write!(f, "capsule @{offset:#x}+{len:#x}"),
+            SglSegment::Transport(n) => write!(f, "transport {n:#x}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merges_only_runs() {
+        let mut a = SglSegment::Data(Extent::new(0x1000, 0x100));
+        assert!(a.try_merge(&SglSegment::Data(Extent::new(0x1100, 0x10))));
+        assert_eq!(a, SglSegment::Data(Extent::new(0x1000, 0x110)));
+        assert!(!a.try_merge(&SglSegment::Data(Extent::new(0x1200, 0x10))));
+        assert!(!a.try_merge(&SglSegment::Skip(4)));
+        let mut s = SglSegment::Skip(4);
+        assert!(s.try_merge(&SglSegment::Skip(8)));
+        assert_eq!(s.len(), 12);
+        assert!(!s.try_merge(&SglSegment::Skip(u64::MAX)));
+        let mut k = SglSegment::Keyed {
+            extent: Extent::new(0, 8),
+            key: 1,
+        };
+        assert!(!k.try_merge(&SglSegment::Keyed {
+            extent: Extent::new(8, 8),
+            key: 2
+        }));
+        assert!(k.try_merge(&SglSegment::Keyed {
+            extent: Extent::new(8, 8),
+            key: 1
+        }));
+        let mut c = SglSegment::Capsule { offset: 0, len: 4 };
+        assert!(c.try_merge(&SglSegment::Capsule { offset: 4, len: 4 }));
+        assert_eq!(c.len(), 8);
+        // A run that would reach 2^64 bytes long stays two pieces.
+        let mut top = SglSegment::Data(Extent::new(0, 1 << 63));
+        assert!(!top.try_merge(&SglSegment::Data(Extent::new(1 << 63, 1 << 63))));
+    }
+}

@@ -26,6 +26,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod dptr;
 pub mod extent;
 pub mod memory;
 pub mod prp;

@@ -115,6 +115,8 @@ pub use error::{BuildError, DescriptorAt, TypeProblem, WalkError};
 pub use segment::SglSegment;
 pub use walk::{contiguous_metadata, SglWalker, WalkSummary, BATCH_DESCRIPTORS};
 
+pub(crate) use build::{place, write_metadata_pointer};
+
 /// Which way the data moves, which decides what a bit bucket means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]

@@ -108,7 +108,7 @@ fn zero_length_extents_are_skipped_anywhere() {
         Extent::new(0x5555, 0),
         Extent::new(0x9000, 0x10),
     ];
-    let plan = builder().plan(&extents).unwrap();
+    let plan = builder().plan(extents).unwrap();
     assert_eq!(
         (plan.len(), plan.pages(), plan.prp1()),
         (P + 0x10, 2, 0x1000)
@@ -140,7 +140,7 @@ fn middle_extent_ending_inside_a_page_is_refused() {
         Extent::new(0x4000, 0x800),
         Extent::new(0x8000, P),
     ];
-    let err = builder().plan(&extents).unwrap_err();
+    let err = builder().plan(extents).unwrap_err();
     assert_eq!(
         err,
         BuildError::EndInsidePage {
@@ -165,7 +165,7 @@ fn middle_extent_ending_inside_a_page_is_refused() {
 #[test]
 fn later_extent_starting_inside_a_page_is_refused() {
     let extents = [Extent::new(0x1000, P), Extent::new(0x4200, P)];
-    let err = builder().plan(&extents).unwrap_err();
+    let err = builder().plan(extents).unwrap_err();
     assert!(matches!(err, BuildError::StartInsidePage { index: 1, .. }));
     let text = err.to_string();
     assert!(

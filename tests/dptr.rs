@@ -516,9 +516,6 @@ fn a_refused_fill_writes_nothing() {
             capacity: 1
         })
     );
-    drop(memory);
-    drop(data_segments);
-    drop(meta_segments);
     assert_eq!(sqe.to_bytes(), before);
     assert!(segs.iter().chain(&mptr).chain(&small).all(|&b| b == 0xa5));
 }

@@ -249,7 +249,7 @@ fn more_data_blocks_than_msdbd_is_invalid_number_of_descriptors() {
         SglSegment::Data(Extent::new(0x5000, 8)),
     ];
     let err = SglBuilder::new(caps, Direction::Read)
-        .plan(&pieces)
+        .plan(pieces)
         .unwrap_err();
     assert_eq!(err, BuildError::TooManyDataBlocks { count: 3, msdbd: 2 });
     assert!(err.to_string().contains("MSDBD"), "{err}");
@@ -368,7 +368,7 @@ fn lengths_that_wrap_past_2_64_are_data_sgl_length_invalid() {
     );
     let huge = [Extent::new(0, 1 << 63), Extent::new(1 << 63, 1 << 63)];
     assert!(matches!(
-        b.plan(&huge),
+        b.plan(huge),
         Err(BuildError::TransferTooLong { .. })
     ));
 }
@@ -885,7 +885,7 @@ fn segment_of_2_pow_28_descriptors_is_refused_before_it_is_read() {
     let mem = segments(&[(SEG, &[data(0x1000, 8)])]);
     let sgl1 = SegmentPointer {
         addr: SEG,
-        len: u32::MAX & !15,
+        len: 0xFFFF_FFF0,
         kind: SegmentKind::LastSegment,
     }
     .to_raw();
@@ -947,7 +947,7 @@ fn bit_bucket_on_a_read_places_data_exactly() {
     let walked = walk_sgl(layout.sgl1.to_raw(), Direction::Write, 0x20, &caps, &mem).unwrap();
     assert_eq!(walked, [pieces[0], pieces[2]]);
     assert_eq!(
-        SglBuilder::new(caps, Direction::Write).plan(&pieces),
+        SglBuilder::new(caps, Direction::Write).plan(pieces),
         Err(BuildError::SkipInWrite {
             index: 1,
             len: 0x10

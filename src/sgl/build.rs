@@ -24,10 +24,10 @@ use super::descriptor::{
     DataDescriptor, SegmentKind, SegmentPointer, Sgl1, DESCRIPTOR_BYTES, MAX_KEYED_LEN,
 };
 use super::error::BuildError;
-use super::segment::SglSegment;
+use super::segment::{Flat, Kind, SglSegment};
 use super::Direction;
 use crate::extent::Extent;
-use crate::spec::{SglDescriptor, SglSubtype};
+use crate::spec::{SglDescriptor, SglDescriptorType, SglSubtype};
 
 /// Most descriptors one segment can hold: its length field is 32 bits.
 const MAX_SEGMENT_DESCRIPTORS: u64 = (u32::MAX as u64) / DESCRIPTOR_BYTES;
@@ -194,163 +194,106 @@ impl SglBuilder {
         I: IntoIterator,
         I::Item: Into<SglSegment>,
     {
-        if !self.caps.supported() {
-            return Err(BuildError::NotSupported {
-                capability: Capability::Sgl,
-            });
-        }
-        let mut plan = SglPlan {
-            len: 0,
-            transfer: 0,
-            runs: 0,
-            descriptors: 0,
-            data_blocks: 0,
-            inline: None,
-            sdt: self.caps.sdt(),
-        };
-        let mut pending: Option<(usize, SglSegment)> = None;
+        let mut planner = Planner::new(self)?;
         for (index, item) in pieces.into_iter().enumerate() {
-            let piece: SglSegment = item.into();
-            if piece.is_empty() {
-                continue;
-            }
-            self.check_piece(index, &piece)?;
-            plan.len = plan
-                .len
-                .checked_add(piece.len())
-                .ok_or(BuildError::TransferTooLong {
-                    len: u64::MAX,
-                    max: self.max_transfer.unwrap_or(u64::MAX),
-                })?;
-            let merged = pending
-                .as_mut()
-                .is_some_and(|(_, run)| run.try_merge(&piece));
-            if !merged {
-                if let Some((first, run)) = pending.replace((index, piece)) {
-                    self.close_run(&mut plan, first, run)?;
-                }
-            }
+            // Fields, not the struct: they cross the call in registers.
+            let Flat {
+                kind,
+                key,
+                start,
+                len,
+            } = Flat::of(&item.into());
+            planner.feed(index, kind, key, start, len)?;
         }
-        if let Some((first, run)) = pending {
-            self.close_run(&mut plan, first, run)?;
-        }
-        if plan.len == 0 {
-            return Err(BuildError::EmptyTransfer);
-        }
-        plan.transfer = self.transfer_len.unwrap_or(plan.len);
-        if let Some(max) = self.max_transfer {
-            if plan.transfer > max {
-                return Err(BuildError::TransferTooLong {
-                    len: plan.transfer,
-                    max,
-                });
-            }
-        }
-        if plan.len < plan.transfer {
-            return Err(BuildError::ShorterThanTransfer {
-                described: plan.len,
-                transfer: plan.transfer,
-            });
-        }
-        if plan.len > plan.transfer && !self.caps.has(Capability::Lldts) {
-            return Err(BuildError::LongerThanTransfer {
-                described: plan.len,
-                transfer: plan.transfer,
-            });
-        }
-        if let Some(msdbd) = self.caps.msdbd() {
-            if plan.data_blocks > u64::from(msdbd) {
-                return Err(BuildError::TooManyDataBlocks {
-                    count: plan.data_blocks,
-                    msdbd,
-                });
-            }
-        }
-        if plan.descriptors != 1 {
-            plan.inline = None;
-        }
-        Ok(plan)
+        planner.finish()
     }
 
     /// The rules one piece must satisfy on its own.
-    fn check_piece(&self, index: usize, piece: &SglSegment) -> Result<(), BuildError> {
+    #[inline(always)]
+    fn check_piece(&self, index: usize, piece: &Flat) -> Result<(), BuildError> {
         let needs = |capability| {
             if self.caps.has(capability) {
                 Ok(())
             } else {
                 Err(BuildError::PieceNotSupported {
                     index,
-                    piece: *piece,
+                    piece: piece.segment(),
                     capability,
                 })
             }
         };
-        match *piece {
-            SglSegment::Data(extent) | SglSegment::Keyed { extent, .. } => {
-                if matches!(piece, SglSegment::Keyed { .. }) {
+        match piece.kind {
+            Kind::Data | Kind::Keyed => {
+                if piece.kind == Kind::Keyed {
                     needs(Capability::Keyed)?;
                 }
-                if !extent.fits_address_space() {
+                if !Extent::new(piece.start, piece.len).fits_address_space() {
                     return Err(BuildError::AddressOverflow {
                         index,
-                        piece: *piece,
+                        piece: piece.segment(),
                     });
                 }
             }
-            SglSegment::Skip(len) => {
+            Kind::Skip => {
                 if self.direction == Direction::Write {
-                    return Err(BuildError::SkipInWrite { index, len });
+                    return Err(BuildError::SkipInWrite {
+                        index,
+                        len: piece.len,
+                    });
                 }
                 needs(Capability::BitBucket)?;
             }
-            SglSegment::Capsule { offset, len } => {
+            Kind::Capsule => {
                 needs(Capability::AddressAsOffset)?;
                 let capsule = self.caps.capsule_data();
-                if offset.checked_add(len).map_or(true, |end| end > capsule) {
+                if piece
+                    .start
+                    .checked_add(piece.len)
+                    .map_or(true, |end| end > capsule)
+                {
                     return Err(BuildError::OutsideCapsule {
                         index,
-                        offset,
-                        len,
+                        offset: piece.start,
+                        len: piece.len,
                         capsule,
                     });
                 }
             }
-            SglSegment::Transport(_) => needs(Capability::TransportDataBlock)?,
+            Kind::Transport => needs(Capability::TransportDataBlock)?,
         }
         Ok(())
     }
 
     /// Account for one merged run: its granularity, and the descriptors it takes.
-    fn close_run(
-        &self,
-        plan: &mut SglPlan,
-        first: usize,
-        run: SglSegment,
-    ) -> Result<(), BuildError> {
+    #[inline(always)]
+    fn close_run(&self, plan: &mut SglPlan, first: usize, run: &Flat) -> Result<(), BuildError> {
         let granular = self.caps.dword_granular();
-        if granular {
-            let start = match run {
-                SglSegment::Data(extent) => Some(extent.addr),
-                SglSegment::Capsule { offset, .. } => Some(offset),
-                _ => None,
-            };
-            if let Some(start) = start {
-                if (start | run.len()) & 3 != 0 {
-                    return Err(BuildError::Granularity {
-                        index: first,
-                        run: Extent::new(start, run.len()),
-                    });
-                }
-            }
+        if granular
+            && matches!(run.kind, Kind::Data | Kind::Capsule)
+            && (run.start | run.len) & 3 != 0
+        {
+            return Err(BuildError::Granularity {
+                index: first,
+                run: Extent::new(run.start, run.len),
+            });
         }
-        let count = run.len().div_ceil(max_chunk(&run, granular));
-        plan.runs = plan.runs.saturating_add(1);
-        plan.descriptors = plan.descriptors.saturating_add(count);
-        if !matches!(run, SglSegment::Skip(_)) {
-            plan.data_blocks = plan.data_blocks.saturating_add(count);
+        let max = max_chunk(run.kind, granular);
+        // Almost every run fits one descriptor: skip the division then.
+        let count = if run.len <= max {
+            1
+        } else {
+            run.len.div_ceil(max)
+        };
+        if plan.runs == 0 {
+            // The first run's first descriptor is SGL1 if it turns out to be the only one.
+            let first = u32::try_from(run.len.min(max)).unwrap_or(u32::MAX);
+            plan.inline = Some(chunk_descriptor(run, 0, first));
         }
-        if plan.inline.is_none() {
-            plan.inline = Chunks::new(run, granular).next();
+        // Every descriptor carries at least one byte of the (u64) total, so no count wraps.
+        plan.runs = plan.runs.wrapping_add(1);
+        plan.descriptors = plan.descriptors.wrapping_add(count);
+        if run.kind != Kind::Skip {
+            plan.data_blocks = plan.data_blocks.wrapping_add(count);
         }
         Ok(())
     }
@@ -461,15 +404,137 @@ impl SglBuilder {
         if let Some(only) = plan.inline {
             return Sgl1::data(only);
         }
-        let granular = self.caps.dword_granular();
-        let mut writer = SegmentWriter::new(segments, plan.descriptors);
+        let mut writer = SegmentWriter::new(segments, plan.descriptors, self.caps.dword_granular());
         let sgl1 = writer.first_pointer();
-        for run in Runs::new(pieces.into_iter()) {
-            for descriptor in Chunks::new(run, granular) {
-                writer.push(descriptor);
+        for item in pieces {
+            // Fields, not the struct: they cross the call in registers.
+            let Flat {
+                kind,
+                key,
+                start,
+                len,
+            } = Flat::of(&item.into());
+            writer.feed(kind, key, start, len);
+        }
+        writer.finish();
+        sgl1
+    }
+}
+
+/// The plan pass, one piece at a time. Not generic, so the per-piece work is compiled (and
+/// inlined) here whatever iterator the caller's pieces come from.
+struct Planner<'b> {
+    builder: &'b SglBuilder,
+    plan: SglPlan,
+    /// The run being merged ([`Flat::NONE`] before the first piece).
+    pending: Flat,
+    /// The index of its first piece.
+    pending_index: usize,
+}
+
+impl<'b> Planner<'b> {
+    fn new(builder: &'b SglBuilder) -> Result<Self, BuildError> {
+        if !builder.caps.supported() {
+            return Err(BuildError::NotSupported {
+                capability: Capability::Sgl,
+            });
+        }
+        Ok(Planner {
+            builder,
+            plan: SglPlan {
+                len: 0,
+                transfer: 0,
+                runs: 0,
+                descriptors: 0,
+                data_blocks: 0,
+                inline: None,
+                sdt: builder.caps.sdt(),
+            },
+            pending: Flat::NONE,
+            pending_index: 0,
+        })
+    }
+
+    #[inline(always)]
+    fn feed(
+        &mut self,
+        index: usize,
+        kind: Kind,
+        key: u32,
+        start: u64,
+        len: u64,
+    ) -> Result<(), BuildError> {
+        if len == 0 {
+            return Ok(());
+        }
+        let piece = Flat {
+            kind,
+            key,
+            start,
+            len,
+        };
+        let builder = self.builder;
+        builder.check_piece(index, &piece)?;
+        self.plan.len =
+            self.plan
+                .len
+                .checked_add(piece.len)
+                .ok_or(BuildError::TransferTooLong {
+                    len: u64::MAX,
+                    max: builder.max_transfer.unwrap_or(u64::MAX),
+                })?;
+        let first_piece = self.pending.len == 0;
+        if let Some(run) = self.pending.push(piece) {
+            let first = core::mem::replace(&mut self.pending_index, index);
+            builder.close_run(&mut self.plan, first, &run)?;
+        } else if first_piece {
+            self.pending_index = index;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<SglPlan, BuildError> {
+        let builder = self.builder;
+        if self.pending.len != 0 {
+            builder.close_run(&mut self.plan, self.pending_index, &self.pending)?;
+        }
+        let mut plan = self.plan;
+        if plan.len == 0 {
+            return Err(BuildError::EmptyTransfer);
+        }
+        plan.transfer = builder.transfer_len.unwrap_or(plan.len);
+        if let Some(max) = builder.max_transfer {
+            if plan.transfer > max {
+                return Err(BuildError::TransferTooLong {
+                    len: plan.transfer,
+                    max,
+                });
             }
         }
-        sgl1
+        if plan.len < plan.transfer {
+            return Err(BuildError::ShorterThanTransfer {
+                described: plan.len,
+                transfer: plan.transfer,
+            });
+        }
+        if plan.len > plan.transfer && !builder.caps.has(Capability::Lldts) {
+            return Err(BuildError::LongerThanTransfer {
+                described: plan.len,
+                transfer: plan.transfer,
+            });
+        }
+        if let Some(msdbd) = builder.caps.msdbd() {
+            if plan.data_blocks > u64::from(msdbd) {
+                return Err(BuildError::TooManyDataBlocks {
+                    count: plan.data_blocks,
+                    msdbd,
+                });
+            }
+        }
+        if plan.descriptors != 1 {
+            plan.inline = None;
+        }
+        Ok(plan)
     }
 }
 
@@ -611,11 +676,11 @@ impl SglPlan {
     }
 }
 
-/// The longest piece one descriptor of `run`'s kind can carry. In dword-granular mode the
-/// limit is rounded down to a multiple of 4, so every descriptor after a cut stays aligned.
-const fn max_chunk(run: &SglSegment, granular: bool) -> u64 {
-    let max = match run {
-        SglSegment::Keyed { .. } => MAX_KEYED_LEN as u64,
+/// The longest piece one descriptor of `kind` can carry. In dword-granular mode the limit is
+/// rounded down to a multiple of 4, so every descriptor after a cut stays aligned.
+const fn max_chunk(kind: Kind, granular: bool) -> u64 {
+    let max = match kind {
+        Kind::Keyed => MAX_KEYED_LEN as u64,
         _ => u32::MAX as u64,
     };
     if granular {
@@ -625,60 +690,38 @@ const fn max_chunk(run: &SglSegment, granular: bool) -> u64 {
     }
 }
 
-/// Merges pieces into runs, skipping empty ones: the build pass's view of what `plan` saw.
-struct Runs<I> {
-    inner: I,
-    pending: Option<SglSegment>,
-}
-
-impl<I> Runs<I> {
-    fn new(inner: I) -> Self {
-        Runs {
-            inner,
-            pending: None,
-        }
+/// The descriptor for `len` bytes of `run`, starting `skip` bytes into it. Runs fit the
+/// address space (checked by `plan`), so `start + skip` does not overflow.
+#[inline(always)]
+fn chunk_descriptor(run: &Flat, skip: u64, len: u32) -> DataDescriptor {
+    let start = run.start.wrapping_add(skip);
+    match run.kind {
+        Kind::Data => DataDescriptor::Block { addr: start, len },
+        Kind::Skip => DataDescriptor::BitBucket { len },
+        Kind::Keyed => DataDescriptor::Keyed {
+            addr: start,
+            len,
+            key: run.key,
+            subtype: SglSubtype::Address,
+        },
+        Kind::Capsule => DataDescriptor::CapsuleBlock { offset: start, len },
+        Kind::Transport => DataDescriptor::Transport {
+            len,
+            subtype: TRANSPORT_SUBTYPE,
+        },
     }
 }
 
-impl<I> Iterator for Runs<I>
-where
-    I: Iterator,
-    I::Item: Into<SglSegment>,
-{
-    type Item = SglSegment;
-
-    fn next(&mut self) -> Option<SglSegment> {
-        for item in self.inner.by_ref() {
-            let piece: SglSegment = item.into();
-            if piece.is_empty() {
-                continue;
-            }
-            let merged = self
-                .pending
-                .as_mut()
-                .is_some_and(|run| run.try_merge(&piece));
-            if !merged {
-                if let Some(done) = self.pending.replace(piece) {
-                    return Some(done);
-                }
-            }
-        }
-        self.pending.take()
-    }
-}
-
-/// Cuts one run into descriptors of at most [`max_chunk`] bytes.
+/// Cuts one run into descriptors of at most `max` bytes.
 struct Chunks {
-    run: SglSegment,
+    run: Flat,
+    done: u64,
     max: u64,
 }
 
 impl Chunks {
-    const fn new(run: SglSegment, granular: bool) -> Self {
-        Chunks {
-            max: max_chunk(&run, granular),
-            run,
-        }
+    const fn new(run: Flat, max: u64) -> Self {
+        Chunks { run, done: 0, max }
     }
 }
 
@@ -686,138 +729,177 @@ impl Iterator for Chunks {
     type Item = DataDescriptor;
 
     fn next(&mut self) -> Option<DataDescriptor> {
-        let total = self.run.len();
-        if total == 0 {
+        let left = self.run.len.saturating_sub(self.done);
+        if left == 0 {
             return None;
         }
-        let take = total.min(self.max);
+        let take = left.min(self.max);
         // `take` is at most `max`, which fits 32 bits.
         let len = u32::try_from(take).unwrap_or(u32::MAX);
-        let rest = total.wrapping_sub(take);
-        // Runs fit the address space (checked by `plan`), so start + take does not overflow.
-        let (descriptor, next) = match self.run {
-            SglSegment::Data(e) => (
-                DataDescriptor::Block { addr: e.addr, len },
-                SglSegment::Data(Extent::new(e.addr.wrapping_add(take), rest)),
-            ),
-            SglSegment::Skip(_) => (DataDescriptor::BitBucket { len }, SglSegment::Skip(rest)),
-            SglSegment::Keyed { extent: e, key } => (
-                DataDescriptor::Keyed {
-                    addr: e.addr,
-                    len,
-                    key,
-                    subtype: SglSubtype::Address,
-                },
-                SglSegment::Keyed {
-                    extent: Extent::new(e.addr.wrapping_add(take), rest),
-                    key,
-                },
-            ),
-            SglSegment::Capsule { offset, .. } => (
-                DataDescriptor::CapsuleBlock { offset, len },
-                SglSegment::Capsule {
-                    offset: offset.wrapping_add(take),
-                    len: rest,
-                },
-            ),
-            SglSegment::Transport(_) => (
-                DataDescriptor::Transport {
-                    len,
-                    subtype: TRANSPORT_SUBTYPE,
-                },
-                SglSegment::Transport(rest),
-            ),
-        };
-        self.run = next;
+        let descriptor = chunk_descriptor(&self.run, self.done, len);
+        self.done = self.done.saturating_add(take);
         Some(descriptor)
     }
 }
 
-/// Writes data descriptors into segments already checked by [`place`], chaining as it goes.
+/// Writes data descriptors into segments already checked by [`place`], merging pieces into
+/// runs as `plan` did and chaining segments as it goes. Not generic: compiled once, here,
+/// where building a descriptor inlines.
 struct SegmentWriter<'s, 'a> {
-    segments: &'s mut [SegmentBuf<'a>],
-    segment: usize,
-    slot: u64,
+    /// Segment buffers after the current one.
+    rest: core::slice::IterMut<'s, SegmentBuf<'a>>,
+    /// Unwritten slots of the current segment.
+    slots: &'s mut [SglDescriptor],
+    /// Where SGL1 points: the first segment's address and capacity.
+    first: (u64, u64),
     /// Data slots left in the current segment before it points onward (or ends).
     room: u64,
     /// Whether the current segment points onward once its data slots are full.
     onward: bool,
     /// Data descriptors not yet written.
     left: u64,
+    /// The run being merged ([`Flat::NONE`] before the first piece).
+    pending: Flat,
+    granular: bool,
+    /// A Data Block descriptor (type 0h, subtype Address) to fill in: cheaper than building
+    /// each one from scratch.
+    data_template: SglDescriptor,
+}
+
+/// The pointer to a segment at `addr` with `capacity` slots that will hold the data
+/// descriptors from `left` on.
+fn pointer_to(addr: u64, capacity: u64, left: u64) -> SegmentPointer {
+    let (data, onward) = segment_share(left, capacity);
+    let kind = if onward {
+        SegmentKind::Segment
+    } else {
+        SegmentKind::LastSegment
+    };
+    let slots = data.saturating_add(u64::from(onward));
+    // `place` checked that the buffer holds `slots`, at most 2^28 - 1.
+    let descriptors = u32::try_from(slots).unwrap_or(u32::MAX);
+    SegmentPointer::new(addr, descriptors, kind).unwrap_or(SegmentPointer {
+        addr,
+        len: u32::MAX,
+        kind,
+    })
 }
 
 impl<'s, 'a> SegmentWriter<'s, 'a> {
-    fn new(segments: &'s mut [SegmentBuf<'a>], descriptors: u64) -> Self {
-        let capacity = segments.first().map_or(0, SegmentBuf::capacity);
-        let (room, onward) = segment_share(descriptors, capacity);
+    fn new(segments: &'s mut [SegmentBuf<'a>], descriptors: u64, granular: bool) -> Self {
+        let first = segments
+            .first()
+            .map_or((0, 0), |s| (s.bus_addr, s.capacity()));
+        let (room, onward) = segment_share(descriptors, first.1);
+        let mut rest = segments.iter_mut();
+        let slots = rest.next().map_or(&mut [][..], |s| &mut *s.slots);
         SegmentWriter {
-            segments,
-            segment: 0,
-            slot: 0,
+            rest,
+            slots,
+            first,
             room,
             onward,
             left: descriptors,
+            pending: Flat::NONE,
+            granular,
+            data_template: SglDescriptor::new(
+                0,
+                0,
+                SglDescriptorType::DataBlock,
+                SglSubtype::Address,
+            ),
         }
-    }
-
-    /// The descriptor that points at segment `index`, which will hold the data descriptors
-    /// from `left` on.
-    fn pointer_to(&self, index: usize, left: u64) -> SegmentPointer {
-        let (addr, capacity) = self
-            .segments
-            .get(index)
-            .map_or((0, 0), |s| (s.bus_addr, s.capacity()));
-        let (data, onward) = segment_share(left, capacity);
-        let kind = if onward {
-            SegmentKind::Segment
-        } else {
-            SegmentKind::LastSegment
-        };
-        let slots = data.saturating_add(u64::from(onward));
-        // `place` checked that the buffer holds `slots`, at most 2^28 - 1.
-        let descriptors = u32::try_from(slots).unwrap_or(u32::MAX);
-        SegmentPointer::new(addr, descriptors, kind).unwrap_or(SegmentPointer {
-            addr,
-            len: u32::MAX,
-            kind,
-        })
     }
 
     /// SGL1: the pointer to the first segment.
     fn first_pointer(&self) -> Sgl1 {
-        Sgl1::segment(self.pointer_to(0, self.left))
+        Sgl1::segment(pointer_to(self.first.0, self.first.1, self.left))
     }
 
-    fn push(&mut self, descriptor: DataDescriptor) {
+    /// Take one piece: merge it into the pending run, or write the run it ends.
+    #[inline]
+    fn feed(&mut self, kind: Kind, key: u32, start: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
+        let piece = Flat {
+            kind,
+            key,
+            start,
+            len,
+        };
+        if let Some(run) = self.pending.push(piece) {
+            self.write_run(&run);
+        }
+    }
+
+    /// Write the last run.
+    fn finish(&mut self) {
+        let last = core::mem::replace(&mut self.pending, Flat::NONE);
+        if last.len != 0 {
+            self.write_run(&last);
+        }
+    }
+
+    #[inline(always)]
+    fn write_run(&mut self, run: &Flat) {
+        // The common case: data that fits one descriptor. The other kinds, and runs that need
+        // several descriptors, take the general path.
+        if run.kind == Kind::Data && run.len <= max_chunk(Kind::Data, self.granular) {
+            // `len` is at most the maximum chunk, which fits 32 bits.
+            let len = u32::try_from(run.len).unwrap_or(u32::MAX);
+            let mut raw = self.data_template;
+            raw.set_address(run.start);
+            raw.set_length(len);
+            self.push(raw);
+        } else {
+            self.write_general(run, max_chunk(run.kind, self.granular));
+        }
+    }
+
+    /// Any run: cut into descriptors of at most `max` bytes.
+    #[cold]
+    fn write_general(&mut self, run: &Flat, max: u64) {
+        Chunks::new(*run, max).for_each(|d| self.push(d.to_raw()));
+    }
+
+    #[inline(always)]
+    fn push(&mut self, descriptor: SglDescriptor) {
         if self.left == 0 {
             return;
         }
-        if self.room == 0 {
-            if !self.onward {
-                return;
-            }
-            let next = self.segment.saturating_add(1);
-            let pointer = self.pointer_to(next, self.left);
-            self.put(pointer.to_raw());
-            let capacity = self.segments.get(next).map_or(0, SegmentBuf::capacity);
-            (self.room, self.onward) = segment_share(self.left, capacity);
-            self.segment = next;
-            self.slot = 0;
+        if self.room == 0 && !self.chain() {
+            return; // cannot happen: `place` checked the memory holds the layout
         }
-        self.put(descriptor.to_raw());
-        self.room = self.room.saturating_sub(1);
-        self.left = self.left.saturating_sub(1);
+        self.put(descriptor);
+        // Both were checked non-zero above (`chain` refills `room`).
+        self.room = self.room.wrapping_sub(1);
+        self.left = self.left.wrapping_sub(1);
     }
 
-    fn put(&mut self, raw: SglDescriptor) {
-        if let Some(slot) = self
-            .segments
-            .get_mut(self.segment)
-            .and_then(|s| s.slot(self.slot))
-        {
-            *slot = raw;
+    /// The current segment is full: write the pointer onward in its last slot and move on.
+    /// False when there is nowhere to go.
+    #[cold]
+    fn chain(&mut self) -> bool {
+        if !self.onward {
+            return false;
         }
-        self.slot = self.slot.saturating_add(1);
+        let Some(next) = self.rest.next() else {
+            return false;
+        };
+        let capacity = next.capacity();
+        self.put(pointer_to(next.bus_addr, capacity, self.left).to_raw());
+        (self.room, self.onward) = segment_share(self.left, capacity);
+        self.slots = &mut *next.slots;
+        self.room != 0
+    }
+
+    #[inline(always)]
+    fn put(&mut self, raw: SglDescriptor) {
+        if let Some((slot, rest)) = core::mem::take(&mut self.slots).split_first_mut() {
+            *slot = raw;
+            self.slots = rest;
+        }
     }
 }
 

@@ -128,16 +128,19 @@ impl SglCaps {
     }
 
     /// Whether SGLs are supported at all (SGLS bits 1:0 are 01b or 10b).
+    #[inline]
     pub const fn supported(&self) -> bool {
         self.sgls.is_supported()
     }
 
     /// Whether Data Block addresses and lengths must be dword aligned (SGLS bits 1:0 = 10b).
+    #[inline]
     pub const fn dword_granular(&self) -> bool {
         matches!(self.sgls.support(), SglSupport::DwordAligned)
     }
 
     /// Whether the controller has `capability`.
+    #[inline]
     pub const fn has(&self, capability: Capability) -> bool {
         let flag = match capability {
             Capability::Sgl => return self.supported(),
@@ -154,6 +157,7 @@ impl SglCaps {
 
     /// SDT, the recommended maximum number of data and bit bucket descriptors, or `None` when
     /// the controller gives no recommendation. A hint: exceeding it is legal but may be slow.
+    #[inline]
     pub const fn sdt(&self) -> Option<u8> {
         match self.sgls.sdt() {
             0 => None,
@@ -162,6 +166,7 @@ impl SglCaps {
     }
 
     /// MSDBD, the most data block descriptors a command may carry, or `None` for no limit.
+    #[inline]
     pub const fn msdbd(&self) -> Option<u8> {
         match self.msdbd {
             0 => None,
@@ -170,11 +175,13 @@ impl SglCaps {
     }
 
     /// Bytes of in-capsule data that offset-addressed Data Blocks may name.
+    #[inline]
     pub const fn capsule_data(&self) -> u64 {
         self.capsule_len
     }
 
     /// The walk limits.
+    #[inline]
     pub const fn limits(&self) -> WalkLimits {
         self.limits
     }

@@ -192,6 +192,7 @@ impl DataDescriptor {
     }
 
     /// The 16 bytes of this descriptor. A keyed length above 24 bits is cut to 24 bits.
+    #[inline]
     pub fn to_raw(&self) -> SglDescriptor {
         match *self {
             DataDescriptor::Block { addr, len } => {
@@ -260,6 +261,7 @@ impl Descriptor {
     ///
     /// Only the type/subtype pair is checked here; whether the controller supports the type,
     /// and every rule about lengths, alignment and position, is the walker's job.
+    #[inline(always)]
     pub fn parse(raw: &SglDescriptor) -> Result<Descriptor, DescriptorError> {
         let descriptor_type = raw.descriptor_type();
         let subtype = raw.subtype();

@@ -62,57 +62,129 @@ impl SglSegment {
     /// The builder merges its input this way before it writes descriptors, and the walker
     /// merges its output the same way, so a round trip gives back the merged input.
     pub fn try_merge(&mut self, next: &SglSegment) -> bool {
-        let merged = match (*self, *next) {
-            (SglSegment::Data(a), SglSegment::Data(b)) if a.end() == Some(b.addr) => a
-                .len
-                .checked_add(b.len)
-                .map(|len| SglSegment::Data(Extent::new(a.addr, len))),
-            (SglSegment::Skip(a), SglSegment::Skip(b)) => a.checked_add(b).map(SglSegment::Skip),
-            (SglSegment::Keyed { extent: a, key }, SglSegment::Keyed { extent: b, key: k2 })
-                if key == k2 && a.end() == Some(b.addr) =>
-            {
-                a.len.checked_add(b.len).map(|len| SglSegment::Keyed {
-                    extent: Extent::new(a.addr, len),
-                    key,
-                })
-            }
-            (
-                SglSegment::Capsule { offset, len },
-                SglSegment::Capsule {
-                    offset: o2,
-                    len: l2,
-                },
-            ) if offset.checked_add(len) == Some(o2) => len
-                .checked_add(l2)
-                .map(|len| SglSegment::Capsule { offset, len }),
-            (SglSegment::Transport(a), SglSegment::Transport(b)) => {
-                a.checked_add(b).map(SglSegment::Transport)
-            }
-            _ => None,
+        let mut run = Flat::of(self);
+        let merged = run.extend(&Flat::of(next));
+        if merged {
+            *self = run.segment();
+        }
+        merged
+    }
+}
+
+/// The kind of a piece, in [`Flat`] form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Data,
+    Skip,
+    Keyed,
+    Capsule,
+    Transport,
+}
+
+/// A piece as plain fields: what the builder's and walker's loops work on. An enum passed
+/// through memory field by field costs store-forwarding stalls in a hot loop; these fields
+/// stay in registers. `start` is the address or capsule offset (0 for skips and transport
+/// pieces) and `key` the key of keyed data (0 otherwise).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Flat {
+    pub(crate) kind: Kind,
+    pub(crate) key: u32,
+    pub(crate) start: u64,
+    pub(crate) len: u64,
+}
+
+impl Flat {
+    #[inline(always)]
+    pub(crate) const fn of(piece: &SglSegment) -> Flat {
+        let (kind, key, start, len) = match *piece {
+            SglSegment::Data(e) => (Kind::Data, 0, e.addr, e.len),
+            SglSegment::Skip(n) => (Kind::Skip, 0, 0, n),
+            SglSegment::Keyed { extent, key } => (Kind::Keyed, key, extent.addr, extent.len),
+            SglSegment::Capsule { offset, len } => (Kind::Capsule, 0, offset, len),
+            SglSegment::Transport(n) => (Kind::Transport, 0, 0, n),
         };
-        match merged {
-            Some(m) => {
-                *self = m;
+        Flat {
+            kind,
+            key,
+            start,
+            len,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) const fn segment(&self) -> SglSegment {
+        match self.kind {
+            Kind::Data => SglSegment::Data(Extent::new(self.start, self.len)),
+            Kind::Skip => SglSegment::Skip(self.len),
+            Kind::Keyed => SglSegment::Keyed {
+                extent: Extent::new(self.start, self.len),
+                key: self.key,
+            },
+            Kind::Capsule => SglSegment::Capsule {
+                offset: self.start,
+                len: self.len,
+            },
+            Kind::Transport => SglSegment::Transport(self.len),
+        }
+    }
+
+    /// No run yet: a placeholder with no bytes (real runs are never empty).
+    pub(crate) const NONE: Flat = Flat {
+        kind: Kind::Data,
+        key: 0,
+        start: 0,
+        len: 0,
+    };
+
+    /// Feed `piece` (non-empty) to the run being merged in `self` ([`Flat::NONE`] for none
+    /// yet): merge it, or start a new run with it and return the run it ends.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, piece: Flat) -> Option<Flat> {
+        if self.len != 0 && self.extend(&piece) {
+            return None;
+        }
+        let done = core::mem::replace(self, piece);
+        (done.len != 0).then_some(done)
+    }
+
+    /// The merge rule of [`SglSegment::try_merge`], the one place it is stated.
+    #[inline(always)]
+    pub(crate) fn extend(&mut self, next: &Flat) -> bool {
+        if self.kind != next.kind || self.key != next.key {
+            return false;
+        }
+        let continues = match self.kind {
+            Kind::Skip | Kind::Transport => true,
+            Kind::Data | Kind::Keyed | Kind::Capsule => {
+                self.start.checked_add(self.len) == Some(next.start)
+            }
+        };
+        match self.len.checked_add(next.len) {
+            Some(len) if continues => {
+                self.len = len;
                 true
             }
-            None => false,
+            _ => false,
         }
     }
 }
 
 impl From<Extent> for SglSegment {
+    #[inline]
     fn from(extent: Extent) -> Self {
         SglSegment::Data(extent)
     }
 }
 
 impl From<&Extent> for SglSegment {
+    #[inline]
     fn from(extent: &Extent) -> Self {
         SglSegment::Data(*extent)
     }
 }
 
 impl From<&SglSegment> for SglSegment {
+    #[inline]
     fn from(segment: &SglSegment) -> Self {
         *segment
     }

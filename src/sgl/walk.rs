@@ -60,7 +60,7 @@ use zerocopy::IntoBytes;
 use super::caps::{Capability, SglCaps, WalkLimits};
 use super::descriptor::{DataDescriptor, Descriptor, SegmentPointer, DESCRIPTOR_BYTES};
 use super::error::{DescriptorAt, TypeProblem, WalkError};
-use super::segment::SglSegment;
+use super::segment::{Flat, Kind, SglSegment};
 use super::{Direction, SglRole};
 use crate::extent::Extent;
 use crate::memory::DmaMemory;
@@ -128,7 +128,39 @@ enum State {
 #[derive(Debug)]
 pub struct SglWalker<'m, M: DmaMemory + ?Sized> {
     mem: &'m M,
+    core: Core,
+}
+
+/// Reads through the walker's memory; object safe, so the walk itself is compiled once (here,
+/// not in every crate that names a memory type) and reaches memory through one dynamic call
+/// per batch.
+trait Fetch {
+    fn fetch(&self, addr: u64, buf: &mut [u8]) -> Result<(), WalkError>;
+}
+
+/// A `&M` as a [`Fetch`] (a sized wrapper, so it coerces to `&dyn Fetch` even for unsized `M`).
+struct Reader<'m, M: DmaMemory + ?Sized>(&'m M);
+
+impl<M: DmaMemory + ?Sized> Fetch for Reader<'_, M> {
+    fn fetch(&self, addr: u64, buf: &mut [u8]) -> Result<(), WalkError> {
+        self.0
+            .read(addr, buf)
+            .map_err(|fault| WalkError::FetchFault {
+                addr: fault.addr,
+                len: fault.len,
+            })
+    }
+}
+
+/// The walk's state and logic, independent of the memory type.
+#[derive(Debug)]
+struct Core {
     caps: SglCaps,
+    /// Bits of a Data Block's address and length that must be clear: 3 in dword-granular
+    /// mode, else 0 (from `caps`, decoded once).
+    granule: u64,
+    /// MSDBD as a count (`u64::MAX` for no limit; from `caps`, decoded once).
+    data_block_limit: u64,
     direction: Direction,
     role: SglRole,
     state: State,
@@ -136,8 +168,8 @@ pub struct SglWalker<'m, M: DmaMemory + ?Sized> {
     transfer: u64,
     /// Bytes of the transfer not yet accounted for.
     remaining: u64,
-    /// Piece being merged, not yet yielded.
-    run: Option<SglSegment>,
+    /// Piece being merged, not yet yielded ([`Flat::NONE`] for none).
+    run: Flat,
     /// Data descriptors charged so far.
     descriptors: u64,
     /// Segments entered so far.
@@ -178,23 +210,27 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
         };
         SglWalker {
             mem,
-            caps: *caps,
-            direction,
-            role,
-            state,
-            transfer: len,
-            remaining: len,
-            run: None,
-            descriptors: 0,
-            segments: 0,
-            data_blocks: 0,
-            seg_addr: 0,
-            seg_left: 0,
-            seg_index: 0,
-            seg_last: true,
-            batch: [SglDescriptor::default(); BATCH_DESCRIPTORS],
-            batch_pos: 0,
-            batch_len: 0,
+            core: Core {
+                caps: *caps,
+                granule: if caps.dword_granular() { 3 } else { 0 },
+                data_block_limit: caps.msdbd().map_or(u64::MAX, u64::from),
+                direction,
+                role,
+                state,
+                transfer: len,
+                remaining: len,
+                run: Flat::NONE,
+                descriptors: 0,
+                segments: 0,
+                data_blocks: 0,
+                seg_addr: 0,
+                seg_left: 0,
+                seg_index: 0,
+                seg_last: true,
+                batch: [SglDescriptor::default(); BATCH_DESCRIPTORS],
+                batch_pos: 0,
+                batch_len: 0,
+            },
         }
     }
 
@@ -239,13 +275,83 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
         Ok(WalkSummary {
             pieces,
             bytes,
-            descriptors: self.descriptors,
-            segments: self.segments,
+            descriptors: self.core.descriptors,
+            segments: self.core.segments,
+        })
+    }
+}
+
+impl Core {
+    /// The next merged piece, or the error that ends the walk.
+    #[inline]
+    fn next(&mut self, mem: &dyn Fetch) -> Option<Result<SglSegment, WalkError>> {
+        loop {
+            let piece = match self.quick() {
+                Some(piece) => piece,
+                None => match self.next_piece(mem) {
+                    Err(e) => {
+                        self.state = State::Done;
+                        self.run = Flat::NONE;
+                        return Some(Err(e));
+                    }
+                    Ok(None) => {
+                        let last = core::mem::replace(&mut self.run, Flat::NONE);
+                        return (last.len != 0).then(|| Ok(last.segment()));
+                    }
+                    Ok(Some(piece)) => piece,
+                },
+            };
+            if let Some(done) = self.run.push(piece) {
+                return Some(Ok(done.segment()));
+            }
+        }
+    }
+
+    /// The common case without the general machinery: a plain Data Block (type 0h, subtype
+    /// Address) already fetched, not the final descriptor of a segment that must end with a
+    /// pointer, that passes every check (non-empty, within what remains of the transfer,
+    /// dword granular where required, below 2^64, within MSDBD). Anything else, `None`: the
+    /// general path ([`Core::next_piece`]) takes the descriptor and applies every rule.
+    #[inline(always)]
+    fn quick(&mut self) -> Option<Flat> {
+        if !matches!(self.state, State::Segment) || self.batch_pos >= self.batch_len {
+            return None;
+        }
+        if self.seg_left <= 1 && !self.seg_last {
+            return None;
+        }
+        let raw = self.batch.get(self.batch_pos)?;
+        if raw.identifier() != 0 {
+            return None;
+        }
+        let (addr, len) = (raw.address(), u64::from(raw.length()));
+        if len == 0
+            || len > self.remaining
+            || (addr | len) & self.granule != 0
+            || addr.checked_add(len.wrapping_sub(1)).is_none()
+            || self.data_blocks >= self.data_block_limit
+        {
+            return None;
+        }
+        // Consume it exactly as `fetch` and `take` would.
+        self.batch_pos = self.batch_pos.wrapping_add(1);
+        self.seg_addr = self.seg_addr.wrapping_add(DESCRIPTOR_BYTES);
+        self.seg_left = self.seg_left.wrapping_sub(1);
+        self.seg_index = self.seg_index.wrapping_add(1);
+        self.data_blocks = self.data_blocks.wrapping_add(1);
+        self.remaining = self.remaining.wrapping_sub(len);
+        Some(Flat {
+            kind: Kind::Data,
+            key: 0,
+            start: addr,
+            len,
         })
     }
 
-    /// The next non-empty piece of the transfer, or `None` at the end of the SGL.
-    fn next_piece(&mut self) -> Result<Option<SglSegment>, WalkError> {
+    /// The next non-empty piece of the transfer, or `None` at the end of the SGL: the general
+    /// path, every rule checked. Kept out of line so the quick path stays small.
+    #[inline(never)]
+    fn next_piece(&mut self, mem: &dyn Fetch) -> Result<Option<Flat>, WalkError> {
         loop {
             match self.state {
                 State::Done => return Ok(None),
@@ -259,18 +365,13 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
                 State::Mptr(addr) => {
                     self.state = State::Done;
                     let mut raw = SglDescriptor::default();
-                    self.mem.read(addr, raw.as_mut_bytes()).map_err(|fault| {
-                        WalkError::FetchFault {
-                            addr: fault.addr,
-                            len: fault.len,
-                        }
-                    })?;
+                    mem.fetch(addr, raw.as_mut_bytes())?;
                     if let Some(piece) = self.first(raw, DescriptorAt::Mptr)? {
                         return Ok(Some(piece));
                     }
                 }
                 State::Segment => {
-                    if let Some(piece) = self.segment_step()? {
+                    if let Some(piece) = self.segment_step(mem)? {
                         return Ok(Some(piece));
                     }
                 }
@@ -279,11 +380,8 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
     }
 
     /// SGL1 or the MPTR descriptor: the whole transfer, or the way to the first segment.
-    fn first(
-        &mut self,
-        raw: SglDescriptor,
-        at: DescriptorAt,
-    ) -> Result<Option<SglSegment>, WalkError> {
+    #[inline(always)]
+    fn first(&mut self, raw: SglDescriptor, at: DescriptorAt) -> Result<Option<Flat>, WalkError> {
         match Descriptor::parse(&raw) {
             Err(_) => Err(undefined(at, &raw)),
             Ok(Descriptor::Pointer(pointer)) => {
@@ -302,7 +400,8 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
     }
 
     /// Consume one descriptor of the current segment; a piece when it describes bytes.
-    fn segment_step(&mut self) -> Result<Option<SglSegment>, WalkError> {
+    #[inline(always)]
+    fn segment_step(&mut self, mem: &dyn Fetch) -> Result<Option<Flat>, WalkError> {
         if self.remaining == 0 && self.caps.has(Capability::Lldts) {
             // The transfer is complete; descriptors not needed for it need not be checked.
             self.state = State::Done;
@@ -314,7 +413,7 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
             self.check_complete()?;
             return Ok(None);
         }
-        let (raw, at) = self.fetch()?;
+        let (raw, at) = self.fetch(mem)?;
         let final_in_segment = self.seg_left == 0;
         match Descriptor::parse(&raw) {
             Err(_) => Err(undefined(at, &raw)),
@@ -350,6 +449,7 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
     }
 
     /// Charge `count` data descriptors to the budget.
+    #[inline(always)]
     fn charge(&mut self, count: u64, at: DescriptorAt) -> Result<(), WalkError> {
         let limit = self.caps.limits().max_descriptors;
         self.descriptors = self.descriptors.saturating_add(count);
@@ -406,18 +506,14 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
 
     /// The next descriptor of the current segment (which has one left), fetching a batch when
     /// needed, and where it was.
-    fn fetch(&mut self) -> Result<(SglDescriptor, DescriptorAt), WalkError> {
+    #[inline(always)]
+    fn fetch(&mut self, mem: &dyn Fetch) -> Result<(SglDescriptor, DescriptorAt), WalkError> {
         if self.batch_pos >= self.batch_len {
             let n = usize::try_from(self.seg_left)
                 .unwrap_or(BATCH_DESCRIPTORS)
                 .clamp(1, BATCH_DESCRIPTORS);
             let buf = self.batch.get_mut(..n).unwrap_or_default();
-            self.mem
-                .read(self.seg_addr, buf.as_mut_bytes())
-                .map_err(|fault| WalkError::FetchFault {
-                    addr: fault.addr,
-                    len: fault.len,
-                })?;
+            mem.fetch(self.seg_addr, buf.as_mut_bytes())?;
             self.batch_pos = 0;
             self.batch_len = n;
         }
@@ -437,12 +533,13 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
 
     /// Check a data descriptor and account for it; the piece of the transfer it describes,
     /// or `None` when it describes none.
+    #[inline(always)]
     fn take(
         &mut self,
         data: DataDescriptor,
         identifier: u8,
         at: DescriptorAt,
-    ) -> Result<Option<SglSegment>, WalkError> {
+    ) -> Result<Option<Flat>, WalkError> {
         let needs = match data {
             DataDescriptor::Block { .. } => None,
             DataDescriptor::CapsuleBlock { .. } => Some(Capability::AddressAsOffset),
@@ -528,17 +625,18 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
             return Ok(None);
         }
         self.remaining = self.remaining.wrapping_sub(take);
-        Ok(Some(match data {
-            DataDescriptor::Block { addr, .. } => SglSegment::Data(Extent::new(addr, take)),
-            DataDescriptor::CapsuleBlock { offset, .. } => {
-                SglSegment::Capsule { offset, len: take }
-            }
-            DataDescriptor::BitBucket { .. } => SglSegment::Skip(take),
-            DataDescriptor::Keyed { addr, key, .. } => SglSegment::Keyed {
-                extent: Extent::new(addr, take),
-                key,
-            },
-            DataDescriptor::Transport { .. } => SglSegment::Transport(take),
+        let (kind, key, start) = match data {
+            DataDescriptor::Block { addr, .. } => (Kind::Data, 0, addr),
+            DataDescriptor::CapsuleBlock { offset, .. } => (Kind::Capsule, 0, offset),
+            DataDescriptor::BitBucket { .. } => (Kind::Skip, 0, 0),
+            DataDescriptor::Keyed { addr, key, .. } => (Kind::Keyed, key, addr),
+            DataDescriptor::Transport { .. } => (Kind::Transport, 0, 0),
+        };
+        Ok(Some(Flat {
+            kind,
+            key,
+            start,
+            len: take,
         }))
     }
 }
@@ -555,25 +653,9 @@ fn undefined(at: DescriptorAt, raw: &SglDescriptor) -> WalkError {
 impl<M: DmaMemory + ?Sized> Iterator for SglWalker<'_, M> {
     type Item = Result<SglSegment, WalkError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            match self.next_piece() {
-                Err(e) => {
-                    self.state = State::Done;
-                    self.run = None;
-                    return Some(Err(e));
-                }
-                Ok(None) => return self.run.take().map(Ok),
-                Ok(Some(piece)) => {
-                    let merged = self.run.as_mut().is_some_and(|run| run.try_merge(&piece));
-                    if !merged {
-                        if let Some(done) = self.run.replace(piece) {
-                            return Some(Ok(done));
-                        }
-                    }
-                }
-            }
-        }
+        self.core.next(&Reader(self.mem))
     }
 }
 

@@ -265,7 +265,7 @@ pub fn expected_data_bytes(pieces: &[SglSegment], seed: u64) -> Vec<u8> {
 /// consecutive skips merged. Written from that definition, not with the library's merge.
 pub fn sgl_normalize(pieces: &[SglSegment]) -> Vec<SglSegment> {
     let mut out: Vec<SglSegment> = Vec::new();
-    for p in pieces.iter().filter(|p| p.len() > 0) {
+    for p in pieces.iter().filter(|p| !p.is_empty()) {
         let merged = match (out.last_mut(), p) {
             (Some(SglSegment::Data(a)), SglSegment::Data(b))
                 if (a.addr as u128 + a.len as u128) == b.addr as u128
@@ -321,7 +321,7 @@ pub fn sgl_oracle_accepts(
     // (kind, start, len, key): kind 0 data, 1 skip, 2 keyed.
     let mut runs: Vec<(u8, u128, u128, u32)> = Vec::new();
     let mut total: u128 = 0;
-    for p in pieces.iter().filter(|p| p.len() > 0) {
+    for p in pieces.iter().filter(|p| !p.is_empty()) {
         let (kind, start, len, key) = match *p {
             SglSegment::Data(e) => (0u8, e.addr as u128, e.len as u128, 0),
             SglSegment::Skip(n) => {

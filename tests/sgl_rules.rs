@@ -732,6 +732,23 @@ fn dword_mode_refuses_unaligned_data_blocks() {
         )
         .is_ok());
     }
+    // Inside a segment too, in the middle of it.
+    let mem = segments(&[(SEG, &[data(0x1000, 8), data(0x2002, 8), data(0x3000, 8)])]);
+    let err = walk_err(
+        last_segment(SEG, 3),
+        Direction::Write,
+        24,
+        &dword_caps(),
+        &mem,
+    );
+    assert_eq!(
+        err,
+        WalkError::Granularity {
+            at: at(1, 1, SEG + 16),
+            addr: 0x2002,
+            len: 8
+        }
+    );
     // The builder refuses the run, naming it; a run made of unaligned halves is fine.
     let b = SglBuilder::new(dword_caps(), Direction::Write);
     let err = b

@@ -322,8 +322,8 @@ proptest! {
     }
 
     /// On arbitrary descriptors in arbitrary memory, the walker terminates, reads no more
-    /// than its stated bound, never panics, and what it accepts accounts for exactly the
-    /// transfer.
+    /// than its stated bound, never panics, agrees with an independent reference walker
+    /// (pieces or status), and what it accepts accounts for exactly the transfer.
     #[test]
     fn walker_is_bounded_on_hostile_input(
         sgls_bits in any::<u32>(),
@@ -371,6 +371,14 @@ proptest! {
             "read {} bytes > bound {}", mem.bytes_read(), limits.max_bytes_read(from_mptr));
         prop_assert!(mem.read_count() <= limits.max_reads(from_mptr),
             "{} reads > bound {}", mem.read_count(), limits.max_reads(from_mptr));
+        // The same answer as the reference walker: the same pieces, or the same status.
+        let first_arg = if from_mptr { Err(mptr) } else { Ok(first.to_bytes()) };
+        let reference = reference_walk(first_arg, direction == Direction::Write, len, RefCaps::of(&caps), &mem);
+        match (&result, &reference) {
+            (Ok(pieces), Ok(expected)) => prop_assert_eq!(pieces, expected),
+            (Err(e), Err(sc)) => prop_assert_eq!(e.status().sc(), *sc, "{}", e),
+            _ => prop_assert!(false, "walker {:?} but reference {:?}", result, reference),
+        }
         match result {
             Ok(pieces) => {
                 prop_assert_eq!(pieces.iter().map(|p| p.len()).sum::<u64>(), len);
@@ -383,6 +391,75 @@ proptest! {
                 prop_assert!(e.status().dnr());
                 prop_assert!(!e.to_string().is_empty());
             }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Real layouts with a few realistic corruptions (a type or subtype changed, a length
+    /// changed, an address misaligned, a data descriptor turned into a pointer): the walker
+    /// gives the same pieces, or the same status, as the independent reference walker.
+    #[test]
+    fn walker_agrees_with_reference_on_corrupted_layouts(
+        gens in prop::collection::vec(gen(), 1..24),
+        direction in direction(),
+        dword in any::<bool>(),
+        lldts in any::<bool>(),
+        msdbd in prop_oneof![4 => Just(0u8), 1 => 1u8..24],
+        capacity in prop_oneof![Just(2u64), Just(3), Just(4), Just(16)],
+        corruptions in prop::collection::vec((any::<bool>(), any::<u64>(), 0u8..8, any::<u64>()), 0..3),
+        delta in -8i64..8,
+    ) {
+        let pieces = pieces(&gens, direction, dword);
+        let mut sgls = sgl_caps(dword).sgls();
+        if lldts {
+            sgls |= Sgls::LLDTS;
+        }
+        let caps = SglCaps::new(sgls).with_msdbd(msdbd);
+        let builder = SglBuilder::new(sgl_caps(dword), direction);
+        let mut mem = SimMemory::new();
+        let layout = build_sgl_into(&builder, &pieces, capacity, &mut mem).unwrap();
+        let mut sgl1 = layout.sgl1.to_raw().to_bytes();
+        for (in_sgl1, at, kind, v) in corruptions {
+            let slot = if in_sgl1 || layout.segments_used == 0 {
+                None
+            } else {
+                let segment = at % layout.segments_used as u64;
+                Some(SEGMENT_REGION + segment * 0x1_0000 + (at >> 32) % capacity * 16)
+            };
+            let mut d = match slot {
+                Some(addr) => {
+                    let mut d = [0u8; 16];
+                    mem.peek(addr, &mut d).unwrap();
+                    d
+                }
+                None => sgl1,
+            };
+            match kind {
+                0 => d[15] = v as u8,                                  // any type and subtype
+                1 => d[15] = (d[15] & 0x0F) | (((v % 4) as u8) << 4),  // a defined type 0h..3h
+                2 => d[8] ^= (v % 32) as u8,                           // length changed
+                3 => d[0] |= (v % 8) as u8,                            // address misaligned
+                4 => d[8..12].copy_from_slice(&0u32.to_le_bytes()),   // length zero
+                5 => d.copy_from_slice(&SegmentPointer::new(SEGMENT_REGION + (v % 4) * 0x1_0000, (v % 5) as u32 + 1, if v % 2 == 0 { SegmentKind::Segment } else { SegmentKind::LastSegment }).unwrap().to_raw().to_bytes()),
+                6 => d[..8].copy_from_slice(&(u64::MAX - v % 64).to_le_bytes()), // near the top
+                _ => d[15] = 0x10,                                     // a bit bucket
+            }
+            match slot {
+                Some(addr) => mem.poke(addr, &d).unwrap(),
+                None => sgl1 = d,
+            }
+        }
+        let len = layout.plan.len().saturating_add_signed(delta);
+        let walked: Result<Vec<SglSegment>, _> =
+            SglWalker::new(SglDescriptor::from_bytes(sgl1), direction, len, &caps, &mem).collect();
+        let reference = reference_walk(Ok(sgl1), direction == Direction::Write, len, RefCaps::of(&caps), &mem);
+        match (&walked, &reference) {
+            (Ok(pieces), Ok(expected)) => prop_assert_eq!(pieces, expected),
+            (Err(e), Err(sc)) => prop_assert_eq!(e.status().sc(), *sc, "{}", e),
+            _ => prop_assert!(false, "walker {:?} but reference {:?}", walked, reference),
         }
     }
 }

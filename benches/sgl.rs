@@ -59,6 +59,21 @@ fn bench_build(c: &mut Criterion) {
     group.finish();
 }
 
+/// The fast path for one contiguous buffer: SGL1 as one Data Block, no segment memory.
+fn bench_build_inline(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sgl_build_inline");
+    let builder = SglBuilder::new(caps(), Direction::Write);
+    group.throughput(Throughput::Elements(1));
+    group.bench_function(BenchmarkId::from_parameter(1), |b| {
+        b.iter(|| {
+            builder
+                .build_inline(black_box(Extent::new(DATA_BASE, 128 << 10)))
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
 fn bench_walk(c: &mut Criterion) {
     let mut group = c.benchmark_group("sgl_walk");
     let caps = caps().with_limits(WalkLimits::DEFAULT);
@@ -169,6 +184,7 @@ fn bench_baseline(c: &mut Criterion) {
 criterion_group!(
     benches,
     bench_build,
+    bench_build_inline,
     bench_walk,
     bench_walk_read_skips,
     bench_baseline

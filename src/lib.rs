@@ -37,3 +37,4 @@ pub use extent::{Extent, PageSize};
 #[cfg(feature = "alloc")]
 pub use memory::SimMemory;
 pub use memory::{DmaFault, DmaMemory, SliceMemory};
+pub use sgl::{Direction, SglSegment};

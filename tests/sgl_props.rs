@@ -296,6 +296,11 @@ proptest! {
             msdbd: (msdbd != 0).then_some(u64::from(msdbd)),
         };
         let plan = builder.plan(&pieces);
+        if let [single] = pieces[..] {
+            // The fast path takes exactly the single pieces that make one descriptor.
+            let inline = builder.build_inline(single);
+            prop_assert_eq!(inline.is_ok(), plan.as_ref().is_ok_and(|p| p.descriptors() == 1));
+        }
         prop_assert_eq!(
             plan.is_ok(),
             sgl_oracle_accepts(&pieces, direction, oracle, transfer, max),

@@ -1176,3 +1176,44 @@ fn error_text_names_the_piece_and_the_fix() {
         })
     );
 }
+
+// ---- The inline fast path ----
+
+#[test]
+fn inline_fast_path_agrees_with_build() {
+    let b = SglBuilder::new(caps(), Direction::Read);
+    for piece in [
+        SglSegment::Data(Extent::new(0x1000, 0x10)),
+        SglSegment::Skip(8),
+        SglSegment::Data(Extent::new(0x1001, 3)),
+        SglSegment::Data(Extent::new(u64::MAX - 15, 16)),
+    ] {
+        assert_eq!(
+            b.build_inline(piece).unwrap(),
+            b.build([piece], &mut []).unwrap().sgl1
+        );
+    }
+    assert_eq!(
+        b.build_inline(Extent::new(0, 1 << 32)),
+        Err(BuildError::NotInline { descriptors: 2 })
+    );
+    assert_eq!(
+        b.build_inline(Extent::new(0x1000, 0)),
+        Err(BuildError::EmptyTransfer)
+    );
+    assert!(matches!(
+        SglBuilder::new(dword_caps(), Direction::Read).build_inline(Extent::new(0x1002, 8)),
+        Err(BuildError::Granularity { index: 0, .. })
+    ));
+    assert_eq!(
+        b.with_transfer_len(32)
+            .build_inline(Extent::new(0x1000, 16)),
+        Err(BuildError::ShorterThanTransfer {
+            described: 16,
+            transfer: 32
+        })
+    );
+    assert!(SglBuilder::new(caps(), Direction::Write)
+        .build_inline(SglSegment::Skip(8))
+        .is_err());
+}

@@ -1,21 +1,4 @@
-//! Host side: turn pieces of a transfer into SGL1 and a chain of segments.
-//!
-//! Building happens in two steps, both allocation-free:
-//!
-//! 1. [`SglBuilder::plan`] checks the pieces against the controller's capabilities, merges
-//!    physically adjacent ones, and counts the descriptors the layout needs. Nothing is written.
-//! 2. [`SglBuilder::build`] checks the caller's segment memory against that plan, and only
-//!    then writes descriptors. A refused build leaves segment memory untouched.
-//!
-//! The layout is the smallest the rules allow:
-//!
-//! * one descriptor (one physically contiguous run of at most 4 GiB - 1 bytes): SGL1 is that
-//!   data descriptor, and no segment memory is touched;
-//! * descriptors that fit the first segment buffer: SGL1 is a Last Segment descriptor;
-//! * more: each segment buffer but the last is filled to its capacity, its last slot holding
-//!   the pointer onward: a Segment descriptor when more than one segment follows, a Last
-//!   Segment descriptor before the final one. A buffer that holds exactly the remaining
-//!   descriptors ends the chain (no pointer is spent there).
+//! Host side: turn pieces of a transfer into SGL1 and a chain of segments; see [`SglBuilder`].
 
 use zerocopy::FromBytes;
 
@@ -78,6 +61,28 @@ impl<'a> SegmentBuf<'a> {
 
 /// Builds SGL layouts for one controller, one direction and, optionally, a maximum and an
 /// exact transfer length.
+///
+/// Building happens in two steps, both allocation-free:
+///
+/// 1. [`SglBuilder::plan`] checks the pieces against the controller's capabilities, merges
+///    physically adjacent ones, and counts the descriptors the layout needs. Nothing is written.
+/// 2. [`SglBuilder::build`] checks the caller's segment memory against that plan, and only
+///    then writes descriptors. A refused build leaves segment memory untouched.
+///
+/// [`SglBuilder::build_inline`] is the fast path for one contiguous buffer: one descriptor in
+/// SGL1, no segment memory, no second pass.
+///
+/// The layout is the smallest the rules allow:
+///
+/// * one descriptor (one physically contiguous run of at most 4 GiB - 1 bytes): SGL1 is that
+///   data descriptor, and no segment memory is touched;
+/// * descriptors that fit the first segment buffer: SGL1 is a Last Segment descriptor;
+/// * more: each segment buffer but the last is filled to its capacity, its last slot holding
+///   the pointer onward: a Segment descriptor when more than one segment follows, a Last
+///   Segment descriptor before the final one. A buffer that holds exactly the remaining
+///   descriptors ends the chain (no pointer is spent there).
+///
+/// # Example
 ///
 /// ```
 /// use nvme_dma::Extent;
@@ -264,11 +269,10 @@ impl SglBuilder {
         Ok(())
     }
 
-    /// Account for one merged run: its granularity, and the descriptors it takes.
+    /// In dword-granular mode a data run starts and ends on a dword boundary.
     #[inline(always)]
-    fn close_run(&self, plan: &mut SglPlan, first: usize, run: &Flat) -> Result<(), BuildError> {
-        let granular = self.caps.dword_granular();
-        if granular
+    fn check_run(&self, first: usize, run: &Flat) -> Result<(), BuildError> {
+        if self.caps.dword_granular()
             && matches!(run.kind, Kind::Data | Kind::Capsule)
             && (run.start | run.len) & 3 != 0
         {
@@ -277,7 +281,14 @@ impl SglBuilder {
                 run: Extent::new(run.start, run.len),
             });
         }
-        let max = max_chunk(run.kind, granular);
+        Ok(())
+    }
+
+    /// Account for one merged run: its granularity, and the descriptors it takes.
+    #[inline(always)]
+    fn close_run(&self, plan: &mut SglPlan, first: usize, run: &Flat) -> Result<(), BuildError> {
+        self.check_run(first, run)?;
+        let max = max_chunk(run.kind, self.caps.dword_granular());
         // Almost every run fits one descriptor: skip the division then.
         let count = if run.len <= max {
             1
@@ -296,6 +307,95 @@ impl SglBuilder {
             plan.data_blocks = plan.data_blocks.wrapping_add(count);
         }
         Ok(())
+    }
+
+    /// The rules on the whole: something to move, within the maximum transfer, covering the
+    /// transfer (longer only with LLDTS), data blocks within MSDBD. Returns the transfer length.
+    fn check_totals(&self, len: u64, data_blocks: u64) -> Result<u64, BuildError> {
+        if len == 0 {
+            return Err(BuildError::EmptyTransfer);
+        }
+        let transfer = self.transfer_len.unwrap_or(len);
+        if let Some(max) = self.max_transfer {
+            if transfer > max {
+                return Err(BuildError::TransferTooLong { len: transfer, max });
+            }
+        }
+        if len < transfer {
+            return Err(BuildError::ShorterThanTransfer {
+                described: len,
+                transfer,
+            });
+        }
+        if len > transfer && !self.caps.has(Capability::Lldts) {
+            return Err(BuildError::LongerThanTransfer {
+                described: len,
+                transfer,
+            });
+        }
+        if let Some(msdbd) = self.caps.msdbd() {
+            if data_blocks > u64::from(msdbd) {
+                return Err(BuildError::TooManyDataBlocks {
+                    count: data_blocks,
+                    msdbd,
+                });
+            }
+        }
+        Ok(transfer)
+    }
+
+    /// The fast path: SGL1 as the one data descriptor for one piece, the common case of a
+    /// single physically contiguous buffer. Touches no segment memory and makes no second
+    /// pass; the same rules as [`SglBuilder::plan`] apply, and a piece that needs more than
+    /// one descriptor (over 4 GiB - 1 bytes, 16 MiB - 1 keyed) is [`BuildError::NotInline`].
+    ///
+    /// ```
+    /// use nvme_dma::Extent;
+    /// use nvme_dma::sgl::{DataDescriptor, Descriptor, Direction, SglBuilder, SglCaps};
+    /// use nvme_dma::spec::{SglSupport, Sgls};
+    ///
+    /// let builder = SglBuilder::new(SglCaps::new(Sgls::from_support(SglSupport::DwordAligned)), Direction::Read);
+    /// let sgl1 = builder.build_inline(Extent::new(0x10_0000, 0x2_0000))?;
+    /// assert_eq!(sgl1.descriptor(), Descriptor::Data(DataDescriptor::Block { addr: 0x10_0000, len: 0x2_0000 }));
+    /// # Ok::<(), nvme_dma::sgl::BuildError>(())
+    /// ```
+    pub fn build_inline(&self, piece: impl Into<SglSegment>) -> Result<Sgl1, BuildError> {
+        let Flat {
+            kind,
+            key,
+            start,
+            len,
+        } = Flat::of(&piece.into());
+        self.inline_flat(Flat {
+            kind,
+            key,
+            start,
+            len,
+        })
+    }
+
+    /// [`SglBuilder::build_inline`] past the conversion, compiled once here.
+    fn inline_flat(&self, piece: Flat) -> Result<Sgl1, BuildError> {
+        if !self.caps.supported() {
+            return Err(BuildError::NotSupported {
+                capability: Capability::Sgl,
+            });
+        }
+        if piece.len == 0 {
+            return Err(BuildError::EmptyTransfer);
+        }
+        self.check_piece(0, &piece)?;
+        self.check_run(0, &piece)?;
+        let max = max_chunk(piece.kind, self.caps.dword_granular());
+        if piece.len > max {
+            return Err(BuildError::NotInline {
+                descriptors: piece.len.div_ceil(max),
+            });
+        }
+        self.check_totals(piece.len, u64::from(piece.kind != Kind::Skip))?;
+        // At most `max`, which fits 32 bits.
+        let len = u32::try_from(piece.len).unwrap_or(u32::MAX);
+        Ok(Sgl1::data(chunk_descriptor(&piece, 0, len)))
     }
 
     /// Build the layout for `pieces`, writing descriptors into `segments` when they do not fit
@@ -499,38 +599,7 @@ impl<'b> Planner<'b> {
             builder.close_run(&mut self.plan, self.pending_index, &self.pending)?;
         }
         let mut plan = self.plan;
-        if plan.len == 0 {
-            return Err(BuildError::EmptyTransfer);
-        }
-        plan.transfer = builder.transfer_len.unwrap_or(plan.len);
-        if let Some(max) = builder.max_transfer {
-            if plan.transfer > max {
-                return Err(BuildError::TransferTooLong {
-                    len: plan.transfer,
-                    max,
-                });
-            }
-        }
-        if plan.len < plan.transfer {
-            return Err(BuildError::ShorterThanTransfer {
-                described: plan.len,
-                transfer: plan.transfer,
-            });
-        }
-        if plan.len > plan.transfer && !builder.caps.has(Capability::Lldts) {
-            return Err(BuildError::LongerThanTransfer {
-                described: plan.len,
-                transfer: plan.transfer,
-            });
-        }
-        if let Some(msdbd) = builder.caps.msdbd() {
-            if plan.data_blocks > u64::from(msdbd) {
-                return Err(BuildError::TooManyDataBlocks {
-                    count: plan.data_blocks,
-                    msdbd,
-                });
-            }
-        }
+        plan.transfer = builder.check_totals(plan.len, plan.data_blocks)?;
         if plan.descriptors != 1 {
             plan.inline = None;
         }

@@ -81,6 +81,9 @@ impl fmt::Display for Capability {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SglCaps {
     sgls: Sgls,
+    /// SGLS bits 1:0 decoded once: SGLs usable at all, and dword granular.
+    supported: bool,
+    dword: bool,
     msdbd: u8,
     capsule_len: u64,
     limits: WalkLimits,
@@ -92,6 +95,8 @@ impl SglCaps {
     pub const fn new(sgls: Sgls) -> Self {
         SglCaps {
             sgls,
+            supported: sgls.is_supported(),
+            dword: matches!(sgls.support(), SglSupport::DwordAligned),
             msdbd: 0,
             capsule_len: 0,
             limits: WalkLimits::DEFAULT,
@@ -130,20 +135,20 @@ impl SglCaps {
     /// Whether SGLs are supported at all (SGLS bits 1:0 are 01b or 10b).
     #[inline]
     pub const fn supported(&self) -> bool {
-        self.sgls.is_supported()
+        self.supported
     }
 
     /// Whether Data Block addresses and lengths must be dword aligned (SGLS bits 1:0 = 10b).
     #[inline]
     pub const fn dword_granular(&self) -> bool {
-        matches!(self.sgls.support(), SglSupport::DwordAligned)
+        self.dword
     }
 
     /// Whether the controller has `capability`.
     #[inline]
     pub const fn has(&self, capability: Capability) -> bool {
         let flag = match capability {
-            Capability::Sgl => return self.supported(),
+            Capability::Sgl => return self.supported,
             Capability::Keyed => Sgls::KEYED,
             Capability::BitBucket => Sgls::BIT_BUCKET,
             Capability::ByteAlignedMetadata => Sgls::BYTE_ALIGNED_CONTIGUOUS_METADATA,
@@ -190,15 +195,13 @@ impl SglCaps {
 #[cfg(feature = "arbitrary")]
 impl<'a> arbitrary::Arbitrary<'a> for SglCaps {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(SglCaps {
-            sgls: Sgls::from_bits_retain(u.arbitrary()?),
-            msdbd: u.arbitrary()?,
-            capsule_len: u.arbitrary()?,
-            limits: WalkLimits {
+        Ok(SglCaps::new(Sgls::from_bits_retain(u.arbitrary()?))
+            .with_msdbd(u.arbitrary()?)
+            .with_capsule_data(u.arbitrary()?)
+            .with_limits(WalkLimits {
                 max_descriptors: u.int_in_range(0..=1 << 16)?,
                 max_segments: u.int_in_range(0..=1 << 12)?,
-            },
-        })
+            }))
     }
 }
 

@@ -96,6 +96,12 @@ pub enum BuildError {
         /// MSDBD.
         msdbd: u8,
     },
+    /// [`SglBuilder::build_inline`](super::SglBuilder::build_inline) was given a piece that
+    /// needs more than one descriptor.
+    NotInline {
+        /// Descriptors the piece needs.
+        descriptors: u64,
+    },
     /// The segment buffers supplied cannot hold the descriptors.
     SegmentMemoryTooSmall {
         /// Descriptors the layout needs in segments.
@@ -222,6 +228,12 @@ impl fmt::Display for BuildError {
                 "the layout needs {count} data block descriptors but the controller accepts at \
                  most {msdbd} per command (Identify Controller MSDBD). Fix: split the request, or \
                  copy scattered pieces into fewer buffers"
+            ),
+            BuildError::NotInline { descriptors } => write!(
+                f,
+                "the piece needs {descriptors} descriptors (one carries at most 4 GiB - 1 bytes, \
+                 16 MiB - 1 for keyed data), but the inline fast path puts exactly one in SGL1. \
+                 Fix: call SglBuilder::build with segment memory"
             ),
             BuildError::SegmentMemoryTooSmall { descriptors, given } => write!(
                 f,

@@ -1,59 +1,5 @@
 //! Device side: walk SGL1 and its segment chain back into pieces of the transfer, as a
-//! controller does.
-//!
-//! The walker is an iterator over `Result<SglSegment, WalkError>`: it yields the transfer's
-//! pieces in order (host-memory data, and on reads the bit-bucket skips between them), merging
-//! pieces that continue each other, and stops at the first rule broken with the NVMe status to
-//! complete the command with.
-//!
-//! # The rules it checks, in the order it meets them
-//!
-//! * SGL1 (or the MPTR descriptor) is a data descriptor describing the whole transfer, or a
-//!   Segment / Last Segment descriptor.
-//! * Every descriptor has a defined type/subtype pair the controller supports: SGL Descriptor
-//!   Type Invalid.
-//! * A Segment or Last Segment descriptor is the last descriptor of its segment (else Invalid
-//!   Number of SGL Descriptors); it is not inside the last segment, and a segment reached
-//!   through a Segment descriptor does end with one (else Invalid SGL Segment Descriptor); its
-//!   length is a non-zero multiple of 16 and its address qword aligned (Invalid SGL Segment
-//!   Descriptor).
-//! * In dword-granular mode a Data Block's address and length have bits 1:0 clear: SGL Data
-//!   Block Granularity Invalid.
-//! * No address + length passes 2^64, the SGL covers the whole transfer, and without LLDTS it
-//!   describes no more than the transfer (a data block longer than what remains is refused, not
-//!   truncated): Data SGL Length Invalid, or Metadata SGL Length Invalid for a metadata SGL.
-//! * Data block descriptors number at most MSDBD, and the walk stays within its
-//!   [`WalkLimits`]: Invalid Number of SGL Descriptors.
-//! * A segment that cannot be read: Data Transfer Error.
-//!
-//! With LLDTS the walk stops as soon as the transfer is complete: descriptors not needed for
-//! the transfer need not be checked. Without it, the walk reads on to the end of the SGL,
-//! because only then is it known that the SGL is not longer than the transfer.
-//!
-//! # Work bound
-//!
-//! Every descriptor a walk reads is charged to a budget before it is read (the progress rule):
-//! a segment's data descriptors, zero-length ones included, to `max_descriptors`, and the
-//! segment itself (with the pointer that ends it) to `max_segments`. A segment whose charge
-//! would exceed a budget is refused before any of it is read. So, with `D = max_descriptors`,
-//! `S = max_segments` and `B` = [`BATCH_DESCRIPTORS`]:
-//!
-//! ```text
-//! descriptors read <= D + S                 (16 bytes each; +1 for the MPTR descriptor)
-//! memory reads     <= S + ceil((D + S) / B) (+1 for the MPTR descriptor)
-//! ```
-//!
-//! ([`WalkLimits::max_bytes_read`], [`WalkLimits::max_reads`]), and `O(D + S)` work in all,
-//! whatever the transfer length. A self-referencing chain ends after `S` segments, a run of
-//! zero-length descriptors after `D`, and a segment of 2^28 descriptors before it is read.
-//! Batches never run past the end of their segment.
-//!
-//! # Validate before moving data
-//!
-//! A controller must not move data for a command whose data pointer is invalid. Walk the whole
-//! SGL first ([`SglWalker::validate`], or collect the pieces) and only then transfer.
-//! Collecting once is also what keeps a guest from changing a segment between a validating
-//! walk and a transferring one.
+//! controller does; see [`SglWalker`].
 
 use zerocopy::IntoBytes;
 
@@ -97,7 +43,62 @@ enum State {
     Done,
 }
 
-/// Walks an SGL; see the [module docs](self).
+/// Walks an SGL, as a controller does: an iterator over `Result<SglSegment, WalkError>`: it yields the transfer's
+/// pieces in order (host-memory data, and on reads the bit-bucket skips between them), merging
+/// pieces that continue each other, and stops at the first rule broken with the NVMe status to
+/// complete the command with.
+///
+/// # The rules it checks, in the order it meets them
+///
+/// * SGL1 (or the MPTR descriptor) is a data descriptor describing the whole transfer, or a
+///   Segment / Last Segment descriptor.
+/// * Every descriptor has a defined type/subtype pair the controller supports: SGL Descriptor
+///   Type Invalid.
+/// * A Segment or Last Segment descriptor is the last descriptor of its segment (else Invalid
+///   Number of SGL Descriptors, checked first: one in the middle of the last segment gets this
+///   status too); it is not inside the last segment, and a segment reached
+///   through a Segment descriptor does end with one (else Invalid SGL Segment Descriptor); its
+///   length is a non-zero multiple of 16 and its address qword aligned (Invalid SGL Segment
+///   Descriptor).
+/// * In dword-granular mode a Data Block's address and length have bits 1:0 clear: SGL Data
+///   Block Granularity Invalid.
+/// * No address + length passes 2^64, the SGL covers the whole transfer, and without LLDTS it
+///   describes no more than the transfer (a data block longer than what remains is refused, not
+///   truncated): Data SGL Length Invalid, or Metadata SGL Length Invalid for a metadata SGL.
+/// * Data block descriptors number at most MSDBD, and the walk stays within its
+///   [`WalkLimits`]: Invalid Number of SGL Descriptors.
+/// * A segment that cannot be read: Data Transfer Error.
+///
+/// With LLDTS the walk stops as soon as the transfer is complete: descriptors not needed for
+/// the transfer need not be checked. Without it, the walk reads on to the end of the SGL,
+/// because only then is it known that the SGL is not longer than the transfer.
+///
+/// # Work bound
+///
+/// Every descriptor a walk reads is charged to a budget before it is read (the progress rule):
+/// a segment's data descriptors, zero-length ones included, to `max_descriptors`, and the
+/// segment itself (with the pointer that ends it) to `max_segments`. A segment whose charge
+/// would exceed a budget is refused before any of it is read. So, with `D = max_descriptors`,
+/// `S = max_segments` and `B` = [`BATCH_DESCRIPTORS`]:
+///
+/// ```text
+/// descriptors read <= D + S                 (16 bytes each; +1 for the MPTR descriptor)
+/// memory reads     <= S + ceil((D + S) / B) (+1 for the MPTR descriptor)
+/// ```
+///
+/// ([`WalkLimits::max_bytes_read`], [`WalkLimits::max_reads`]), and `O(D + S)` work in all,
+/// whatever the transfer length. A self-referencing chain ends after `S` segments, a run of
+/// zero-length descriptors after `D`, and a segment of 2^28 descriptors before it is read.
+/// Batches never run past the end of their segment.
+///
+/// # Validate before moving data
+///
+/// A controller must not move data for a command whose data pointer is invalid. Walk the whole
+/// SGL first ([`SglWalker::validate`], or collect the pieces) and only then transfer.
+/// Collecting once is also what keeps a guest from changing a segment between a validating
+/// walk and a transferring one.
+///
+/// # Example
 ///
 /// ```
 /// use nvme_dma::{Extent, SliceMemory};

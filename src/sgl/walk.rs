@@ -284,28 +284,37 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
 
 impl Core {
     /// The next merged piece, or the error that ends the walk.
-    #[inline]
+    #[inline(always)]
     fn next(&mut self, mem: &dyn Fetch) -> Option<Result<SglSegment, WalkError>> {
         loop {
             let piece = match self.quick() {
                 Some(piece) => piece,
+                None if matches!(self.state, State::Done) => return self.flush(),
                 None => match self.next_piece(mem) {
                     Err(e) => {
                         self.state = State::Done;
                         self.run = Flat::NONE;
                         return Some(Err(e));
                     }
-                    Ok(None) => {
-                        let last = core::mem::replace(&mut self.run, Flat::NONE);
-                        return (last.len != 0).then(|| Ok(last.segment()));
-                    }
+                    Ok(None) => return self.flush(),
                     Ok(Some(piece)) => piece,
                 },
             };
             if let Some(done) = self.run.push(piece) {
                 return Some(Ok(done.segment()));
             }
+            if matches!(self.state, State::Done) {
+                // SGL1 (or the MPTR descriptor) was the whole SGL: nothing follows.
+                return self.flush();
+            }
         }
+    }
+
+    /// The last piece, if one is still being merged.
+    #[inline(always)]
+    fn flush(&mut self) -> Option<Result<SglSegment, WalkError>> {
+        let last = core::mem::replace(&mut self.run, Flat::NONE);
+        (last.len != 0).then(|| Ok(last.segment()))
     }
 
     /// The common case without the general machinery: a plain Data Block (type 0h, subtype

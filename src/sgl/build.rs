@@ -202,12 +202,7 @@ impl SglBuilder {
         let mut planner = Planner::new(self)?;
         for (index, item) in pieces.into_iter().enumerate() {
             // Fields, not the struct: they cross the call in registers.
-            let Flat {
-                kind,
-                key,
-                start,
-                len,
-            } = Flat::of(&item.into());
+            let (kind, key, start, len) = Flat::of(&item.into()).parts();
             planner.feed(index, kind, key, start, len)?;
         }
         planner.finish()
@@ -360,18 +355,7 @@ impl SglBuilder {
     /// # Ok::<(), nvme_dma::sgl::BuildError>(())
     /// ```
     pub fn build_inline(&self, piece: impl Into<SglSegment>) -> Result<Sgl1, BuildError> {
-        let Flat {
-            kind,
-            key,
-            start,
-            len,
-        } = Flat::of(&piece.into());
-        self.inline_flat(Flat {
-            kind,
-            key,
-            start,
-            len,
-        })
+        self.inline_flat(Flat::of(&piece.into()))
     }
 
     /// [`SglBuilder::build_inline`] past the conversion, compiled once here.
@@ -507,13 +491,7 @@ impl SglBuilder {
         let mut writer = SegmentWriter::new(segments, plan.descriptors, self.caps.dword_granular());
         let sgl1 = writer.first_pointer();
         for item in pieces {
-            // Fields, not the struct: they cross the call in registers.
-            let Flat {
-                kind,
-                key,
-                start,
-                len,
-            } = Flat::of(&item.into());
+            let (kind, key, start, len) = Flat::of(&item.into()).parts();
             writer.feed(kind, key, start, len);
         }
         writer.finish();

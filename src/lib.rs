@@ -70,15 +70,18 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod dptr;
 pub mod extent;
 pub mod memory;
 pub mod prp;
+pub mod sgl;
 pub mod spec;
 
 pub use extent::{Extent, PageSize};
 #[cfg(feature = "alloc")]
 pub use memory::SimMemory;
 pub use memory::{DmaFault, DmaMemory, SliceMemory};
+pub use sgl::{Direction, SglSegment};
 
 /// The README's example, compiled and run as a doctest so it stays true.
 #[cfg(doctest)]

@@ -155,3 +155,533 @@ pub fn oracle_pages(extents: &[Extent], page_size: u64) -> u64 {
         })
         .sum()
 }
+
+// ---- SGL helpers ----
+
+use nvme_dma::sgl::{Direction, SegmentBuf, SglBuilder, SglCaps, SglLayout, SglSegment, SglWalker};
+use nvme_dma::spec::SglDescriptor;
+
+/// Where tests put SGL segments: far from data regions and from the PRP list region.
+pub const SEGMENT_REGION: u64 = 0x7e00_0000_0000;
+
+/// Plan, then build into `plan.segments_needed(capacity)` buffers of `capacity` descriptors,
+/// 64 KiB apart in the segment region; copy them into `mem` where the controller reads them.
+pub fn build_sgl_into(
+    builder: &SglBuilder,
+    pieces: &[SglSegment],
+    capacity: u64,
+    mem: &mut SimMemory,
+) -> Result<SglLayout, nvme_dma::sgl::BuildError> {
+    let plan = builder.plan(pieces)?;
+    let count = plan.segments_needed(capacity).min(1 << 12) as usize;
+    let mut buffers: Vec<(u64, Vec<u8>)> = (0..count)
+        .map(|i| {
+            (
+                SEGMENT_REGION + (i as u64) * 0x1_0000,
+                vec![0u8; (capacity * 16) as usize],
+            )
+        })
+        .collect();
+    let mut segments: Vec<SegmentBuf<'_>> = buffers
+        .iter_mut()
+        .map(|(addr, bytes)| SegmentBuf::new(*addr, bytes))
+        .collect();
+    let layout = builder.build(pieces, &mut segments)?;
+    drop(segments);
+    for (addr, bytes) in &buffers {
+        mem.map(*addr, bytes.len() as u64).unwrap();
+        mem.poke(*addr, bytes).unwrap();
+    }
+    Ok(layout)
+}
+
+/// Walk an SGL and collect its pieces.
+pub fn walk_sgl<M: DmaMemory>(
+    sgl1: SglDescriptor,
+    direction: Direction,
+    len: u64,
+    caps: &SglCaps,
+    mem: &M,
+) -> Result<Vec<SglSegment>, nvme_dma::sgl::WalkError> {
+    SglWalker::new(sgl1, direction, len, caps, mem).collect()
+}
+
+/// Map every data piece and write the transfer pattern into it, byte `k` of the transfer at
+/// its place among the pieces (skips take transfer positions but no memory).
+pub fn fill_pieces(mem: &mut SimMemory, pieces: &[SglSegment], seed: u64) {
+    let mut pos = 0u64;
+    for p in pieces {
+        if let SglSegment::Data(e) = p {
+            if e.len > 0 {
+                mem.map(e.addr, e.len)
+                    .expect("piece fits the address space");
+                let data: Vec<u8> = (0..e.len).map(|k| pattern_byte(seed, pos + k)).collect();
+                mem.poke(e.addr, &data).expect("mapped");
+            }
+        }
+        pos += p.len();
+    }
+}
+
+/// Act as a controller finishing a read: write transfer byte `k` of the pattern to wherever
+/// the walked pieces put it, skipping what the bit buckets discard.
+pub fn deliver_read(mem: &mut SimMemory, walked: &[SglSegment], seed: u64) {
+    let mut pos = 0u64;
+    for p in walked {
+        if let SglSegment::Data(e) = p {
+            let data: Vec<u8> = (0..e.len).map(|k| pattern_byte(seed, pos + k)).collect();
+            mem.write(e.addr, &data).expect("walked data is mapped");
+        }
+        pos += p.len();
+    }
+}
+
+/// Gather the data pieces' bytes in order through host-side loads (skips contribute nothing).
+pub fn gather_pieces(mem: &SimMemory, pieces: &[SglSegment]) -> Vec<u8> {
+    let data: Vec<Extent> = pieces
+        .iter()
+        .filter_map(|p| match p {
+            SglSegment::Data(e) => Some(*e),
+            _ => None,
+        })
+        .collect();
+    gather(mem, &data)
+}
+
+/// The pattern bytes of the data pieces only, at their transfer positions.
+pub fn expected_data_bytes(pieces: &[SglSegment], seed: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut pos = 0u64;
+    for p in pieces {
+        if let SglSegment::Data(e) = p {
+            out.extend((0..e.len).map(|k| pattern_byte(seed, pos + k)));
+        }
+        pos += p.len();
+    }
+    out
+}
+
+/// What a walker reports for `pieces`: empty ones dropped, physically adjacent data merged,
+/// consecutive skips merged. Written from that definition, not with the library's merge.
+pub fn sgl_normalize(pieces: &[SglSegment]) -> Vec<SglSegment> {
+    let mut out: Vec<SglSegment> = Vec::new();
+    for p in pieces.iter().filter(|p| !p.is_empty()) {
+        let merged = match (out.last_mut(), p) {
+            (Some(SglSegment::Data(a)), SglSegment::Data(b))
+                if (a.addr as u128 + a.len as u128) == b.addr as u128
+                    && (a.len as u128 + b.len as u128) < (1u128 << 64) =>
+            {
+                a.len += b.len;
+                true
+            }
+            (Some(SglSegment::Skip(a)), SglSegment::Skip(b))
+                if (*a as u128 + *b as u128) < (1u128 << 64) =>
+            {
+                *a += b;
+                true
+            }
+            _ => false,
+        };
+        if !merged {
+            out.push(*p);
+        }
+    }
+    out
+}
+
+/// What the oracle needs to know of a controller.
+#[derive(Clone, Copy, Debug)]
+pub struct OracleCaps {
+    pub supported: bool,
+    pub dword: bool,
+    pub bit_bucket: bool,
+    pub keyed: bool,
+    pub lldts: bool,
+    pub msdbd: Option<u64>,
+}
+
+/// The oracle: does one SGL express `pieces` for this controller? Written from NVME-FACTS §4
+/// and §5 alone, with 128-bit arithmetic and no library code: every piece's kind is
+/// supported and bit buckets appear only in reads; nothing runs past 2^64; the total is
+/// non-zero, below 2^64, within `max`, covers `transfer` and exceeds it only with LLDTS;
+/// after merging adjacent data (and consecutive skips, and adjacent keyed data with one key),
+/// dword mode needs every data run dword aligned and granular; each run takes
+/// ceil(len / per-descriptor maximum) descriptors, and data blocks (all but bit buckets)
+/// number at most MSDBD.
+pub fn sgl_oracle_accepts(
+    pieces: &[SglSegment],
+    direction: Direction,
+    caps: OracleCaps,
+    transfer: Option<u64>,
+    max: Option<u64>,
+) -> bool {
+    if !caps.supported {
+        return false;
+    }
+    // (kind, start, len, key): kind 0 data, 1 skip, 2 keyed.
+    let mut runs: Vec<(u8, u128, u128, u32)> = Vec::new();
+    let mut total: u128 = 0;
+    for p in pieces.iter().filter(|p| !p.is_empty()) {
+        let (kind, start, len, key) = match *p {
+            SglSegment::Data(e) => (0u8, e.addr as u128, e.len as u128, 0),
+            SglSegment::Skip(n) => {
+                if direction == Direction::Write || !caps.bit_bucket {
+                    return false;
+                }
+                (1, 0, n as u128, 0)
+            }
+            SglSegment::Keyed { extent, key } => {
+                if !caps.keyed {
+                    return false;
+                }
+                (2, extent.addr as u128, extent.len as u128, key)
+            }
+            _ => return false, // not generated by the tests that use the oracle
+        };
+        if kind != 1 && start + len > 1u128 << 64 {
+            return false;
+        }
+        total += len;
+        match runs.last_mut() {
+            Some(r) if r.0 == kind && kind == 1 => r.2 += len,
+            Some(r) if r.0 == kind && r.3 == key && r.1 + r.2 == start => r.2 += len,
+            _ => runs.push((kind, start, len, key)),
+        }
+    }
+    if total == 0 || total >= 1u128 << 64 {
+        return false;
+    }
+    let t = transfer.map_or(total, |t| t as u128);
+    if let Some(m) = max {
+        if t > m as u128 {
+            return false;
+        }
+    }
+    if total < t || (total > t && !caps.lldts) {
+        return false;
+    }
+    let mut data_blocks: u128 = 0;
+    for &(kind, start, len, _) in &runs {
+        if caps.dword && kind == 0 && (start % 4 != 0 || len % 4 != 0) {
+            return false;
+        }
+        let mut per: u128 = if kind == 2 {
+            (1 << 24) - 1
+        } else {
+            (1 << 32) - 1
+        };
+        if caps.dword {
+            per -= per % 4;
+        }
+        if kind != 1 {
+            data_blocks += len.div_ceil(per);
+        }
+    }
+    caps.msdbd.map_or(true, |m| data_blocks <= m as u128)
+}
+
+/// What the reference walker needs to know of a controller.
+#[derive(Clone, Copy, Debug)]
+pub struct RefCaps {
+    pub supported: bool,
+    pub dword: bool,
+    pub bit_bucket: bool,
+    pub keyed: bool,
+    pub transport: bool,
+    pub offsets: bool,
+    pub lldts: bool,
+    pub msds: bool,
+    pub msdbd: Option<u64>,
+    pub capsule: u64,
+    pub max_descriptors: u64,
+    pub max_segments: u64,
+}
+
+impl RefCaps {
+    pub fn of(caps: &SglCaps) -> Self {
+        use nvme_dma::sgl::Capability as C;
+        RefCaps {
+            supported: caps.supported(),
+            dword: caps.dword_granular(),
+            bit_bucket: caps.has(C::BitBucket),
+            keyed: caps.has(C::Keyed),
+            transport: caps.has(C::TransportDataBlock),
+            offsets: caps.has(C::AddressAsOffset),
+            lldts: caps.has(C::Lldts),
+            msds: caps.has(C::MetadataSgl),
+            msdbd: caps.msdbd().map(u64::from),
+            capsule: caps.capsule_data(),
+            max_descriptors: u64::from(caps.limits().max_descriptors),
+            max_segments: u64::from(caps.limits().max_segments),
+        }
+    }
+}
+
+/// A reference SGL walker, written from NVME-FACTS §4 and the walker's documented order of
+/// checks, one descriptor at a time, with 128-bit arithmetic and no library code. It reads
+/// memory host-side (`peek`), in the same batches the library walker fetches (so a fault is
+/// met at the same point). Returns the merged pieces, or the status code (SC) of the first
+/// rule broken.
+pub fn reference_walk(
+    first: Result<[u8; 16], u64>,
+    write: bool,
+    len: u64,
+    caps: RefCaps,
+    mem: &SimMemory,
+) -> Result<Vec<SglSegment>, u8> {
+    const INVALID_FIELD: u8 = 0x02;
+    const TRANSFER: u8 = 0x04;
+    const SEGMENT: u8 = 0x0D;
+    const NUMBER: u8 = 0x0E;
+    const TYPE: u8 = 0x11;
+    const OFFSET: u8 = 0x16;
+    const GRANULARITY: u8 = 0x1E;
+    let metadata = first.is_err();
+    let length_sc: u8 = if metadata { 0x10 } else { 0x0F };
+    if !caps.supported {
+        return Err(INVALID_FIELD);
+    }
+    if let Err(mptr) = first {
+        if !caps.msds || mptr % 8 != 0 {
+            return Err(INVALID_FIELD);
+        }
+    }
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    let first: [u8; 16] = match first {
+        Ok(d) => d,
+        Err(mptr) => {
+            let mut d = [0u8; 16];
+            mem.peek(mptr, &mut d).map_err(|_| TRANSFER)?;
+            d
+        }
+    };
+
+    enum D {
+        Block(u64, u64),
+        Capsule(u64, u64),
+        Bucket(u64),
+        Keyed(u64, u64, u32),
+        Transport(u64),
+        Pointer(u64, u64, bool),
+    }
+    fn classify(d: &[u8; 16]) -> Option<D> {
+        let addr = u64::from_le_bytes(d[..8].try_into().unwrap());
+        let len = u32::from_le_bytes(d[8..12].try_into().unwrap()) as u64;
+        let (t, st) = (d[15] >> 4, d[15] & 0xF);
+        Some(match (t, st) {
+            (0, 0) => D::Block(addr, len),
+            (0, 1) => D::Capsule(addr, len),
+            (1, 0) => D::Bucket(len),
+            (2, 0) => D::Pointer(addr, len, false),
+            (3, 0) => D::Pointer(addr, len, true),
+            (4, 0) | (4, 0xA..=0xF) => {
+                let key = u32::from_le_bytes([d[11], d[12], d[13], d[14]]);
+                D::Keyed(addr, len & 0xFF_FFFF, key)
+            }
+            (5, 0xA..=0xF) => D::Transport(len),
+            _ => return None,
+        })
+    }
+
+    let mut remaining = len as u128;
+    let mut out: Vec<SglSegment> = Vec::new();
+    let (mut descriptors, mut segments, mut blocks) = (0u64, 0u64, 0u64);
+    // Returns the piece a data descriptor describes, if any.
+    let take = |d: &D, remaining: &mut u128, blocks: &mut u64| -> Result<Option<SglSegment>, u8> {
+        let supported = match d {
+            D::Block(..) => true,
+            D::Capsule(..) => caps.offsets,
+            D::Bucket(_) => caps.bit_bucket,
+            D::Keyed(..) => caps.keyed,
+            D::Transport(_) => caps.transport,
+            D::Pointer(..) => unreachable!(),
+        };
+        if !supported {
+            return Err(TYPE);
+        }
+        if !matches!(d, D::Bucket(_)) {
+            *blocks += 1;
+            if caps.msdbd.is_some_and(|m| *blocks > m) {
+                return Err(NUMBER);
+            }
+        }
+        match *d {
+            D::Block(a, l) | D::Capsule(a, l) if caps.dword && (a % 4 != 0 || l % 4 != 0) => {
+                return Err(GRANULARITY)
+            }
+            D::Block(a, l) | D::Keyed(a, l, _) if a as u128 + l as u128 > 1u128 << 64 => {
+                return Err(length_sc)
+            }
+            D::Capsule(o, l) if o as u128 + l as u128 > caps.capsule as u128 => return Err(OFFSET),
+            _ => {}
+        }
+        let counted = match *d {
+            D::Bucket(_) if write => 0,
+            D::Block(_, l)
+            | D::Capsule(_, l)
+            | D::Bucket(l)
+            | D::Keyed(_, l, _)
+            | D::Transport(l) => l,
+            D::Pointer(..) => unreachable!(),
+        } as u128;
+        if counted == 0 {
+            return Ok(None);
+        }
+        let n = if counted <= *remaining {
+            counted
+        } else if caps.lldts {
+            *remaining
+        } else {
+            return Err(length_sc);
+        };
+        if n == 0 {
+            return Ok(None);
+        }
+        *remaining -= n;
+        let n = n as u64;
+        Ok(Some(match *d {
+            D::Block(a, _) => SglSegment::Data(Extent::new(a, n)),
+            D::Capsule(o, _) => SglSegment::Capsule { offset: o, len: n },
+            D::Bucket(_) => SglSegment::Skip(n),
+            D::Keyed(a, _, key) => SglSegment::Keyed {
+                extent: Extent::new(a, n),
+                key,
+            },
+            D::Transport(_) => SglSegment::Transport(n),
+            D::Pointer(..) => unreachable!(),
+        }))
+    };
+    // Check a pointer and return its segment (address, descriptors, last).
+    let enter = |a: u64,
+                 l: u64,
+                 last: bool,
+                 descriptors: &mut u64,
+                 segments: &mut u64|
+     -> Result<(u64, u64, bool), u8> {
+        if l == 0 || l % 16 != 0 || a % 8 != 0 {
+            return Err(SEGMENT);
+        }
+        if a as u128 + l as u128 > 1u128 << 64 {
+            return Err(length_sc);
+        }
+        *segments += 1;
+        if *segments > caps.max_segments {
+            return Err(NUMBER);
+        }
+        let n = l / 16;
+        *descriptors += if last { n } else { n - 1 };
+        if *descriptors > caps.max_descriptors {
+            return Err(NUMBER);
+        }
+        Ok((a, n, last))
+    };
+
+    let mut segment = match classify(&first) {
+        None => return Err(TYPE),
+        Some(D::Pointer(a, l, last)) => enter(a, l, last, &mut descriptors, &mut segments)?,
+        Some(d) => {
+            descriptors += 1;
+            if descriptors > caps.max_descriptors {
+                return Err(NUMBER);
+            }
+            let piece = take(&d, &mut remaining, &mut blocks)?;
+            if remaining > 0 {
+                return Err(length_sc);
+            }
+            return Ok(sgl_normalize_all(piece.into_iter().collect()));
+        }
+    };
+    'segments: loop {
+        let (base, n, last) = segment;
+        for i in 0..n {
+            if remaining == 0 && caps.lldts {
+                break 'segments;
+            }
+            if i % 32 == 0 {
+                let batch = (n - i).min(32);
+                if !mem.is_mapped(base + i * 16, batch * 16) {
+                    return Err(TRANSFER);
+                }
+            }
+            let mut d = [0u8; 16];
+            mem.peek(base + i * 16, &mut d).unwrap();
+            let is_final = i + 1 == n;
+            match classify(&d) {
+                None => return Err(TYPE),
+                Some(D::Pointer(a, l, next_last)) => {
+                    if !is_final {
+                        return Err(NUMBER);
+                    }
+                    if last {
+                        return Err(SEGMENT);
+                    }
+                    segment = enter(a, l, next_last, &mut descriptors, &mut segments)?;
+                    continue 'segments;
+                }
+                Some(data) => {
+                    if is_final && !last {
+                        return Err(SEGMENT);
+                    }
+                    if let Some(p) = take(&data, &mut remaining, &mut blocks)? {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        if remaining > 0 {
+            return Err(length_sc);
+        }
+        break;
+    }
+    Ok(sgl_normalize_all(out))
+}
+
+/// Merge runs of every kind the way a walker reports them (reference version, independent of
+/// the library): adjacent data, adjacent keyed data with one key, adjacent capsule data,
+/// consecutive skips, consecutive transport pieces; nothing whose total would reach 2^64.
+pub fn sgl_normalize_all(pieces: Vec<SglSegment>) -> Vec<SglSegment> {
+    let mut out: Vec<SglSegment> = Vec::new();
+    for p in pieces.into_iter().filter(|p| !p.is_empty()) {
+        let fits = |a: u64, b: u64| (a as u128 + b as u128) < (1u128 << 64);
+        let merged = match (out.last_mut(), p) {
+            (Some(SglSegment::Data(a)), SglSegment::Data(b))
+                if a.addr as u128 + a.len as u128 == b.addr as u128 && fits(a.len, b.len) =>
+            {
+                a.len += b.len;
+                true
+            }
+            (
+                Some(SglSegment::Keyed { extent: a, key }),
+                SglSegment::Keyed { extent: b, key: k },
+            ) if *key == k
+                && a.addr as u128 + a.len as u128 == b.addr as u128
+                && fits(a.len, b.len) =>
+            {
+                a.len += b.len;
+                true
+            }
+            (
+                Some(SglSegment::Capsule { offset, len }),
+                SglSegment::Capsule { offset: o, len: l },
+            ) if *offset as u128 + *len as u128 == o as u128 && fits(*len, l) => {
+                *len += l;
+                true
+            }
+            (Some(SglSegment::Skip(a)), SglSegment::Skip(b)) if fits(*a, b) => {
+                *a += b;
+                true
+            }
+            (Some(SglSegment::Transport(a)), SglSegment::Transport(b)) if fits(*a, b) => {
+                *a += b;
+                true
+            }
+            _ => false,
+        };
+        if !merged {
+            out.push(p);
+        }
+    }
+    out
+}

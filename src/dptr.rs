@@ -1,0 +1,828 @@
+//! Choosing the data pointer: PRPs or an SGL for one request, written into the command's PSDT,
+//! DPTR and MPTR; and, on the device side, reading them back.
+//!
+//! # Host side
+//!
+//! [`fill_sqe`] turns a [`Request`] (extents, direction, optional metadata, queue) and the
+//! [`Controller`]'s capabilities into a filled [`SubmissionEntry`], writing PRP lists or SGL
+//! segments into memory the caller owns ([`DescriptorMemory`]). [`plan`] is the same decision
+//! without writing anything, for a caller that wants to size or pick descriptor memory first;
+//! [`Plan::fill`] then finishes the job.
+//!
+//! The rules no policy can change:
+//!
+//! * Admin commands use PRPs only (PSDT 00b), as do controllers without SGL support.
+//! * Metadata in several pieces, or not dword aligned, needs an SGL: PSDT 01b with a
+//!   byte-aligned contiguous buffer (SGLS bit 17), or PSDT 10b with an SGL behind MPTR (SGLS
+//!   bit 19).
+//! * A policy states a preference. When the preferred kind cannot express the request, the
+//!   other is used; when neither can, the result is the PRP splitter's plan ([`PrpSplit`]):
+//!   the fewest PRP commands that carry the data, each a whole number of blocks. (The split
+//!   covers the data; each command's metadata is the caller's to cut at the same blocks.)
+//!
+//! # Policies, and what they trade
+//!
+//! | policy | picks SGL when | good at | costs |
+//! |---|---|---|---|
+//! | [`SglPolicy::Never`] | never | every controller; simplest device path | a PRP entry per 4 KiB page; scattered sub-page buffers need splitting or bouncing |
+//! | [`SglPolicy::Linux`] | average segment ≥ `threshold` (32 KiB by default; 0 disables SGLs) | large, physically contiguous runs: one 16-byte descriptor instead of one entry per page | small scattered I/O stays on PRPs, which many controllers process faster |
+//! | [`SglPolicy::Always`] (SPDK) | whenever the controller supports SGLs (I/O queues) | any buffer shape, including byte-granular pieces, in one command | a 16-byte descriptor per piece even where PRP needs nothing (e.g. an 8 KiB aligned buffer: PRP fits in the command, SGL does too, but 3 pieces need a segment) |
+//! | [`SglPolicy::SmallestFootprint`] | the SGL's descriptor memory is strictly smaller than the PRP list's, and within SDT | the fewest bytes the controller must fetch before it can move data | ignores how fast a given controller walks each kind |
+//!
+//! Footprint counts the bytes of PRP list or SGL segment memory a layout writes (entries,
+//! descriptors and chain pointers), with page-sized list pages and segments; a layout that
+//! fits the command costs nothing.
+//!
+//! # Device side
+//!
+//! [`decode`] reads PSDT, DPTR and MPTR out of a command as a controller does (reserved PSDT,
+//! an SGL on the admin queue or on a controller without SGLs: Invalid Field in Command), and
+//! [`CommandPointers::walk_data`] / [`CommandPointers::walk_metadata`] walk them into
+//! [`SglSegment`]s through one iterator type, [`DptrWalker`], whatever the pointer kind.
+//!
+//! ```
+//! use nvme_dma::{Extent, PageSize, SimMemory};
+//! use nvme_dma::dptr::{self, Controller, DescriptorMemory, Outcome, QueueKind, Request, SglPolicy};
+//! use nvme_dma::sgl::{Direction, SegmentBuf, SglCaps, SglSegment};
+//! use nvme_dma::spec::{MaxTransfer, Opcode, Psdt, SglSupport, Sgls, SubmissionEntry};
+//!
+//! let ctrl = Controller {
+//!     page_size: PageSize::SIZE_4K,
+//!     sgl: SglCaps::new(Sgls::from_support(SglSupport::DwordAligned)),
+//!     max_transfer: MaxTransfer::Bytes(1 << 20),
+//! };
+//! // A 64 KiB contiguous buffer: Linux's policy takes an SGL (one inline Data Block).
+//! let extents = [Extent::new(0x10_0000, 0x1_0000)];
+//! let req = Request::new(&extents, Direction::Write, QueueKind::Io);
+//! let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 7);
+//! let out = dptr::fill_sqe(&mut sqe, &req, &ctrl, SglPolicy::LINUX, &mut DescriptorMemory::none())?;
+//! assert!(matches!(out, Outcome::Filled(_)));
+//! assert_eq!(sqe.psdt(), Psdt::SglContiguousMetadata);
+//!
+//! // The controller's side: decode the command and walk its data pointer.
+//! let mem = SimMemory::new();
+//! let pointers = dptr::decode(&sqe, QueueKind::Io, &ctrl.sgl).unwrap();
+//! let pieces: Vec<SglSegment> = pointers
+//!     .walk_data(Direction::Write, 0x1_0000, ctrl.page_size, &ctrl.sgl, &mem)
+//!     .collect::<Result<_, _>>()
+//!     .unwrap();
+//! assert_eq!(pieces, [SglSegment::Data(extents[0])]);
+//!
+//! // The same request on the admin queue gets PRPs.
+//! let admin = Request::new(&extents, Direction::Write, QueueKind::Admin);
+//! let mut lists = [0u8; 4096];
+//! let mut pages = [nvme_dma::prp::PrpListPage::new(0x8000, &mut lists)];
+//! let mut mem = DescriptorMemory { prp_lists: &mut pages, ..DescriptorMemory::none() };
+//! dptr::fill_sqe(&mut sqe, &admin, &ctrl, SglPolicy::Always, &mut mem)?;
+//! assert_eq!((sqe.psdt(), sqe.prp2()), (Psdt::Prp, 0x8000));
+//! # Ok::<(), nvme_dma::dptr::DptrError>(())
+//! ```
+
+use core::fmt;
+
+use crate::extent::{Extent, PageSize};
+use crate::memory::DmaMemory;
+use crate::prp::geometry::{list_entries, list_slots_read};
+use crate::prp::{self, PrpBuilder, PrpLayout, PrpListPage, PrpPlan, PrpSplit, PrpWalker};
+use crate::sgl::{
+    self, contiguous_metadata, contiguous_mptr, Capability, Direction, MetadataLayout, SegmentBuf,
+    SglBuilder, SglCaps, SglLayout, SglPlan, SglSegment, SglWalker,
+};
+use crate::spec::{MaxTransfer, Psdt, SglDescriptor, Status, SubmissionEntry};
+
+/// The kind of queue a command goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum QueueKind {
+    /// The admin queue (queue 0): PRPs only.
+    Admin,
+    /// An I/O queue.
+    Io,
+}
+
+/// When to prefer an SGL over PRPs; see the [module docs](self) for the trade-offs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum SglPolicy {
+    /// PRPs only.
+    Never,
+    /// Linux nvme-pci: an SGL when the average physical segment (bytes / merged extents,
+    /// rounded up) is at least `threshold` bytes; a threshold of 0 disables SGLs.
+    Linux {
+        /// The `sgl_threshold` module parameter, in bytes.
+        threshold: u64,
+    },
+    /// SPDK: an SGL whenever the controller supports SGLs.
+    Always,
+    /// Whichever layout writes (and makes the controller fetch) fewer descriptor bytes; PRPs
+    /// on a tie, and when the SGL would exceed the controller's SDT.
+    SmallestFootprint,
+}
+
+impl SglPolicy {
+    /// Linux's default: `sgl_threshold` = 32 KiB.
+    pub const LINUX: SglPolicy = SglPolicy::Linux {
+        threshold: 32 * 1024,
+    };
+}
+
+/// What the host knows about the controller that matters for data pointers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Controller {
+    /// The memory page size (CC.MPS).
+    pub page_size: PageSize,
+    /// SGL capabilities (Identify Controller SGLS, MSDBD).
+    pub sgl: SglCaps,
+    /// The maximum data transfer size (MDTS).
+    pub max_transfer: MaxTransfer,
+}
+
+/// One command's data, as the host wants it moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request<'e> {
+    /// The data buffer's physical extents, in transfer order.
+    pub extents: &'e [Extent],
+    /// Which way the data moves.
+    pub direction: Direction,
+    /// The metadata buffer's extents, for a namespace with separate metadata.
+    pub metadata: Option<&'e [Extent]>,
+    /// The queue the command goes to.
+    pub queue: QueueKind,
+    /// The logical block size, for splitting a request no single command can carry.
+    pub block_size: u64,
+}
+
+impl<'e> Request<'e> {
+    /// A request without metadata, in 512-byte blocks.
+    pub const fn new(extents: &'e [Extent], direction: Direction, queue: QueueKind) -> Self {
+        Request {
+            extents,
+            direction,
+            metadata: None,
+            queue,
+            block_size: 512,
+        }
+    }
+
+    /// This request with metadata in `extents`.
+    pub const fn with_metadata(mut self, extents: &'e [Extent]) -> Self {
+        self.metadata = Some(extents);
+        self
+    }
+
+    /// This request with `bytes`-byte logical blocks.
+    pub const fn with_block_size(mut self, bytes: u64) -> Self {
+        self.block_size = bytes;
+        self
+    }
+}
+
+/// Memory the caller owns for descriptors: PRP list pages, SGL segments, and (for PSDT 10b)
+/// metadata segments, the first of which is the one-descriptor segment MPTR points at.
+/// Supply what [`plan`] says the request needs; the rest may stay empty.
+#[derive(Debug)]
+pub struct DescriptorMemory<'m, 'a> {
+    /// PRP list pages, as [`PrpBuilder::build`] takes them.
+    pub prp_lists: &'m mut [PrpListPage<'a>],
+    /// Data SGL segments, as [`SglBuilder::build`] takes them.
+    pub sgl_segments: &'m mut [SegmentBuf<'a>],
+    /// Metadata SGL segments: `[0]` receives MPTR's one descriptor, the rest the chain.
+    pub metadata_segments: &'m mut [SegmentBuf<'a>],
+}
+
+impl DescriptorMemory<'_, '_> {
+    /// No descriptor memory: enough for layouts that fit the command.
+    pub fn none() -> Self {
+        DescriptorMemory {
+            prp_lists: &mut [],
+            sgl_segments: &mut [],
+            metadata_segments: &mut [],
+        }
+    }
+}
+
+/// How the metadata travels with an SGL data pointer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SglMetadata {
+    /// No metadata (PSDT 01b, MPTR 0).
+    None,
+    /// One contiguous buffer at this address (PSDT 01b).
+    Contiguous(u64),
+    /// An SGL behind MPTR (PSDT 10b).
+    Segment(SglPlan),
+}
+
+/// The decision for one request, before anything is written.
+#[derive(Clone, Debug)]
+pub enum Plan<'e> {
+    /// PRPs (PSDT 00b); MPTR is the contiguous metadata buffer, if any.
+    Prp {
+        /// The PRP plan ([`PrpPlan::list_pages_needed`] sizes the list memory).
+        plan: PrpPlan,
+        /// MPTR, when there is metadata.
+        mptr: Option<u64>,
+    },
+    /// An SGL (PSDT 01b or 10b).
+    Sgl {
+        /// The data SGL's plan ([`SglPlan::segments_needed`] sizes the segment memory).
+        plan: SglPlan,
+        /// The metadata's form.
+        metadata: SglMetadata,
+    },
+    /// No single command can carry the data: these PRP commands can.
+    Split(PrpSplit<'e>),
+}
+
+/// The result of filling a command.
+#[derive(Clone, Debug)]
+pub enum Outcome<'e> {
+    /// The command's PSDT, DPTR and MPTR are written.
+    Filled(Filled),
+    /// Nothing was written: the data needs these PRP commands ([`PrpSplit`]).
+    Split(PrpSplit<'e>),
+}
+
+/// What [`fill_sqe`] wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Filled {
+    /// PSDT as written.
+    pub psdt: Psdt,
+    /// The data layout.
+    pub data: DataLayout,
+    /// MPTR as written (0 without metadata).
+    pub mptr: u64,
+    /// The metadata SGL, when PSDT is 10b.
+    pub metadata: Option<MetadataLayout>,
+}
+
+/// The data layout written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataLayout {
+    /// PRP1, PRP2 and the list pages written.
+    Prp(PrpLayout),
+    /// SGL1 and the segments written.
+    Sgl(SglLayout),
+}
+
+/// Why an SGL was not an option for a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SglRefusal {
+    /// Admin commands use PRPs only.
+    AdminQueue,
+    /// The controller does not support SGLs.
+    NotSupported,
+    /// The policy is [`SglPolicy::Never`].
+    Policy,
+    /// The SGL builder refused the extents.
+    Build(sgl::BuildError),
+}
+
+impl fmt::Display for SglRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SglRefusal::AdminQueue => f.write_str("admin commands use PRPs only (PSDT 00b)"),
+            SglRefusal::NotSupported => f.write_str("the controller does not support SGLs"),
+            SglRefusal::Policy => f.write_str("the policy allows PRPs only"),
+            SglRefusal::Build(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Why a request could not be turned into a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DptrError {
+    /// Neither PRPs nor an SGL can carry the data, and no split into PRP commands exists.
+    Inexpressible {
+        /// Why the split (and so PRPs) failed.
+        prp: prp::BuildError,
+        /// Why an SGL could not be used.
+        sgl: SglRefusal,
+    },
+    /// The data fits a pointer kind, but the metadata cannot go with it.
+    Metadata(sgl::BuildError),
+    /// Building the chosen PRP layout failed (list memory).
+    Prp(prp::BuildError),
+    /// Building the chosen SGL layout failed (segment memory).
+    Sgl(sgl::BuildError),
+}
+
+impl fmt::Display for DptrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DptrError::Inexpressible { prp, sgl } => write!(
+                f,
+                "no command can carry this data. As PRPs, even split into several commands: \
+                 {prp}. As an SGL: {sgl}"
+            ),
+            DptrError::Metadata(e) => write!(f, "the metadata cannot be described: {e}"),
+            DptrError::Prp(e) => write!(f, "{e}"),
+            DptrError::Sgl(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for DptrError {}
+
+impl From<prp::BuildError> for DptrError {
+    fn from(e: prp::BuildError) -> Self {
+        DptrError::Prp(e)
+    }
+}
+
+impl From<sgl::BuildError> for DptrError {
+    fn from(e: sgl::BuildError) -> Self {
+        DptrError::Sgl(e)
+    }
+}
+
+fn prp_builder(ctrl: &Controller) -> PrpBuilder {
+    let builder = PrpBuilder::new(ctrl.page_size);
+    match ctrl.max_transfer.bytes() {
+        Some(max) => builder.with_max_transfer(max),
+        None => builder,
+    }
+}
+
+fn sgl_builder(ctrl: &Controller, direction: Direction) -> SglBuilder {
+    let builder = SglBuilder::new(ctrl.sgl, direction);
+    match ctrl.max_transfer.bytes() {
+        Some(max) => builder.with_max_transfer(max),
+        None => builder,
+    }
+}
+
+/// Descriptors per page-sized segment, for footprint estimates.
+fn page_segment_capacity(ps: PageSize) -> u64 {
+    ps.bytes() / 16
+}
+
+/// Bytes of PRP list memory a plan writes (list pages page aligned).
+fn prp_footprint(plan: &PrpPlan) -> u64 {
+    if !plan.needs_list() {
+        return 0;
+    }
+    let entries = list_entries(plan.pages());
+    list_slots_read(plan.page_size(), 0, entries).saturating_mul(8)
+}
+
+/// The average physical segment Linux compares with its threshold: bytes over merged
+/// non-empty extents, rounded up (0 for no data).
+fn average_segment(extents: &[Extent]) -> u64 {
+    let mut runs = 0u64;
+    let mut total = 0u64;
+    let mut run: Option<SglSegment> = None;
+    for extent in extents.iter().filter(|e| !e.is_empty()) {
+        total = total.saturating_add(extent.len);
+        let piece = SglSegment::Data(*extent);
+        if !run.as_mut().is_some_and(|r| r.try_merge(&piece)) {
+            run = Some(piece);
+            runs = runs.saturating_add(1);
+        }
+    }
+    total.checked_div(runs).map_or(0, |avg| {
+        avg.saturating_add(u64::from(total.checked_rem(runs) != Some(0)))
+    })
+}
+
+/// The metadata buffer as one extent, when its non-empty extents form one physical run.
+fn single_run(extents: &[Extent]) -> Option<Extent> {
+    let mut run: Option<SglSegment> = None;
+    for extent in extents.iter().filter(|e| !e.is_empty()) {
+        let piece = SglSegment::Data(*extent);
+        match run.as_mut() {
+            None => run = Some(piece),
+            Some(r) => {
+                if !r.try_merge(&piece) {
+                    return None;
+                }
+            }
+        }
+    }
+    match run {
+        Some(SglSegment::Data(extent)) => Some(extent),
+        // No non-empty extent: an empty buffer at the first extent's address.
+        _ => Some(extents.first().copied().unwrap_or_default()),
+    }
+}
+
+/// The metadata form for PRP data (PSDT 00b): a dword-aligned contiguous buffer.
+fn prp_metadata(ctrl: &Controller, metadata: Option<&[Extent]>) -> Result<Option<u64>, DptrError> {
+    let Some(extents) = metadata else {
+        return Ok(None);
+    };
+    let Some(buffer) = single_run(extents) else {
+        // Several pieces need an SGL behind MPTR, which PRP data cannot have.
+        return Err(DptrError::Metadata(sgl::BuildError::NotSupported {
+            capability: Capability::MetadataSgl,
+        }));
+    };
+    contiguous_mptr(buffer, false, &ctrl.sgl)
+        .map(Some)
+        .map_err(DptrError::Metadata)
+}
+
+/// The metadata form for SGL data: contiguous (PSDT 01b) when allowed, else an SGL behind
+/// MPTR (PSDT 10b).
+fn sgl_metadata(
+    ctrl: &Controller,
+    direction: Direction,
+    metadata: Option<&[Extent]>,
+) -> Result<SglMetadata, DptrError> {
+    let Some(extents) = metadata else {
+        return Ok(SglMetadata::None);
+    };
+    let contiguous = single_run(extents).map(|buffer| contiguous_mptr(buffer, true, &ctrl.sgl));
+    match contiguous {
+        Some(Ok(mptr)) => Ok(SglMetadata::Contiguous(mptr)),
+        Some(Err(e)) if !ctrl.sgl.has(Capability::MetadataSgl) => Err(DptrError::Metadata(e)),
+        _ => {
+            if !ctrl.sgl.has(Capability::MetadataSgl) {
+                return Err(DptrError::Metadata(sgl::BuildError::NotSupported {
+                    capability: Capability::MetadataSgl,
+                }));
+            }
+            sgl_builder(ctrl, direction)
+                .plan(extents)
+                .map(SglMetadata::Segment)
+                .map_err(DptrError::Metadata)
+        }
+    }
+}
+
+/// Decide how `request` travels: PRPs, an SGL, or a split into several PRP commands.
+/// Writes nothing.
+pub fn plan<'e>(
+    request: &Request<'e>,
+    ctrl: &Controller,
+    policy: SglPolicy,
+) -> Result<Plan<'e>, DptrError> {
+    let prp = prp_builder(ctrl).plan(request.extents);
+    let sgl = if request.queue == QueueKind::Admin {
+        Err(SglRefusal::AdminQueue)
+    } else if !ctrl.sgl.supported() {
+        Err(SglRefusal::NotSupported)
+    } else if policy == SglPolicy::Never {
+        Err(SglRefusal::Policy)
+    } else {
+        sgl_builder(ctrl, request.direction)
+            .plan(request.extents)
+            .map_err(SglRefusal::Build)
+    };
+    let prefer_sgl = match (&prp, &sgl) {
+        (_, Err(_)) => false,
+        (Err(_), Ok(_)) => true,
+        (Ok(prp_plan), Ok(sgl_plan)) => match policy {
+            SglPolicy::Never => false,
+            SglPolicy::Always => true,
+            SglPolicy::Linux { threshold } => {
+                threshold != 0 && average_segment(request.extents) >= threshold
+            }
+            SglPolicy::SmallestFootprint => {
+                !sgl_plan.exceeds_sdt()
+                    && sgl_plan.footprint(page_segment_capacity(ctrl.page_size))
+                        < prp_footprint(prp_plan)
+            }
+        },
+    };
+    let as_prp =
+        |plan: PrpPlan| prp_metadata(ctrl, request.metadata).map(|mptr| Plan::Prp { plan, mptr });
+    let as_sgl = |plan: SglPlan| {
+        sgl_metadata(ctrl, request.direction, request.metadata)
+            .map(|metadata| Plan::Sgl { plan, metadata })
+    };
+    let (first, second) = if prefer_sgl {
+        (sgl.map(as_sgl).ok(), prp.map(as_prp).ok())
+    } else {
+        (prp.map(as_prp).ok(), sgl.map(as_sgl).ok())
+    };
+    // The preferred kind, or else the other; a metadata problem is reported only when no
+    // kind can take both data and metadata.
+    let mut metadata_error = None;
+    for attempt in [first, second].into_iter().flatten() {
+        match attempt {
+            Ok(plan) => return Ok(plan),
+            Err(e) => {
+                metadata_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = metadata_error {
+        return Err(e);
+    }
+    match prp_builder(ctrl).split(request.extents, request.block_size) {
+        Ok(split) => Ok(Plan::Split(split)),
+        Err(prp) => Err(DptrError::Inexpressible {
+            prp,
+            sgl: sgl.err().unwrap_or(SglRefusal::Policy),
+        }),
+    }
+}
+
+impl<'e> Plan<'e> {
+    /// Write the planned layout into `memory` and the command's PSDT, DPTR and MPTR into
+    /// `sqe`. Checks all memory before writing any: on error nothing (descriptor memory or
+    /// command) has been written. A split plan writes nothing and is handed back.
+    pub fn fill(
+        self,
+        sqe: &mut SubmissionEntry,
+        request: &Request<'e>,
+        ctrl: &Controller,
+        memory: &mut DescriptorMemory<'_, '_>,
+    ) -> Result<Outcome<'e>, DptrError> {
+        let filled = match self {
+            Plan::Split(split) => return Ok(Outcome::Split(split)),
+            Plan::Prp { mptr, .. } => {
+                let layout = prp_builder(ctrl).build(request.extents, memory.prp_lists)?;
+                sqe.set_psdt(Psdt::Prp);
+                sqe.set_prp1(layout.pair.prp1);
+                sqe.set_prp2(layout.pair.prp2);
+                Filled {
+                    psdt: Psdt::Prp,
+                    data: DataLayout::Prp(layout),
+                    mptr: mptr.unwrap_or(0),
+                    metadata: None,
+                }
+            }
+            Plan::Sgl { plan, metadata } => {
+                let builder = sgl_builder(ctrl, request.direction);
+                let data_segments = sgl::place(&plan, memory.sgl_segments)?;
+                let metadata_layout = match metadata {
+                    SglMetadata::Segment(meta_plan) => {
+                        let (mptr_segment, chain) = memory
+                            .metadata_segments
+                            .split_first_mut()
+                            .ok_or(sgl::BuildError::SegmentMemoryTooSmall {
+                                descriptors: 1,
+                                given: 0,
+                            })
+                            .map_err(DptrError::Metadata)?;
+                        let extents = request.metadata.unwrap_or_default();
+                        builder
+                            .plan_metadata(extents, mptr_segment)
+                            .map_err(DptrError::Metadata)?;
+                        let used = sgl::place(&meta_plan, chain).map_err(DptrError::Metadata)?;
+                        // Everything is checked: write the metadata SGL, then the data SGL.
+                        let first = builder.write(extents, &meta_plan, chain);
+                        sgl::write_metadata_pointer(mptr_segment, first);
+                        Some(MetadataLayout {
+                            mptr: mptr_segment.bus_addr(),
+                            first,
+                            plan: meta_plan,
+                            segments_used: used,
+                        })
+                    }
+                    SglMetadata::None | SglMetadata::Contiguous(_) => None,
+                };
+                let sgl1 = builder.write(request.extents, &plan, memory.sgl_segments);
+                let (psdt, mptr) = match (metadata, metadata_layout) {
+                    (_, Some(layout)) => (Psdt::SglSegmentMetadata, layout.mptr),
+                    (SglMetadata::Contiguous(mptr), None) => (Psdt::SglContiguousMetadata, mptr),
+                    _ => (Psdt::SglContiguousMetadata, 0),
+                };
+                sqe.set_psdt(psdt);
+                sqe.set_sgl1(sgl1.to_raw());
+                Filled {
+                    psdt,
+                    data: DataLayout::Sgl(SglLayout {
+                        sgl1,
+                        plan,
+                        segments_used: data_segments,
+                    }),
+                    mptr,
+                    metadata: metadata_layout,
+                }
+            }
+        };
+        sqe.set_mptr(filled.mptr);
+        Ok(Outcome::Filled(filled))
+    }
+}
+
+/// Choose PRPs or an SGL for `request` under `policy`, write the layout into `memory`, and
+/// fill `sqe`'s PSDT, DPTR and MPTR; or hand back the split plan when no single command can
+/// carry the data. On error nothing has been written.
+pub fn fill_sqe<'e>(
+    sqe: &mut SubmissionEntry,
+    request: &Request<'e>,
+    ctrl: &Controller,
+    policy: SglPolicy,
+    memory: &mut DescriptorMemory<'_, '_>,
+) -> Result<Outcome<'e>, DptrError> {
+    plan(request, ctrl, policy)?.fill(sqe, request, ctrl, memory)
+}
+
+// ---- Device side ----
+
+/// The data pointer of a command, as PSDT says to read DPTR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataPointer {
+    /// PSDT 00b: PRP1 and PRP2.
+    Prp {
+        /// PRP Entry 1.
+        prp1: u64,
+        /// PRP Entry 2.
+        prp2: u64,
+    },
+    /// PSDT 01b or 10b: SGL1.
+    Sgl(SglDescriptor),
+}
+
+/// The metadata pointer of a command, as PSDT says to read MPTR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetadataPointer {
+    /// PSDT 00b or 01b: the address of one contiguous buffer.
+    Contiguous {
+        /// MPTR.
+        mptr: u64,
+        /// Whether the data pointer is an SGL (PSDT 01b), which may allow byte alignment.
+        sgl_data: bool,
+    },
+    /// PSDT 10b: the address of a segment holding the metadata SGL's first descriptor.
+    Sgl(u64),
+}
+
+/// A command's data and metadata pointers, decoded by [`decode`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandPointers {
+    /// DPTR.
+    pub data: DataPointer,
+    /// MPTR.
+    pub metadata: MetadataPointer,
+}
+
+/// Why a command's PSDT cannot be used: Invalid Field in Command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PsdtError {
+    /// PSDT 11b is reserved.
+    Reserved,
+    /// An SGL on the admin queue (admin commands use PRPs only).
+    SglOnAdminQueue,
+    /// An SGL (or, for PSDT 10b, an SGL behind MPTR) the controller does not support.
+    NotSupported(Capability),
+}
+
+impl PsdtError {
+    /// Invalid Field in Command, with DNR set.
+    pub const fn status(&self) -> Status {
+        Status::INVALID_FIELD.with_dnr(true)
+    }
+}
+
+impl fmt::Display for PsdtError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PsdtError::Reserved => f.write_str("PSDT 11b is reserved"),
+            PsdtError::SglOnAdminQueue => {
+                f.write_str("an admin command must use PRPs (PSDT 00b), not an SGL")
+            }
+            PsdtError::NotSupported(c) => write!(f, "PSDT asks for {c}, which is not supported"),
+        }?;
+        write!(f, ": {}", self.status())
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for PsdtError {}
+
+/// Read PSDT, DPTR and MPTR out of a command as a controller does.
+pub fn decode(
+    sqe: &SubmissionEntry,
+    queue: QueueKind,
+    caps: &SglCaps,
+) -> Result<CommandPointers, PsdtError> {
+    let psdt = sqe.psdt();
+    if psdt == Psdt::Reserved {
+        return Err(PsdtError::Reserved);
+    }
+    if psdt.is_sgl() && queue == QueueKind::Admin {
+        return Err(PsdtError::SglOnAdminQueue);
+    }
+    if psdt.is_sgl() && !caps.supported() {
+        return Err(PsdtError::NotSupported(Capability::Sgl));
+    }
+    if psdt == Psdt::SglSegmentMetadata && !caps.has(Capability::MetadataSgl) {
+        return Err(PsdtError::NotSupported(Capability::MetadataSgl));
+    }
+    let data = if psdt.is_sgl() {
+        DataPointer::Sgl(sqe.sgl1())
+    } else {
+        DataPointer::Prp {
+            prp1: sqe.prp1(),
+            prp2: sqe.prp2(),
+        }
+    };
+    let metadata = if psdt == Psdt::SglSegmentMetadata {
+        MetadataPointer::Sgl(sqe.mptr())
+    } else {
+        MetadataPointer::Contiguous {
+            mptr: sqe.mptr(),
+            sgl_data: psdt.is_sgl(),
+        }
+    };
+    Ok(CommandPointers { data, metadata })
+}
+
+/// Why a walk through [`DptrWalker`] stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DptrWalkError {
+    /// The PRPs broke a rule.
+    Prp(prp::WalkError),
+    /// The SGL (or contiguous metadata pointer) broke a rule.
+    Sgl(sgl::WalkError),
+}
+
+impl DptrWalkError {
+    /// The completion status for this error.
+    pub const fn status(&self) -> Status {
+        match self {
+            DptrWalkError::Prp(e) => e.status(),
+            DptrWalkError::Sgl(e) => e.status(),
+        }
+    }
+}
+
+impl fmt::Display for DptrWalkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DptrWalkError::Prp(e) => write!(f, "{e}"),
+            DptrWalkError::Sgl(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for DptrWalkError {}
+
+/// Walks any data or metadata pointer into [`SglSegment`]s (PRP segments come out as
+/// [`SglSegment::Data`]).
+#[derive(Debug)]
+pub enum DptrWalker<'m, M: DmaMemory + ?Sized> {
+    /// PRP1 and PRP2 with their lists.
+    Prp(PrpWalker<'m, M>),
+    /// SGL1 or an SGL behind MPTR.
+    Sgl(SglWalker<'m, M>),
+    /// A contiguous metadata buffer: one piece, or the error found checking it.
+    Contiguous(Option<Result<SglSegment, sgl::WalkError>>),
+}
+
+impl<M: DmaMemory + ?Sized> Iterator for DptrWalker<'_, M> {
+    type Item = Result<SglSegment, DptrWalkError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            DptrWalker::Prp(w) => w
+                .next()
+                .map(|r| r.map(SglSegment::Data).map_err(DptrWalkError::Prp)),
+            DptrWalker::Sgl(w) => w.next().map(|r| r.map_err(DptrWalkError::Sgl)),
+            DptrWalker::Contiguous(once) => once.take().map(|r| r.map_err(DptrWalkError::Sgl)),
+        }
+    }
+}
+
+impl CommandPointers {
+    /// Walk the data pointer for a transfer of `len` bytes.
+    pub fn walk_data<'m, M: DmaMemory + ?Sized>(
+        &self,
+        direction: Direction,
+        len: u64,
+        page_size: PageSize,
+        caps: &SglCaps,
+        mem: &'m M,
+    ) -> DptrWalker<'m, M> {
+        match self.data {
+            DataPointer::Prp { prp1, prp2 } => {
+                DptrWalker::Prp(PrpWalker::new(prp1, prp2, len, page_size, mem))
+            }
+            DataPointer::Sgl(sgl1) => {
+                DptrWalker::Sgl(SglWalker::new(sgl1, direction, len, caps, mem))
+            }
+        }
+    }
+
+    /// Walk the metadata pointer for `len` bytes of metadata.
+    pub fn walk_metadata<'m, M: DmaMemory + ?Sized>(
+        &self,
+        direction: Direction,
+        len: u64,
+        caps: &SglCaps,
+        mem: &'m M,
+    ) -> DptrWalker<'m, M> {
+        match self.metadata {
+            MetadataPointer::Contiguous { mptr, sgl_data } => {
+                DptrWalker::Contiguous(match contiguous_metadata(mptr, len, sgl_data, caps) {
+                    Ok(buffer) if buffer.is_empty() => None,
+                    Ok(buffer) => Some(Ok(SglSegment::Data(buffer))),
+                    Err(e) => Some(Err(e)),
+                })
+            }
+            MetadataPointer::Sgl(mptr) => {
+                DptrWalker::Sgl(SglWalker::metadata(mptr, direction, len, caps, mem))
+            }
+        }
+    }
+}

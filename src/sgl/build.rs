@@ -1,0 +1,977 @@
+//! Host side: turn pieces of a transfer into SGL1 and a chain of segments; see [`SglBuilder`].
+
+use zerocopy::FromBytes;
+
+use super::caps::{Capability, SglCaps};
+use super::descriptor::{
+    DataDescriptor, SegmentKind, SegmentPointer, Sgl1, DESCRIPTOR_BYTES, MAX_KEYED_LEN,
+};
+use super::error::BuildError;
+use super::segment::{Flat, Kind, SglSegment};
+use super::Direction;
+use crate::extent::Extent;
+use crate::spec::{SglDescriptor, SglDescriptorType, SglSubtype};
+
+/// Most descriptors one segment can hold: its length field is 32 bits.
+const MAX_SEGMENT_DESCRIPTORS: u64 = (u32::MAX as u64) / DESCRIPTOR_BYTES;
+
+/// The transport-specific subtype the builder gives Transport SGL Data Blocks (Ah, the one
+/// NVMe/TCP uses).
+const TRANSPORT_SUBTYPE: SglSubtype = SglSubtype::TransportSpecific(0xA);
+
+/// One SGL segment buffer in memory the caller owns: its bus address and its bytes.
+///
+/// Its capacity is the caller's choice: a 256-byte pool block holds 16 descriptors, a 4 KiB
+/// page 256. The bus address must be qword aligned. Trailing bytes that do not make a whole
+/// 16-byte descriptor are left alone.
+#[derive(Debug)]
+pub struct SegmentBuf<'a> {
+    bus_addr: u64,
+    slots: &'a mut [SglDescriptor],
+}
+
+impl<'a> SegmentBuf<'a> {
+    /// A segment buffer at `bus_addr` whose bytes the builder may overwrite.
+    pub fn new(bus_addr: u64, bytes: &'a mut [u8]) -> Self {
+        let whole = bytes.len() / 16;
+        let slots = match <[SglDescriptor]>::mut_from_prefix_with_elems(bytes, whole) {
+            Ok((slots, _rest)) => slots,
+            // Cannot happen (SglDescriptor is unaligned and `whole` slots fit); an empty
+            // buffer is reported as too small if it ever did.
+            Err(_) => &mut [],
+        };
+        SegmentBuf { bus_addr, slots }
+    }
+
+    /// Bus address of the first descriptor slot.
+    pub fn bus_addr(&self) -> u64 {
+        self.bus_addr
+    }
+
+    /// How many descriptors the buffer can hold (at most `(2^32 - 1) / 16`, what one
+    /// segment's 32-bit length can name).
+    pub fn capacity(&self) -> u64 {
+        (self.slots.len() as u64).min(MAX_SEGMENT_DESCRIPTORS)
+    }
+
+    fn slot(&mut self, index: u64) -> Option<&mut SglDescriptor> {
+        self.slots.get_mut(usize::try_from(index).ok()?)
+    }
+}
+
+/// Builds SGL layouts for one controller, one direction and, optionally, a maximum and an
+/// exact transfer length.
+///
+/// Building happens in two steps, both allocation-free:
+///
+/// 1. [`SglBuilder::plan`] checks the pieces against the controller's capabilities, merges
+///    physically adjacent ones, and counts the descriptors the layout needs. Nothing is written.
+/// 2. [`SglBuilder::build`] checks the caller's segment memory against that plan, and only
+///    then writes descriptors. A refused build leaves segment memory untouched.
+///
+/// [`SglBuilder::build_inline`] is the fast path for one contiguous buffer: one descriptor in
+/// SGL1, no segment memory, no second pass.
+///
+/// The layout is the smallest the rules allow:
+///
+/// * one descriptor (one physically contiguous run of at most 4 GiB - 1 bytes): SGL1 is that
+///   data descriptor, and no segment memory is touched;
+/// * descriptors that fit the first segment buffer: SGL1 is a Last Segment descriptor;
+/// * more: each segment buffer but the last is filled to its capacity, its last slot holding
+///   the pointer onward: a Segment descriptor when more than one segment follows, a Last
+///   Segment descriptor before the final one. A buffer that holds exactly the remaining
+///   descriptors ends the chain (no pointer is spent there).
+///
+/// # Example
+///
+/// ```
+/// use nvme_dma::Extent;
+/// use nvme_dma::sgl::{Direction, Sgl1, SglBuilder, SglCaps, DataDescriptor, Descriptor};
+/// use nvme_dma::spec::{SglSupport, Sgls};
+///
+/// let caps = SglCaps::new(Sgls::from_support(SglSupport::ByteAligned));
+/// let builder = SglBuilder::new(caps, Direction::Write);
+/// // Two physically adjacent extents are one run: one inline Data Block, no segment memory.
+/// let layout = builder.build(&[Extent::new(0x1000, 0x800), Extent::new(0x1800, 0x803)], &mut [])?;
+/// assert_eq!(
+///     layout.sgl1.descriptor(),
+///     Descriptor::Data(DataDescriptor::Block { addr: 0x1000, len: 0x1003 })
+/// );
+/// # Ok::<(), nvme_dma::sgl::BuildError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SglBuilder {
+    caps: SglCaps,
+    direction: Direction,
+    max_transfer: Option<u64>,
+    transfer_len: Option<u64>,
+}
+
+/// What a list of pieces needs as an SGL: the result of [`SglBuilder::plan`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SglPlan {
+    len: u64,
+    transfer: u64,
+    runs: u64,
+    descriptors: u64,
+    data_blocks: u64,
+    /// The only descriptor, when there is exactly one.
+    inline: Option<DataDescriptor>,
+    sdt: Option<u8>,
+}
+
+/// A built SGL layout: SGL1 for the command and what was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SglLayout {
+    /// The descriptor for the command's DPTR.
+    pub sgl1: Sgl1,
+    /// The plan the layout was built from.
+    pub plan: SglPlan,
+    /// Segment buffers written (0 when SGL1 is a data descriptor).
+    pub segments_used: usize,
+}
+
+/// A built metadata SGL (PSDT 10b): MPTR and what was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MetadataLayout {
+    /// The value for the command's MPTR: the bus address of the one-descriptor segment.
+    pub mptr: u64,
+    /// The descriptor written there (the metadata SGL's first descriptor).
+    pub first: Sgl1,
+    /// The plan the metadata SGL was built from.
+    pub plan: SglPlan,
+    /// Segment buffers written beyond the MPTR segment.
+    pub segments_used: usize,
+}
+
+impl SglBuilder {
+    /// A builder for a controller with `caps`, for transfers in `direction`, with no limit on
+    /// the transfer size; the transfer length is what the pieces describe.
+    pub const fn new(caps: SglCaps, direction: Direction) -> Self {
+        SglBuilder {
+            caps,
+            direction,
+            max_transfer: None,
+            transfer_len: None,
+        }
+    }
+
+    /// Refuse transfers longer than `bytes` (the controller's MDTS in bytes).
+    pub const fn with_max_transfer(mut self, bytes: u64) -> Self {
+        self.max_transfer = Some(bytes);
+        self
+    }
+
+    /// The command transfers exactly `bytes`. Pieces that describe fewer are refused; pieces
+    /// that describe more are accepted only when the controller supports SGLs longer than
+    /// their data (LLDTS). Without this, the transfer is exactly what the pieces describe.
+    pub const fn with_transfer_len(mut self, bytes: u64) -> Self {
+        self.transfer_len = Some(bytes);
+        self
+    }
+
+    /// The capabilities the builder honours.
+    pub const fn caps(&self) -> &SglCaps {
+        &self.caps
+    }
+
+    /// The transfer direction.
+    pub const fn direction(&self) -> Direction {
+        self.direction
+    }
+
+    /// Check the pieces against the SGL rules and the controller's capabilities, and count
+    /// what the layout needs.
+    ///
+    /// Accepts `&[Extent]`, `&[SglSegment]`, arrays, or any cloneable iterator of either.
+    /// Empty pieces are skipped (their `index` still counts in errors). Physically adjacent
+    /// pieces merge into one run; a run longer than one descriptor can carry (4 GiB - 1 bytes,
+    /// 16 MiB - 1 for keyed data) takes several descriptors.
+    ///
+    /// The rules: SGLs are supported at all; each piece's kind is supported (bit buckets,
+    /// keyed, transport and offset-addressed data each need their SGLS bit) and a bit bucket
+    /// is only in a read; no piece runs past 2^64 (or past the in-capsule data); in
+    /// dword-granular mode every data run starts and ends on a dword boundary; the total is
+    /// non-zero, within the maximum transfer, and covers the transfer length (exceeding it
+    /// only with LLDTS); data blocks number at most MSDBD.
+    pub fn plan<I>(&self, pieces: I) -> Result<SglPlan, BuildError>
+    where
+        I: IntoIterator,
+        I::Item: Into<SglSegment>,
+    {
+        let mut planner = Planner::new(self)?;
+        for (index, item) in pieces.into_iter().enumerate() {
+            // Fields, not the struct: they cross the call in registers.
+            let (kind, key, start, len) = Flat::of(&item.into()).parts();
+            planner.feed(index, kind, key, start, len)?;
+        }
+        planner.finish()
+    }
+
+    /// The rules one piece must satisfy on its own.
+    #[inline(always)]
+    fn check_piece(&self, index: usize, piece: &Flat) -> Result<(), BuildError> {
+        let needs = |capability| {
+            if self.caps.has(capability) {
+                Ok(())
+            } else {
+                Err(BuildError::PieceNotSupported {
+                    index,
+                    piece: piece.segment(),
+                    capability,
+                })
+            }
+        };
+        match piece.kind {
+            Kind::Data | Kind::Keyed => {
+                if piece.kind == Kind::Keyed {
+                    needs(Capability::Keyed)?;
+                }
+                if !Extent::new(piece.start, piece.len).fits_address_space() {
+                    return Err(BuildError::AddressOverflow {
+                        index,
+                        piece: piece.segment(),
+                    });
+                }
+            }
+            Kind::Skip => {
+                if self.direction == Direction::Write {
+                    return Err(BuildError::SkipInWrite {
+                        index,
+                        len: piece.len,
+                    });
+                }
+                needs(Capability::BitBucket)?;
+            }
+            Kind::Capsule => {
+                needs(Capability::AddressAsOffset)?;
+                let capsule = self.caps.capsule_data();
+                if piece
+                    .start
+                    .checked_add(piece.len)
+                    .map_or(true, |end| end > capsule)
+                {
+                    return Err(BuildError::OutsideCapsule {
+                        index,
+                        offset: piece.start,
+                        len: piece.len,
+                        capsule,
+                    });
+                }
+            }
+            Kind::Transport => needs(Capability::TransportDataBlock)?,
+        }
+        Ok(())
+    }
+
+    /// In dword-granular mode a data run starts and ends on a dword boundary.
+    #[inline(always)]
+    fn check_run(&self, first: usize, run: &Flat) -> Result<(), BuildError> {
+        if self.caps.dword_granular()
+            && matches!(run.kind, Kind::Data | Kind::Capsule)
+            && (run.start | run.len) & 3 != 0
+        {
+            return Err(BuildError::Granularity {
+                index: first,
+                run: Extent::new(run.start, run.len),
+            });
+        }
+        Ok(())
+    }
+
+    /// Account for one merged run: its granularity, and the descriptors it takes.
+    #[inline(always)]
+    fn close_run(&self, plan: &mut SglPlan, first: usize, run: &Flat) -> Result<(), BuildError> {
+        self.check_run(first, run)?;
+        let max = max_chunk(run.kind, self.caps.dword_granular());
+        // Almost every run fits one descriptor: skip the division then.
+        let count = if run.len <= max {
+            1
+        } else {
+            run.len.div_ceil(max)
+        };
+        if plan.runs == 0 {
+            // The first run's first descriptor is SGL1 if it turns out to be the only one.
+            let first = u32::try_from(run.len.min(max)).unwrap_or(u32::MAX);
+            plan.inline = Some(chunk_descriptor(run, 0, first));
+        }
+        // Every descriptor carries at least one byte of the (u64) total, so no count wraps.
+        plan.runs = plan.runs.wrapping_add(1);
+        plan.descriptors = plan.descriptors.wrapping_add(count);
+        if run.kind != Kind::Skip {
+            plan.data_blocks = plan.data_blocks.wrapping_add(count);
+        }
+        Ok(())
+    }
+
+    /// The rules on the whole: something to move, within the maximum transfer, covering the
+    /// transfer (longer only with LLDTS), data blocks within MSDBD. Returns the transfer length.
+    fn check_totals(&self, len: u64, data_blocks: u64) -> Result<u64, BuildError> {
+        if len == 0 {
+            return Err(BuildError::EmptyTransfer);
+        }
+        let transfer = self.transfer_len.unwrap_or(len);
+        if let Some(max) = self.max_transfer {
+            if transfer > max {
+                return Err(BuildError::TransferTooLong { len: transfer, max });
+            }
+        }
+        if len < transfer {
+            return Err(BuildError::ShorterThanTransfer {
+                described: len,
+                transfer,
+            });
+        }
+        if len > transfer && !self.caps.has(Capability::Lldts) {
+            return Err(BuildError::LongerThanTransfer {
+                described: len,
+                transfer,
+            });
+        }
+        if let Some(msdbd) = self.caps.msdbd() {
+            if data_blocks > u64::from(msdbd) {
+                return Err(BuildError::TooManyDataBlocks {
+                    count: data_blocks,
+                    msdbd,
+                });
+            }
+        }
+        Ok(transfer)
+    }
+
+    /// The fast path: SGL1 as the one data descriptor for one piece, the common case of a
+    /// single physically contiguous buffer. Touches no segment memory and makes no second
+    /// pass; the same rules as [`SglBuilder::plan`] apply, and a piece that needs more than
+    /// one descriptor (over 4 GiB - 1 bytes, 16 MiB - 1 keyed) is [`BuildError::NotInline`].
+    ///
+    /// ```
+    /// use nvme_dma::Extent;
+    /// use nvme_dma::sgl::{DataDescriptor, Descriptor, Direction, SglBuilder, SglCaps};
+    /// use nvme_dma::spec::{SglSupport, Sgls};
+    ///
+    /// let builder = SglBuilder::new(SglCaps::new(Sgls::from_support(SglSupport::DwordAligned)), Direction::Read);
+    /// let sgl1 = builder.build_inline(Extent::new(0x10_0000, 0x2_0000))?;
+    /// assert_eq!(sgl1.descriptor(), Descriptor::Data(DataDescriptor::Block { addr: 0x10_0000, len: 0x2_0000 }));
+    /// # Ok::<(), nvme_dma::sgl::BuildError>(())
+    /// ```
+    pub fn build_inline(&self, piece: impl Into<SglSegment>) -> Result<Sgl1, BuildError> {
+        self.inline_flat(Flat::of(&piece.into()))
+    }
+
+    /// [`SglBuilder::build_inline`] past the conversion, compiled once here.
+    fn inline_flat(&self, piece: Flat) -> Result<Sgl1, BuildError> {
+        if !self.caps.supported() {
+            return Err(BuildError::NotSupported {
+                capability: Capability::Sgl,
+            });
+        }
+        if piece.len == 0 {
+            return Err(BuildError::EmptyTransfer);
+        }
+        self.check_piece(0, &piece)?;
+        self.check_run(0, &piece)?;
+        let max = max_chunk(piece.kind, self.caps.dword_granular());
+        if piece.len > max {
+            return Err(BuildError::NotInline {
+                descriptors: piece.len.div_ceil(max),
+            });
+        }
+        self.check_totals(piece.len, u64::from(piece.kind != Kind::Skip))?;
+        // At most `max`, which fits 32 bits.
+        let len = u32::try_from(piece.len).unwrap_or(u32::MAX);
+        Ok(Sgl1::data(chunk_descriptor(&piece, 0, len)))
+    }
+
+    /// Build the layout for `pieces`, writing descriptors into `segments` when they do not fit
+    /// SGL1 alone.
+    ///
+    /// `segments[0]` is the segment SGL1 will point at; further buffers are used in order as
+    /// the chain continues. Supply at least [`SglPlan::segments_needed`] of them. On error
+    /// nothing has been written.
+    pub fn build<I>(
+        &self,
+        pieces: I,
+        segments: &mut [SegmentBuf<'_>],
+    ) -> Result<SglLayout, BuildError>
+    where
+        I: IntoIterator + Clone,
+        I::Item: Into<SglSegment>,
+    {
+        let plan = self.plan(pieces.clone())?;
+        let segments_used = place(&plan, segments)?;
+        let sgl1 = self.write(pieces, &plan, segments);
+        Ok(SglLayout {
+            sgl1,
+            plan,
+            segments_used,
+        })
+    }
+
+    /// Build a metadata SGL for PSDT 10b: MPTR points at `mptr_segment`, which receives exactly
+    /// one descriptor, the metadata SGL's first; `segments` take the rest of the chain as in
+    /// [`SglBuilder::build`]. Needs MSDS (SGLS bit 19). On error nothing has been written.
+    pub fn build_metadata<I>(
+        &self,
+        pieces: I,
+        mptr_segment: &mut SegmentBuf<'_>,
+        segments: &mut [SegmentBuf<'_>],
+    ) -> Result<MetadataLayout, BuildError>
+    where
+        I: IntoIterator + Clone,
+        I::Item: Into<SglSegment>,
+    {
+        let plan = self.plan_metadata(pieces.clone(), mptr_segment)?;
+        let segments_used = place(&plan, segments)?;
+        let first = self.write(pieces, &plan, segments);
+        write_metadata_pointer(mptr_segment, first);
+        Ok(MetadataLayout {
+            mptr: mptr_segment.bus_addr,
+            first,
+            plan,
+            segments_used,
+        })
+    }
+
+    /// The checks of [`SglBuilder::build_metadata`] that do not touch `segments`.
+    pub(crate) fn plan_metadata<I>(
+        &self,
+        pieces: I,
+        mptr_segment: &SegmentBuf<'_>,
+    ) -> Result<SglPlan, BuildError>
+    where
+        I: IntoIterator,
+        I::Item: Into<SglSegment>,
+    {
+        if !self.caps.has(Capability::MetadataSgl) {
+            return Err(BuildError::NotSupported {
+                capability: Capability::MetadataSgl,
+            });
+        }
+        let plan = self.plan(pieces)?;
+        if mptr_segment.bus_addr & 7 != 0 {
+            return Err(BuildError::MetadataMisaligned {
+                addr: mptr_segment.bus_addr,
+                align: 8,
+            });
+        }
+        if mptr_segment.capacity() == 0 {
+            return Err(BuildError::SegmentMemoryTooSmall {
+                descriptors: 1,
+                given: 0,
+            });
+        }
+        if mptr_segment
+            .bus_addr
+            .checked_add(DESCRIPTOR_BYTES)
+            .is_none()
+        {
+            return Err(BuildError::SegmentOverflow {
+                segment: 0,
+                addr: mptr_segment.bus_addr,
+            });
+        }
+        Ok(plan)
+    }
+
+    /// Write the descriptors of an accepted plan into segments already checked by [`place`],
+    /// and return SGL1.
+    pub(crate) fn write<I>(
+        &self,
+        pieces: I,
+        plan: &SglPlan,
+        segments: &mut [SegmentBuf<'_>],
+    ) -> Sgl1
+    where
+        I: IntoIterator,
+        I::Item: Into<SglSegment>,
+    {
+        if let Some(only) = plan.inline {
+            return Sgl1::data(only);
+        }
+        let mut writer = SegmentWriter::new(segments, plan.descriptors, self.caps.dword_granular());
+        let sgl1 = writer.first_pointer();
+        for item in pieces {
+            let (kind, key, start, len) = Flat::of(&item.into()).parts();
+            writer.feed(kind, key, start, len);
+        }
+        writer.finish();
+        sgl1
+    }
+}
+
+/// The plan pass, one piece at a time. Not generic, so the per-piece work is compiled (and
+/// inlined) here whatever iterator the caller's pieces come from.
+struct Planner<'b> {
+    builder: &'b SglBuilder,
+    plan: SglPlan,
+    /// The run being merged ([`Flat::NONE`] before the first piece).
+    pending: Flat,
+    /// The index of its first piece.
+    pending_index: usize,
+}
+
+impl<'b> Planner<'b> {
+    fn new(builder: &'b SglBuilder) -> Result<Self, BuildError> {
+        if !builder.caps.supported() {
+            return Err(BuildError::NotSupported {
+                capability: Capability::Sgl,
+            });
+        }
+        Ok(Planner {
+            builder,
+            plan: SglPlan {
+                len: 0,
+                transfer: 0,
+                runs: 0,
+                descriptors: 0,
+                data_blocks: 0,
+                inline: None,
+                sdt: builder.caps.sdt(),
+            },
+            pending: Flat::NONE,
+            pending_index: 0,
+        })
+    }
+
+    #[inline(always)]
+    fn feed(
+        &mut self,
+        index: usize,
+        kind: Kind,
+        key: u32,
+        start: u64,
+        len: u64,
+    ) -> Result<(), BuildError> {
+        if len == 0 {
+            return Ok(());
+        }
+        let piece = Flat {
+            kind,
+            key,
+            start,
+            len,
+        };
+        let builder = self.builder;
+        builder.check_piece(index, &piece)?;
+        self.plan.len =
+            self.plan
+                .len
+                .checked_add(piece.len)
+                .ok_or(BuildError::TransferTooLong {
+                    len: u64::MAX,
+                    max: builder.max_transfer.unwrap_or(u64::MAX),
+                })?;
+        let first_piece = self.pending.len == 0;
+        if let Some(run) = self.pending.push(piece) {
+            let first = core::mem::replace(&mut self.pending_index, index);
+            builder.close_run(&mut self.plan, first, &run)?;
+        } else if first_piece {
+            self.pending_index = index;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<SglPlan, BuildError> {
+        let builder = self.builder;
+        if self.pending.len != 0 {
+            builder.close_run(&mut self.plan, self.pending_index, &self.pending)?;
+        }
+        let mut plan = self.plan;
+        plan.transfer = builder.check_totals(plan.len, plan.data_blocks)?;
+        if plan.descriptors != 1 {
+            plan.inline = None;
+        }
+        Ok(plan)
+    }
+}
+
+/// Write `first` into the MPTR segment (already checked by `plan_metadata`).
+pub(crate) fn write_metadata_pointer(mptr_segment: &mut SegmentBuf<'_>, first: Sgl1) {
+    if let Some(slot) = mptr_segment.slot(0) {
+        *slot = first.to_raw();
+    }
+}
+
+/// How a segment buffer of `capacity` descriptors is used when `remaining` data descriptors
+/// are still to be written: `(data descriptors in it, whether it points onward)`.
+const fn segment_share(remaining: u64, capacity: u64) -> (u64, bool) {
+    if remaining <= capacity {
+        (remaining, false)
+    } else {
+        (capacity.saturating_sub(1), true)
+    }
+}
+
+/// Check that `segments` can hold the plan's descriptors and return how many buffers the
+/// layout uses. Writes nothing.
+pub(crate) fn place(plan: &SglPlan, segments: &[SegmentBuf<'_>]) -> Result<usize, BuildError> {
+    if plan.inline.is_some() {
+        return Ok(0);
+    }
+    let mut remaining = plan.descriptors;
+    for (segment, buf) in segments.iter().enumerate() {
+        if buf.bus_addr & 7 != 0 {
+            return Err(BuildError::SegmentMisaligned {
+                segment,
+                addr: buf.bus_addr,
+            });
+        }
+        let capacity = buf.capacity();
+        let (data, onward) = segment_share(remaining, capacity);
+        if onward && capacity < 2 {
+            return Err(BuildError::SegmentTooSmall { segment, capacity });
+        }
+        let slots = data.saturating_add(u64::from(onward));
+        // Slots are at most 2^28, so the byte count fits; the segment must end below 2^64.
+        if buf
+            .bus_addr
+            .checked_add(slots.saturating_mul(DESCRIPTOR_BYTES))
+            .is_none()
+        {
+            return Err(BuildError::SegmentOverflow {
+                segment,
+                addr: buf.bus_addr,
+            });
+        }
+        remaining = remaining.saturating_sub(data);
+        if !onward {
+            return Ok(segment.saturating_add(1));
+        }
+    }
+    Err(BuildError::SegmentMemoryTooSmall {
+        descriptors: plan.descriptors,
+        given: segments.len(),
+    })
+}
+
+impl SglPlan {
+    /// Bytes the pieces describe (bit buckets included).
+    pub const fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Always false: a plan describes at least one byte.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes the command transfers (equal to [`SglPlan::len`] unless the builder was given a
+    /// shorter transfer length and the controller supports LLDTS).
+    pub const fn transfer_len(&self) -> u64 {
+        self.transfer
+    }
+
+    /// Runs after merging physically adjacent pieces.
+    pub const fn runs(&self) -> u64 {
+        self.runs
+    }
+
+    /// Data descriptors (data blocks of every kind and bit buckets) the layout holds.
+    pub const fn descriptors(&self) -> u64 {
+        self.descriptors
+    }
+
+    /// Data block descriptors (what MSDBD counts: every data descriptor but bit buckets).
+    pub const fn data_blocks(&self) -> u64 {
+        self.data_blocks
+    }
+
+    /// True when SGL1 alone describes the transfer (one descriptor, no segment memory).
+    pub const fn is_inline(&self) -> bool {
+        self.inline.is_some()
+    }
+
+    /// True when the layout holds more data descriptors than the controller's SDT recommends.
+    /// Legal, but the controller says it may be slow; [`dptr`](crate::dptr) policies can take
+    /// it into account.
+    pub const fn exceeds_sdt(&self) -> bool {
+        match self.sdt {
+            Some(sdt) => self.descriptors > sdt as u64,
+            None => false,
+        }
+    }
+
+    /// How many segment buffers of `capacity` descriptors each the layout needs: none when
+    /// inline, one when the descriptors fit, otherwise
+    /// `1 + ceil((descriptors - capacity) / (capacity - 1))` (every buffer that continues
+    /// spends a slot on the pointer onward). `u64::MAX` when `capacity < 2` cannot chain.
+    pub const fn segments_needed(&self, capacity: u64) -> u64 {
+        if self.inline.is_some() {
+            return 0;
+        }
+        if self.descriptors <= capacity {
+            return 1;
+        }
+        if capacity < 2 {
+            return u64::MAX;
+        }
+        let beyond = self.descriptors.saturating_sub(capacity);
+        1u64.saturating_add(beyond.div_ceil(capacity.saturating_sub(1)))
+    }
+
+    /// Bytes of segment memory the layout writes (and a controller fetches), with segment
+    /// buffers of `capacity` descriptors: every data descriptor and every pointer onward,
+    /// 16 bytes each. Zero when inline.
+    pub const fn footprint(&self, capacity: u64) -> u64 {
+        let segments = self.segments_needed(capacity);
+        if segments == 0 {
+            return 0;
+        }
+        self.descriptors
+            .saturating_add(segments.saturating_sub(1))
+            .saturating_mul(DESCRIPTOR_BYTES)
+    }
+}
+
+/// The longest piece one descriptor of `kind` can carry. In dword-granular mode the limit is
+/// rounded down to a multiple of 4, so every descriptor after a cut stays aligned.
+const fn max_chunk(kind: Kind, granular: bool) -> u64 {
+    let max = match kind {
+        Kind::Keyed => MAX_KEYED_LEN as u64,
+        _ => u32::MAX as u64,
+    };
+    if granular {
+        max & !3
+    } else {
+        max
+    }
+}
+
+/// The descriptor for `len` bytes of `run`, starting `skip` bytes into it. Runs fit the
+/// address space (checked by `plan`), so `start + skip` does not overflow.
+#[inline(always)]
+fn chunk_descriptor(run: &Flat, skip: u64, len: u32) -> DataDescriptor {
+    let start = run.start.wrapping_add(skip);
+    match run.kind {
+        Kind::Data => DataDescriptor::Block { addr: start, len },
+        Kind::Skip => DataDescriptor::BitBucket { len },
+        Kind::Keyed => DataDescriptor::Keyed {
+            addr: start,
+            len,
+            key: run.key,
+            subtype: SglSubtype::Address,
+        },
+        Kind::Capsule => DataDescriptor::CapsuleBlock { offset: start, len },
+        Kind::Transport => DataDescriptor::Transport {
+            len,
+            subtype: TRANSPORT_SUBTYPE,
+        },
+    }
+}
+
+/// Cuts one run into descriptors of at most `max` bytes.
+struct Chunks {
+    run: Flat,
+    done: u64,
+    max: u64,
+}
+
+impl Chunks {
+    const fn new(run: Flat, max: u64) -> Self {
+        Chunks { run, done: 0, max }
+    }
+}
+
+impl Iterator for Chunks {
+    type Item = DataDescriptor;
+
+    fn next(&mut self) -> Option<DataDescriptor> {
+        let left = self.run.len.saturating_sub(self.done);
+        if left == 0 {
+            return None;
+        }
+        let take = left.min(self.max);
+        // `take` is at most `max`, which fits 32 bits.
+        let len = u32::try_from(take).unwrap_or(u32::MAX);
+        let descriptor = chunk_descriptor(&self.run, self.done, len);
+        self.done = self.done.saturating_add(take);
+        Some(descriptor)
+    }
+}
+
+/// Writes data descriptors into segments already checked by [`place`], merging pieces into
+/// runs as `plan` did and chaining segments as it goes. Not generic: compiled once, here,
+/// where building a descriptor inlines.
+struct SegmentWriter<'s, 'a> {
+    /// Segment buffers after the current one.
+    rest: core::slice::IterMut<'s, SegmentBuf<'a>>,
+    /// Unwritten slots of the current segment.
+    slots: &'s mut [SglDescriptor],
+    /// Where SGL1 points: the first segment's address and capacity.
+    first: (u64, u64),
+    /// Data slots left in the current segment before it points onward (or ends).
+    room: u64,
+    /// Whether the current segment points onward once its data slots are full.
+    onward: bool,
+    /// Data descriptors not yet written.
+    left: u64,
+    /// The run being merged ([`Flat::NONE`] before the first piece).
+    pending: Flat,
+    granular: bool,
+    /// A Data Block descriptor (type 0h, subtype Address) to fill in: cheaper than building
+    /// each one from scratch.
+    data_template: SglDescriptor,
+}
+
+/// The pointer to a segment at `addr` with `capacity` slots that will hold the data
+/// descriptors from `left` on.
+fn pointer_to(addr: u64, capacity: u64, left: u64) -> SegmentPointer {
+    let (data, onward) = segment_share(left, capacity);
+    let kind = if onward {
+        SegmentKind::Segment
+    } else {
+        SegmentKind::LastSegment
+    };
+    let slots = data.saturating_add(u64::from(onward));
+    // `place` checked that the buffer holds `slots`, at most 2^28 - 1.
+    let descriptors = u32::try_from(slots).unwrap_or(u32::MAX);
+    SegmentPointer::new(addr, descriptors, kind).unwrap_or(SegmentPointer {
+        addr,
+        len: u32::MAX,
+        kind,
+    })
+}
+
+impl<'s, 'a> SegmentWriter<'s, 'a> {
+    fn new(segments: &'s mut [SegmentBuf<'a>], descriptors: u64, granular: bool) -> Self {
+        let first = segments
+            .first()
+            .map_or((0, 0), |s| (s.bus_addr, s.capacity()));
+        let (room, onward) = segment_share(descriptors, first.1);
+        let mut rest = segments.iter_mut();
+        let slots = rest.next().map_or(&mut [][..], |s| &mut *s.slots);
+        SegmentWriter {
+            rest,
+            slots,
+            first,
+            room,
+            onward,
+            left: descriptors,
+            pending: Flat::NONE,
+            granular,
+            data_template: SglDescriptor::new(
+                0,
+                0,
+                SglDescriptorType::DataBlock,
+                SglSubtype::Address,
+            ),
+        }
+    }
+
+    /// SGL1: the pointer to the first segment.
+    fn first_pointer(&self) -> Sgl1 {
+        Sgl1::segment(pointer_to(self.first.0, self.first.1, self.left))
+    }
+
+    /// Take one piece: merge it into the pending run, or write the run it ends.
+    #[inline]
+    fn feed(&mut self, kind: Kind, key: u32, start: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
+        let piece = Flat {
+            kind,
+            key,
+            start,
+            len,
+        };
+        if let Some(run) = self.pending.push(piece) {
+            self.write_run(&run);
+        }
+    }
+
+    /// Write the last run.
+    fn finish(&mut self) {
+        let last = core::mem::replace(&mut self.pending, Flat::NONE);
+        if last.len != 0 {
+            self.write_run(&last);
+        }
+    }
+
+    #[inline(always)]
+    fn write_run(&mut self, run: &Flat) {
+        // The common case: data that fits one descriptor. The other kinds, and runs that need
+        // several descriptors, take the general path.
+        if run.kind == Kind::Data && run.len <= max_chunk(Kind::Data, self.granular) {
+            // `len` is at most the maximum chunk, which fits 32 bits.
+            let len = u32::try_from(run.len).unwrap_or(u32::MAX);
+            let mut raw = self.data_template;
+            raw.set_address(run.start);
+            raw.set_length(len);
+            self.push(raw);
+        } else {
+            self.write_general(run, max_chunk(run.kind, self.granular));
+        }
+    }
+
+    /// Any run: cut into descriptors of at most `max` bytes.
+    #[cold]
+    fn write_general(&mut self, run: &Flat, max: u64) {
+        Chunks::new(*run, max).for_each(|d| self.push(d.to_raw()));
+    }
+
+    #[inline(always)]
+    fn push(&mut self, descriptor: SglDescriptor) {
+        if self.left == 0 {
+            return;
+        }
+        if self.room == 0 && !self.chain() {
+            return; // cannot happen: `place` checked the memory holds the layout
+        }
+        self.put(descriptor);
+        // Both were checked non-zero above (`chain` refills `room`).
+        self.room = self.room.wrapping_sub(1);
+        self.left = self.left.wrapping_sub(1);
+    }
+
+    /// The current segment is full: write the pointer onward in its last slot and move on.
+    /// False when there is nowhere to go.
+    #[cold]
+    fn chain(&mut self) -> bool {
+        if !self.onward {
+            return false;
+        }
+        let Some(next) = self.rest.next() else {
+            return false;
+        };
+        let capacity = next.capacity();
+        self.put(pointer_to(next.bus_addr, capacity, self.left).to_raw());
+        (self.room, self.onward) = segment_share(self.left, capacity);
+        self.slots = &mut *next.slots;
+        self.room != 0
+    }
+
+    #[inline(always)]
+    fn put(&mut self, raw: SglDescriptor) {
+        if let Some((slot, rest)) = core::mem::take(&mut self.slots).split_first_mut() {
+            *slot = raw;
+            self.slots = rest;
+        }
+    }
+}
+
+/// MPTR for a contiguous metadata buffer: PSDT 00b (PRP data, `sgl_data` false) or 01b (SGL
+/// data, `sgl_data` true).
+///
+/// MPTR must be dword aligned, except with SGL data on a controller that supports
+/// byte-aligned contiguous metadata (SGLS bit 17); the buffer must not run past 2^64.
+pub fn contiguous_mptr(buffer: Extent, sgl_data: bool, caps: &SglCaps) -> Result<u64, BuildError> {
+    let align: u64 = if sgl_data && caps.has(Capability::ByteAlignedMetadata) {
+        1
+    } else {
+        4
+    };
+    if buffer.addr & align.wrapping_sub(1) != 0 {
+        return Err(BuildError::MetadataMisaligned {
+            addr: buffer.addr,
+            align,
+        });
+    }
+    if !buffer.fits_address_space() {
+        return Err(BuildError::AddressOverflow {
+            index: 0,
+            piece: SglSegment::Data(buffer),
+        });
+    }
+    Ok(buffer.addr)
+}

@@ -1,0 +1,521 @@
+//! Choosing the data pointer: each policy's decisions, the rules no policy can change (admin
+//! queues, metadata, fallbacks, splitting), the SQE fields written, and the device side
+//! reading them back.
+
+use nvme_dma::dptr::{
+    self, Controller, DataLayout, DescriptorMemory, DptrError, Outcome, Plan, QueueKind, Request,
+    SglMetadata, SglPolicy, SglRefusal,
+};
+use nvme_dma::prp::{self, PrpListPage};
+use nvme_dma::sgl::{self, Capability, Direction, SegmentBuf, SglCaps, SglSegment};
+use nvme_dma::spec::{MaxTransfer, Opcode, Psdt, SglSupport, Sgls, SubmissionEntry};
+use nvme_dma::{Extent, PageSize, SimMemory};
+
+const KIB: u64 = 1024;
+const LIST: u64 = 0x7f00_0000;
+const SEGS: u64 = 0x7e00_0000;
+
+fn ctrl(sgls: Sgls) -> Controller {
+    Controller {
+        page_size: PageSize::SIZE_4K,
+        sgl: SglCaps::new(sgls),
+        max_transfer: MaxTransfer::Bytes(8 << 20),
+    }
+}
+
+fn sgl_ctrl() -> Controller {
+    ctrl(Sgls::from_support(SglSupport::ByteAligned))
+}
+
+/// Descriptor memory backing: 4 list pages, 4 page-sized data segments, 4 metadata segments.
+struct Backing {
+    lists: Vec<u8>,
+    segs: Vec<u8>,
+    meta: Vec<u8>,
+}
+
+impl Backing {
+    fn new() -> Self {
+        Backing {
+            lists: vec![0; 4 * 4096],
+            segs: vec![0; 4 * 4096],
+            meta: vec![0; 4 * 4096],
+        }
+    }
+
+    /// Fill `sqe` for `req` under `policy`, with every kind of descriptor memory available.
+    fn fill<'e>(
+        &mut self,
+        sqe: &mut SubmissionEntry,
+        req: &Request<'e>,
+        ctrl: &Controller,
+        policy: SglPolicy,
+    ) -> Result<Outcome<'e>, DptrError> {
+        let mut lists: Vec<PrpListPage<'_>> = self
+            .lists
+            .chunks_mut(4096)
+            .enumerate()
+            .map(|(i, c)| PrpListPage::new(LIST + i as u64 * 4096, c))
+            .collect();
+        let mut segs: Vec<SegmentBuf<'_>> = self
+            .segs
+            .chunks_mut(4096)
+            .enumerate()
+            .map(|(i, c)| SegmentBuf::new(SEGS + i as u64 * 4096, c))
+            .collect();
+        let mut meta: Vec<SegmentBuf<'_>> = self
+            .meta
+            .chunks_mut(4096)
+            .enumerate()
+            .map(|(i, c)| SegmentBuf::new(SEGS + 0x10_0000 + i as u64 * 4096, c))
+            .collect();
+        let mut memory = DescriptorMemory {
+            prp_lists: &mut lists,
+            sgl_segments: &mut segs,
+            metadata_segments: &mut meta,
+        };
+        dptr::fill_sqe(sqe, req, ctrl, policy, &mut memory)
+    }
+
+    /// The descriptor memory as the controller sees it.
+    fn memory(&self) -> SimMemory {
+        let mut mem = SimMemory::new();
+        for (base, bytes) in [
+            (LIST, &self.lists),
+            (SEGS, &self.segs),
+            (SEGS + 0x10_0000, &self.meta),
+        ] {
+            mem.map(base, bytes.len() as u64).unwrap();
+            mem.poke(base, bytes).unwrap();
+        }
+        mem
+    }
+}
+
+/// Fill, then check the device side walks the command back to the request's extents.
+fn fill_and_walk(
+    req: &Request<'_>,
+    ctrl: &Controller,
+    policy: SglPolicy,
+) -> (SubmissionEntry, dptr::Filled) {
+    let mut backing = Backing::new();
+    let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 0x42);
+    let Outcome::Filled(filled) = backing.fill(&mut sqe, req, ctrl, policy).unwrap() else {
+        panic!("expected a filled command");
+    };
+    let mem = backing.memory();
+    let pointers = dptr::decode(&sqe, req.queue, &ctrl.sgl).unwrap();
+    let len: u64 = req.extents.iter().map(|e| e.len).sum();
+    let walked: Vec<SglSegment> = pointers
+        .walk_data(req.direction, len, ctrl.page_size, &ctrl.sgl, &mem)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let walked_len: u64 = walked.iter().map(SglSegment::len).sum();
+    assert_eq!(walked_len, len);
+    let data: Vec<Extent> = walked
+        .iter()
+        .map(|p| match p {
+            SglSegment::Data(e) => *e,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(data, merged(req.extents));
+    if let Some(meta) = req.metadata {
+        let meta_len: u64 = meta.iter().map(|e| e.len).sum();
+        let walked: Vec<SglSegment> = pointers
+            .walk_metadata(req.direction, meta_len, &ctrl.sgl, &mem)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let meta_data: Vec<Extent> = walked
+            .iter()
+            .map(|p| match p {
+                SglSegment::Data(e) => *e,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(meta_data, merged(meta));
+    }
+    (sqe, filled)
+}
+
+fn merged(extents: &[Extent]) -> Vec<Extent> {
+    let mut out: Vec<Extent> = Vec::new();
+    for e in extents.iter().filter(|e| e.len > 0) {
+        match out.last_mut() {
+            Some(last) if last.addr + last.len == e.addr => last.len += e.len,
+            _ => out.push(*e),
+        }
+    }
+    out
+}
+
+fn scattered(count: u64, len: u64) -> Vec<Extent> {
+    (0..count)
+        .map(|i| Extent::new(0x1_0000_0000 + i * 0x10_0000, len))
+        .collect()
+}
+
+// ---- Linux ----
+
+#[test]
+fn linux_uses_sgl_from_a_32k_average_segment() {
+    let c = sgl_ctrl();
+    // 64 KiB contiguous: average 64 KiB, so an SGL: one inline Data Block.
+    let big = [Extent::new(0x10_0000, 64 * KIB)];
+    let (sqe, filled) = fill_and_walk(
+        &Request::new(&big, Direction::Write, QueueKind::Io),
+        &c,
+        SglPolicy::LINUX,
+    );
+    assert_eq!(filled.psdt, Psdt::SglContiguousMetadata);
+    assert_eq!(
+        sqe.sgl1(),
+        sgl::DataDescriptor::Block {
+            addr: 0x10_0000,
+            len: 0x1_0000
+        }
+        .to_raw()
+    );
+    // 16 KiB: below the threshold, so PRPs (with a list of 3 entries).
+    let small = [Extent::new(0x10_0000, 16 * KIB)];
+    let (sqe, filled) = fill_and_walk(
+        &Request::new(&small, Direction::Write, QueueKind::Io),
+        &c,
+        SglPolicy::LINUX,
+    );
+    assert_eq!(
+        (filled.psdt, sqe.prp1(), sqe.prp2()),
+        (Psdt::Prp, 0x10_0000, LIST)
+    );
+    // Exactly 32 KiB on average (two adjacent 16 KiB extents merge): SGL.
+    let pair = [
+        Extent::new(0x10_0000, 16 * KIB),
+        Extent::new(0x10_4000, 16 * KIB),
+    ];
+    let (_, filled) = fill_and_walk(
+        &Request::new(&pair, Direction::Write, QueueKind::Io),
+        &c,
+        SglPolicy::LINUX,
+    );
+    assert_eq!(filled.psdt, Psdt::SglContiguousMetadata);
+    // Four scattered 64 KiB extents: an SGL with a Last Segment of 4 descriptors.
+    let four = scattered(4, 64 * KIB);
+    let (sqe, filled) = fill_and_walk(
+        &Request::new(&four, Direction::Write, QueueKind::Io),
+        &c,
+        SglPolicy::LINUX,
+    );
+    assert_eq!(
+        sqe.sgl1(),
+        sgl::SegmentPointer::new(SEGS, 4, sgl::SegmentKind::LastSegment)
+            .unwrap()
+            .to_raw()
+    );
+    assert!(matches!(filled.data, DataLayout::Sgl(l) if l.segments_used == 1));
+    // A threshold of 0 disables SGLs.
+    let (_, filled) = fill_and_walk(
+        &Request::new(&big, Direction::Write, QueueKind::Io),
+        &c,
+        SglPolicy::Linux { threshold: 0 },
+    );
+    assert_eq!(filled.psdt, Psdt::Prp);
+}
+
+// ---- SPDK ----
+
+#[test]
+fn spdk_uses_sgl_whenever_supported() {
+    let c = sgl_ctrl();
+    let one_page = [Extent::new(0x10_0000, 4 * KIB)];
+    let (sqe, filled) = fill_and_walk(
+        &Request::new(&one_page, Direction::Read, QueueKind::Io),
+        &c,
+        SglPolicy::Always,
+    );
+    assert_eq!(filled.psdt, Psdt::SglContiguousMetadata);
+    assert_eq!(sqe.mptr(), 0);
+    // Without SGL support: PRPs.
+    let none = ctrl(Sgls::empty());
+    let (_, filled) = fill_and_walk(
+        &Request::new(&one_page, Direction::Read, QueueKind::Io),
+        &none,
+        SglPolicy::Always,
+    );
+    assert_eq!(filled.psdt, Psdt::Prp);
+    // Never means never.
+    let (_, filled) = fill_and_walk(
+        &Request::new(&one_page, Direction::Read, QueueKind::Io),
+        &c,
+        SglPolicy::Never,
+    );
+    assert_eq!(filled.psdt, Psdt::Prp);
+}
+
+// ---- Smallest footprint ----
+
+#[test]
+fn smallest_footprint_compares_descriptor_bytes() {
+    let c = sgl_ctrl();
+    let io = |e: &'static [Extent]| Request::new(e, Direction::Write, QueueKind::Io);
+    let psdt =
+        |r: &Request<'_>, c: &Controller| fill_and_walk(r, c, SglPolicy::SmallestFootprint).1.psdt;
+    // 1 MiB contiguous: a 255-entry PRP list (2040 bytes) against one inline descriptor.
+    static MIB: [Extent; 1] = [Extent::new(0x10_0000, 1 << 20)];
+    assert_eq!(psdt(&io(&MIB), &c), Psdt::SglContiguousMetadata);
+    // 8 KiB, page aligned: both fit the command; a tie goes to PRPs.
+    static EIGHT: [Extent; 1] = [Extent::new(0x10_0000, 8 * KIB)];
+    assert_eq!(psdt(&io(&EIGHT), &c), Psdt::Prp);
+    // 32 scattered pages: 31 PRP entries (248 bytes) against 32 descriptors (512 bytes).
+    let pages = scattered(32, 4 * KIB);
+    let pages: &'static [Extent] = Box::leak(pages.into_boxed_slice());
+    assert_eq!(psdt(&io(pages), &c), Psdt::Prp);
+    // Four scattered 256 KiB runs: 255 PRP entries against 4 descriptors... unless that
+    // exceeds the controller's SDT.
+    let runs: &'static [Extent] = Box::leak(scattered(4, 256 * KIB).into_boxed_slice());
+    assert_eq!(psdt(&io(runs), &c), Psdt::SglContiguousMetadata);
+    let sdt2 = ctrl(Sgls::from_support(SglSupport::ByteAligned).with_sdt(2));
+    assert_eq!(psdt(&io(runs), &sdt2), Psdt::Prp);
+}
+
+// ---- Rules no policy changes ----
+
+#[test]
+fn admin_queue_gets_prps_under_every_policy() {
+    let c = sgl_ctrl();
+    let big = [Extent::new(0x10_0000, 64 * KIB)];
+    for policy in [
+        SglPolicy::Always,
+        SglPolicy::LINUX,
+        SglPolicy::SmallestFootprint,
+    ] {
+        let req = Request::new(&big, Direction::Read, QueueKind::Admin);
+        let (sqe, filled) = fill_and_walk(&req, &c, policy);
+        assert_eq!((filled.psdt, sqe.psdt()), (Psdt::Prp, Psdt::Prp));
+    }
+    // And an admin command whose data only an SGL could carry is refused, naming why.
+    let scattered = [Extent::new(0x1_0000, 0x100), Extent::new(0x2_0000, 0x100)];
+    let req = Request::new(&scattered, Direction::Read, QueueKind::Admin);
+    let err = dptr::plan(&req, &c, SglPolicy::Always).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DptrError::Inexpressible {
+                sgl: SglRefusal::AdminQueue,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("admin commands use PRPs only"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_other_kind_is_used_when_the_preferred_one_cannot_express_the_extents() {
+    let c = sgl_ctrl();
+    // Sub-page pieces scattered: PRP cannot express them; Linux prefers PRP (small average)
+    // but falls back to the SGL.
+    let pieces = [Extent::new(0x1_0010, 0x100), Extent::new(0x2_0020, 0x100)];
+    let (_, filled) = fill_and_walk(
+        &Request::new(&pieces, Direction::Write, QueueKind::Io),
+        &c,
+        SglPolicy::LINUX,
+    );
+    assert_eq!(filled.psdt, Psdt::SglContiguousMetadata);
+    // A dword-granular controller cannot take odd lengths in an SGL, but PRPs can carry this
+    // one (a single extent): Always falls back to PRPs.
+    let dword = ctrl(Sgls::from_support(SglSupport::DwordAligned));
+    let odd = [Extent::new(0x1_0000, 0x1001)];
+    let (_, filled) = fill_and_walk(
+        &Request::new(&odd, Direction::Write, QueueKind::Io),
+        &dword,
+        SglPolicy::Always,
+    );
+    assert_eq!(filled.psdt, Psdt::Prp);
+}
+
+#[test]
+fn neither_kind_gives_the_prp_split() {
+    let none = ctrl(Sgls::empty());
+    // Extent 0 ends mid-page: one PRP command cannot continue past it.
+    let extents = [Extent::new(0x1_0000, 0x1200), Extent::new(0x5_0000, 0x1000)];
+    let req = Request::new(&extents, Direction::Write, QueueKind::Io).with_block_size(512);
+    let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 1);
+    let before = sqe.to_bytes();
+    let outcome = Backing::new()
+        .fill(&mut sqe, &req, &none, SglPolicy::LINUX)
+        .unwrap();
+    let Outcome::Split(split) = outcome else {
+        panic!("expected a split");
+    };
+    assert_eq!(split.commands(), 2);
+    let chunks: Vec<_> = split.collect();
+    assert_eq!((chunks[0].len, chunks[1].len), (0x1200, 0x1000));
+    assert_eq!(sqe.to_bytes(), before, "a split writes nothing");
+    assert!(matches!(
+        dptr::plan(&req, &none, SglPolicy::LINUX),
+        Ok(Plan::Split(_))
+    ));
+    // When even the split is impossible, the error names both reasons.
+    let req = req.with_block_size(4096);
+    let err = dptr::plan(&req, &none, SglPolicy::LINUX).unwrap_err();
+    assert!(matches!(
+        err,
+        DptrError::Inexpressible {
+            prp: prp::BuildError::BoundaryInsideBlock { .. },
+            sgl: SglRefusal::NotSupported
+        }
+    ));
+    let text = err.to_string();
+    assert!(
+        text.contains("bounce buffer") && text.contains("does not support SGLs"),
+        "{text}"
+    );
+}
+
+// ---- Metadata ----
+
+#[test]
+fn contiguous_metadata_goes_in_mptr() {
+    let c =
+        ctrl(Sgls::from_support(SglSupport::ByteAligned) | Sgls::BYTE_ALIGNED_CONTIGUOUS_METADATA);
+    let data = [Extent::new(0x10_0000, 8 * KIB)];
+    let meta = [Extent::new(0x9_0000, 16)];
+    // PRP data: PSDT 00b, MPTR the buffer.
+    let req = Request::new(&data, Direction::Write, QueueKind::Io).with_metadata(&meta);
+    let (sqe, filled) = fill_and_walk(&req, &c, SglPolicy::Never);
+    assert_eq!(
+        (sqe.psdt(), sqe.mptr(), filled.mptr),
+        (Psdt::Prp, 0x9_0000, 0x9_0000)
+    );
+    // SGL data: PSDT 01b.
+    let (sqe, _) = fill_and_walk(&req, &c, SglPolicy::Always);
+    assert_eq!(
+        (sqe.psdt(), sqe.mptr()),
+        (Psdt::SglContiguousMetadata, 0x9_0000)
+    );
+    // Byte-aligned metadata needs SGL data with SGLS bit 17: Linux prefers PRPs here but
+    // the metadata forces PSDT 01b.
+    let odd = [Extent::new(0x9_0001, 16)];
+    let req = Request::new(&data, Direction::Write, QueueKind::Io).with_metadata(&odd);
+    let (sqe, _) = fill_and_walk(&req, &c, SglPolicy::LINUX);
+    assert_eq!(
+        (sqe.psdt(), sqe.mptr()),
+        (Psdt::SglContiguousMetadata, 0x9_0001)
+    );
+    // On the admin queue it cannot go at all.
+    let req = Request::new(&data, Direction::Write, QueueKind::Admin).with_metadata(&odd);
+    assert_eq!(
+        dptr::plan(&req, &c, SglPolicy::LINUX).unwrap_err(),
+        DptrError::Metadata(sgl::BuildError::MetadataMisaligned {
+            addr: 0x9_0001,
+            align: 4
+        })
+    );
+}
+
+#[test]
+fn scattered_metadata_goes_in_an_sgl_behind_mptr() {
+    let c = ctrl(Sgls::from_support(SglSupport::ByteAligned) | Sgls::MPTR_SGL);
+    let data = [Extent::new(0x10_0000, 8 * KIB)];
+    let meta = [Extent::new(0x9_0000, 8), Extent::new(0xa_0000, 8)];
+    let req = Request::new(&data, Direction::Read, QueueKind::Io).with_metadata(&meta);
+    let (sqe, filled) = fill_and_walk(&req, &c, SglPolicy::LINUX);
+    assert_eq!(sqe.psdt(), Psdt::SglSegmentMetadata);
+    assert_eq!(
+        sqe.mptr(),
+        SEGS + 0x10_0000,
+        "MPTR is the first metadata segment"
+    );
+    let layout = filled.metadata.unwrap();
+    assert_eq!((layout.plan.descriptors(), layout.segments_used), (2, 1));
+    assert!(matches!(
+        dptr::plan(&req, &c, SglPolicy::LINUX),
+        Ok(Plan::Sgl {
+            metadata: SglMetadata::Segment(_),
+            ..
+        })
+    ));
+    // Without MSDS it cannot be described.
+    let no_msds = sgl_ctrl();
+    assert_eq!(
+        dptr::plan(&req, &no_msds, SglPolicy::Always).unwrap_err(),
+        DptrError::Metadata(sgl::BuildError::NotSupported {
+            capability: Capability::MetadataSgl
+        })
+    );
+}
+
+// ---- The SQE, field by field ----
+
+#[test]
+fn sqe_fields_are_exactly_psdt_dptr_and_mptr() {
+    let c = ctrl(Sgls::from_support(SglSupport::ByteAligned) | Sgls::MPTR_SGL);
+    let data = scattered(3, 64 * KIB);
+    let meta = [Extent::new(0x9_0000, 8), Extent::new(0xa_0000, 8)];
+    let req = Request::new(&data, Direction::Write, QueueKind::Io).with_metadata(&meta);
+    let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 0xBEEF)
+        .with_nsid(1)
+        .with_cdw12(7);
+    let before = sqe.to_bytes();
+    let mut backing = Backing::new();
+    backing.fill(&mut sqe, &req, &c, SglPolicy::Always).unwrap();
+    let after = sqe.to_bytes();
+    // CDW0: opcode and CID kept, PSDT (bits 15:14) = 10b.
+    assert_eq!(after[0], 0x01);
+    assert_eq!(after[1] >> 6, 0b10);
+    assert_eq!(after[1] & 0x3f, before[1] & 0x3f);
+    assert_eq!(after[2..4], [0xEF, 0xBE]);
+    // MPTR, bytes 23:16.
+    assert_eq!(after[16..24], (SEGS + 0x10_0000).to_le_bytes());
+    // DPTR, bytes 39:24: SGL1, a Last Segment descriptor for 3 descriptors.
+    let sgl1 = sgl::SegmentPointer::new(SEGS, 3, sgl::SegmentKind::LastSegment).unwrap();
+    assert_eq!(after[24..40], sgl1.to_raw().to_bytes());
+    // Everything else untouched.
+    assert_eq!(after[4..16], before[4..16]);
+    assert_eq!(after[40..], before[40..]);
+    // The metadata segment holds exactly one descriptor: a Last Segment to the chain.
+    let mptr_descriptor = &backing.meta[..16];
+    let expected =
+        sgl::SegmentPointer::new(SEGS + 0x10_1000, 2, sgl::SegmentKind::LastSegment).unwrap();
+    assert_eq!(mptr_descriptor, expected.to_raw().to_bytes());
+}
+
+#[test]
+fn a_refused_fill_writes_nothing() {
+    let c = ctrl(Sgls::from_support(SglSupport::ByteAligned) | Sgls::MPTR_SGL);
+    let data = scattered(3, 64 * KIB);
+    // 20 metadata pieces need a chain, but only the MPTR segment and one 16-byte block exist.
+    let meta: Vec<Extent> = (0..20)
+        .map(|i| Extent::new(0x9_0000 + i * 0x100, 8))
+        .collect();
+    let req = Request::new(&data, Direction::Write, QueueKind::Io).with_metadata(&meta);
+    let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 3);
+    let before = sqe.to_bytes();
+    let mut segs = [0xa5u8; 4096];
+    let mut mptr = [0xa5u8; 16];
+    let mut small = [0xa5u8; 16];
+    let mut data_segments = [SegmentBuf::new(SEGS, &mut segs)];
+    let mut meta_segments = [
+        SegmentBuf::new(0x8000, &mut mptr),
+        SegmentBuf::new(0x9000, &mut small),
+    ];
+    let mut memory = DescriptorMemory {
+        prp_lists: &mut [],
+        sgl_segments: &mut data_segments,
+        metadata_segments: &mut meta_segments,
+    };
+    let err = dptr::fill_sqe(&mut sqe, &req, &c, SglPolicy::Always, &mut memory).unwrap_err();
+    // The chain's one-descriptor block cannot continue to another segment.
+    assert_eq!(
+        err,
+        DptrError::Metadata(sgl::BuildError::SegmentTooSmall {
+            segment: 0,
+            capacity: 1
+        })
+    );
+    assert_eq!(sqe.to_bytes(), before);
+    assert!(segs.iter().chain(&mptr).chain(&small).all(|&b| b == 0xa5));
+}

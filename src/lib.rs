@@ -1,7 +1,7 @@
 //! NVMe data pointers done exactly: the host side builds them, the device side walks them back.
 //!
 //! An NVMe command says where its data lives with a *data pointer* in its 64-byte submission
-//! entry: PRP1/PRP2 and PRP lists ([`prp`]), or an SGL. This crate turns physical extents into
+//! entry: PRP1/PRP2 and PRP lists ([`prp`]), or an SGL ([`sgl`]). This crate turns physical extents into
 //! those pointers for a driver, and turns the pointers back into data segments for a
 //! controller or emulator, with the exact NVMe status when a rule is broken.
 //!
@@ -11,6 +11,8 @@
 //! | [`extent`] | [`Extent`] (a contiguous run of bus addresses) and [`PageSize`] (CC.MPS) |
 //! | [`memory`] | [`DmaMemory`], the memory a controller reaches by DMA; [`SliceMemory`]; `SimMemory` (with `alloc`) |
 //! | [`prp`] | PRP rules, [`prp::PrpBuilder`] (host side) and [`prp::PrpWalker`] (device side) |
+//! | [`sgl`] | SGL rules, typed descriptors, [`sgl::SglBuilder`] and [`sgl::SglWalker`], metadata pointers |
+//! | [`dptr`] | choosing PRP or SGL for a request (Linux, SPDK, smallest-footprint policies), filling PSDT/DPTR/MPTR, and decoding them on the device side |
 //!
 //! # Promises
 //!
@@ -43,7 +45,8 @@
 //! # Ok::<(), BuildError>(())
 //! ```
 //!
-//! The [`prp`] module is the chapter on PRP rules, with diagrams and a worked example.
+//! The [`prp`] and [`sgl`] modules are the chapters on their rules, with diagrams and worked
+//! examples; [`dptr`] covers choosing between them.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

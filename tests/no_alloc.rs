@@ -2,28 +2,12 @@
 //!
 //! This file holds a single test so that no other test thread allocates while it counts.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use nvme_dma::prp::{PrpBuilder, PrpListPage, PrpWalker};
 use nvme_dma::{Extent, PageSize, SliceMemory};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
 
 #[test]
 fn build_split_and_walk_allocate_nothing() {
@@ -37,7 +21,7 @@ fn build_split_and_walk_allocate_nothing() {
     let builder = PrpBuilder::new(ps).with_max_transfer(1 << 20);
     let unlimited = PrpBuilder::new(ps);
 
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = allocations();
     let mut checksum = 0u64;
     for extents in [&contiguous[..], &paged[..]] {
         let (a, rest) = lists.split_at_mut(4096);
@@ -73,7 +57,7 @@ fn build_split_and_walk_allocate_nothing() {
                 .prp2,
         );
     }
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    let after = allocations();
     assert_eq!(after - before, 0, "the PRP hot path allocated");
     // The work really happened: both transfers walked and split back to their full lengths.
     // Each transfer counted twice (walk and split) plus one fast-path PRP2 of 0x2000 each.

@@ -3,30 +3,14 @@
 //!
 //! This file holds a single test so that no other test thread allocates while it counts.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use nvme_dma::dptr::{self, Controller, DescriptorMemory, Outcome, QueueKind, Request, SglPolicy};
 use nvme_dma::sgl::{Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment, SglWalker};
 use nvme_dma::spec::{MaxTransfer, Opcode, SglSupport, Sgls, SubmissionEntry};
 use nvme_dma::{Extent, PageSize, SliceMemory};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
 
 const SEGMENTS: u64 = 0x8000_0000;
 
@@ -55,7 +39,7 @@ fn build_walk_and_fill_allocate_nothing() {
     let mut sqe = SubmissionEntry::new(Opcode::NVM_READ, 1);
     let mut mptr_bytes = [0u8; 16];
 
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = allocations();
     let mut checksum = 0u64;
     for pieces in [&contiguous[..], &scattered[..]] {
         let (sgl1, len) = {
@@ -102,7 +86,7 @@ fn build_walk_and_fill_allocate_nothing() {
             Outcome::Split(_) => panic!("one command carries it"),
         }
     }
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    let after = allocations();
     assert_eq!(after - before, 0, "the SGL hot path allocated");
     // The work really happened: each transfer walked twice, plus MPTR.
     let scattered_len: u64 = scattered.iter().map(SglSegment::len).sum();

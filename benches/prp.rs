@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use nvme_dma::prp::{PrpBuilder, PrpListPage, PrpWalker};
+use nvme_dma::prp::{PrpBuilder, PrpLayout, PrpListPage, PrpWalker};
 use nvme_dma::{Extent, PageSize, SliceMemory};
 
 const LIST_BASE: u64 = 0x8000_0000;
@@ -46,6 +46,15 @@ fn list_pages(buf: &mut [u8], ps: PageSize) -> Vec<PrpListPage<'_>> {
         .enumerate()
         .map(|(i, c)| PrpListPage::new(LIST_BASE + i as u64 * ps.bytes(), c))
         .collect()
+}
+
+/// A built layout for the walk benchmarks, with the list memory it was written into.
+fn built(ps: PageSize, extents: &[Extent]) -> (Vec<u8>, PrpLayout) {
+    let (mut buf, _) = list_buffer(ps, extents);
+    let layout = PrpBuilder::new(ps)
+        .build(extents, &mut list_pages(&mut buf, ps))
+        .unwrap();
+    (buf, layout)
 }
 
 fn bench_build(c: &mut Criterion) {
@@ -89,11 +98,8 @@ fn bench_walk(c: &mut Criterion) {
             let mut group = c.benchmark_group(format!("walk/{}/{shape}", ps.bytes() >> 10));
             for (name, len) in SIZES {
                 let ext = extents(len, ps, paged);
-                let (mut buf, entries) = list_buffer(ps, &ext);
-                let layout = {
-                    let mut pages = list_pages(&mut buf, ps);
-                    PrpBuilder::new(ps).build(&ext, &mut pages).unwrap()
-                };
+                let (mut buf, layout) = built(ps, &ext);
+                let entries = layout.plan.pages();
                 let mem = SliceMemory::new(LIST_BASE, &mut buf);
                 group.throughput(Throughput::Elements(entries));
                 group.bench_function(BenchmarkId::from_parameter(name), |b| {
@@ -172,11 +178,8 @@ fn bench_walk_iter(c: &mut Criterion) {
     let ps = PageSize::SIZE_4K;
     let mut group = c.benchmark_group("walk_iter/4/page_extents");
     let ext = extents(1 << 20, ps, true);
-    let (mut buf, entries) = list_buffer(ps, &ext);
-    let layout = {
-        let mut pages = list_pages(&mut buf, ps);
-        PrpBuilder::new(ps).build(&ext, &mut pages).unwrap()
-    };
+    let (mut buf, layout) = built(ps, &ext);
+    let entries = layout.plan.pages();
     let mem = SliceMemory::new(LIST_BASE, &mut buf);
     group.throughput(Throughput::Elements(entries));
     group.bench_function("1MiB", |b| {

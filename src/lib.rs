@@ -16,7 +16,7 @@
 //!
 //! # Promises
 //!
-//! * `no_std`, no allocation and no `unsafe` in the core: callers own the memory that PRP lists
+//! * `no_std`, no allocation, and `#![forbid(unsafe_code)]` in the core: callers own the memory that PRP lists
 //!   live in, as real drivers do. The `alloc` feature adds the simulated memory for tests;
 //!   `std` (the default) adds `std::error::Error` impls; `arbitrary` derives fuzzing inputs.
 //! * No input makes library code panic, loop without bound or overflow: walkers do work bounded

@@ -181,93 +181,69 @@ impl PrpBuilder {
                 self.check_max(plan.len)?;
                 Ok(plan)
             }
-            None => self.diagnose(extents),
+            None => Err(self.broken_rule(extents)),
         }
     }
 
-    /// The careful form of [`plan`](Self::plan): the same rules, checked one at a time in
-    /// extent order so that the error names the first extent that breaks one.
-    fn diagnose<I>(&self, extents: I) -> Result<PrpPlan, BuildError>
+    /// Name the first broken rule, in extent order, for extents that [`scan`] refused.
+    fn broken_rule<I>(&self, extents: I) -> BuildError
     where
         I: IntoIterator,
         I::Item: Borrow<Extent>,
     {
         let ps = self.page_size;
-        let mut rest = extents.into_iter().enumerate();
-        // The first non-empty extent becomes PRP1: any dword-aligned address.
-        let (first_index, first) = loop {
-            match rest.next() {
-                None => return Err(BuildError::EmptyTransfer),
-                Some((index, extent)) if extent.borrow().len > 0 => {
-                    break (index, *extent.borrow())
-                }
-                Some(_) => {}
-            }
+        let mask = ps.offset_mask();
+        let too_long = BuildError::TransferTooLong {
+            len: u64::MAX,
+            max: self.max_transfer.unwrap_or(u64::MAX),
+        };
+        let mut nonempty = extents
+            .into_iter()
+            .enumerate()
+            .map(|(index, e)| (index, *e.borrow()))
+            .filter(|(_, e)| e.len > 0);
+        let Some((first_index, first)) = nonempty.next() else {
+            return BuildError::EmptyTransfer;
         };
         let Some(first_last) = first.last_byte() else {
-            return Err(BuildError::AddressOverflow {
+            return BuildError::AddressOverflow {
                 index: first_index,
                 extent: first,
-            });
+            };
         };
         if first.addr & 3 != 0 {
-            return Err(BuildError::StartNotDwordAligned {
+            return BuildError::StartNotDwordAligned {
                 index: first_index,
                 extent: first,
-            });
+            };
         }
-        let mut plan = PrpPlan {
-            page_size: ps,
-            prp1: first.addr,
-            len: first.len,
-            pages: pages_touched(ps, first.addr, first.len),
-            // With a second page inside this extent, its base is <= `first_last` < 2^64.
-            second_page: ps.page_base(first.addr).wrapping_add(ps.bytes()),
-        };
-        // The previous non-empty extent, which must end on a page boundary if another follows.
         let (mut prev_index, mut prev, mut prev_last) = (first_index, first, first_last);
-        let (shift, mask) = (ps.shift(), ps.offset_mask());
-        for (index, extent) in rest {
-            let extent = *extent.borrow();
-            if extent.len == 0 {
-                continue;
+        let mut len = first.len;
+        for (index, extent) in nonempty {
+            if prev_last & mask != mask {
+                return BuildError::EndInsidePage {
+                    index: prev_index,
+                    extent: prev,
+                    page_size: ps,
+                };
             }
-            let last = extent.addr.wrapping_add(extent.len.wrapping_sub(1));
-            // One test for the three rules, the cold path says which one broke.
-            if prev_last & mask != mask || extent.addr & mask != 0 || last < extent.addr {
-                return Err(if prev_last & mask != mask {
-                    BuildError::EndInsidePage {
-                        index: prev_index,
-                        extent: prev,
-                        page_size: ps,
-                    }
-                } else if last < extent.addr {
-                    BuildError::AddressOverflow { index, extent }
-                } else {
-                    BuildError::StartInsidePage {
-                        index,
-                        extent,
-                        page_size: ps,
-                    }
-                });
+            let Some(last) = extent.last_byte() else {
+                return BuildError::AddressOverflow { index, extent };
+            };
+            if extent.addr & mask != 0 {
+                return BuildError::StartInsidePage {
+                    index,
+                    extent,
+                    page_size: ps,
+                };
             }
-            if plan.pages == 1 {
-                plan.second_page = extent.addr;
-            }
-            // The extent starts on a page boundary, so it adds one page per started page.
-            let pages = (last.wrapping_sub(extent.addr) >> shift).wrapping_add(1);
-            plan.pages = plan.pages.saturating_add(pages);
-            plan.len = plan
-                .len
-                .checked_add(extent.len)
-                .ok_or(BuildError::TransferTooLong {
-                    len: u64::MAX,
-                    max: self.max_transfer.unwrap_or(u64::MAX),
-                })?;
-            (prev_index, prev, prev_last) = (index, extent, last);
+            let Some(total) = len.checked_add(extent.len) else {
+                return too_long;
+            };
+            (prev_index, prev, prev_last, len) = (index, extent, last, total);
         }
-        self.check_max(plan.len)?;
-        Ok(plan)
+        // `scan` refuses only for the rules above and for a total past 2^64 - 1.
+        too_long
     }
 
     /// Build the layout for `extents`, writing PRP list entries into `lists` when the transfer

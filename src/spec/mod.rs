@@ -1,6 +1,6 @@
 //! NVMe wire formats: the bytes and bits that host and controller exchange, and nothing else.
 //!
-//! Everything here is `no_std`, allocation-free and free of `unsafe`: fixed-size structs are
+//! Everything here is `no_std`, allocation-free and covered by the crate's `forbid(unsafe_code)`: fixed-size structs are
 //! little-endian zerocopy types with compile-time size checks, registers and bit fields are
 //! newtypes, and open enums keep unknown values so that decoding any bytes and encoding them
 //! again gives the same bytes. No function in this module panics on any input. This module

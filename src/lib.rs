@@ -12,6 +12,7 @@
 //! | [`memory`] | [`DmaMemory`], the memory a controller reaches by DMA; [`SliceMemory`]; `SimMemory` (with `alloc`) |
 //! | [`prp`] | PRP rules, [`prp::PrpBuilder`] (host side) and [`prp::PrpWalker`] (device side) |
 //! | [`sgl`] | SGL rules, typed descriptors, [`sgl::SglBuilder`] and [`sgl::SglWalker`], metadata pointers |
+//! | [`bus`] | [`bus::RegisterAccess`]: BAR0 register reads and writes, where a driver meets a controller |
 //! | [`dptr`] | choosing PRP or SGL for a request (Linux, SPDK, smallest-footprint policies), filling PSDT/DPTR/MPTR, and decoding them on the device side |
 //!
 //! # Promises
@@ -73,6 +74,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod bus;
 pub mod dptr;
 pub mod extent;
 pub mod memory;

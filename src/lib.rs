@@ -13,6 +13,7 @@
 //! | [`prp`] | PRP rules, [`prp::PrpBuilder`] (host side) and [`prp::PrpWalker`] (device side) |
 //! | [`sgl`] | SGL rules, typed descriptors, [`sgl::SglBuilder`] and [`sgl::SglWalker`], metadata pointers |
 //! | [`bus`] | [`bus::RegisterAccess`]: BAR0 register reads and writes, where a driver meets a controller |
+//! | `controller` (with `alloc`) | `controller::MockController`: a strict mock NVMe controller over simulated memory, with a DMA trace and its PCIe cost; `controller::Machine` |
 //! | [`dptr`] | choosing PRP or SGL for a request (Linux, SPDK, smallest-footprint policies), filling PSDT/DPTR/MPTR, and decoding them on the device side |
 //!
 //! # Promises
@@ -75,6 +76,8 @@ extern crate alloc;
 extern crate std;
 
 pub mod bus;
+#[cfg(feature = "alloc")]
+pub mod controller;
 pub mod dptr;
 pub mod extent;
 pub mod memory;

@@ -50,6 +50,29 @@ pub trait DmaMemory {
 
     /// Store `data` at `addr ..` `addr + data.len()`.
     fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), DmaFault>;
+
+    /// Whether an access (read or write) of `len` bytes at `addr` would succeed, moving no
+    /// data.
+    ///
+    /// A controller probes every buffer of a command before it moves any byte, so a command
+    /// that would fault part-way fails with nothing changed. The default reads the range
+    /// through a small buffer, which costs O(`len`) and assumes readable memory is writable;
+    /// implementations that know their map override it with a lookup.
+    fn probe(&self, addr: u64, len: u64) -> Result<(), DmaFault> {
+        let mut scratch = [0u8; 256];
+        let mut done = 0u64;
+        while done < len {
+            let n = len.saturating_sub(done).min(scratch.len() as u64);
+            let at = addr.checked_add(done).ok_or(DmaFault { addr, len })?;
+            // `n` is at most the scratch length, so it fits a usize.
+            let piece = scratch
+                .get_mut(..usize::try_from(n).unwrap_or(0))
+                .unwrap_or_default();
+            self.read(at, piece).map_err(|_| DmaFault { addr, len })?;
+            done = done.saturating_add(n);
+        }
+        Ok(())
+    }
 }
 
 impl<M: DmaMemory + ?Sized> DmaMemory for &mut M {
@@ -59,6 +82,10 @@ impl<M: DmaMemory + ?Sized> DmaMemory for &mut M {
 
     fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), DmaFault> {
         (**self).write(addr, data)
+    }
+
+    fn probe(&self, addr: u64, len: u64) -> Result<(), DmaFault> {
+        (**self).probe(addr, len)
     }
 }
 
@@ -123,6 +150,12 @@ impl DmaMemory for SliceMemory<'_> {
             .ok_or_else(|| fault(addr, data.len()))?;
         dst.copy_from_slice(data);
         Ok(())
+    }
+
+    fn probe(&self, addr: u64, len: u64) -> Result<(), DmaFault> {
+        let fault = DmaFault { addr, len };
+        let len = usize::try_from(len).map_err(|_| fault)?;
+        self.range(addr, len).map(|_| ()).ok_or(fault)
     }
 }
 

@@ -288,6 +288,14 @@ impl DmaMemory for SimMemory {
         self.record(AccessKind::Write, addr, data.len(), result.is_ok());
         result
     }
+
+    fn probe(&self, addr: u64, len: u64) -> Result<(), DmaFault> {
+        if self.is_mapped(addr, len) {
+            Ok(())
+        } else {
+            Err(DmaFault { addr, len })
+        }
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //! | [`status`]     | [`Status`] (SCT, SC, CRD, M, DNR) and the named status codes            |
 //! | [`sgl`]        | [`SglDescriptor`] (16 B raw), [`SglDescriptorType`], [`SglSubtype`]     |
 //! | [`registers`]  | BAR0 offsets, [`Cap`], [`Cc`], [`Csts`], [`Aqa`], [`Vs`], CMB registers, doorbells |
+//! | [`log`]        | Get Log Page fields, [`ErrorInformationEntry`](log::ErrorInformationEntry), [`SmartLog`](log::SmartLog) |
 //! | [`identify`]   | [`IdentifyController`], [`IdentifyNamespace`] (4096 B), [`Sgls`], MDTS  |
 //!
 //! Figure and section names in the docs refer to the NVM Express Base Specification (2.x)
@@ -22,6 +23,7 @@ mod bits;
 
 pub mod cqe;
 pub mod identify;
+pub mod log;
 pub mod registers;
 pub mod sgl;
 pub mod sqe;

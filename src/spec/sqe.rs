@@ -75,6 +75,8 @@ impl Opcode {
     pub const ADMIN_SET_FEATURES: Self = Self(0x09);
     /// 0Ah Get Features.
     pub const ADMIN_GET_FEATURES: Self = Self(0x0A);
+    /// 0Ch Asynchronous Event Request.
+    pub const ADMIN_ASYNC_EVENT_REQUEST: Self = Self(0x0C);
 }
 
 /// NVM command set opcodes (valid on I/O submission queues).
@@ -120,6 +122,7 @@ impl Opcode {
             Self::ADMIN_ABORT => "Abort",
             Self::ADMIN_SET_FEATURES => "Set Features",
             Self::ADMIN_GET_FEATURES => "Get Features",
+            Self::ADMIN_ASYNC_EVENT_REQUEST => "Asynchronous Event Request",
             _ => return None,
         })
     }

@@ -1,0 +1,252 @@
+//! A command's data path: decode and walk its whole data (and metadata) pointer, check every
+//! buffer, and only then move bytes.
+//!
+//! [`Gathered`] is the proof that the walk finished: every descriptor was fetched and
+//! validated, every data buffer probed, and the controller memory buffer rule held. Nothing
+//! moves before a command holds one, so a command that fails changes neither host memory nor
+//! the namespace.
+
+use alloc::vec::Vec;
+
+use super::dma::{DmaPort, Touched};
+use super::namespace::{Namespace, Store, Stream};
+use super::trace::DmaPurpose;
+use crate::dptr::{self, DataPointer, MetadataPointer, QueueKind};
+use crate::extent::PageSize;
+use crate::memory::DmaMemory;
+use crate::sgl::{Direction, SglCaps, SglSegment};
+use crate::spec::{Status, SubmissionEntry};
+
+/// What the device needs to know to walk a pointer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PointerRules {
+    pub page_size: PageSize,
+    pub sgl: SglCaps,
+}
+
+/// The statuses this module returns; all with DNR, as retrying cannot help.
+pub(crate) fn fail(status: Status) -> Status {
+    status.with_dnr(true)
+}
+
+/// A command's buffers, walked and checked: data pieces, then metadata pieces.
+#[derive(Debug, Default)]
+pub(crate) struct Gathered {
+    pub data: Vec<SglSegment>,
+    pub metadata: Vec<SglSegment>,
+}
+
+impl Gathered {
+    fn clear(&mut self) {
+        self.data.clear();
+        self.metadata.clear();
+    }
+}
+
+/// Walk `sqe`'s data pointer for `data_len` bytes and its metadata pointer for `meta_len`
+/// bytes into `out`, and check everything before a byte moves.
+pub(crate) fn gather<M: DmaMemory + ?Sized>(
+    port: &DmaPort<'_, M>,
+    sqe: &SubmissionEntry,
+    queue: QueueKind,
+    direction: Direction,
+    (data_len, meta_len): (u64, u64),
+    rules: &PointerRules,
+    out: &mut Gathered,
+) -> Result<(), Status> {
+    out.clear();
+    let pointers = dptr::decode(sqe, queue, &rules.sgl).map_err(|e| e.status())?;
+    port.reset_touched();
+    if data_len > 0 {
+        let purpose = match pointers.data {
+            DataPointer::Prp { .. } => DmaPurpose::PrpListFetch,
+            DataPointer::Sgl(_) => DmaPurpose::SglSegmentFetch,
+        };
+        let fetch = port.fetcher(purpose);
+        for piece in pointers.walk_data(direction, data_len, rules.page_size, &rules.sgl, &fetch) {
+            out.data.push(piece.map_err(|e| e.status())?);
+        }
+    }
+    if meta_len > 0 {
+        let purpose = match pointers.metadata {
+            MetadataPointer::Contiguous { .. } => DmaPurpose::MetadataRead,
+            MetadataPointer::Sgl(_) => DmaPurpose::SglSegmentFetch,
+        };
+        let fetch = port.fetcher(purpose);
+        for piece in pointers.walk_metadata(direction, meta_len, &rules.sgl, &fetch) {
+            out.metadata.push(piece.map_err(|e| e.status())?);
+        }
+    }
+    check_buffers(port, direction, out)
+}
+
+/// Probe every data buffer, and apply the controller memory buffer rule: a command's
+/// descriptors and data are all in host memory or all in the CMB, and the CMB holds only what
+/// CMBSZ says it may.
+fn check_buffers<M: DmaMemory + ?Sized>(
+    port: &DmaPort<'_, M>,
+    direction: Direction,
+    gathered: &Gathered,
+) -> Result<(), Status> {
+    let descriptors = port.touched();
+    let mut data = Touched::default();
+    for piece in gathered.data.iter().chain(&gathered.metadata) {
+        match piece {
+            SglSegment::Data(extent) => {
+                let in_cmb = port
+                    .probe(extent.addr, extent.len)
+                    .map_err(|_| fail(Status::DATA_TRANSFER_ERROR))?;
+                if in_cmb {
+                    data.cmb = true;
+                } else {
+                    data.host = true;
+                }
+            }
+            SglSegment::Skip(_) => {}
+            // Fabrics-only pieces mean nothing to a PCIe controller.
+            SglSegment::Keyed { .. } | SglSegment::Capsule { .. } | SglSegment::Transport(_) => {
+                return Err(fail(Status::SGL_DESCRIPTOR_TYPE_INVALID));
+            }
+        }
+    }
+    let any_cmb = descriptors.cmb || data.cmb;
+    if !any_cmb {
+        return Ok(());
+    }
+    let caps = port.cmb_caps().unwrap_or_default();
+    let mixed = descriptors.host || data.host;
+    let data_allowed = match direction {
+        Direction::Read => caps.rds(),
+        Direction::Write => caps.wds(),
+    };
+    if mixed || (descriptors.cmb && !caps.lists()) || (data.cmb && !data_allowed) {
+        return Err(fail(Status::INVALID_USE_OF_CMB));
+    }
+    Ok(())
+}
+
+/// Walks a list of host pieces in order, handing out up to `n` bytes at a time.
+struct HostCursor<'g> {
+    pieces: core::slice::Iter<'g, SglSegment>,
+    current: Option<(Option<u64>, u64)>,
+}
+
+impl<'g> HostCursor<'g> {
+    fn new(pieces: &'g [SglSegment]) -> Self {
+        HostCursor {
+            pieces: pieces.iter(),
+            current: None,
+        }
+    }
+
+    /// Up to `n` bytes of the next piece: `(Some(addr), len)` for memory, `(None, len)` for
+    /// a bit bucket.
+    fn take(&mut self, n: u64) -> Option<(Option<u64>, u64)> {
+        while !matches!(self.current, Some((_, len)) if len > 0) {
+            self.current = Some(match *self.pieces.next()? {
+                SglSegment::Data(e) => (Some(e.addr), e.len),
+                other => (None, other.len()),
+            });
+        }
+        let (addr, len) = self.current?;
+        let k = len.min(n);
+        self.current = Some((addr.map(|a| a.saturating_add(k)), len.saturating_sub(k)));
+        Some((addr, k))
+    }
+}
+
+/// Move a stream of blocks between host pieces and the namespace. `to_host` is a Read (the
+/// controller writes host memory); otherwise the host's bytes are stored.
+pub(crate) fn transfer<M: DmaMemory + ?Sized>(
+    port: &mut DmaPort<'_, M>,
+    ns: &mut Namespace,
+    (stream, slba, nlb): (Stream, u64, u64),
+    host: &[SglSegment],
+    to_host: bool,
+) -> Result<(), Status> {
+    let purpose = match (stream, to_host) {
+        (Stream::Data, true) => DmaPurpose::DataWrite,
+        (Stream::Data, false) => DmaPurpose::DataRead,
+        (Stream::Metadata, true) => DmaPurpose::MetadataWrite,
+        (Stream::Metadata, false) => DmaPurpose::MetadataRead,
+    };
+    let error = || fail(Status::DATA_TRANSFER_ERROR);
+    let pieces: Vec<(Store, u64, u64)> = ns.pieces(stream, slba, nlb).collect();
+    let mut cursor = HostCursor::new(host);
+    for (store, mut offset, mut left) in pieces {
+        while left > 0 {
+            let (addr, n) = cursor.take(left).ok_or_else(error)?;
+            if let Some(mut addr) = addr {
+                if to_host {
+                    ns.store(store).read_to(offset, n, |bytes| {
+                        port.write(purpose, addr, bytes).map_err(|_| error())?;
+                        addr = addr.saturating_add(bytes.len() as u64);
+                        Ok(())
+                    })?;
+                } else {
+                    ns.store_mut(store).write_from(offset, n, |bytes| {
+                        port.read(purpose, addr, bytes).map_err(|_| error())?;
+                        addr = addr.saturating_add(bytes.len() as u64);
+                        Ok(())
+                    })?;
+                }
+            }
+            offset = offset.saturating_add(n);
+            left = left.saturating_sub(n);
+        }
+    }
+    Ok(())
+}
+
+/// Send `total` bytes to the host pieces, honouring bit buckets: `bytes` first, then zeros
+/// (a log page read past its end).
+pub(crate) fn send<M: DmaMemory + ?Sized>(
+    port: &mut DmaPort<'_, M>,
+    bytes: &[u8],
+    total: u64,
+    host: &[SglSegment],
+) -> Result<(), Status> {
+    static ZEROS: [u8; 512] = [0; 512];
+    let error = || fail(Status::DATA_TRANSFER_ERROR);
+    let mut cursor = HostCursor::new(host);
+    let mut at = 0u64;
+    while at < total {
+        let from = usize::try_from(at).unwrap_or(usize::MAX);
+        // The next run: the rest of `bytes`, or up to 512 zeros past its end.
+        let chunk = match bytes.get(from..) {
+            Some(rest) if !rest.is_empty() => rest,
+            _ => ZEROS
+                .get(..usize::try_from(total.saturating_sub(at)).unwrap_or(512).min(512))
+                .unwrap_or_default(),
+        };
+        let (addr, n) = cursor.take(chunk.len() as u64).ok_or_else(error)?;
+        let piece = chunk.get(..usize::try_from(n).unwrap_or(0)).unwrap_or_default();
+        if let Some(addr) = addr {
+            port.write(DmaPurpose::DataWrite, addr, piece).map_err(|_| error())?;
+        }
+        at = at.saturating_add(n);
+    }
+    Ok(())
+}
+
+/// Read `out.len()` bytes from the host pieces (a Dataset Management range list, Compare
+/// data).
+pub(crate) fn receive<M: DmaMemory + ?Sized>(
+    port: &DmaPort<'_, M>,
+    out: &mut [u8],
+    host: &[SglSegment],
+) -> Result<(), Status> {
+    let mut cursor = HostCursor::new(host);
+    let mut at = 0usize;
+    while at < out.len() {
+        let left = out.len().saturating_sub(at) as u64;
+        let (addr, n) = cursor.take(left).ok_or(fail(Status::DATA_TRANSFER_ERROR))?;
+        let end = at.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
+        if let (Some(addr), Some(chunk)) = (addr, out.get_mut(at..end)) {
+            port.read(DmaPurpose::DataRead, addr, chunk)
+                .map_err(|_| fail(Status::DATA_TRANSFER_ERROR))?;
+        }
+        at = end;
+    }
+    Ok(())
+}

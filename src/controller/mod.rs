@@ -1,0 +1,548 @@
+//! A mock NVMe controller that executes commands against simulated (or emulated) host memory,
+//! strictly, as the specification says a controller must.
+//!
+//! It is driven like hardware: the host reads and writes BAR0 registers, and every queue
+//! entry, PRP list, SGL segment and data byte moves by DMA through a [`DmaMemory`] the caller
+//! passes to each register write. An emulator therefore keeps its own guest memory and hands
+//! it over on each doorbell; a test uses [`Machine`], which owns a memory and a controller and
+//! implements [`RegisterAccess`](crate::bus::RegisterAccess) so the crate's host driver (or any
+//! other) can drive it.
+//!
+//! ```text
+//!  host                                  MockController
+//!  ────                                  ──────────────
+//!  write CC.EN=1 ───────────────────────▶ check CC, AQA, ASQ, ACQ → CSTS.RDY=1
+//!  write SQ tail doorbell ──────────────▶ for each new SQE:
+//!                                           fetch SQE (DMA) ─▶ decode + walk the whole data
+//!                                           pointer (PRP lists / SGL segments by DMA) ─▶ probe
+//!                                           every buffer ─▶ move data ─▶ post CQE (phase tag)
+//!  write CQ head doorbell ──────────────▶ free CQ slots; resume SQs that waited on a full CQ
+//! ```
+//!
+//! # Behaviour the specification leaves open, as this controller does it
+//!
+//! * Commands run to completion one at a time, in submission order, during the doorbell
+//!   write that made them visible. Nothing is ever outstanding, so Abort always answers
+//!   "not aborted", and a CID reused by the host is never a conflict.
+//! * A full completion queue is never overwritten: the controller stops fetching from every
+//!   SQ that feeds it, and resumes when the host's CQ head doorbell frees a slot.
+//! * A doorbell write for a queue that does not exist, a tail or head value at or beyond the
+//!   queue size, or a CQ head that releases entries never posted is ignored (no queue state
+//!   changes). It is recorded in [`MockController::events`] and, when the host has an
+//!   Asynchronous Event Request outstanding, reported through it (error status: "write to
+//!   invalid doorbell register" or "invalid doorbell write value", log page 01h).
+//! * Setting CC.EN with a page size outside CAP.MPSMIN..MPSMAX, an admin queue size below
+//!   2 slots, a queue base with reserved bits set, or a command set other than NVM leaves
+//!   CSTS.RDY clear and sets CSTS.CFS; the reason is recorded as an event.
+//! * A submission or completion entry that cannot be fetched or posted by DMA is a fatal
+//!   error: CSTS.CFS is set and the controller stops processing until it is reset.
+//! * Every failed command's status has DNR set and is added to the Error Information log.
+//! * A command that fails moves nothing: its whole data and metadata pointer is walked and
+//!   every buffer probed ([`DmaMemory::probe`]) before the first byte moves. (If the host's
+//!   memory changes between the probe and the move, the move may stop part-way with Data
+//!   Transfer Error.)
+//! * DMA whose range touches the register window is refused (Data Transfer Error); DMA into
+//!   the controller memory buffer lands there. A command whose descriptors and data are not
+//!   all in host memory or all in the CMB, or that puts in the CMB what CMBSZ does not allow,
+//!   gets Invalid Use of Controller Memory Buffer.
+
+mod admin;
+mod config;
+mod datapath;
+mod dma;
+mod machine;
+mod namespace;
+mod nvm;
+mod pcie;
+mod queue;
+mod registers;
+mod trace;
+
+use alloc::vec::Vec;
+
+pub use config::{CmbConfig, ConfigError, ControllerConfig};
+pub use machine::Machine;
+pub use namespace::NamespaceConfig;
+pub use pcie::{PcieCost, PcieLink};
+pub use registers::ControllerEvent;
+pub use trace::{summarize, DmaAccess, DmaPurpose, DmaTarget, DmaTrace, TraceSummary};
+
+use self::admin::AdminState;
+use self::datapath::{Gathered, PointerRules};
+use self::dma::{CmbWindow, DmaPort};
+use self::namespace::Namespace;
+use self::queue::{CompletionQueue, SubmissionQueue};
+use self::registers::Registers;
+use crate::dptr::QueueKind;
+use crate::extent::{Extent, PageSize};
+use crate::memory::DmaMemory;
+use crate::sgl::SglCaps;
+use crate::spec::{
+    log::SmartLog, registers::offset, CmbLoc, CmbSz, CompletionEntry, Csts, Status,
+    SubmissionEntry,
+};
+
+/// The mock controller. See the [module docs](self) for how it behaves.
+#[derive(Debug)]
+pub struct MockController {
+    config: ControllerConfig,
+    regs: Registers,
+    queues: Queues,
+    namespaces: Vec<Namespace>,
+    admin: AdminState,
+    cmb: Vec<u8>,
+    trace: DmaTrace,
+    tracing: bool,
+    events: Vec<ControllerEvent>,
+    scratch: Gathered,
+}
+
+/// The queues that exist, indexed by queue id (0 is the admin pair).
+#[derive(Debug, Default)]
+pub(crate) struct Queues {
+    pub sqs: Vec<Option<SubmissionQueue>>,
+    pub cqs: Vec<Option<CompletionQueue>>,
+}
+
+impl Queues {
+    fn new(max_io_queues: u16) -> Self {
+        let n = usize::from(max_io_queues).saturating_add(1);
+        Queues {
+            sqs: alloc::vec![None; n],
+            cqs: alloc::vec![None; n],
+        }
+    }
+
+    fn clear(&mut self) {
+        self.sqs.iter_mut().for_each(|q| *q = None);
+        self.cqs.iter_mut().for_each(|q| *q = None);
+    }
+
+    pub fn sq(&self, qid: u16) -> Option<&SubmissionQueue> {
+        self.sqs.get(usize::from(qid))?.as_ref()
+    }
+
+    pub fn cq(&self, qid: u16) -> Option<&CompletionQueue> {
+        self.cqs.get(usize::from(qid))?.as_ref()
+    }
+
+    fn sq_mut(&mut self, qid: u16) -> Option<&mut SubmissionQueue> {
+        self.sqs.get_mut(usize::from(qid))?.as_mut()
+    }
+
+    fn cq_mut(&mut self, qid: u16) -> Option<&mut CompletionQueue> {
+        self.cqs.get_mut(usize::from(qid))?.as_mut()
+    }
+
+    /// I/O queues that exist (admin excluded).
+    pub fn io_queues_exist(&self) -> bool {
+        self.sqs.iter().skip(1).any(Option::is_some) || self.cqs.iter().skip(1).any(Option::is_some)
+    }
+}
+
+/// Entry sizes: 64-byte SQEs and 16-byte CQEs (IOSQES 6, IOCQES 4).
+const SQE_BYTES: u64 = 64;
+const CQE_BYTES: u64 = 16;
+
+impl MockController {
+    /// A controller, disabled (CC.EN = 0), with fresh namespaces.
+    pub fn new(config: ControllerConfig) -> Result<Self, ConfigError> {
+        config.check()?;
+        let namespaces = config
+            .namespaces
+            .iter()
+            .filter_map(|ns| Namespace::new(*ns))
+            .collect();
+        let cmb = config
+            .cmb
+            .map(|c| alloc::vec![0u8; usize::try_from(c.size).unwrap_or(0)])
+            .unwrap_or_default();
+        Ok(MockController {
+            regs: Registers::new(&config),
+            queues: Queues::new(config.max_io_queues),
+            admin: AdminState::new(&config),
+            namespaces,
+            cmb,
+            trace: DmaTrace::default(),
+            tracing: false,
+            events: Vec::new(),
+            scratch: Gathered::default(),
+            config,
+        })
+    }
+
+    /// The configuration it was built from.
+    pub fn config(&self) -> &ControllerConfig {
+        &self.config
+    }
+
+    /// The register window (BAR0) on the bus.
+    pub fn register_window(&self) -> Extent {
+        Extent::new(self.config.bar0, self.config.bar0_size())
+    }
+
+    /// True when CSTS.RDY is set.
+    pub fn is_ready(&self) -> bool {
+        self.regs.csts.contains(Csts::RDY)
+    }
+
+    /// Read a 32-bit register at `offset` in BAR0 (reads have no side effects).
+    pub fn read32(&self, offset: u64) -> u32 {
+        self.regs.read32(offset, &self.config)
+    }
+
+    /// Read a 64-bit register (CAP, ASQ, ACQ) at `offset`.
+    pub fn read64(&self, offset: u64) -> u64 {
+        u64::from(self.read32(offset.wrapping_add(4))) << 32 | u64::from(self.read32(offset))
+    }
+
+    /// Write a 32-bit register at `offset`. Doorbell writes run the commands they make
+    /// visible, moving data through `mem`.
+    pub fn write32<M: DmaMemory + ?Sized>(&mut self, mem: &mut M, offset: u64, value: u32) {
+        if offset >= offset::DOORBELL_BASE {
+            self.doorbell(mem, offset, value);
+            return;
+        }
+        let before = self.regs.cc;
+        if let Some(event) = self.regs.write32(offset, value, &self.config) {
+            self.events.push(event);
+        }
+        let after = self.regs.cc;
+        if !before.en() && after.en() {
+            self.enable();
+        } else if before.en() && !after.en() {
+            self.reset();
+        }
+    }
+
+    /// Write a 64-bit register (ASQ, ACQ) as two 32-bit writes, low dword first.
+    pub fn write64<M: DmaMemory + ?Sized>(&mut self, mem: &mut M, offset: u64, value: u64) {
+        self.write32(mem, offset, (value & 0xffff_ffff) as u32);
+        self.write32(mem, offset.wrapping_add(4), (value >> 32) as u32);
+    }
+
+    /// Record DMA accesses from now on (off by default; a long run would grow the trace
+    /// without bound).
+    pub fn set_tracing(&mut self, on: bool) {
+        self.tracing = on;
+    }
+
+    /// Accesses recorded so far.
+    pub fn trace(&self) -> &DmaTrace {
+        &self.trace
+    }
+
+    /// Take the recorded accesses, leaving the trace empty.
+    pub fn take_trace(&mut self) -> DmaTrace {
+        core::mem::take(&mut self.trace)
+    }
+
+    /// Things the controller did not accept that have no completion to report them:
+    /// ignored doorbell writes, refused enables, fatal errors.
+    pub fn events(&self) -> &[ControllerEvent] {
+        &self.events
+    }
+
+    /// The controller memory buffer, as the host reaches it through its BAR.
+    pub fn cmb(&self) -> Option<&[u8]> {
+        self.config.cmb.map(|_| self.cmb.as_slice())
+    }
+
+    /// The controller memory buffer, for host writes through its BAR.
+    pub fn cmb_mut(&mut self) -> Option<&mut [u8]> {
+        self.config.cmb.map(|_| self.cmb.as_mut_slice())
+    }
+
+    /// The data bytes of blocks `slba .. slba + nlb` of namespace `nsid`, read directly (no
+    /// DMA, no command): for tests that check what a command stored. `None` when the range
+    /// is not in the namespace or too large for memory.
+    pub fn namespace_data(&self, nsid: u32, slba: u64, nlb: u64) -> Option<Vec<u8>> {
+        let ns = self.namespaces.get(usize::try_from(nsid.checked_sub(1)?).ok()?)?;
+        if slba.checked_add(nlb)? > ns.blocks() {
+            return None;
+        }
+        let lba = u64::from(ns.config.lba_size);
+        let mut out = Vec::with_capacity(usize::try_from(lba.checked_mul(nlb)?).ok()?);
+        ns.store(namespace::Store::Data)
+            .read_to::<()>(slba.checked_mul(lba)?, lba.checked_mul(nlb)?, |b| {
+                out.extend_from_slice(b);
+                Ok(())
+            })
+            .ok()?;
+        Some(out)
+    }
+
+    /// The SMART / Health Information page as Get Log Page would return it now.
+    pub fn smart_log(&self) -> SmartLog {
+        self.admin.smart()
+    }
+
+    fn page_size(&self) -> PageSize {
+        PageSize::from_mps(self.regs.cc.mps()).unwrap_or(PageSize::SIZE_4K)
+    }
+
+    fn rules(&self) -> PointerRules {
+        PointerRules {
+            page_size: self.page_size(),
+            sgl: SglCaps::new(self.config.sgls).with_limits(self.config.walk_limits),
+        }
+    }
+
+    fn enable(&mut self) {
+        match self.regs.check_enable(&self.config) {
+            Ok(()) => {
+                let (asq, acq) = (self.regs.asq, self.regs.acq);
+                let (sq_size, cq_size) = (
+                    self.regs.aqa.asqs_z().saturating_add(1),
+                    self.regs.aqa.acqs_z().saturating_add(1),
+                );
+                if let (Some(sq), Some(cq)) = (self.queues.sqs.get_mut(0), self.queues.cqs.get_mut(0)) {
+                    *sq = Some(SubmissionQueue {
+                        memory: queue::QueueMemory::Contiguous(asq),
+                        size: sq_size,
+                        head: 0,
+                        tail: 0,
+                        cqid: 0,
+                    });
+                    *cq = Some(CompletionQueue::new(queue::QueueMemory::Contiguous(acq), cq_size));
+                }
+                self.regs.csts = Csts::RDY;
+            }
+            Err(reason) => {
+                self.regs.csts = Csts::CFS;
+                self.events.push(ControllerEvent::EnableRefused(reason));
+            }
+        }
+    }
+
+    /// CC.EN 1 → 0: a controller reset. Queues and outstanding requests are dropped;
+    /// namespaces and logs persist.
+    fn reset(&mut self) {
+        self.queues.clear();
+        self.admin.reset(&self.config);
+        self.regs.csts = Csts::empty();
+    }
+
+    fn doorbell<M: DmaMemory + ?Sized>(&mut self, mem: &mut M, offset: u64, value: u32) {
+        if !self.is_ready() || self.regs.csts.contains(Csts::CFS) {
+            self.events.push(ControllerEvent::DoorbellWhileNotReady { offset, value });
+            return;
+        }
+        let Some((qid, is_cq)) = registers::decode_doorbell(offset, self.config.doorbell_stride)
+        else {
+            self.events.push(ControllerEvent::InvalidDoorbellRegister { offset, value });
+            self.admin.queue_event(admin::AsyncEvent::InvalidDoorbellRegister);
+            self.run(mem, None);
+            return;
+        };
+        let accepted = match (is_cq, u16::try_from(value)) {
+            (false, Ok(tail)) => match self.queues.sq_mut(qid) {
+                None => Err(admin::AsyncEvent::InvalidDoorbellRegister),
+                Some(sq) if tail >= sq.size => Err(admin::AsyncEvent::InvalidDoorbellValue),
+                Some(sq) => {
+                    sq.tail = tail;
+                    Ok(())
+                }
+            },
+            (true, Ok(head)) => match self.queues.cq_mut(qid) {
+                None => Err(admin::AsyncEvent::InvalidDoorbellRegister),
+                Some(cq) if !cq.head_is_valid(head) => Err(admin::AsyncEvent::InvalidDoorbellValue),
+                Some(cq) => {
+                    cq.head = head;
+                    Ok(())
+                }
+            },
+            (_, Err(_)) => match (is_cq, self.queues.sq(qid).is_some(), self.queues.cq(qid).is_some()) {
+                (false, false, _) | (true, _, false) => Err(admin::AsyncEvent::InvalidDoorbellRegister),
+                _ => Err(admin::AsyncEvent::InvalidDoorbellValue),
+            },
+        };
+        match accepted {
+            Ok(()) if is_cq => self.run(mem, None),
+            Ok(()) => self.run(mem, Some(qid)),
+            Err(event) => {
+                self.events.push(match event {
+                    admin::AsyncEvent::InvalidDoorbellRegister => {
+                        ControllerEvent::InvalidDoorbellRegister { offset, value }
+                    }
+                    admin::AsyncEvent::InvalidDoorbellValue => {
+                        ControllerEvent::InvalidDoorbellValue { offset, value }
+                    }
+                });
+                self.admin.queue_event(event);
+                self.run(mem, None);
+            }
+        }
+    }
+
+    /// Post what is waiting (async events), then process `sq` — or, with `None`, every SQ
+    /// with work, as after a CQ head doorbell freed slots.
+    fn run<M: DmaMemory + ?Sized>(&mut self, mem: &mut M, sq: Option<u16>) {
+        let registers = self.register_window();
+        let rules = self.rules();
+        let cmb = self.config.cmb.map(|c| CmbWindow {
+            base: c.addr,
+            bytes: self.cmb.as_mut_slice(),
+            caps: cmb_size(&c),
+        });
+        let trace = self.tracing.then_some(&mut self.trace);
+        let mut port = DmaPort::new(mem, cmb, registers, trace);
+        let mut engine = Engine {
+            port: &mut port,
+            queues: &mut self.queues,
+            namespaces: &mut self.namespaces,
+            admin: &mut self.admin,
+            regs: &mut self.regs,
+            events: &mut self.events,
+            scratch: &mut self.scratch,
+            config: &self.config,
+            rules,
+        };
+        engine.post_async_events();
+        match sq {
+            Some(qid) => engine.process(qid),
+            None => {
+                for qid in 0..=self.config.max_io_queues {
+                    engine.process(qid);
+                }
+            }
+        }
+    }
+}
+
+/// CMBSZ for a configured buffer, in 4 KiB units.
+fn cmb_size(c: &CmbConfig) -> CmbSz {
+    CmbSz::new()
+        .with_sqs(c.submission_queues)
+        .with_cqs(c.completion_queues)
+        .with_lists(c.lists)
+        .with_rds(c.read_data)
+        .with_wds(c.write_data)
+        .with_szu(0)
+        .with_sz(u32::try_from(c.size / 4096).unwrap_or(0))
+}
+
+/// CMBLOC for a configured buffer: BAR2, offset 0.
+fn cmb_location() -> CmbLoc {
+    CmbLoc::new().with_bir(2).with_ofst(0)
+}
+
+/// Everything a doorbell's work needs, borrowed from the controller for its duration.
+pub(crate) struct Engine<'e, 'a, M: DmaMemory + ?Sized> {
+    pub port: &'e mut DmaPort<'a, M>,
+    pub queues: &'e mut Queues,
+    pub namespaces: &'e mut Vec<Namespace>,
+    pub admin: &'e mut AdminState,
+    regs: &'e mut Registers,
+    events: &'e mut Vec<ControllerEvent>,
+    pub scratch: &'e mut Gathered,
+    pub config: &'e ControllerConfig,
+    pub rules: PointerRules,
+}
+
+/// What a command completes with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Post a completion with this status and DW0.
+    Complete(Status, u32),
+    /// No completion now (an Asynchronous Event Request, held until an event).
+    Held,
+}
+
+impl Outcome {
+    pub fn from_result(r: Result<u32, Status>) -> Outcome {
+        match r {
+            Ok(dw0) => Outcome::Complete(Status::SUCCESS, dw0),
+            Err(status) => Outcome::Complete(status, 0),
+        }
+    }
+}
+
+impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
+    fn fatal(&mut self, event: ControllerEvent) {
+        self.regs.csts.insert(Csts::CFS);
+        self.events.push(event);
+    }
+
+    fn page_bytes(&self) -> u64 {
+        self.rules.page_size.bytes()
+    }
+
+    /// Fetch, execute and complete commands from `qid` until it is empty or its CQ is full.
+    fn process(&mut self, qid: u16) {
+        loop {
+            if self.regs.csts.contains(Csts::CFS) {
+                return;
+            }
+            let Some(sq) = self.queues.sq(qid) else { return };
+            if sq.is_empty() {
+                return;
+            }
+            let (head, cqid) = (sq.head, sq.cqid);
+            if self.queues.cq(cqid).map_or(true, CompletionQueue::is_full) {
+                return;
+            }
+            let Some(addr) = sq.memory.slot(head, SQE_BYTES, self.page_bytes()) else {
+                return self.fatal(ControllerEvent::SqeFetchFailed { qid, addr: 0 });
+            };
+            let mut bytes = [0u8; 64];
+            if self.port.read(DmaPurpose::SqeFetch, addr, &mut bytes).is_err() {
+                return self.fatal(ControllerEvent::SqeFetchFailed { qid, addr });
+            }
+            let sqe = SubmissionEntry::from_bytes(bytes);
+            if let Some(sq) = self.queues.sq_mut(qid) {
+                sq.head = queue::next_slot(head, sq.size);
+            }
+            let outcome = if qid == 0 {
+                self.admin_command(&sqe)
+            } else {
+                self.io_command(&sqe)
+            };
+            if let Outcome::Complete(status, dw0) = outcome {
+                if !status.is_success() {
+                    self.admin.log_error(qid, &sqe, status);
+                }
+                let sqhd = self.queues.sq(qid).map_or(0, |sq| sq.head);
+                self.post(cqid, qid, sqe.cid(), status, dw0, sqhd);
+            }
+        }
+    }
+
+    /// Post one completion to `cqid` (the caller checked it has room).
+    fn post(&mut self, cqid: u16, sqid: u16, cid: u16, status: Status, dw0: u32, sqhd: u16) {
+        let page = self.page_bytes();
+        let Some(cq) = self.queues.cq_mut(cqid) else { return };
+        let entry = CompletionEntry::new(sqhd, sqid, cid, status, cq.phase).with_dw0(dw0);
+        let Some(addr) = cq.memory.slot(cq.tail, CQE_BYTES, page) else { return };
+        cq.advance_tail();
+        if self
+            .port
+            .write(DmaPurpose::CqePost, addr, &entry.to_bytes())
+            .is_err()
+        {
+            self.fatal(ControllerEvent::CqePostFailed { cqid, addr });
+        }
+    }
+
+    /// Complete held Asynchronous Event Requests for queued events while the admin CQ has room.
+    fn post_async_events(&mut self) {
+        while self.queues.cq(0).is_some_and(|cq| !cq.is_full()) {
+            let Some((cid, dw0)) = self.admin.next_async_completion() else {
+                return;
+            };
+            let sqhd = self.queues.sq(0).map_or(0, |sq| sq.head);
+            self.post(0, 0, cid, Status::SUCCESS, dw0, sqhd);
+        }
+    }
+
+    /// Walk and check a command's data pointer into the scratch lists.
+    pub fn gather(
+        &mut self,
+        sqe: &SubmissionEntry,
+        queue: QueueKind,
+        direction: crate::sgl::Direction,
+        lens: (u64, u64),
+    ) -> Result<(), Status> {
+        datapath::gather(self.port, sqe, queue, direction, lens, &self.rules, self.scratch)
+    }
+}

@@ -1,0 +1,176 @@
+//! NVM commands on I/O queues: Read, Write, Compare, Flush, Write Zeroes and Dataset
+//! Management (deallocate).
+//!
+//! Every data command checks, in this order: the namespace (Invalid Namespace or Format),
+//! the LBA range (LBA Out of Range), MDTS (Invalid Field in Command), then walks and checks
+//! its whole data and metadata pointer ([`datapath::gather`]), and only then moves data.
+
+use alloc::vec::Vec;
+
+use super::datapath::{self, fail};
+use super::namespace::Stream;
+use super::{Engine, Outcome};
+use crate::dptr::QueueKind;
+use crate::memory::DmaMemory;
+use crate::sgl::Direction;
+use crate::spec::{Opcode, Status, StatusCodeType, SubmissionEntry};
+
+/// Compare Failure (media and data integrity errors, 85h).
+const COMPARE_FAILURE: Status = Status::new(StatusCodeType::MediaAndDataIntegrity, 0x85);
+/// Dataset Management range: 16 bytes (context attributes, length in blocks, starting LBA).
+const DSM_RANGE_BYTES: usize = 16;
+/// CDW12 bit 25 of Write Zeroes: DEAC, deallocate the blocks.
+const WRITE_ZEROES_DEAC: u32 = 1 << 25;
+/// CDW11 bit 2 of Dataset Management: AD, deallocate the ranges.
+const DSM_DEALLOCATE: u32 = 1 << 2;
+
+/// Starting LBA and block count of a Read, Write, Compare or Write Zeroes.
+fn block_range(sqe: &SubmissionEntry) -> (u64, u64) {
+    let slba = u64::from(sqe.cdw11()) << 32 | u64::from(sqe.cdw10());
+    let nlb = u64::from(sqe.cdw12() & 0xffff).saturating_add(1);
+    (slba, nlb)
+}
+
+impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
+    pub(crate) fn io_command(&mut self, sqe: &SubmissionEntry) -> Outcome {
+        let result = match sqe.opcode() {
+            Opcode::NVM_READ => self.read_write(sqe, Direction::Read),
+            Opcode::NVM_WRITE => self.read_write(sqe, Direction::Write),
+            Opcode::NVM_COMPARE => self.compare(sqe),
+            Opcode::NVM_FLUSH => match sqe.nsid() {
+                u32::MAX => Ok(0),
+                nsid => self.namespace_index(nsid).map(|_| 0),
+            },
+            Opcode::NVM_WRITE_ZEROES => self.write_zeroes(sqe),
+            Opcode::NVM_DATASET_MANAGEMENT => self.dataset_management(sqe),
+            _ => Err(fail(Status::INVALID_OPCODE)),
+        };
+        Outcome::from_result(result)
+    }
+
+    /// The index of an active namespace, or Invalid Namespace or Format.
+    fn namespace_index(&self, nsid: u32) -> Result<usize, Status> {
+        self.namespace(nsid)
+            .map(|_| usize::try_from(nsid.saturating_sub(1)).unwrap_or(usize::MAX))
+            .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))
+    }
+
+    /// Namespace, range and MDTS checks shared by the data commands; returns the namespace
+    /// index and the data and metadata stream lengths.
+    fn check_blocks(&self, sqe: &SubmissionEntry) -> Result<(usize, u64, u64), Status> {
+        let index = self.namespace_index(sqe.nsid())?;
+        let ns = self.namespaces.get(index).ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+        let (slba, nlb) = block_range(sqe);
+        if slba.checked_add(nlb).map_or(true, |end| end > ns.blocks()) {
+            return Err(fail(Status::LBA_OUT_OF_RANGE));
+        }
+        let data_len = ns.stream_len(Stream::Data, nlb);
+        if !self.config.max_transfer().allows(data_len) {
+            return Err(fail(Status::INVALID_FIELD));
+        }
+        Ok((index, data_len, ns.stream_len(Stream::Metadata, nlb)))
+    }
+
+    fn read_write(&mut self, sqe: &SubmissionEntry, direction: Direction) -> Result<u32, Status> {
+        let (index, data_len, meta_len) = self.check_blocks(sqe)?;
+        self.gather(sqe, QueueKind::Io, direction, (data_len, meta_len))?;
+        let (slba, nlb) = block_range(sqe);
+        let to_host = direction == Direction::Read;
+        let ns = self
+            .namespaces
+            .get_mut(index)
+            .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+        datapath::transfer(self.port, ns, (Stream::Data, slba, nlb), &self.scratch.data, to_host)?;
+        if meta_len > 0 {
+            let meta = (Stream::Metadata, slba, nlb);
+            datapath::transfer(self.port, ns, meta, &self.scratch.metadata, to_host)?;
+        }
+        if !to_host {
+            ns.mark_written(slba, nlb);
+        }
+        self.admin.count_io(!to_host, data_len);
+        Ok(0)
+    }
+
+    fn compare(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {
+        let (index, data_len, meta_len) = self.check_blocks(sqe)?;
+        self.gather(sqe, QueueKind::Io, Direction::Write, (data_len, meta_len))?;
+        let (slba, nlb) = block_range(sqe);
+        let ns = self
+            .namespaces
+            .get(index)
+            .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+        for (stream, host) in [
+            (Stream::Data, &self.scratch.data),
+            (Stream::Metadata, &self.scratch.metadata),
+        ] {
+            let len = ns.stream_len(stream, nlb);
+            let mut theirs = alloc::vec![0u8; usize::try_from(len).map_err(|_| fail(Status::INVALID_FIELD))?];
+            datapath::receive(self.port, &mut theirs, host)?;
+            let mut ours = Vec::with_capacity(theirs.len());
+            for (store, offset, n) in ns.pieces(stream, slba, nlb) {
+                ns.store(store).read_to::<()>(offset, n, |b| {
+                    ours.extend_from_slice(b);
+                    Ok(())
+                })
+                .map_err(|()| fail(Status::INTERNAL_ERROR))?;
+            }
+            if ours != theirs {
+                return Err(fail(COMPARE_FAILURE));
+            }
+        }
+        Ok(0)
+    }
+
+    fn write_zeroes(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {
+        let index = self.namespace_index(sqe.nsid())?;
+        let (slba, nlb) = block_range(sqe);
+        let ns = self
+            .namespaces
+            .get_mut(index)
+            .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+        if slba.checked_add(nlb).map_or(true, |end| end > ns.blocks()) {
+            return Err(fail(Status::LBA_OUT_OF_RANGE));
+        }
+        ns.zero(slba, nlb, sqe.cdw12() & WRITE_ZEROES_DEAC != 0);
+        Ok(0)
+    }
+
+    fn dataset_management(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {
+        let index = self.namespace_index(sqe.nsid())?;
+        let ranges = usize::from((sqe.cdw10() & 0xff) as u8).saturating_add(1);
+        let mut list = alloc::vec![0u8; ranges.saturating_mul(DSM_RANGE_BYTES)];
+        self.gather(sqe, QueueKind::Io, Direction::Write, (list.len() as u64, 0))?;
+        datapath::receive(self.port, &mut list, &self.scratch.data)?;
+        if sqe.cdw11() & DSM_DEALLOCATE == 0 {
+            // Only deallocation has an effect here; other attributes are hints.
+            return Ok(0);
+        }
+        let ns = self
+            .namespaces
+            .get_mut(index)
+            .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+        let parsed: Vec<(u64, u64)> = list
+            .chunks_exact(DSM_RANGE_BYTES)
+            .map(|r| {
+                let field = |at: usize, n: usize| {
+                    r.get(at..at.saturating_add(n)).map_or(0, |b| {
+                        b.iter().rev().fold(0u64, |acc, &x| acc << 8 | u64::from(x))
+                    })
+                };
+                (field(8, 8), field(4, 4))
+            })
+            .collect();
+        // Check every range before deallocating any, so a bad range changes nothing.
+        if parsed
+            .iter()
+            .any(|&(slba, nlb)| slba.checked_add(nlb).map_or(true, |end| end > ns.blocks()))
+        {
+            return Err(fail(Status::LBA_OUT_OF_RANGE));
+        }
+        for (slba, nlb) in parsed {
+            ns.zero(slba, nlb, true);
+        }
+        Ok(0)
+    }
+}

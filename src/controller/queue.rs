@@ -1,0 +1,147 @@
+//! Submission and completion queues as the controller keeps them.
+//!
+//! A queue of `size` slots is empty when head == tail and full when tail + 1 == head (mod
+//! size), so it holds at most `size - 1` entries. The controller owns the SQ head and the CQ
+//! tail; the host moves the SQ tail and the CQ head through doorbells.
+
+use alloc::vec::Vec;
+
+/// Where a queue's slots live.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum QueueMemory {
+    /// One physically contiguous run starting at this page-aligned address.
+    Contiguous(u64),
+    /// PC = 0: the pages a PRP list named, in order, each a whole memory page.
+    Pages(Vec<u64>),
+}
+
+impl QueueMemory {
+    /// Bus address of slot `index` for entries of `entry_size` bytes on `page_size` pages.
+    pub fn slot(&self, index: u16, entry_size: u64, page_size: u64) -> Option<u64> {
+        let offset = u64::from(index).checked_mul(entry_size)?;
+        match self {
+            QueueMemory::Contiguous(base) => base.checked_add(offset),
+            QueueMemory::Pages(pages) => {
+                let page = usize::try_from(offset.checked_div(page_size)?).ok()?;
+                pages.get(page)?.checked_add(offset.checked_rem(page_size)?)
+            }
+        }
+    }
+}
+
+/// Slot after `index` in a queue of `size` slots.
+pub(crate) fn next_slot(index: u16, size: u16) -> u16 {
+    let next = index.wrapping_add(1);
+    if next >= size {
+        0
+    } else {
+        next
+    }
+}
+
+/// A submission queue.
+#[derive(Clone, Debug)]
+pub(crate) struct SubmissionQueue {
+    pub memory: QueueMemory,
+    pub size: u16,
+    /// Next slot the controller fetches.
+    pub head: u16,
+    /// The host's last tail doorbell value.
+    pub tail: u16,
+    /// The completion queue its completions go to.
+    pub cqid: u16,
+}
+
+impl SubmissionQueue {
+    pub fn is_empty(&self) -> bool {
+        self.head == self.tail
+    }
+}
+
+/// A completion queue.
+#[derive(Clone, Debug)]
+pub(crate) struct CompletionQueue {
+    pub memory: QueueMemory,
+    pub size: u16,
+    /// The host's last head doorbell value.
+    pub head: u16,
+    /// Next slot the controller posts to.
+    pub tail: u16,
+    /// Phase tag the controller writes on this pass (starts at 1).
+    pub phase: bool,
+}
+
+impl CompletionQueue {
+    pub fn new(memory: QueueMemory, size: u16) -> Self {
+        CompletionQueue {
+            memory,
+            size,
+            head: 0,
+            tail: 0,
+            phase: true,
+        }
+    }
+
+    /// No free slot: posting now would overwrite an entry the host has not consumed.
+    pub fn is_full(&self) -> bool {
+        next_slot(self.tail, self.size) == self.head
+    }
+
+    /// Whether a head doorbell value `head` only releases entries the controller posted:
+    /// it must lie in the posted window `self.head ..= self.tail` (mod size).
+    pub fn head_is_valid(&self, head: u16) -> bool {
+        if head >= self.size {
+            return false;
+        }
+        // Entries from the current head up to `to`, going round the ring.
+        let posted = |to: u16| {
+            u32::from(to)
+                .wrapping_add(u32::from(self.size))
+                .wrapping_sub(u32::from(self.head))
+                .checked_rem(u32::from(self.size))
+                .unwrap_or(0)
+        };
+        posted(head) <= posted(self.tail)
+    }
+
+    /// Advance the tail after posting, flipping the phase on wrap.
+    pub fn advance_tail(&mut self) {
+        self.tail = next_slot(self.tail, self.size);
+        if self.tail == 0 {
+            self.phase = !self.phase;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paged_queue_slots_follow_the_page_list() {
+        let mem = QueueMemory::Pages(alloc::vec![0x5000, 0x2000]);
+        assert_eq!(mem.slot(0, 64, 4096), Some(0x5000));
+        assert_eq!(mem.slot(63, 64, 4096), Some(0x5000 + 63 * 64));
+        assert_eq!(mem.slot(64, 64, 4096), Some(0x2000));
+        assert_eq!(mem.slot(128, 64, 4096), None);
+    }
+
+    #[test]
+    fn completion_queue_full_and_head_window() {
+        let mut cq = CompletionQueue::new(QueueMemory::Contiguous(0), 4);
+        assert!(!cq.is_full());
+        for _ in 0..3 {
+            cq.advance_tail();
+        }
+        assert!(cq.is_full());
+        assert_eq!((cq.tail, cq.phase), (3, true));
+        assert!(cq.head_is_valid(2) && cq.head_is_valid(3));
+        assert!(!cq.head_is_valid(4));
+        cq.head = 3;
+        cq.advance_tail();
+        assert_eq!((cq.tail, cq.phase), (0, false));
+        // Posted window is 3..=0 (wrapping): 3 and 0 are valid heads, 1 and 2 are not.
+        assert!(cq.head_is_valid(0) && cq.head_is_valid(3));
+        assert!(!cq.head_is_valid(1) && !cq.head_is_valid(2));
+    }
+}

@@ -407,6 +407,8 @@ impl MockController {
                 }
             }
         }
+        // An Asynchronous Event Request just submitted may already have an event waiting.
+        engine.post_async_events();
     }
 }
 

@@ -1,0 +1,309 @@
+//! A minimal test host for the mock controller: it brings the controller up through its
+//! registers, keeps its own queue bookkeeping, fills data pointers with the crate's `dptr`
+//! module, and checks every completion it reaps. Deliberately independent of the library's
+//! host driver, so the controller is tested against a second implementation of the host side.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use nvme_dma::bus::RegisterAccess;
+use nvme_dma::controller::{ControllerConfig, Machine, MockController};
+use nvme_dma::dptr::{self, Controller, DescriptorMemory, Outcome, QueueKind, Request, SglPolicy};
+use nvme_dma::prp::PrpListPage;
+use nvme_dma::sgl::{SegmentBuf, SglCaps};
+use nvme_dma::spec::registers::{cq_head_doorbell, offset, sq_tail_doorbell};
+use nvme_dma::spec::{Aqa, Cc, CompletionEntry, Opcode, Status, SubmissionEntry};
+use nvme_dma::{DmaMemory, Extent, PageSize, SimMemory};
+
+/// Host memory the rig maps: queues and descriptors low, data buffers above.
+pub const RAM: Extent = Extent {
+    addr: 0,
+    len: 256 << 20,
+};
+/// Where the rig puts PRP list pages and SGL segments for `fill`.
+pub const DESCRIPTORS: u64 = 0x0800_0000;
+/// Descriptor buffers of each kind the rig offers `fill` (each 4 KiB).
+pub const DESCRIPTOR_PAGES: usize = 32;
+/// Where data buffers begin.
+pub const DATA: u64 = 0x0100_0000;
+
+/// A queue pair as the host tracks it.
+#[derive(Clone, Debug)]
+pub struct HostQueue {
+    pub sq_base: u64,
+    pub cq_base: u64,
+    pub size: u16,
+    pub sq_tail: u16,
+    pub cq_head: u16,
+    pub phase: bool,
+    pub cqid: u16,
+}
+
+pub struct Rig {
+    pub m: Machine<SimMemory>,
+    pub queues: HashMap<u16, HostQueue>,
+    next_queue_mem: u64,
+    next_cid: u16,
+    pub page: PageSize,
+}
+
+impl Rig {
+    /// Map host RAM, program the admin queues (32 slots) and enable the controller.
+    pub fn new(config: ControllerConfig) -> Rig {
+        Self::with_mps(config, 0)
+    }
+
+    pub fn with_mps(config: ControllerConfig, mps: u8) -> Rig {
+        let controller = MockController::new(config).expect("valid config");
+        let mut memory = SimMemory::new();
+        memory.set_logging(false);
+        memory.map(RAM.addr, RAM.len).unwrap();
+        let mut rig = Rig {
+            m: Machine::new(controller, memory),
+            queues: HashMap::new(),
+            next_queue_mem: 0x10_0000,
+            next_cid: 0,
+            page: PageSize::from_mps(mps).unwrap(),
+        };
+        let (asq, acq) = (rig.alloc_queue_mem(32 * 64), rig.alloc_queue_mem(32 * 16));
+        let m = &mut rig.m;
+        m.write32(offset::AQA, Aqa::new().with_asqs_z(31).with_acqs_z(31).raw())
+            .unwrap();
+        m.write64(offset::ASQ, asq).unwrap();
+        m.write64(offset::ACQ, acq).unwrap();
+        let cc = Cc::new()
+            .with_en(true)
+            .with_mps(mps)
+            .with_iosqes(6)
+            .with_iocqes(4);
+        m.write32(offset::CC, cc.raw()).unwrap();
+        assert!(m.controller.is_ready(), "controller did not become ready");
+        rig.queues.insert(
+            0,
+            HostQueue {
+                sq_base: asq,
+                cq_base: acq,
+                size: 32,
+                sq_tail: 0,
+                cq_head: 0,
+                phase: true,
+                cqid: 0,
+            },
+        );
+        rig
+    }
+
+    /// Page-aligned queue memory, zeroed.
+    pub fn alloc_queue_mem(&mut self, bytes: u64) -> u64 {
+        let at = self.next_queue_mem;
+        self.next_queue_mem += bytes.next_multiple_of(self.page.bytes()).max(self.page.bytes());
+        assert!(self.next_queue_mem < DATA, "rig queue memory exhausted");
+        at
+    }
+
+    pub fn cid(&mut self) -> u16 {
+        self.next_cid = self.next_cid.wrapping_add(1);
+        self.next_cid
+    }
+
+    pub fn dstrd(&self) -> u8 {
+        self.m.controller.config().doorbell_stride
+    }
+
+    /// Write `sqe` into `qid`'s next slot and ring its tail doorbell.
+    pub fn submit(&mut self, qid: u16, sqe: &SubmissionEntry) {
+        self.submit_no_doorbell(qid, sqe);
+        self.ring_sq(qid);
+    }
+
+    /// Write `sqe` into the next slot without ringing the doorbell.
+    pub fn submit_no_doorbell(&mut self, qid: u16, sqe: &SubmissionEntry) {
+        let q = self.queues.get_mut(&qid).expect("queue exists");
+        let slot = q.sq_base + u64::from(q.sq_tail) * 64;
+        q.sq_tail = (q.sq_tail + 1) % q.size;
+        self.m.write(slot, &sqe.to_bytes()).unwrap();
+    }
+
+    pub fn ring_sq(&mut self, qid: u16) {
+        let tail = self.queues[&qid].sq_tail;
+        let db = sq_tail_doorbell(qid, self.dstrd()).unwrap();
+        self.m.write32(db, u32::from(tail)).unwrap();
+    }
+
+    /// The next completion on `qid`'s CQ, if one was posted; rings the CQ head doorbell.
+    pub fn reap(&mut self, qid: u16) -> Option<CompletionEntry> {
+        let cqid = self.queues[&qid].cqid;
+        let q = self.queues.get_mut(&cqid).expect("cq exists");
+        let slot = q.cq_base + u64::from(q.cq_head) * 16;
+        let mut bytes = [0u8; 16];
+        self.m.read(slot, &mut bytes).unwrap();
+        let cqe = CompletionEntry::from_bytes(bytes);
+        if cqe.phase() != q.phase {
+            return None;
+        }
+        q.cq_head = (q.cq_head + 1) % q.size;
+        if q.cq_head == 0 {
+            q.phase = !q.phase;
+        }
+        let head = q.cq_head;
+        let db = cq_head_doorbell(cqid, self.dstrd()).unwrap();
+        self.m.write32(db, u32::from(head)).unwrap();
+        Some(cqe)
+    }
+
+    /// Submit and reap one command; the completion must name it.
+    pub fn exec(&mut self, qid: u16, mut sqe: SubmissionEntry) -> CompletionEntry {
+        let cid = self.cid();
+        sqe.set_cid(cid);
+        self.submit(qid, &sqe);
+        let cqe = self.reap(qid).expect("a completion");
+        assert_eq!(cqe.cid(), cid, "completion for the wrong command");
+        assert_eq!(cqe.sqid(), qid);
+        cqe
+    }
+
+    /// Run an admin command and return its status.
+    pub fn admin(&mut self, sqe: SubmissionEntry) -> Status {
+        self.exec(0, sqe).status()
+    }
+
+    /// Create I/O CQ and SQ `qid` with `size` slots each (contiguous); both must succeed.
+    pub fn create_io_pair(&mut self, qid: u16, size: u16) {
+        let cq = self.alloc_queue_mem(u64::from(size) * 16);
+        let sq = self.alloc_queue_mem(u64::from(size) * 64);
+        let s = self.admin(create_cq(qid, size, cq));
+        assert!(s.is_success(), "create CQ {qid}: {s}");
+        let s = self.admin(create_sq(qid, size, sq, qid));
+        assert!(s.is_success(), "create SQ {qid}: {s}");
+        self.queues.insert(
+            qid,
+            HostQueue {
+                sq_base: sq,
+                cq_base: cq,
+                size,
+                sq_tail: 0,
+                cq_head: 0,
+                phase: true,
+                cqid: qid,
+            },
+        );
+    }
+
+    /// What the host knows about the controller, for `dptr`.
+    pub fn caps(&self) -> Controller {
+        let config = self.m.controller.config();
+        Controller {
+            page_size: self.page,
+            sgl: SglCaps::new(config.sgls).with_limits(config.walk_limits),
+            max_transfer: config.max_transfer(),
+        }
+    }
+
+    /// Fill `sqe`'s data pointer for `req` under `policy`, writing descriptor pages into
+    /// host memory. Panics if the request needs splitting.
+    pub fn fill(&mut self, sqe: &mut SubmissionEntry, req: &Request<'_>, policy: SglPolicy) {
+        let page = self.page.bytes();
+        let region = |kind: u64, i: usize| DESCRIPTORS + kind * 0x80_0000 + i as u64 * page;
+        let mut prp: Vec<Vec<u8>> = vec![vec![0u8; page as usize]; DESCRIPTOR_PAGES];
+        let mut sgl: Vec<Vec<u8>> = vec![vec![0u8; page as usize]; DESCRIPTOR_PAGES];
+        let mut meta: Vec<Vec<u8>> = vec![vec![0u8; page as usize]; DESCRIPTOR_PAGES];
+        let mut prp_pages: Vec<PrpListPage> = prp
+            .iter_mut()
+            .enumerate()
+            .map(|(i, b)| PrpListPage::new(region(0, i), b))
+            .collect();
+        let mut sgl_segs: Vec<SegmentBuf> = sgl
+            .iter_mut()
+            .enumerate()
+            .map(|(i, b)| SegmentBuf::new(region(1, i), b))
+            .collect();
+        let mut meta_segs: Vec<SegmentBuf> = meta
+            .iter_mut()
+            .enumerate()
+            .map(|(i, b)| SegmentBuf::new(region(2, i), b))
+            .collect();
+        let mut mem = DescriptorMemory {
+            prp_lists: &mut prp_pages,
+            sgl_segments: &mut sgl_segs,
+            metadata_segments: &mut meta_segs,
+        };
+        let caps = self.caps();
+        let out = dptr::fill_sqe(sqe, req, &caps, policy, &mut mem).expect("a layout");
+        assert!(matches!(out, Outcome::Filled(_)), "request needs splitting");
+        drop(prp_pages);
+        drop(sgl_segs);
+        drop(meta_segs);
+        for (kind, bufs) in [(0, &prp), (1, &sgl), (2, &meta)] {
+            for (i, b) in bufs.iter().enumerate() {
+                self.m.memory.poke(region(kind, i), b).unwrap();
+            }
+        }
+    }
+
+    /// An I/O command on namespace `nsid` over blocks `slba .. slba + nlb`.
+    pub fn io_sqe(opcode: Opcode, nsid: u32, slba: u64, nlb: u32) -> SubmissionEntry {
+        SubmissionEntry::new(opcode, 0)
+            .with_nsid(nsid)
+            .with_cdw10(slba as u32)
+            .with_cdw11((slba >> 32) as u32)
+            .with_cdw12(nlb - 1)
+    }
+
+    /// Write `bytes` into host memory (host CPU store, not DMA).
+    pub fn poke(&mut self, addr: u64, bytes: &[u8]) {
+        self.m.write(addr, bytes).unwrap();
+    }
+
+    pub fn peek(&self, addr: u64, len: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; len];
+        self.m.read(addr, &mut buf).unwrap();
+        buf
+    }
+
+    /// Read and write `extents` of data with a layout chosen by `policy`.
+    pub fn io(
+        &mut self,
+        qid: u16,
+        opcode: Opcode,
+        (nsid, slba, nlb): (u32, u64, u32),
+        extents: &[Extent],
+        policy: SglPolicy,
+    ) -> CompletionEntry {
+        let direction = if opcode == Opcode::NVM_READ {
+            nvme_dma::sgl::Direction::Read
+        } else {
+            nvme_dma::sgl::Direction::Write
+        };
+        let mut sqe = Rig::io_sqe(opcode, nsid, slba, nlb);
+        let req = Request::new(extents, direction, QueueKind::Io);
+        self.fill(&mut sqe, &req, policy);
+        self.exec(qid, sqe)
+    }
+}
+
+pub fn create_cq(qid: u16, size: u16, base: u64) -> SubmissionEntry {
+    SubmissionEntry::new(Opcode::ADMIN_CREATE_IO_CQ, 0)
+        .with_prp1(base)
+        .with_cdw10(u32::from(size - 1) << 16 | u32::from(qid))
+        .with_cdw11(1)
+}
+
+pub fn create_sq(qid: u16, size: u16, base: u64, cqid: u16) -> SubmissionEntry {
+    SubmissionEntry::new(Opcode::ADMIN_CREATE_IO_SQ, 0)
+        .with_prp1(base)
+        .with_cdw10(u32::from(size - 1) << 16 | u32::from(qid))
+        .with_cdw11(u32::from(cqid) << 16 | 1)
+}
+
+/// A deterministic byte pattern.
+pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}

@@ -269,7 +269,7 @@ mod tests {
             .read(DmaPurpose::DataRead, 0x8000_0ffe, &mut buf)
             .is_err());
         assert_eq!(port.touched(), Touched { host: false, cmb: true });
-        drop(port);
+        let _ = port;
         let targets: Vec<DmaTarget> = trace.accesses().iter().map(|a| a.target).collect();
         assert_eq!(
             targets,

@@ -3,7 +3,8 @@
 //! Walkers read PRP lists and SGL segments, and a controller moves data, only through
 //! [`DmaMemory`]. An emulator implements it over its guest memory; tests use
 //! [`SliceMemory`] (one flat region, no allocation) or, with the `alloc` feature,
-//! [`SimMemory`] (sparse, with unmapped holes that fault and a log of every access).
+//! [`SimMemory`] (sparse, with unmapped holes that fault and a log of every access). With the
+//! `vm-memory` feature, `GuestMemoryDma` adapts rust-vmm's guest memory.
 //!
 //! Every access either completes whole or fails whole with a [`DmaFault`]: a read that is
 //! partly outside mapped memory returns an error and a write of that kind changes nothing,
@@ -16,6 +17,10 @@ use core::fmt;
 mod sim;
 #[cfg(feature = "alloc")]
 pub use sim::{Access, AccessKind, SimMemory};
+#[cfg(feature = "vm-memory")]
+mod vm;
+#[cfg(feature = "vm-memory")]
+pub use vm::GuestMemoryDma;
 
 /// A DMA access that could not be completed: `len` bytes at `addr` are not all backed by memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

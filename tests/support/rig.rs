@@ -39,8 +39,8 @@ pub struct HostQueue {
     pub cqid: u16,
 }
 
-pub struct Rig {
-    pub m: Machine<SimMemory>,
+pub struct Rig<M: DmaMemory = SimMemory> {
+    pub m: Machine<M>,
     pub queues: HashMap<u16, HostQueue>,
     next_queue_mem: u64,
     next_cid: u16,
@@ -54,10 +54,17 @@ impl Rig {
     }
 
     pub fn with_mps(config: ControllerConfig, mps: u8) -> Rig {
-        let controller = MockController::new(config).expect("valid config");
         let mut memory = SimMemory::new();
         memory.set_logging(false);
         memory.map(RAM.addr, RAM.len).unwrap();
+        Rig::on(config, memory, mps)
+    }
+}
+
+impl<M: DmaMemory> Rig<M> {
+    /// Bring a controller up over `memory`, which must back [`RAM`].
+    pub fn on(config: ControllerConfig, memory: M, mps: u8) -> Rig<M> {
+        let controller = MockController::new(config).expect("valid config");
         let mut rig = Rig {
             m: Machine::new(controller, memory),
             queues: HashMap::new(),
@@ -235,18 +242,9 @@ impl Rig {
         drop(meta_segs);
         for (kind, bufs) in [(0, &prp), (1, &sgl), (2, &meta)] {
             for (i, b) in bufs.iter().enumerate() {
-                self.m.memory.poke(region(kind, i), b).unwrap();
+                self.m.write(region(kind, i), b).unwrap();
             }
         }
-    }
-
-    /// An I/O command on namespace `nsid` over blocks `slba .. slba + nlb`.
-    pub fn io_sqe(opcode: Opcode, nsid: u32, slba: u64, nlb: u32) -> SubmissionEntry {
-        SubmissionEntry::new(opcode, 0)
-            .with_nsid(nsid)
-            .with_cdw10(slba as u32)
-            .with_cdw11((slba >> 32) as u32)
-            .with_cdw12(nlb - 1)
     }
 
     /// Write `bytes` into host memory (host CPU store, not DMA).
@@ -274,10 +272,26 @@ impl Rig {
         } else {
             nvme_dma::sgl::Direction::Write
         };
-        let mut sqe = Rig::io_sqe(opcode, nsid, slba, nlb);
+        let mut sqe = io_sqe(opcode, nsid, slba, nlb);
         let req = Request::new(extents, direction, QueueKind::Io);
         self.fill(&mut sqe, &req, policy);
         self.exec(qid, sqe)
+    }
+}
+
+/// An I/O command on namespace `nsid` over blocks `slba .. slba + nlb`.
+pub fn io_sqe(opcode: Opcode, nsid: u32, slba: u64, nlb: u32) -> SubmissionEntry {
+    SubmissionEntry::new(opcode, 0)
+        .with_nsid(nsid)
+        .with_cdw10(slba as u32)
+        .with_cdw11((slba >> 32) as u32)
+        .with_cdw12(nlb - 1)
+}
+
+impl Rig {
+    /// An I/O command on namespace `nsid` over blocks `slba .. slba + nlb`.
+    pub fn io_sqe(opcode: Opcode, nsid: u32, slba: u64, nlb: u32) -> SubmissionEntry {
+        io_sqe(opcode, nsid, slba, nlb)
     }
 }
 

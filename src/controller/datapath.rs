@@ -9,7 +9,7 @@
 use alloc::vec::Vec;
 
 use super::dma::{DmaPort, Touched};
-use super::namespace::{Namespace, Store, Stream};
+use super::namespace::{Namespace, Stream};
 use super::trace::DmaPurpose;
 use crate::dptr::{self, DataPointer, MetadataPointer, QueueKind};
 use crate::extent::PageSize;
@@ -171,7 +171,7 @@ pub(crate) fn transfer<M: DmaMemory + ?Sized>(
         (Stream::Metadata, false) => DmaPurpose::MetadataRead,
     };
     let error = || fail(Status::DATA_TRANSFER_ERROR);
-    let pieces: Vec<(Store, u64, u64)> = ns.pieces(stream, slba, nlb).collect();
+    let pieces = ns.pieces(stream, slba, nlb);
     let mut cursor = HostCursor::new(host);
     for (store, mut offset, mut left) in pieces {
         while left > 0 {

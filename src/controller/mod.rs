@@ -332,7 +332,7 @@ impl MockController {
         else {
             self.events.push(ControllerEvent::InvalidDoorbellRegister { offset, value });
             self.admin.queue_event(admin::AsyncEvent::InvalidDoorbellRegister);
-            self.run(mem, None);
+            self.run(mem, Wake::Nothing);
             return;
         };
         let accepted = match (is_cq, u16::try_from(value)) {
@@ -358,8 +358,8 @@ impl MockController {
             },
         };
         match accepted {
-            Ok(()) if is_cq => self.run(mem, None),
-            Ok(()) => self.run(mem, Some(qid)),
+            Ok(()) if is_cq => self.run(mem, Wake::FreedCq(qid)),
+            Ok(()) => self.run(mem, Wake::Sq(qid)),
             Err(event) => {
                 self.events.push(match event {
                     admin::AsyncEvent::InvalidDoorbellRegister => {
@@ -370,14 +370,13 @@ impl MockController {
                     }
                 });
                 self.admin.queue_event(event);
-                self.run(mem, None);
+                self.run(mem, Wake::Nothing);
             }
         }
     }
 
-    /// Post what is waiting (async events), then process `sq` — or, with `None`, every SQ
-    /// with work, as after a CQ head doorbell freed slots.
-    fn run<M: DmaMemory + ?Sized>(&mut self, mem: &mut M, sq: Option<u16>) {
+    /// Post what is waiting (async events), then process the queues `wake` names.
+    fn run<M: DmaMemory + ?Sized>(&mut self, mem: &mut M, wake: Wake) {
         let registers = self.register_window();
         let rules = self.rules();
         let cmb = self.config.cmb.map(|c| CmbWindow {
@@ -399,17 +398,35 @@ impl MockController {
             rules,
         };
         engine.post_async_events();
-        match sq {
-            Some(qid) => engine.process(qid),
-            None => {
-                for qid in 0..=self.config.max_io_queues {
-                    engine.process(qid);
+        match wake {
+            Wake::Sq(qid) => engine.process(qid),
+            Wake::FreedCq(cqid) => {
+                // Only SQs that feed this CQ can have been waiting, and only if it was full.
+                let stalled = engine.queues.cq_mut(cqid).map(|cq| core::mem::take(&mut cq.stalled));
+                if stalled == Some(true) {
+                    for qid in 0..=self.config.max_io_queues {
+                        if engine.queues.sq(qid).is_some_and(|sq| sq.cqid == cqid) {
+                            engine.process(qid);
+                        }
+                    }
                 }
             }
+            Wake::Nothing => {}
         }
         // An Asynchronous Event Request just submitted may already have an event waiting.
         engine.post_async_events();
     }
+}
+
+/// Which queues a doorbell write may have given work.
+#[derive(Clone, Copy, Debug)]
+enum Wake {
+    /// This SQ's tail moved.
+    Sq(u16),
+    /// This CQ's head moved, freeing slots that SQs feeding it may have waited for.
+    FreedCq(u16),
+    /// No queue moved (an ignored doorbell write): only async events may post.
+    Nothing,
 }
 
 /// CMBSZ for a configured buffer, in 4 KiB units.
@@ -481,10 +498,16 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
                 return;
             }
             let (head, cqid) = (sq.head, sq.cqid);
-            if self.queues.cq(cqid).map_or(true, CompletionQueue::is_full) {
-                return;
+            let slot = sq.memory.slot(head, SQE_BYTES, self.page_bytes());
+            match self.queues.cq_mut(cqid) {
+                Some(cq) if cq.is_full() => {
+                    cq.stalled = true;
+                    return;
+                }
+                Some(_) => {}
+                None => return,
             }
-            let Some(addr) = sq.memory.slot(head, SQE_BYTES, self.page_bytes()) else {
+            let Some(addr) = slot else {
                 return self.fatal(ControllerEvent::SqeFetchFailed { qid, addr: 0 });
             };
             let mut bytes = [0u8; 64];

@@ -256,13 +256,14 @@ impl Namespace {
 
     /// The store pieces, in stream order, that `stream` of blocks `slba .. slba + nlb`
     /// covers: (store, offset, length). The caller has checked the range is inside the
-    /// namespace.
+    /// namespace. The iterator holds no borrow of the namespace, so the caller may write
+    /// the stores while following it.
     pub fn pieces(
         &self,
         stream: Stream,
         slba: u64,
         nlb: u64,
-    ) -> impl Iterator<Item = (Store, u64, u64)> + '_ {
+    ) -> impl Iterator<Item = (Store, u64, u64)> {
         let (lba, ms) = (self.lba(), self.ms());
         let interleaved = stream == Stream::Data && self.config.extended && ms > 0;
         let whole = match stream {

@@ -69,6 +69,8 @@ pub(crate) struct CompletionQueue {
     pub tail: u16,
     /// Phase tag the controller writes on this pass (starts at 1).
     pub phase: bool,
+    /// An SQ stopped fetching because this queue was full: wake it when the head moves.
+    pub stalled: bool,
 }
 
 impl CompletionQueue {
@@ -79,6 +81,7 @@ impl CompletionQueue {
             head: 0,
             tail: 0,
             phase: true,
+            stalled: false,
         }
     }
 

@@ -198,6 +198,41 @@ pub(crate) fn transfer<M: DmaMemory + ?Sized>(
     Ok(())
 }
 
+/// Whether the host pieces hold the same bytes as a stream of blocks (Compare), read through
+/// a small buffer so that no allocation grows with the transfer.
+pub(crate) fn matches<M: DmaMemory + ?Sized>(
+    port: &DmaPort<'_, M>,
+    ns: &Namespace,
+    (stream, slba, nlb): (Stream, u64, u64),
+    host: &[SglSegment],
+) -> Result<bool, Status> {
+    let error = || fail(Status::DATA_TRANSFER_ERROR);
+    let mut cursor = HostCursor::new(host);
+    let mut equal = true;
+    let mut buf = [0u8; 512];
+    for (store, offset, len) in ns.pieces(stream, slba, nlb) {
+        ns.store(store).read_to(offset, len, |ours| {
+            let mut at = 0usize;
+            while at < ours.len() {
+                let want = ours.len().saturating_sub(at).min(buf.len());
+                let (addr, n) = cursor.take(want as u64).ok_or_else(error)?;
+                let n = usize::try_from(n).unwrap_or(0);
+                let (Some(theirs), Some(mine)) = (buf.get_mut(..n), ours.get(at..at.saturating_add(n)))
+                else {
+                    return Err(error());
+                };
+                if let Some(addr) = addr {
+                    port.read(DmaPurpose::DataRead, addr, theirs).map_err(|_| error())?;
+                    equal &= theirs == mine;
+                }
+                at = at.saturating_add(n);
+            }
+            Ok(())
+        })?;
+    }
+    Ok(equal)
+}
+
 /// Send `total` bytes to the host pieces, honouring bit buckets: `bytes` first, then zeros
 /// (a log page read past its end).
 pub(crate) fn send<M: DmaMemory + ?Sized>(

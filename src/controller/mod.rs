@@ -278,7 +278,7 @@ impl MockController {
     }
 
     fn page_size(&self) -> PageSize {
-        PageSize::from_mps(self.regs.cc.mps()).unwrap_or(PageSize::SIZE_4K)
+        PageSize::from_mps(self.regs.active_mps).unwrap_or(PageSize::SIZE_4K)
     }
 
     fn rules(&self) -> PointerRules {
@@ -306,6 +306,7 @@ impl MockController {
                     });
                     *cq = Some(CompletionQueue::new(queue::QueueMemory::Contiguous(acq), cq_size));
                 }
+                self.regs.active_mps = self.regs.cc.mps();
                 self.regs.csts = Csts::RDY;
             }
             Err(reason) => {

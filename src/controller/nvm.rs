@@ -104,18 +104,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
             (Stream::Data, &self.scratch.data),
             (Stream::Metadata, &self.scratch.metadata),
         ] {
-            let len = ns.stream_len(stream, nlb);
-            let mut theirs = alloc::vec![0u8; usize::try_from(len).map_err(|_| fail(Status::INVALID_FIELD))?];
-            datapath::receive(self.port, &mut theirs, host)?;
-            let mut ours = Vec::with_capacity(theirs.len());
-            for (store, offset, n) in ns.pieces(stream, slba, nlb) {
-                ns.store(store).read_to::<()>(offset, n, |b| {
-                    ours.extend_from_slice(b);
-                    Ok(())
-                })
-                .map_err(|()| fail(Status::INTERNAL_ERROR))?;
-            }
-            if ours != theirs {
+            if !datapath::matches(self.port, ns, (stream, slba, nlb), host)? {
                 return Err(fail(COMPARE_FAILURE));
             }
         }

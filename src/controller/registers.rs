@@ -102,6 +102,9 @@ pub(crate) struct Registers {
     pub aqa: Aqa,
     pub asq: u64,
     pub acq: u64,
+    /// CC.MPS as it was when the controller became ready: the page size in force until the
+    /// next reset, whatever the host writes to CC meanwhile.
+    pub active_mps: u8,
     intms: u32,
 }
 
@@ -133,6 +136,7 @@ impl Registers {
             aqa: Aqa::new(),
             asq: 0,
             acq: 0,
+            active_mps: 0,
             intms: 0,
         }
     }

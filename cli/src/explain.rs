@@ -84,6 +84,23 @@ pub enum FixKind {
     Capability,
 }
 
+impl FixKind {
+    /// The kind in a few words, for text output.
+    pub fn label(self) -> &'static str {
+        match self {
+            FixKind::Align => "align",
+            FixKind::Extend => "extend",
+            FixKind::Trim => "trim",
+            FixKind::Split => "split",
+            FixKind::UseSgl => "use an SGL",
+            FixKind::UsePrp => "use PRPs",
+            FixKind::Resize => "resize",
+            FixKind::Remove => "remove",
+            FixKind::Capability => "capability",
+        }
+    }
+}
+
 /// One command of a split.
 #[derive(Clone, Debug, Serialize)]
 pub struct SplitCommand {
@@ -318,8 +335,8 @@ fn split(cx: &PrpContext<'_>) -> Option<Fix> {
     Some(Fix {
         kind: FixKind::Split,
         text: format!(
-            "split into {count} PRP commands of whole {}-byte blocks, cutting the transfer at byte \
-             {} (PrpBuilder::split)",
+            "{count} PRP commands of whole {}-byte blocks carry these extents, cutting the \
+             transfer at byte {} (PrpBuilder::split)",
             cx.block_size,
             cuts.join(", ")
         ),
@@ -335,17 +352,16 @@ fn sgl_instead(extents: &[Extent]) -> Option<Fix> {
             .ok()
     };
     let (plan, needs) = match with(SglSupport::DwordAligned) {
-        Some(plan) => (plan, "any controller with SGL support"),
+        Some(plan) => (plan, "any controller with SGL support will do"),
         None => (
             with(SglSupport::ByteAligned)?,
-            "a controller with byte-aligned SGL support (SGLS bits 1:0 = 01b)",
+            "needs byte-aligned SGL support, SGLS bits 1:0 = 01b",
         ),
     };
     Some(fix(
         FixKind::UseSgl,
         format!(
-            "use an SGL: {} Data Block descriptor(s) carry these extents as they are, in one \
-             command ({needs})",
+            "{} Data Block descriptor(s) carry these extents as they are, in one command; {needs}",
             plan.descriptors()
         ),
     ))
@@ -637,8 +653,8 @@ fn prp_instead(cx: &SglContext<'_>) -> Option<Fix> {
     Some(fix(
         FixKind::UsePrp,
         format!(
-            "use PRPs: the extents touch {} memory page(s) of {}, and one PRP command carries them \
-             ({} list entries)",
+            "the extents touch {} memory page(s) of {}, and one PRP command carries them ({} list \
+             entries)",
             plan.pages(),
             cx.page_size,
             plan.list_entries()

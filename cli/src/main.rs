@@ -81,7 +81,7 @@ impl Failure {
 
     fn line(&self) -> String {
         match self {
-            Failure::Usage { arg, message } => format!("invalid value for '{arg}': {message}"),
+            Failure::Usage { arg, message } => format!("'{arg}': {message}"),
             Failure::Io { path, error } => {
                 format!("cannot write '{}': {error}", path.display())
             }
@@ -149,19 +149,27 @@ fn usage_error(err: &clap::Error) -> u8 {
     }
 }
 
-/// Clap's error text without its usage block, on one line.
+/// Clap's error text without its usage block, on one line; a tip goes in parentheses.
 fn one_line(rendered: &str) -> String {
-    let mut parts = Vec::new();
+    let mut text = String::new();
     for line in rendered.lines() {
         let line = line.trim();
         if line.starts_with("Usage:") || line.starts_with("For more information") {
             break;
         }
-        if !line.is_empty() {
-            parts.push(line.strip_prefix("error: ").unwrap_or(line));
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with("tip:") {
+            text.push_str(&format!(" ({line})"));
+        } else {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(line.strip_prefix("error: ").unwrap_or(line));
         }
     }
-    parts.join(" ")
+    text
 }
 
 fn run(cli: &Cli, style: &Style) -> Result<Report, Failure> {
@@ -395,6 +403,12 @@ mod tests {
         assert_eq!(
             one_line(rendered),
             "the following required arguments were not provided: <ADDR+LEN>..."
+        );
+        let rendered = "error: unexpected argument '--x' found\n\n  tip: to pass '--x' as a \
+                        value, use '-- --x'\n\nUsage: nvme-dma prp\n";
+        assert_eq!(
+            one_line(rendered),
+            "unexpected argument '--x' found (tip: to pass '--x' as a value, use '-- --x')"
         );
     }
 }

@@ -16,7 +16,7 @@
 //! | `descriptor` | `segment-K-desc-S` | `data-kind`, `data-addr`, `data-len` |
 //! | `run` | `run-R` (R = data descriptor in transfer order) | `data-kind`, `data-addr`, `data-len`, `data-pages` |
 //! | `page-boundary` (a line in a run) | | `data-addr` |
-//! | `elided` | | `data-count`: rows left out of a long list |
+//! | `elided` | | `data-count`, `data-what`: how many rows of what (`pages`, `entries`, `list pages`, `descriptors`, `runs`) a long list leaves out |
 //! | `arrow` (a path) | | `data-from`, `data-to`: the ids it joins |
 
 use std::fmt::Write;
@@ -124,7 +124,11 @@ impl Svg {
     }
 
     fn elided(&mut self, x: f64, y: f64, count: u64, what: &str) {
-        self.open("elided", None, &[("count", count.to_string())]);
+        self.open(
+            "elided",
+            None,
+            &[("count", count.to_string()), ("what", what.to_string())],
+        );
         self.text(
             x + 6.0,
             y + ROW / 2.0,

@@ -148,13 +148,9 @@ pub fn refusal(out: &mut Out, refusal: &Refusal, style: &Style) {
     }
     out.line("  Fixes:");
     for fix in &refusal.fixes {
-        let kind = serde_json::to_value(fix.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
-            .unwrap_or_default();
         out.line(format!(
             "    • {} {}",
-            style.fix(format!("{kind}:")),
+            style.fix(format!("{}:", fix.kind.label())),
             wrap(&fix.text, 84, "        ")
         ));
         for (n, command) in fix.commands.iter().enumerate() {

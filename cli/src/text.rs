@@ -179,7 +179,9 @@ mod tests {
         let ps = PageSize::SIZE_4K;
         assert_eq!(page_bar(0, 0x1000, ps), "████████████████");
         assert_eq!(page_bar(0x800, 0x800, ps), "········████████");
-        assert_eq!(page_bar(0, 0x200, ps), "█···············");
+        // Each cell is 256 bytes of a 4 KiB page.
+        assert_eq!(page_bar(0, 0x200, ps), "██··············");
+        assert_eq!(page_bar(0, 0x101, ps), "██··············");
         // A single byte still shows.
         assert_eq!(page_bar(0xfff, 1, ps), "···············█");
     }

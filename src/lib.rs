@@ -14,6 +14,7 @@
 //! | [`sgl`] | SGL rules, typed descriptors, [`sgl::SglBuilder`] and [`sgl::SglWalker`], metadata pointers |
 //! | [`bus`] | [`bus::RegisterAccess`]: BAR0 register reads and writes, where a driver meets a controller |
 //! | [`dptr`] | choosing PRP or SGL for a request (Linux, SPDK, smallest-footprint policies), filling PSDT/DPTR/MPTR, and decoding them on the device side |
+//! | [`guide`] | chapters with worked examples: [PRP alignment rules](guide::prp_rules), [SGL chains](guide::sgl_chains), [PRP or SGL](guide::prp_or_sgl) |
 //!
 //! # Promises
 //!
@@ -77,6 +78,7 @@ extern crate std;
 pub mod bus;
 pub mod dptr;
 pub mod extent;
+pub mod guide;
 pub mod memory;
 pub mod prp;
 pub mod sgl;

@@ -681,3 +681,28 @@ pub fn align_up(addr: u64, align: u64) -> Option<u64> {
     let mask = align.checked_sub(1)?;
     addr.checked_add(mask).map(|a| a & !mask)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every rule name this file can emit is listed in the JSON schema's documentation.
+    #[test]
+    fn every_rule_name_is_documented() {
+        let source = include_str!("explain.rs");
+        let doc = include_str!("../../docs/cli-json.md");
+        let mut names = 0;
+        for quoted in source.split('"').skip(1).step_by(2) {
+            let is_rule = ["prp.", "sgl."].iter().any(|p| quoted.starts_with(p))
+                && quoted[4..]
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_');
+            if is_rule {
+                names += 1;
+                assert!(
+                    doc.contains(&format!("`{quoted}`")),
+                    "{quoted} is not in docs/cli-json.md"
+                );
+            }
+        }
+        assert!(names > 20, "found {names} rule names");
+    }
+}

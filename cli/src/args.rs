@@ -60,12 +60,9 @@ pub struct PrpArgs {
     /// The scatter list in transfer order, each extent ADDR+LEN (e.g. 0x10200+0xe00).
     #[arg(value_name = "ADDR+LEN", required = true, value_parser = parse::extent)]
     pub extents: Vec<Extent>,
-    /// The memory page size, CC.MPS: a power of two from 4K to 128M.
-    #[arg(long, value_name = "SIZE", default_value = "4K", value_parser = parse::page_size)]
-    pub page_size: PageSize,
-    /// The controller's maximum transfer size in bytes (MDTS); no limit if absent.
-    #[arg(long, value_name = "BYTES", value_parser = parse::number)]
-    pub max_transfer: Option<u64>,
+    /// The controller and the picture.
+    #[command(flatten)]
+    pub common: LayoutArgs,
     /// PRP list memory in chain order, ADDR or ADDR+BYTES (repeat, or separate with commas);
     /// the tool places it above the data if absent.
     #[arg(
@@ -78,6 +75,17 @@ pub struct PrpArgs {
     /// The logical block size, for the split a refused layout is offered.
     #[arg(long, value_name = "BYTES", default_value = "512", value_parser = parse::number)]
     pub block_size: u64,
+}
+
+/// What `prp` and `sgl` share: the controller's page size and MDTS, and the picture.
+#[derive(Debug, Args)]
+pub struct LayoutArgs {
+    /// The memory page size, CC.MPS: a power of two from 4K to 128M.
+    #[arg(long, value_name = "SIZE", default_value = "4K", value_parser = parse::page_size)]
+    pub page_size: PageSize,
+    /// The controller's maximum transfer size in bytes (MDTS); no limit if absent.
+    #[arg(long, value_name = "BYTES", value_parser = parse::number)]
+    pub max_transfer: Option<u64>,
     /// Also draw the layout as an SVG picture in FILE.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
@@ -120,9 +128,6 @@ pub struct SglArgs {
     /// MSDBD, the most data block descriptors per command (0 = no limit).
     #[arg(long, value_name = "N", default_value = "0", value_parser = parse::byte)]
     pub msdbd: u8,
-    /// The controller's maximum transfer size in bytes (MDTS); no limit if absent.
-    #[arg(long, value_name = "BYTES", value_parser = parse::number)]
-    pub max_transfer: Option<u64>,
     /// The bytes the command transfers, when not what the pieces describe.
     #[arg(long, value_name = "BYTES", value_parser = parse::number)]
     pub transfer_len: Option<u64>,
@@ -135,12 +140,9 @@ pub struct SglArgs {
         value_delimiter = ','
     )]
     pub segments: Vec<Memory>,
-    /// The memory page size, for the page boundaries drawn.
-    #[arg(long, value_name = "SIZE", default_value = "4K", value_parser = parse::page_size)]
-    pub page_size: PageSize,
-    /// Also draw the layout as an SVG picture in FILE.
-    #[arg(long, value_name = "FILE")]
-    pub svg: Option<PathBuf>,
+    /// The controller and the picture.
+    #[command(flatten)]
+    pub common: LayoutArgs,
 }
 
 /// `decode`.

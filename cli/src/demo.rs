@@ -17,7 +17,7 @@ use nvme_dma::{DmaFault, Extent, PageSize, SglSegment, SimMemory};
 use serde::Serialize;
 
 use crate::json::ExtentJson;
-use crate::prp_view::{self, Outcome, PrpRequest, PrpView};
+use crate::prp_view::{self, host_memory, regions, Outcome, PrpRequest, PrpView};
 use crate::sgl_view::{self, SglRequest, SglView};
 use crate::style::Style;
 use crate::text::{self, Out};
@@ -146,15 +146,11 @@ fn verify(
     let device = device_bytes(len);
     let sim = |e: DmaFault| Failure::Internal(format!("simulated memory: {e}"));
     // Host memory: the buffer, filled with a poison byte, and the descriptor memory.
-    let mut mem = SimMemory::new();
-    for e in EXTENTS {
-        mem.map(e.addr, e.len).map_err(sim)?;
-        mem.poke(e.addr, &vec![0xa5; e.len as usize]).map_err(sim)?;
-    }
-    for (addr, bytes) in descriptors {
-        mem.map(*addr, bytes.len() as u64).map_err(sim)?;
-        mem.poke(*addr, bytes).map_err(sim)?;
-    }
+    let poison: Vec<(u64, Vec<u8>)> = EXTENTS
+        .iter()
+        .map(|e| (e.addr, vec![0xa5; e.len as usize]))
+        .collect();
+    let mut mem = host_memory(regions(&poison).chain(regions(descriptors)))?;
     // The executor decides where each byte goes; then the device's bytes go there.
     let segments = match walk(&mem, len) {
         Ok(segments) => segments,

@@ -209,60 +209,33 @@ fn demo(json: bool, svg_path: Option<&Path>, style: &Style) -> Result<Report, Fa
 fn prp(json: bool, args: &PrpArgs, style: &Style) -> Result<Report, Failure> {
     let req = PrpRequest {
         extents: args.extents.clone(),
-        page_size: args.page_size,
-        max_transfer: args.max_transfer,
+        page_size: args.common.page_size,
+        max_transfer: args.common.max_transfer,
         lists: args.lists.clone(),
         block_size: args.block_size,
     };
-    let input = PrpInput::from(&req);
-    Ok(match prp_view::lay_out(&req)? {
-        Outcome::Built(view) => {
-            if let Some(path) = &args.svg {
-                let mut picture = svg::Svg::new();
-                let title = format!(
-                    "PRP layout: {} extent(s), {:#x} bytes, {} pages",
-                    req.extents.len(),
-                    view.length,
-                    req.page_size
-                );
-                picture.prp(&view, &req.extents, &title);
-                write_file(path, &picture.finish(&title))?;
-            }
-            let code = walk_code(&view.walk)?;
-            let stdout = if json {
-                json::document(
-                    "prp",
-                    code == exit::OK,
-                    &serde_json::json!({ "input": input, "layout": view }),
-                )
-            } else {
-                prp_text::layout(&req, &view, style)
-            };
-            Report { stdout, code }
-        }
-        Outcome::Refused(refusal) => Report {
-            stdout: if json {
-                json::document(
-                    "prp",
-                    false,
-                    &serde_json::json!({ "input": input, "refusal": refusal }),
-                )
-            } else {
-                prp_text::refused(&req, &refusal, style)
-            },
-            code: exit::REFUSED,
+    let shown = Shown {
+        command: "prp",
+        json,
+        svg: args.common.svg.as_deref(),
+    };
+    shown.layout(
+        &PrpInput::from(&req),
+        prp_view::lay_out(&req)?,
+        |view| &view.walk,
+        |view, picture| {
+            let title = format!(
+                "PRP layout: {} extent(s), {:#x} bytes, {} pages",
+                req.extents.len(),
+                view.length,
+                req.page_size
+            );
+            picture.prp(view, &req.extents, &title);
+            title
         },
-    })
-}
-
-/// A layout the library built but its own walker reads back differently is refused too: it
-/// happens when descriptor memory the user gave overlaps itself.
-fn walk_code(walk: &prp_view::WalkCheck) -> Result<u8, Failure> {
-    Ok(if walk.matches_input {
-        exit::OK
-    } else {
-        exit::REFUSED
-    })
+        |view| prp_text::layout(&req, view, style),
+        |refusal| prp_text::refused(&req, refusal, style),
+    )
 }
 
 fn sgl_caps(args: &SglArgs) -> SglCaps {
@@ -290,50 +263,84 @@ fn sgl(json: bool, args: &SglArgs, style: &Style) -> Result<Report, Failure> {
             DirectionArg::Write => Direction::Write,
         },
         caps: sgl_caps(args),
-        max_transfer: args.max_transfer,
+        max_transfer: args.common.max_transfer,
         transfer_len: args.transfer_len,
         segments: args.segments.clone(),
-        page_size: args.page_size,
+        page_size: args.common.page_size,
     };
-    let input = SglInput::from(&req);
-    Ok(match sgl_view::lay_out(&req)? {
-        Outcome::Built(view) => {
-            if let Some(path) = &args.svg {
-                let mut picture = svg::Svg::new();
-                let title = format!(
-                    "SGL layout: a {}, {} piece(s), {:#x} bytes",
-                    sgl_view::direction_name(req.direction),
-                    req.pieces.len(),
-                    view.length
-                );
-                picture.sgl(&view, req.page_size, &title);
-                write_file(path, &picture.finish(&title))?;
-            }
-            let code = walk_code(&view.walk)?;
-            let stdout = if json {
-                json::document(
-                    "sgl",
-                    code == exit::OK,
-                    &serde_json::json!({ "input": input, "layout": view }),
-                )
-            } else {
-                sgl_text::layout(&req, &view, style)
-            };
-            Report { stdout, code }
-        }
-        Outcome::Refused(refusal) => Report {
-            stdout: if json {
-                json::document(
-                    "sgl",
-                    false,
-                    &serde_json::json!({ "input": input, "refusal": refusal }),
-                )
-            } else {
-                sgl_text::refused(&req, &refusal, style)
-            },
-            code: exit::REFUSED,
+    let shown = Shown {
+        command: "sgl",
+        json,
+        svg: args.common.svg.as_deref(),
+    };
+    shown.layout(
+        &SglInput::from(&req),
+        sgl_view::lay_out(&req)?,
+        |view| &view.walk,
+        |view, picture| {
+            let title = format!(
+                "SGL layout: a {}, {} piece(s), {:#x} bytes",
+                sgl_view::direction_name(req.direction),
+                req.pieces.len(),
+                view.length
+            );
+            picture.sgl(view, req.page_size, &title);
+            title
         },
-    })
+        |view| sgl_text::layout(&req, view, style),
+        |refusal| sgl_text::refused(&req, refusal, style),
+    )
+}
+
+/// How a layout command shows its result.
+struct Shown<'a> {
+    command: &'static str,
+    json: bool,
+    svg: Option<&'a Path>,
+}
+
+impl Shown<'_> {
+    /// The report for a built or refused layout: the picture (when asked for and built), then
+    /// JSON or text. A layout the library built but its own walker reads back differently
+    /// (descriptor memory given on the command line that overlaps itself) exits as refused.
+    fn layout<V: serde::Serialize>(
+        &self,
+        input: &impl serde::Serialize,
+        outcome: Outcome<V>,
+        walk: impl Fn(&V) -> &prp_view::WalkCheck,
+        draw: impl FnOnce(&V, &mut svg::Svg) -> String,
+        text: impl FnOnce(&V) -> String,
+        refused: impl FnOnce(&explain::Refusal) -> String,
+    ) -> Result<Report, Failure> {
+        let (ok, stdout) = match outcome {
+            Outcome::Built(view) => {
+                if let Some(path) = self.svg {
+                    let mut picture = svg::Svg::new();
+                    let title = draw(&view, &mut picture);
+                    write_file(path, &picture.finish(&title))?;
+                }
+                let ok = walk(&view).matches_input;
+                let stdout = if self.json {
+                    let body = serde_json::json!({ "input": input, "layout": view });
+                    json::document(self.command, ok, &body)
+                } else {
+                    text(&view)
+                };
+                (ok, stdout)
+            }
+            Outcome::Refused(refusal) => {
+                let stdout = if self.json {
+                    let body = serde_json::json!({ "input": input, "refusal": refusal });
+                    json::document(self.command, false, &body)
+                } else {
+                    refused(&refusal)
+                };
+                (false, stdout)
+            }
+        };
+        let code = if ok { exit::OK } else { exit::REFUSED };
+        Ok(Report { stdout, code })
+    }
 }
 
 fn decode(json: bool, args: &DecodeArgs, style: &Style) -> Result<Report, Failure> {

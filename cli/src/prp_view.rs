@@ -380,7 +380,8 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
             }
         })
         .collect();
-    let walk = walk_back(req, &layout.pair, plan.len(), used, &buffers)?;
+    let memory = written(used, buffers);
+    let walk = walk_back(req, &layout.pair, plan.len(), &memory)?;
     Ok(Outcome::Built(PrpView {
         page_size: ps.bytes(),
         length: plan.len(),
@@ -393,7 +394,7 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
         data_pages,
         list_pages,
         walk,
-        memory: written(used, buffers),
+        memory,
     }))
 }
 
@@ -441,20 +442,32 @@ fn read_list(ps: PageSize, memory: &[Memory], buffers: &[Vec<u8>], entries: u64)
     pages
 }
 
+/// Simulated host memory holding `regions` (bus address, bytes).
+pub fn host_memory<'a>(
+    regions: impl IntoIterator<Item = (u64, &'a [u8])>,
+) -> Result<SimMemory, Failure> {
+    let mut mem = SimMemory::new();
+    for (addr, bytes) in regions {
+        mem.map(addr, bytes.len() as u64)
+            .and_then(|()| mem.poke(addr, bytes))
+            .map_err(|e| Failure::Internal(format!("simulated memory: {e}")))?;
+    }
+    Ok(mem)
+}
+
+/// The regions of written descriptor memory, for [`host_memory`].
+pub fn regions(memory: &[(u64, Vec<u8>)]) -> impl Iterator<Item = (u64, &[u8])> {
+    memory.iter().map(|(addr, bytes)| (*addr, bytes.as_slice()))
+}
+
 /// Walk PRP1/PRP2 with the list pages in simulated host memory, as a controller does.
 fn walk_back(
     req: &PrpRequest,
     pair: &nvme_dma::prp::PrpPair,
     len: u64,
-    memory: &[Memory],
-    buffers: &[Vec<u8>],
+    memory: &[(u64, Vec<u8>)],
 ) -> Result<WalkCheck, Failure> {
-    let mut mem = SimMemory::new();
-    for (m, buf) in memory.iter().zip(buffers) {
-        mem.map(m.addr, buf.len() as u64)
-            .and_then(|()| mem.poke(m.addr, buf))
-            .map_err(|e| Failure::Internal(format!("simulated memory: {e}")))?;
-    }
+    let mem = host_memory(regions(memory))?;
     let walked: Result<Vec<Extent>, _> =
         PrpWalker::new(pair.prp1, pair.prp2, len, req.page_size, &mem).collect();
     Ok(check(

@@ -6,14 +6,15 @@ use nvme_dma::sgl::{
     SglSegment, SglWalker,
 };
 use nvme_dma::spec::SglDescriptor;
-use nvme_dma::{Extent, PageSize, SimMemory};
+use nvme_dma::{Extent, PageSize};
 use serde::Serialize;
 
 use crate::explain::{self, SglContext};
 use crate::json::{Hex, PieceJson};
 use crate::parse::Memory;
 use crate::prp_view::{
-    check, check_descriptor_bytes, place_above, written, Outcome, Placement, WalkCheck,
+    check, check_descriptor_bytes, host_memory, place_above, regions, written, Outcome, Placement,
+    WalkCheck,
 };
 use crate::Failure;
 
@@ -292,13 +293,8 @@ pub fn lay_out(req: &SglRequest) -> Result<Outcome<SglView>, Failure> {
     let sgl1 = DescriptorView::of(&layout.sgl1.to_raw(), ps);
     let used = &memory[..layout.segments_used];
     let segments = read_segments(ps, &sgl1, used, &buffers);
-    let walk = walk_back(
-        req,
-        layout.sgl1.to_raw(),
-        plan.transfer_len(),
-        used,
-        &buffers,
-    )?;
+    let memory = written(used, buffers);
+    let walk = walk_back(req, layout.sgl1.to_raw(), plan.transfer_len(), &memory)?;
     Ok(Outcome::Built(SglView {
         direction: direction_name(req.direction),
         length: plan.len(),
@@ -311,7 +307,7 @@ pub fn lay_out(req: &SglRequest) -> Result<Outcome<SglView>, Failure> {
         segment_placement: placement,
         segments,
         walk,
-        memory: written(used, buffers),
+        memory,
         sgl1_raw: layout.sgl1.to_raw(),
     }))
 }
@@ -365,15 +361,9 @@ fn walk_back(
     req: &SglRequest,
     sgl1: SglDescriptor,
     transfer: u64,
-    memory: &[Memory],
-    buffers: &[Vec<u8>],
+    memory: &[(u64, Vec<u8>)],
 ) -> Result<WalkCheck, Failure> {
-    let mut mem = SimMemory::new();
-    for (m, buf) in memory.iter().zip(buffers) {
-        mem.map(m.addr, buf.len() as u64)
-            .and_then(|()| mem.poke(m.addr, buf))
-            .map_err(|e| Failure::Internal(format!("simulated memory: {e}")))?;
-    }
+    let mem = host_memory(regions(memory))?;
     let walked: Result<Vec<SglSegment>, _> =
         SglWalker::new(sgl1, req.direction, transfer, &req.caps, &mem).collect();
     Ok(check(

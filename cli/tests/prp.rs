@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{addr, hex, json, run, stdout};
+use common::{addr, hex, json, marked_line, run, stdout};
 use nvme_dma::prp::{PrpBuilder, PrpListPage, PrpWalker};
 use nvme_dma::{Extent, PageSize, SliceMemory};
 use serde_json::Value;
@@ -265,12 +265,8 @@ fn a_middle_extent_ending_inside_a_page_is_refused_with_fixes() {
     let out = run(&argv);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
-    let marked: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("✗ breaks the rule"))
-        .collect();
-    assert_eq!(marked.len(), 1, "{text}");
-    assert!(marked[0].contains("extent 1"), "{}", marked[0]);
+    let marked = marked_line(&text);
+    assert!(marked.contains("extent 1"), "{marked}");
     assert!(text.contains("ends at 0x8200"), "{text}");
     assert!(text.contains("4.3.1"), "{text}");
     assert!(text.contains("split:"), "{text}");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{hex, json, run, stdout};
+use common::{hex, json, marked_line, run, stdout};
 use nvme_dma::sgl::{
     Descriptor, Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment, SglWalker,
 };
@@ -177,12 +177,8 @@ fn a_bit_bucket_in_a_write_is_refused() {
     let out = run(&argv);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
-    let marked: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("✗ breaks the rule"))
-        .collect();
-    assert_eq!(marked.len(), 1, "{text}");
-    assert!(marked[0].contains("piece 1"), "{}", marked[0]);
+    let marked = marked_line(&text);
+    assert!(marked.contains("piece 1"), "{marked}");
 }
 
 #[test]

@@ -54,3 +54,13 @@ pub fn addr(value: &Value) -> u64 {
     let text = value.as_str().expect("an address is a string");
     u64::from_str_radix(text.trim_start_matches("0x"), 16).expect("hex")
 }
+
+/// The one line of a refused layout's text that marks the extent or piece breaking the rule.
+pub fn marked_line(text: &str) -> &str {
+    let marked: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("✗ breaks the rule"))
+        .collect();
+    assert_eq!(marked.len(), 1, "one marked line in\n{text}");
+    marked[0]
+}

@@ -209,12 +209,13 @@ pub fn text(tour: &Tour, style: &Style) -> String {
     );
     out.blank();
     out.line(style.heading("Step 1 of 4: the scatter list"));
-    out.line(format!(
-        "  A {} read into a buffer in {} pieces of host memory. The controller sees only bus \
+    let intro = format!(
+        "A read of {} into a buffer in {} pieces of host memory. The controller sees only bus \
          addresses, so the command must say where every piece is.",
         text::bytes(tour.prp.length),
         EXTENTS.len()
-    ));
+    );
+    out.line(format!("  {}", text::wrap(&intro, 92, "  ")));
     for (i, e) in EXTENTS.iter().enumerate() {
         out.line(format!(
             "  extent {i}  {}  offset {:#x} in its {} page",
@@ -245,10 +246,12 @@ pub fn text(tour: &Tour, style: &Style) -> String {
             text::wrap(&v.detail, 88, "        ")
         ));
     }
-    out.line(style.dim(
+    out.line(style.dim(text::wrap(
         "  (the library's walkers stand in for the controller: they read each layout from \
          simulated host memory, and the device's bytes go where they say)",
-    ));
+        92,
+        "   ",
+    )));
     out.blank();
     out.line(style.heading("Try your own"));
     out.line("  nvme-dma prp 0x10200+0xe00 0x50000+0x2000 0x90000+0x200 --svg prp.svg");

@@ -6,7 +6,7 @@ use nvme_dma::spec::SglSupport;
 use nvme_dma::{PageSize, SglSegment};
 
 use crate::explain::Refusal;
-use crate::prp_text::walk_check;
+use crate::prp_text::{addr_width, walk_check};
 use crate::prp_view::Placement;
 use crate::sgl_view::{direction_name, pages_touched, DescriptorView, SglRequest, SglView};
 use crate::style::Style;
@@ -55,7 +55,7 @@ pub fn layout(req: &SglRequest, view: &SglView, style: &Style) -> String {
     pieces(&mut out, &req.pieces, ps, None, style);
     out.blank();
     out.line(style.heading("Command: DPTR (SQE bytes 39:24) holds SGL1, PSDT 01b = SGL for data"));
-    out.line(format!("  SGL1  {}", descriptor(&view.sgl1, ps, style)));
+    out.line(format!("  SGL1  {}", descriptor(&view.sgl1, ps, 0, style)));
     if view.inline {
         out.line(
             style.dim(
@@ -63,6 +63,7 @@ pub fn layout(req: &SglRequest, view: &SglView, style: &Style) -> String {
             ),
         );
     }
+    let w = addr_width(view.segments.iter().map(|s| s.addr.0 + s.capacity * 16));
     for segment in &view.segments {
         out.blank();
         let last = if segment.last {
@@ -85,11 +86,11 @@ pub fn layout(req: &SglRequest, view: &SglView, style: &Style) -> String {
                 }
                 Row::Item(i) => &segment.descriptors[i as usize],
             };
+            let slot_name = format!("[{}]", slot.slot);
             out.line(format!(
-                "  [{:<3}] {:>12}  {}",
-                slot.slot,
+                "  {slot_name:<5} at {:<w$}  {}",
                 format!("{:#x}", slot.addr.0),
-                descriptor(&slot.descriptor, ps, style)
+                descriptor(&slot.descriptor, ps, segment.index + 1, style)
             ));
         }
     }
@@ -108,8 +109,8 @@ pub fn layout(req: &SglRequest, view: &SglView, style: &Style) -> String {
     out.0
 }
 
-/// One descriptor on one line.
-fn descriptor(d: &DescriptorView, ps: PageSize, style: &Style) -> String {
+/// One descriptor on one line; a segment pointer names segment `next`.
+fn descriptor(d: &DescriptorView, ps: PageSize, next: usize, style: &Style) -> String {
     let addr = d.addr.map(|a| a.0).unwrap_or(0);
     match d.kind {
         "data_block" => {
@@ -145,9 +146,9 @@ fn descriptor(d: &DescriptorView, ps: PageSize, style: &Style) -> String {
             d.points_to.unwrap_or(0),
             d.len,
             style.fix(if d.kind == "segment" {
-                "next segment (more follow)"
+                format!("segment {next} (more follow)")
             } else {
-                "next segment (the last)"
+                format!("segment {next} (the last)")
             })
         ),
         other => format!("{other} {addr:#x}+{:#x}", d.len),
@@ -179,6 +180,15 @@ fn pieces(
     style: &Style,
 ) {
     out.line(style.heading("Pieces, in transfer order"));
+    // Columns wide enough for the widest `ADDR+LEN`.
+    let w = pieces
+        .iter()
+        .map(|p| match *p {
+            SglSegment::Data(e) => e.to_string().len(),
+            other => other.to_string().len(),
+        })
+        .max()
+        .unwrap_or(0);
     let mut position = 0u64;
     for (index, piece) in pieces.iter().enumerate() {
         let mark = if broken == Some(index) {
@@ -188,22 +198,20 @@ fn pieces(
         };
         let what = match *piece {
             SglSegment::Data(e) => format!(
-                "data {}  {} page(s) of {ps}",
-                style.addr(e),
+                "data {}  {} page(s)",
+                style.addr(format!("{:<w$}", e.to_string())),
                 pages_touched(e.addr, e.len, ps)
             ),
             SglSegment::Skip(n) => format!(
                 "skip {}  discarded (bit bucket)",
-                style.addr(format!("{n:#x}"))
+                style.addr(format!("{:<w$}", format!("{n:#x}")))
             ),
             other => format!("{other}"),
         };
+        let end = position.saturating_add(piece.len());
         out.line(format!(
             "  piece {index:<3} {what}  {}{mark}",
-            style.dim(format!(
-                "transfer bytes {position:#x}..{:#x}",
-                position.saturating_add(piece.len())
-            ))
+            style.dim(format!("transfer bytes {position:#x}..{end:#x}"))
         ));
         position = position.saturating_add(piece.len());
     }

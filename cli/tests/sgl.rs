@@ -234,7 +234,7 @@ fn too_little_segment_memory_says_how_much() {
     let r = &doc["refusal"];
     assert_eq!(r["rule"], "sgl.segment_memory");
     let plan = SglBuilder::new(default_caps(), Direction::Read)
-        .plan(&PIECES)
+        .plan(PIECES)
         .unwrap();
     let needed = plan.segments_needed(2);
     assert!(r["fixes"][0]["text"]

@@ -316,8 +316,28 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
     }
 }
 
+/// Most commands a split fix lists one by one.
+const MAX_SPLIT_LISTED: u64 = 256;
+
 /// The fewest PRP commands that carry the extents, when there are any.
 fn split(cx: &PrpContext<'_>) -> Option<Fix> {
+    // Splitting walks every command; past a few hundred, say how many and stop there.
+    if let Some(max) = cx.builder.max_transfer() {
+        let total = cx
+            .extents
+            .iter()
+            .fold(0u64, |sum, e| sum.saturating_add(e.len));
+        let at_least = total / max.max(1);
+        if at_least > MAX_SPLIT_LISTED {
+            return Some(fix(
+                FixKind::Split,
+                format!(
+                    "split the request into at least {at_least} commands of at most {max} bytes \
+                     (PrpBuilder::split)"
+                ),
+            ));
+        }
+    }
     let split = cx.builder.split(cx.extents, cx.block_size).ok()?;
     let count = split.commands();
     let commands: Vec<SplitCommand> = split

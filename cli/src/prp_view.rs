@@ -367,9 +367,11 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
             let (entry, pointer) = match (i, prp2_role) {
                 (0, _) => (EntryRef::Prp1, layout.pair.prp1),
                 (1, Prp2Role::Data) => (EntryRef::Prp2, layout.pair.prp2),
-                _ => entries.next().unwrap_or((EntryRef::Prp1, 0)),
+                _ => entries.next().ok_or_else(|| {
+                    Failure::Internal(format!("the PRP list holds no entry for data page {i}"))
+                })?,
             };
-            DataPage {
+            Ok(DataPage {
                 index: i as u64,
                 page: Hex(page.base),
                 offset: page.offset,
@@ -377,9 +379,9 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
                 extent: page.extent,
                 entry,
                 pointer: Hex(pointer),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, Failure>>()?;
     let memory = written(used, buffers);
     let walk = walk_back(req, &layout.pair, plan.len(), &memory)?;
     Ok(Outcome::Built(PrpView {

@@ -8,5 +8,5 @@ echo "== tour example"
 cargo run --quiet --example prp_tour >/dev/null
 echo "== core unit tests without std or alloc"
 cargo test --quiet --lib --no-default-features
-echo "== all tests, all features"
-cargo test --all-features
+echo "== all tests, all features (the library and the nvme-dma command)"
+cargo test --workspace --all-features

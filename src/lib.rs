@@ -15,6 +15,7 @@
 //! | [`bus`] | [`bus::RegisterAccess`]: BAR0 register reads and writes, where a driver meets a controller |
 //! | `controller` (with `alloc`) | `controller::MockController`: a strict mock NVMe controller over simulated memory, with a DMA trace and its PCIe cost; `controller::Machine` |
 //! | [`dptr`] | choosing PRP or SGL for a request (Linux, SPDK, smallest-footprint policies), filling PSDT/DPTR/MPTR, and decoding them on the device side |
+//! | [`guide`] | chapters with worked examples: [PRP alignment rules](guide::prp_rules), [SGL chains](guide::sgl_chains), [PRP or SGL](guide::prp_or_sgl) |
 //!
 //! # Promises
 //!
@@ -80,6 +81,7 @@ pub mod bus;
 pub mod controller;
 pub mod dptr;
 pub mod extent;
+pub mod guide;
 pub mod memory;
 pub mod prp;
 pub mod sgl;

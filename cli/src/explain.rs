@@ -1,0 +1,728 @@
+//! Why a layout was refused, and what would fix it.
+//!
+//! The library's error says which rule broke, for which extent, and why (its `Display` text is
+//! the message). This module adds what a reader needs next: a stable rule name for scripts, the
+//! section of the specification that states the rule, and fixes worked out for these very
+//! extents: where a split would go, whether the other kind of data pointer carries them as they
+//! are, which address would be aligned.
+
+use nvme_dma::prp::{self, PrpBuilder};
+use nvme_dma::sgl::{self, Capability, Direction, SglBuilder, SglCaps};
+use nvme_dma::spec::{SglSupport, Sgls};
+use nvme_dma::{Extent, PageSize, SglSegment};
+use serde::Serialize;
+
+use crate::json::ExtentJson;
+
+/// Where the PRP rules are stated.
+pub const PRP_SPEC: &str = "NVMe Base Specification 2.x, 4.3.1 Physical Region Page Entry and List";
+/// Where the SGL rules are stated.
+pub const SGL_SPEC: &str = "NVMe Base Specification 2.x, 4.3.2 Scatter Gather List (SGL)";
+const MDTS_SPEC: &str =
+    "NVMe Base Specification 2.x, Identify Controller data structure, MDTS (Maximum Data Transfer Size)";
+const SGLS_SPEC: &str =
+    "NVMe Base Specification 2.x, Identify Controller data structure, SGLS (SGL Support)";
+const MSDBD_SPEC: &str =
+    "NVMe over Fabrics Specification, Identify Controller MSDBD (Maximum SGL Data Block Descriptors)";
+const MPTR_SPEC: &str =
+    "NVMe Base Specification 2.x, Submission Queue Entry, MPTR (Metadata Pointer)";
+
+/// A refused layout, explained.
+#[derive(Clone, Debug, Serialize)]
+pub struct Refusal {
+    /// A stable name for the rule, e.g. `prp.end_on_page_boundary`.
+    pub rule: &'static str,
+    /// The rule in one sentence.
+    pub summary: &'static str,
+    /// The library's explanation: the extent, the address, why, and its own fix.
+    pub message: String,
+    /// The extent (PRP) or piece (SGL) that broke the rule, counted from 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extent: Option<usize>,
+    /// The list page (PRP) or segment buffer (SGL) that broke the rule, counted from 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<usize>,
+    /// Where the specification states the rule.
+    pub spec: &'static str,
+    /// Fixes worked out for this input, most direct first.
+    pub fixes: Vec<Fix>,
+}
+
+/// One way to make the layout valid.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fix {
+    /// What kind of change.
+    pub kind: FixKind,
+    /// The change, in words, with the numbers filled in.
+    pub text: String,
+    /// For a split: the commands, in transfer order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<SplitCommand>,
+}
+
+/// The kinds of fix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FixKind {
+    /// Move an address to a boundary.
+    Align,
+    /// Make an extent longer, to end on a boundary.
+    Extend,
+    /// Make the transfer or a piece shorter.
+    Trim,
+    /// Split the transfer into several commands.
+    Split,
+    /// Use an SGL instead of PRPs.
+    UseSgl,
+    /// Use PRPs instead of an SGL.
+    UsePrp,
+    /// Give more or bigger descriptor memory.
+    Resize,
+    /// Remove a piece.
+    Remove,
+    /// Change the controller's capabilities (another controller, or other options).
+    Capability,
+}
+
+impl FixKind {
+    /// The kind in a few words, for text output.
+    pub fn label(self) -> &'static str {
+        match self {
+            FixKind::Align => "align",
+            FixKind::Extend => "extend",
+            FixKind::Trim => "trim",
+            FixKind::Split => "split",
+            FixKind::UseSgl => "use an SGL",
+            FixKind::UsePrp => "use PRPs",
+            FixKind::Resize => "resize",
+            FixKind::Remove => "remove",
+            FixKind::Capability => "capability",
+        }
+    }
+}
+
+/// One command of a split.
+#[derive(Clone, Debug, Serialize)]
+pub struct SplitCommand {
+    /// Byte position of the command's data in the whole transfer.
+    pub offset: u64,
+    /// Bytes the command moves.
+    pub len: u64,
+    /// Its extents, trimmed from the input.
+    pub extents: Vec<ExtentJson>,
+}
+
+fn fix(kind: FixKind, text: String) -> Fix {
+    Fix {
+        kind,
+        text,
+        commands: Vec::new(),
+    }
+}
+
+/// What the PRP explanation needs to know about the request.
+pub struct PrpContext<'a> {
+    /// The extents, as given.
+    pub extents: &'a [Extent],
+    /// The builder that refused them.
+    pub builder: PrpBuilder,
+    /// Logical block size for split suggestions.
+    pub block_size: u64,
+}
+
+/// Explain a refused PRP layout.
+pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
+    use prp::BuildError as E;
+    let ps = cx.builder.page_size();
+    let mut fixes = Vec::new();
+    let (rule, summary, extent, memory, spec) = match *err {
+        E::EmptyTransfer => {
+            fixes.push(fix(
+                FixKind::Extend,
+                "give at least one extent with a non-zero length".into(),
+            ));
+            (
+                "prp.nonempty",
+                "a PRP data pointer describes at least one byte",
+                None,
+                None,
+                PRP_SPEC,
+            )
+        }
+        E::StartNotDwordAligned { index, extent } => {
+            fixes.push(fix(
+                FixKind::Align,
+                format!(
+                    "start extent {index} on a 4-byte boundary, e.g. at {:#x} (or copy it through \
+                     an aligned bounce buffer)",
+                    extent.addr & !3
+                ),
+            ));
+            fixes.extend(sgl_instead(cx.extents));
+            (
+                "prp.start_dword_aligned",
+                "PRP1 (the first byte of the transfer) is dword aligned: bits 1:0 clear",
+                Some(index),
+                None,
+                PRP_SPEC,
+            )
+        }
+        E::StartInsidePage { index, extent, .. } => {
+            fixes.extend(split(cx));
+            fixes.extend(sgl_instead(cx.extents));
+            fixes.push(fix(
+                FixKind::Align,
+                format!(
+                    "start extent {index} on a page boundary, at {:#x} instead of {:#x}",
+                    ps.page_base(extent.addr),
+                    extent.addr
+                ),
+            ));
+            (
+                "prp.start_on_page_boundary",
+                "every extent after the first starts on a memory page boundary (list entries and \
+                 PRP2 as a data pointer have offset 0)",
+                Some(index),
+                None,
+                PRP_SPEC,
+            )
+        }
+        E::EndInsidePage { index, extent, .. } => {
+            fixes.extend(split(cx));
+            fixes.extend(sgl_instead(cx.extents));
+            let end = extent.addr.saturating_add(extent.len);
+            let boundary = ps.page_base(end).saturating_add(ps.bytes());
+            fixes.push(fix(
+                FixKind::Extend,
+                format!(
+                    "make extent {index} end on a page boundary: length {:#x} (ending at {boundary:#x}) \
+                     instead of {:#x}, and pad the transfer to match",
+                    boundary.saturating_sub(extent.addr),
+                    extent.len
+                ),
+            ));
+            (
+                "prp.end_on_page_boundary",
+                "every extent before the last ends on a memory page boundary (the next entry starts \
+                 where a page ends)",
+                Some(index),
+                None,
+                PRP_SPEC,
+            )
+        }
+        E::AddressOverflow { index, .. } => (
+            "prp.address_space",
+            "no extent runs past the end of the 64-bit address space",
+            Some(index),
+            None,
+            PRP_SPEC,
+        ),
+        E::TransferTooLong { max, .. } => {
+            fixes.extend(split(cx));
+            fixes.push(fix(
+                FixKind::Trim,
+                format!("move at most {max} bytes in one command"),
+            ));
+            (
+                "prp.max_transfer",
+                "a command moves at most the controller's maximum transfer size (MDTS)",
+                None,
+                None,
+                MDTS_SPEC,
+            )
+        }
+        E::ListMemoryTooSmall { needed, given } => {
+            fixes.push(fix(
+                FixKind::Resize,
+                format!(
+                    "pass {needed} --list addresses instead of {given} (or none, and let the tool \
+                     place the list pages)"
+                ),
+            ));
+            (
+                "prp.list_memory",
+                "the PRP list holds every page after the first; list pages chain through their \
+                 last slot",
+                None,
+                None,
+                PRP_SPEC,
+            )
+        }
+        E::ListPageTooSmall {
+            page,
+            slots,
+            required,
+        } => {
+            fixes.push(fix(
+                FixKind::Resize,
+                format!(
+                    "give list page {page} {:#x} bytes ({required} slots) instead of {:#x} ({slots} \
+                     slots): drop its +BYTES, and it runs to the end of its memory page",
+                    required.saturating_mul(8),
+                    slots.saturating_mul(8)
+                ),
+            ));
+            (
+                "prp.list_page_size",
+                "a list page that chains runs to the end of its memory page: its last slot points \
+                 to the next list page",
+                None,
+                Some(page),
+                PRP_SPEC,
+            )
+        }
+        E::ListPageMisaligned { page, addr, .. } => {
+            let (aligned, what) = if page == 0 {
+                (align_up(addr, 8), "8-byte (qword) boundary")
+            } else {
+                (align_up(addr, ps.bytes()), "memory page boundary")
+            };
+            fixes.push(fix(
+                FixKind::Align,
+                match aligned {
+                    Some(a) => {
+                        format!(
+                            "put list page {page} on a {what}, e.g. at {a:#x} instead of {addr:#x}"
+                        )
+                    }
+                    None => format!("put list page {page} on a {what}"),
+                },
+            ));
+            (
+                "prp.list_page_alignment",
+                "the list pointer in PRP2 is qword aligned; a pointer to a following list page is \
+                 page aligned",
+                None,
+                Some(page),
+                PRP_SPEC,
+            )
+        }
+        _ => (
+            "prp.other",
+            "a PRP rule (see the message)",
+            None,
+            None,
+            PRP_SPEC,
+        ),
+    };
+    Refusal {
+        rule,
+        summary,
+        message: err.to_string(),
+        extent,
+        memory,
+        spec,
+        fixes,
+    }
+}
+
+/// Most commands a split fix lists one by one.
+const MAX_SPLIT_LISTED: u64 = 256;
+
+/// The fewest PRP commands that carry the extents, when there are any.
+fn split(cx: &PrpContext<'_>) -> Option<Fix> {
+    // Splitting walks every command; past a few hundred, say how many and stop there.
+    if let Some(max) = cx.builder.max_transfer() {
+        let total = cx
+            .extents
+            .iter()
+            .fold(0u64, |sum, e| sum.saturating_add(e.len));
+        let at_least = total / max.max(1);
+        if at_least > MAX_SPLIT_LISTED {
+            return Some(fix(
+                FixKind::Split,
+                format!(
+                    "split the request into at least {at_least} commands of at most {max} bytes \
+                     (PrpBuilder::split)"
+                ),
+            ));
+        }
+    }
+    let split = cx.builder.split(cx.extents, cx.block_size).ok()?;
+    let count = split.commands();
+    let commands: Vec<SplitCommand> = split
+        .map(|chunk| SplitCommand {
+            offset: chunk.offset,
+            len: chunk.len,
+            extents: chunk.extents(cx.extents).map(ExtentJson::from).collect(),
+        })
+        .collect();
+    let cuts: Vec<String> = commands
+        .iter()
+        .skip(1)
+        .map(|c| format!("{:#x}", c.offset))
+        .collect();
+    Some(Fix {
+        kind: FixKind::Split,
+        text: format!(
+            "{count} PRP commands of whole {}-byte blocks carry these extents, cutting the \
+             transfer at byte {} (PrpBuilder::split)",
+            cx.block_size,
+            cuts.join(", ")
+        ),
+        commands,
+    })
+}
+
+/// An SGL, when one carries the extents as they are; says which SGL support it needs.
+fn sgl_instead(extents: &[Extent]) -> Option<Fix> {
+    let with = |support| {
+        SglBuilder::new(SglCaps::new(Sgls::from_support(support)), Direction::Read)
+            .plan(extents)
+            .ok()
+    };
+    let (plan, needs) = match with(SglSupport::DwordAligned) {
+        Some(plan) => (plan, "any controller with SGL support will do"),
+        None => (
+            with(SglSupport::ByteAligned)?,
+            "needs byte-aligned SGL support, SGLS bits 1:0 = 01b",
+        ),
+    };
+    Some(fix(
+        FixKind::UseSgl,
+        format!(
+            "{} Data Block descriptor(s) carry these extents as they are, in one command; {needs}",
+            plan.descriptors()
+        ),
+    ))
+}
+
+/// What the SGL explanation needs to know about the request.
+pub struct SglContext<'a> {
+    /// The pieces, as given.
+    pub pieces: &'a [SglSegment],
+    /// The builder that refused them.
+    pub builder: SglBuilder,
+    /// The memory page size, for the PRP alternative.
+    pub page_size: PageSize,
+    /// The capacity of each segment buffer offered, in descriptors.
+    pub segment_capacity: u64,
+}
+
+/// Explain a refused SGL layout.
+pub fn sgl(err: &sgl::BuildError, cx: &SglContext<'_>) -> Refusal {
+    use sgl::BuildError as E;
+    let mut fixes = Vec::new();
+    let (rule, summary, extent, memory, spec) = match *err {
+        E::EmptyTransfer => {
+            fixes.push(fix(
+                FixKind::Extend,
+                "give at least one piece with a non-zero length".into(),
+            ));
+            (
+                "sgl.nonempty",
+                "an SGL data pointer describes at least one byte",
+                None,
+                None,
+                SGL_SPEC,
+            )
+        }
+        E::NotSupported { capability } => {
+            fixes.extend(prp_instead(cx));
+            fixes.push(fix(
+                FixKind::Capability,
+                format!("use a controller that reports {capability} (--sgls)"),
+            ));
+            (
+                "sgl.supported",
+                "SGLs are used only with a controller that reports SGL support",
+                None,
+                None,
+                SGLS_SPEC,
+            )
+        }
+        E::PieceNotSupported {
+            index, capability, ..
+        } => {
+            if capability == Capability::BitBucket {
+                fixes.push(fix(
+                    FixKind::Remove,
+                    format!(
+                        "replace the skip of piece {index} with a Data Block into a scratch buffer \
+                         the host then ignores"
+                    ),
+                ));
+            }
+            fixes.push(fix(
+                FixKind::Capability,
+                format!("use a controller that reports {capability}"),
+            ));
+            (
+                "sgl.capability",
+                "every descriptor type used is one the controller reports in SGLS",
+                Some(index),
+                None,
+                SGLS_SPEC,
+            )
+        }
+        E::SkipInWrite { index, .. } => {
+            fixes.push(fix(
+                FixKind::Remove,
+                format!("remove piece {index}: a write sends exactly the bytes of its data pieces"),
+            ));
+            (
+                "sgl.bit_bucket_in_read_only",
+                "a bit bucket discards bytes a read would write to host memory; a write has none",
+                Some(index),
+                None,
+                SGL_SPEC,
+            )
+        }
+        E::AddressOverflow { index, .. } => (
+            "sgl.address_space",
+            "no data block runs past the end of the 64-bit address space",
+            Some(index),
+            None,
+            SGL_SPEC,
+        ),
+        E::Granularity { index, run } => {
+            let start = run.addr & !3;
+            let end = run.addr.saturating_add(run.len);
+            let padded = align_up(end, 4).unwrap_or(end).saturating_sub(start);
+            fixes.push(fix(
+                FixKind::Align,
+                format!(
+                    "make the run at piece {index} dword aligned and granular: start at {start:#x} \
+                     with length {padded:#x} (bounce through an aligned buffer if the bytes around \
+                     it are not yours)"
+                ),
+            ));
+            fixes.extend(prp_instead(cx));
+            fixes.push(fix(
+                FixKind::Capability,
+                "use a controller with byte-aligned SGL support (SGLS bits 1:0 = 01b)".into(),
+            ));
+            (
+                "sgl.dword_granularity",
+                "with dword-granular SGL support (SGLS bits 1:0 = 10b) data block addresses and \
+                 lengths are multiples of 4",
+                Some(index),
+                None,
+                SGL_SPEC,
+            )
+        }
+        E::OutsideCapsule { index, .. } => (
+            "sgl.capsule",
+            "an offset-addressed data block lies inside the command capsule's data",
+            Some(index),
+            None,
+            SGL_SPEC,
+        ),
+        E::TransferTooLong { max, .. } => {
+            fixes.push(fix(
+                FixKind::Split,
+                format!("split the request into commands of at most {max} bytes"),
+            ));
+            (
+                "sgl.max_transfer",
+                "a command moves at most the controller's maximum transfer size (MDTS)",
+                None,
+                None,
+                MDTS_SPEC,
+            )
+        }
+        E::ShorterThanTransfer {
+            described,
+            transfer,
+        } => {
+            fixes.push(fix(
+                FixKind::Extend,
+                format!(
+                    "add {} bytes of buffer, or make the transfer {described} bytes (--transfer-len)",
+                    transfer.saturating_sub(described)
+                ),
+            ));
+            (
+                "sgl.covers_transfer",
+                "the SGL describes at least the whole transfer",
+                None,
+                None,
+                SGL_SPEC,
+            )
+        }
+        E::LongerThanTransfer {
+            described,
+            transfer,
+        } => {
+            fixes.push(fix(
+                FixKind::Trim,
+                format!(
+                    "trim the pieces by {} bytes",
+                    described.saturating_sub(transfer)
+                ),
+            ));
+            fixes.push(fix(
+                FixKind::Capability,
+                "use a controller that reports LLDTS (SGLS bit 18, --lldts)".into(),
+            ));
+            (
+                "sgl.longer_than_transfer",
+                "an SGL longer than the transfer needs LLDTS (SGLS bit 18)",
+                None,
+                None,
+                SGL_SPEC,
+            )
+        }
+        E::TooManyDataBlocks { msdbd, .. } => {
+            fixes.push(fix(
+                FixKind::Split,
+                format!(
+                    "split the request into commands of at most {msdbd} data blocks each, or copy \
+                     scattered pieces into fewer buffers"
+                ),
+            ));
+            fixes.extend(prp_instead(cx));
+            (
+                "sgl.msdbd",
+                "a command carries at most MSDBD data block descriptors",
+                None,
+                None,
+                MSDBD_SPEC,
+            )
+        }
+        E::SegmentMemoryTooSmall { .. } => {
+            fixes.extend(segments_needed(cx));
+            (
+                "sgl.segment_memory",
+                "the segments hold every descriptor; a segment that continues gives its last slot \
+                 to the pointer onward",
+                None,
+                None,
+                SGL_SPEC,
+            )
+        }
+        E::SegmentTooSmall { segment, .. } => {
+            fixes.push(fix(
+                FixKind::Resize,
+                format!(
+                    "give segment buffer {segment} at least 32 bytes (one data descriptor and the \
+                     pointer onward)"
+                ),
+            ));
+            (
+                "sgl.segment_size",
+                "a segment that continues holds a data descriptor and the pointer onward",
+                None,
+                Some(segment),
+                SGL_SPEC,
+            )
+        }
+        E::SegmentMisaligned { segment, addr } => {
+            fixes.push(fix(
+                FixKind::Align,
+                match align_up(addr, 16) {
+                    Some(a) => format!(
+                        "put segment buffer {segment} on a 16-byte boundary, e.g. at {a:#x} \
+                         instead of {addr:#x}"
+                    ),
+                    None => format!("put segment buffer {segment} on a 16-byte boundary"),
+                },
+            ));
+            (
+                "sgl.segment_alignment",
+                "an SGL segment address is qword aligned",
+                None,
+                Some(segment),
+                SGL_SPEC,
+            )
+        }
+        E::SegmentOverflow { segment, .. } => (
+            "sgl.segment_address_space",
+            "a segment lies below the end of the 64-bit address space",
+            None,
+            Some(segment),
+            SGL_SPEC,
+        ),
+        E::MetadataMisaligned { .. } => (
+            "sgl.metadata_alignment",
+            "MPTR is dword aligned (qword for an SGL segment)",
+            None,
+            None,
+            MPTR_SPEC,
+        ),
+        _ => (
+            "sgl.other",
+            "an SGL rule (see the message)",
+            None,
+            None,
+            SGL_SPEC,
+        ),
+    };
+    Refusal {
+        rule,
+        summary,
+        message: err.to_string(),
+        extent,
+        memory,
+        spec,
+        fixes,
+    }
+}
+
+/// PRPs, when the pieces are plain extents that one PRP command carries.
+fn prp_instead(cx: &SglContext<'_>) -> Option<Fix> {
+    let extents: Vec<Extent> = cx
+        .pieces
+        .iter()
+        .map(|p| match *p {
+            SglSegment::Data(e) => Some(e),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let plan = PrpBuilder::new(cx.page_size).plan(&extents).ok()?;
+    Some(fix(
+        FixKind::UsePrp,
+        format!(
+            "the extents touch {} memory page(s) of {}, and one PRP command carries them ({} list \
+             entries)",
+            plan.pages(),
+            cx.page_size,
+            plan.list_entries()
+        ),
+    ))
+}
+
+/// How many segment buffers of the offered size the pieces need.
+fn segments_needed(cx: &SglContext<'_>) -> Option<Fix> {
+    let plan = cx.builder.plan(cx.pieces).ok()?;
+    let needed = plan.segments_needed(cx.segment_capacity);
+    Some(fix(
+        FixKind::Resize,
+        format!(
+            "pass {needed} --segment buffers of {} descriptors each (or none, and let the tool \
+             place them)",
+            cx.segment_capacity
+        ),
+    ))
+}
+
+/// `addr` rounded up to a multiple of `align` (a power of two), if that fits 64 bits.
+pub fn align_up(addr: u64, align: u64) -> Option<u64> {
+    let mask = align.checked_sub(1)?;
+    addr.checked_add(mask).map(|a| a & !mask)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every rule name this file can emit is listed in the JSON schema's documentation.
+    #[test]
+    fn every_rule_name_is_documented() {
+        let source = include_str!("explain.rs");
+        let doc = include_str!("../../docs/cli-json.md");
+        let mut names = 0;
+        for quoted in source.split('"').skip(1).step_by(2) {
+            let is_rule = ["prp.", "sgl."].iter().any(|p| quoted.starts_with(p))
+                && quoted[4..]
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_');
+            if is_rule {
+                names += 1;
+                assert!(
+                    doc.contains(&format!("`{quoted}`")),
+                    "{quoted} is not in docs/cli-json.md"
+                );
+            }
+        }
+        assert!(names > 20, "found {names} rule names");
+    }
+}

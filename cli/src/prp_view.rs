@@ -1,0 +1,528 @@
+//! A PRP layout as the command shows it: built by the library's [`PrpBuilder`], read back
+//! from the list memory it wrote, and walked by [`PrpWalker`] as a controller would.
+
+use nvme_dma::prp::geometry::first_page_slots;
+use nvme_dma::prp::{PrpBuilder, PrpListPage, PrpWalker};
+use nvme_dma::{Extent, PageSize, SimMemory};
+use serde::Serialize;
+
+use crate::explain::{self, align_up, PrpContext, Refusal};
+use crate::json::{ExtentJson, Hex, PieceJson};
+use crate::parse::Memory;
+use crate::Failure;
+
+/// Most descriptor memory (PRP list pages or SGL segments) the command lays out and draws.
+pub const MAX_DESCRIPTOR_BYTES: u64 = 16 << 20;
+
+/// What the user asked for.
+#[derive(Clone, Debug)]
+pub struct PrpRequest {
+    /// The scatter list.
+    pub extents: Vec<Extent>,
+    /// CC.MPS.
+    pub page_size: PageSize,
+    /// MDTS in bytes.
+    pub max_transfer: Option<u64>,
+    /// List memory offered, in order; empty to let the tool place it.
+    pub lists: Vec<Memory>,
+    /// Logical block size, for split suggestions.
+    pub block_size: u64,
+}
+
+impl PrpRequest {
+    fn builder(&self) -> PrpBuilder {
+        let builder = PrpBuilder::new(self.page_size);
+        match self.max_transfer {
+            Some(max) => builder.with_max_transfer(max),
+            None => builder,
+        }
+    }
+}
+
+/// The input, echoed in JSON.
+#[derive(Clone, Debug, Serialize)]
+pub struct PrpInput {
+    /// Memory page size in bytes.
+    pub page_size: u64,
+    /// MDTS in bytes, if given.
+    pub max_transfer: Option<u64>,
+    /// The extents.
+    pub extents: Vec<ExtentJson>,
+}
+
+impl From<&PrpRequest> for PrpInput {
+    fn from(req: &PrpRequest) -> Self {
+        PrpInput {
+            page_size: req.page_size.bytes(),
+            max_transfer: req.max_transfer,
+            extents: req.extents.iter().copied().map(ExtentJson::from).collect(),
+        }
+    }
+}
+
+/// A built PRP layout.
+#[derive(Clone, Debug, Serialize)]
+pub struct PrpView {
+    /// Memory page size in bytes.
+    pub page_size: u64,
+    /// Bytes the command moves.
+    pub length: u64,
+    /// Memory pages the transfer touches.
+    pub pages: u64,
+    /// PRP1.
+    pub prp1: Hex,
+    /// PRP2.
+    pub prp2: Hex,
+    /// What PRP2 is.
+    pub prp2_role: Prp2Role,
+    /// Entries in the PRP list (0 when there is none).
+    pub list_entries: u64,
+    /// Where the list pages were placed: given with --list, or chosen by the tool.
+    pub list_placement: Placement,
+    /// Every data page, in transfer order.
+    pub data_pages: Vec<DataPage>,
+    /// Every list page written, in chain order.
+    pub list_pages: Vec<ListPage>,
+    /// What the controller-side walker read back.
+    pub walk: WalkCheck,
+    /// The list pages' bytes as written, at their bus addresses.
+    #[serde(skip)]
+    pub memory: Vec<(u64, Vec<u8>)>,
+}
+
+/// What PRP2 holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prp2Role {
+    /// The transfer stays in PRP1's page.
+    Unused,
+    /// The second (and last) data page.
+    Data,
+    /// A pointer to the first PRP list page.
+    List,
+}
+
+/// Whether descriptor memory was given or placed by the tool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Placement {
+    /// None is needed.
+    None,
+    /// Given on the command line.
+    Given,
+    /// Placed by the tool above the data.
+    Auto,
+}
+
+/// One memory page of the transfer.
+#[derive(Clone, Debug, Serialize)]
+pub struct DataPage {
+    /// Position in the transfer, from 0.
+    pub index: u64,
+    /// The page's base address.
+    pub page: Hex,
+    /// First byte used, from the page base.
+    pub offset: u64,
+    /// Bytes used.
+    pub len: u64,
+    /// The extent the bytes belong to.
+    pub extent: usize,
+    /// The PRP entry that names the page: `prp1`, `prp2` or `list`.
+    pub entry: EntryRef,
+    /// The entry's value (the page base, or PRP1 with its offset).
+    pub pointer: Hex,
+}
+
+/// Which PRP entry names a data page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EntryRef {
+    /// PRP1 in the command.
+    Prp1,
+    /// PRP2 in the command.
+    Prp2,
+    /// A slot of a list page.
+    List {
+        /// Which list page, from 0.
+        page: usize,
+        /// Which slot of it, from 0.
+        slot: u64,
+    },
+}
+
+/// One PRP list page, as written.
+#[derive(Clone, Debug, Serialize)]
+pub struct ListPage {
+    /// Position in the chain, from 0 (the page PRP2 points at).
+    pub index: usize,
+    /// Bus address of its first slot.
+    pub addr: Hex,
+    /// Slots its buffer provides, up to the end of its memory page.
+    pub slots: u64,
+    /// Slots from its address to the end of its memory page.
+    pub page_slots: u64,
+    /// The slots the layout uses, in order.
+    pub entries: Vec<ListSlot>,
+}
+
+/// One used slot of a list page.
+#[derive(Clone, Debug, Serialize)]
+pub struct ListSlot {
+    /// Slot number in the list page, from 0.
+    pub slot: u64,
+    /// Bus address of the slot.
+    pub addr: Hex,
+    /// The 8-byte entry written there.
+    pub value: Hex,
+    /// A data page, or the pointer to the next list page.
+    pub role: SlotRole,
+}
+
+/// What a list slot holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlotRole {
+    /// The base of a data page.
+    Data,
+    /// The address of the next list page.
+    NextList,
+}
+
+/// The controller's view of the layout, from the library's walker.
+#[derive(Clone, Debug, Serialize)]
+pub struct WalkCheck {
+    /// The walker that read the layout back.
+    pub walker: &'static str,
+    /// Segments it yielded (adjacent pages merged).
+    pub segments: Vec<PieceJson>,
+    /// Bytes they cover.
+    pub bytes: u64,
+    /// Whether they are the input, adjacent extents merged.
+    pub matches_input: bool,
+    /// The walker's error, if it refused the layout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A built layout, or why there is none.
+#[derive(Clone, Debug)]
+pub enum Outcome<T> {
+    /// The layout.
+    Built(T),
+    /// The library refused the input.
+    Refused(Refusal),
+}
+
+/// One page of the input, cut at page boundaries.
+#[derive(Clone, Copy, Debug)]
+struct PageUse {
+    extent: usize,
+    base: u64,
+    offset: u64,
+    len: u64,
+}
+
+/// Cut the non-empty extents into their memory pages, in order.
+fn cut_pages(extents: &[Extent], ps: PageSize) -> Vec<PageUse> {
+    let mut pages = Vec::new();
+    for (index, e) in extents.iter().enumerate() {
+        let mut addr = e.addr;
+        let mut left = e.len;
+        while left > 0 {
+            let offset = ps.offset_of(addr);
+            let len = left.min(ps.bytes() - offset);
+            pages.push(PageUse {
+                extent: index,
+                base: ps.page_base(addr),
+                offset,
+                len,
+            });
+            addr = addr.wrapping_add(len);
+            left -= len;
+        }
+    }
+    pages
+}
+
+/// The extents with physically adjacent neighbours merged, empty ones dropped: what a
+/// walker yields for a valid layout.
+pub fn merged(extents: impl IntoIterator<Item = Extent>) -> Vec<Extent> {
+    let mut out: Vec<Extent> = Vec::new();
+    for e in extents.into_iter().filter(|e| e.len > 0) {
+        match out.last_mut() {
+            Some(last) if last.end() == Some(e.addr) => last.len += e.len,
+            _ => out.push(e),
+        }
+    }
+    out
+}
+
+/// Bus addresses for `count` pieces of descriptor memory of `bytes` each, page aligned, above
+/// every byte of `extents`: where the tool puts list pages or segments nobody placed.
+pub fn place_above(
+    extents: impl IntoIterator<Item = Extent>,
+    ps: PageSize,
+    count: u64,
+    bytes: u64,
+) -> Option<Vec<u64>> {
+    let top = extents
+        .into_iter()
+        .filter_map(|e| e.end())
+        .max()
+        .unwrap_or(0);
+    // One page of gap, so the descriptor memory is easy to tell apart from the data.
+    let base = align_up(top, ps.bytes())?.checked_add(ps.bytes())?;
+    let stride = align_up(bytes.max(1), ps.bytes())?;
+    (0..count)
+        .map(|k| base.checked_add(k.checked_mul(stride)?))
+        .collect()
+}
+
+/// Build, read back and walk the layout.
+pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
+    let ps = req.page_size;
+    let builder = req.builder();
+    let refused = |e| {
+        let cx = PrpContext {
+            extents: &req.extents,
+            builder,
+            block_size: req.block_size,
+        };
+        Ok(Outcome::Refused(explain::prp(&e, &cx)))
+    };
+    let plan = match builder.plan(&req.extents) {
+        Ok(plan) => plan,
+        Err(e) => return refused(e),
+    };
+    let (memory, placement) = if !plan.needs_list() {
+        (Vec::new(), Placement::None)
+    } else if req.lists.is_empty() {
+        let count = plan.list_pages_needed(0);
+        // One list page holds just its entries; chained pages run to the end of their page.
+        let bytes = match count {
+            1 => plan.list_entries().saturating_mul(8),
+            _ => ps.bytes(),
+        };
+        check_descriptor_bytes(count.saturating_mul(bytes), "<ADDR+LEN>")?;
+        let addrs = place_above(req.extents.iter().copied(), ps, count, bytes)
+            .ok_or_else(|| no_room("--list"))?;
+        let memory = addrs
+            .into_iter()
+            .map(|addr| Memory {
+                addr,
+                bytes: Some(bytes),
+            })
+            .collect();
+        (memory, Placement::Auto)
+    } else {
+        (req.lists.clone(), Placement::Given)
+    };
+    // Slots past the end of a memory page are never part of a list: no buffer needs more.
+    let sizes: Vec<u64> = memory
+        .iter()
+        .map(|m| {
+            let rest = ps.bytes() - ps.offset_of(m.addr);
+            m.bytes.map_or(rest, |b| b.min(rest))
+        })
+        .collect();
+    check_descriptor_bytes(sizes.iter().sum(), "--list")?;
+    let mut buffers: Vec<Vec<u8>> = sizes.iter().map(|&n| vec![0u8; n as usize]).collect();
+    let layout = {
+        let mut pages: Vec<PrpListPage<'_>> = memory
+            .iter()
+            .zip(buffers.iter_mut())
+            .map(|(m, buf)| PrpListPage::new(m.addr, buf))
+            .collect();
+        match builder.build(&req.extents, &mut pages) {
+            Ok(layout) => layout,
+            Err(e) => return refused(e),
+        }
+    };
+    let used = &memory[..layout.list_pages_used];
+    let list_pages = read_list(ps, used, &buffers, plan.list_entries());
+    let cut = cut_pages(&req.extents, ps);
+    let prp2_role = match plan.pages() {
+        1 => Prp2Role::Unused,
+        2 => Prp2Role::Data,
+        _ => Prp2Role::List,
+    };
+    let mut entries = list_pages.iter().flat_map(|page| {
+        page.entries
+            .iter()
+            .filter(|slot| slot.role == SlotRole::Data)
+            .map(move |slot| {
+                (
+                    EntryRef::List {
+                        page: page.index,
+                        slot: slot.slot,
+                    },
+                    slot.value.0,
+                )
+            })
+    });
+    let data_pages = cut
+        .iter()
+        .enumerate()
+        .map(|(i, page)| {
+            let (entry, pointer) = match (i, prp2_role) {
+                (0, _) => (EntryRef::Prp1, layout.pair.prp1),
+                (1, Prp2Role::Data) => (EntryRef::Prp2, layout.pair.prp2),
+                _ => entries.next().ok_or_else(|| {
+                    Failure::Internal(format!("the PRP list holds no entry for data page {i}"))
+                })?,
+            };
+            Ok(DataPage {
+                index: i as u64,
+                page: Hex(page.base),
+                offset: page.offset,
+                len: page.len,
+                extent: page.extent,
+                entry,
+                pointer: Hex(pointer),
+            })
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let memory = written(used, buffers);
+    let walk = walk_back(req, &layout.pair, plan.len(), &memory)?;
+    Ok(Outcome::Built(PrpView {
+        page_size: ps.bytes(),
+        length: plan.len(),
+        pages: plan.pages(),
+        prp1: Hex(layout.pair.prp1),
+        prp2: Hex(layout.pair.prp2),
+        prp2_role,
+        list_entries: plan.list_entries(),
+        list_placement: placement,
+        data_pages,
+        list_pages,
+        walk,
+        memory,
+    }))
+}
+
+/// The descriptor memory a layout uses, with its bytes.
+pub fn written(used: &[Memory], buffers: Vec<Vec<u8>>) -> Vec<(u64, Vec<u8>)> {
+    used.iter().map(|m| m.addr).zip(buffers).collect()
+}
+
+/// Read the list pages the builder wrote, slot by slot. A slot is the pointer to the next list
+/// page when it is the last slot of its memory page and more than one entry remains; otherwise
+/// it is data (a list that fills its page exactly keeps the last slot for data).
+fn read_list(ps: PageSize, memory: &[Memory], buffers: &[Vec<u8>], entries: u64) -> Vec<ListPage> {
+    let mut left = entries;
+    let mut pages = Vec::new();
+    for (index, (m, buf)) in memory.iter().zip(buffers).enumerate() {
+        let in_page = first_page_slots(ps, m.addr);
+        let slots = in_page.min(buf.len() as u64 / 8);
+        let mut used = Vec::new();
+        for (slot, bytes) in (0..slots).zip(buf.chunks_exact(8)) {
+            if left == 0 {
+                break;
+            }
+            let value = u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8]));
+            let role = if slot + 1 == in_page && left > 1 {
+                SlotRole::NextList
+            } else {
+                left -= 1;
+                SlotRole::Data
+            };
+            used.push(ListSlot {
+                slot,
+                addr: Hex(m.addr.wrapping_add(slot * 8)),
+                value: Hex(value),
+                role,
+            });
+        }
+        pages.push(ListPage {
+            index,
+            addr: Hex(m.addr),
+            slots,
+            page_slots: in_page,
+            entries: used,
+        });
+    }
+    pages
+}
+
+/// Simulated host memory holding `regions` (bus address, bytes).
+pub fn host_memory<'a>(
+    regions: impl IntoIterator<Item = (u64, &'a [u8])>,
+) -> Result<SimMemory, Failure> {
+    let mut mem = SimMemory::new();
+    for (addr, bytes) in regions {
+        mem.map(addr, bytes.len() as u64)
+            .and_then(|()| mem.poke(addr, bytes))
+            .map_err(|e| Failure::Internal(format!("simulated memory: {e}")))?;
+    }
+    Ok(mem)
+}
+
+/// The regions of written descriptor memory, for [`host_memory`].
+pub fn regions(memory: &[(u64, Vec<u8>)]) -> impl Iterator<Item = (u64, &[u8])> {
+    memory.iter().map(|(addr, bytes)| (*addr, bytes.as_slice()))
+}
+
+/// Walk PRP1/PRP2 with the list pages in simulated host memory, as a controller does.
+fn walk_back(
+    req: &PrpRequest,
+    pair: &nvme_dma::prp::PrpPair,
+    len: u64,
+    memory: &[(u64, Vec<u8>)],
+) -> Result<WalkCheck, Failure> {
+    let mem = host_memory(regions(memory))?;
+    let walked: Result<Vec<Extent>, _> =
+        PrpWalker::new(pair.prp1, pair.prp2, len, req.page_size, &mem).collect();
+    Ok(check(
+        "PrpWalker",
+        walked.map_err(|e| e.to_string()),
+        merged(req.extents.iter().copied()),
+    ))
+}
+
+/// Compare what a walker yielded with what it should have.
+pub fn check<T: Copy + PartialEq + Into<PieceJson>>(
+    walker: &'static str,
+    walked: Result<Vec<T>, String>,
+    expected: Vec<T>,
+) -> WalkCheck {
+    match walked {
+        Ok(segments) => {
+            let pieces: Vec<PieceJson> = segments.iter().map(|&s| s.into()).collect();
+            WalkCheck {
+                walker,
+                matches_input: segments == expected,
+                bytes: pieces.iter().map(PieceJson::len).sum(),
+                segments: pieces,
+                error: None,
+            }
+        }
+        Err(error) => WalkCheck {
+            walker,
+            segments: Vec::new(),
+            bytes: 0,
+            matches_input: false,
+            error: Some(error),
+        },
+    }
+}
+
+/// Refuse to lay out more descriptor memory than the tool draws.
+pub fn check_descriptor_bytes(bytes: u64, arg: &str) -> Result<(), Failure> {
+    if bytes > MAX_DESCRIPTOR_BYTES {
+        return Err(Failure::Usage {
+            arg: arg.into(),
+            message: format!(
+                "the layout needs {bytes} bytes of descriptor memory; this tool lays out at most \
+                 {MAX_DESCRIPTOR_BYTES} (use a smaller transfer or a larger page size)"
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn no_room(arg: &str) -> Failure {
+    Failure::Usage {
+        arg: arg.into(),
+        message: "there is no room above the data for descriptor memory: give its addresses".into(),
+    }
+}

@@ -13,6 +13,7 @@
 //! | [`prp`] | PRP rules, [`prp::PrpBuilder`] (host side) and [`prp::PrpWalker`] (device side) |
 //! | [`sgl`] | SGL rules, typed descriptors, [`sgl::SglBuilder`] and [`sgl::SglWalker`], metadata pointers |
 //! | [`bus`] | [`bus::RegisterAccess`]: BAR0 register reads and writes, where a driver meets a controller |
+//! | [`host`] | queue rings, phase tags and CIDs for a driver; a small polling driver over [`bus::RegisterAccess`] and [`DmaMemory`] (with `alloc`) |
 //! | [`dptr`] | choosing PRP or SGL for a request (Linux, SPDK, smallest-footprint policies), filling PSDT/DPTR/MPTR, and decoding them on the device side |
 //!
 //! # Promises
@@ -77,6 +78,7 @@ extern crate std;
 pub mod bus;
 pub mod dptr;
 pub mod extent;
+pub mod host;
 pub mod memory;
 pub mod prp;
 pub mod sgl;

@@ -45,6 +45,9 @@
 mod cid;
 mod ring;
 
+#[cfg(test)]
+mod props;
+
 #[cfg(feature = "alloc")]
 mod arena;
 #[cfg(feature = "alloc")]

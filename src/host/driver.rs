@@ -59,6 +59,9 @@ pub struct DriverConfig {
     pub admin_entries: u32,
     /// I/O queue slots for queue pairs created by [`Driver::start`].
     pub io_entries: u32,
+    /// I/O queue pairs [`Driver::start`] asks for with Set Features Number of Queues (it
+    /// creates one; the rest are for [`Driver::create_io_queue_pair`]).
+    pub io_queue_pairs: u16,
     /// CSTS polls per 500 ms unit of CAP.TO while waiting for RDY: the budget is
     /// `max(CAP.TO, 1) × this`.
     pub ready_polls_per_to_unit: u32,
@@ -69,14 +72,16 @@ pub struct DriverConfig {
 }
 
 impl DriverConfig {
-    /// A configuration with `arena` and defaults: 4 KiB pages, 32 admin and 64 I/O slots,
-    /// 1000 polls per CAP.TO unit, 100,000 completion polls, 100,000 shutdown polls.
+    /// A configuration with `arena` and defaults: 4 KiB pages, 32 admin and 64 I/O slots, one
+    /// I/O queue pair, 1000 polls per CAP.TO unit, 100,000 completion polls, 100,000 shutdown
+    /// polls.
     pub const fn new(arena: Extent) -> Self {
         DriverConfig {
             arena,
             page_size: PageSize::SIZE_4K,
             admin_entries: 32,
             io_entries: 64,
+            io_queue_pairs: 1,
             ready_polls_per_to_unit: 1000,
             completion_polls: 100_000,
             shutdown_polls: 100_000,
@@ -92,6 +97,12 @@ impl DriverConfig {
     /// This configuration with `entries` slots per I/O queue.
     pub const fn with_io_entries(mut self, entries: u32) -> Self {
         self.io_entries = entries;
+        self
+    }
+
+    /// This configuration asking for `pairs` I/O queue pairs at start.
+    pub const fn with_io_queue_pairs(mut self, pairs: u16) -> Self {
+        self.io_queue_pairs = pairs;
         self
     }
 
@@ -177,12 +188,12 @@ type Result<T, B> = core::result::Result<T, DriverError<<B as RegisterAccess>::E
 
 impl<B: RegisterAccess + DmaMemory> Driver<B> {
     /// Everything a driver does before I/O: [`Driver::enable`], Identify Controller, Set
-    /// Features Number of Queues (one pair), one I/O queue pair of `config.io_entries` slots
-    /// (queue 1), and Identify Namespace 1.
+    /// Features Number of Queues (`config.io_queue_pairs`), one I/O queue pair of
+    /// `config.io_entries` slots (queue 1), and Identify Namespace 1.
     pub fn start(bus: B, config: DriverConfig) -> Result<Self, B> {
         let mut driver = Self::enable(bus, config)?;
         driver.identify_controller()?;
-        driver.set_queue_count(1)?;
+        driver.set_queue_count(config.io_queue_pairs)?;
         driver.create_io_queue_pair(config.io_entries)?;
         driver.identify_namespace(1)?;
         Ok(driver)
@@ -277,7 +288,8 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
     }
 
     /// Set Features, Number of Queues: ask for `pairs` I/O submission and completion queues.
-    /// Returns the counts the controller allocated (submission, completion).
+    /// Returns the counts the controller allocated (submission, completion). The spec allows
+    /// it only before any I/O queue exists (after: Command Sequence Error).
     pub fn set_queue_count(&mut self, pairs: u16) -> Result<(u32, u32), B> {
         let z = u32::from(pairs.saturating_sub(1));
         let mut sqe = SubmissionEntry::new(Opcode::ADMIN_SET_FEATURES, 0);

@@ -20,6 +20,8 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
+pub mod layouts;
+
 use nvme_dma::bus::RegisterAccess;
 use nvme_dma::{DmaFault, DmaMemory, Extent};
 

@@ -20,5 +20,6 @@ fi
 
 echo "== installing qemu-system-x86 (qemu-system-x86_64 is missing)"
 "${as_root[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends qemu-system-x86
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends qemu-system-x86
 command -v qemu-system-x86_64 >/dev/null

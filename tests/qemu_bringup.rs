@@ -30,7 +30,7 @@ fn bring_up_identify_queues_and_shutdown() {
 
     // What the controller reports, for CONFORMANCE.md.
     let cap = driver.cap();
-    let id = driver.identify().expect("identified").clone();
+    let id = *driver.identify().expect("identified");
     eprintln!(
         "QEMU NVMe: VS {}.{}.{}, CAP {:#018x} (MQES+1 {}, CQR {}, TO {} ms, DSTRD {}, pages {}..={} B), \
          MDTS {}, SGLS {:#x}, MSDBD {}, SQES {:#x}, CQES {:#x}, model {:?}",

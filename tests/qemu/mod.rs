@@ -109,11 +109,14 @@ impl Qemu {
                      (Debian package qemu-system-x86)"
                 );
             }
-            eprintln!();
-            eprintln!("!!! SKIPPED {name}: {QEMU} is not installed, so the QEMU conformance");
-            eprintln!("!!! tests did not run. Install it with scripts/install-qemu.sh, or run");
-            eprintln!("!!! scripts/test.sh, which installs it and requires these tests to run.");
-            eprintln!();
+            // Straight to the stderr stream, past the test harness's output capture, so a
+            // passing `cargo test` still shows it.
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n!!! SKIPPED {name}: {QEMU} is not installed, so the QEMU conformance\n\
+                 !!! tests did not run. Install it with scripts/install-qemu.sh, or run\n\
+                 !!! scripts/test.sh, which installs it and requires these tests to run.\n"
+            );
             return None;
         }
         let image = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))

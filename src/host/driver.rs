@@ -396,16 +396,17 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
         policy: SglPolicy,
     ) -> Result<Transfer, B> {
         let ns = self.namespace.ok_or(DriverError::NoNamespace)?;
-        let len = data.iter().try_fold(0u64, |sum, e| sum.checked_add(e.len));
-        let blocks = len.and_then(|len| len.checked_div(ns.block_size));
-        let whole = len.zip(blocks).is_some_and(|(len, blocks)| {
-            blocks > 0
-                && blocks <= MAX_BLOCKS_PER_COMMAND
-                && len.checked_rem(ns.block_size) == Some(0)
-        });
-        let (Some(blocks), true) = (blocks, whole) else {
+        let len = data
+            .iter()
+            .try_fold(0u64, |sum, e| sum.checked_add(e.len))
+            .unwrap_or(u64::MAX);
+        let whole_blocks = len.checked_rem(ns.block_size) == Some(0);
+        let blocks = len
+            .checked_div(ns.block_size)
+            .filter(|b| whole_blocks && (1..=MAX_BLOCKS_PER_COMMAND).contains(b));
+        let Some(blocks) = blocks else {
             return Err(DriverError::NotWholeBlocks {
-                len: len.unwrap_or(u64::MAX),
+                len,
                 block_size: ns.block_size,
             });
         };
@@ -1015,5 +1016,21 @@ mod tests {
             driver.submit(3, get_features),
             Err(DriverError::NoSuchQueue { qid: 3 })
         );
+        driver.namespace = Some(Namespace {
+            nsid: 1,
+            blocks: 1 << 20,
+            block_size: 512,
+            metadata_size: 0,
+        });
+        for len in [0, 500, 513, (65_536 + 1) * 512] {
+            assert_eq!(
+                driver.read(0, &[Extent::new(0x18_0000, len)], SglPolicy::Never),
+                Err(DriverError::NotWholeBlocks {
+                    len,
+                    block_size: 512
+                }),
+                "{len} bytes"
+            );
+        }
     }
 }

@@ -14,6 +14,7 @@
 //! | [`sgl`] | SGL rules, typed descriptors, [`sgl::SglBuilder`] and [`sgl::SglWalker`], metadata pointers |
 //! | [`bus`] | [`bus::RegisterAccess`]: BAR0 register reads and writes, where a driver meets a controller |
 //! | `controller` (with `alloc`) | `controller::MockController`: a strict mock NVMe controller over simulated memory, with a DMA trace and its PCIe cost; `controller::Machine` |
+//! | [`host`] | queue rings, phase tags and CIDs for a driver; a small polling driver over [`bus::RegisterAccess`] and [`DmaMemory`] (with `alloc`) |
 //! | [`dptr`] | choosing PRP or SGL for a request (Linux, SPDK, smallest-footprint policies), filling PSDT/DPTR/MPTR, and decoding them on the device side |
 //! | [`guide`] | chapters with worked examples: [PRP alignment rules](guide::prp_rules), [SGL chains](guide::sgl_chains), [PRP or SGL](guide::prp_or_sgl) |
 //!
@@ -82,6 +83,7 @@ pub mod controller;
 pub mod dptr;
 pub mod extent;
 pub mod guide;
+pub mod host;
 pub mod memory;
 pub mod prp;
 pub mod sgl;

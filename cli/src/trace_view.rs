@@ -17,6 +17,9 @@ pub struct AccessJson {
     pub len: u64,
     /// `host`, `cmb` or `refused`.
     pub target: &'static str,
+    /// The purpose in words, for text.
+    #[serde(skip)]
+    pub purpose_name: &'static str,
 }
 
 impl From<&DmaAccess> for AccessJson {
@@ -30,6 +33,7 @@ impl From<&DmaAccess> for AccessJson {
                 DmaTarget::Cmb => "cmb",
                 DmaTarget::Refused => "refused",
             },
+            purpose_name: a.purpose.name(),
         }
     }
 }
@@ -132,26 +136,10 @@ pub fn link_text(l: &LinkJson) -> String {
     )
 }
 
-/// One access as a table row: purpose, address, length, and where it landed when not host
-/// memory.
-pub fn access_text(a: &DmaAccess) -> String {
-    let target = match a.target {
-        DmaTarget::Host => "",
-        DmaTarget::Cmb => "  in the CMB (no link traffic)",
-        DmaTarget::Refused => "  refused: moved nothing",
-    };
-    format!(
-        "{:<20} {:>#14x} {:>7} B{target}",
-        a.purpose.name(),
-        a.addr,
-        a.len
-    )
-}
-
 /// A cost in one line.
 pub fn cost_text(c: &CostJson) -> String {
     format!(
-        "{} TLPs ({} read requests, {} completions, {} writes), {} payload + {} overhead bytes: {:.1}% efficient",
+        "{} TLPs (read requests {}, completions {}, writes {}), {} payload + {} overhead bytes: {:.1}% efficient",
         c.tlps,
         c.read_requests,
         c.read_completions,

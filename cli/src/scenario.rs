@@ -487,9 +487,10 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         .map_err(|e| ScenarioError::at("", format!("cannot read the scenario: {e}")))?;
     let mut json = serde_json::Deserializer::from_str(&text);
     let scenario: Scenario = serde_path_to_error::deserialize(&mut json).map_err(|e| {
-        let field = e.path().to_string();
-        let field = if field == "." { String::new() } else { field };
-        ScenarioError::at(field, e.into_inner().to_string())
+        // A syntax error has no field yet: the path then ends in `?`.
+        let path = e.path().to_string();
+        let field = path.trim_end_matches('?').trim_end_matches('.');
+        ScenarioError::at(field.to_string(), e.into_inner().to_string())
     })?;
     if scenario.schema != SCHEMA {
         return Err(ScenarioError::at(

@@ -861,7 +861,10 @@ fn target(
                 })?;
             let slba = slba.map_or(0, |n| n.0);
             let nlb = nlb.map_or(ns.blocks.saturating_sub(slba), |n| n.0);
-            if slba.checked_add(nlb).is_none_or(|end| end > ns.blocks) || nlb == 0 {
+            if nlb == 0 {
+                return Err(ScenarioError::at(format!("{field}.nlb"), "give at least 1 block"));
+            }
+            if slba.checked_add(nlb).is_none_or(|end| end > ns.blocks) {
                 return Err(ScenarioError::at(
                     field,
                     format!("blocks {slba}+{nlb} are not inside namespace {nsid}'s {} blocks", ns.blocks),

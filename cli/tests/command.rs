@@ -43,6 +43,8 @@ fn bad_arguments_get_one_line_naming_them() {
     );
     bad(&["decode", "--as", "prp", "00"], "--as");
     bad(&["teleport"], "teleport");
+    bad(&["exec"], "<SCENARIO>");
+    bad(&["exec", "x.json", "--max-payload", "lots"], "--max-payload");
     // --json changes nothing for bad arguments: the error is text on stderr.
     bad(&["--json", "prp", "0x10g+5"], "<ADDR+LEN>");
     // A layout needing more descriptor memory than the tool lays out is refused up front.
@@ -69,8 +71,10 @@ fn help_documents_exit_codes_and_version_works() {
         "prp",
         "sgl",
         "decode",
+        "exec",
         "NO_COLOR",
         "docs/cli-json.md",
+        "docs/scenario.md",
     ] {
         assert!(help.contains(needle), "{needle} in {help}");
     }

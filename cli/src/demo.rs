@@ -438,9 +438,7 @@ pub fn text(tour: &Tour, style: &Style) -> String {
     out.0
         .push_str(&indent(&sgl_text::layout(&sgl_req, &tour.sgl, style)));
     out.blank();
-    out.line(style.heading(
-        "Step 4 of 4: both layouts executed on the mock NVMe controller",
-    ));
+    out.line(style.heading("Step 4 of 4: both layouts executed on the mock NVMe controller"));
     let intro = format!(
         "A mock controller (4 KiB pages, byte-aligned SGLs, one namespace of {NAMESPACE_BLOCKS} \
          {BLOCK}-byte blocks) runs the layouts above, brought up and driven through its \

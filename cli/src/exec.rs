@@ -332,7 +332,11 @@ pub fn event_words(e: &ControllerEvent) -> String {
 }
 
 /// Run `setup` on a fresh controller.
-pub fn run(setup: &Setup, scenario: ScenarioInfo, link: &PcieLink) -> Result<ExecReport, ScenarioError> {
+pub fn run(
+    setup: &Setup,
+    scenario: ScenarioInfo,
+    link: &PcieLink,
+) -> Result<ExecReport, ScenarioError> {
     let mut host = bring_up(setup)?;
     let mut tally = Tally::default();
     let mut commands = Vec::new();
@@ -354,7 +358,11 @@ pub fn run(setup: &Setup, scenario: ScenarioInfo, link: &PcieLink) -> Result<Exe
         }
         commands.push(report);
     }
-    let checks: Vec<CheckReport> = setup.checks.iter().map(|c| check(&host, c, setup)).collect();
+    let checks: Vec<CheckReport> = setup
+        .checks
+        .iter()
+        .map(|c| check(&host, c, setup))
+        .collect();
     for c in &checks {
         tally.total += 1;
         tally.failed += u64::from(!c.ok);
@@ -448,17 +456,32 @@ fn lay_out(
     let page = setup.page_size.bytes();
     let base = setup.descriptor_area.addr;
     let addr = |kind: u64, i: u64| base + (kind * DESCRIPTOR_PAGES + i) * page;
-    let mut buffers: Vec<Vec<u8>> = (0..3 * DESCRIPTOR_PAGES).map(|_| vec![0u8; page as usize]).collect();
-    let mut request = Request::new(&fill.extents, fill.direction, fill.queue).with_block_size(fill.block_size);
+    let mut buffers: Vec<Vec<u8>> = (0..3 * DESCRIPTOR_PAGES)
+        .map(|_| vec![0u8; page as usize])
+        .collect();
+    let mut request =
+        Request::new(&fill.extents, fill.direction, fill.queue).with_block_size(fill.block_size);
     if let Some(m) = &fill.metadata {
         request = request.with_metadata(m);
     }
     let outcome = {
         let (prp, rest) = buffers.split_at_mut(DESCRIPTOR_PAGES as usize);
         let (sgl, meta) = rest.split_at_mut(DESCRIPTOR_PAGES as usize);
-        let mut prp_lists: Vec<PrpListPage> = prp.iter_mut().zip(0..).map(|(b, i)| PrpListPage::new(addr(0, i), b)).collect();
-        let mut sgl_segments: Vec<SegmentBuf> = sgl.iter_mut().zip(0..).map(|(b, i)| SegmentBuf::new(addr(1, i), b)).collect();
-        let mut metadata_segments: Vec<SegmentBuf> = meta.iter_mut().zip(0..).map(|(b, i)| SegmentBuf::new(addr(2, i), b)).collect();
+        let mut prp_lists: Vec<PrpListPage> = prp
+            .iter_mut()
+            .zip(0..)
+            .map(|(b, i)| PrpListPage::new(addr(0, i), b))
+            .collect();
+        let mut sgl_segments: Vec<SegmentBuf> = sgl
+            .iter_mut()
+            .zip(0..)
+            .map(|(b, i)| SegmentBuf::new(addr(1, i), b))
+            .collect();
+        let mut metadata_segments: Vec<SegmentBuf> = meta
+            .iter_mut()
+            .zip(0..)
+            .map(|(b, i)| SegmentBuf::new(addr(2, i), b))
+            .collect();
         let mut memory = DescriptorMemory {
             prp_lists: &mut prp_lists,
             sgl_segments: &mut sgl_segments,
@@ -484,7 +507,12 @@ fn lay_out(
                 ),
             ))
         }
-        Err(e) => return Err(ScenarioError::at(field, format!("the host cannot lay these extents out: {e}"))),
+        Err(e) => {
+            return Err(ScenarioError::at(
+                field,
+                format!("the host cannot lay these extents out: {e}"),
+            ))
+        }
     };
     for (i, bytes) in (0..).zip(&buffers) {
         host.machine
@@ -551,7 +579,11 @@ fn unmet(expect: &Expect, completion: Option<&CompletionEntry>) -> Vec<String> {
         ));
     }
     if let Some(dnr) = expect.dnr.filter(|&d| d != got.dnr()) {
-        failures.push(format!("expected DNR {}, got {}", u8::from(dnr), u8::from(got.dnr())));
+        failures.push(format!(
+            "expected DNR {}, got {}",
+            u8::from(dnr),
+            u8::from(got.dnr())
+        ));
     }
     if let Some(dw0) = expect.dw0.filter(|&d| d != c.dw0()) {
         failures.push(format!("expected DW0 {dw0:#x}, got {:#x}", c.dw0()));
@@ -617,14 +649,18 @@ fn digests(host: &MockHost, setup: &Setup) -> Vec<DigestReport> {
         target: Target::Memory(r.extent()),
         fnv1a64: None,
     });
-    let namespaces = config.namespaces.iter().zip(1u32..).map(|(ns, nsid)| Digest {
-        target: Target::Namespace {
-            nsid,
-            slba: 0,
-            nlb: ns.blocks,
-        },
-        fnv1a64: None,
-    });
+    let namespaces = config
+        .namespaces
+        .iter()
+        .zip(1u32..)
+        .map(|(ns, nsid)| Digest {
+            target: Target::Namespace {
+                nsid,
+                slba: 0,
+                nlb: ns.blocks,
+            },
+            fnv1a64: None,
+        });
     let listed = setup.digests.iter().map(|d| Digest {
         target: d.target,
         fnv1a64: d.fnv1a64,

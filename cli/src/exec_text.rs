@@ -88,7 +88,10 @@ fn setup(out: &mut Out, r: &ExecReport) {
 }
 
 fn command(out: &mut Out, c: &CommandReport, count: usize, style: &Style) {
-    let name = c.name.as_deref().map_or(String::new(), |n| format!(" · {n}"));
+    let name = c
+        .name
+        .as_deref()
+        .map_or(String::new(), |n| format!(" · {n}"));
     let layout = c.layout.map_or(String::new(), |l| {
         format!(", data pointer laid out as {}", l.to_uppercase())
     });
@@ -157,9 +160,7 @@ fn access(a: &AccessJson) -> String {
     };
     format!(
         "{:<20} {:>#14x} {:>7} B{target}",
-        a.purpose_name,
-        a.addr.0,
-        a.len
+        a.purpose_name, a.addr.0, a.len
     )
 }
 

@@ -394,7 +394,9 @@ impl<'de> Deserialize<'de> for Num {
         impl Visitor<'_> for NumVisitor {
             type Value = Num;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a number, or a string holding one in decimal (4096, 4K) or hex (0x1000)")
+                f.write_str(
+                    "a number, or a string holding one in decimal (4096, 4K) or hex (0x1000)",
+                )
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Num, E> {
                 Ok(Num(v))
@@ -447,7 +449,9 @@ pub struct ExtentArg(pub Extent);
 impl<'de> Deserialize<'de> for ExtentArg {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        parse::extent(&text).map(ExtentArg).map_err(de::Error::custom)
+        parse::extent(&text)
+            .map(ExtentArg)
+            .map_err(de::Error::custom)
     }
 }
 
@@ -495,7 +499,10 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     if scenario.schema != SCHEMA {
         return Err(ScenarioError::at(
             "schema",
-            format!("`{}` is not a schema this tool reads: write \"{SCHEMA}\"", scenario.schema),
+            format!(
+                "`{}` is not a schema this tool reads: write \"{SCHEMA}\"",
+                scenario.schema
+            ),
         ));
     }
     Ok(scenario)

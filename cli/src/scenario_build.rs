@@ -2,7 +2,9 @@
 //! contents, the queues and the commands, with every value checked and every error naming
 //! its field.
 
-use nvme_dma::controller::{CmbConfig, ControllerConfig, MockController, NamespaceConfig, PcieLink};
+use nvme_dma::controller::{
+    CmbConfig, ControllerConfig, MockController, NamespaceConfig, PcieLink,
+};
 use nvme_dma::dptr::{QueueKind, SglPolicy};
 use nvme_dma::sgl::Direction;
 use nvme_dma::spec::{
@@ -14,8 +16,8 @@ use nvme_dma::{Extent, PageSize};
 use crate::mock_host::{pair_bytes, QueuePlacement, ADMIN_ENTRIES};
 use crate::parse;
 use crate::scenario::{
-    CheckJson, CommandJson, ContentJson, ControllerJson, DataJson, DescriptorJson, DigestJson,
-    Num, PolicyJson, RegionJson, Scenario, ScenarioError, SglSupportJson, Token,
+    CheckJson, CommandJson, ContentJson, ControllerJson, DataJson, DescriptorJson, DigestJson, Num,
+    PolicyJson, RegionJson, Scenario, ScenarioError, SglSupportJson, Token,
 };
 
 /// Most bytes one memory region, check or digest range may span (they are held in memory).
@@ -194,7 +196,12 @@ pub fn build(s: &Scenario) -> Result<Setup> {
         .collect::<Result<Vec<_>>>()?;
 
     // Queues: where the scenario put them, or in the host's queue memory.
-    let queue_base = aligned(s.host.queue_memory, DEFAULT_QUEUE_MEMORY, page_size, "host.queue_memory")?;
+    let queue_base = aligned(
+        s.host.queue_memory,
+        DEFAULT_QUEUE_MEMORY,
+        page_size,
+        "host.queue_memory",
+    )?;
     let mut next = queue_base;
     let mut take = |bytes: u64| {
         let at = next;
@@ -213,7 +220,14 @@ pub fn build(s: &Scenario) -> Result<Setup> {
         None => {
             let (sq_bytes, cq_bytes) = pair_bytes(16, page_size);
             let (sq, cq) = (take(sq_bytes), take(cq_bytes));
-            queues.push((1, QueuePlacement { sq, cq, entries: 16 }));
+            queues.push((
+                1,
+                QueuePlacement {
+                    sq,
+                    cq,
+                    entries: 16,
+                },
+            ));
         }
         Some(list) => {
             for (i, q) in list.iter().enumerate() {
@@ -225,18 +239,31 @@ pub fn build(s: &Scenario) -> Result<Setup> {
                     ));
                 }
                 if queues.iter().any(|(qid, _)| *qid == q.qid) {
-                    return Err(ScenarioError::at(format!("{field}.qid"), format!("queue {} is declared twice", q.qid)));
+                    return Err(ScenarioError::at(
+                        format!("{field}.qid"),
+                        format!("queue {} is declared twice", q.qid),
+                    ));
                 }
                 if q.entries < 2 || u32::from(q.entries) > config.max_queue_entries {
                     return Err(ScenarioError::at(
                         format!("{field}.entries"),
-                        format!("must be 2 to {} (max_queue_entries)", config.max_queue_entries),
+                        format!(
+                            "must be 2 to {} (max_queue_entries)",
+                            config.max_queue_entries
+                        ),
                     ));
                 }
                 let (sq_bytes, cq_bytes) = pair_bytes(q.entries, page_size);
                 let sq = q.sq_addr.map_or_else(|| take(sq_bytes), |n| n.0);
                 let cq = q.cq_addr.map_or_else(|| take(cq_bytes), |n| n.0);
-                queues.push((q.qid, QueuePlacement { sq, cq, entries: q.entries }));
+                queues.push((
+                    q.qid,
+                    QueuePlacement {
+                        sq,
+                        cq,
+                        entries: q.entries,
+                    },
+                ));
             }
         }
     }
@@ -248,10 +275,24 @@ pub fn build(s: &Scenario) -> Result<Setup> {
         "host.descriptor_memory",
     )?;
     let descriptor_area = Extent::new(descriptor_base, 3 * DESCRIPTOR_PAGES * page_size.bytes());
-    for (area, field) in [(queue_area, "host.queue_memory"), (descriptor_area, "host.descriptor_memory")] {
-        let mut others: Vec<(Extent, String)> = vec![(bar0, "the register window (controller.bar0)".into())];
-        others.extend(cmb.map(|c| (c, "the controller memory buffer (controller.cmb)".to_string())));
-        others.extend(regions.iter().enumerate().map(|(i, r)| (r.extent(), format!("memory[{i}]"))));
+    for (area, field) in [
+        (queue_area, "host.queue_memory"),
+        (descriptor_area, "host.descriptor_memory"),
+    ] {
+        let mut others: Vec<(Extent, String)> =
+            vec![(bar0, "the register window (controller.bar0)".into())];
+        others.extend(cmb.map(|c| {
+            (
+                c,
+                "the controller memory buffer (controller.cmb)".to_string(),
+            )
+        }));
+        others.extend(
+            regions
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.extent(), format!("memory[{i}]"))),
+        );
         if field == "host.descriptor_memory" {
             others.push((queue_area, "host.queue_memory".into()));
         }
@@ -310,14 +351,18 @@ fn overlaps(a: Extent, b: Extent) -> bool {
 
 /// A number that must fit `T`, or an error naming `field`.
 fn fit<T: TryFrom<u64>>(n: Num, field: &str, what: &str) -> Result<T> {
-    T::try_from(n.0).map_err(|_| ScenarioError::at(field, format!("{:#x} does not fit {what}", n.0)))
+    T::try_from(n.0)
+        .map_err(|_| ScenarioError::at(field, format!("{:#x} does not fit {what}", n.0)))
 }
 
 /// A page-aligned host address, or the default.
 fn aligned(given: Option<Num>, default: u64, ps: PageSize, field: &str) -> Result<u64> {
     let addr = given.map_or(default, |n| n.0);
     if !ps.is_aligned(addr) {
-        return Err(ScenarioError::at(field, format!("{addr:#x} is not aligned to the {ps} memory page")));
+        return Err(ScenarioError::at(
+            field,
+            format!("{addr:#x} is not aligned to the {ps} memory page"),
+        ));
     }
     Ok(addr)
 }
@@ -325,19 +370,35 @@ fn aligned(given: Option<Num>, default: u64, ps: PageSize, field: &str) -> Resul
 fn page_size(given: Option<Num>, default: u64, field: &str) -> Result<PageSize> {
     let bytes = given.map_or(default, |n| n.0);
     PageSize::new(bytes).ok_or_else(|| {
-        ScenarioError::at(field, format!("{bytes} is not a memory page size: a power of two from 4096 to 128M"))
+        ScenarioError::at(
+            field,
+            format!("{bytes} is not a memory page size: a power of two from 4096 to 128M"),
+        )
     })
 }
 
-fn controller(c: &ControllerJson, namespaces: Option<&[crate::scenario::NamespaceJson]>) -> Result<(ControllerConfig, PageSize)> {
+fn controller(
+    c: &ControllerJson,
+    namespaces: Option<&[crate::scenario::NamespaceJson]>,
+) -> Result<(ControllerConfig, PageSize)> {
     let base = ControllerConfig::default();
-    let min = page_size(c.min_page_size, 4096 << base.mps_min, "controller.min_page_size")?;
-    let max = page_size(c.max_page_size, 4096 << base.mps_max, "controller.max_page_size")?;
+    let min = page_size(
+        c.min_page_size,
+        4096 << base.mps_min,
+        "controller.min_page_size",
+    )?;
+    let max = page_size(
+        c.max_page_size,
+        4096 << base.mps_max,
+        "controller.max_page_size",
+    )?;
     let ps = page_size(c.page_size, 4096, "controller.page_size")?;
     if ps.bytes() < min.bytes() || ps.bytes() > max.bytes() {
         return Err(ScenarioError::at(
             "controller.page_size",
-            format!("{ps} is outside the controller's {min} to {max} (min_page_size, max_page_size)"),
+            format!(
+                "{ps} is outside the controller's {min} to {max} (min_page_size, max_page_size)"
+            ),
         ));
     }
     let mut config = ControllerConfig {
@@ -345,7 +406,9 @@ fn controller(c: &ControllerJson, namespaces: Option<&[crate::scenario::Namespac
         mps_max: max.mps(),
         mdts: c.mdts.unwrap_or(base.mdts),
         max_queue_entries: c.max_queue_entries.unwrap_or(base.max_queue_entries),
-        contiguous_queues_required: c.contiguous_queues_required.unwrap_or(base.contiguous_queues_required),
+        contiguous_queues_required: c
+            .contiguous_queues_required
+            .unwrap_or(base.contiguous_queues_required),
         doorbell_stride: c.doorbell_stride.unwrap_or(base.doorbell_stride),
         max_io_queues: c.max_io_queues.unwrap_or(base.max_io_queues),
         bar0: c.bar0.map_or(base.bar0, |n| n.0),
@@ -361,7 +424,10 @@ fn controller(c: &ControllerJson, namespaces: Option<&[crate::scenario::Namespac
                     || sgls.metadata_sgl.is_some()
                     || sgls.sdt.is_some();
                 if named {
-                    return Err(ScenarioError::at("controller.sgls.raw", "give the raw dword alone, or the named fields"));
+                    return Err(ScenarioError::at(
+                        "controller.sgls.raw",
+                        "give the raw dword alone, or the named fields",
+                    ));
                 }
                 Sgls::from_bits_retain(fit(raw, "controller.sgls.raw", "32 bits")?)
             }
@@ -376,7 +442,10 @@ fn controller(c: &ControllerJson, namespaces: Option<&[crate::scenario::Namespac
                 }
                 for (flag, on) in [
                     (Sgls::BIT_BUCKET, sgls.bit_bucket),
-                    (Sgls::BYTE_ALIGNED_CONTIGUOUS_METADATA, sgls.byte_aligned_metadata),
+                    (
+                        Sgls::BYTE_ALIGNED_CONTIGUOUS_METADATA,
+                        sgls.byte_aligned_metadata,
+                    ),
                     (Sgls::LLDTS, sgls.lldts),
                     (Sgls::MPTR_SGL, sgls.metadata_sgl),
                 ] {
@@ -400,14 +469,18 @@ fn controller(c: &ControllerJson, namespaces: Option<&[crate::scenario::Namespac
     }
     if let Some(list) = namespaces {
         if list.is_empty() {
-            return Err(ScenarioError::at("namespaces", "give at least one namespace"));
+            return Err(ScenarioError::at(
+                "namespaces",
+                "give at least one namespace",
+            ));
         }
         config.namespaces = list
             .iter()
             .enumerate()
             .map(|(i, ns)| {
                 let lba_size = fit(ns.lba_size, &format!("namespaces[{i}].lba_size"), "32 bits")?;
-                Ok(NamespaceConfig::new(ns.blocks.0, lba_size).with_metadata(ns.metadata_size, ns.extended))
+                Ok(NamespaceConfig::new(ns.blocks.0, lba_size)
+                    .with_metadata(ns.metadata_size, ns.extended))
             })
             .collect::<Result<_>>()?;
     } else {
@@ -429,7 +502,9 @@ fn link(l: &crate::scenario::LinkJson) -> Result<PcieLink> {
     let typical = PcieLink::TYPICAL;
     let mps = l.max_payload.map_or(typical.max_payload, |n| n.0);
     let mrrs = l.max_read_request.map_or(typical.max_read_request, |n| n.0);
-    let rcb = l.read_completion_boundary.map_or(typical.read_completion_boundary, |n| n.0);
+    let rcb = l
+        .read_completion_boundary
+        .map_or(typical.read_completion_boundary, |n| n.0);
     let mut link = PcieLink::new(mps, mrrs, rcb).ok_or_else(|| {
         ScenarioError::at(
             "link",
@@ -454,28 +529,47 @@ fn content_bytes(
     len: Option<u64>,
 ) -> Result<Option<(Vec<u8>, String)>> {
     let need_len = |what: &str| {
-        len.ok_or_else(|| ScenarioError::at(format!("{field}.len"), format!("`{what}` needs a length")))
+        len.ok_or_else(|| {
+            ScenarioError::at(format!("{field}.len"), format!("`{what}` needs a length"))
+        })
     };
     Ok(match (fill, pattern_seed, hex) {
         (Some(b), None, None) => {
             let byte: u8 = fit(b, &format!("{field}.fill"), "a byte")?;
-            Some((vec![byte; need_len("fill")? as usize], format!("every byte {byte:#04x}")))
+            Some((
+                vec![byte; need_len("fill")? as usize],
+                format!("every byte {byte:#04x}"),
+            ))
         }
-        (None, Some(seed), None) => Some((pattern(seed.0, need_len("pattern")?), format!("pattern {}", seed.0))),
+        (None, Some(seed), None) => Some((
+            pattern(seed.0, need_len("pattern")?),
+            format!("pattern {}", seed.0),
+        )),
         (None, None, Some(h)) => {
-            let bytes = parse::hex_bytes(&[h.to_string()]).map_err(|e| ScenarioError::at(format!("{field}.hex"), e))?;
+            let bytes = parse::hex_bytes(&[h.to_string()])
+                .map_err(|e| ScenarioError::at(format!("{field}.hex"), e))?;
             let n = bytes.len();
             Some((bytes, format!("the {n} bytes given")))
         }
         (None, None, None) => None,
-        _ => return Err(ScenarioError::at(field, "give one of `fill`, `pattern`, `hex`")),
+        _ => {
+            return Err(ScenarioError::at(
+                field,
+                "give one of `fill`, `pattern`, `hex`",
+            ))
+        }
     })
 }
 
 fn region(r: &RegionJson, field: &str, cmb: Option<Extent>) -> Result<Region> {
     let len = r.len.map(|n| n.0);
     let structured = match (&r.prp_list, &r.sgl) {
-        (Some(entries), None) => Some(entries.iter().flat_map(|e| e.0.to_le_bytes()).collect::<Vec<u8>>()),
+        (Some(entries), None) => Some(
+            entries
+                .iter()
+                .flat_map(|e| e.0.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        ),
         (None, Some(descriptors)) => {
             let mut bytes = Vec::new();
             for (i, d) in descriptors.iter().enumerate() {
@@ -484,62 +578,109 @@ fn region(r: &RegionJson, field: &str, cmb: Option<Extent>) -> Result<Region> {
             Some(bytes)
         }
         (None, None) => None,
-        (Some(_), Some(_)) => return Err(ScenarioError::at(field, "give `prp_list` or `sgl`, not both")),
+        (Some(_), Some(_)) => {
+            return Err(ScenarioError::at(
+                field,
+                "give `prp_list` or `sgl`, not both",
+            ))
+        }
     };
     let simple = content_bytes(field, r.fill, r.pattern, r.hex.as_deref(), len);
     let mut bytes = match (structured, simple?) {
         (Some(b), None) => b,
         (None, Some((b, _))) => b,
-        (None, None) => vec![0u8; len.ok_or_else(|| ScenarioError::at(format!("{field}.len"), "a region without contents needs a length"))? as usize],
+        (None, None) => vec![
+            0u8;
+            len.ok_or_else(|| ScenarioError::at(
+                format!("{field}.len"),
+                "a region without contents needs a length"
+            ))? as usize
+        ],
         (Some(_), Some(_)) => {
-            return Err(ScenarioError::at(field, "give one of `fill`, `pattern`, `hex`, `prp_list`, `sgl`"))
+            return Err(ScenarioError::at(
+                field,
+                "give one of `fill`, `pattern`, `hex`, `prp_list`, `sgl`",
+            ))
         }
     };
     if let Some(len) = len {
         if len > MAX_RANGE_BYTES {
-            return Err(ScenarioError::at(format!("{field}.len"), format!("at most {MAX_RANGE_BYTES} bytes per region")));
+            return Err(ScenarioError::at(
+                format!("{field}.len"),
+                format!("at most {MAX_RANGE_BYTES} bytes per region"),
+            ));
         }
         if (bytes.len() as u64) > len {
             return Err(ScenarioError::at(
                 format!("{field}.len"),
-                format!("{len} bytes cannot hold the {} bytes of contents", bytes.len()),
+                format!(
+                    "{len} bytes cannot hold the {} bytes of contents",
+                    bytes.len()
+                ),
             ));
         }
         bytes.resize(len as usize, 0);
     }
     let extent = Extent::new(r.addr.0, bytes.len() as u64);
     if bytes.is_empty() || !extent.fits_address_space() {
-        return Err(ScenarioError::at(field, "a region needs at least one byte, below 2^64"));
+        return Err(ScenarioError::at(
+            field,
+            "a region needs at least one byte, below 2^64",
+        ));
     }
     let in_cmb = match cmb {
         Some(c) if overlaps(extent, c) => {
             let inside = extent.addr >= c.addr && extent.addr + extent.len <= c.addr + c.len;
             if !inside {
-                return Err(ScenarioError::at(field, "the region runs across the CMB's edge: keep it inside or outside"));
+                return Err(ScenarioError::at(
+                    field,
+                    "the region runs across the CMB's edge: keep it inside or outside",
+                ));
             }
             true
         }
         _ => false,
     };
-    Ok(Region { addr: r.addr.0, bytes, in_cmb })
+    Ok(Region {
+        addr: r.addr.0,
+        bytes,
+        in_cmb,
+    })
 }
 
 /// An SGL descriptor from JSON.
 fn descriptor(d: &DescriptorJson, field: &str) -> Result<SglDescriptor> {
     if let Some(raw) = &d.raw {
         if d.kind.is_some() || d.subtype.is_some() || d.addr.is_some() || d.len.is_some() {
-            return Err(ScenarioError::at(format!("{field}.raw"), "give `raw` alone, or `type`, `addr`, `len`"));
+            return Err(ScenarioError::at(
+                format!("{field}.raw"),
+                "give `raw` alone, or `type`, `addr`, `len`",
+            ));
         }
-        let bytes = parse::hex_bytes(&[raw.clone()]).map_err(|e| ScenarioError::at(format!("{field}.raw"), e))?;
+        let bytes = parse::hex_bytes(std::slice::from_ref(raw))
+            .map_err(|e| ScenarioError::at(format!("{field}.raw"), e))?;
         let bytes: [u8; 16] = bytes.try_into().map_err(|b: Vec<u8>| {
-            ScenarioError::at(format!("{field}.raw"), format!("{} bytes given; a descriptor is 16", b.len()))
+            ScenarioError::at(
+                format!("{field}.raw"),
+                format!("{} bytes given; a descriptor is 16", b.len()),
+            )
         })?;
         return Ok(SglDescriptor::from_bytes(bytes));
     }
     let kind = match &d.kind {
-        None => return Err(ScenarioError::at(field, "give `type` (and `addr`, `len`), or `raw`")),
+        None => {
+            return Err(ScenarioError::at(
+                field,
+                "give `type` (and `addr`, `len`), or `raw`",
+            ))
+        }
         Some(Token::Number(n)) if *n <= 15 => *n as u8,
-        Some(Token::Number(n)) => return Err(ScenarioError::at(format!("{field}.type"), format!("{n} is not a 4-bit type"))),
+        Some(Token::Number(n)) => {
+            return Err(ScenarioError::at(
+                format!("{field}.type"),
+                format!("{n} is not a 4-bit type"),
+            ))
+        }
         Some(Token::Name(name)) => match name.as_str() {
             "data_block" => 0,
             "bit_bucket" => 1,
@@ -562,9 +703,16 @@ fn descriptor(d: &DescriptorJson, field: &str) -> Result<SglDescriptor> {
     };
     let subtype = d.subtype.unwrap_or(0);
     if subtype > 15 {
-        return Err(ScenarioError::at(format!("{field}.subtype"), format!("{subtype} is not a 4-bit subtype")));
+        return Err(ScenarioError::at(
+            format!("{field}.subtype"),
+            format!("{subtype} is not a 4-bit subtype"),
+        ));
     }
-    let len: u32 = fit(d.len.unwrap_or(Num(0)), &format!("{field}.len"), "the 32-bit length field")?;
+    let len: u32 = fit(
+        d.len.unwrap_or(Num(0)),
+        &format!("{field}.len"),
+        "the 32-bit length field",
+    )?;
     Ok(SglDescriptor::new(
         d.addr.map_or(0, |n| n.0),
         len,
@@ -575,7 +723,10 @@ fn descriptor(d: &DescriptorJson, field: &str) -> Result<SglDescriptor> {
 
 /// Lower case, letters and digits only: how names are compared.
 fn normalized(name: &str) -> String {
-    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 fn opcode(token: &Token, admin: bool, field: &str) -> Result<Opcode> {
@@ -593,7 +744,13 @@ fn opcode(token: &Token, admin: bool, field: &str) -> Result<Opcode> {
         "dsm" => Some(Opcode::NVM_DATASET_MANAGEMENT),
         _ => None,
     };
-    let named = |op: Opcode| if admin { op.admin_name() } else { op.nvm_name() };
+    let named = |op: Opcode| {
+        if admin {
+            op.admin_name()
+        } else {
+            op.nvm_name()
+        }
+    };
     if let Some(op) = alias.filter(|op| named(*op).is_some()) {
         return Ok(op);
     }
@@ -620,26 +777,34 @@ pub fn status(text: &str, field: &str) -> Result<Status> {
         let sct = parse::number(sct).map_err(bad)?;
         let sc = parse::number(sc).map_err(bad)?;
         if sct > 7 || sc > 255 {
-            return Err(bad(format!("SCT {sct:#x} / SC {sc:#x}: SCT is 3 bits and SC 8")));
+            return Err(bad(format!(
+                "SCT {sct:#x} / SC {sc:#x}: SCT is 3 bits and SC 8"
+            )));
         }
         return Ok(Status::new(StatusCodeType::from_raw(sct as u8), sc as u8));
     }
     if let Ok(sc) = parse::number(text) {
-        let sc = u8::try_from(sc).map_err(|_| bad(format!("{sc:#x} is not an 8-bit status code")))?;
+        let sc =
+            u8::try_from(sc).map_err(|_| bad(format!("{sc:#x} is not an 8-bit status code")))?;
         return Ok(Status::new(StatusCodeType::Generic, sc));
     }
     let want = normalized(text);
     if want == "success" {
         return Ok(Status::SUCCESS);
     }
-    let found: Vec<Status> = Status::named().filter(|(_, n)| normalized(n) == want).map(|(s, _)| s).collect();
+    let found: Vec<Status> = Status::named()
+        .filter(|(_, n)| normalized(n) == want)
+        .map(|(s, _)| s)
+        .collect();
     match found.as_slice() {
         [one] => Ok(*one),
         [] => Err(bad(format!(
             "no status is named `{text}`: write its name as the NVMe specification does \
              (\"PRP Offset Invalid\"), its generic status code (\"0x13\"), or SCT/SC (\"1/0x02\")"
         ))),
-        _ => Err(bad(format!("`{text}` names more than one status: write SCT/SC in hex"))),
+        _ => Err(bad(format!(
+            "`{text}` names more than one status: write SCT/SC in hex"
+        ))),
     }
 }
 
@@ -659,14 +824,21 @@ fn psdt(token: &Token, field: &str) -> Result<Psdt> {
     })
 }
 
-fn command(c: &CommandJson, index: usize, qids: &[u16], config: &ControllerConfig) -> Result<Command> {
+fn command(
+    c: &CommandJson,
+    index: usize,
+    qids: &[u16],
+    config: &ControllerConfig,
+) -> Result<Command> {
     let field = format!("commands[{index}]");
     let at = |name: &str| format!("{field}.{name}");
     let queue = c.queue.unwrap_or(1);
     if queue != 0 && !qids.contains(&queue) {
         return Err(ScenarioError::at(
             at("queue"),
-            format!("queue {queue} is not created: use 0 (admin) or a queue from `queues` ({qids:?})"),
+            format!(
+                "queue {queue} is not created: use 0 (admin) or a queue from `queues` ({qids:?})"
+            ),
         ));
     }
     let expect = c
@@ -676,7 +848,10 @@ fn command(c: &CommandJson, index: usize, qids: &[u16], config: &ControllerConfi
             Ok::<_, ScenarioError>(Expect {
                 status: status(&e.status, &format!("{field}.expect.status"))?,
                 dnr: e.dnr,
-                dw0: e.dw0.map(|n| fit(n, &format!("{field}.expect.dw0"), "32 bits")).transpose()?,
+                dw0: e
+                    .dw0
+                    .map(|n| fit(n, &format!("{field}.expect.dw0"), "32 bits"))
+                    .transpose()?,
             })
         })
         .transpose()?;
@@ -703,11 +878,18 @@ fn command(c: &CommandJson, index: usize, qids: &[u16], config: &ControllerConfi
     ];
     if let Some(hex) = &c.sqe {
         if let Some((name, _)) = structured.iter().find(|(_, given)| *given) {
-            return Err(ScenarioError::at(at(name), "a raw `sqe` is sent as given: leave out the other fields"));
+            return Err(ScenarioError::at(
+                at(name),
+                "a raw `sqe` is sent as given: leave out the other fields",
+            ));
         }
-        let bytes = parse::hex_bytes(&[hex.clone()]).map_err(|e| ScenarioError::at(at("sqe"), e))?;
+        let bytes = parse::hex_bytes(std::slice::from_ref(hex))
+            .map_err(|e| ScenarioError::at(at("sqe"), e))?;
         let bytes: [u8; 64] = bytes.try_into().map_err(|b: Vec<u8>| {
-            ScenarioError::at(at("sqe"), format!("{} bytes given; a submission entry is 64", b.len()))
+            ScenarioError::at(
+                at("sqe"),
+                format!("{} bytes given; a submission entry is 64", b.len()),
+            )
         })?;
         return Ok(Command {
             name: c.name.clone(),
@@ -740,13 +922,25 @@ fn command(c: &CommandJson, index: usize, qids: &[u16], config: &ControllerConfi
     }
     if let Some(nlb) = c.nlb {
         if nlb.0 == 0 || nlb.0 > 65536 {
-            return Err(ScenarioError::at(at("nlb"), format!("{} blocks: a command moves 1 to 65536", nlb.0)));
+            return Err(ScenarioError::at(
+                at("nlb"),
+                format!("{} blocks: a command moves 1 to 65536", nlb.0),
+            ));
         }
         sqe.set_cdw12((nlb.0 - 1) as u32);
     }
-    let pointer_given = [("prp1", c.prp1.is_some()), ("prp2", c.prp2.is_some()), ("sgl1", c.sgl1.is_some()), ("psdt", c.psdt.is_some()), ("mptr", c.mptr.is_some())];
+    let pointer_given = [
+        ("prp1", c.prp1.is_some()),
+        ("prp2", c.prp2.is_some()),
+        ("sgl1", c.sgl1.is_some()),
+        ("psdt", c.psdt.is_some()),
+        ("mptr", c.mptr.is_some()),
+    ];
     if c.sgl1.is_some() && (c.prp1.is_some() || c.prp2.is_some()) {
-        return Err(ScenarioError::at(at("sgl1"), "SGL1 and PRP1/PRP2 are the same 16 bytes of DPTR: give one"));
+        return Err(ScenarioError::at(
+            at("sgl1"),
+            "SGL1 and PRP1/PRP2 are the same 16 bytes of DPTR: give one",
+        ));
     }
     if let Some(p) = &c.psdt {
         sqe.set_psdt(psdt(p, &at("psdt"))?);
@@ -798,22 +992,41 @@ fn command(c: &CommandJson, index: usize, qids: &[u16], config: &ControllerConfi
             }
         }
     }
-    Ok(Command { name: c.name.clone(), queue, sqe, data, expect })
+    Ok(Command {
+        name: c.name.clone(),
+        queue,
+        sqe,
+        data,
+        expect,
+    })
 }
 
-fn data_fill(d: &DataJson, op: Opcode, queue: u16, nsid: u32, config: &ControllerConfig, field: &str) -> Result<DataFill> {
+fn data_fill(
+    d: &DataJson,
+    op: Opcode,
+    queue: u16,
+    nsid: u32,
+    config: &ControllerConfig,
+    field: &str,
+) -> Result<DataFill> {
     let direction = match op.direction() {
         DataDirection::HostToController => Direction::Write,
         DataDirection::ControllerToHost => Direction::Read,
         DataDirection::None | DataDirection::Bidirectional => {
             return Err(ScenarioError::at(
                 field,
-                format!("opcode {:#04x} moves no data one way (its bits 1:0 are not 01b or 10b)", op.0),
+                format!(
+                    "opcode {:#04x} moves no data one way (its bits 1:0 are not 01b or 10b)",
+                    op.0
+                ),
             ))
         }
     };
     if d.extents.is_empty() {
-        return Err(ScenarioError::at(format!("{field}.extents"), "give at least one extent"));
+        return Err(ScenarioError::at(
+            format!("{field}.extents"),
+            "give at least one extent",
+        ));
     }
     let block_size = nsid
         .checked_sub(1)
@@ -829,7 +1042,11 @@ fn data_fill(d: &DataJson, op: Opcode, queue: u16, nsid: u32, config: &Controlle
             PolicyJson::SmallestFootprint => SglPolicy::SmallestFootprint,
         },
         direction,
-        queue: if queue == 0 { QueueKind::Admin } else { QueueKind::Io },
+        queue: if queue == 0 {
+            QueueKind::Admin
+        } else {
+            QueueKind::Io
+        },
         block_size,
     })
 }
@@ -845,7 +1062,10 @@ fn target(
     let t = match (memory, namespace) {
         (Some(e), None) => {
             if slba.is_some() || nlb.is_some() {
-                return Err(ScenarioError::at(field, "`slba` and `nlb` go with `namespace`, not `memory`"));
+                return Err(ScenarioError::at(
+                    field,
+                    "`slba` and `nlb` go with `namespace`, not `memory`",
+                ));
             }
             Target::Memory(e.0)
         }
@@ -856,26 +1076,43 @@ fn target(
                 .ok_or_else(|| {
                     ScenarioError::at(
                         format!("{field}.namespace"),
-                        format!("namespace {nsid} does not exist (there are {})", config.namespaces.len()),
+                        format!(
+                            "namespace {nsid} does not exist (there are {})",
+                            config.namespaces.len()
+                        ),
                     )
                 })?;
             let slba = slba.map_or(0, |n| n.0);
             let nlb = nlb.map_or(ns.blocks.saturating_sub(slba), |n| n.0);
             if nlb == 0 {
-                return Err(ScenarioError::at(format!("{field}.nlb"), "give at least 1 block"));
+                return Err(ScenarioError::at(
+                    format!("{field}.nlb"),
+                    "give at least 1 block",
+                ));
             }
             if slba.checked_add(nlb).is_none_or(|end| end > ns.blocks) {
                 return Err(ScenarioError::at(
                     field,
-                    format!("blocks {slba}+{nlb} are not inside namespace {nsid}'s {} blocks", ns.blocks),
+                    format!(
+                        "blocks {slba}+{nlb} are not inside namespace {nsid}'s {} blocks",
+                        ns.blocks
+                    ),
                 ));
             }
             Target::Namespace { nsid, slba, nlb }
         }
-        _ => return Err(ScenarioError::at(field, "give `memory` (ADDR+LEN) or `namespace`")),
+        _ => {
+            return Err(ScenarioError::at(
+                field,
+                "give `memory` (ADDR+LEN) or `namespace`",
+            ))
+        }
     };
     if target_len(&t, config) > MAX_RANGE_BYTES {
-        return Err(ScenarioError::at(field, format!("at most {MAX_RANGE_BYTES} bytes: name a smaller range")));
+        return Err(ScenarioError::at(
+            field,
+            format!("at most {MAX_RANGE_BYTES} bytes: name a smaller range"),
+        ));
     }
     Ok(t)
 }
@@ -899,7 +1136,13 @@ fn check(c: &CheckJson, field: &str, config: &ControllerConfig) -> Result<Check>
     let len = target_len(&target, config);
     let e: &ContentJson = &c.equals;
     let equals_field = format!("{field}.equals");
-    let simple = content_bytes(&equals_field, e.fill, e.pattern, e.hex.as_deref(), Some(len))?;
+    let simple = content_bytes(
+        &equals_field,
+        e.fill,
+        e.pattern,
+        e.hex.as_deref(),
+        Some(len),
+    )?;
     let equals = match (simple, e.memory) {
         (Some((bytes, said)), None) => {
             if bytes.len() as u64 != len {
@@ -911,7 +1154,12 @@ fn check(c: &CheckJson, field: &str, config: &ControllerConfig) -> Result<Check>
             Wanted::Bytes { bytes, said }
         }
         (None, Some(addr)) => Wanted::Memory(addr.0),
-        _ => return Err(ScenarioError::at(equals_field, "give one of `fill`, `pattern`, `hex`, `memory`")),
+        _ => {
+            return Err(ScenarioError::at(
+                equals_field,
+                "give one of `fill`, `pattern`, `hex`, `memory`",
+            ))
+        }
     };
     Ok(Check { target, equals })
 }

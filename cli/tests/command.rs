@@ -44,7 +44,10 @@ fn bad_arguments_get_one_line_naming_them() {
     bad(&["decode", "--as", "prp", "00"], "--as");
     bad(&["teleport"], "teleport");
     bad(&["exec"], "<SCENARIO>");
-    bad(&["exec", "x.json", "--max-payload", "lots"], "--max-payload");
+    bad(
+        &["exec", "x.json", "--max-payload", "lots"],
+        "--max-payload",
+    );
     // --json changes nothing for bad arguments: the error is text on stderr.
     bad(&["--json", "prp", "0x10g+5"], "<ADDR+LEN>");
     // A layout needing more descriptor memory than the tool lays out is refused up front.
@@ -169,7 +172,10 @@ fn the_demo_verifies_its_data_and_matches_the_library() {
             assert_eq!(v["verified"], true, "{v}");
             assert_eq!(v["bytes"], total);
             assert_eq!(v["executor"], "controller");
-            (v["written_with"].as_str().unwrap(), v["layout"].as_str().unwrap())
+            (
+                v["written_with"].as_str().unwrap(),
+                v["layout"].as_str().unwrap(),
+            )
         })
         .collect();
     assert_eq!(pairs, [("prp", "sgl"), ("sgl", "prp")]);
@@ -190,7 +196,10 @@ fn the_demo_verifies_its_data_and_matches_the_library() {
         assert_eq!(cost["descriptor_bytes"], want, "{c}");
         assert_eq!(cost["descriptor_fetches"], 1, "{c}");
         assert_eq!(cost["data_bytes"], total, "{c}");
-        assert!(c["status"].as_str().unwrap().starts_with("Successful Completion"));
+        assert!(c["status"]
+            .as_str()
+            .unwrap()
+            .starts_with("Successful Completion"));
         let tlps = ["read_requests", "read_completions", "writes"]
             .iter()
             .map(|k| cost[k].as_u64().unwrap())

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use common::{addr, json, run, stderr, stdout};
 use nvme_dma::prp::PrpBuilder;
 use nvme_dma::{Extent, PageSize};
-use serde_json::Value;
 
 /// The scenarios shipped at the repository root.
 fn shipped() -> Vec<PathBuf> {
@@ -24,14 +23,17 @@ fn shipped() -> Vec<PathBuf> {
 }
 
 fn scenario(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/scenarios").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/scenarios")
+        .join(name);
     assert!(path.exists(), "{}", path.display());
     path.display().to_string()
 }
 
 /// Write `text` to a fresh file for one test and return its path.
 fn temp(name: &str, text: &str) -> String {
-    let path = std::env::temp_dir().join(format!("nvme-dma-exec-{}-{name}.json", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("nvme-dma-exec-{}-{name}.json", std::process::id()));
     std::fs::write(&path, text).expect("temp file written");
     path.display().to_string()
 }
@@ -50,13 +52,20 @@ fn every_shipped_scenario_holds_its_expectations() {
         let commands = doc["commands"].as_array().unwrap();
         // Every command states what it must complete with, so every scenario is a test.
         for c in commands {
-            assert!(c["expect"].is_object(), "{file}: command {} has no expectation", c["index"]);
+            assert!(
+                c["expect"].is_object(),
+                "{file}: command {} has no expectation",
+                c["index"]
+            );
             assert_eq!(c["ok"], true, "{file}: {c:#}");
             let got = c["completion"]["status"]["name"].as_str().unwrap();
             assert_eq!(got, c["expect"]["status"], "{file}");
             statuses.push(got.to_string());
         }
-        assert!(tally["total"].as_u64().unwrap() > commands.len() as u64, "{file}: checks too");
+        assert!(
+            tally["total"].as_u64().unwrap() > commands.len() as u64,
+            "{file}: checks too"
+        );
         // Text mode agrees.
         let out = run(&["exec", &file]);
         assert_eq!(out.status.code(), Some(0), "{file}: {}", stderr(&out));
@@ -75,7 +84,10 @@ fn every_shipped_scenario_holds_its_expectations() {
         "Invalid Field in Command",
         "Invalid Use of Controller Memory Buffer",
     ] {
-        assert!(statuses.iter().any(|s| s == status), "no scenario completes with {status}");
+        assert!(
+            statuses.iter().any(|s| s == status),
+            "no scenario completes with {status}"
+        );
     }
 }
 
@@ -93,10 +105,20 @@ fn a_prp_write_is_traced_as_the_library_lays_it_out() {
     ];
     let plan = PrpBuilder::new(PageSize::SIZE_4K).plan(&extents).unwrap();
     let trace = write["trace"].as_array().unwrap();
-    let purposes: Vec<&str> = trace.iter().map(|a| a["purpose"].as_str().unwrap()).collect();
+    let purposes: Vec<&str> = trace
+        .iter()
+        .map(|a| a["purpose"].as_str().unwrap())
+        .collect();
     assert_eq!(
         purposes,
-        ["sqe_fetch", "prp_list_fetch", "data_read", "data_read", "data_read", "cqe_post"]
+        [
+            "sqe_fetch",
+            "prp_list_fetch",
+            "data_read",
+            "data_read",
+            "data_read",
+            "cqe_post"
+        ]
     );
     // The list holds an entry for every page after PRP1's, 8 bytes each.
     assert_eq!(trace[1]["len"], plan.list_entries() * 8);
@@ -108,7 +130,11 @@ fn a_prp_write_is_traced_as_the_library_lays_it_out() {
     assert_eq!(reads, extents);
     // The SQE carries what the trace fetched: PRP1 is the first extent.
     let sqe = write["sqe"].as_str().unwrap();
-    assert_eq!(&sqe[48..64], "0008100000000000", "PRP1 = 0x100800, little-endian");
+    assert_eq!(
+        &sqe[48..64],
+        "0008100000000000",
+        "PRP1 = 0x100800, little-endian"
+    );
     let cost = &write["cost"];
     assert_eq!(cost["descriptor_bytes"], plan.list_entries() * 8);
     assert_eq!(cost["data_bytes"], 0x2000);
@@ -128,7 +154,11 @@ fn the_cost_follows_the_pcie_rules_and_the_link_is_configurable() {
     assert_eq!(read["sqe"].as_str().unwrap().len(), 128);
     let cost = &read["cost"];
     assert_eq!(
-        (cost["writes"].as_u64(), cost["read_requests"].as_u64(), cost["read_completions"].as_u64()),
+        (
+            cost["writes"].as_u64(),
+            cost["read_requests"].as_u64(),
+            cost["read_completions"].as_u64()
+        ),
         (Some(33), Some(1), Some(1))
     );
     assert_eq!(cost["tlps"], 35);
@@ -140,7 +170,10 @@ fn the_cost_follows_the_pcie_rules_and_the_link_is_configurable() {
     assert_eq!(doc["commands"][2]["cost"]["writes"], 65);
     // Totals are the sum of the commands.
     let commands = doc["commands"].as_array().unwrap();
-    let tlps: u64 = commands.iter().map(|c| c["cost"]["tlps"].as_u64().unwrap()).sum();
+    let tlps: u64 = commands
+        .iter()
+        .map(|c| c["cost"]["tlps"].as_u64().unwrap())
+        .sum();
     assert_eq!(doc["total"]["tlps"], tlps);
 }
 
@@ -228,7 +261,10 @@ fn digests_are_fnv1a_64_and_can_be_expected() {
 fn a_failed_expectation_exits_1_and_says_what_differed() {
     let text = std::fs::read_to_string(scenario("prp-list-entry-offset.json"))
         .unwrap()
-        .replace(r#""status": "PRP Offset Invalid", "dnr": true"#, r#""status": "Successful Completion""#);
+        .replace(
+            r#""status": "PRP Offset Invalid", "dnr": true"#,
+            r#""status": "Successful Completion""#,
+        );
     let file = temp("failed", &text);
     let (doc, code) = json(&["exec", &file]);
     assert_eq!(code, 1);
@@ -243,7 +279,10 @@ fn a_failed_expectation_exits_1_and_says_what_differed() {
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(text.contains("✗ PRP Offset Invalid"), "{text}");
-    assert!(text.contains("Result: 1 of 2 expectations failed"), "{text}");
+    assert!(
+        text.contains("Result: 1 of 2 expectations failed"),
+        "{text}"
+    );
 }
 
 #[test]

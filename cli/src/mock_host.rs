@@ -137,7 +137,10 @@ impl MockHost {
             .queues
             .get_mut(&qid)
             .ok_or_else(|| format!("queue {qid} was not created"))?;
-        let slot = q.sq_base + u64::from(q.sq_tail) * SQE_BYTES;
+        let slot = q
+            .sq_base
+            .checked_add(u64::from(q.sq_tail) * SQE_BYTES)
+            .ok_or_else(|| format!("queue {qid}'s slots run past 2^64"))?;
         q.sq_tail = (q.sq_tail + 1) % q.entries;
         let tail = q.sq_tail;
         self.machine
@@ -173,7 +176,10 @@ impl MockHost {
         let Some(q) = self.queues.get_mut(&qid) else {
             return Ok(None);
         };
-        let slot = q.cq_base + u64::from(q.cq_head) * CQE_BYTES;
+        let slot = q
+            .cq_base
+            .checked_add(u64::from(q.cq_head) * CQE_BYTES)
+            .ok_or_else(|| format!("queue {qid}'s completion slots run past 2^64"))?;
         let mut bytes = [0u8; 16];
         self.machine
             .read(slot, &mut bytes)

@@ -203,9 +203,13 @@ pub fn build(s: &Scenario) -> Result<Setup> {
         "host.queue_memory",
     )?;
     let mut next = queue_base;
+    let mut past_the_end = false;
     let mut take = |bytes: u64| {
         let at = next;
-        next += bytes;
+        match next.checked_add(bytes) {
+            Some(n) => next = n,
+            None => past_the_end = true,
+        }
         at
     };
     let (sq_bytes, cq_bytes) = pair_bytes(ADMIN_ENTRIES, page_size);
@@ -275,6 +279,17 @@ pub fn build(s: &Scenario) -> Result<Setup> {
         "host.descriptor_memory",
     )?;
     let descriptor_area = Extent::new(descriptor_base, 3 * DESCRIPTOR_PAGES * page_size.bytes());
+    for (area, field, past) in [
+        (queue_area, "host.queue_memory", past_the_end),
+        (descriptor_area, "host.descriptor_memory", false),
+    ] {
+        if past || !area.fits_address_space() {
+            return Err(ScenarioError::at(
+                field,
+                "the host's memory would run past the end of the address space",
+            ));
+        }
+    }
     for (area, field) in [
         (queue_area, "host.queue_memory"),
         (descriptor_area, "host.descriptor_memory"),
@@ -563,6 +578,13 @@ fn content_bytes(
 
 fn region(r: &RegionJson, field: &str, cmb: Option<Extent>) -> Result<Region> {
     let len = r.len.map(|n| n.0);
+    // Before any contents are made: a region's bytes are held in memory.
+    if len.is_some_and(|len| len > MAX_RANGE_BYTES) {
+        return Err(ScenarioError::at(
+            format!("{field}.len"),
+            format!("at most {MAX_RANGE_BYTES} bytes per region"),
+        ));
+    }
     let structured = match (&r.prp_list, &r.sgl) {
         (Some(entries), None) => Some(
             entries
@@ -604,12 +626,6 @@ fn region(r: &RegionJson, field: &str, cmb: Option<Extent>) -> Result<Region> {
         }
     };
     if let Some(len) = len {
-        if len > MAX_RANGE_BYTES {
-            return Err(ScenarioError::at(
-                format!("{field}.len"),
-                format!("at most {MAX_RANGE_BYTES} bytes per region"),
-            ));
-        }
         if (bytes.len() as u64) > len {
             return Err(ScenarioError::at(
                 format!("{field}.len"),
@@ -630,7 +646,8 @@ fn region(r: &RegionJson, field: &str, cmb: Option<Extent>) -> Result<Region> {
     }
     let in_cmb = match cmb {
         Some(c) if overlaps(extent, c) => {
-            let inside = extent.addr >= c.addr && extent.addr + extent.len <= c.addr + c.len;
+            let end = |e: Extent| e.addr.saturating_add(e.len);
+            let inside = extent.addr >= c.addr && end(extent) <= end(c);
             if !inside {
                 return Err(ScenarioError::at(
                     field,

@@ -388,6 +388,18 @@ fn malformed_scenarios_name_the_field() {
         &["host.queue_memory", "memory[0]"],
     );
     refused(
+        "huge-region",
+        r#"{ "schema": "nvme-dma-scenario/1", "memory": [ { "addr": 0, "len": "16G", "fill": 1 } ],
+             "commands": [ { "opcode": "flush" } ] }"#,
+        &["memory[0].len", "at most"],
+    );
+    refused(
+        "host-past-the-end",
+        r#"{ "schema": "nvme-dma-scenario/1", "host": { "queue_memory": "0xfffffffffffff000" },
+             "commands": [ { "opcode": "flush" } ] }"#,
+        &["host.queue_memory", "end of the address space"],
+    );
+    refused(
         "page-size",
         r#"{ "schema": "nvme-dma-scenario/1", "controller": { "page_size": 3000 },
              "commands": [ { "opcode": "flush" } ] }"#,

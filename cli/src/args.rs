@@ -40,7 +40,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// A guided tour: one scatter list as PRPs and as an SGL, data moved through both and verified.
+    /// A guided tour: one scatter list as PRPs and as an SGL, both run on the mock controller and verified.
     Demo(DemoArgs),
     /// Lay extents out as PRP1, PRP2 and PRP list pages, or say which rule they break.
     Prp(PrpArgs),

@@ -197,6 +197,8 @@ struct Bench<'v> {
     host: MockHost,
     prp: &'v PrpView,
     sgl: &'v SglView,
+    /// The last CID used.
+    cid: u16,
 }
 
 impl<'v> Bench<'v> {
@@ -230,7 +232,12 @@ impl<'v> Bench<'v> {
             .map_err(|e| internal("bringing up the mock controller", e))?;
         host.create_io_pair(1, at(QUEUE_MEMORY + pair, ADMIN_ENTRIES))
             .map_err(|e| internal("creating the I/O queues", e))?;
-        Ok(Bench { host, prp, sgl })
+        Ok(Bench {
+            host,
+            prp,
+            sgl,
+            cid: 0,
+        })
     }
 
     /// Host stores into its own memory (not DMA).
@@ -294,10 +301,10 @@ impl<'v> Bench<'v> {
         for (addr, bytes) in memory {
             self.poke(*addr, bytes)?;
         }
-        let cid = u16::from(opcode.0) << 8 | slba as u16;
+        self.cid += 1;
         let ran = self
             .host
-            .run(1, sqe.with_cid(cid))
+            .run(1, sqe.with_cid(self.cid))
             .map_err(|e| Failure::Internal(format!("running a command: {e}")))?;
         let status = ran.completion.map(|c| c.status()).ok_or_else(|| {
             Failure::Internal(format!(

@@ -693,11 +693,3 @@ fn digests(host: &MockHost, setup: &Setup) -> Vec<DigestReport> {
         })
         .collect()
 }
-
-/// The opcode's name for text output.
-pub fn opcode_words(c: &CommandReport) -> String {
-    match c.opcode_name {
-        Some(name) => name.to_string(),
-        None => format!("opcode {:#04x}", c.opcode),
-    }
-}

@@ -1,7 +1,7 @@
 //! `exec`'s report as text: the set-up, each command with its completion, trace and cost, the
 //! checks, the digests and the verdict.
 
-use crate::exec::{opcode_words, CheckReport, CommandReport, ExecReport, TargetJson};
+use crate::exec::{CheckReport, CommandReport, ExecReport, TargetJson};
 use crate::style::Style;
 use crate::text::{self, Out, Row};
 use crate::trace_view::{self, AccessJson, CostJson};
@@ -150,6 +150,14 @@ fn command(out: &mut Out, c: &CommandReport, count: usize, style: &Style) {
         }
     }
     out.line(format!("  Cost: {}", cost(&c.cost)));
+}
+
+/// The opcode by name, or in hex when it has none.
+fn opcode_words(c: &CommandReport) -> String {
+    match c.opcode_name {
+        Some(name) => name.to_string(),
+        None => format!("opcode {:#04x}", c.opcode),
+    }
 }
 
 fn access(a: &AccessJson) -> String {

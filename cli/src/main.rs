@@ -1,7 +1,7 @@
 //! `nvme-dma`: NVMe data pointers drawn, explained and checked, on top of the `nvme-dma`
 //! library.
 //!
-//! * `demo`: one scatter list as PRPs and as an SGL, data moved through both and verified;
+//! * `demo`: one scatter list as PRPs and as an SGL, both run on the mock controller and verified;
 //! * `prp` / `sgl`: a layout for your extents as a diagram, JSON or SVG, or the rule they break
 //!   with the fix;
 //! * `decode`: every field of a submission entry, a completion entry or an SGL descriptor;

@@ -488,3 +488,27 @@ fn an_sgl_layout_from_extents_and_metadata_goes_through_dptr() {
     assert!(purposes.contains(&"metadata_read"), "{purposes:?}");
     assert_eq!(c["cost"]["data_bytes"], 0x400 + 16);
 }
+
+#[test]
+fn a_scenario_without_expectations_reports_and_exits_0() {
+    let text = r#"{
+      "schema": "nvme-dma-scenario/1",
+      "namespaces": [ { "blocks": 16, "lba_size": 4096 } ],
+      "memory": [ { "addr": "0x100000", "len": "0x1000", "fill": 1 } ],
+      "commands": [ { "opcode": "write", "slba": 15, "nlb": 1, "prp1": "0x100000" } ]
+    }"#;
+    let file = temp("no-expectations", text);
+    let (doc, code) = json(&["exec", &file]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["expectations"]["total"], 0);
+    let c = &doc["commands"][0];
+    assert_eq!(c["ok"], true);
+    assert!(c.get("expect").is_none());
+    assert_eq!(c["completion"]["status"]["name"], "Successful Completion");
+    // The one 4 KiB block written is the last of the namespace's 16.
+    assert_eq!(c["cost"]["data_bytes"], 4096);
+    let out = run(&["exec", &file]);
+    let text = stdout(&out);
+    assert!(text.contains("• Successful Completion"), "{text}");
+    assert!(text.contains("Result: no expectations stated"), "{text}");
+}

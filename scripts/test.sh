@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command (README): every test, property test and doctest, with the core
-# alone (no default features) and with every feature, plus the tour example as a smoke run.
-# It installs QEMU when missing and makes the QEMU conformance tests (tests/qemu_*.rs)
-# mandatory: without QEMU they fail here instead of skipping.
+# alone (no default features) and with every feature, plus the README's main job (the demo)
+# and the PRP tour as smoke runs. It installs QEMU when missing and makes the QEMU
+# conformance tests (tests/qemu_*.rs) mandatory: without QEMU they fail here instead of
+# skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,8 @@ bash scripts/install-qemu.sh
 qemu-system-x86_64 --version
 export NVME_DMA_REQUIRE_QEMU=1
 
+echo "== the main job: nvme-dma demo"
+cargo run --quiet -p nvme-dma-cli -- demo >/dev/null
 echo "== tour example"
 cargo run --quiet --example prp_tour >/dev/null
 echo "== core unit tests without std or alloc"

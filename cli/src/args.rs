@@ -12,14 +12,18 @@ const AFTER_HELP: &str = "\
 Numbers are decimal (4096, 4K, 2M) or hex (0x1000). Extents are ADDR+LEN.
 
 Exit codes:
-  0  done: the layout is valid, the bytes are decoded, the demo verified its data
-  1  the layout breaks a rule (the output says which rule, for which extent, why, and fixes)
-  2  bad arguments (a one-line error names the argument)
+  0  done: the layout is valid, the bytes are decoded, the demo verified its data, every
+     expectation of the scenario held
+  1  the layout breaks a rule (the output says which rule, for which extent, why, and fixes),
+     or an expectation of the scenario did not hold
+  2  bad arguments, or a scenario that cannot be read or set up (a one-line error names the
+     argument, or the scenario's field)
   3  an output file (--svg) could not be written
   4  internal error: the tool's checks disagree with each other (a bug; please report it)
 
 Colour is used only when standard output is a terminal and NO_COLOR is not set.
---json output follows the versioned schema in docs/cli-json.md.";
+--json output follows the versioned schema in docs/cli-json.md; scenarios for exec follow
+docs/scenario.md.";
 
 /// Draw, explain and check NVMe data pointers (PRPs and SGLs); decode NVMe entries.
 #[derive(Debug, Parser)]
@@ -36,7 +40,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// A guided tour: one scatter list as PRPs and as an SGL, data moved through both and verified.
+    /// A guided tour: one scatter list as PRPs and as an SGL, both run on the mock controller and verified.
     Demo(DemoArgs),
     /// Lay extents out as PRP1, PRP2 and PRP list pages, or say which rule they break.
     Prp(PrpArgs),
@@ -44,6 +48,22 @@ pub enum Command {
     Sgl(SglArgs),
     /// Name every field of a submission entry (64 bytes), a completion entry or an SGL descriptor (16 bytes).
     Decode(DecodeArgs),
+    /// Run a scenario file on the mock controller: completions, DMA trace, PCIe cost, digests.
+    Exec(ExecArgs),
+}
+
+/// `exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The scenario: a JSON file in the schema of docs/scenario.md (nvme-dma-scenario/1).
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// PCIe Max Payload Size for the cost (overrides the scenario's link.max_payload).
+    #[arg(long, value_name = "BYTES", value_parser = parse::number)]
+    pub max_payload: Option<u64>,
+    /// PCIe Max Read Request Size for the cost (overrides link.max_read_request).
+    #[arg(long, value_name = "BYTES", value_parser = parse::number)]
+    pub max_read_request: Option<u64>,
 }
 
 /// `demo`.

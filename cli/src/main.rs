@@ -1,26 +1,35 @@
 //! `nvme-dma`: NVMe data pointers drawn, explained and checked, on top of the `nvme-dma`
 //! library.
 //!
-//! * `demo`: one scatter list as PRPs and as an SGL, data moved through both and verified;
+//! * `demo`: one scatter list as PRPs and as an SGL, both run on the mock controller and verified;
 //! * `prp` / `sgl`: a layout for your extents as a diagram, JSON or SVG, or the rule they break
 //!   with the fix;
-//! * `decode`: every field of a submission entry, a completion entry or an SGL descriptor.
+//! * `decode`: every field of a submission entry, a completion entry or an SGL descriptor;
+//! * `exec`: a scenario run on the library's mock controller, with completions, the DMA trace,
+//!   its PCIe cost and digests of memory and namespaces.
 //!
 //! Exit codes are in [`exit`]; `--help` lists them too.
 
 mod args;
 mod decode;
 mod demo;
+mod digest;
+mod exec;
+mod exec_text;
 mod explain;
 mod json;
+mod mock_host;
 mod parse;
 mod prp_text;
 mod prp_view;
+mod scenario;
+mod scenario_build;
 mod sgl_text;
 mod sgl_view;
 mod style;
 mod svg;
 mod text;
+mod trace_view;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -30,18 +39,20 @@ use clap::Parser;
 use nvme_dma::sgl::{Direction, SglCaps};
 use nvme_dma::spec::{SglSupport, Sgls};
 
-use crate::args::{Cli, Command, DecodeArgs, DirectionArg, PrpArgs, SglArgs};
+use crate::args::{Cli, Command, DecodeArgs, DirectionArg, ExecArgs, PrpArgs, SglArgs};
 use crate::prp_view::{Outcome, PrpInput, PrpRequest};
 use crate::sgl_view::{SglInput, SglRequest};
 use crate::style::Style;
 
 /// The exit codes (documented in `--help` and the README).
 pub mod exit {
-    /// Done: the layout is valid, the bytes are decoded, the demo verified its data.
+    /// Done: the layout is valid, the bytes are decoded, the demo verified its data, the
+    /// scenario's expectations held.
     pub const OK: u8 = 0;
-    /// The layout breaks a rule; the output says which and how to fix it.
+    /// The layout breaks a rule (the output says which and how to fix it), or an expectation
+    /// of the scenario did not hold.
     pub const REFUSED: u8 = 1;
-    /// Bad arguments.
+    /// Bad arguments, or a scenario that cannot be read or set up.
     pub const USAGE: u8 = 2;
     /// An output file could not be written.
     pub const IO: u8 = 3;
@@ -178,12 +189,51 @@ fn run(cli: &Cli, style: &Style) -> Result<Report, Failure> {
         Command::Prp(args) => prp(cli.json, args, style),
         Command::Sgl(args) => sgl(cli.json, args, style),
         Command::Decode(args) => decode(cli.json, args, style),
+        Command::Exec(args) => exec(cli.json, args, style),
     }
+}
+
+fn exec(json: bool, args: &ExecArgs, style: &Style) -> Result<Report, Failure> {
+    let file = args.scenario.display().to_string();
+    let usage = |e: scenario::ScenarioError| Failure::Usage {
+        arg: file.clone(),
+        message: e.to_string(),
+    };
+    let loaded = scenario::load(&args.scenario).map_err(usage)?;
+    let setup = scenario_build::build(&loaded).map_err(usage)?;
+    let link = nvme_dma::controller::PcieLink::new(
+        args.max_payload.unwrap_or(setup.link.max_payload),
+        args.max_read_request.unwrap_or(setup.link.max_read_request),
+        setup.link.read_completion_boundary,
+    )
+    .map(|l| nvme_dma::controller::PcieLink {
+        tlp_overhead: setup.link.tlp_overhead,
+        ..l
+    })
+    .ok_or_else(|| Failure::Usage {
+        arg: "--max-payload/--max-read-request".into(),
+        message: "PCIe allows powers of two from 128 to 4096".into(),
+    })?;
+    let info = exec::ScenarioInfo {
+        file: file.clone(),
+        name: loaded.name.clone(),
+        description: loaded.description.clone(),
+    };
+    let report = exec::run(&setup, info, &link).map_err(usage)?;
+    let ok = report.expectations.failed == 0;
+    let stdout = if json {
+        json::document("exec", ok, &report)
+    } else {
+        exec_text::text(&report, style)
+    };
+    let code = if ok { exit::OK } else { exit::REFUSED };
+    Ok(Report { stdout, code })
 }
 
 fn demo(json: bool, svg_path: Option<&Path>, style: &Style) -> Result<Report, Failure> {
     let tour = demo::run()?;
     let verified = tour.verification.iter().all(|v| v.verified)
+        && tour.verification.len() == 2
         && tour.prp.walk.matches_input
         && tour.sgl.walk.matches_input;
     if let Some(path) = svg_path {

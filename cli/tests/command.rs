@@ -43,6 +43,11 @@ fn bad_arguments_get_one_line_naming_them() {
     );
     bad(&["decode", "--as", "prp", "00"], "--as");
     bad(&["teleport"], "teleport");
+    bad(&["exec"], "<SCENARIO>");
+    bad(
+        &["exec", "x.json", "--max-payload", "lots"],
+        "--max-payload",
+    );
     // --json changes nothing for bad arguments: the error is text on stderr.
     bad(&["--json", "prp", "0x10g+5"], "<ADDR+LEN>");
     // A layout needing more descriptor memory than the tool lays out is refused up front.
@@ -69,8 +74,10 @@ fn help_documents_exit_codes_and_version_works() {
         "prp",
         "sgl",
         "decode",
+        "exec",
         "NO_COLOR",
         "docs/cli-json.md",
+        "docs/scenario.md",
     ] {
         assert!(help.contains(needle), "{needle} in {help}");
     }
@@ -127,8 +134,12 @@ fn the_demo_verifies_its_data_and_matches_the_library() {
     for step in 1..=4 {
         assert!(text.contains(&format!("Step {step} of 4")), "{text}");
     }
-    assert!(text.contains("PRP ✓"), "{text}");
-    assert!(text.contains("SGL ✓"), "{text}");
+    assert!(text.contains("mock NVMe controller"), "{text}");
+    assert!(text.contains("PRP → SGL ✓"), "{text}");
+    assert!(text.contains("SGL → PRP ✓"), "{text}");
+    for row in ["PRP write", "SGL write", "PRP read", "SGL read"] {
+        assert!(text.contains(row), "{row} in {text}");
+    }
 
     let (doc, code) = json(&["demo"]);
     assert_eq!(code, 0);
@@ -152,12 +163,48 @@ fn the_demo_verifies_its_data_and_matches_the_library() {
         .unwrap();
     assert_eq!(doc["sgl"]["descriptors"], sgl.descriptors());
     assert_eq!(doc["sgl"]["length"], sgl.len());
-    // Step 4: both layouts moved every byte and the host's buffer holds them.
+    // Step 4: each layout read back, on the mock controller, what the other wrote.
     let verification = doc["verification"].as_array().unwrap();
     assert_eq!(verification.len(), 2);
-    for v in verification {
-        assert_eq!(v["verified"], true, "{v}");
-        assert_eq!(v["bytes"], total);
-        assert_eq!(v["executor"], "walker");
+    let pairs: Vec<(&str, &str)> = verification
+        .iter()
+        .map(|v| {
+            assert_eq!(v["verified"], true, "{v}");
+            assert_eq!(v["bytes"], total);
+            assert_eq!(v["executor"], "controller");
+            (
+                v["written_with"].as_str().unwrap(),
+                v["layout"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(pairs, [("prp", "sgl"), ("sgl", "prp")]);
+    // Each command's trace: the descriptors the layout needs, fetched once, and every byte
+    // of data moved. PRP: the list holds an entry per page after PRP1's. SGL: SGL1 points at
+    // one segment holding a descriptor per extent.
+    let list_bytes = plan.list_entries() * 8;
+    let segment_bytes = sgl.descriptors() * 16;
+    let costs = doc["costs"].as_array().unwrap();
+    assert_eq!(costs.len(), 4);
+    for c in costs {
+        let want = match c["layout"].as_str().unwrap() {
+            "prp" => list_bytes,
+            "sgl" => segment_bytes,
+            other => panic!("layout {other}"),
+        };
+        let cost = &c["cost"];
+        assert_eq!(cost["descriptor_bytes"], want, "{c}");
+        assert_eq!(cost["descriptor_fetches"], 1, "{c}");
+        assert_eq!(cost["data_bytes"], total, "{c}");
+        assert!(c["status"]
+            .as_str()
+            .unwrap()
+            .starts_with("Successful Completion"));
+        let tlps = ["read_requests", "read_completions", "writes"]
+            .iter()
+            .map(|k| cost[k].as_u64().unwrap())
+            .sum::<u64>();
+        assert_eq!(cost["tlps"], tlps);
     }
+    assert_eq!(doc["link"]["max_payload"], 256);
 }

@@ -735,8 +735,22 @@ fn dma_into_the_register_window_is_refused_with_no_side_effect() {
     rig.poke(bar0 - 0x1000, &[0x5a; 0x1000]);
     // A read whose buffer starts one page below the window and runs into it.
     let dst = [Extent::new(bar0 - 0x1000, 0x2000)];
+    rig.m.controller.set_tracing(true);
     let c = rig.io(1, Opcode::NVM_READ, (1, 0, 16), &dst, SglPolicy::Never);
     assert_eq!(c.status(), dnr(Status::DATA_TRANSFER_ERROR));
+    // The trace names the buffer that was refused; nothing was written.
+    let trace = rig.m.controller.take_trace();
+    let refused: Vec<_> = trace
+        .accesses()
+        .iter()
+        .filter(|a| a.target == DmaTarget::Refused)
+        .map(|a| (a.purpose, a.addr))
+        .collect();
+    assert_eq!(refused, [(DmaPurpose::DataWrite, bar0 - 0x1000)]);
+    assert!(!trace
+        .accesses()
+        .iter()
+        .any(|a| a.purpose == DmaPurpose::DataWrite && a.target != DmaTarget::Refused));
     assert_eq!(rig.peek(bar0 - 0x1000, 0x1000), vec![0x5a; 0x1000]);
     // A write from inside the window: refused, the namespace unchanged.
     let src = [Extent::new(bar0 + 0x1000, 0x1000)];

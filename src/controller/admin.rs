@@ -309,7 +309,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
             }
         };
         let probe = |port: &super::DmaPort<'_, M>, addr: u64, len: u64| -> Result<(), Status> {
-            match port.probe(addr, len) {
+            match port.probe(DmaPurpose::QueueListFetch, addr, len) {
                 Err(_) => Err(fail(Status::DATA_TRANSFER_ERROR)),
                 Ok(true) if !port.cmb_caps().is_some_and(cmb_allowed) => {
                     Err(fail(Status::INVALID_USE_OF_CMB))

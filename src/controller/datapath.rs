@@ -90,11 +90,20 @@ fn check_buffers<M: DmaMemory + ?Sized>(
 ) -> Result<(), Status> {
     let descriptors = port.touched();
     let mut data = Touched::default();
-    for piece in gathered.data.iter().chain(&gathered.metadata) {
+    let (data_purpose, metadata_purpose) = match direction {
+        Direction::Read => (DmaPurpose::DataWrite, DmaPurpose::MetadataWrite),
+        Direction::Write => (DmaPurpose::DataRead, DmaPurpose::MetadataRead),
+    };
+    let pieces = gathered
+        .data
+        .iter()
+        .map(|p| (p, data_purpose))
+        .chain(gathered.metadata.iter().map(|p| (p, metadata_purpose)));
+    for (piece, purpose) in pieces {
         match piece {
             SglSegment::Data(extent) => {
                 let in_cmb = port
-                    .probe(extent.addr, extent.len)
+                    .probe(purpose, extent.addr, extent.len)
                     .map_err(|_| fail(Status::DATA_TRANSFER_ERROR))?;
                 if in_cmb {
                     data.cmb = true;

@@ -122,7 +122,7 @@ impl<'a, M: DmaMemory + ?Sized> DmaPort<'a, M> {
         Ok(Route::Host)
     }
 
-    fn record(&self, purpose: DmaPurpose, addr: u64, len: usize, target: DmaTarget) {
+    fn record(&self, purpose: DmaPurpose, addr: u64, len: u64, target: DmaTarget) {
         let mut touched = self.touched.get();
         match target {
             DmaTarget::Host => touched.host = true,
@@ -135,7 +135,7 @@ impl<'a, M: DmaMemory + ?Sized> DmaPort<'a, M> {
                 trace.push(DmaAccess {
                     purpose,
                     addr,
-                    len: len as u64,
+                    len,
                     target,
                 });
             }
@@ -143,12 +143,21 @@ impl<'a, M: DmaMemory + ?Sized> DmaPort<'a, M> {
     }
 
     /// Where `len` bytes at `addr` would go, without moving anything: `Ok(true)` for the CMB.
-    pub fn probe(&self, addr: u64, len: u64) -> Result<bool, DmaFault> {
-        let n = usize::try_from(len).map_err(|_| DmaFault { addr, len })?;
-        match self.route(addr, n)? {
-            Route::Host => self.host.probe(addr, len).map(|()| false),
-            Route::Cmb(_) => Ok(true),
+    /// A range that cannot be reached is recorded in the trace as a refused access for
+    /// `purpose`, so the trace shows which buffer failed the command.
+    pub fn probe(&self, purpose: DmaPurpose, addr: u64, len: u64) -> Result<bool, DmaFault> {
+        let fault = DmaFault { addr, len };
+        let result = usize::try_from(len)
+            .map_err(|_| fault)
+            .and_then(|n| self.route(addr, n))
+            .and_then(|route| match route {
+                Route::Host => self.host.probe(addr, len).map(|()| false),
+                Route::Cmb(_) => Ok(true),
+            });
+        if result.is_err() {
+            self.record(purpose, addr, len, DmaTarget::Refused);
         }
+        result
     }
 
     /// A device read of host memory or the CMB.
@@ -170,7 +179,7 @@ impl<'a, M: DmaMemory + ?Sized> DmaPort<'a, M> {
         self.record(
             purpose,
             addr,
-            buf.len(),
+            buf.len() as u64,
             *result.as_ref().unwrap_or(&DmaTarget::Refused),
         );
         result.map(|_| ())
@@ -195,7 +204,7 @@ impl<'a, M: DmaMemory + ?Sized> DmaPort<'a, M> {
         self.record(
             purpose,
             addr,
-            data.len(),
+            data.len() as u64,
             *result.as_ref().unwrap_or(&DmaTarget::Refused),
         );
         result.map(|_| ())
@@ -227,7 +236,7 @@ impl<M: DmaMemory + ?Sized> DmaMemory for Fetcher<'_, '_, M> {
     }
 
     fn probe(&self, addr: u64, len: u64) -> Result<(), DmaFault> {
-        self.port.probe(addr, len).map(|_| ())
+        self.port.probe(self.purpose, addr, len).map(|_| ())
     }
 }
 

@@ -57,6 +57,43 @@ pub enum ControllerEvent {
     },
 }
 
+impl fmt::Display for ControllerEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ControllerEvent::EnableRefused(why) => {
+                write!(f, "CC.EN = 1 refused: {why}; CSTS.CFS set")
+            }
+            ControllerEvent::DoorbellWhileNotReady { offset, value } => write!(
+                f,
+                "doorbell {offset:#x} <- {value} ignored: the controller is not ready"
+            ),
+            ControllerEvent::InvalidDoorbellRegister { offset, value } => write!(
+                f,
+                "doorbell {offset:#x} <- {value} ignored: no such queue (invalid doorbell register)"
+            ),
+            ControllerEvent::InvalidDoorbellValue { offset, value } => write!(
+                f,
+                "doorbell {offset:#x} <- {value} ignored: beyond the queue size or past the \
+                 entries posted (invalid doorbell write value)"
+            ),
+            ControllerEvent::ReadOnlyRegister { offset } => {
+                write!(
+                    f,
+                    "write to read-only or unimplemented register {offset:#x} ignored"
+                )
+            }
+            ControllerEvent::SqeFetchFailed { qid, addr } => write!(
+                f,
+                "submission queue {qid}: the entry at {addr:#x} could not be fetched; CSTS.CFS set"
+            ),
+            ControllerEvent::CqePostFailed { cqid, addr } => write!(
+                f,
+                "completion queue {cqid}: the entry at {addr:#x} could not be posted; CSTS.CFS set"
+            ),
+        }
+    }
+}
+
 /// Why CC.EN = 1 was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EnableRefusal {

@@ -16,8 +16,7 @@ use crate::memory::DmaMemory;
 use crate::sgl::Direction;
 use crate::spec::identify::{CNS_ACTIVE_NAMESPACE_LIST, CNS_CONTROLLER, CNS_NAMESPACE};
 use crate::spec::log::{
-    ErrorInformationEntry, LogPageRequest, SmartCounter, SmartLog, LID_ERROR_INFORMATION,
-    LID_SMART,
+    ErrorInformationEntry, LogPageRequest, SmartCounter, SmartLog, LID_ERROR_INFORMATION, LID_SMART,
 };
 use crate::spec::{IdentifyController, Opcode, Status, StatusCodeType, SubmissionEntry};
 
@@ -203,7 +202,12 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     }
 
     /// As [`Self::send_to_host`], for a transfer of `total` bytes: `bytes`, then zeros.
-    fn send_padded(&mut self, sqe: &SubmissionEntry, bytes: &[u8], total: u64) -> Result<u32, Status> {
+    fn send_padded(
+        &mut self,
+        sqe: &SubmissionEntry,
+        bytes: &[u8],
+        total: u64,
+    ) -> Result<u32, Status> {
         self.gather(sqe, QueueKind::Admin, Direction::Read, (total, 0))?;
         datapath::send(self.port, bytes, total, &self.scratch.data)?;
         Ok(0)
@@ -214,7 +218,9 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         let nsid = sqe.nsid();
         let data: Vec<u8> = match cns {
             CNS_NAMESPACE => {
-                let ns = self.namespace(nsid).ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+                let ns = self
+                    .namespace(nsid)
+                    .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
                 ns.identify().as_bytes().to_vec()
             }
             CNS_CONTROLLER => self.identify_controller().as_bytes().to_vec(),
@@ -257,7 +263,8 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         id.elpe = config.error_log_entries.saturating_sub(1);
         id.sqes = 0x66;
         id.cqes = 0x44;
-        id.nn.set(u32::try_from(self.namespaces.len()).unwrap_or(u32::MAX));
+        id.nn
+            .set(u32::try_from(self.namespaces.len()).unwrap_or(u32::MAX));
         // ONCS: Compare (bit 0), Dataset Management (bit 2), Write Zeroes (bit 3).
         id.oncs.set(0b1101);
         id.sgls.set(config.sgls.bits());
@@ -265,7 +272,8 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     }
 
     pub(crate) fn namespace(&self, nsid: u32) -> Option<&super::Namespace> {
-        self.namespaces.get(usize::try_from(nsid.checked_sub(1)?).ok()?)
+        self.namespaces
+            .get(usize::try_from(nsid.checked_sub(1)?).ok()?)
     }
 
     /// The checks queue creation shares: id, size, contiguity, the base address and its
@@ -371,7 +379,10 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         if self.regs.cc.iosqes() != 6 {
             return Err(fail(Status::INVALID_FIELD));
         }
-        if f.qid != 0 && f.qid <= granted && !exists && (cqid == 0 || self.queues.cq(cqid).is_none())
+        if f.qid != 0
+            && f.qid <= granted
+            && !exists
+            && (cqid == 0 || self.queues.cq(cqid).is_none())
         {
             return Err(fail(Status::COMPLETION_QUEUE_INVALID));
         }
@@ -475,7 +486,9 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         // zeros (the specification leaves them undefined).
         let start = usize::try_from(req.offset).unwrap_or(usize::MAX);
         let rest = page.get(start..).unwrap_or_default();
-        let rest = rest.get(..usize::try_from(req.len).unwrap_or(usize::MAX)).unwrap_or(rest);
+        let rest = rest
+            .get(..usize::try_from(req.len).unwrap_or(usize::MAX))
+            .unwrap_or(rest);
         self.send_padded(sqe, rest, req.len)
     }
 }

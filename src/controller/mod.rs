@@ -78,8 +78,7 @@ use crate::extent::{Extent, PageSize};
 use crate::memory::DmaMemory;
 use crate::sgl::SglCaps;
 use crate::spec::{
-    log::SmartLog, registers::offset, CmbLoc, CmbSz, CompletionEntry, Csts, Status,
-    SubmissionEntry,
+    log::SmartLog, registers::offset, CmbLoc, CmbSz, CompletionEntry, Csts, Status, SubmissionEntry,
 };
 
 /// The mock controller. See the [module docs](self) for how it behaves.
@@ -257,7 +256,9 @@ impl MockController {
     /// DMA, no command): for tests that check what a command stored. `None` when the range
     /// is not in the namespace or too large for memory.
     pub fn namespace_data(&self, nsid: u32, slba: u64, nlb: u64) -> Option<Vec<u8>> {
-        let ns = self.namespaces.get(usize::try_from(nsid.checked_sub(1)?).ok()?)?;
+        let ns = self
+            .namespaces
+            .get(usize::try_from(nsid.checked_sub(1)?).ok()?)?;
         if slba.checked_add(nlb)? > ns.blocks() {
             return None;
         }
@@ -296,7 +297,9 @@ impl MockController {
                     self.regs.aqa.asqs_z().saturating_add(1),
                     self.regs.aqa.acqs_z().saturating_add(1),
                 );
-                if let (Some(sq), Some(cq)) = (self.queues.sqs.get_mut(0), self.queues.cqs.get_mut(0)) {
+                if let (Some(sq), Some(cq)) =
+                    (self.queues.sqs.get_mut(0), self.queues.cqs.get_mut(0))
+                {
                     *sq = Some(SubmissionQueue {
                         memory: queue::QueueMemory::Contiguous(asq),
                         size: sq_size,
@@ -304,7 +307,10 @@ impl MockController {
                         tail: 0,
                         cqid: 0,
                     });
-                    *cq = Some(CompletionQueue::new(queue::QueueMemory::Contiguous(acq), cq_size));
+                    *cq = Some(CompletionQueue::new(
+                        queue::QueueMemory::Contiguous(acq),
+                        cq_size,
+                    ));
                 }
                 self.regs.active_mps = self.regs.cc.mps();
                 self.regs.csts = Csts::RDY;
@@ -326,13 +332,16 @@ impl MockController {
 
     fn doorbell<M: DmaMemory + ?Sized>(&mut self, mem: &mut M, offset: u64, value: u32) {
         if !self.is_ready() || self.regs.csts.contains(Csts::CFS) {
-            self.events.push(ControllerEvent::DoorbellWhileNotReady { offset, value });
+            self.events
+                .push(ControllerEvent::DoorbellWhileNotReady { offset, value });
             return;
         }
         let Some((qid, is_cq)) = registers::decode_doorbell(offset, self.config.doorbell_stride)
         else {
-            self.events.push(ControllerEvent::InvalidDoorbellRegister { offset, value });
-            self.admin.queue_event(admin::AsyncEvent::InvalidDoorbellRegister);
+            self.events
+                .push(ControllerEvent::InvalidDoorbellRegister { offset, value });
+            self.admin
+                .queue_event(admin::AsyncEvent::InvalidDoorbellRegister);
             self.run(mem, Wake::Nothing);
             return;
         };
@@ -353,8 +362,14 @@ impl MockController {
                     Ok(())
                 }
             },
-            (_, Err(_)) => match (is_cq, self.queues.sq(qid).is_some(), self.queues.cq(qid).is_some()) {
-                (false, false, _) | (true, _, false) => Err(admin::AsyncEvent::InvalidDoorbellRegister),
+            (_, Err(_)) => match (
+                is_cq,
+                self.queues.sq(qid).is_some(),
+                self.queues.cq(qid).is_some(),
+            ) {
+                (false, false, _) | (true, _, false) => {
+                    Err(admin::AsyncEvent::InvalidDoorbellRegister)
+                }
                 _ => Err(admin::AsyncEvent::InvalidDoorbellValue),
             },
         };
@@ -403,7 +418,10 @@ impl MockController {
             Wake::Sq(qid) => engine.process(qid),
             Wake::FreedCq(cqid) => {
                 // Only SQs that feed this CQ can have been waiting, and only if it was full.
-                let stalled = engine.queues.cq_mut(cqid).map(|cq| core::mem::take(&mut cq.stalled));
+                let stalled = engine
+                    .queues
+                    .cq_mut(cqid)
+                    .map(|cq| core::mem::take(&mut cq.stalled));
                 if stalled == Some(true) {
                     for qid in 0..=self.config.max_io_queues {
                         if engine.queues.sq(qid).is_some_and(|sq| sq.cqid == cqid) {
@@ -494,7 +512,9 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
             if self.regs.csts.contains(Csts::CFS) {
                 return;
             }
-            let Some(sq) = self.queues.sq(qid) else { return };
+            let Some(sq) = self.queues.sq(qid) else {
+                return;
+            };
             if sq.is_empty() {
                 return;
             }
@@ -512,7 +532,11 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
                 return self.fatal(ControllerEvent::SqeFetchFailed { qid, addr: 0 });
             };
             let mut bytes = [0u8; 64];
-            if self.port.read(DmaPurpose::SqeFetch, addr, &mut bytes).is_err() {
+            if self
+                .port
+                .read(DmaPurpose::SqeFetch, addr, &mut bytes)
+                .is_err()
+            {
                 return self.fatal(ControllerEvent::SqeFetchFailed { qid, addr });
             }
             let sqe = SubmissionEntry::from_bytes(bytes);
@@ -537,9 +561,13 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     /// Post one completion to `cqid` (the caller checked it has room).
     fn post(&mut self, cqid: u16, sqid: u16, cid: u16, status: Status, dw0: u32, sqhd: u16) {
         let page = self.page_bytes();
-        let Some(cq) = self.queues.cq_mut(cqid) else { return };
+        let Some(cq) = self.queues.cq_mut(cqid) else {
+            return;
+        };
         let entry = CompletionEntry::new(sqhd, sqid, cid, status, cq.phase).with_dw0(dw0);
-        let Some(addr) = cq.memory.slot(cq.tail, CQE_BYTES, page) else { return };
+        let Some(addr) = cq.memory.slot(cq.tail, CQE_BYTES, page) else {
+            return;
+        };
         cq.advance_tail();
         if self
             .port
@@ -569,6 +597,14 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         direction: crate::sgl::Direction,
         lens: (u64, u64),
     ) -> Result<(), Status> {
-        datapath::gather(self.port, sqe, queue, direction, lens, &self.rules, self.scratch)
+        datapath::gather(
+            self.port,
+            sqe,
+            queue,
+            direction,
+            lens,
+            &self.rules,
+            self.scratch,
+        )
     }
 }

@@ -78,7 +78,8 @@ use crate::extent::{Extent, PageSize};
 use crate::memory::DmaMemory;
 use crate::sgl::SglCaps;
 use crate::spec::{
-    log::SmartLog, registers::offset, CmbLoc, CmbSz, CompletionEntry, Csts, Status, SubmissionEntry,
+    log::SmartLog, registers::offset, CmbLoc, CmbSz, CompletionEntry, Csts, Fuse, Status,
+    SubmissionEntry,
 };
 
 /// The mock controller. See the [module docs](self) for how it behaves.
@@ -543,7 +544,11 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
             if let Some(sq) = self.queues.sq_mut(qid) {
                 sq.head = queue::next_slot(head, sq.size);
             }
-            let outcome = if qid == 0 {
+            let outcome = if sqe.fuse() != Fuse::Normal {
+                // FUSES is 0: no fused operation is supported, so any FUSE value but 00b is
+                // an unsupported value in a defined field.
+                Outcome::Complete(datapath::fail(Status::INVALID_FIELD), 0)
+            } else if qid == 0 {
                 self.admin_command(&sqe)
             } else {
                 self.io_command(&sqe)

@@ -61,8 +61,8 @@ pub fn io_sqe(direction: Direction, lba: u64, blocks: u64) -> SubmissionEntry {
 /// Build PRPs for `extents` with the first list page at `first_list` (any qword-aligned
 /// offset); later list pages follow it page by page. Writes the list pages into guest RAM
 /// and PRP1/PRP2 into `sqe`. Returns the number of list pages used.
-pub fn place_prp(
-    qemu: &mut Qemu,
+pub fn place_prp<M: DmaMemory>(
+    qemu: &mut M,
     ctrl: &Controller,
     sqe: &mut SubmissionEntry,
     extents: &[Extent],
@@ -108,8 +108,8 @@ pub fn place_prp(
 /// Build an SGL for `pieces` into segment buffers at the given (address, capacity in
 /// descriptors) places, used in order. Writes the segments into guest RAM and SGL1 (PSDT 01b)
 /// into `sqe`. Returns the number of segments used.
-pub fn place_sgl(
-    qemu: &mut Qemu,
+pub fn place_sgl<M: DmaMemory>(
+    qemu: &mut M,
     ctrl: &Controller,
     sqe: &mut SubmissionEntry,
     direction: Direction,

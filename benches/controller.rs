@@ -37,11 +37,7 @@ fn round_trip(c: &mut Criterion) {
         rig.poke(DATA, &pattern(1, size as usize));
         // Fill both commands once (PRP lists written into host memory), then resubmit them.
         let mut write = io_sqe(Opcode::NVM_WRITE, 1, 0, blocks);
-        rig.fill(
-            &mut write,
-            &Request::new(&src, Direction::Write, QueueKind::Io),
-            SglPolicy::Never,
-        );
+        rig.fill(&mut write, &Request::new(&src, Direction::Write, QueueKind::Io), SglPolicy::Never);
         let mut read = io_sqe(Opcode::NVM_READ, 1, 0, blocks);
         read.set_prp1(dst[0].addr);
         // The read gets its own list region: a second fill would overwrite the write's list.
@@ -63,10 +59,7 @@ fn round_trip(c: &mut Criterion) {
                 assert!(w.status().is_success() && r.status().is_success());
             })
         });
-        assert_eq!(
-            rig.peek(dst[0].addr, size as usize),
-            pattern(1, size as usize)
-        );
+        assert_eq!(rig.peek(dst[0].addr, size as usize), pattern(1, size as usize));
     }
     group.finish();
 }

@@ -31,11 +31,7 @@ fn main() {
     rig.poke(DATA, &pattern(1, size as usize));
     let mut write = io_sqe(Opcode::NVM_WRITE, 1, 0, blocks);
     let src = [Extent::new(DATA, size)];
-    rig.fill(
-        &mut write,
-        &Request::new(&src, Direction::Write, QueueKind::Io),
-        SglPolicy::Never,
-    );
+    rig.fill(&mut write, &Request::new(&src, Direction::Write, QueueKind::Io), SglPolicy::Never);
     // The read lands in the same buffer it was written from, so one list serves both.
     let mut read = write;
     read.set_opcode(Opcode::NVM_READ);
@@ -44,11 +40,5 @@ fn main() {
         let r = rig.exec(1, read);
         assert!(w.status().is_success() && r.status().is_success());
     }
-    println!(
-        "{}",
-        rig.peek(DATA, 8)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    println!("{}", rig.peek(DATA, 8).iter().map(|b| format!("{b:02x}")).collect::<String>());
 }

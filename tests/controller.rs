@@ -6,12 +6,14 @@ mod rig;
 
 use nvme_dma::bus::RegisterAccess;
 use nvme_dma::controller::{
-    CmbConfig, ControllerConfig, ControllerEvent, DmaPurpose, DmaTarget, NamespaceConfig, PcieLink,
+    CmbConfig, ControllerConfig, ControllerEvent, DmaPurpose, DmaTarget, NamespaceConfig,
+    PcieLink,
 };
 use nvme_dma::dptr::SglPolicy;
 use nvme_dma::spec::identify::{CNS_ACTIVE_NAMESPACE_LIST, CNS_CONTROLLER, CNS_NAMESPACE};
 use nvme_dma::spec::log::{
-    ErrorInformationEntry, LogPageRequest, SmartCounter, SmartLog, LID_ERROR_INFORMATION, LID_SMART,
+    ErrorInformationEntry, LogPageRequest, SmartCounter, SmartLog, LID_ERROR_INFORMATION,
+    LID_SMART,
 };
 use nvme_dma::spec::registers::{cq_head_doorbell, offset, sq_tail_doorbell};
 use nvme_dma::spec::{
@@ -33,9 +35,7 @@ fn identify(rig: &mut Rig, cns: u8, nsid: u32, buf: u64) -> Status {
 
 fn get_log(rig: &mut Rig, lid: u8, len: u64, offset: u64, buf: u64) -> Status {
     let mut sqe = SubmissionEntry::new(Opcode::ADMIN_GET_LOG_PAGE, 0).with_prp1(buf);
-    LogPageRequest { lid, len, offset }
-        .write_to(&mut sqe)
-        .unwrap();
+    LogPageRequest { lid, len, offset }.write_to(&mut sqe).unwrap();
     rig.admin(sqe)
 }
 
@@ -83,11 +83,7 @@ fn enable_with_a_page_size_outside_the_range_sets_cfs_and_stays_not_ready() {
     // Disable, then enable with MPS = 2 (16 KiB) which CAP.MPSMAX = 1 forbids.
     rig.m.write32(offset::CC, 0).unwrap();
     assert!(!rig.m.controller.is_ready());
-    let cc = Cc::new()
-        .with_en(true)
-        .with_mps(2)
-        .with_iosqes(6)
-        .with_iocqes(4);
+    let cc = Cc::new().with_en(true).with_mps(2).with_iosqes(6).with_iocqes(4);
     rig.m.write32(offset::CC, cc.raw()).unwrap();
     let csts = Csts::from_bits_retain(rig.m.read32(offset::CSTS).unwrap());
     assert!(!csts.contains(Csts::RDY) && csts.contains(Csts::CFS));
@@ -154,28 +150,16 @@ fn identify_namespace_reports_size_use_and_format() {
     rig.create_io_pair(1, 8);
     let data = pattern(2, 8192);
     rig.poke(DATA, &data);
-    let c = rig.io(
-        1,
-        Opcode::NVM_WRITE,
-        (1, 10, 16),
-        &[Extent::new(DATA, 8192)],
-        SglPolicy::Never,
-    );
+    let c = rig.io(1, Opcode::NVM_WRITE, (1, 10, 16), &[Extent::new(DATA, 8192)], SglPolicy::Never);
     assert!(c.status().is_success());
     assert!(identify(&mut rig, CNS_NAMESPACE, 1, DATA).is_success());
     let id = IdentifyNamespace::read_from_bytes(&rig.peek(DATA, 4096)).unwrap();
-    assert_eq!(
-        (id.nsze.get(), id.ncap.get(), id.nuse.get()),
-        (1000, 1000, 16)
-    );
+    assert_eq!((id.nsze.get(), id.ncap.get(), id.nuse.get()), (1000, 1000, 16));
     assert_eq!(id.current_lba_format().unwrap().lba_size_bytes(), Some(512));
     assert!(identify(&mut rig, CNS_NAMESPACE, 2, DATA).is_success());
     let id = IdentifyNamespace::read_from_bytes(&rig.peek(DATA, 4096)).unwrap();
     let format = id.current_lba_format().unwrap();
-    assert_eq!(
-        (format.lba_size_bytes(), format.metadata_size()),
-        (Some(4096), 16)
-    );
+    assert_eq!((format.lba_size_bytes(), format.metadata_size()), (Some(4096), 16));
     assert!(id.metadata_extended());
     assert_eq!(id.nuse.get(), 0);
 }
@@ -193,14 +177,8 @@ fn identify_active_namespace_list_and_invalid_namespaces() {
     let invalid = dnr(Status::INVALID_NAMESPACE_OR_FORMAT);
     assert_eq!(identify(&mut rig, CNS_NAMESPACE, 0, DATA), invalid);
     assert_eq!(identify(&mut rig, CNS_NAMESPACE, 4, DATA), invalid);
-    assert_eq!(
-        identify(&mut rig, CNS_ACTIVE_NAMESPACE_LIST, 0xffff_fffe, DATA),
-        invalid
-    );
-    assert_eq!(
-        identify(&mut rig, 0x7f, 0, DATA),
-        dnr(Status::INVALID_FIELD)
-    );
+    assert_eq!(identify(&mut rig, CNS_ACTIVE_NAMESPACE_LIST, 0xffff_fffe, DATA), invalid);
+    assert_eq!(identify(&mut rig, 0x7f, 0, DATA), dnr(Status::INVALID_FIELD));
 }
 
 #[test]
@@ -212,11 +190,7 @@ fn identify_with_an_sgl_on_the_admin_queue_is_invalid_field() {
         .with_psdt(Psdt::SglContiguousMetadata);
     assert_eq!(rig.admin(sqe), dnr(Status::INVALID_FIELD));
     rig.poke(DATA, &[0xee; 16]);
-    assert_eq!(
-        rig.peek(DATA, 16),
-        [0xee; 16],
-        "a failed Identify wrote memory"
-    );
+    assert_eq!(rig.peek(DATA, 16), [0xee; 16], "a failed Identify wrote memory");
 }
 
 // ---- queue creation and deletion ----
@@ -235,10 +209,7 @@ fn create_queue_statuses() {
     assert_eq!(rig.admin(create_cq(65, 16, base)), qid_err);
     assert_eq!(rig.admin(create_cq(1, 1, base)), size_err);
     assert_eq!(rig.admin(create_cq(1, 65, base)), size_err);
-    assert_eq!(
-        rig.admin(create_cq(1, 16, base + 8)),
-        dnr(Status::PRP_OFFSET_INVALID)
-    );
+    assert_eq!(rig.admin(create_cq(1, 16, base + 8)), dnr(Status::PRP_OFFSET_INVALID));
     let vector = create_cq(1, 16, base).with_cdw11(1 | 0b10 | 500 << 16);
     assert_eq!(rig.admin(vector), dnr(Status::INVALID_INTERRUPT_VECTOR));
     assert!(rig.admin(create_cq(1, 16, base)).is_success());
@@ -248,11 +219,7 @@ fn create_queue_statuses() {
     assert_eq!(rig.admin(create_sq(1, 16, sq_base, 2)), cq_invalid);
     assert_eq!(rig.admin(create_sq(1, 16, sq_base, 0)), cq_invalid);
     assert!(rig.admin(create_sq(1, 16, sq_base, 1)).is_success());
-    assert_eq!(
-        rig.admin(create_sq(1, 16, sq_base, 1)),
-        qid_err,
-        "duplicate SQ"
-    );
+    assert_eq!(rig.admin(create_sq(1, 16, sq_base, 1)), qid_err, "duplicate SQ");
 }
 
 #[test]
@@ -306,10 +273,10 @@ fn non_contiguous_queues_follow_their_prp_list_and_cqr_forbids_them() {
         let page = if slot < 64 { p1 } else { p0 };
         rig.poke(page + (slot % 64) * 64, &sqe.to_bytes());
     }
-    rig.m.write32(sq_tail_doorbell(1, 0).unwrap(), 71).unwrap();
-    let cids: Vec<u16> = std::iter::from_fn(|| rig.reap(1))
-        .map(|c| c.cid())
-        .collect();
+    rig.m
+        .write32(sq_tail_doorbell(1, 0).unwrap(), 71)
+        .unwrap();
+    let cids: Vec<u16> = std::iter::from_fn(|| rig.reap(1)).map(|c| c.cid()).collect();
     assert_eq!(cids, (0..71).collect::<Vec<u16>>());
 
     let mut strict = Rig::new(ControllerConfig {
@@ -334,18 +301,12 @@ fn number_of_queues_is_granted_then_fixed_once_queues_exist() {
     let c = rig.exec(0, set(3, 1));
     assert!(c.status().is_success());
     assert_eq!(c.dw0(), 1 << 16 | 3);
-    let c = rig.exec(
-        0,
-        SubmissionEntry::new(Opcode::ADMIN_GET_FEATURES, 0).with_cdw10(7),
-    );
+    let c = rig.exec(0, SubmissionEntry::new(Opcode::ADMIN_GET_FEATURES, 0).with_cdw10(7));
     assert_eq!(c.dw0(), 1 << 16 | 3);
     assert_eq!(rig.admin(set(0xffff, 0)), dnr(Status::INVALID_FIELD));
     // Two CQs were granted (NCQA = 1): CQ 3 is beyond them.
     let base = rig.alloc_queue_mem(4096);
-    assert_eq!(
-        rig.admin(create_cq(3, 16, base)),
-        dnr(Status::INVALID_QUEUE_IDENTIFIER)
-    );
+    assert_eq!(rig.admin(create_cq(3, 16, base)), dnr(Status::INVALID_QUEUE_IDENTIFIER));
     rig.create_io_pair(1, 16);
     assert_eq!(
         rig.admin(set(1, 1)),
@@ -365,15 +326,9 @@ fn smart_log_counts_real_io_and_error_log_records_failures() {
     let mut rig = rig_with_io();
     let ext = [Extent::new(DATA, 4096)];
     for _ in 0..3 {
-        assert!(rig
-            .io(1, Opcode::NVM_WRITE, (1, 0, 8), &ext, SglPolicy::Never)
-            .status()
-            .is_success());
+        assert!(rig.io(1, Opcode::NVM_WRITE, (1, 0, 8), &ext, SglPolicy::Never).status().is_success());
     }
-    assert!(rig
-        .io(1, Opcode::NVM_READ, (1, 0, 8), &ext, SglPolicy::Never)
-        .status()
-        .is_success());
+    assert!(rig.io(1, Opcode::NVM_READ, (1, 0, 8), &ext, SglPolicy::Never).status().is_success());
     let bad = rig.io(1, Opcode::NVM_READ, (1, 1 << 40, 8), &ext, SglPolicy::Never);
     assert_eq!(bad.status(), dnr(Status::LBA_OUT_OF_RANGE));
     let buf = DATA + 0x10_0000;
@@ -389,10 +344,7 @@ fn smart_log_counts_real_io_and_error_log_records_failures() {
     assert_eq!(entry.error_count.get(), 1);
     assert_eq!(entry.sqid.get(), 1);
     assert_eq!(entry.cid.get(), bad.cid());
-    assert_eq!(
-        entry.status_field.get() >> 1,
-        dnr(Status::LBA_OUT_OF_RANGE).raw()
-    );
+    assert_eq!(entry.status_field.get() >> 1, dnr(Status::LBA_OUT_OF_RANGE).raw());
 }
 
 #[test]
@@ -406,53 +358,24 @@ fn log_page_offsets_at_and_past_the_end() {
     // At the end: nothing of the page left, zeros returned.
     assert!(get_log(&mut rig, LID_SMART, 4, 512, buf).is_success());
     // Past the end, misaligned, unknown page, per-namespace SMART.
-    assert_eq!(
-        get_log(&mut rig, LID_SMART, 4, 516, buf),
-        dnr(Status::INVALID_FIELD)
-    );
-    assert_eq!(
-        get_log(&mut rig, LID_SMART, 4, 2, buf),
-        dnr(Status::INVALID_FIELD)
-    );
-    assert_eq!(
-        get_log(&mut rig, 0x7e, 4, 0, buf),
-        dnr(Status::INVALID_FIELD)
-    );
-    let mut sqe = SubmissionEntry::new(Opcode::ADMIN_GET_LOG_PAGE, 0)
-        .with_prp1(buf)
-        .with_nsid(1);
-    LogPageRequest {
-        lid: LID_SMART,
-        len: 512,
-        offset: 0,
-    }
-    .write_to(&mut sqe)
-    .unwrap();
+    assert_eq!(get_log(&mut rig, LID_SMART, 4, 516, buf), dnr(Status::INVALID_FIELD));
+    assert_eq!(get_log(&mut rig, LID_SMART, 4, 2, buf), dnr(Status::INVALID_FIELD));
+    assert_eq!(get_log(&mut rig, 0x7e, 4, 0, buf), dnr(Status::INVALID_FIELD));
+    let mut sqe = SubmissionEntry::new(Opcode::ADMIN_GET_LOG_PAGE, 0).with_prp1(buf).with_nsid(1);
+    LogPageRequest { lid: LID_SMART, len: 512, offset: 0 }.write_to(&mut sqe).unwrap();
     assert_eq!(rig.admin(sqe), dnr(Status::INVALID_FIELD));
     // Beyond MDTS (128 KiB).
-    assert_eq!(
-        get_log(&mut rig, LID_SMART, 256 * 1024, 0, buf),
-        dnr(Status::INVALID_FIELD)
-    );
+    assert_eq!(get_log(&mut rig, LID_SMART, 256 * 1024, 0, buf), dnr(Status::INVALID_FIELD));
 }
 
 #[test]
 fn abort_reports_not_aborted_and_unknown_opcodes_are_invalid() {
     let mut rig = rig_with_io();
-    let c = rig.exec(
-        0,
-        SubmissionEntry::new(Opcode::ADMIN_ABORT, 0).with_cdw10(5 << 16 | 1),
-    );
+    let c = rig.exec(0, SubmissionEntry::new(Opcode::ADMIN_ABORT, 0).with_cdw10(5 << 16 | 1));
     assert!(c.status().is_success());
     assert_eq!(c.dw0() & 1, 1);
-    assert_eq!(
-        rig.admin(SubmissionEntry::new(Opcode(0x7f), 0)),
-        dnr(Status::INVALID_OPCODE)
-    );
-    assert_eq!(
-        rig.exec(1, SubmissionEntry::new(Opcode(0x7f), 0)).status(),
-        dnr(Status::INVALID_OPCODE)
-    );
+    assert_eq!(rig.admin(SubmissionEntry::new(Opcode(0x7f), 0)), dnr(Status::INVALID_OPCODE));
+    assert_eq!(rig.exec(1, SubmissionEntry::new(Opcode(0x7f), 0)).status(), dnr(Status::INVALID_OPCODE));
 }
 
 // ---- NVM commands ----
@@ -472,10 +395,7 @@ fn write_then_read_round_trips_with_prp_and_sgl_layouts() {
         rig.poke(e.addr, &data[at..at + e.len as usize]);
         at += e.len as usize;
     }
-    assert!(rig
-        .io(1, Opcode::NVM_WRITE, (1, 100, 24), &src, SglPolicy::Never)
-        .status()
-        .is_success());
+    assert!(rig.io(1, Opcode::NVM_WRITE, (1, 100, 24), &src, SglPolicy::Never).status().is_success());
     assert_eq!(rig.m.controller.namespace_data(1, 100, 24).unwrap(), data);
     // Read back through an SGL of odd-length pieces.
     let dst = [
@@ -485,10 +405,7 @@ fn write_then_read_round_trips_with_prp_and_sgl_layouts() {
     ];
     let c = rig.io(1, Opcode::NVM_READ, (1, 100, 24), &dst, SglPolicy::Always);
     assert!(c.status().is_success());
-    let back: Vec<u8> = dst
-        .iter()
-        .flat_map(|e| rig.peek(e.addr, e.len as usize))
-        .collect();
+    let back: Vec<u8> = dst.iter().flat_map(|e| rig.peek(e.addr, e.len as usize)).collect();
     assert_eq!(back, data);
 }
 
@@ -497,14 +414,8 @@ fn write_zeroes_and_deallocate_free_blocks_and_read_as_zeros() {
     let mut rig = rig_with_io();
     let ext = [Extent::new(DATA, 8 * 512)];
     rig.poke(DATA, &pattern(4, 4096));
-    assert!(rig
-        .io(1, Opcode::NVM_WRITE, (1, 0, 8), &ext, SglPolicy::Never)
-        .status()
-        .is_success());
-    assert!(rig
-        .io(1, Opcode::NVM_WRITE, (1, 8, 8), &ext, SglPolicy::Never)
-        .status()
-        .is_success());
+    assert!(rig.io(1, Opcode::NVM_WRITE, (1, 0, 8), &ext, SglPolicy::Never).status().is_success());
+    assert!(rig.io(1, Opcode::NVM_WRITE, (1, 8, 8), &ext, SglPolicy::Never).status().is_success());
     // Write Zeroes blocks 2..4 (stay allocated), with DEAC blocks 4..6 (freed).
     let wz = Rig::io_sqe(Opcode::NVM_WRITE_ZEROES, 1, 2, 2);
     assert!(rig.exec(1, wz).status().is_success());
@@ -523,20 +434,10 @@ fn write_zeroes_and_deallocate_free_blocks_and_read_as_zeros() {
         .with_prp1(DATA + 0x8000)
         .with_cdw11(1 << 2);
     assert!(rig.exec(1, dsm).status().is_success());
-    assert!(rig
-        .m
-        .controller
-        .namespace_data(1, 8, 8)
-        .unwrap()
-        .iter()
-        .all(|&b| b == 0));
+    assert!(rig.m.controller.namespace_data(1, 8, 8).unwrap().iter().all(|&b| b == 0));
     assert!(identify(&mut rig, CNS_NAMESPACE, 1, DATA + 0x10000).is_success());
     let id = IdentifyNamespace::read_from_bytes(&rig.peek(DATA + 0x10000, 4096)).unwrap();
-    assert_eq!(
-        id.nuse.get(),
-        6,
-        "16 written, 2 deallocated by Write Zeroes, 8 by DSM"
-    );
+    assert_eq!(id.nuse.get(), 6, "16 written, 2 deallocated by Write Zeroes, 8 by DSM");
 }
 
 #[test]
@@ -544,10 +445,7 @@ fn dataset_management_with_one_bad_range_deallocates_nothing() {
     let mut rig = rig_with_io();
     rig.poke(DATA, &pattern(5, 4096));
     let ext = [Extent::new(DATA, 4096)];
-    assert!(rig
-        .io(1, Opcode::NVM_WRITE, (1, 0, 8), &ext, SglPolicy::Never)
-        .status()
-        .is_success());
+    assert!(rig.io(1, Opcode::NVM_WRITE, (1, 0, 8), &ext, SglPolicy::Never).status().is_success());
     let mut ranges = [0u8; 32];
     ranges[4..8].copy_from_slice(&8u32.to_le_bytes());
     ranges[16 + 4..16 + 8].copy_from_slice(&1u32.to_le_bytes());
@@ -559,10 +457,7 @@ fn dataset_management_with_one_bad_range_deallocates_nothing() {
         .with_cdw10(1)
         .with_cdw11(1 << 2);
     assert_eq!(rig.exec(1, dsm).status(), dnr(Status::LBA_OUT_OF_RANGE));
-    assert_eq!(
-        rig.m.controller.namespace_data(1, 0, 8).unwrap(),
-        pattern(5, 4096)
-    );
+    assert_eq!(rig.m.controller.namespace_data(1, 0, 8).unwrap(), pattern(5, 4096));
 }
 
 #[test]
@@ -571,18 +466,12 @@ fn compare_matches_and_fails() {
     let data = pattern(6, 4096);
     rig.poke(DATA, &data);
     let ext = [Extent::new(DATA, 4096)];
-    assert!(rig
-        .io(1, Opcode::NVM_WRITE, (1, 40, 8), &ext, SglPolicy::Never)
-        .status()
-        .is_success());
+    assert!(rig.io(1, Opcode::NVM_WRITE, (1, 40, 8), &ext, SglPolicy::Never).status().is_success());
     let c = rig.io(1, Opcode::NVM_COMPARE, (1, 40, 8), &ext, SglPolicy::Never);
     assert!(c.status().is_success());
     rig.poke(DATA + 4095, &[data[4095] ^ 1]);
     let c = rig.io(1, Opcode::NVM_COMPARE, (1, 40, 8), &ext, SglPolicy::Never);
-    assert_eq!(
-        c.status(),
-        dnr(Status::new(StatusCodeType::MediaAndDataIntegrity, 0x85))
-    );
+    assert_eq!(c.status(), dnr(Status::new(StatusCodeType::MediaAndDataIntegrity, 0x85)));
 }
 
 #[test]
@@ -591,28 +480,12 @@ fn namespace_range_and_transfer_size_statuses() {
     let blocks = rig.m.controller.config().namespaces[0].blocks;
     let read = |rig: &mut Rig, nsid: u32, slba: u64, nlb: u32| {
         let ext = [Extent::new(DATA, u64::from(nlb) * 512)];
-        rig.io(
-            1,
-            Opcode::NVM_READ,
-            (nsid, slba, nlb),
-            &ext,
-            SglPolicy::Never,
-        )
-        .status()
+        rig.io(1, Opcode::NVM_READ, (nsid, slba, nlb), &ext, SglPolicy::Never).status()
     };
-    assert_eq!(
-        read(&mut rig, 2, 0, 8),
-        dnr(Status::INVALID_NAMESPACE_OR_FORMAT)
-    );
-    assert_eq!(
-        read(&mut rig, 0, 0, 8),
-        dnr(Status::INVALID_NAMESPACE_OR_FORMAT)
-    );
+    assert_eq!(read(&mut rig, 2, 0, 8), dnr(Status::INVALID_NAMESPACE_OR_FORMAT));
+    assert_eq!(read(&mut rig, 0, 0, 8), dnr(Status::INVALID_NAMESPACE_OR_FORMAT));
     assert!(read(&mut rig, 1, blocks - 8, 8).is_success());
-    assert_eq!(
-        read(&mut rig, 1, blocks - 7, 8),
-        dnr(Status::LBA_OUT_OF_RANGE)
-    );
+    assert_eq!(read(&mut rig, 1, blocks - 7, 8), dnr(Status::LBA_OUT_OF_RANGE));
     // SLBA + NLB wrapping past 2^64.
     let wrap = Rig::io_sqe(Opcode::NVM_READ, 1, u64::MAX, 8).with_prp1(DATA);
     assert_eq!(rig.exec(1, wrap).status(), dnr(Status::LBA_OUT_OF_RANGE));
@@ -624,10 +497,7 @@ fn namespace_range_and_transfer_size_statuses() {
     let flush = |nsid| SubmissionEntry::new(Opcode::NVM_FLUSH, 0).with_nsid(nsid);
     assert!(rig.exec(1, flush(u32::MAX)).status().is_success());
     assert!(rig.exec(1, flush(1)).status().is_success());
-    assert_eq!(
-        rig.exec(1, flush(9)).status(),
-        dnr(Status::INVALID_NAMESPACE_OR_FORMAT)
-    );
+    assert_eq!(rig.exec(1, flush(9)).status(), dnr(Status::INVALID_NAMESPACE_OR_FORMAT));
 }
 
 #[test]
@@ -645,9 +515,7 @@ fn separate_and_extended_metadata_round_trip() {
     let meta = pattern(8, 64);
     rig.poke(DATA, &data);
     rig.poke(DATA + 0x8000, &meta);
-    let mut w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 8)
-        .with_prp1(DATA)
-        .with_mptr(DATA + 0x8000);
+    let mut w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 8).with_prp1(DATA).with_mptr(DATA + 0x8000);
     w.set_prp2(0);
     assert!(rig.exec(1, w).status().is_success());
     let r = Rig::io_sqe(Opcode::NVM_READ, 1, 0, 8)
@@ -664,15 +532,9 @@ fn separate_and_extended_metadata_round_trip() {
     assert!(c.status().is_success());
     let stored = rig.m.controller.namespace_data(2, 0, 8).unwrap();
     let expected: Vec<u8> = ext.chunks(520).flat_map(|b| b[..512].to_vec()).collect();
-    assert_eq!(
-        stored, expected,
-        "data stored without the interleaved metadata"
-    );
+    assert_eq!(stored, expected, "data stored without the interleaved metadata");
     let dst = [Extent::new(DATA + 0x30000, ext.len() as u64)];
-    assert!(rig
-        .io(1, Opcode::NVM_READ, (2, 0, 8), &dst, SglPolicy::Always)
-        .status()
-        .is_success());
+    assert!(rig.io(1, Opcode::NVM_READ, (2, 0, 8), &dst, SglPolicy::Always).status().is_success());
     assert_eq!(rig.peek(DATA + 0x30000, ext.len()), ext);
 }
 
@@ -685,24 +547,10 @@ fn a_bad_prp_list_entry_fails_the_write_before_any_data_moves() {
     let list = DATA + 0x10_0000;
     // PRP1 page 0, list of pages 1, 2, 3 where the last has an offset.
     let entries = [DATA + 0x1000, DATA + 0x2000, DATA + 0x3010];
-    rig.poke(
-        list,
-        &entries
-            .iter()
-            .flat_map(|e| e.to_le_bytes())
-            .collect::<Vec<u8>>(),
-    );
-    let w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 32)
-        .with_prp1(DATA)
-        .with_prp2(list);
+    rig.poke(list, &entries.iter().flat_map(|e| e.to_le_bytes()).collect::<Vec<u8>>());
+    let w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 32).with_prp1(DATA).with_prp2(list);
     assert_eq!(rig.exec(1, w).status(), dnr(Status::PRP_OFFSET_INVALID));
-    assert!(rig
-        .m
-        .controller
-        .namespace_data(1, 0, 32)
-        .unwrap()
-        .iter()
-        .all(|&b| b == 0));
+    assert!(rig.m.controller.namespace_data(1, 0, 32).unwrap().iter().all(|&b| b == 0));
 }
 
 #[test]
@@ -710,10 +558,7 @@ fn a_read_whose_last_buffer_is_unmapped_writes_no_host_memory() {
     let mut rig = rig_with_io();
     rig.poke(DATA, &pattern(11, 8192));
     let ext = [Extent::new(DATA, 8192)];
-    assert!(rig
-        .io(1, Opcode::NVM_WRITE, (1, 0, 16), &ext, SglPolicy::Never)
-        .status()
-        .is_success());
+    assert!(rig.io(1, Opcode::NVM_WRITE, (1, 0, 16), &ext, SglPolicy::Never).status().is_success());
     let before = rig.peek(DATA + 0x40000, 4096);
     // PRP1 mapped, PRP2 beyond mapped RAM.
     let r = Rig::io_sqe(Opcode::NVM_READ, 1, 0, 16)
@@ -742,13 +587,7 @@ fn dma_into_the_register_window_is_refused_with_no_side_effect() {
     let src = [Extent::new(bar0 + 0x1000, 0x1000)];
     let c = rig.io(1, Opcode::NVM_WRITE, (1, 0, 8), &src, SglPolicy::Never);
     assert_eq!(c.status(), dnr(Status::DATA_TRANSFER_ERROR));
-    assert!(rig
-        .m
-        .controller
-        .namespace_data(1, 0, 8)
-        .unwrap()
-        .iter()
-        .all(|&b| b == 0));
+    assert!(rig.m.controller.namespace_data(1, 0, 8).unwrap().iter().all(|&b| b == 0));
 }
 
 // ---- controller memory buffer ----
@@ -774,17 +613,8 @@ fn cmb_registers_and_all_in_cmb_transfers() {
     let data = pattern(12, 3 * 4096);
     rig.poke(CMB_ADDR, &data);
     let list = CMB_ADDR + 0x8_0000;
-    rig.poke(
-        list,
-        &[
-            (CMB_ADDR + 0x1000).to_le_bytes(),
-            (CMB_ADDR + 0x2000).to_le_bytes(),
-        ]
-        .concat(),
-    );
-    let w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 24)
-        .with_prp1(CMB_ADDR)
-        .with_prp2(list);
+    rig.poke(list, &[(CMB_ADDR + 0x1000).to_le_bytes(), (CMB_ADDR + 0x2000).to_le_bytes()].concat());
+    let w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 24).with_prp1(CMB_ADDR).with_prp2(list);
     rig.m.controller.set_tracing(true);
     assert!(rig.exec(1, w).status().is_success());
     assert_eq!(rig.m.controller.namespace_data(1, 0, 24).unwrap(), data);
@@ -802,26 +632,13 @@ fn mixing_cmb_and_host_memory_is_invalid_use_of_cmb() {
     let mut rig = cmb_rig(CmbConfig::new(CMB_ADDR, 1 << 20));
     // PRP list in the CMB, data in host memory.
     let list = CMB_ADDR + 0x8_0000;
-    rig.poke(
-        list,
-        &[(DATA + 0x1000).to_le_bytes(), (DATA + 0x2000).to_le_bytes()].concat(),
-    );
-    let w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 24)
-        .with_prp1(DATA)
-        .with_prp2(list);
+    rig.poke(list, &[(DATA + 0x1000).to_le_bytes(), (DATA + 0x2000).to_le_bytes()].concat());
+    let w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 24).with_prp1(DATA).with_prp2(list);
     assert_eq!(rig.exec(1, w).status(), dnr(Status::INVALID_USE_OF_CMB));
     // First page in the CMB, second in host memory.
-    let w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 16)
-        .with_prp1(CMB_ADDR)
-        .with_prp2(DATA);
+    let w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 16).with_prp1(CMB_ADDR).with_prp2(DATA);
     assert_eq!(rig.exec(1, w).status(), dnr(Status::INVALID_USE_OF_CMB));
-    assert!(rig
-        .m
-        .controller
-        .namespace_data(1, 0, 24)
-        .unwrap()
-        .iter()
-        .all(|&b| b == 0));
+    assert!(rig.m.controller.namespace_data(1, 0, 24).unwrap().iter().all(|&b| b == 0));
 }
 
 #[test]
@@ -832,17 +649,8 @@ fn cmb_uses_cmbsz_does_not_allow_are_refused() {
         ..CmbConfig::new(CMB_ADDR, 1 << 20)
     });
     let list = CMB_ADDR + 0x8_0000;
-    rig.poke(
-        list,
-        &[
-            (CMB_ADDR + 0x1000).to_le_bytes(),
-            (CMB_ADDR + 0x2000).to_le_bytes(),
-        ]
-        .concat(),
-    );
-    let w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 24)
-        .with_prp1(CMB_ADDR)
-        .with_prp2(list);
+    rig.poke(list, &[(CMB_ADDR + 0x1000).to_le_bytes(), (CMB_ADDR + 0x2000).to_le_bytes()].concat());
+    let w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 24).with_prp1(CMB_ADDR).with_prp2(list);
     assert_eq!(rig.exec(1, w).status(), dnr(Status::INVALID_USE_OF_CMB));
     // Write data from the CMB is allowed; read data into it is not.
     let w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 8).with_prp1(CMB_ADDR);
@@ -856,9 +664,7 @@ fn a_submission_queue_in_the_cmb_works_and_is_refused_without_sqs() {
     let mut rig = cmb_rig(CmbConfig::new(CMB_ADDR, 1 << 20));
     let cq = rig.alloc_queue_mem(16 * 16);
     assert!(rig.admin(create_cq(2, 16, cq)).is_success());
-    assert!(rig
-        .admin(create_sq(2, 16, CMB_ADDR + 0xf_0000, 2))
-        .is_success());
+    assert!(rig.admin(create_sq(2, 16, CMB_ADDR + 0xf_0000, 2)).is_success());
     rig.queues.insert(
         2,
         rig::HostQueue {
@@ -898,15 +704,7 @@ fn a_full_completion_queue_is_never_overwritten() {
     assert!(rig.admin(create_sq(1, 16, sq, 1)).is_success());
     rig.queues.insert(
         1,
-        rig::HostQueue {
-            sq_base: sq,
-            cq_base: cq,
-            size: 4,
-            sq_tail: 0,
-            cq_head: 0,
-            phase: true,
-            cqid: 1,
-        },
+        rig::HostQueue { sq_base: sq, cq_base: cq, size: 4, sq_tail: 0, cq_head: 0, phase: true, cqid: 1 },
     );
     // The rig's SQ bookkeeping uses `size` for both: submit directly at SQ slots instead.
     for i in 0..6u16 {
@@ -921,9 +719,7 @@ fn a_full_completion_queue_is_never_overwritten() {
     let first: Vec<u16> = (0..3).map(|_| rig.reap(1).unwrap().cid()).collect();
     assert_eq!(first, [100, 101, 102]);
     // Reaping rang the CQ head doorbell each time, so the rest arrived.
-    let rest: Vec<u16> = std::iter::from_fn(|| rig.reap(1))
-        .map(|c| c.cid())
-        .collect();
+    let rest: Vec<u16> = std::iter::from_fn(|| rig.reap(1)).map(|c| c.cid()).collect();
     assert_eq!(rest, [103, 104, 105]);
 }
 
@@ -942,14 +738,8 @@ fn phase_tags_flip_on_every_wrap_and_sq_head_is_reported() {
 fn invalid_doorbell_writes_are_ignored_recorded_and_reported_by_aer() {
     let mut rig = rig_with_io();
     let aer_cid = 0x4242;
-    rig.submit(
-        0,
-        &SubmissionEntry::new(Opcode::ADMIN_ASYNC_EVENT_REQUEST, aer_cid),
-    );
-    assert!(
-        rig.reap(0).is_none(),
-        "an AER completes only when an event happens"
-    );
+    rig.submit(0, &SubmissionEntry::new(Opcode::ADMIN_ASYNC_EVENT_REQUEST, aer_cid));
+    assert!(rig.reap(0).is_none(), "an AER completes only when an event happens");
     // Tail beyond the queue size (64).
     rig.m.write32(sq_tail_doorbell(1, 0).unwrap(), 64).unwrap();
     assert!(matches!(
@@ -958,11 +748,7 @@ fn invalid_doorbell_writes_are_ignored_recorded_and_reported_by_aer() {
     ));
     let c = rig.reap(0).expect("the AER completed");
     assert_eq!(c.cid(), aer_cid);
-    assert_eq!(
-        c.dw0(),
-        0x01 << 16 | 0x01 << 8,
-        "error event, invalid doorbell value, log 01h"
-    );
+    assert_eq!(c.dw0(), 0x01 << 16 | 0x01 << 8, "error event, invalid doorbell value, log 01h");
     // A doorbell for a queue that does not exist: recorded; no AER is outstanding now.
     rig.m.write32(sq_tail_doorbell(9, 0).unwrap(), 1).unwrap();
     assert!(matches!(
@@ -979,10 +765,7 @@ fn invalid_doorbell_writes_are_ignored_recorded_and_reported_by_aer() {
         Some(ControllerEvent::InvalidDoorbellValue { value: 30, .. })
     ));
     // The queued event now completes a new AER straight away.
-    rig.submit(
-        0,
-        &SubmissionEntry::new(Opcode::ADMIN_ASYNC_EVENT_REQUEST, 7),
-    );
+    rig.submit(0, &SubmissionEntry::new(Opcode::ADMIN_ASYNC_EVENT_REQUEST, 7));
     let c = rig.reap(0).unwrap();
     assert!(c.dw0() >> 8 & 0xff <= 1);
 }
@@ -993,18 +776,9 @@ fn aer_beyond_the_limit_is_refused() {
         async_event_limit: 1,
         ..ControllerConfig::default()
     });
-    rig.submit(
-        0,
-        &SubmissionEntry::new(Opcode::ADMIN_ASYNC_EVENT_REQUEST, 1),
-    );
-    let c = rig.exec(
-        0,
-        SubmissionEntry::new(Opcode::ADMIN_ASYNC_EVENT_REQUEST, 0),
-    );
-    assert_eq!(
-        c.status(),
-        dnr(Status::new(StatusCodeType::CommandSpecific, 0x05))
-    );
+    rig.submit(0, &SubmissionEntry::new(Opcode::ADMIN_ASYNC_EVENT_REQUEST, 1));
+    let c = rig.exec(0, SubmissionEntry::new(Opcode::ADMIN_ASYNC_EVENT_REQUEST, 0));
+    assert_eq!(c.status(), dnr(Status::new(StatusCodeType::CommandSpecific, 0x05)));
 }
 
 #[test]
@@ -1013,9 +787,7 @@ fn reused_cids_complete_in_order() {
     for _ in 0..3 {
         rig.submit(1, &SubmissionEntry::new(Opcode::NVM_FLUSH, 77).with_nsid(1));
     }
-    let cids: Vec<u16> = std::iter::from_fn(|| rig.reap(1))
-        .map(|c| c.cid())
-        .collect();
+    let cids: Vec<u16> = std::iter::from_fn(|| rig.reap(1)).map(|c| c.cid()).collect();
     assert_eq!(cids, [77, 77, 77]);
 }
 
@@ -1038,26 +810,12 @@ fn an_unfetchable_sqe_is_fatal() {
 #[test]
 fn the_trace_shows_what_a_layout_costs() {
     let mut rig = rig_with_io();
-    let extents: Vec<Extent> = (0..16)
-        .map(|i| Extent::new(DATA + i * 0x2000, 0x1000))
-        .collect();
+    let extents: Vec<Extent> = (0..16).map(|i| Extent::new(DATA + i * 0x2000, 0x1000)).collect();
     rig.m.controller.set_tracing(true);
-    let c = rig.io(
-        1,
-        Opcode::NVM_WRITE,
-        (1, 0, 128),
-        &extents,
-        SglPolicy::Never,
-    );
+    let c = rig.io(1, Opcode::NVM_WRITE, (1, 0, 128), &extents, SglPolicy::Never);
     assert!(c.status().is_success());
     let prp = rig.m.controller.take_trace();
-    let c = rig.io(
-        1,
-        Opcode::NVM_WRITE,
-        (1, 0, 128),
-        &extents,
-        SglPolicy::Always,
-    );
+    let c = rig.io(1, Opcode::NVM_WRITE, (1, 0, 128), &extents, SglPolicy::Always);
     assert!(c.status().is_success());
     let sgl = rig.m.controller.take_trace();
     let link = PcieLink::TYPICAL;
@@ -1072,4 +830,83 @@ fn the_trace_shows_what_a_layout_costs() {
     assert_eq!(kinds.last(), Some(&DmaPurpose::CqePost));
     assert!(p.pcie.tlps() > 0 && p.pcie.efficiency() < 1.0);
     assert!(s.pcie.overhead_bytes >= p.pcie.overhead_bytes - 2 * 24);
+}
+
+// ---- found by the differential against QEMU (tests/qemu_differential.rs) ----
+
+#[test]
+fn one_read_only_firmware_slot_and_its_log_page() {
+    let mut rig = Rig::new(ControllerConfig::default());
+    assert!(identify(&mut rig, CNS_CONTROLLER, 0, DATA).is_success());
+    let id = IdentifyController::read_from_bytes(&rig.peek(DATA, 4096)).unwrap();
+    // FRMW: 1 to 7 slots in bits 3:1; here one, and slot 1 is read only (bit 0).
+    assert_eq!((id.frmw >> 1) & 0x7, 1);
+    assert_eq!(id.frmw & 1, 1);
+    // Firmware Slot Information (LID 03h), a mandatory page: slot 1 active, holding FR.
+    let buf = DATA + 0x1000;
+    rig.poke(buf, &[0xee; 512]);
+    assert!(get_log(&mut rig, 0x03, 512, 0, buf).is_success());
+    let page = rig.peek(buf, 512);
+    assert_eq!(page[0], 0x01, "AFI: slot 1 active, no activation pending");
+    assert_eq!(page[8..16], id.fr, "FRS1 is the revision Identify reports");
+    assert!(page[16..].iter().all(|&b| b == 0), "slots 2-7 empty, the rest reserved");
+    // Offsets work there as on every page: the last dword, then past the end.
+    assert!(get_log(&mut rig, 0x03, 4, 508, buf).is_success());
+    assert_eq!(get_log(&mut rig, 0x03, 4, 516, buf), dnr(Status::INVALID_FIELD));
+}
+
+#[test]
+fn namespace_identification_descriptors_name_each_active_namespace() {
+    let config = ControllerConfig {
+        namespaces: vec![NamespaceConfig::new(8, 512); 2],
+        ..ControllerConfig::default()
+    };
+    let mut rig = Rig::new(config);
+    let mut uuids = Vec::new();
+    for nsid in [1, 2] {
+        rig.poke(DATA, &[0xee; 4096]);
+        assert!(identify(&mut rig, 0x03, nsid, DATA).is_success());
+        let list = rig.peek(DATA, 4096);
+        // One UUID descriptor (NIDT 3h, NIDL 16), then zeros: NIDL 0 ends the list.
+        assert_eq!(list[..4], [3, 16, 0, 0]);
+        let uuid = list[4..20].to_vec();
+        assert_eq!(uuid[6] >> 4, 4, "UUID version 4");
+        assert_eq!(uuid[8] >> 6, 0b10, "RFC 4122 variant");
+        assert!(list[20..].iter().all(|&b| b == 0));
+        // The same namespace keeps its identifier.
+        assert!(identify(&mut rig, 0x03, nsid, DATA).is_success());
+        assert_eq!(rig.peek(DATA + 4, 16), uuid);
+        uuids.push(uuid);
+    }
+    assert_ne!(uuids[0], uuids[1], "each namespace has its own identifier");
+    let invalid = dnr(Status::INVALID_NAMESPACE_OR_FORMAT);
+    assert_eq!(identify(&mut rig, 0x03, 0, DATA), invalid);
+    assert_eq!(identify(&mut rig, 0x03, 3, DATA), invalid);
+    assert_eq!(identify(&mut rig, 0x03, u32::MAX, DATA), invalid);
+}
+
+#[test]
+fn fused_commands_are_refused_and_change_nothing() {
+    let mut rig = rig_with_io();
+    let data = pattern(9, 512);
+    rig.poke(DATA, &data);
+    for fuse in [
+        nvme_dma::spec::Fuse::FirstOfFused,
+        nvme_dma::spec::Fuse::SecondOfFused,
+        nvme_dma::spec::Fuse::Reserved,
+    ] {
+        let mut sqe = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 1).with_prp1(DATA);
+        sqe.set_fuse(fuse);
+        assert_eq!(rig.exec(1, sqe).status(), dnr(Status::INVALID_FIELD), "{fuse:?}");
+        let mut admin = SubmissionEntry::new(Opcode::ADMIN_IDENTIFY, 0)
+            .with_prp1(DATA + 0x1000)
+            .with_cdw10(u32::from(CNS_CONTROLLER));
+        admin.set_fuse(fuse);
+        assert_eq!(rig.admin(admin), dnr(Status::INVALID_FIELD), "{fuse:?}");
+    }
+    assert_eq!(rig.m.controller.namespace_data(1, 0, 1).unwrap(), vec![0; 512]);
+    // The same write without FUSE goes through.
+    let sqe = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 1).with_prp1(DATA);
+    assert!(rig.exec(1, sqe).status().is_success());
+    assert_eq!(rig.m.controller.namespace_data(1, 0, 1).unwrap(), data);
 }

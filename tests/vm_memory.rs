@@ -31,10 +31,7 @@ fn accesses_fail_whole_at_region_ends_and_holes() {
     // Runs past the end of the first region into the hole: refused, nothing written.
     assert_eq!(
         mem.write(RAM.len - 2, &[9; 4]),
-        Err(DmaFault {
-            addr: RAM.len - 2,
-            len: 4
-        })
+        Err(DmaFault { addr: RAM.len - 2, len: 4 })
     );
     let mut back = [0u8; 4];
     mem.read(RAM.len - 4, &mut back).unwrap();
@@ -55,26 +52,14 @@ fn the_controller_moves_data_through_guest_memory() {
     let src = [Extent::new(SECOND + 0x200, data.len() as u64)];
     let c = rig.io(1, Opcode::NVM_WRITE, (1, 64, 64), &src, SglPolicy::Never);
     assert!(c.status().is_success(), "{}", c.status());
-    let dst = [
-        Extent::new(DATA + 0x1000, 0x3000),
-        Extent::new(DATA + 0x8000, 0x5000),
-    ];
+    let dst = [Extent::new(DATA + 0x1000, 0x3000), Extent::new(DATA + 0x8000, 0x5000)];
     let c = rig.io(1, Opcode::NVM_READ, (1, 64, 64), &dst, SglPolicy::Always);
     assert!(c.status().is_success(), "{}", c.status());
-    let back: Vec<u8> = dst
-        .iter()
-        .flat_map(|e| rig.peek(e.addr, e.len as usize))
-        .collect();
+    let back: Vec<u8> = dst.iter().flat_map(|e| rig.peek(e.addr, e.len as usize)).collect();
     assert_eq!(back, data);
     // A read whose buffer runs into the hole fails with nothing written.
     rig.poke(RAM.len - 0x1000, &[0x77; 0x1000]);
-    let c = rig.io(
-        1,
-        Opcode::NVM_READ,
-        (1, 64, 16),
-        &[Extent::new(RAM.len - 0x1000, 0x2000)],
-        SglPolicy::Always,
-    );
+    let c = rig.io(1, Opcode::NVM_READ, (1, 64, 16), &[Extent::new(RAM.len - 0x1000, 0x2000)], SglPolicy::Always);
     assert_eq!(c.status(), Status::DATA_TRANSFER_ERROR.with_dnr(true));
     assert_eq!(rig.peek(RAM.len - 0x1000, 0x1000), vec![0x77; 0x1000]);
 }

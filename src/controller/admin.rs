@@ -16,7 +16,8 @@ use crate::memory::DmaMemory;
 use crate::sgl::Direction;
 use crate::spec::identify::{CNS_ACTIVE_NAMESPACE_LIST, CNS_CONTROLLER, CNS_NAMESPACE};
 use crate::spec::log::{
-    ErrorInformationEntry, LogPageRequest, SmartCounter, SmartLog, LID_ERROR_INFORMATION, LID_SMART,
+    ErrorInformationEntry, LogPageRequest, SmartCounter, SmartLog, LID_ERROR_INFORMATION,
+    LID_SMART,
 };
 use crate::spec::{IdentifyController, Opcode, Status, StatusCodeType, SubmissionEntry};
 
@@ -210,12 +211,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     }
 
     /// As [`Self::send_to_host`], for a transfer of `total` bytes: `bytes`, then zeros.
-    fn send_padded(
-        &mut self,
-        sqe: &SubmissionEntry,
-        bytes: &[u8],
-        total: u64,
-    ) -> Result<u32, Status> {
+    fn send_padded(&mut self, sqe: &SubmissionEntry, bytes: &[u8], total: u64) -> Result<u32, Status> {
         self.gather(sqe, QueueKind::Admin, Direction::Read, (total, 0))?;
         datapath::send(self.port, bytes, total, &self.scratch.data)?;
         Ok(0)
@@ -226,15 +222,12 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         let nsid = sqe.nsid();
         let data: Vec<u8> = match cns {
             CNS_NAMESPACE => {
-                let ns = self
-                    .namespace(nsid)
-                    .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+                let ns = self.namespace(nsid).ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
                 ns.identify().as_bytes().to_vec()
             }
             CNS_CONTROLLER => self.identify_controller().as_bytes().to_vec(),
             CNS_NAMESPACE_DESCRIPTORS => {
-                self.namespace(nsid)
-                    .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+                self.namespace(nsid).ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
                 namespace_descriptors(self.config.serial, nsid)
             }
             CNS_ACTIVE_NAMESPACE_LIST => {
@@ -277,8 +270,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         id.elpe = config.error_log_entries.saturating_sub(1);
         id.sqes = 0x66;
         id.cqes = 0x44;
-        id.nn
-            .set(u32::try_from(self.namespaces.len()).unwrap_or(u32::MAX));
+        id.nn.set(u32::try_from(self.namespaces.len()).unwrap_or(u32::MAX));
         // ONCS: Compare (bit 0), Dataset Management (bit 2), Write Zeroes (bit 3).
         id.oncs.set(0b1101);
         id.sgls.set(config.sgls.bits());
@@ -286,8 +278,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     }
 
     pub(crate) fn namespace(&self, nsid: u32) -> Option<&super::Namespace> {
-        self.namespaces
-            .get(usize::try_from(nsid.checked_sub(1)?).ok()?)
+        self.namespaces.get(usize::try_from(nsid.checked_sub(1)?).ok()?)
     }
 
     /// The checks queue creation shares: id, size, contiguity, the base address and its
@@ -393,10 +384,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         if self.regs.cc.iosqes() != 6 {
             return Err(fail(Status::INVALID_FIELD));
         }
-        if f.qid != 0
-            && f.qid <= granted
-            && !exists
-            && (cqid == 0 || self.queues.cq(cqid).is_none())
+        if f.qid != 0 && f.qid <= granted && !exists && (cqid == 0 || self.queues.cq(cqid).is_none())
         {
             return Err(fail(Status::COMPLETION_QUEUE_INVALID));
         }
@@ -501,9 +489,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         // zeros (the specification leaves them undefined).
         let start = usize::try_from(req.offset).unwrap_or(usize::MAX);
         let rest = page.get(start..).unwrap_or_default();
-        let rest = rest
-            .get(..usize::try_from(req.len).unwrap_or(usize::MAX))
-            .unwrap_or(rest);
+        let rest = rest.get(..usize::try_from(req.len).unwrap_or(usize::MAX)).unwrap_or(rest);
         self.send_padded(sqe, rest, req.len)
     }
 }
@@ -519,7 +505,8 @@ fn firmware_revision() -> [u8; 8] {
 }
 
 /// The Firmware Slot Information log page (512 bytes): AFI names slot 1 as the active slot
-/// (bits 2:0) with no activation pending; FRS1 (bytes 15:8) holds the running revision.
+/// (bits 2:0) with no activation pending; FRS1 (bytes 15:8) holds the running revision, the
+/// same FR that Identify Controller reports.
 fn firmware_slot_log() -> Vec<u8> {
     let mut page = alloc::vec![0u8; 512];
     if let Some(afi) = page.first_mut() {
@@ -532,18 +519,15 @@ fn firmware_slot_log() -> Vec<u8> {
 }
 
 /// The Namespace Identification Descriptor list of namespace `nsid` (4096 bytes): one UUID
-/// descriptor (NIDT 3h, NIDL 16), then zeros, which end the list. The UUID is the same for
-/// the same serial number and namespace, as a namespace's identifier must not change while
-/// it exists: bytes from the serial number and the NSID, with the RFC 4122 variant and
-/// version 4 bits set.
+/// descriptor (NIDT 3h, NIDL 16), then zeros, which end the list. A namespace must keep its
+/// identifier while it exists, so the UUID is a function of the serial number and the NSID
+/// (an FNV-1a hash of both), with the RFC 4122 variant and version 4 bits set.
 fn namespace_descriptors(serial: &str, nsid: u32) -> Vec<u8> {
-    let mut list = alloc::vec![0u8; 4096];
-    let mut uuid = [0u8; 16];
-    // FNV-1a over the serial number, then the NSID: two different halves of the UUID.
     let mut hash = 0xcbf2_9ce4_8422_2325u64;
     for byte in serial.bytes().chain(nsid.to_le_bytes()) {
         hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
     }
+    let mut uuid = [0u8; 16];
     let (high, low) = uuid.split_at_mut(8);
     high.copy_from_slice(&hash.to_be_bytes());
     low.copy_from_slice(&(hash.rotate_left(29) ^ u64::from(nsid)).to_be_bytes());
@@ -553,6 +537,7 @@ fn namespace_descriptors(serial: &str, nsid: u32) -> Vec<u8> {
     if let Some(variant) = uuid.get_mut(8) {
         *variant = *variant & 0x3f | 0x80;
     }
+    let mut list = alloc::vec![0u8; 4096];
     if let Some(header) = list.get_mut(..4) {
         header.copy_from_slice(&[3, 16, 0, 0]);
     }

@@ -128,11 +128,7 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "controller configuration: `{}` {}",
-            self.field, self.rule
-        )
+        write!(f, "controller configuration: `{}` {}", self.field, self.rule)
     }
 }
 
@@ -174,16 +170,10 @@ impl ControllerConfig {
             return fail("async_event_limit/error_log_entries", "must be at least 1");
         }
         if self.bar0 % 0x4000 != 0 || self.bar0.checked_add(self.bar0_size()).is_none() {
-            return fail(
-                "bar0",
-                "must be 16 KiB aligned with the whole window below 2^64",
-            );
+            return fail("bar0", "must be 16 KiB aligned with the whole window below 2^64");
         }
         if self.namespaces.iter().any(|ns| ns.lbads().is_none()) {
-            return fail(
-                "namespaces",
-                "need a power-of-two block size from 512 to 65536",
-            );
+            return fail("namespaces", "need a power-of-two block size from 512 to 65536");
         }
         if self.namespaces.iter().any(|ns| {
             u64::from(ns.lba_size)
@@ -196,18 +186,12 @@ impl ControllerConfig {
         }
         if let Some(cmb) = &self.cmb {
             if cmb.size == 0 || cmb.size % 4096 != 0 || cmb.size > 1 << 32 {
-                return fail(
-                    "cmb.size",
-                    "must be a non-zero multiple of 4 KiB, at most 4 GiB",
-                );
+                return fail("cmb.size", "must be a non-zero multiple of 4 KiB, at most 4 GiB");
             }
             let overlaps_bar0 = cmb.addr < self.bar0.saturating_add(self.bar0_size())
                 && self.bar0 < cmb.addr.saturating_add(cmb.size);
             if cmb.addr % 4096 != 0 || cmb.addr.checked_add(cmb.size).is_none() || overlaps_bar0 {
-                return fail(
-                    "cmb.addr",
-                    "must be 4 KiB aligned, below 2^64 - size, apart from BAR0",
-                );
+                return fail("cmb.addr", "must be 4 KiB aligned, below 2^64 - size, apart from BAR0");
             }
         }
         Ok(())

@@ -217,14 +217,12 @@ pub(crate) fn matches<M: DmaMemory + ?Sized>(
                 let want = ours.len().saturating_sub(at).min(buf.len());
                 let (addr, n) = cursor.take(want as u64).ok_or_else(error)?;
                 let n = usize::try_from(n).unwrap_or(0);
-                let (Some(theirs), Some(mine)) =
-                    (buf.get_mut(..n), ours.get(at..at.saturating_add(n)))
+                let (Some(theirs), Some(mine)) = (buf.get_mut(..n), ours.get(at..at.saturating_add(n)))
                 else {
                     return Err(error());
                 };
                 if let Some(addr) = addr {
-                    port.read(DmaPurpose::DataRead, addr, theirs)
-                        .map_err(|_| error())?;
+                    port.read(DmaPurpose::DataRead, addr, theirs).map_err(|_| error())?;
                     equal &= theirs == mine;
                 }
                 at = at.saturating_add(n);
@@ -253,20 +251,13 @@ pub(crate) fn send<M: DmaMemory + ?Sized>(
         let chunk = match bytes.get(from..) {
             Some(rest) if !rest.is_empty() => rest,
             _ => ZEROS
-                .get(
-                    ..usize::try_from(total.saturating_sub(at))
-                        .unwrap_or(512)
-                        .min(512),
-                )
+                .get(..usize::try_from(total.saturating_sub(at)).unwrap_or(512).min(512))
                 .unwrap_or_default(),
         };
         let (addr, n) = cursor.take(chunk.len() as u64).ok_or_else(error)?;
-        let piece = chunk
-            .get(..usize::try_from(n).unwrap_or(0))
-            .unwrap_or_default();
+        let piece = chunk.get(..usize::try_from(n).unwrap_or(0)).unwrap_or_default();
         if let Some(addr) = addr {
-            port.write(DmaPurpose::DataWrite, addr, piece)
-                .map_err(|_| error())?;
+            port.write(DmaPurpose::DataWrite, addr, piece).map_err(|_| error())?;
         }
         at = at.saturating_add(n);
     }

@@ -262,30 +262,18 @@ mod tests {
         port.write(DmaPurpose::DataWrite, 0x8000_0010, &[7; 4])
             .unwrap();
         let mut buf = [0u8; 4];
-        port.read(DmaPurpose::DataRead, 0x8000_0010, &mut buf)
-            .unwrap();
+        port.read(DmaPurpose::DataRead, 0x8000_0010, &mut buf).unwrap();
         assert_eq!(buf, [7; 4]);
         // Straddles the CMB's end.
         assert!(port
             .read(DmaPurpose::DataRead, 0x8000_0ffe, &mut buf)
             .is_err());
-        assert_eq!(
-            port.touched(),
-            Touched {
-                host: false,
-                cmb: true
-            }
-        );
+        assert_eq!(port.touched(), Touched { host: false, cmb: true });
         let _ = port;
         let targets: Vec<DmaTarget> = trace.accesses().iter().map(|a| a.target).collect();
         assert_eq!(
             targets,
-            [
-                DmaTarget::Refused,
-                DmaTarget::Cmb,
-                DmaTarget::Cmb,
-                DmaTarget::Refused
-            ]
+            [DmaTarget::Refused, DmaTarget::Cmb, DmaTarget::Cmb, DmaTarget::Refused]
         );
         // The refused write left the host bytes below the window alone.
         assert_eq!(host.peek_vec(0xfdff_fff0, 16).unwrap(), [0; 16]);

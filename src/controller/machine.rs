@@ -55,10 +55,7 @@ impl<M: DmaMemory> DmaMemory for Machine<M> {
         match self.cmb_range(addr, buf.len()) {
             Some(r) => {
                 let src = self.controller.cmb().and_then(|c| c.get(r));
-                buf.copy_from_slice(src.ok_or(DmaFault {
-                    addr,
-                    len: buf.len() as u64,
-                })?);
+                buf.copy_from_slice(src.ok_or(DmaFault { addr, len: buf.len() as u64 })?);
                 Ok(())
             }
             None => self.memory.read(addr, buf),
@@ -69,11 +66,8 @@ impl<M: DmaMemory> DmaMemory for Machine<M> {
         match self.cmb_range(addr, data.len()) {
             Some(r) => {
                 let dst = self.controller.cmb_mut().and_then(|c| c.get_mut(r));
-                dst.ok_or(DmaFault {
-                    addr,
-                    len: data.len() as u64,
-                })?
-                .copy_from_slice(data);
+                dst.ok_or(DmaFault { addr, len: data.len() as u64 })?
+                    .copy_from_slice(data);
                 Ok(())
             }
             None => self.memory.write(addr, data),

@@ -37,6 +37,8 @@
 //! * A submission or completion entry that cannot be fetched or posted by DMA is a fatal
 //!   error: CSTS.CFS is set and the controller stops processing until it is reset.
 //! * Every failed command's status has DNR set and is added to the Error Information log.
+//! * No fused operation is supported (FUSES = 0): a command with FUSE other than 00b gets
+//!   Invalid Field in Command.
 //! * A command that fails moves nothing: its whole data and metadata pointer is walked and
 //!   every buffer probed ([`DmaMemory::probe`]) before the first byte moves. (If the host's
 //!   memory changes between the probe and the move, the move may stop part-way with Data
@@ -257,9 +259,7 @@ impl MockController {
     /// DMA, no command): for tests that check what a command stored. `None` when the range
     /// is not in the namespace or too large for memory.
     pub fn namespace_data(&self, nsid: u32, slba: u64, nlb: u64) -> Option<Vec<u8>> {
-        let ns = self
-            .namespaces
-            .get(usize::try_from(nsid.checked_sub(1)?).ok()?)?;
+        let ns = self.namespaces.get(usize::try_from(nsid.checked_sub(1)?).ok()?)?;
         if slba.checked_add(nlb)? > ns.blocks() {
             return None;
         }
@@ -298,9 +298,7 @@ impl MockController {
                     self.regs.aqa.asqs_z().saturating_add(1),
                     self.regs.aqa.acqs_z().saturating_add(1),
                 );
-                if let (Some(sq), Some(cq)) =
-                    (self.queues.sqs.get_mut(0), self.queues.cqs.get_mut(0))
-                {
+                if let (Some(sq), Some(cq)) = (self.queues.sqs.get_mut(0), self.queues.cqs.get_mut(0)) {
                     *sq = Some(SubmissionQueue {
                         memory: queue::QueueMemory::Contiguous(asq),
                         size: sq_size,
@@ -308,10 +306,7 @@ impl MockController {
                         tail: 0,
                         cqid: 0,
                     });
-                    *cq = Some(CompletionQueue::new(
-                        queue::QueueMemory::Contiguous(acq),
-                        cq_size,
-                    ));
+                    *cq = Some(CompletionQueue::new(queue::QueueMemory::Contiguous(acq), cq_size));
                 }
                 self.regs.active_mps = self.regs.cc.mps();
                 self.regs.csts = Csts::RDY;
@@ -333,16 +328,13 @@ impl MockController {
 
     fn doorbell<M: DmaMemory + ?Sized>(&mut self, mem: &mut M, offset: u64, value: u32) {
         if !self.is_ready() || self.regs.csts.contains(Csts::CFS) {
-            self.events
-                .push(ControllerEvent::DoorbellWhileNotReady { offset, value });
+            self.events.push(ControllerEvent::DoorbellWhileNotReady { offset, value });
             return;
         }
         let Some((qid, is_cq)) = registers::decode_doorbell(offset, self.config.doorbell_stride)
         else {
-            self.events
-                .push(ControllerEvent::InvalidDoorbellRegister { offset, value });
-            self.admin
-                .queue_event(admin::AsyncEvent::InvalidDoorbellRegister);
+            self.events.push(ControllerEvent::InvalidDoorbellRegister { offset, value });
+            self.admin.queue_event(admin::AsyncEvent::InvalidDoorbellRegister);
             self.run(mem, Wake::Nothing);
             return;
         };
@@ -363,14 +355,8 @@ impl MockController {
                     Ok(())
                 }
             },
-            (_, Err(_)) => match (
-                is_cq,
-                self.queues.sq(qid).is_some(),
-                self.queues.cq(qid).is_some(),
-            ) {
-                (false, false, _) | (true, _, false) => {
-                    Err(admin::AsyncEvent::InvalidDoorbellRegister)
-                }
+            (_, Err(_)) => match (is_cq, self.queues.sq(qid).is_some(), self.queues.cq(qid).is_some()) {
+                (false, false, _) | (true, _, false) => Err(admin::AsyncEvent::InvalidDoorbellRegister),
                 _ => Err(admin::AsyncEvent::InvalidDoorbellValue),
             },
         };
@@ -419,10 +405,7 @@ impl MockController {
             Wake::Sq(qid) => engine.process(qid),
             Wake::FreedCq(cqid) => {
                 // Only SQs that feed this CQ can have been waiting, and only if it was full.
-                let stalled = engine
-                    .queues
-                    .cq_mut(cqid)
-                    .map(|cq| core::mem::take(&mut cq.stalled));
+                let stalled = engine.queues.cq_mut(cqid).map(|cq| core::mem::take(&mut cq.stalled));
                 if stalled == Some(true) {
                     for qid in 0..=self.config.max_io_queues {
                         if engine.queues.sq(qid).is_some_and(|sq| sq.cqid == cqid) {
@@ -513,9 +496,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
             if self.regs.csts.contains(Csts::CFS) {
                 return;
             }
-            let Some(sq) = self.queues.sq(qid) else {
-                return;
-            };
+            let Some(sq) = self.queues.sq(qid) else { return };
             if sq.is_empty() {
                 return;
             }
@@ -533,11 +514,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
                 return self.fatal(ControllerEvent::SqeFetchFailed { qid, addr: 0 });
             };
             let mut bytes = [0u8; 64];
-            if self
-                .port
-                .read(DmaPurpose::SqeFetch, addr, &mut bytes)
-                .is_err()
-            {
+            if self.port.read(DmaPurpose::SqeFetch, addr, &mut bytes).is_err() {
                 return self.fatal(ControllerEvent::SqeFetchFailed { qid, addr });
             }
             let sqe = SubmissionEntry::from_bytes(bytes);
@@ -545,8 +522,8 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
                 sq.head = queue::next_slot(head, sq.size);
             }
             let outcome = if sqe.fuse() != Fuse::Normal {
-                // FUSES is 0: no fused operation is supported, so any FUSE value but 00b is
-                // an unsupported value in a defined field.
+                // FUSES is 0: no fused operation is supported, so a FUSE value other than 00b
+                // is an unsupported value in a defined field.
                 Outcome::Complete(datapath::fail(Status::INVALID_FIELD), 0)
             } else if qid == 0 {
                 self.admin_command(&sqe)
@@ -566,13 +543,9 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     /// Post one completion to `cqid` (the caller checked it has room).
     fn post(&mut self, cqid: u16, sqid: u16, cid: u16, status: Status, dw0: u32, sqhd: u16) {
         let page = self.page_bytes();
-        let Some(cq) = self.queues.cq_mut(cqid) else {
-            return;
-        };
+        let Some(cq) = self.queues.cq_mut(cqid) else { return };
         let entry = CompletionEntry::new(sqhd, sqid, cid, status, cq.phase).with_dw0(dw0);
-        let Some(addr) = cq.memory.slot(cq.tail, CQE_BYTES, page) else {
-            return;
-        };
+        let Some(addr) = cq.memory.slot(cq.tail, CQE_BYTES, page) else { return };
         cq.advance_tail();
         if self
             .port
@@ -602,14 +575,6 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         direction: crate::sgl::Direction,
         lens: (u64, u64),
     ) -> Result<(), Status> {
-        datapath::gather(
-            self.port,
-            sqe,
-            queue,
-            direction,
-            lens,
-            &self.rules,
-            self.scratch,
-        )
+        datapath::gather(self.port, sqe, queue, direction, lens, &self.rules, self.scratch)
     }
 }

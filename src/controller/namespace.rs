@@ -113,11 +113,7 @@ impl SparseStore {
                 Some(bytes) => sink(bytes)?,
                 None => {
                     for zeros in (0..n).step_by(ZEROS.len()) {
-                        sink(
-                            ZEROS
-                                .get(..ZEROS.len().min(n.saturating_sub(zeros)))
-                                .unwrap_or_default(),
-                        )?;
+                        sink(ZEROS.get(..ZEROS.len().min(n.saturating_sub(zeros))).unwrap_or_default())?;
                     }
                 }
             }
@@ -271,11 +267,7 @@ impl Namespace {
         let (lba, ms) = (self.lba(), self.ms());
         let interleaved = stream == Stream::Data && self.config.extended && ms > 0;
         let whole = match stream {
-            Stream::Data => (
-                Store::Data,
-                slba.saturating_mul(lba),
-                nlb.saturating_mul(lba),
-            ),
+            Stream::Data => (Store::Data, slba.saturating_mul(lba), nlb.saturating_mul(lba)),
             Stream::Metadata => (
                 Store::Metadata,
                 slba.saturating_mul(ms),
@@ -417,8 +409,7 @@ mod tests {
         );
         assert_eq!(ns.stream_len(Stream::Data, 2), 1040);
         assert_eq!(ns.pieces(Stream::Metadata, 3, 2).count(), 0);
-        let separate =
-            Namespace::new(NamespaceConfig::new(100, 4096).with_metadata(8, false)).unwrap();
+        let separate = Namespace::new(NamespaceConfig::new(100, 4096).with_metadata(8, false)).unwrap();
         let pieces: Vec<_> = separate.pieces(Stream::Metadata, 3, 2).collect();
         assert_eq!(pieces, [(Store::Metadata, 24, 16)]);
     }

@@ -59,10 +59,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     /// index and the data and metadata stream lengths.
     fn check_blocks(&self, sqe: &SubmissionEntry) -> Result<(usize, u64, u64), Status> {
         let index = self.namespace_index(sqe.nsid())?;
-        let ns = self
-            .namespaces
-            .get(index)
-            .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+        let ns = self.namespaces.get(index).ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
         let (slba, nlb) = block_range(sqe);
         if slba.checked_add(nlb).map_or(true, |end| end > ns.blocks()) {
             return Err(fail(Status::LBA_OUT_OF_RANGE));
@@ -83,13 +80,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
             .namespaces
             .get_mut(index)
             .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
-        datapath::transfer(
-            self.port,
-            ns,
-            (Stream::Data, slba, nlb),
-            &self.scratch.data,
-            to_host,
-        )?;
+        datapath::transfer(self.port, ns, (Stream::Data, slba, nlb), &self.scratch.data, to_host)?;
         if meta_len > 0 {
             let meta = (Stream::Metadata, slba, nlb);
             datapath::transfer(self.port, ns, meta, &self.scratch.metadata, to_host)?;

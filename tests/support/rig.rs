@@ -74,11 +74,8 @@ impl<M: DmaMemory> Rig<M> {
         };
         let (asq, acq) = (rig.alloc_queue_mem(32 * 64), rig.alloc_queue_mem(32 * 16));
         let m = &mut rig.m;
-        m.write32(
-            offset::AQA,
-            Aqa::new().with_asqs_z(31).with_acqs_z(31).raw(),
-        )
-        .unwrap();
+        m.write32(offset::AQA, Aqa::new().with_asqs_z(31).with_acqs_z(31).raw())
+            .unwrap();
         m.write64(offset::ASQ, asq).unwrap();
         m.write64(offset::ACQ, acq).unwrap();
         let cc = Cc::new()
@@ -106,9 +103,7 @@ impl<M: DmaMemory> Rig<M> {
     /// Page-aligned queue memory, zeroed.
     pub fn alloc_queue_mem(&mut self, bytes: u64) -> u64 {
         let at = self.next_queue_mem;
-        self.next_queue_mem += bytes
-            .next_multiple_of(self.page.bytes())
-            .max(self.page.bytes());
+        self.next_queue_mem += bytes.next_multiple_of(self.page.bytes()).max(self.page.bytes());
         assert!(self.next_queue_mem < DATA, "rig queue memory exhausted");
         at
     }

@@ -13,7 +13,7 @@ use nvme_dma::spec::{
     Cc, Csts, Opcode, Psdt, SglSupport, Sgls, ShutdownStatus, Status, StatusCodeType,
     SubmissionEntry,
 };
-use nvme_dma::{DmaMemory, Extent, PageSize, SimMemory};
+use nvme_dma::{Extent, PageSize, SimMemory};
 
 /// Host RAM the machine maps: 0 .. 64 MiB.
 const RAM: u64 = 64 << 20;
@@ -23,6 +23,15 @@ const ARENA: Extent = Extent::new(1 << 20, 8 << 20);
 const WRITE_BUFFERS: u64 = 16 << 20;
 /// Data buffers read into: 32 MiB .. 48 MiB.
 const READ_BUFFERS: u64 = 32 << 20;
+
+#[allow(dead_code)]
+#[path = "qemu/layouts.rs"]
+mod layouts;
+#[path = "support/rig.rs"]
+mod rig;
+
+use layouts::{after_read, gather, scatter};
+use rig::pattern;
 
 type Mock = Machine<SimMemory>;
 
@@ -34,39 +43,6 @@ fn machine(config: ControllerConfig) -> Mock {
         MockController::new(config).expect("a valid configuration"),
         memory,
     )
-}
-
-/// A deterministic byte pattern.
-fn pattern(seed: u64, len: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
-fn scatter(driver: &mut Driver<Mock>, pieces: &[Extent], data: &[u8]) {
-    let mut at = 0usize;
-    for piece in pieces {
-        let end = at + piece.len as usize;
-        driver.bus_mut().write(piece.addr, &data[at..end]).unwrap();
-        at = end;
-    }
-    assert_eq!(at, data.len());
-}
-
-fn gather(driver: &Driver<Mock>, pieces: &[Extent]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for piece in pieces {
-        let mut bytes = vec![0u8; piece.len as usize];
-        driver.bus().read(piece.addr, &mut bytes).unwrap();
-        out.extend_from_slice(&bytes);
-    }
-    out
 }
 
 /// The status a failed command completed with.
@@ -180,8 +156,8 @@ fn reads_and_writes_under_every_policy_and_page_size() {
                 for (k, &policy) in policies.iter().enumerate() {
                     let len: u64 = write_pieces.iter().map(|e| e.len).sum();
                     let lba = 8 * k as u64 + 64 * u64::from(mps);
-                    let data = pattern(lba + len, len);
-                    scatter(&mut driver, write_pieces, &data);
+                    let data = pattern(lba + len, len as usize);
+                    scatter(driver.bus_mut(), write_pieces, &data);
                     let what = format!("{ps} {shape} {policy:?}");
                     let written = match driver.write(lba, write_pieces, policy) {
                         Ok(done) => done,
@@ -213,21 +189,17 @@ fn reads_and_writes_under_every_policy_and_page_size() {
                         .collect();
                     let end = read_pieces.iter().map(|e| e.addr + e.len).max().unwrap();
                     let around = Extent::new(READ_BUFFERS, end - READ_BUFFERS + p);
-                    let marker = pattern(!lba, around.len);
-                    scatter(&mut driver, &[around], &marker);
+                    let marker = pattern(!lba, around.len as usize);
+                    scatter(driver.bus_mut(), &[around], &marker);
                     let read = driver.read(lba, &read_pieces, policy).unwrap();
                     assert!(read.completion.status().is_success(), "{what}");
-                    assert!(gather(&driver, &read_pieces) == data, "{what}: read data");
-                    let mut expected = marker;
-                    let mut at = 0usize;
-                    for piece in &read_pieces {
-                        let start = (piece.addr - READ_BUFFERS) as usize;
-                        expected[start..start + piece.len as usize]
-                            .copy_from_slice(&data[at..at + piece.len as usize]);
-                        at += piece.len as usize;
-                    }
                     assert!(
-                        gather(&driver, &[around]) == expected,
+                        gather(driver.bus(), &read_pieces) == data,
+                        "{what}: read data"
+                    );
+                    let expected = after_read(around, &marker, &read_pieces, &data);
+                    assert!(
+                        gather(driver.bus(), &[around]) == expected,
                         "{what}: bytes around"
                     );
 
@@ -366,7 +338,7 @@ fn a_controller_without_sgls_gets_prps_whatever_the_policy() {
     assert!(!driver.controller().sgl.supported());
     let pieces = [Extent::new(WRITE_BUFFERS, 0x3000)];
     let data = pattern(7, 0x3000);
-    scatter(&mut driver, &pieces, &data);
+    scatter(driver.bus_mut(), &pieces, &data);
     for policy in [
         SglPolicy::Always,
         SglPolicy::LINUX,

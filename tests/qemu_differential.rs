@@ -28,8 +28,8 @@ use nvme_dma::spec::{
 };
 use nvme_dma::{DmaFault, DmaMemory, Extent, PageSize, SimMemory};
 use qemu::layouts::{
-    io_sqe, place_prp, place_sgl, segment_places, XorShift, BLOCK, DESCRIPTOR_REGION, READ_REGION,
-    WRITE_REGION,
+    after_read, gather, io_sqe, place_prp, place_sgl, scatter, segment_places, XorShift, BLOCK,
+    DESCRIPTOR_REGION, READ_REGION, WRITE_REGION,
 };
 use qemu::{Qemu, BAR0, GUEST_RAM, IMAGE_BYTES};
 use zerocopy::FromBytes;
@@ -98,14 +98,14 @@ const DIFFERENCES: &[(&str, &str)] = &[
     ("data-dma-outside-ram-succeeds", "deviation 12"),
     ("log-offset-at-page-end-refused", "deviation 13"),
     ("delete-cq-answers-completion-queue-invalid", "deviation 14"),
+    ("namespace-descriptors-without-identifier", "deviation 15"),
+    ("firmware-slot-revision-not-fr", "deviation 16"),
     ("queues-allocated-beyond-request", "two valid answers"),
     ("completion-queue-checked-first", "two valid answers"),
     ("mdts-checked-before-range", "two valid answers"),
+    ("broadcast-nsid-on-read", "two answers, rule not pinned"),
     ("invalid-queue-deletion-without-dnr", "DNR differs"),
     ("fused-refused-without-dnr", "DNR differs"),
-    ("broadcast-nsid-on-read", "two answers"),
-    ("namespace-descriptors-without-identifier", "deviation 15"),
-    ("firmware-slot-revision-not-fr", "deviation 16"),
 ];
 
 /// What one command must complete with.
@@ -428,26 +428,6 @@ where
     }
 }
 
-fn gather<M: DmaMemory>(mem: &M, extents: &[Extent]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for e in extents {
-        let mut bytes = vec![0u8; e.len as usize];
-        mem.read(e.addr, &mut bytes).expect("host memory");
-        out.extend_from_slice(&bytes);
-    }
-    out
-}
-
-fn scatter(twin: &mut Twin, extents: &[Extent], data: &[u8]) {
-    let mut at = 0usize;
-    for e in extents {
-        let end = at + e.len as usize;
-        twin.write(e.addr, &data[at..end]).expect("host memory");
-        at = end;
-    }
-    assert_eq!(at, data.len());
-}
-
 // ---- commands built by hand ----
 
 fn admin(opcode: Opcode, nsid: u32, cdw10: u32, cdw11: u32) -> SubmissionEntry {
@@ -741,11 +721,11 @@ fn valid_transfer(
     direction: Direction,
     lba: u64,
     pieces: &[Extent],
-) {
+) -> &'static str {
     let ctrl = *twin.mock.controller();
     let len: u64 = pieces.iter().map(|e| e.len).sum();
     let mut sqe = io_sqe(direction, lba, len / BLOCK);
-    match layout {
+    let kind = match layout {
         Layout::Prp => {
             let slots = ctrl.page_size.bytes() / 8;
             let slot = match rng.below(3) {
@@ -753,14 +733,12 @@ fn valid_transfer(
                 1 => rng.below(slots),
                 _ => slots - 1 - rng.below(16),
             };
-            place_prp(
-                twin,
-                &ctrl,
-                &mut sqe,
-                pieces,
-                DESCRIPTOR_REGION.addr + slot * 8,
-            )
-            .expect("PRPs");
+            let list = DESCRIPTOR_REGION.addr + slot * 8;
+            match place_prp(twin, &ctrl, &mut sqe, pieces, list).expect("PRPs") {
+                0 => "PRP1 and PRP2 alone",
+                1 => "a PRP list",
+                _ => "chained PRP lists",
+            }
         }
         Layout::Sgl => {
             let smallest = 2 + rng.below(7) as usize;
@@ -768,7 +746,11 @@ fn valid_transfer(
             let first = DESCRIPTOR_REGION.addr + rng.below(256) * 16;
             let places = segment_places(first, &capacities, rng.below(4) * 16);
             let data: Vec<SglSegment> = pieces.iter().map(|e| SglSegment::Data(*e)).collect();
-            place_sgl(twin, &ctrl, &mut sqe, direction, &data, &places).expect("an SGL");
+            match place_sgl(twin, &ctrl, &mut sqe, direction, &data, &places).expect("an SGL") {
+                0 => "an SGL Data Block in the command",
+                1 => "an SGL Last Segment",
+                _ => "SGL Segment chains",
+            }
         }
         Layout::Driver(policy) => {
             let (q, m) = (
@@ -782,16 +764,22 @@ fn valid_transfer(
                     "{what}: driver's {policy:?}: QEMU {q:?}, mock {m:?}"
                 )),
             }
-            return;
+            return "the driver's own choice";
         }
-    }
+    };
     twin.exec(what, 1, sqe, Expect::succeeds());
+    kind
 }
 
 /// Random data written through one layout and read back through another, at random blocks:
 /// the namespaces must hold it, the read buffers must hold it, and nothing around them may
-/// change, on both.
-fn valid_io(twin: &mut Twin, rng: &mut XorShift, cases: u32) {
+/// change, on both. Counts the commands of each layout kind into `kinds`.
+fn valid_io(
+    twin: &mut Twin,
+    rng: &mut XorShift,
+    cases: u32,
+    kinds: &mut BTreeMap<&'static str, u64>,
+) {
     let ps = twin.mock.controller().page_size;
     let max_blocks = twin.mock.controller().max_transfer.bytes().expect("MDTS") / BLOCK;
     for case in 0..cases {
@@ -807,7 +795,8 @@ fn valid_io(twin: &mut Twin, rng: &mut XorShift, cases: u32) {
         let pieces = write.pieces(rng, WRITE_REGION.addr, ps, len);
         let data = rng.bytes(len as usize);
         scatter(twin, &pieces, &data);
-        valid_transfer(twin, rng, &what, write, Direction::Write, lba, &pieces);
+        let kind = valid_transfer(twin, rng, &what, write, Direction::Write, lba, &pieces);
+        *kinds.entry(kind).or_default() += 1;
         if twin.same_blocks(&what, lba, blocks) != data {
             twin.problem(format!("{what}: the namespace does not hold the data"));
         }
@@ -817,16 +806,11 @@ fn valid_io(twin: &mut Twin, rng: &mut XorShift, cases: u32) {
         let start = pieces.iter().map(|e| e.addr).min().expect("pieces") - 64;
         let end = pieces.iter().map(|e| e.addr + e.len).max().expect("pieces") + 64;
         let around = Extent::new(start, end - start);
-        let mut expected = rng.bytes(around.len as usize);
-        scatter(twin, &[around], &expected);
-        valid_transfer(twin, rng, &what, read, Direction::Read, lba, &pieces);
-        let mut at = 0usize;
-        for piece in &pieces {
-            let from = (piece.addr - start) as usize;
-            expected[from..from + piece.len as usize]
-                .copy_from_slice(&data[at..at + piece.len as usize]);
-            at += piece.len as usize;
-        }
+        let before = rng.bytes(around.len as usize);
+        scatter(twin, &[around], &before);
+        let kind = valid_transfer(twin, rng, &what, read, Direction::Read, lba, &pieces);
+        *kinds.entry(kind).or_default() += 1;
+        let expected = after_read(around, &before, &pieces, &data);
         if twin.same_memory(&what, &[around]) != expected {
             twin.problem(format!(
                 "{what}: the read buffers (or the bytes around them) are wrong"
@@ -1844,12 +1828,13 @@ fn the_same_command_streams_on_qemu_and_on_the_mock() {
     queues(&mut twin);
     namespaces_ranges_and_limits(&mut twin);
     data_pointer_probes(&mut twin, &mut rng);
-    valid_io(&mut twin, &mut rng, cases);
+    let mut kinds = BTreeMap::new();
+    valid_io(&mut twin, &mut rng, cases, &mut kinds);
 
     let mut twin = twin.restart(PageSize::from_mps(4).expect("64 KiB"));
     bring_up(&mut twin);
     large_pages(&mut twin, &mut rng);
-    valid_io(&mut twin, &mut rng, cases / 4);
+    valid_io(&mut twin, &mut rng, cases / 4, &mut kinds);
 
     let image = twin.same_blocks("the whole namespace at the end", 0, NAMESPACE_BLOCKS);
     assert_eq!(image.len() as u64, IMAGE_BYTES);
@@ -1860,6 +1845,21 @@ fn the_same_command_streams_on_qemu_and_on_the_mock() {
         "differential: {} commands on each controller",
         twin.commands
     );
+    eprintln!("valid reads and writes by layout: {kinds:?}");
+    // The generator must reach every layout kind.
+    for kind in [
+        "PRP1 and PRP2 alone",
+        "a PRP list",
+        "chained PRP lists",
+        "an SGL Data Block in the command",
+        "an SGL Last Segment",
+        "SGL Segment chains",
+        "the driver's own choice",
+    ] {
+        if !kinds.contains_key(kind) {
+            twin.problems.push(format!("no valid command used {kind}"));
+        }
+    }
     for (name, kind) in DIFFERENCES {
         eprintln!("  {name:40} {kind:24} met {} times", twin.count(name));
         if twin.count(name) == 0 {

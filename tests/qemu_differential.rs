@@ -1765,6 +1765,17 @@ fn identify_values(twin: &mut Twin) {
     for (what, cns, nsid, expect) in cases {
         identify(twin, what, cns, nsid, expect);
     }
+    // Over PCIe, admin commands take PRPs only: an SGL is Invalid Field in Command.
+    let page = twin.alloc(1);
+    let mut sqe = admin(Opcode::ADMIN_IDENTIFY, 0, u32::from(CNS_CONTROLLER), 0);
+    with_sgl1(&mut sqe, data(page.addr, 4096));
+    twin.exec(
+        "identify controller through an SGL",
+        0,
+        sqe,
+        Expect::fails(Status::INVALID_FIELD),
+    );
+    twin.free(page);
 }
 
 /// The same limits with 64 KiB memory pages: MDTS still counts CAP.MPSMIN (4 KiB) pages.

@@ -1087,3 +1087,95 @@ fn the_trace_shows_what_a_layout_costs() {
     assert!(p.pcie.tlps() > 0 && p.pcie.efficiency() < 1.0);
     assert!(s.pcie.overhead_bytes >= p.pcie.overhead_bytes - 2 * 24);
 }
+
+// ---- found by the differential against QEMU (tests/qemu_differential.rs) ----
+
+#[test]
+fn one_read_only_firmware_slot_and_its_log_page() {
+    let mut rig = Rig::new(ControllerConfig::default());
+    assert!(identify(&mut rig, CNS_CONTROLLER, 0, DATA).is_success());
+    let id = IdentifyController::read_from_bytes(&rig.peek(DATA, 4096)).unwrap();
+    // FRMW: 1 to 7 slots in bits 3:1; here one, and slot 1 is read only (bit 0).
+    assert_eq!((id.frmw >> 1) & 0x7, 1);
+    assert_eq!(id.frmw & 1, 1);
+    // Firmware Slot Information (LID 03h), a mandatory page: slot 1 active, holding FR.
+    let buf = DATA + 0x1000;
+    rig.poke(buf, &[0xee; 512]);
+    assert!(get_log(&mut rig, 0x03, 512, 0, buf).is_success());
+    let page = rig.peek(buf, 512);
+    assert_eq!(page[0], 0x01, "AFI: slot 1 active, no activation pending");
+    assert_eq!(page[8..16], id.fr, "FRS1 is the revision Identify reports");
+    assert!(
+        page[16..].iter().all(|&b| b == 0),
+        "slots 2-7 empty, the rest reserved"
+    );
+    // Offsets work there as on every page: the last dword, then past the end.
+    assert!(get_log(&mut rig, 0x03, 4, 508, buf).is_success());
+    assert_eq!(
+        get_log(&mut rig, 0x03, 4, 516, buf),
+        dnr(Status::INVALID_FIELD)
+    );
+}
+
+#[test]
+fn namespace_identification_descriptors_name_each_active_namespace() {
+    let config = ControllerConfig {
+        namespaces: vec![NamespaceConfig::new(8, 512); 2],
+        ..ControllerConfig::default()
+    };
+    let mut rig = Rig::new(config);
+    let mut uuids = Vec::new();
+    for nsid in [1, 2] {
+        rig.poke(DATA, &[0xee; 4096]);
+        assert!(identify(&mut rig, 0x03, nsid, DATA).is_success());
+        let list = rig.peek(DATA, 4096);
+        // One UUID descriptor (NIDT 3h, NIDL 16), then zeros: NIDL 0 ends the list.
+        assert_eq!(list[..4], [3, 16, 0, 0]);
+        let uuid = list[4..20].to_vec();
+        assert_eq!(uuid[6] >> 4, 4, "UUID version 4");
+        assert_eq!(uuid[8] >> 6, 0b10, "RFC 4122 variant");
+        assert!(list[20..].iter().all(|&b| b == 0));
+        // The same namespace keeps its identifier.
+        assert!(identify(&mut rig, 0x03, nsid, DATA).is_success());
+        assert_eq!(rig.peek(DATA + 4, 16), uuid);
+        uuids.push(uuid);
+    }
+    assert_ne!(uuids[0], uuids[1], "each namespace has its own identifier");
+    let invalid = dnr(Status::INVALID_NAMESPACE_OR_FORMAT);
+    assert_eq!(identify(&mut rig, 0x03, 0, DATA), invalid);
+    assert_eq!(identify(&mut rig, 0x03, 3, DATA), invalid);
+    assert_eq!(identify(&mut rig, 0x03, u32::MAX, DATA), invalid);
+}
+
+#[test]
+fn fused_commands_are_refused_and_change_nothing() {
+    let mut rig = rig_with_io();
+    let data = pattern(9, 512);
+    rig.poke(DATA, &data);
+    for fuse in [
+        nvme_dma::spec::Fuse::FirstOfFused,
+        nvme_dma::spec::Fuse::SecondOfFused,
+        nvme_dma::spec::Fuse::Reserved,
+    ] {
+        let mut sqe = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 1).with_prp1(DATA);
+        sqe.set_fuse(fuse);
+        assert_eq!(
+            rig.exec(1, sqe).status(),
+            dnr(Status::INVALID_FIELD),
+            "{fuse:?}"
+        );
+        let mut admin = SubmissionEntry::new(Opcode::ADMIN_IDENTIFY, 0)
+            .with_prp1(DATA + 0x1000)
+            .with_cdw10(u32::from(CNS_CONTROLLER));
+        admin.set_fuse(fuse);
+        assert_eq!(rig.admin(admin), dnr(Status::INVALID_FIELD), "{fuse:?}");
+    }
+    assert_eq!(
+        rig.m.controller.namespace_data(1, 0, 1).unwrap(),
+        vec![0; 512]
+    );
+    // The same write without FUSE goes through.
+    let sqe = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 1).with_prp1(DATA);
+    assert!(rig.exec(1, sqe).status().is_success());
+    assert_eq!(rig.m.controller.namespace_data(1, 0, 1).unwrap(), data);
+}

@@ -28,6 +28,14 @@ const ASYNC_LIMIT_EXCEEDED: Status = Status::new(StatusCodeType::CommandSpecific
 const NOT_SAVEABLE: Status = Status::new(StatusCodeType::CommandSpecific, 0x0D);
 /// Command Sequence Error (generic 0Ch).
 const COMMAND_SEQUENCE_ERROR: Status = Status::new(StatusCodeType::Generic, 0x0C);
+/// CNS 03h: the Namespace Identification Descriptor list of an active namespace, mandatory
+/// since NVMe 1.3.
+const CNS_NAMESPACE_DESCRIPTORS: u8 = 0x03;
+/// LID 03h: Firmware Slot Information, a mandatory log page.
+const LID_FIRMWARE_SLOT: u8 = 0x03;
+/// Identify Controller FRMW: one firmware slot (bits 3:1 = 1), and slot 1 read only (bit 0).
+/// The specification allows 1 to 7 slots; 0 is not a valid count.
+const FRMW_ONE_READ_ONLY_SLOT: u8 = 1 << 1 | 1;
 
 /// An asynchronous event the controller reports through an Asynchronous Event Request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -224,6 +232,11 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
                 ns.identify().as_bytes().to_vec()
             }
             CNS_CONTROLLER => self.identify_controller().as_bytes().to_vec(),
+            CNS_NAMESPACE_DESCRIPTORS => {
+                self.namespace(nsid)
+                    .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+                namespace_descriptors(self.config.serial, nsid)
+            }
             CNS_ACTIVE_NAMESPACE_LIST => {
                 if nsid >= 0xffff_fffe {
                     return Err(fail(Status::INVALID_NAMESPACE_OR_FORMAT));
@@ -252,11 +265,12 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         };
         pad(&mut id.sn, config.serial);
         pad(&mut id.mn, config.model);
-        pad(&mut id.fr, env!("CARGO_PKG_VERSION"));
+        id.fr = firmware_revision();
         id.mdts = config.mdts;
         id.cntlid.set(1);
         id.ver.set(config.version.raw());
         id.acl = 3;
+        id.frmw = FRMW_ONE_READ_ONLY_SLOT;
         id.aerl = config.async_event_limit.saturating_sub(1);
         // LPA bit 2: extended data (NUMDU and the offset) for Get Log Page.
         id.lpa = 1 << 2;
@@ -466,6 +480,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         let req = LogPageRequest::from_sqe(sqe);
         let page: Vec<u8> = match req.lid {
             LID_ERROR_INFORMATION => self.admin.error_log_bytes(),
+            LID_FIRMWARE_SLOT => firmware_slot_log(),
             LID_SMART => {
                 // Controller-wide only: NSID 0 or FFFFFFFFh (LPA bit 0 is clear).
                 if sqe.nsid() != 0 && sqe.nsid() != u32::MAX {
@@ -491,4 +506,57 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
             .unwrap_or(rest);
         self.send_padded(sqe, rest, req.len)
     }
+}
+
+/// The firmware revision (Identify Controller FR, and slot 1 of the firmware slot log): the
+/// crate's version, space padded to 8 bytes.
+fn firmware_revision() -> [u8; 8] {
+    let mut fr = [b' '; 8];
+    for (d, s) in fr.iter_mut().zip(env!("CARGO_PKG_VERSION").bytes()) {
+        *d = s;
+    }
+    fr
+}
+
+/// The Firmware Slot Information log page (512 bytes): AFI names slot 1 as the active slot
+/// (bits 2:0) with no activation pending; FRS1 (bytes 15:8) holds the running revision, the
+/// same FR that Identify Controller reports.
+fn firmware_slot_log() -> Vec<u8> {
+    let mut page = alloc::vec![0u8; 512];
+    if let Some(afi) = page.first_mut() {
+        *afi = 1;
+    }
+    if let Some(frs1) = page.get_mut(8..16) {
+        frs1.copy_from_slice(&firmware_revision());
+    }
+    page
+}
+
+/// The Namespace Identification Descriptor list of namespace `nsid` (4096 bytes): one UUID
+/// descriptor (NIDT 3h, NIDL 16), then zeros, which end the list. A namespace must keep its
+/// identifier while it exists, so the UUID is a function of the serial number and the NSID
+/// (an FNV-1a hash of both), with the RFC 4122 variant and version 4 bits set.
+fn namespace_descriptors(serial: &str, nsid: u32) -> Vec<u8> {
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    for byte in serial.bytes().chain(nsid.to_le_bytes()) {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let mut uuid = [0u8; 16];
+    let (high, low) = uuid.split_at_mut(8);
+    high.copy_from_slice(&hash.to_be_bytes());
+    low.copy_from_slice(&(hash.rotate_left(29) ^ u64::from(nsid)).to_be_bytes());
+    if let Some(version) = uuid.get_mut(6) {
+        *version = *version & 0x0f | 0x40;
+    }
+    if let Some(variant) = uuid.get_mut(8) {
+        *variant = *variant & 0x3f | 0x80;
+    }
+    let mut list = alloc::vec![0u8; 4096];
+    if let Some(header) = list.get_mut(..4) {
+        header.copy_from_slice(&[3, 16, 0, 0]);
+    }
+    if let Some(body) = list.get_mut(4..20) {
+        body.copy_from_slice(&uuid);
+    }
+    list
 }

@@ -37,6 +37,8 @@
 //! * A submission or completion entry that cannot be fetched or posted by DMA is a fatal
 //!   error: CSTS.CFS is set and the controller stops processing until it is reset.
 //! * Every failed command's status has DNR set and is added to the Error Information log.
+//! * No fused operation is supported (FUSES = 0): a command with FUSE other than 00b gets
+//!   Invalid Field in Command.
 //! * A command that fails moves nothing: its whole data and metadata pointer is walked and
 //!   every buffer probed ([`DmaMemory::probe`]) before the first byte moves. (If the host's
 //!   memory changes between the probe and the move, the move may stop part-way with Data
@@ -78,7 +80,8 @@ use crate::extent::{Extent, PageSize};
 use crate::memory::DmaMemory;
 use crate::sgl::SglCaps;
 use crate::spec::{
-    log::SmartLog, registers::offset, CmbLoc, CmbSz, CompletionEntry, Csts, Status, SubmissionEntry,
+    log::SmartLog, registers::offset, CmbLoc, CmbSz, CompletionEntry, Csts, Fuse, Status,
+    SubmissionEntry,
 };
 
 /// The mock controller. See the [module docs](self) for how it behaves.
@@ -543,7 +546,11 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
             if let Some(sq) = self.queues.sq_mut(qid) {
                 sq.head = queue::next_slot(head, sq.size);
             }
-            let outcome = if qid == 0 {
+            let outcome = if sqe.fuse() != Fuse::Normal {
+                // FUSES is 0: no fused operation is supported, so a FUSE value other than 00b
+                // is an unsupported value in a defined field.
+                Outcome::Complete(datapath::fail(Status::INVALID_FIELD), 0)
+            } else if qid == 0 {
                 self.admin_command(&sqe)
             } else {
                 self.io_command(&sqe)

@@ -8,8 +8,6 @@ use nvme_dma::sgl::{Direction, SegmentBuf, SglBuilder, SglSegment};
 use nvme_dma::spec::{Opcode, Psdt, Status, SubmissionEntry};
 use nvme_dma::{DmaMemory, Extent};
 
-use super::Qemu;
-
 /// Guest RAM for PRP list pages and SGL segments the tests place (8 MiB from 16 MiB).
 pub const DESCRIPTOR_REGION: Extent = Extent::new(16 << 20, 8 << 20);
 /// Guest RAM for buffers written from (32 MiB .. 64 MiB).
@@ -61,8 +59,8 @@ pub fn io_sqe(direction: Direction, lba: u64, blocks: u64) -> SubmissionEntry {
 /// Build PRPs for `extents` with the first list page at `first_list` (any qword-aligned
 /// offset); later list pages follow it page by page. Writes the list pages into guest RAM
 /// and PRP1/PRP2 into `sqe`. Returns the number of list pages used.
-pub fn place_prp(
-    qemu: &mut Qemu,
+pub fn place_prp<M: DmaMemory>(
+    qemu: &mut M,
     ctrl: &Controller,
     sqe: &mut SubmissionEntry,
     extents: &[Extent],
@@ -108,8 +106,8 @@ pub fn place_prp(
 /// Build an SGL for `pieces` into segment buffers at the given (address, capacity in
 /// descriptors) places, used in order. Writes the segments into guest RAM and SGL1 (PSDT 01b)
 /// into `sqe`. Returns the number of segments used.
-pub fn place_sgl(
-    qemu: &mut Qemu,
+pub fn place_sgl<M: DmaMemory>(
+    qemu: &mut M,
     ctrl: &Controller,
     sqe: &mut SubmissionEntry,
     direction: Direction,
@@ -155,8 +153,8 @@ pub fn segment_places(first: u64, capacities: &[usize], gap: u64) -> Vec<(u64, u
 /// What the crate's device-side walker makes of `sqe`'s data pointer for `len` bytes, reading
 /// descriptors from the same guest RAM QEMU reads: the data pieces, or the status it would
 /// complete the command with.
-pub fn walk_ours(
-    qemu: &Qemu,
+pub fn walk_ours<M: DmaMemory>(
+    qemu: &M,
     ctrl: &Controller,
     sqe: &SubmissionEntry,
     direction: Direction,
@@ -188,7 +186,7 @@ pub fn data_extents(pieces: &[SglSegment]) -> Vec<Extent> {
 }
 
 /// Write `data` into `extents` in order.
-pub fn scatter(qemu: &mut Qemu, extents: &[Extent], data: &[u8]) {
+pub fn scatter<M: DmaMemory>(qemu: &mut M, extents: &[Extent], data: &[u8]) {
     let mut at = 0usize;
     for e in extents {
         let end = at + e.len as usize;
@@ -200,7 +198,7 @@ pub fn scatter(qemu: &mut Qemu, extents: &[Extent], data: &[u8]) {
 }
 
 /// Read `extents` in order into one vector.
-pub fn gather(qemu: &Qemu, extents: &[Extent]) -> Vec<u8> {
+pub fn gather<M: DmaMemory>(qemu: &M, extents: &[Extent]) -> Vec<u8> {
     let mut out = Vec::new();
     for e in extents {
         let mut bytes = vec![0u8; e.len as usize];
@@ -208,4 +206,18 @@ pub fn gather(qemu: &Qemu, extents: &[Extent]) -> Vec<u8> {
         out.extend_from_slice(&bytes);
     }
     out
+}
+
+/// What a read into `pieces` leaves in `around` (which holds them), when `around` held
+/// `before`: `data` in the pieces, in order, and `before` everywhere else.
+pub fn after_read(around: Extent, before: &[u8], pieces: &[Extent], data: &[u8]) -> Vec<u8> {
+    let mut expected = before.to_vec();
+    let mut at = 0usize;
+    for piece in pieces {
+        let from = (piece.addr - around.addr) as usize;
+        let len = piece.len as usize;
+        expected[from..from + len].copy_from_slice(&data[at..at + len]);
+        at += len;
+    }
+    expected
 }

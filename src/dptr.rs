@@ -107,7 +107,8 @@ pub enum SglPolicy {
     /// PRPs only.
     Never,
     /// Linux nvme-pci: an SGL when the average physical segment (bytes / merged extents,
-    /// rounded up) is at least `threshold` bytes; a threshold of 0 disables SGLs.
+    /// rounded up) is at least `threshold` bytes; a threshold of 0 disables SGLs entirely
+    /// (as `sgl_threshold=0` does), so what PRPs cannot carry is split, never sent as an SGL.
     Linux {
         /// The `sgl_threshold` module parameter, in bytes.
         threshold: u64,
@@ -464,7 +465,8 @@ pub fn plan<'e>(
         Err(SglRefusal::AdminQueue)
     } else if !ctrl.sgl.supported() {
         Err(SglRefusal::NotSupported)
-    } else if policy == SglPolicy::Never {
+    } else if matches!(policy, SglPolicy::Never | SglPolicy::Linux { threshold: 0 }) {
+        // Linux with `sgl_threshold=0` never builds an SGL, not even as a fallback.
         Err(SglRefusal::Policy)
     } else {
         sgl_builder(ctrl, request.direction)
@@ -477,9 +479,7 @@ pub fn plan<'e>(
         (Ok(prp_plan), Ok(sgl_plan)) => match policy {
             SglPolicy::Never => false,
             SglPolicy::Always => true,
-            SglPolicy::Linux { threshold } => {
-                threshold != 0 && average_segment(request.extents) >= threshold
-            }
+            SglPolicy::Linux { threshold } => average_segment(request.extents) >= threshold,
             SglPolicy::SmallestFootprint => {
                 !sgl_plan.exceeds_sdt()
                     && sgl_plan.footprint(page_segment_capacity(ctrl.page_size))

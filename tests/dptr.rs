@@ -219,6 +219,17 @@ fn linux_uses_sgl_from_a_32k_average_segment() {
         SglPolicy::Linux { threshold: 0 },
     );
     assert_eq!(filled.psdt, Psdt::Prp);
+    // Even where PRPs cannot carry the data in one command: split, never an SGL.
+    let ragged = [Extent::new(0x1_0000, 0x800), Extent::new(0x8_0000, 0x1000)];
+    let req = Request::new(&ragged, Direction::Write, QueueKind::Io);
+    assert!(matches!(
+        dptr::plan(&req, &c, SglPolicy::Linux { threshold: 0 }),
+        Ok(dptr::Plan::Split(_))
+    ));
+    assert!(matches!(
+        dptr::plan(&req, &c, SglPolicy::LINUX),
+        Ok(dptr::Plan::Sgl { .. })
+    ));
 }
 
 // ---- SPDK ----

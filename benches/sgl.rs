@@ -4,6 +4,8 @@
 //! The extents are 4 KiB pieces on every other page, so none merge: N extents make N
 //! descriptors. Segments are 4 KiB pages (256 descriptors each), chained as needed: 1
 //! descriptor is SGL1 alone, 16 and 256 fit one Last Segment, 4096 take 17 segments.
+//! Walks are measured twice: through `SglWalker::fill` into a 64-piece buffer, and as an
+//! iterator.
 //!
 //! Run: `cargo bench --bench sgl` (add `-- --quick` for a fast pass).
 
@@ -14,6 +16,7 @@ use nvme_dma::sgl::{
     Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment, SglWalker, WalkLimits,
 };
 use nvme_dma::spec::{SglSupport, Sgls};
+use nvme_dma::DmaMemory;
 use nvme_dma::{Extent, SliceMemory};
 
 const SEGMENT_BASE: u64 = 0x8000_0000;
@@ -74,36 +77,63 @@ fn bench_build_inline(c: &mut Criterion) {
     group.finish();
 }
 
-fn bench_walk(c: &mut Criterion) {
-    let mut group = c.benchmark_group("sgl_walk");
-    let caps = caps().with_limits(WalkLimits::DEFAULT);
-    for n in COUNTS {
-        let ext = extents(n);
-        let mut buf = segment_memory(n);
-        let layout = {
-            let mut segs = segments(&mut buf);
-            SglBuilder::new(caps, Direction::Write)
-                .build(&ext, &mut segs)
-                .unwrap()
-        };
-        let sgl1 = layout.sgl1.to_raw();
-        let len = layout.plan.len();
-        let mem = SliceMemory::new(SEGMENT_BASE, &mut buf);
-        group.throughput(Throughput::Elements(n));
-        group.bench_function(BenchmarkId::from_parameter(n), |b| {
-            b.iter(|| {
-                let mut total = 0u64;
-                for piece in SglWalker::new(black_box(sgl1), Direction::Write, len, &caps, &mem) {
-                    total += piece.unwrap().len();
-                }
-                black_box(total)
-            })
-        });
+/// Walk to the end through `fill`, 64 pieces per call; the bytes described.
+fn walk_fill<M: DmaMemory>(walker: &mut SglWalker<'_, M>, out: &mut [SglSegment]) -> u64 {
+    let mut total = 0u64;
+    loop {
+        let n = walker.fill(out).unwrap();
+        if n == 0 {
+            return total;
+        }
+        total += out[..n].iter().map(SglSegment::len).sum::<u64>();
     }
-    group.finish();
 }
 
-/// Reads with a bit bucket between every two data pieces: the walker's skip path.
+/// Walk to the end as an iterator; the bytes described.
+fn walk_iter<M: DmaMemory>(walker: SglWalker<'_, M>) -> u64 {
+    let mut total = 0u64;
+    for piece in walker {
+        total += piece.unwrap().len();
+    }
+    total
+}
+
+fn bench_walk(c: &mut Criterion) {
+    let caps = caps().with_limits(WalkLimits::DEFAULT);
+    for (name, by_fill) in [("sgl_walk_fill", true), ("sgl_walk_iter", false)] {
+        let mut group = c.benchmark_group(name);
+        for n in COUNTS {
+            let ext = extents(n);
+            let mut buf = segment_memory(n);
+            let layout = {
+                let mut segs = segments(&mut buf);
+                SglBuilder::new(caps, Direction::Write)
+                    .build(&ext, &mut segs)
+                    .unwrap()
+            };
+            let sgl1 = layout.sgl1.to_raw();
+            let len = layout.plan.len();
+            let mem = SliceMemory::new(SEGMENT_BASE, &mut buf);
+            let mut out = [SglSegment::Skip(0); 64];
+            group.throughput(Throughput::Elements(n));
+            group.bench_function(BenchmarkId::from_parameter(n), |b| {
+                b.iter(|| {
+                    let walker =
+                        SglWalker::new(black_box(sgl1), Direction::Write, len, &caps, &mem);
+                    let total = if by_fill {
+                        walk_fill(&mut { walker }, &mut out)
+                    } else {
+                        walk_iter(walker)
+                    };
+                    black_box(total)
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+/// Reads with a bit bucket between every two data pieces: the walker's general path.
 fn bench_walk_read_skips(c: &mut Criterion) {
     let mut group = c.benchmark_group("sgl_walk_read_skips");
     let caps = caps();
@@ -125,23 +155,27 @@ fn bench_walk_read_skips(c: &mut Criterion) {
             .unwrap()
     };
     let mem = SliceMemory::new(SEGMENT_BASE, &mut buf);
+    let mut out = [SglSegment::Skip(0); 64];
     group.throughput(Throughput::Elements(n));
-    group.bench_function(BenchmarkId::from_parameter(n), |b| {
-        b.iter(|| {
-            let mut total = 0u64;
-            let walker = SglWalker::new(
-                black_box(layout.sgl1.to_raw()),
-                Direction::Read,
-                layout.plan.len(),
-                &caps,
-                &mem,
-            );
-            for piece in walker {
-                total += piece.unwrap().len();
-            }
-            black_box(total)
-        })
-    });
+    for (name, by_fill) in [("fill", true), ("iter", false)] {
+        group.bench_function(BenchmarkId::new(name, n), |b| {
+            b.iter(|| {
+                let walker = SglWalker::new(
+                    black_box(layout.sgl1.to_raw()),
+                    Direction::Read,
+                    layout.plan.len(),
+                    &caps,
+                    &mem,
+                );
+                let total = if by_fill {
+                    walk_fill(&mut { walker }, &mut out)
+                } else {
+                    walk_iter(walker)
+                };
+                black_box(total)
+            })
+        });
+    }
     group.finish();
 }
 

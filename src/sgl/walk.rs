@@ -15,6 +15,9 @@ use crate::spec::SglDescriptor;
 /// Descriptors fetched per memory read (512 bytes of stack).
 pub const BATCH_DESCRIPTORS: usize = 32;
 
+/// Finished pieces the iterator buffers between calls to the batch loop (384 bytes).
+const READY: usize = 16;
+
 /// What a successful walk described, from [`SglWalker::validate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WalkSummary {
@@ -130,6 +133,10 @@ enum State {
 pub struct SglWalker<'m, M: DmaMemory + ?Sized> {
     mem: &'m M,
     core: Core,
+    /// Pieces the batch loop found ahead of the iterator's consumer.
+    ready: [SglSegment; READY],
+    ready_pos: usize,
+    ready_len: usize,
 }
 
 /// Reads through the walker's memory; object safe, so the walk itself is compiled once (here,
@@ -232,6 +239,9 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
                 batch_pos: 0,
                 batch_len: 0,
             },
+            ready: [SglSegment::Data(Extent::new(0, 0)); READY],
+            ready_pos: 0,
+            ready_len: 0,
         }
     }
 
@@ -265,6 +275,68 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
         Self::with_state(state, SglRole::Metadata, direction, len, caps, mem)
     }
 
+    /// Write the next pieces into `out` until it is full or the walk ends, and return how many
+    /// were written: the batch form of the iterator, for callers that build an I/O vector.
+    /// Call it until it returns 0 (with a non-empty `out`; an empty one is left alone).
+    ///
+    /// It yields exactly what the iterator yields, in the same order, and reads exactly the
+    /// same descriptors (the iterator runs on this loop). When a rule breaks after some
+    /// pieces were written, the call returns those pieces and the next call returns the
+    /// error; after an error the walk is over and returns 0. As with the iterator, move no
+    /// data until the walk has ended without an error.
+    ///
+    /// ```
+    /// use nvme_dma::{Extent, SliceMemory};
+    /// use nvme_dma::sgl::{DataDescriptor, Direction, SegmentKind, SegmentPointer, SglCaps, SglSegment, SglWalker};
+    /// use nvme_dma::spec::{SglSupport, Sgls};
+    /// use zerocopy::IntoBytes;
+    ///
+    /// let caps = SglCaps::new(Sgls::from_support(SglSupport::DwordAligned));
+    /// let segment: Vec<_> = (0..40u64)
+    ///     .map(|i| DataDescriptor::Block { addr: 0x10_0000 + i * 0x2000, len: 0x1000 }.to_raw())
+    ///     .collect();
+    /// let mut bytes = segment.as_bytes().to_vec();
+    /// let mem = SliceMemory::new(0x8000, &mut bytes);
+    /// let sgl1 = SegmentPointer::new(0x8000, 40, SegmentKind::LastSegment).unwrap().to_raw();
+    ///
+    /// let mut walker = SglWalker::new(sgl1, Direction::Write, 40 * 0x1000, &caps, &mem);
+    /// let mut out = [SglSegment::Skip(0); 16];
+    /// let mut pieces = 0;
+    /// loop {
+    ///     let n = walker.fill(&mut out)?;
+    ///     if n == 0 {
+    ///         break;
+    ///     }
+    ///     pieces += n;
+    /// }
+    /// assert_eq!(pieces, 40);
+    /// assert_eq!(out[7], SglSegment::Data(Extent::new(0x10_0000 + 39 * 0x2000, 0x1000)));
+    /// # Ok::<(), nvme_dma::sgl::WalkError>(())
+    /// ```
+    pub fn fill(&mut self, out: &mut [SglSegment]) -> Result<usize, WalkError> {
+        // Pieces the iterator found ahead of its consumer come first.
+        let buffered = self
+            .ready
+            .get(self.ready_pos..self.ready_len)
+            .unwrap_or_default();
+        let mut written = 0usize;
+        for (slot, piece) in out.iter_mut().zip(buffered) {
+            *slot = *piece;
+            written = written.wrapping_add(1);
+        }
+        self.ready_pos = self.ready_pos.wrapping_add(written);
+        let rest = out.get_mut(written..).unwrap_or_default();
+        match self.core.fill(&Reader(self.mem), rest) {
+            Ok(n) => Ok(written.wrapping_add(n)),
+            Err(e) if written == 0 => Err(e),
+            Err(e) => {
+                // Hand out the buffered pieces now and the error on the next call.
+                self.core.state = State::Failed(e);
+                Ok(written)
+            }
+        }
+    }
+
     /// Walk to the end without keeping the pieces: `Ok` means the SGL is valid for the transfer.
     pub fn validate(mut self) -> Result<WalkSummary, WalkError> {
         let (mut pieces, mut bytes) = (0u64, 0u64);
@@ -283,79 +355,159 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
 }
 
 impl Core {
-    /// The next merged piece, or the error that ends the walk.
-    #[inline(always)]
-    fn next(&mut self, mem: &dyn Fetch) -> Option<Result<SglSegment, WalkError>> {
-        loop {
-            let piece = match self.quick() {
-                Some(piece) => piece,
-                None if matches!(self.state, State::Done) => return self.flush(),
-                None => match self.next_piece(mem) {
-                    Err(e) => {
-                        self.state = State::Done;
-                        self.run = Flat::NONE;
-                        return Some(Err(e));
+    /// Write merged pieces into `out` until it is full or the walk ends; the number written.
+    /// A rule broken after some pieces were written is kept for the next call.
+    fn fill(&mut self, mem: &dyn Fetch, out: &mut [SglSegment]) -> Result<usize, WalkError> {
+        let mut written = 0usize;
+        while written < out.len() {
+            if matches!(self.state, State::Segment) {
+                if self.batch_pos >= self.batch_len && self.needs_descriptor() {
+                    // Fetch here rather than in the general path, so that a batch's first
+                    // descriptor takes the quick loop too (the general path would make the
+                    // same read at the same point, and fail the same way).
+                    if let Err(e) = self.refill(mem) {
+                        return self.fail(e, written);
                     }
-                    Ok(None) => return self.flush(),
-                    Ok(Some(piece)) => piece,
-                },
+                }
+                let before = self.batch_pos;
+                written = self.quick_batch(out, written);
+                if written >= out.len() {
+                    break;
+                }
+                if self.batch_pos != before && self.batch_pos >= self.batch_len {
+                    continue; // the whole batch was plain: on to the next one
+                }
+            }
+            // One descriptor through every rule.
+            match self.next_piece(mem) {
+                Ok(Some(piece)) => {
+                    if let Some(done) = self.run.push(piece) {
+                        written = put(out, written, done);
+                    }
+                }
+                Ok(None) => {
+                    let last = core::mem::replace(&mut self.run, Flat::NONE);
+                    if last.len != 0 {
+                        written = put(out, written, last);
+                    }
+                    break;
+                }
+                Err(e) => return self.fail(e, written),
+            }
+        }
+        Ok(written)
+    }
+
+    /// End the walk on `e`: the piece being merged is dropped, and when `written` pieces are
+    /// already out, they are returned and the error waits for the next call.
+    #[cold]
+    fn fail(&mut self, e: WalkError, written: usize) -> Result<usize, WalkError> {
+        self.run = Flat::NONE;
+        if written == 0 {
+            self.state = State::Done;
+            Err(e)
+        } else {
+            self.state = State::Failed(e);
+            Ok(written)
+        }
+    }
+
+    /// Whether the general path's next step in a segment reads a descriptor (rather than
+    /// ending the walk).
+    #[inline(always)]
+    fn needs_descriptor(&self) -> bool {
+        self.seg_left != 0 && !(self.remaining == 0 && self.caps.has(Capability::Lldts))
+    }
+
+    /// The common case without the general machinery: plain Data Blocks (type 0h, subtype
+    /// Address) already fetched, none the final descriptor of a segment that must end with a
+    /// pointer, each passing every check ([`plain`]) and within MSDBD. Merges them into the
+    /// run, writes each run they end to `out` from `written` on, and stops at the first other
+    /// descriptor (the general path, [`Core::next_piece`], takes that one and applies every
+    /// rule), at the end of the batch, or when `out` is full. Returns the new `written`.
+    #[inline(always)]
+    fn quick_batch(&mut self, out: &mut [SglSegment], mut written: usize) -> usize {
+        // How many fetched descriptors may take this path at most: a segment that must end
+        // with a pointer keeps its final descriptor for the general path, and MSDBD may cut
+        // in earlier.
+        let seg_room = if self.seg_last {
+            self.seg_left
+        } else {
+            self.seg_left.saturating_sub(1)
+        };
+        let blocks = self.data_block_limit.saturating_sub(self.data_blocks);
+        let room = usize::try_from(seg_room.min(blocks)).unwrap_or(usize::MAX);
+        let end = self.batch_len.min(self.batch_pos.saturating_add(room));
+        let fetched = self.batch.get(self.batch_pos..end).unwrap_or_default();
+        let granule = self.granule;
+        let mut remaining = self.remaining;
+        let mut used = 0usize;
+        // The run in two registers: `len` bytes of data at `start`.
+        let (mut start, mut len) = (self.run.start, self.run.len);
+        if self.run.kind != Kind::Data || len == 0 {
+            // No run yet, or one of another kind: the first plain descriptor starts a data
+            // run (ending the other one). From then on every run here is data, never empty.
+            let Some((addr, n)) = fetched
+                .first()
+                .and_then(|raw| plain(raw, remaining, granule))
+            else {
+                return written;
             };
-            if let Some(done) = self.run.push(piece) {
-                return Some(Ok(done.segment()));
+            used = 1;
+            remaining = remaining.wrapping_sub(n);
+            if len != 0 {
+                written = put(out, written, self.run);
             }
-            if matches!(self.state, State::Done) {
-                // SGL1 (or the MPTR descriptor) was the whole SGL: nothing follows.
-                return self.flush();
+            (start, len) = (addr, n);
+        }
+        let rest = if written < out.len() {
+            fetched.get(used..).unwrap_or_default()
+        } else {
+            &[]
+        };
+        for raw in rest {
+            let Some((addr, n)) = plain(raw, remaining, granule) else {
+                break; // the general path takes this one
+            };
+            used = used.wrapping_add(1);
+            // `n` is at most what remains of the transfer, so no sum of lengths wraps.
+            remaining = remaining.wrapping_sub(n);
+            // Continues the run: the merge rule of `Flat::extend` for data.
+            if start.checked_add(len) == Some(addr) {
+                len = len.wrapping_add(n);
+                continue;
+            }
+            if let Some(slot) = out.get_mut(written) {
+                *slot = SglSegment::Data(Extent::new(start, len));
+            }
+            written = written.wrapping_add(1);
+            (start, len) = (addr, n);
+            if written >= out.len() {
+                break;
             }
         }
-    }
-
-    /// The last piece, if one is still being merged.
-    #[inline(always)]
-    fn flush(&mut self) -> Option<Result<SglSegment, WalkError>> {
-        let last = core::mem::replace(&mut self.run, Flat::NONE);
-        (last.len != 0).then(|| Ok(last.segment()))
-    }
-
-    /// The common case without the general machinery: a plain Data Block (type 0h, subtype
-    /// Address) already fetched, not the final descriptor of a segment that must end with a
-    /// pointer, that passes every check (non-empty, within what remains of the transfer,
-    /// dword granular where required, below 2^64, within MSDBD). Anything else, `None`: the
-    /// general path ([`Core::next_piece`]) takes the descriptor and applies every rule.
-    #[inline(always)]
-    fn quick(&mut self) -> Option<Flat> {
-        if !matches!(self.state, State::Segment) || self.batch_pos >= self.batch_len {
-            return None;
+        // Consume them exactly as `fetch` and `take` would have, one by one.
+        let used64 = used as u64;
+        self.batch_pos = self.batch_pos.wrapping_add(used);
+        self.seg_addr = self
+            .seg_addr
+            .wrapping_add(used64.wrapping_mul(DESCRIPTOR_BYTES));
+        self.seg_left = self.seg_left.wrapping_sub(used64);
+        // A segment holds fewer than 2^28 descriptors.
+        self.seg_index = self
+            .seg_index
+            .wrapping_add(u32::try_from(used).unwrap_or(u32::MAX));
+        self.data_blocks = self.data_blocks.wrapping_add(used64);
+        self.remaining = remaining;
+        if used != 0 {
+            self.run = Flat {
+                kind: Kind::Data,
+                key: 0,
+                start,
+                len,
+            };
         }
-        if self.seg_left <= 1 && !self.seg_last {
-            return None;
-        }
-        let raw = self.batch.get(self.batch_pos)?;
-        if raw.identifier() != 0 {
-            return None;
-        }
-        let (addr, len) = (raw.address(), u64::from(raw.length()));
-        if len == 0
-            || len > self.remaining
-            || (addr | len) & self.granule != 0
-            || addr.checked_add(len.wrapping_sub(1)).is_none()
-            || self.data_blocks >= self.data_block_limit
-        {
-            return None;
-        }
-        // Consume it exactly as `fetch` and `take` would.
-        self.batch_pos = self.batch_pos.wrapping_add(1);
-        self.seg_addr = self.seg_addr.wrapping_add(DESCRIPTOR_BYTES);
-        self.seg_left = self.seg_left.wrapping_sub(1);
-        self.seg_index = self.seg_index.wrapping_add(1);
-        self.data_blocks = self.data_blocks.wrapping_add(1);
-        self.remaining = self.remaining.wrapping_sub(len);
-        Some(Flat {
-            kind: Kind::Data,
-            key: 0,
-            start: addr,
-            len,
-        })
+        written
     }
 
     /// The next non-empty piece of the transfer, or `None` at the end of the SGL: the general
@@ -519,13 +671,7 @@ impl Core {
     #[inline(always)]
     fn fetch(&mut self, mem: &dyn Fetch) -> Result<(SglDescriptor, DescriptorAt), WalkError> {
         if self.batch_pos >= self.batch_len {
-            let n = usize::try_from(self.seg_left)
-                .unwrap_or(BATCH_DESCRIPTORS)
-                .clamp(1, BATCH_DESCRIPTORS);
-            let buf = self.batch.get_mut(..n).unwrap_or_default();
-            mem.fetch(self.seg_addr, buf.as_mut_bytes())?;
-            self.batch_pos = 0;
-            self.batch_len = n;
+            self.refill(mem)?;
         }
         let raw = self.batch.get(self.batch_pos).copied().unwrap_or_default();
         let at = DescriptorAt::Segment {
@@ -539,6 +685,19 @@ impl Core {
         self.seg_left = self.seg_left.wrapping_sub(1);
         self.seg_index = self.seg_index.wrapping_add(1);
         Ok((raw, at))
+    }
+
+    /// Read the next batch of the current segment: up to [`BATCH_DESCRIPTORS`], never past
+    /// the segment's end, in one memory read.
+    fn refill(&mut self, mem: &dyn Fetch) -> Result<(), WalkError> {
+        let n = usize::try_from(self.seg_left)
+            .unwrap_or(BATCH_DESCRIPTORS)
+            .clamp(1, BATCH_DESCRIPTORS);
+        let buf = self.batch.get_mut(..n).unwrap_or_default();
+        mem.fetch(self.seg_addr, buf.as_mut_bytes())?;
+        self.batch_pos = 0;
+        self.batch_len = n;
+        Ok(())
     }
 
     /// Check a data descriptor and account for it; the piece of the transfer it describes,
@@ -651,6 +810,22 @@ impl Core {
     }
 }
 
+/// A plain Data Block (type 0h, subtype Address) that passes every rule on its own: non-empty,
+/// within the `remaining` bytes of the transfer, granular (no bit of `granule` set in its
+/// address or length), and ending below 2^64. Its address and length, or `None` for any
+/// other descriptor. The checks are combined so that the quick loop takes one branch.
+#[inline(always)]
+fn plain(raw: &SglDescriptor, remaining: u64, granule: u64) -> Option<(u64, u64)> {
+    let (addr, len) = (raw.address(), u64::from(raw.length()));
+    // `len - 1 >= remaining` is `len == 0 || len > remaining` in one comparison.
+    let (_, past_end) = addr.overflowing_add(len.wrapping_sub(1));
+    let refused = (raw.identifier() != 0)
+        | (len.wrapping_sub(1) >= remaining)
+        | ((addr | len) & granule != 0)
+        | past_end;
+    (!refused).then_some((addr, len))
+}
+
 /// The error for a descriptor whose type/subtype pair does not parse.
 fn undefined(at: DescriptorAt, raw: &SglDescriptor) -> WalkError {
     WalkError::DescriptorType {
@@ -660,12 +835,31 @@ fn undefined(at: DescriptorAt, raw: &SglDescriptor) -> WalkError {
     }
 }
 
+/// Store `piece` at `out[written]`; the new count.
+#[inline(always)]
+fn put(out: &mut [SglSegment], written: usize, piece: Flat) -> usize {
+    if let Some(slot) = out.get_mut(written) {
+        *slot = piece.segment();
+    }
+    written.wrapping_add(1)
+}
+
 impl<M: DmaMemory + ?Sized> Iterator for SglWalker<'_, M> {
     type Item = Result<SglSegment, WalkError>;
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        self.core.next(&Reader(self.mem))
+        if self.ready_pos >= self.ready_len {
+            // Refill the look-ahead through the batch loop.
+            match self.core.fill(&Reader(self.mem), &mut self.ready) {
+                Ok(0) => return None,
+                Ok(n) => (self.ready_pos, self.ready_len) = (0, n),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        let piece = self.ready.get(self.ready_pos).copied();
+        self.ready_pos = self.ready_pos.wrapping_add(1);
+        piece.map(Ok)
     }
 }
 

@@ -205,7 +205,7 @@ impl SglBuilder {
             });
         }
         match self.scan(pieces.clone()) {
-            Some(planner) => planner.finish(),
+            Some((plan, last)) => self.conclude(plan, &last),
             None => self.plan_general(pieces),
         }
     }
@@ -218,9 +218,9 @@ impl SglBuilder {
     /// at the end, so the loop branches only to skip empty pieces. It refuses a little more
     /// than the rules do (a granular run made of unaligned pieces, a run longer than one
     /// descriptor); the general planner accepts those. The totals are checked by
-    /// [`Planner::finish`] either way.
+    /// [`SglBuilder::conclude`] either way. Returns the tally and the last run.
     #[inline(always)]
-    fn scan<I>(&self, pieces: I) -> Option<Planner<'_>>
+    fn scan<I>(&self, pieces: I) -> Option<(SglPlan, Flat)>
     where
         I: IntoIterator,
         I::Item: Into<SglSegment>,
@@ -262,32 +262,25 @@ impl SglBuilder {
         if broken {
             return None;
         }
-        // The tally in the general planner's terms: runs closed, the pending one not yet
-        // (each closed run takes one descriptor).
-        let pending = Flat {
+        // Every run takes one descriptor, the last one included.
+        let last = Flat {
             kind,
             key: 0,
             start,
             len: end.wrapping_sub(start),
         };
-        let open = u64::from(pending.len != 0);
-        let runs = started.wrapping_sub(open);
-        let skip_runs = skips_started.wrapping_sub(open & u64::from(kind == Kind::Skip));
-        Some(Planner {
-            builder: self,
-            plan: SglPlan {
+        Some((
+            SglPlan {
                 len,
                 transfer: 0,
-                runs,
-                descriptors: runs,
-                data_blocks: runs.wrapping_sub(skip_runs),
+                runs: started,
+                descriptors: started,
+                data_blocks: started.wrapping_sub(skips_started),
                 inline: None,
                 sdt: self.caps.sdt(),
             },
-            pending,
-            // Only errors name the run's first piece, and the scan found none.
-            pending_index: 0,
-        })
+            last,
+        ))
     }
 
     /// Every rule, piece by piece in order: the plan for pieces the scan refused, or the
@@ -443,6 +436,19 @@ impl SglBuilder {
             }
         }
         Ok(transfer)
+    }
+
+    /// The end of every plan, once every run is counted (`last` is the last one): the rules
+    /// on the whole, and SGL1 when one descriptor carries everything.
+    #[inline(always)]
+    fn conclude(&self, mut plan: SglPlan, last: &Flat) -> Result<SglPlan, BuildError> {
+        plan.transfer = self.check_totals(plan.len, plan.data_blocks)?;
+        if plan.descriptors == 1 {
+            // One descriptor means one run that fits it, the last: SGL1 alone carries it.
+            let len = u32::try_from(last.len).unwrap_or(u32::MAX);
+            plan.inline = Some(chunk_descriptor(last, 0, len));
+        }
+        Ok(plan)
     }
 
     /// The fast path: SGL1 as the one data descriptor for one piece, the common case of a
@@ -676,14 +682,7 @@ impl<'b> Planner<'b> {
         if last.len != 0 {
             builder.close_run(&mut self.plan, self.pending_index, &last)?;
         }
-        let mut plan = self.plan;
-        plan.transfer = builder.check_totals(plan.len, plan.data_blocks)?;
-        if plan.descriptors == 1 {
-            // One descriptor means one run that fits it, the last: SGL1 alone carries it.
-            let len = u32::try_from(last.len).unwrap_or(u32::MAX);
-            plan.inline = Some(chunk_descriptor(&last, 0, len));
-        }
-        Ok(plan)
+        builder.conclude(self.plan, &last)
     }
 }
 

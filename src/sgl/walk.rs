@@ -358,6 +358,17 @@ impl Core {
     /// Write merged pieces into `out` until it is full or the walk ends; the number written.
     /// A rule broken after some pieces were written is kept for the next call.
     fn fill(&mut self, mem: &dyn Fetch, out: &mut [SglSegment]) -> Result<usize, WalkError> {
+        match self.state {
+            // Over, with nothing held back.
+            State::Done if self.run.len == 0 => return Ok(0),
+            State::Sgl1(raw) => {
+                if let (Some(slot), Some(piece)) = (out.first_mut(), self.sgl1_quick(&raw)) {
+                    *slot = piece;
+                    return Ok(1);
+                }
+            }
+            _ => {}
+        }
         let mut written = 0usize;
         while written < out.len() {
             if matches!(self.state, State::Segment) {
@@ -412,6 +423,26 @@ impl Core {
         }
     }
 
+    /// The most common SGL of all without the general machinery: SGL1 a plain Data Block
+    /// ([`plain`]) that describes exactly the transfer, within the descriptor budget and
+    /// MSDBD. The whole walk, done: the piece, or `None` (nothing changed) for the general
+    /// path to take SGL1.
+    #[inline(always)]
+    fn sgl1_quick(&mut self, raw: &SglDescriptor) -> Option<SglSegment> {
+        let (addr, len) = plain(raw, self.remaining, self.granule)?;
+        if len != self.remaining
+            || self.caps.limits().max_descriptors == 0
+            || self.data_block_limit == 0
+        {
+            return None;
+        }
+        self.state = State::Done;
+        self.descriptors = 1;
+        self.data_blocks = 1;
+        self.remaining = 0;
+        Some(SglSegment::Data(Extent::new(addr, len)))
+    }
+
     /// Whether the general path's next step in a segment reads a descriptor (rather than
     /// ending the walk).
     #[inline(always)]
@@ -460,16 +491,20 @@ impl Core {
             }
             (start, len) = (addr, n);
         }
-        let rest = if written < out.len() {
-            fetched.get(used..).unwrap_or_default()
-        } else {
+        // The descriptors not yet looked at, and the output slots not yet written.
+        let out_len = out.len();
+        let mut slots = out.get_mut(written..).unwrap_or_default();
+        let mut todo = if slots.is_empty() {
             &[]
+        } else {
+            fetched.get(used..).unwrap_or_default()
         };
-        for raw in rest {
+        let looked_at = todo.len();
+        while let Some((raw, after)) = todo.split_first() {
             let Some((addr, n)) = plain(raw, remaining, granule) else {
                 break; // the general path takes this one
             };
-            used = used.wrapping_add(1);
+            todo = after;
             // `n` is at most what remains of the transfer, so no sum of lengths wraps.
             remaining = remaining.wrapping_sub(n);
             // Continues the run: the merge rule of `Flat::extend` for data.
@@ -477,15 +512,18 @@ impl Core {
                 len = len.wrapping_add(n);
                 continue;
             }
-            if let Some(slot) = out.get_mut(written) {
-                *slot = SglSegment::Data(Extent::new(start, len));
-            }
-            written = written.wrapping_add(1);
+            let Some((slot, more)) = core::mem::take(&mut slots).split_first_mut() else {
+                break; // cannot happen: the loop stops when the slots run out
+            };
+            *slot = SglSegment::Data(Extent::new(start, len));
+            slots = more;
             (start, len) = (addr, n);
-            if written >= out.len() {
+            if slots.is_empty() {
                 break;
             }
         }
+        let used = used.wrapping_add(looked_at.wrapping_sub(todo.len()));
+        let written = out_len.wrapping_sub(slots.len());
         // Consume them exactly as `fetch` and `take` would have, one by one.
         let used64 = used as u64;
         self.batch_pos = self.batch_pos.wrapping_add(used);

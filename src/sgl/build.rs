@@ -199,35 +199,61 @@ impl SglBuilder {
         I: IntoIterator + Clone,
         I::Item: Into<SglSegment>,
     {
+        self.plan_shaped(pieces).map(|(plan, _)| plan)
+    }
+
+    /// [`SglBuilder::plan`], and whether every piece became a descriptor of its own (no empty
+    /// pieces, no merges), so that writing need not merge again.
+    fn plan_shaped<I>(&self, pieces: I) -> Result<(SglPlan, bool), BuildError>
+    where
+        I: IntoIterator + Clone,
+        I::Item: Into<SglSegment>,
+    {
         if !self.caps.supported() {
             return Err(BuildError::NotSupported {
                 capability: Capability::Sgl,
             });
         }
-        match self.scan(pieces.clone()) {
-            Some((plan, last)) => self.conclude(plan, &last),
-            None => self.plan_general(pieces),
+        // Compiled once per granularity, so that its masks are constants.
+        let scanned = if self.caps.dword_granular() {
+            self.scan::<true, I>(pieces.clone())
+        } else {
+            self.scan::<false, I>(pieces.clone())
+        };
+        if scanned.broken {
+            return Ok((self.plan_general(pieces)?, false));
         }
+        // Every run takes one descriptor.
+        let plan = SglPlan {
+            len: scanned.len,
+            transfer: 0,
+            runs: scanned.runs,
+            descriptors: scanned.runs,
+            data_blocks: scanned.runs.wrapping_sub(scanned.skip_runs),
+            inline: None,
+            sdt: self.caps.sdt(),
+        };
+        Ok((self.conclude(plan, &scanned.last)?, scanned.one_each))
     }
 
     /// The accept path of [`SglBuilder::plan`], in one branch-light pass: the tally for
-    /// pieces that break no rule, or `None` (then [`SglBuilder::plan_general`] finds which
-    /// rule breaks). It takes plain pieces (data, and bit buckets where they are allowed)
+    /// pieces that break no rule, or a broken one (then [`SglBuilder::plan_general`] finds
+    /// which rule breaks). It takes plain pieces (data, and bit buckets where they are allowed)
     /// that fit the address space and, for data, keep the granularity on their own, merged
     /// into runs that each fit one descriptor. Every check sets a flag that is looked at once,
     /// at the end, so the loop branches only to skip empty pieces. It refuses a little more
     /// than the rules do (a granular run made of unaligned pieces, a run longer than one
     /// descriptor); the general planner accepts those. The totals are checked by
-    /// [`SglBuilder::conclude`] either way. Returns the tally and the last run.
-    #[inline(always)]
-    fn scan<I>(&self, pieces: I) -> Option<(SglPlan, Flat)>
+    /// [`SglBuilder::conclude`] either way.
+    // Out of line: the loop gets the registers to itself.
+    #[inline(never)]
+    fn scan<const GRANULAR: bool, I>(&self, pieces: I) -> Tally
     where
         I: IntoIterator,
         I::Item: Into<SglSegment>,
     {
-        let granular = self.caps.dword_granular();
-        let granule = if granular { 3 } else { 0 };
-        let max = max_chunk(Kind::Data, granular); // the same for bit buckets
+        let granule = if GRANULAR { 3 } else { 0 };
+        let max = max_chunk(Kind::Data, GRANULAR); // the same for bit buckets
         let skips = self.direction == Direction::Read && self.caps.has(Capability::BitBucket);
         // Runs started (the pending one included), and how many of them are bit buckets.
         let (mut len, mut started, mut skips_started) = (0u64, 0u64, 0u64);
@@ -235,7 +261,9 @@ impl SglBuilder {
         // for the empty placeholder).
         let (mut kind, mut start, mut end) = (Kind::Data, 0u64, 0u64);
         let mut broken = false;
+        let mut count = 0u64;
         for item in pieces {
+            count = count.wrapping_add(1);
             let piece = Flat::of(&item.into());
             if piece.len == 0 {
                 continue;
@@ -243,15 +271,22 @@ impl SglBuilder {
             let is_data = piece.kind == Kind::Data;
             let is_skip = piece.kind == Kind::Skip;
             let (total, carry) = len.overflowing_add(piece.len);
-            let (_, past_end) = piece.start.overflowing_add(piece.len.wrapping_sub(1));
+            // Where the piece ends: 0 when exactly at 2^64, past it when `wrapped` says so.
+            let (piece_end, wrapped) = piece.start.overflowing_add(piece.len);
+            let past_end = wrapped & (piece_end != 0);
             let coarse = (piece.start | piece.len) & if is_data { granule } else { 0 } != 0;
             // The merge rule of `Flat::extend` for these two kinds (their keys are 0): a skip
             // continues a skip, data continues data that ends where it starts (a run that
             // ends at 2^64 continues into nothing).
             let merges = (kind == piece.kind) & (is_skip | ((piece.start == end) & (end != 0)));
             start = if merges { start } else { piece.start };
-            // The run's end: below 2^64 unless it ends exactly there (then 0).
-            end = if merges { end } else { piece.start }.wrapping_add(piece.len);
+            // Data that continues the run ends the run where the piece ends; skips (which sit
+            // at 0) add up.
+            end = if merges & is_skip {
+                end.wrapping_add(piece.len)
+            } else {
+                piece_end
+            };
             let too_long = end.wrapping_sub(start) > max;
             broken |= !(is_data | (is_skip & skips)) | carry | past_end | coarse | too_long;
             len = total;
@@ -259,28 +294,19 @@ impl SglBuilder {
             skips_started = skips_started.wrapping_add(u64::from(!merges & is_skip));
             kind = piece.kind;
         }
-        if broken {
-            return None;
-        }
-        // Every run takes one descriptor, the last one included.
-        let last = Flat {
-            kind,
-            key: 0,
-            start,
-            len: end.wrapping_sub(start),
-        };
-        Some((
-            SglPlan {
-                len,
-                transfer: 0,
-                runs: started,
-                descriptors: started,
-                data_blocks: started.wrapping_sub(skips_started),
-                inline: None,
-                sdt: self.caps.sdt(),
+        Tally {
+            len,
+            runs: started,
+            skip_runs: skips_started,
+            last: Flat {
+                kind,
+                key: 0,
+                start,
+                len: end.wrapping_sub(start),
             },
-            last,
-        ))
+            one_each: count == started,
+            broken,
+        }
     }
 
     /// Every rule, piece by piece in order: the plan for pieces the scan refused, or the
@@ -509,9 +535,9 @@ impl SglBuilder {
         I: IntoIterator + Clone,
         I::Item: Into<SglSegment>,
     {
-        let plan = self.plan(pieces.clone())?;
+        let (plan, one_each) = self.plan_shaped(pieces.clone())?;
         let segments_used = place(&plan, segments)?;
-        let sgl1 = self.write(pieces, &plan, segments);
+        let sgl1 = self.write_pieces(pieces, &plan, segments, one_each);
         Ok(SglLayout {
             sgl1,
             plan,
@@ -597,12 +623,35 @@ impl SglBuilder {
         I: IntoIterator,
         I::Item: Into<SglSegment>,
     {
+        self.write_pieces(pieces, plan, segments, false)
+    }
+
+    /// [`SglBuilder::write`], told whether every piece makes a descriptor of its own
+    /// (`one_each`, from [`SglBuilder::plan_shaped`]).
+    #[inline(always)]
+    fn write_pieces<I>(
+        &self,
+        pieces: I,
+        plan: &SglPlan,
+        segments: &mut [SegmentBuf<'_>],
+        one_each: bool,
+    ) -> Sgl1
+    where
+        I: IntoIterator,
+        I::Item: Into<SglSegment>,
+    {
         if let Some(only) = plan.inline {
             return Sgl1::data(only);
         }
         let granular = self.caps.dword_granular();
         let (mut chain, mut slots) = SegmentChain::new(segments, plan.descriptors, granular);
         let sgl1 = chain.first_pointer();
+        if one_each {
+            for item in pieces {
+                slots = write_run(slots, &mut chain, Flat::of(&item.into()));
+            }
+            return sgl1;
+        }
         // Merge the pieces into runs again, exactly as `plan` did, and write each run.
         let mut pending = Flat::NONE;
         for item in pieces {
@@ -636,6 +685,23 @@ impl SglBuilder {
         }
         sgl1
     }
+}
+
+/// What [`SglBuilder::scan`] found.
+#[derive(Clone, Copy)]
+struct Tally {
+    /// Bytes described.
+    len: u64,
+    /// Runs, one descriptor each.
+    runs: u64,
+    /// Runs that are bit buckets.
+    skip_runs: u64,
+    /// The last run.
+    last: Flat,
+    /// Whether every piece made a run of its own (no empty pieces, no merges).
+    one_each: bool,
+    /// Whether a piece was refused: then nothing else here holds.
+    broken: bool,
 }
 
 /// The general plan pass, one piece at a time, every rule checked in piece order

@@ -9,6 +9,8 @@
 //!
 //! The layout is the one `benches/sgl.rs` measures: N extents of 4 KiB on every other page
 //! (nothing merges, so N extents make N data descriptors), in segments of 256 descriptors.
+//! Modes `skips-build`, `skips-fill` and `skips-iter` build or walk a read instead, with a
+//! 512-byte bit bucket in place of every other extent.
 //! Each mode repeats the whole build or walk until about 4,096,000 descriptors have passed
 //! (1000 times at N = 4096, 4,096,000 times at N = 1). Instructions per descriptor:
 //! ("I refs" of the mode - "I refs" of `none`, same N) / 4,096,000.
@@ -31,11 +33,28 @@ fn main() {
         .unwrap_or(4096);
     let rounds = TOTAL_DESCRIPTORS / n;
     let caps = SglCaps::new(Sgls::from_support(SglSupport::DwordAligned) | Sgls::BIT_BUCKET);
+    let skips = mode.starts_with("skips");
+    let direction = if skips {
+        Direction::Read
+    } else {
+        Direction::Write
+    };
     let extents: Vec<Extent> = (0..n)
         .map(|i| Extent::new(DATA_BASE + 2 * i * 4096, 4096))
         .collect();
-    let builder = SglBuilder::new(caps, Direction::Write);
-    let pages = builder.plan(&extents).unwrap().segments_needed(256).max(1);
+    let pieces: Vec<SglSegment> = (0..n)
+        .map(|i| match i % 2 {
+            1 => SglSegment::Skip(512),
+            _ => SglSegment::Data(extents[i as usize]),
+        })
+        .collect();
+    let builder = SglBuilder::new(caps, direction);
+    let plan = if skips {
+        builder.plan(&pieces)
+    } else {
+        builder.plan(&extents)
+    };
+    let pages = plan.unwrap().segments_needed(256).max(1);
     let mut buf = vec![0u8; pages as usize * 4096];
     let mut checksum = 0u64;
     let layout = {
@@ -44,22 +63,27 @@ fn main() {
             .enumerate()
             .map(|(i, c)| SegmentBuf::new(SEGMENT_BASE + i as u64 * 4096, c))
             .collect();
-        if mode == "build" {
-            for _ in 0..rounds {
-                let layout = builder.build(black_box(&extents), &mut segments).unwrap();
-                checksum += layout.plan.len();
-            }
+        for _ in 0..rounds {
+            let layout = match mode.as_str() {
+                "build" => builder.build(black_box(&extents), &mut segments).unwrap(),
+                "skips-build" => builder.build(black_box(&pieces), &mut segments).unwrap(),
+                _ => break,
+            };
+            checksum += layout.plan.len();
         }
-        builder.build(&extents, &mut segments).unwrap()
+        if skips {
+            builder.build(&pieces, &mut segments).unwrap()
+        } else {
+            builder.build(&extents, &mut segments).unwrap()
+        }
     };
     let (sgl1, len) = (layout.sgl1.to_raw(), layout.plan.len());
     let mem = SliceMemory::new(SEGMENT_BASE, &mut buf);
     match mode.as_str() {
-        "fill" => {
+        "fill" | "skips-fill" => {
             let mut out = [SglSegment::Skip(0); 64];
             for _ in 0..rounds {
-                let mut walker =
-                    SglWalker::new(black_box(sgl1), Direction::Write, len, &caps, &mem);
+                let mut walker = SglWalker::new(black_box(sgl1), direction, len, &caps, &mem);
                 loop {
                     let n = walker.fill(&mut out).unwrap();
                     if n == 0 {
@@ -69,9 +93,9 @@ fn main() {
                 }
             }
         }
-        "iter" => {
+        "iter" | "skips-iter" => {
             for _ in 0..rounds {
-                for piece in SglWalker::new(black_box(sgl1), Direction::Write, len, &caps, &mem) {
+                for piece in SglWalker::new(black_box(sgl1), direction, len, &caps, &mem) {
                     checksum += piece.unwrap().len();
                 }
             }

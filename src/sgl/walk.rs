@@ -10,7 +10,7 @@ use super::segment::{Flat, Kind, SglSegment};
 use super::{Direction, SglRole};
 use crate::extent::Extent;
 use crate::memory::DmaMemory;
-use crate::spec::SglDescriptor;
+use crate::spec::{SglDescriptor, SglDescriptorType, SglSubtype};
 
 /// Descriptors fetched per memory read (512 bytes of stack).
 pub const BATCH_DESCRIPTORS: usize = 32;
@@ -359,6 +359,8 @@ impl Core {
     /// A rule broken after some pieces were written is kept for the next call.
     fn fill(&mut self, mem: &dyn Fetch, out: &mut [SglSegment]) -> Result<usize, WalkError> {
         match self.state {
+            // Nowhere to put a piece: nothing happens.
+            _ if out.is_empty() => return Ok(0),
             // Over, with nothing held back.
             State::Done if self.run.len == 0 => return Ok(0),
             State::Sgl1(raw) => {
@@ -451,16 +453,17 @@ impl Core {
     }
 
     /// The common case without the general machinery: plain Data Blocks (type 0h, subtype
-    /// Address) already fetched, none the final descriptor of a segment that must end with a
-    /// pointer, each passing every check ([`plain`]) and within MSDBD. Merges them into the
-    /// run, writes each run they end to `out` from `written` on, and stops at the first other
-    /// descriptor (the general path, [`Core::next_piece`], takes that one and applies every
-    /// rule), at the end of the batch, or when `out` is full. Returns the new `written`.
+    /// Address, each passing every check: [`plain`]) and supported Bit Buckets, already
+    /// fetched, none the final descriptor of a segment that must end with a pointer, within
+    /// MSDBD. Merges their pieces into the run, writes each run they end to `out` from
+    /// `written` on, and stops at the first other descriptor (the general path,
+    /// [`Core::next_piece`], takes that one and applies every rule), at the end of the
+    /// batch, or when `out` is full. Returns the new `written`.
     #[inline(always)]
-    fn quick_batch(&mut self, out: &mut [SglSegment], mut written: usize) -> usize {
+    fn quick_batch(&mut self, out: &mut [SglSegment], written: usize) -> usize {
         // How many fetched descriptors may take this path at most: a segment that must end
         // with a pointer keeps its final descriptor for the general path, and MSDBD may cut
-        // in earlier.
+        // in earlier (counting every descriptor as a data block, to be safe).
         let seg_room = if self.seg_last {
             self.seg_left
         } else {
@@ -471,60 +474,92 @@ impl Core {
         let end = self.batch_len.min(self.batch_pos.saturating_add(room));
         let fetched = self.batch.get(self.batch_pos..end).unwrap_or_default();
         let granule = self.granule;
+        let buckets = self.caps.has(Capability::BitBucket);
+        let read = self.direction == Direction::Read;
         let mut remaining = self.remaining;
-        let mut used = 0usize;
-        // The run in two registers: `len` bytes of data at `start`.
-        let (mut start, mut len) = (self.run.start, self.run.len);
-        if self.run.kind != Kind::Data || len == 0 {
-            // No run yet, or one of another kind: the first plain descriptor starts a data
-            // run (ending the other one). From then on every run here is data, never empty.
-            let Some((addr, n)) = fetched
-                .first()
-                .and_then(|raw| plain(raw, remaining, granule))
-            else {
-                return written;
-            };
-            used = 1;
-            remaining = remaining.wrapping_sub(n);
-            if len != 0 {
-                written = put(out, written, self.run);
-            }
-            (start, len) = (addr, n);
-        }
-        // The descriptors not yet looked at, and the output slots not yet written.
+        let mut run = self.run;
+        let mut buckets_taken = 0usize;
         let out_len = out.len();
+        // The output slots not yet written, and the descriptors not yet looked at.
         let mut slots = out.get_mut(written..).unwrap_or_default();
-        let mut todo = if slots.is_empty() {
-            &[]
-        } else {
-            fetched.get(used..).unwrap_or_default()
-        };
-        let looked_at = todo.len();
-        while let Some((raw, after)) = todo.split_first() {
-            let Some((addr, n)) = plain(raw, remaining, granule) else {
-                break; // the general path takes this one
+        let mut todo = fetched;
+        while !slots.is_empty() {
+            let Some((raw, after)) = todo.split_first() else {
+                break;
             };
-            todo = after;
-            // `n` is at most what remains of the transfer, so no sum of lengths wraps.
-            remaining = remaining.wrapping_sub(n);
-            // Continues the run: the merge rule of `Flat::extend` for data.
-            if start.checked_add(len) == Some(addr) {
-                len = len.wrapping_add(n);
+            if let Some((addr, n)) = plain(raw, remaining, granule) {
+                todo = after;
+                // `n` is at most what remains of the transfer, so no sum of lengths wraps.
+                remaining = remaining.wrapping_sub(n);
+                // The merge rule of `Flat::extend` for data (the empty run sits at 0, so
+                // merging into it gives the same run as starting one).
+                if run.kind == Kind::Data && run.start.checked_add(run.len) == Some(addr) {
+                    run.len = run.len.wrapping_add(n);
+                } else {
+                    if run.len != 0 {
+                        emit(&mut slots, run);
+                    }
+                    run = Flat {
+                        kind: Kind::Data,
+                        key: 0,
+                        start: addr,
+                        len: n,
+                    };
+                }
+                // The hot loop: while the run is data, plain Data Blocks continue or end it.
+                let (mut start, mut len) = (run.start, run.len);
+                while let (false, Some((raw, after))) = (slots.is_empty(), todo.split_first()) {
+                    let Some((addr, n)) = plain(raw, remaining, granule) else {
+                        break;
+                    };
+                    todo = after;
+                    remaining = remaining.wrapping_sub(n);
+                    if start.checked_add(len) == Some(addr) {
+                        len = len.wrapping_add(n);
+                        continue;
+                    }
+                    if let Some((slot, more)) = core::mem::take(&mut slots).split_first_mut() {
+                        *slot = SglSegment::Data(Extent::new(start, len));
+                        slots = more;
+                    }
+                    (start, len) = (addr, n);
+                }
+                (run.start, run.len) = (start, len);
                 continue;
             }
-            let Some((slot, more)) = core::mem::take(&mut slots).split_first_mut() else {
-                break; // cannot happen: the loop stops when the slots run out
-            };
-            *slot = SglSegment::Data(Extent::new(start, len));
-            slots = more;
-            (start, len) = (addr, n);
-            if slots.is_empty() {
+            // A supported Bit Bucket: in a read its bytes are a skip, in a write nothing.
+            // One longer than what remains, or any once the transfer is complete, is the
+            // general path's (LLDTS decides what happens).
+            if raw.identifier() != BIT_BUCKET || !buckets || remaining == 0 {
                 break;
             }
+            let counted = if read { u64::from(raw.length()) } else { 0 };
+            if counted > remaining {
+                break;
+            }
+            todo = after;
+            buckets_taken = buckets_taken.wrapping_add(1);
+            if counted == 0 {
+                continue;
+            }
+            remaining = remaining.wrapping_sub(counted);
+            // The merge rule of `Flat::extend` for skips.
+            if run.kind == Kind::Skip {
+                run.len = run.len.wrapping_add(counted);
+                continue;
+            }
+            if run.len != 0 {
+                emit(&mut slots, run);
+            }
+            run = Flat {
+                kind: Kind::Skip,
+                key: 0,
+                start: 0,
+                len: counted,
+            };
         }
-        let used = used.wrapping_add(looked_at.wrapping_sub(todo.len()));
-        let written = out_len.wrapping_sub(slots.len());
         // Consume them exactly as `fetch` and `take` would have, one by one.
+        let used = fetched.len().wrapping_sub(todo.len());
         let used64 = used as u64;
         self.batch_pos = self.batch_pos.wrapping_add(used);
         self.seg_addr = self
@@ -535,17 +570,12 @@ impl Core {
         self.seg_index = self
             .seg_index
             .wrapping_add(u32::try_from(used).unwrap_or(u32::MAX));
-        self.data_blocks = self.data_blocks.wrapping_add(used64);
+        self.data_blocks = self
+            .data_blocks
+            .wrapping_add(used.wrapping_sub(buckets_taken) as u64);
         self.remaining = remaining;
-        if used != 0 {
-            self.run = Flat {
-                kind: Kind::Data,
-                key: 0,
-                start,
-                len,
-            };
-        }
-        written
+        self.run = run;
+        out_len.wrapping_sub(slots.len())
     }
 
     /// The next non-empty piece of the transfer, or `None` at the end of the SGL: the general
@@ -862,6 +892,19 @@ fn plain(raw: &SglDescriptor, remaining: u64, granule: u64) -> Option<(u64, u64)
         | ((addr | len) & granule != 0)
         | past_end;
     (!refused).then_some((addr, len))
+}
+
+/// The identifier byte of a Bit Bucket descriptor (type 1h, subtype 0h).
+const BIT_BUCKET: u8 =
+    SglDescriptor::new(0, 0, SglDescriptorType::BitBucket, SglSubtype::Address).identifier();
+
+/// Store `run` in the first of `slots` and drop that slot from them.
+#[inline(always)]
+fn emit(slots: &mut &mut [SglSegment], run: Flat) {
+    if let Some((slot, more)) = core::mem::take(slots).split_first_mut() {
+        *slot = run.segment();
+        *slots = more;
+    }
 }
 
 /// The error for a descriptor whose type/subtype pair does not parse.

@@ -1037,7 +1037,7 @@ impl<'s, 'a> SegmentChain<'s, 'a> {
             return &mut [];
         };
         let (here, onward) = segment_share(self.left, next.capacity());
-        let slots: &'s mut [SglDescriptor] = &mut next.slots;
+        let slots: &'s mut [SglDescriptor] = next.slots;
         let split = usize::try_from(here).unwrap_or(0).min(slots.len());
         let (data, after) = slots.split_at_mut(split);
         self.onward = if onward { after.first_mut() } else { None };

@@ -15,8 +15,8 @@ use crate::spec::{SglDescriptor, SglDescriptorType, SglSubtype};
 /// Descriptors fetched per memory read (512 bytes of stack).
 pub const BATCH_DESCRIPTORS: usize = 32;
 
-/// Finished pieces the iterator buffers between calls to the batch loop (384 bytes).
-const READY: usize = 16;
+/// Finished pieces the iterator buffers between calls to the batch loop (288 bytes).
+const READY: usize = 12;
 
 /// What a successful walk described, from [`SglWalker::validate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +50,12 @@ enum State {
 /// pieces in order (host-memory data, and on reads the bit-bucket skips between them), merging
 /// pieces that continue each other, and stops at the first rule broken with the NVMe status to
 /// complete the command with.
+///
+/// [`SglWalker::fill`] is the batch form: it writes the same pieces into a slice the caller
+/// owns, many per call, and is the faster of the two (the iterator runs on it, a dozen pieces
+/// ahead of its consumer). Both read descriptors in batches of up to [`BATCH_DESCRIPTORS`],
+/// one memory read each, and take plain Data Blocks and Bit Buckets through a short loop;
+/// every other descriptor goes through the general rules one at a time.
 ///
 /// # The rules it checks, in the order it meets them
 ///

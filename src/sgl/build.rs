@@ -243,7 +243,7 @@ impl SglBuilder {
     /// into runs that each fit one descriptor. Every check sets a flag that is looked at once,
     /// at the end, so the loop branches only to skip empty pieces. It refuses a little more
     /// than the rules do (a granular run made of unaligned pieces, a run longer than one
-    /// descriptor); the general planner accepts those. The totals are checked by
+    /// descriptor, a piece that ends exactly at 2^64); the general planner accepts those. The totals are checked by
     /// [`SglBuilder::conclude`] either way.
     // Out of line: the loop gets the registers to itself.
     #[inline(never)]
@@ -257,9 +257,11 @@ impl SglBuilder {
         let skips = self.direction == Direction::Read && self.caps.has(Capability::BitBucket);
         // Runs started (the pending one included), and how many of them are bit buckets.
         let (mut len, mut started, mut skips_started) = (0u64, 0u64, 0u64);
-        // The pending run: `kind` bytes from `start` to `end` (0 when it ends at 2^64, and
-        // for the empty placeholder).
-        let (mut kind, mut start, mut end) = (Kind::Data, 0u64, 0u64);
+        // The pending run: `kind` bytes from `start` to `end`. Before the first piece, a
+        // placeholder that nothing continues: the scan takes no piece that starts at 2^64 - 1
+        // (every piece it takes ends below 2^64; the general planner takes those that end
+        // exactly there).
+        let (mut kind, mut start, mut end) = (Kind::Data, 0u64, u64::MAX);
         let mut broken = false;
         let mut count = 0u64;
         for item in pieces {
@@ -271,14 +273,11 @@ impl SglBuilder {
             let is_data = piece.kind == Kind::Data;
             let is_skip = piece.kind == Kind::Skip;
             let (total, carry) = len.overflowing_add(piece.len);
-            // Where the piece ends: 0 when exactly at 2^64, past it when `wrapped` says so.
             let (piece_end, wrapped) = piece.start.overflowing_add(piece.len);
-            let past_end = wrapped & (piece_end != 0);
             let coarse = (piece.start | piece.len) & if is_data { granule } else { 0 } != 0;
             // The merge rule of `Flat::extend` for these two kinds (their keys are 0): a skip
-            // continues a skip, data continues data that ends where it starts (a run that
-            // ends at 2^64 continues into nothing).
-            let merges = (kind == piece.kind) & (is_skip | ((piece.start == end) & (end != 0)));
+            // continues a skip, data continues data that ends where it starts.
+            let merges = (kind == piece.kind) & (is_skip | (piece.start == end));
             start = if merges { start } else { piece.start };
             // Data that continues the run ends the run where the piece ends; skips (which sit
             // at 0) add up.
@@ -288,7 +287,7 @@ impl SglBuilder {
                 piece_end
             };
             let too_long = end.wrapping_sub(start) > max;
-            broken |= !(is_data | (is_skip & skips)) | carry | past_end | coarse | too_long;
+            broken |= !(is_data | (is_skip & skips)) | carry | wrapped | coarse | too_long;
             len = total;
             started = started.wrapping_add(u64::from(!merges));
             skips_started = skips_started.wrapping_add(u64::from(!merges & is_skip));
@@ -302,7 +301,11 @@ impl SglBuilder {
                 kind,
                 key: 0,
                 start,
-                len: end.wrapping_sub(start),
+                len: if started == 0 {
+                    0
+                } else {
+                    end.wrapping_sub(start)
+                },
             },
             one_each: count == started,
             broken,

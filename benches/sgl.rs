@@ -15,8 +15,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use nvme_dma::sgl::{
     Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment, SglWalker, WalkLimits,
 };
-use nvme_dma::spec::{SglSupport, Sgls};
-use nvme_dma::DmaMemory;
+use nvme_dma::spec::{SglDescriptor, SglSupport, Sgls};
 use nvme_dma::{Extent, SliceMemory};
 
 const SEGMENT_BASE: u64 = 0x8000_0000;
@@ -77,31 +76,41 @@ fn bench_build_inline(c: &mut Criterion) {
     group.finish();
 }
 
-/// Walk to the end through `fill`, 64 pieces per call; the bytes described.
-fn walk_fill<M: DmaMemory>(walker: &mut SglWalker<'_, M>, out: &mut [SglSegment]) -> u64 {
+/// Walk an SGL to the end, through `fill` into `out` or as an iterator; the bytes described.
+fn walk(
+    sgl1: SglDescriptor,
+    direction: Direction,
+    len: u64,
+    caps: &SglCaps,
+    mem: &SliceMemory,
+    out: Option<&mut [SglSegment]>,
+) -> u64 {
+    let mut walker = SglWalker::new(black_box(sgl1), direction, len, caps, mem);
     let mut total = 0u64;
-    loop {
-        let n = walker.fill(out).unwrap();
-        if n == 0 {
-            return total;
+    match out {
+        Some(out) => loop {
+            let n = walker.fill(out).unwrap();
+            if n == 0 {
+                break;
+            }
+            total += out[..n].iter().map(SglSegment::len).sum::<u64>();
+        },
+        None => {
+            for piece in walker {
+                total += piece.unwrap().len();
+            }
         }
-        total += out[..n].iter().map(SglSegment::len).sum::<u64>();
-    }
-}
-
-/// Walk to the end as an iterator; the bytes described.
-fn walk_iter<M: DmaMemory>(walker: SglWalker<'_, M>) -> u64 {
-    let mut total = 0u64;
-    for piece in walker {
-        total += piece.unwrap().len();
     }
     total
 }
 
+/// Walks through `fill` (64 pieces per call) and as an iterator.
+const WALKS: [(&str, bool); 2] = [("fill", true), ("iter", false)];
+
 fn bench_walk(c: &mut Criterion) {
     let caps = caps().with_limits(WalkLimits::DEFAULT);
-    for (name, by_fill) in [("sgl_walk_fill", true), ("sgl_walk_iter", false)] {
-        let mut group = c.benchmark_group(name);
+    for (how, by_fill) in WALKS {
+        let mut group = c.benchmark_group(format!("sgl_walk_{how}"));
         for n in COUNTS {
             let ext = extents(n);
             let mut buf = segment_memory(n);
@@ -111,21 +120,14 @@ fn bench_walk(c: &mut Criterion) {
                     .build(&ext, &mut segs)
                     .unwrap()
             };
-            let sgl1 = layout.sgl1.to_raw();
-            let len = layout.plan.len();
+            let (sgl1, len) = (layout.sgl1.to_raw(), layout.plan.len());
             let mem = SliceMemory::new(SEGMENT_BASE, &mut buf);
             let mut out = [SglSegment::Skip(0); 64];
             group.throughput(Throughput::Elements(n));
             group.bench_function(BenchmarkId::from_parameter(n), |b| {
                 b.iter(|| {
-                    let walker =
-                        SglWalker::new(black_box(sgl1), Direction::Write, len, &caps, &mem);
-                    let total = if by_fill {
-                        walk_fill(&mut { walker }, &mut out)
-                    } else {
-                        walk_iter(walker)
-                    };
-                    black_box(total)
+                    let out = by_fill.then_some(&mut out[..]);
+                    black_box(walk(sgl1, Direction::Write, len, &caps, &mem, out))
                 })
             });
         }
@@ -133,7 +135,7 @@ fn bench_walk(c: &mut Criterion) {
     }
 }
 
-/// Reads with a bit bucket between every two data pieces: the walker's general path.
+/// A read with a bit bucket between every two data pieces.
 fn bench_walk_read_skips(c: &mut Criterion) {
     let mut group = c.benchmark_group("sgl_walk_read_skips");
     let caps = caps();
@@ -154,25 +156,15 @@ fn bench_walk_read_skips(c: &mut Criterion) {
             .build(&pieces, &mut segs)
             .unwrap()
     };
+    let (sgl1, len) = (layout.sgl1.to_raw(), layout.plan.len());
     let mem = SliceMemory::new(SEGMENT_BASE, &mut buf);
     let mut out = [SglSegment::Skip(0); 64];
     group.throughput(Throughput::Elements(n));
-    for (name, by_fill) in [("fill", true), ("iter", false)] {
-        group.bench_function(BenchmarkId::new(name, n), |b| {
+    for (how, by_fill) in WALKS {
+        group.bench_function(BenchmarkId::new(how, n), |b| {
             b.iter(|| {
-                let walker = SglWalker::new(
-                    black_box(layout.sgl1.to_raw()),
-                    Direction::Read,
-                    layout.plan.len(),
-                    &caps,
-                    &mem,
-                );
-                let total = if by_fill {
-                    walk_fill(&mut { walker }, &mut out)
-                } else {
-                    walk_iter(walker)
-                };
-                black_box(total)
+                let out = by_fill.then_some(&mut out[..]);
+                black_box(walk(sgl1, Direction::Read, len, &caps, &mem, out))
             })
         });
     }

@@ -238,13 +238,13 @@ impl SglBuilder {
 
     /// The accept path of [`SglBuilder::plan`], in one branch-light pass: the tally for
     /// pieces that break no rule, or a broken one (then [`SglBuilder::plan_general`] finds
-    /// which rule breaks). It takes plain pieces (data, and bit buckets where they are allowed)
-    /// that fit the address space and, for data, keep the granularity on their own, merged
+    /// which rule breaks). It takes plain pieces (data, and bit buckets where they are
+    /// allowed) that end below 2^64 and, for data, keep the granularity on their own, merged
     /// into runs that each fit one descriptor. Every check sets a flag that is looked at once,
     /// at the end, so the loop branches only to skip empty pieces. It refuses a little more
     /// than the rules do (a granular run made of unaligned pieces, a run longer than one
-    /// descriptor, a piece that ends exactly at 2^64); the general planner accepts those. The totals are checked by
-    /// [`SglBuilder::conclude`] either way.
+    /// descriptor, a piece that ends exactly at 2^64); the general planner accepts those. The
+    /// totals are checked by [`SglBuilder::conclude`] either way.
     // Out of line: the loop gets the registers to itself.
     #[inline(never)]
     fn scan<const GRANULAR: bool, I>(&self, pieces: I) -> Tally

@@ -370,9 +370,8 @@ impl Core {
             // Over, with nothing held back.
             State::Done if self.run.len == 0 => return Ok(0),
             State::Sgl1(raw) => {
-                if let (Some(slot), Some(piece)) = (out.first_mut(), self.sgl1_quick(&raw)) {
-                    *slot = piece;
-                    return Ok(1);
+                if let Some(piece) = self.sgl1_quick(&raw) {
+                    return Ok(put(out, 0, Flat::of(&piece)));
                 }
             }
             _ => {}
@@ -887,7 +886,8 @@ impl Core {
 /// A plain Data Block (type 0h, subtype Address) that passes every rule on its own: non-empty,
 /// within the `remaining` bytes of the transfer, granular (no bit of `granule` set in its
 /// address or length), and ending below 2^64. Its address and length, or `None` for any
-/// other descriptor. The checks are combined so that the quick loop takes one branch.
+/// other descriptor. The checks are combined without short-circuits, to keep the quick loop's
+/// branches few.
 #[inline(always)]
 fn plain(raw: &SglDescriptor, remaining: u64, granule: u64) -> Option<(u64, u64)> {
     let (addr, len) = (raw.address(), u64::from(raw.length()));

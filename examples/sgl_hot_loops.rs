@@ -10,10 +10,10 @@
 //! The layout is the one `benches/sgl.rs` measures: N extents of 4 KiB on every other page
 //! (nothing merges, so N extents make N data descriptors), in segments of 256 descriptors.
 //! Modes `skips-build`, `skips-fill` and `skips-iter` build or walk a read instead, with a
-//! 512-byte bit bucket in place of every other extent.
+//! 512-byte bit bucket in place of every other extent (`skips-none` is their set-up).
 //! Each mode repeats the whole build or walk until about 4,096,000 descriptors have passed
 //! (1000 times at N = 4096, 4,096,000 times at N = 1). Instructions per descriptor:
-//! ("I refs" of the mode - "I refs" of `none`, same N) / 4,096,000.
+//! ("I refs" of the mode - "I refs" of `none` or `skips-none`, same N) / 4,096,000.
 
 use std::hint::black_box;
 

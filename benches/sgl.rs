@@ -4,6 +4,8 @@
 //! The extents are 4 KiB pieces on every other page, so none merge: N extents make N
 //! descriptors. Segments are 4 KiB pages (256 descriptors each), chained as needed: 1
 //! descriptor is SGL1 alone, 16 and 256 fit one Last Segment, 4096 take 17 segments.
+//! Walks are measured twice: through `SglWalker::fill` into a 64-piece buffer, and as an
+//! iterator.
 //!
 //! Run: `cargo bench --bench sgl` (add `-- --quick` for a fast pass).
 
@@ -13,7 +15,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use nvme_dma::sgl::{
     Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment, SglWalker, WalkLimits,
 };
-use nvme_dma::spec::{SglSupport, Sgls};
+use nvme_dma::spec::{SglDescriptor, SglSupport, Sgls};
 use nvme_dma::{Extent, SliceMemory};
 
 const SEGMENT_BASE: u64 = 0x8000_0000;
@@ -74,36 +76,69 @@ fn bench_build_inline(c: &mut Criterion) {
     group.finish();
 }
 
-fn bench_walk(c: &mut Criterion) {
-    let mut group = c.benchmark_group("sgl_walk");
-    let caps = caps().with_limits(WalkLimits::DEFAULT);
-    for n in COUNTS {
-        let ext = extents(n);
-        let mut buf = segment_memory(n);
-        let layout = {
-            let mut segs = segments(&mut buf);
-            SglBuilder::new(caps, Direction::Write)
-                .build(&ext, &mut segs)
-                .unwrap()
-        };
-        let sgl1 = layout.sgl1.to_raw();
-        let len = layout.plan.len();
-        let mem = SliceMemory::new(SEGMENT_BASE, &mut buf);
-        group.throughput(Throughput::Elements(n));
-        group.bench_function(BenchmarkId::from_parameter(n), |b| {
-            b.iter(|| {
-                let mut total = 0u64;
-                for piece in SglWalker::new(black_box(sgl1), Direction::Write, len, &caps, &mem) {
-                    total += piece.unwrap().len();
-                }
-                black_box(total)
-            })
-        });
+/// Walk an SGL to the end, through `fill` into `out` or as an iterator; the pieces found (as
+/// in the PRP benches, the consumer only counts them).
+fn walk(
+    sgl1: SglDescriptor,
+    direction: Direction,
+    len: u64,
+    caps: &SglCaps,
+    mem: &SliceMemory,
+    out: Option<&mut [SglSegment]>,
+) -> usize {
+    let mut walker = SglWalker::new(black_box(sgl1), direction, len, caps, mem);
+    let mut pieces = 0;
+    match out {
+        Some(out) => loop {
+            let n = walker.fill(out).unwrap();
+            if n == 0 {
+                black_box(&out[0]);
+                break;
+            }
+            pieces += n;
+        },
+        None => {
+            for piece in walker {
+                black_box(piece.unwrap());
+                pieces += 1;
+            }
+        }
     }
-    group.finish();
+    pieces
 }
 
-/// Reads with a bit bucket between every two data pieces: the walker's skip path.
+/// Walks through `fill` (64 pieces per call) and as an iterator.
+const WALKS: [(&str, bool); 2] = [("fill", true), ("iter", false)];
+
+fn bench_walk(c: &mut Criterion) {
+    let caps = caps().with_limits(WalkLimits::DEFAULT);
+    for (how, by_fill) in WALKS {
+        let mut group = c.benchmark_group(format!("sgl_walk_{how}"));
+        for n in COUNTS {
+            let ext = extents(n);
+            let mut buf = segment_memory(n);
+            let layout = {
+                let mut segs = segments(&mut buf);
+                SglBuilder::new(caps, Direction::Write)
+                    .build(&ext, &mut segs)
+                    .unwrap()
+            };
+            let (sgl1, len) = (layout.sgl1.to_raw(), layout.plan.len());
+            let mem = SliceMemory::new(SEGMENT_BASE, &mut buf);
+            let mut out = [SglSegment::Skip(0); 64];
+            group.throughput(Throughput::Elements(n));
+            group.bench_function(BenchmarkId::from_parameter(n), |b| {
+                b.iter(|| {
+                    let out = by_fill.then_some(&mut out[..]);
+                    black_box(walk(sgl1, Direction::Write, len, &caps, &mem, out))
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+/// A read with a bit bucket between every two data pieces.
 fn bench_walk_read_skips(c: &mut Criterion) {
     let mut group = c.benchmark_group("sgl_walk_read_skips");
     let caps = caps();
@@ -124,24 +159,18 @@ fn bench_walk_read_skips(c: &mut Criterion) {
             .build(&pieces, &mut segs)
             .unwrap()
     };
+    let (sgl1, len) = (layout.sgl1.to_raw(), layout.plan.len());
     let mem = SliceMemory::new(SEGMENT_BASE, &mut buf);
+    let mut out = [SglSegment::Skip(0); 64];
     group.throughput(Throughput::Elements(n));
-    group.bench_function(BenchmarkId::from_parameter(n), |b| {
-        b.iter(|| {
-            let mut total = 0u64;
-            let walker = SglWalker::new(
-                black_box(layout.sgl1.to_raw()),
-                Direction::Read,
-                layout.plan.len(),
-                &caps,
-                &mem,
-            );
-            for piece in walker {
-                total += piece.unwrap().len();
-            }
-            black_box(total)
-        })
-    });
+    for (how, by_fill) in WALKS {
+        group.bench_function(BenchmarkId::new(how, n), |b| {
+            b.iter(|| {
+                let out = by_fill.then_some(&mut out[..]);
+                black_box(walk(sgl1, Direction::Read, len, &caps, &mem, out))
+            })
+        });
+    }
     group.finish();
 }
 

@@ -10,7 +10,8 @@ use common::*;
 use nvme_dma::memory::AccessKind;
 use nvme_dma::prp::PrpBuilder;
 use nvme_dma::sgl::{
-    Direction, SegmentKind, SegmentPointer, SglBuilder, SglCaps, SglSegment, SglWalker, WalkLimits,
+    Direction, SegmentKind, SegmentPointer, SglBuilder, SglCaps, SglSegment, SglWalker, WalkError,
+    WalkLimits,
 };
 use nvme_dma::spec::{SglDescriptor, SglSupport, Sgls, Status};
 use nvme_dma::{Extent, PageSize, SimMemory};
@@ -118,6 +119,7 @@ proptest! {
         direction in direction(),
         capacity in capacity(),
         seed in any::<u64>(),
+        out_len in 1usize..20,
     ) {
         let pieces = pieces(&gens, direction, dword);
         let caps = sgl_caps(dword);
@@ -136,7 +138,55 @@ proptest! {
         let pointers = (layout.segments_used as u64).saturating_sub(1);
         let read = if layout.plan.is_inline() { 0 } else { layout.plan.descriptors() + pointers };
         prop_assert_eq!(mem.bytes_read(), 16 * read);
+
+        // The batch form moves the same bytes and reads the same descriptors.
+        mem.clear_log();
+        let walker = SglWalker::new(layout.sgl1.to_raw(), direction, total, &caps, &mem);
+        let filled: Vec<SglSegment> =
+            drain(walker, &[out_len], &[]).into_iter().collect::<Result<_, _>>().unwrap();
+        prop_assert_eq!(gather_pieces(&mem, &filled), expected_data_bytes(&pieces, seed));
+        prop_assert_eq!(&filled, &walked);
+        prop_assert_eq!(mem.bytes_read(), 16 * read);
         prop_assert_eq!(layout.segments_used as u64, layout.plan.segments_needed(capacity));
+    }
+
+    /// Whichever pass plans the pieces, the plan and the descriptors written are the same:
+    /// cutting a data piece in two (halves that merge back; unaligned halves in dword mode,
+    /// which only the general planner takes) or adding empty pieces changes neither.
+    #[test]
+    fn cutting_pieces_changes_nothing(
+        gens in prop::collection::vec(gen(), 1..40),
+        dword in any::<bool>(),
+        direction in direction(),
+        capacity in capacity(),
+        at in any::<usize>(),
+        cut in any::<u64>(),
+        empties in prop::collection::vec(any::<u64>(), 0..3),
+    ) {
+        let pieces = pieces(&gens, direction, dword);
+        let mut cut_up = pieces.clone();
+        let i = at % cut_up.len();
+        if let SglSegment::Data(e) = cut_up[i] {
+            if e.len >= 2 {
+                let k = 1 + cut % (e.len - 1);
+                cut_up[i] = SglSegment::Data(Extent::new(e.addr, k));
+                cut_up.insert(i + 1, SglSegment::Data(Extent::new(e.addr + k, e.len - k)));
+            }
+        }
+        for e in empties {
+            let at = (e as usize) % (cut_up.len() + 1);
+            cut_up.insert(at, SglSegment::Data(Extent::new(e, 0)));
+        }
+        let builder = SglBuilder::new(sgl_caps(dword), direction);
+        let (mut whole_mem, mut cut_mem) = (SimMemory::new(), SimMemory::new());
+        let whole = build_sgl_into(&builder, &pieces, capacity, &mut whole_mem).unwrap();
+        let cut = build_sgl_into(&builder, &cut_up, capacity, &mut cut_mem).unwrap();
+        prop_assert_eq!(whole, cut);
+        for segment in 0..whole.segments_used as u64 {
+            let addr = SEGMENT_REGION + segment * 0x1_0000;
+            let len = capacity as usize * 16;
+            prop_assert_eq!(whole_mem.peek_vec(addr, len).unwrap(), cut_mem.peek_vec(addr, len).unwrap());
+        }
     }
 
     /// On a read, the controller puts every byte of the transfer exactly where the builder's
@@ -330,54 +380,16 @@ proptest! {
     /// than its stated bound, never panics, agrees with an independent reference walker
     /// (pieces or status), and what it accepts accounts for exactly the transfer.
     #[test]
-    fn walker_is_bounded_on_hostile_input(
-        sgls_bits in any::<u32>(),
-        support in prop_oneof![
-            1 => Just(SglSupport::None),
-            1 => Just(SglSupport::Reserved),
-            7 => Just(SglSupport::ByteAligned),
-            7 => Just(SglSupport::DwordAligned),
-        ],
-        msdbd in prop_oneof![3 => Just(0u8), 1 => any::<u8>()],
-        limits in prop_oneof![
-            Just(WalkLimits::DEFAULT),
-            (0u32..64, 0u32..16).prop_map(|(d, s)| WalkLimits { max_descriptors: d, max_segments: s }),
-        ],
-        first in hostile_descriptor(),
-        words in prop::collection::vec(hostile_descriptor(), 1..256),
-        direction in direction(),
-        len in prop_oneof![0u64..64, 0u64..1 << 20, any::<u64>()],
-        from_mptr in any::<bool>(),
-    ) {
-        let mut sgls = Sgls::from_bits_retain(sgls_bits).with_support(support);
-        if from_mptr && sgls_bits % 8 != 0 {
-            sgls |= Sgls::MPTR_SGL; // mostly a controller that supports the walk asked for
-        }
-        let caps = SglCaps::new(sgls)
-            .with_msdbd(msdbd)
-            .with_capsule_data(4096)
-            .with_limits(limits);
-        let mut mem = SimMemory::new();
-        mem.map(HOSTILE_BASE, HOSTILE_SPAN).unwrap();
-        let bytes: Vec<u8> = words.iter().flat_map(|d| d.to_bytes()).collect();
-        mem.poke(HOSTILE_BASE, &bytes).unwrap();
-        // MPTR's one descriptor sits at the end of the region.
-        let mptr = HOSTILE_BASE + HOSTILE_SPAN - 16;
-        mem.poke(mptr, &first.to_bytes()).unwrap();
-        mem.clear_log();
-
-        let walker = if from_mptr {
-            SglWalker::metadata(mptr, direction, len, &caps, &mem)
-        } else {
-            SglWalker::new(first, direction, len, &caps, &mem)
-        };
-        let result: Result<Vec<SglSegment>, _> = walker.collect();
+    fn walker_is_bounded_on_hostile_input(case in hostile()) {
+        let mem = case.memory();
+        let result: Result<Vec<SglSegment>, _> = case.walker(&mem).collect();
+        let Hostile { caps, limits, first, direction, len, from_mptr, .. } = case;
         prop_assert!(mem.bytes_read() <= limits.max_bytes_read(from_mptr),
             "read {} bytes > bound {}", mem.bytes_read(), limits.max_bytes_read(from_mptr));
         prop_assert!(mem.read_count() <= limits.max_reads(from_mptr),
             "{} reads > bound {}", mem.read_count(), limits.max_reads(from_mptr));
         // The same answer as the reference walker: the same pieces, or the same status.
-        let first_arg = if from_mptr { Err(mptr) } else { Ok(first.to_bytes()) };
+        let first_arg = if from_mptr { Err(HOSTILE_MPTR) } else { Ok(first.to_bytes()) };
         let reference = reference_walk(first_arg, direction == Direction::Write, len, RefCaps::of(&caps), &mem);
         match (&result, &reference) {
             (Ok(pieces), Ok(expected)) => prop_assert_eq!(pieces, expected),
@@ -398,29 +410,197 @@ proptest! {
             }
         }
     }
+
+    /// On arbitrary descriptors in arbitrary memory, `fill` yields exactly what the iterator
+    /// yields: the same pieces in the same order, then the same error (the whole error, not
+    /// just its status), and nothing after; it makes exactly the same memory reads, so the
+    /// iterator's bound holds for it too. The same holds when the two are mixed on one walker,
+    /// with calls on an empty slice in between (which change nothing), and for any size of
+    /// output slice.
+    #[test]
+    fn fill_yields_exactly_what_the_iterator_yields(
+        case in hostile(),
+        sizes in prop::collection::vec(1usize..70, 1..6),
+        mix in prop::collection::vec(0u8..3, 0..24),
+    ) {
+        let mut mem = case.memory();
+        // The iterator yields the pieces, then the error if one ends the walk, then nothing.
+        let by_iter: Vec<Result<SglSegment, WalkError>> = case.walker(&mem).collect();
+        let iter_reads = mem.accesses();
+        prop_assert!(by_iter.iter().all(|p| p.as_ref().map_or(true, |p| !p.is_empty())));
+
+        mem.clear_log();
+        let by_fill = drain(case.walker(&mem), &sizes, &[]);
+        prop_assert_eq!(&by_fill, &by_iter);
+        prop_assert_eq!(mem.accesses(), iter_reads.clone());
+
+        mem.clear_log();
+        let mixed = drain(case.walker(&mem), &sizes, &mix);
+        prop_assert_eq!(&mixed, &by_iter);
+        prop_assert_eq!(mem.accesses(), iter_reads);
+    }
+}
+
+/// A walk over arbitrary memory: capabilities, limits, SGL1 (or MPTR's descriptor) and the
+/// words of a region that pointers lead back into.
+#[derive(Clone, Debug)]
+struct Hostile {
+    caps: SglCaps,
+    limits: WalkLimits,
+    first: SglDescriptor,
+    words: Vec<SglDescriptor>,
+    direction: Direction,
+    len: u64,
+    from_mptr: bool,
+}
+
+/// MPTR's one descriptor sits at the end of the hostile region.
+const HOSTILE_MPTR: u64 = HOSTILE_BASE + HOSTILE_SPAN - 16;
+
+fn hostile() -> impl Strategy<Value = Hostile> {
+    (
+        any::<u32>(),
+        prop_oneof![
+            1 => Just(SglSupport::None),
+            1 => Just(SglSupport::Reserved),
+            7 => Just(SglSupport::ByteAligned),
+            7 => Just(SglSupport::DwordAligned),
+        ],
+        prop_oneof![3 => Just(0u8), 1 => any::<u8>()],
+        prop_oneof![
+            Just(WalkLimits::DEFAULT),
+            (0u32..64, 0u32..16).prop_map(|(d, s)| WalkLimits {
+                max_descriptors: d,
+                max_segments: s
+            }),
+        ],
+        hostile_descriptor(),
+        prop::collection::vec(hostile_descriptor(), 1..256),
+        direction(),
+        prop_oneof![0u64..64, 0u64..1 << 20, any::<u64>()],
+        any::<bool>(),
+    )
+        .prop_map(
+            |(sgls_bits, support, msdbd, limits, first, words, direction, len, from_mptr)| {
+                let mut sgls = Sgls::from_bits_retain(sgls_bits).with_support(support);
+                if from_mptr && sgls_bits % 8 != 0 {
+                    sgls |= Sgls::MPTR_SGL; // mostly a controller that supports the walk asked for
+                }
+                let caps = SglCaps::new(sgls)
+                    .with_msdbd(msdbd)
+                    .with_capsule_data(4096)
+                    .with_limits(limits);
+                Hostile {
+                    caps,
+                    limits,
+                    first,
+                    words,
+                    direction,
+                    len,
+                    from_mptr,
+                }
+            },
+        )
+}
+
+impl Hostile {
+    /// The region written with the words, and MPTR's descriptor; the log cleared.
+    fn memory(&self) -> SimMemory {
+        let mut mem = SimMemory::new();
+        mem.map(HOSTILE_BASE, HOSTILE_SPAN).unwrap();
+        let bytes: Vec<u8> = self.words.iter().flat_map(|d| d.to_bytes()).collect();
+        mem.poke(HOSTILE_BASE, &bytes).unwrap();
+        mem.poke(HOSTILE_MPTR, &self.first.to_bytes()).unwrap();
+        mem.clear_log();
+        mem
+    }
+
+    fn walker<'m>(&self, mem: &'m SimMemory) -> SglWalker<'m, SimMemory> {
+        if self.from_mptr {
+            SglWalker::metadata(HOSTILE_MPTR, self.direction, self.len, &self.caps, mem)
+        } else {
+            SglWalker::new(self.first, self.direction, self.len, &self.caps, mem)
+        }
+    }
+}
+
+/// Everything a walker yields, pieces then the error if one ends it, taken in turns: for each
+/// entry of `mix` in order, 0 takes one item from the iterator, 1 calls `fill` with the next
+/// of `sizes` (cycling), 2 calls `fill` on an empty slice (which must yield nothing); once
+/// `mix` is used up, `fill` with `sizes` to the end. Checks that nothing follows the end.
+fn drain(
+    mut walker: SglWalker<'_, SimMemory>,
+    sizes: &[usize],
+    mix: &[u8],
+) -> Vec<Result<SglSegment, WalkError>> {
+    // Poisoned, so a slot `fill` claims to have written but did not would show.
+    let mut out = [SglSegment::Transport(u64::MAX); 70];
+    let mut items = Vec::new();
+    let mut size = sizes.iter().copied().cycle();
+    for turn in 0.. {
+        match mix.get(turn).copied().unwrap_or(1) {
+            0 => match walker.next() {
+                None => break,
+                Some(item) => {
+                    let failed = item.is_err();
+                    items.push(item);
+                    if failed {
+                        break;
+                    }
+                }
+            },
+            1 => {
+                let k = size.next().unwrap_or(1);
+                match walker.fill(&mut out[..k]) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        assert!(n <= k, "fill wrote {n} pieces into {k} slots");
+                        items.extend(out[..n].iter().copied().map(Ok));
+                        out[..n].fill(SglSegment::Transport(u64::MAX));
+                    }
+                    Err(e) => {
+                        items.push(Err(e));
+                        break;
+                    }
+                }
+            }
+            _ => assert_eq!(walker.fill(&mut []), Ok(0), "fill on an empty slice"),
+        }
+    }
+    assert_eq!(walker.fill(&mut out[..1]), Ok(0), "fill after the end");
+    assert!(walker.next().is_none(), "next after the end");
+    items
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     /// Real layouts with a few realistic corruptions (a type or subtype changed, a length
-    /// changed, an address misaligned, a data descriptor turned into a pointer): the walker
-    /// gives the same pieces, or the same status, as the independent reference walker.
+    /// changed, an address misaligned, a data descriptor turned into a pointer), walked now
+    /// and then by a controller without bit buckets: the walker
+    /// gives the same pieces, or the same status, as the independent reference walker; `fill`
+    /// gives exactly what the iterator gives.
     #[test]
     fn walker_agrees_with_reference_on_corrupted_layouts(
         gens in prop::collection::vec(gen(), 1..24),
         direction in direction(),
         dword in any::<bool>(),
         lldts in any::<bool>(),
+        buckets in prop_oneof![7 => Just(true), 1 => Just(false)],
         msdbd in prop_oneof![4 => Just(0u8), 1 => 1u8..24],
         capacity in prop_oneof![Just(2u64), Just(3), Just(4), Just(16)],
         corruptions in prop::collection::vec((any::<bool>(), any::<u64>(), 0u8..8, any::<u64>()), 0..3),
         delta in -8i64..8,
+        sizes in prop::collection::vec(1usize..20, 1..4),
+        mix in prop::collection::vec(0u8..3, 0..8),
     ) {
         let pieces = pieces(&gens, direction, dword);
         let mut sgls = sgl_caps(dword).sgls();
         if lldts {
             sgls |= Sgls::LLDTS;
+        }
+        if !buckets {
+            sgls.remove(Sgls::BIT_BUCKET); // a controller that cannot take the reads' skips
         }
         let caps = SglCaps::new(sgls).with_msdbd(msdbd);
         let builder = SglBuilder::new(sgl_caps(dword), direction);
@@ -458,8 +638,11 @@ proptest! {
             }
         }
         let len = layout.plan.len().saturating_add_signed(delta);
-        let walked: Result<Vec<SglSegment>, _> =
-            SglWalker::new(SglDescriptor::from_bytes(sgl1), direction, len, &caps, &mem).collect();
+        let walker = || SglWalker::new(SglDescriptor::from_bytes(sgl1), direction, len, &caps, &mem);
+        let walked: Result<Vec<SglSegment>, _> = walker().collect();
+        // The batch form, mixed with the iterator, yields the same.
+        let items: Vec<Result<SglSegment, WalkError>> = walker().collect();
+        prop_assert_eq!(drain(walker(), &sizes, &mix), items);
         let reference = reference_walk(Ok(sgl1), direction == Direction::Write, len, RefCaps::of(&caps), &mem);
         match (&walked, &reference) {
             (Ok(pieces), Ok(expected)) => prop_assert_eq!(pieces, expected),

@@ -7,9 +7,9 @@ use common::*;
 use nvme_dma::dptr::{self, QueueKind};
 use nvme_dma::memory::AccessKind;
 use nvme_dma::sgl::{
-    contiguous_metadata, contiguous_mptr, BuildError, Capability, DataDescriptor, DescriptorAt,
-    Direction, SegmentBuf, SegmentKind, SegmentPointer, SglBuilder, SglCaps, SglSegment, SglWalker,
-    TypeProblem, WalkError, WalkLimits,
+    contiguous_metadata, contiguous_mptr, BuildError, Capability, DataDescriptor, Descriptor,
+    DescriptorAt, Direction, SegmentBuf, SegmentKind, SegmentPointer, SglBuilder, SglCaps,
+    SglSegment, SglWalker, TypeProblem, WalkError, WalkLimits,
 };
 use nvme_dma::spec::{
     Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, SglSupport, Sgls, Status,
@@ -371,6 +371,28 @@ fn lengths_that_wrap_past_2_64_are_data_sgl_length_invalid() {
         b.plan(huge),
         Err(BuildError::TransferTooLong { .. })
     ));
+    // Up to the top is fine: two adjacent pieces that end exactly at 2^64 are one run, and
+    // data at 0 does not continue them (the address space does not wrap).
+    let top = [
+        Extent::new(u64::MAX - 0x1fff, 0x1000),
+        Extent::new(u64::MAX - 0xfff, 0x1000),
+    ];
+    assert_eq!(
+        b.build(top, &mut []).unwrap().sgl1.descriptor(),
+        Descriptor::Data(DataDescriptor::Block {
+            addr: u64::MAX - 0x1fff,
+            len: 0x2000
+        })
+    );
+    let around = [
+        Extent::new(u64::MAX - 0xfff, 0x1000),
+        Extent::new(0, 0x1000),
+    ];
+    let plan = b.plan(around).unwrap();
+    assert_eq!(
+        (plan.runs(), plan.descriptors(), plan.len()),
+        (2, 2, 0x2000)
+    );
 }
 
 // ---- 10h Metadata SGL Length Invalid ----

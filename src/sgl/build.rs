@@ -196,14 +196,147 @@ impl SglBuilder {
     /// only with LLDTS); data blocks number at most MSDBD.
     pub fn plan<I>(&self, pieces: I) -> Result<SglPlan, BuildError>
     where
+        I: IntoIterator + Clone,
+        I::Item: Into<SglSegment>,
+    {
+        self.plan_shaped(pieces).map(|(plan, _)| plan)
+    }
+
+    /// [`SglBuilder::plan`], and whether every piece became a descriptor of its own (no empty
+    /// pieces, no merges), so that writing need not merge again.
+    fn plan_shaped<I>(&self, pieces: I) -> Result<(SglPlan, bool), BuildError>
+    where
+        I: IntoIterator + Clone,
+        I::Item: Into<SglSegment>,
+    {
+        if !self.caps.supported() {
+            return Err(BuildError::NotSupported {
+                capability: Capability::Sgl,
+            });
+        }
+        // Compiled once per granularity, so that its masks are constants.
+        let scanned = if self.caps.dword_granular() {
+            self.scan::<true, I>(pieces.clone())
+        } else {
+            self.scan::<false, I>(pieces.clone())
+        };
+        if scanned.broken {
+            return Ok((self.plan_general(pieces)?, false));
+        }
+        // Every run takes one descriptor.
+        let plan = SglPlan {
+            len: scanned.len,
+            transfer: 0,
+            runs: scanned.runs,
+            descriptors: scanned.runs,
+            data_blocks: scanned.runs.wrapping_sub(scanned.skip_runs),
+            inline: None,
+            sdt: self.caps.sdt(),
+        };
+        Ok((self.conclude(plan, &scanned.last)?, scanned.one_each))
+    }
+
+    /// The accept path of [`SglBuilder::plan`], in one branch-light pass: the tally for
+    /// pieces that break no rule, or a broken one (then [`SglBuilder::plan_general`] finds
+    /// which rule breaks). It takes plain pieces (data, and bit buckets where they are
+    /// allowed) that end below 2^64 and, for data, keep the granularity on their own, merged
+    /// into runs that each fit one descriptor. Every check sets a flag that is looked at once,
+    /// at the end, so the loop branches only to skip empty pieces. It refuses a little more
+    /// than the rules do (a granular run made of unaligned pieces, a run longer than one
+    /// descriptor, a piece that ends exactly at 2^64); the general planner accepts those. The
+    /// totals are checked by [`SglBuilder::conclude`] either way.
+    // Out of line: the loop gets the registers to itself.
+    #[inline(never)]
+    fn scan<const GRANULAR: bool, I>(&self, pieces: I) -> Tally
+    where
         I: IntoIterator,
         I::Item: Into<SglSegment>,
     {
-        let mut planner = Planner::new(self)?;
+        let granule = if GRANULAR { 3 } else { 0 };
+        let max = max_chunk(Kind::Data, GRANULAR); // the same for bit buckets
+        let skips = self.direction == Direction::Read && self.caps.has(Capability::BitBucket);
+        // Runs started (the pending one included), and how many of them are bit buckets.
+        let (mut len, mut started, mut skips_started) = (0u64, 0u64, 0u64);
+        // The pending run: `kind` bytes from `start` to `end`. Before the first piece, a
+        // placeholder that nothing continues: the scan takes no piece that starts at 2^64 - 1
+        // (every piece it takes ends below 2^64; the general planner takes those that end
+        // exactly there).
+        let (mut kind, mut start, mut end) = (Kind::Data, 0u64, u64::MAX);
+        let mut broken = false;
+        let mut count = 0u64;
+        for item in pieces {
+            count = count.wrapping_add(1);
+            let piece = Flat::of(&item.into());
+            if piece.len == 0 {
+                continue;
+            }
+            let is_data = piece.kind == Kind::Data;
+            let is_skip = piece.kind == Kind::Skip;
+            let (total, carry) = len.overflowing_add(piece.len);
+            let (piece_end, wrapped) = piece.start.overflowing_add(piece.len);
+            let coarse = (piece.start | piece.len) & if is_data { granule } else { 0 } != 0;
+            // The merge rule of `Flat::extend` for these two kinds (their keys are 0): a skip
+            // continues a skip, data continues data that ends where it starts.
+            let merges = (kind == piece.kind) & (is_skip | (piece.start == end));
+            start = if merges { start } else { piece.start };
+            // Data that continues the run ends the run where the piece ends; skips (which sit
+            // at 0) add up.
+            end = if merges & is_skip {
+                end.wrapping_add(piece.len)
+            } else {
+                piece_end
+            };
+            let too_long = end.wrapping_sub(start) > max;
+            broken |= !(is_data | (is_skip & skips)) | carry | wrapped | coarse | too_long;
+            len = total;
+            started = started.wrapping_add(u64::from(!merges));
+            skips_started = skips_started.wrapping_add(u64::from(!merges & is_skip));
+            kind = piece.kind;
+        }
+        Tally {
+            len,
+            runs: started,
+            skip_runs: skips_started,
+            last: Flat {
+                kind,
+                key: 0,
+                start,
+                len: if started == 0 {
+                    0
+                } else {
+                    end.wrapping_sub(start)
+                },
+            },
+            one_each: count == started,
+            broken,
+        }
+    }
+
+    /// Every rule, piece by piece in order: the plan for pieces the scan refused, or the
+    /// first rule they break.
+    #[cold]
+    #[inline(never)]
+    fn plan_general<I>(&self, pieces: I) -> Result<SglPlan, BuildError>
+    where
+        I: IntoIterator,
+        I::Item: Into<SglSegment>,
+    {
+        let mut planner = Planner {
+            builder: self,
+            plan: SglPlan {
+                len: 0,
+                transfer: 0,
+                runs: 0,
+                descriptors: 0,
+                data_blocks: 0,
+                inline: None,
+                sdt: self.caps.sdt(),
+            },
+            pending: Flat::NONE,
+            pending_index: 0,
+        };
         for (index, item) in pieces.into_iter().enumerate() {
-            // Fields, not the struct: they cross the call in registers.
-            let (kind, key, start, len) = Flat::of(&item.into()).parts();
-            planner.feed(index, kind, key, start, len)?;
+            planner.feed(index, Flat::of(&item.into()))?;
         }
         planner.finish()
     }
@@ -290,11 +423,6 @@ impl SglBuilder {
         } else {
             run.len.div_ceil(max)
         };
-        if plan.runs == 0 {
-            // The first run's first descriptor is SGL1 if it turns out to be the only one.
-            let first = u32::try_from(run.len.min(max)).unwrap_or(u32::MAX);
-            plan.inline = Some(chunk_descriptor(run, 0, first));
-        }
         // Every descriptor carries at least one byte of the (u64) total, so no count wraps.
         plan.runs = plan.runs.wrapping_add(1);
         plan.descriptors = plan.descriptors.wrapping_add(count);
@@ -337,6 +465,19 @@ impl SglBuilder {
             }
         }
         Ok(transfer)
+    }
+
+    /// The end of every plan, once every run is counted (`last` is the last one): the rules
+    /// on the whole, and SGL1 when one descriptor carries everything.
+    #[inline(always)]
+    fn conclude(&self, mut plan: SglPlan, last: &Flat) -> Result<SglPlan, BuildError> {
+        plan.transfer = self.check_totals(plan.len, plan.data_blocks)?;
+        if plan.descriptors == 1 {
+            // One descriptor means one run that fits it, the last: SGL1 alone carries it.
+            let len = u32::try_from(last.len).unwrap_or(u32::MAX);
+            plan.inline = Some(chunk_descriptor(last, 0, len));
+        }
+        Ok(plan)
     }
 
     /// The fast path: SGL1 as the one data descriptor for one piece, the common case of a
@@ -397,9 +538,9 @@ impl SglBuilder {
         I: IntoIterator + Clone,
         I::Item: Into<SglSegment>,
     {
-        let plan = self.plan(pieces.clone())?;
+        let (plan, one_each) = self.plan_shaped(pieces.clone())?;
         let segments_used = place(&plan, segments)?;
-        let sgl1 = self.write(pieces, &plan, segments);
+        let sgl1 = self.write_pieces(pieces, &plan, segments, one_each);
         Ok(SglLayout {
             sgl1,
             plan,
@@ -439,7 +580,7 @@ impl SglBuilder {
         mptr_segment: &SegmentBuf<'_>,
     ) -> Result<SglPlan, BuildError>
     where
-        I: IntoIterator,
+        I: IntoIterator + Clone,
         I::Item: Into<SglSegment>,
     {
         if !self.caps.has(Capability::MetadataSgl) {
@@ -485,22 +626,91 @@ impl SglBuilder {
         I: IntoIterator,
         I::Item: Into<SglSegment>,
     {
+        self.write_pieces(pieces, plan, segments, false)
+    }
+
+    /// [`SglBuilder::write`], told whether every piece makes a descriptor of its own
+    /// (`one_each`, from [`SglBuilder::plan_shaped`]).
+    #[inline(always)]
+    fn write_pieces<I>(
+        &self,
+        pieces: I,
+        plan: &SglPlan,
+        segments: &mut [SegmentBuf<'_>],
+        one_each: bool,
+    ) -> Sgl1
+    where
+        I: IntoIterator,
+        I::Item: Into<SglSegment>,
+    {
         if let Some(only) = plan.inline {
             return Sgl1::data(only);
         }
-        let mut writer = SegmentWriter::new(segments, plan.descriptors, self.caps.dword_granular());
-        let sgl1 = writer.first_pointer();
-        for item in pieces {
-            let (kind, key, start, len) = Flat::of(&item.into()).parts();
-            writer.feed(kind, key, start, len);
+        let granular = self.caps.dword_granular();
+        let (mut chain, mut slots) = SegmentChain::new(segments, plan.descriptors, granular);
+        let sgl1 = chain.first_pointer();
+        if one_each {
+            for item in pieces {
+                slots = write_run(slots, &mut chain, Flat::of(&item.into()));
+            }
+            return sgl1;
         }
-        writer.finish();
+        // Merge the pieces into runs again, exactly as `plan` did, and write each run.
+        let mut pending = Flat::NONE;
+        for item in pieces {
+            let piece = Flat::of(&item.into());
+            if piece.len == 0 {
+                continue;
+            }
+            let merged = if piece.kind == Kind::Data && pending.kind == Kind::Data {
+                // `Flat::extend` for data, where `plan` has checked that no sum of lengths
+                // carries: the run ends where the piece starts, below 2^64 (the empty
+                // placeholder ends at 0, so nothing merges into it).
+                let end = pending.start.wrapping_add(pending.len);
+                let continues = end == piece.start && end != 0;
+                if continues {
+                    pending.len = pending.len.wrapping_add(piece.len);
+                }
+                continues
+            } else {
+                pending.len != 0 && pending.extend(&piece)
+            };
+            if merged {
+                continue;
+            }
+            let run = core::mem::replace(&mut pending, piece);
+            if run.len != 0 {
+                slots = write_run(slots, &mut chain, run);
+            }
+        }
+        if pending.len != 0 {
+            write_run(slots, &mut chain, pending);
+        }
         sgl1
     }
 }
 
-/// The plan pass, one piece at a time. Not generic, so the per-piece work is compiled (and
-/// inlined) here whatever iterator the caller's pieces come from.
+/// What [`SglBuilder::scan`] found.
+#[derive(Clone, Copy)]
+struct Tally {
+    /// Bytes described.
+    len: u64,
+    /// Runs, one descriptor each.
+    runs: u64,
+    /// Runs that are bit buckets.
+    skip_runs: u64,
+    /// The last run.
+    last: Flat,
+    /// Whether every piece made a run of its own (no empty pieces, no merges).
+    one_each: bool,
+    /// Whether a piece was refused: then nothing else here holds.
+    broken: bool,
+}
+
+/// The general plan pass, one piece at a time, every rule checked in piece order
+/// ([`SglBuilder::plan_general`]), and the end of every plan ([`Planner::finish`]). Not
+/// generic, so the per-piece work is compiled once here whatever iterator the caller's
+/// pieces come from.
 struct Planner<'b> {
     builder: &'b SglBuilder,
     plan: SglPlan,
@@ -511,46 +721,10 @@ struct Planner<'b> {
 }
 
 impl<'b> Planner<'b> {
-    fn new(builder: &'b SglBuilder) -> Result<Self, BuildError> {
-        if !builder.caps.supported() {
-            return Err(BuildError::NotSupported {
-                capability: Capability::Sgl,
-            });
-        }
-        Ok(Planner {
-            builder,
-            plan: SglPlan {
-                len: 0,
-                transfer: 0,
-                runs: 0,
-                descriptors: 0,
-                data_blocks: 0,
-                inline: None,
-                sdt: builder.caps.sdt(),
-            },
-            pending: Flat::NONE,
-            pending_index: 0,
-        })
-    }
-
-    #[inline(always)]
-    fn feed(
-        &mut self,
-        index: usize,
-        kind: Kind,
-        key: u32,
-        start: u64,
-        len: u64,
-    ) -> Result<(), BuildError> {
-        if len == 0 {
+    fn feed(&mut self, index: usize, piece: Flat) -> Result<(), BuildError> {
+        if piece.len == 0 {
             return Ok(());
         }
-        let piece = Flat {
-            kind,
-            key,
-            start,
-            len,
-        };
         let builder = self.builder;
         builder.check_piece(index, &piece)?;
         self.plan.len =
@@ -573,15 +747,11 @@ impl<'b> Planner<'b> {
 
     fn finish(mut self) -> Result<SglPlan, BuildError> {
         let builder = self.builder;
-        if self.pending.len != 0 {
-            builder.close_run(&mut self.plan, self.pending_index, &self.pending)?;
+        let last = self.pending;
+        if last.len != 0 {
+            builder.close_run(&mut self.plan, self.pending_index, &last)?;
         }
-        let mut plan = self.plan;
-        plan.transfer = builder.check_totals(plan.len, plan.data_blocks)?;
-        if plan.descriptors != 1 {
-            plan.inline = None;
-        }
-        Ok(plan)
+        builder.conclude(self.plan, &last)
     }
 }
 
@@ -789,28 +959,32 @@ impl Iterator for Chunks {
     }
 }
 
-/// Writes data descriptors into segments already checked by [`place`], merging pieces into
-/// runs as `plan` did and chaining segments as it goes. Not generic: compiled once, here,
-/// where building a descriptor inlines.
-struct SegmentWriter<'s, 'a> {
+/// An empty Data Block descriptor (type 0h, subtype Address), to fill in: cheaper than
+/// building each one from scratch.
+const DATA_BLOCK: SglDescriptor =
+    SglDescriptor::new(0, 0, SglDescriptorType::DataBlock, SglSubtype::Address);
+
+/// An empty Bit Bucket descriptor, to fill in.
+const BIT_BUCKET: SglDescriptor =
+    SglDescriptor::new(0, 0, SglDescriptorType::BitBucket, SglSubtype::Address);
+
+/// The segment chain a write walks through, for segments already checked by [`place`]: the
+/// slow part of writing (moving to the next segment and pointing to it). The slots being
+/// written are a plain slice held by the writing loop, so that the common store is a length
+/// check and 16 bytes.
+struct SegmentChain<'s, 'a> {
     /// Segment buffers after the current one.
     rest: core::slice::IterMut<'s, SegmentBuf<'a>>,
-    /// Unwritten slots of the current segment.
-    slots: &'s mut [SglDescriptor],
+    /// The current segment's last slot, when it points onward.
+    onward: Option<&'s mut SglDescriptor>,
     /// Where SGL1 points: the first segment's address and capacity.
     first: (u64, u64),
-    /// Data slots left in the current segment before it points onward (or ends).
-    room: u64,
-    /// Whether the current segment points onward once its data slots are full.
-    onward: bool,
-    /// Data descriptors not yet written.
+    /// Data descriptors not yet written when the current segment was entered.
     left: u64,
-    /// The run being merged ([`Flat::NONE`] before the first piece).
-    pending: Flat,
+    /// Data descriptors the current segment holds.
+    here: u64,
+    /// Dword-granular mode (a descriptor then carries at most 4 GiB - 4 bytes).
     granular: bool,
-    /// A Data Block descriptor (type 0h, subtype Address) to fill in: cheaper than building
-    /// each one from scratch.
-    data_template: SglDescriptor,
 }
 
 /// The pointer to a segment at `addr` with `capacity` slots that will hold the data
@@ -832,30 +1006,26 @@ fn pointer_to(addr: u64, capacity: u64, left: u64) -> SegmentPointer {
     })
 }
 
-impl<'s, 'a> SegmentWriter<'s, 'a> {
-    fn new(segments: &'s mut [SegmentBuf<'a>], descriptors: u64, granular: bool) -> Self {
+impl<'s, 'a> SegmentChain<'s, 'a> {
+    /// The chain for `descriptors` data descriptors, and the first segment's data slots.
+    fn new(
+        segments: &'s mut [SegmentBuf<'a>],
+        descriptors: u64,
+        granular: bool,
+    ) -> (Self, &'s mut [SglDescriptor]) {
         let first = segments
             .first()
             .map_or((0, 0), |s| (s.bus_addr, s.capacity()));
-        let (room, onward) = segment_share(descriptors, first.1);
-        let mut rest = segments.iter_mut();
-        let slots = rest.next().map_or(&mut [][..], |s| &mut *s.slots);
-        SegmentWriter {
-            rest,
-            slots,
+        let mut chain = SegmentChain {
+            rest: segments.iter_mut(),
+            onward: None,
             first,
-            room,
-            onward,
             left: descriptors,
-            pending: Flat::NONE,
+            here: 0,
             granular,
-            data_template: SglDescriptor::new(
-                0,
-                0,
-                SglDescriptorType::DataBlock,
-                SglSubtype::Address,
-            ),
-        }
+        };
+        let slots = chain.enter();
+        (chain, slots)
     }
 
     /// SGL1: the pointer to the first segment.
@@ -863,91 +1033,107 @@ impl<'s, 'a> SegmentWriter<'s, 'a> {
         Sgl1::segment(pointer_to(self.first.0, self.first.1, self.left))
     }
 
-    /// Take one piece: merge it into the pending run, or write the run it ends.
-    #[inline]
-    fn feed(&mut self, kind: Kind, key: u32, start: u64, len: u64) {
-        if len == 0 {
-            return;
-        }
-        let piece = Flat {
-            kind,
-            key,
-            start,
-            len,
-        };
-        if let Some(run) = self.pending.push(piece) {
-            self.write_run(&run);
-        }
-    }
-
-    /// Write the last run.
-    fn finish(&mut self) {
-        let last = core::mem::replace(&mut self.pending, Flat::NONE);
-        if last.len != 0 {
-            self.write_run(&last);
-        }
-    }
-
-    #[inline(always)]
-    fn write_run(&mut self, run: &Flat) {
-        // The common case: data that fits one descriptor. The other kinds, and runs that need
-        // several descriptors, take the general path.
-        if run.kind == Kind::Data && run.len <= max_chunk(Kind::Data, self.granular) {
-            // `len` is at most the maximum chunk, which fits 32 bits.
-            let len = u32::try_from(run.len).unwrap_or(u32::MAX);
-            let mut raw = self.data_template;
-            raw.set_address(run.start);
-            raw.set_length(len);
-            self.push(raw);
-        } else {
-            self.write_general(run, max_chunk(run.kind, self.granular));
-        }
-    }
-
-    /// Any run: cut into descriptors of at most `max` bytes.
-    #[cold]
-    fn write_general(&mut self, run: &Flat, max: u64) {
-        Chunks::new(*run, max).for_each(|d| self.push(d.to_raw()));
-    }
-
-    #[inline(always)]
-    fn push(&mut self, descriptor: SglDescriptor) {
-        if self.left == 0 {
-            return;
-        }
-        if self.room == 0 && !self.chain() {
-            return; // cannot happen: `place` checked the memory holds the layout
-        }
-        self.put(descriptor);
-        // Both were checked non-zero above (`chain` refills `room`).
-        self.room = self.room.wrapping_sub(1);
-        self.left = self.left.wrapping_sub(1);
-    }
-
-    /// The current segment is full: write the pointer onward in its last slot and move on.
-    /// False when there is nowhere to go.
-    #[cold]
-    fn chain(&mut self) -> bool {
-        if !self.onward {
-            return false;
-        }
+    /// Move to the next segment buffer and return its data slots, keeping its last slot for
+    /// the pointer onward when there is one. No slots when there is no buffer left.
+    fn enter(&mut self) -> &'s mut [SglDescriptor] {
         let Some(next) = self.rest.next() else {
-            return false;
+            return &mut [];
         };
-        let capacity = next.capacity();
-        self.put(pointer_to(next.bus_addr, capacity, self.left).to_raw());
-        (self.room, self.onward) = segment_share(self.left, capacity);
-        self.slots = &mut *next.slots;
-        self.room != 0
+        let (here, onward) = segment_share(self.left, next.capacity());
+        let slots: &'s mut [SglDescriptor] = next.slots;
+        let split = usize::try_from(here).unwrap_or(0).min(slots.len());
+        let (data, after) = slots.split_at_mut(split);
+        self.onward = if onward { after.first_mut() } else { None };
+        self.here = here;
+        data
     }
 
-    #[inline(always)]
-    fn put(&mut self, raw: SglDescriptor) {
-        if let Some((slot, rest)) = core::mem::take(&mut self.slots).split_first_mut() {
-            *slot = raw;
-            self.slots = rest;
-        }
+    /// The current segment's data slots are full: write the pointer onward in its last slot
+    /// and return the next segment's data slots.
+    #[cold]
+    #[inline(never)]
+    fn next_segment(&mut self) -> &'s mut [SglDescriptor] {
+        // Neither `None` can happen: `place` checked that the memory holds the layout.
+        let Some(slot) = self.onward.take() else {
+            return &mut [];
+        };
+        let Some(next) = self.rest.as_slice().first() else {
+            return &mut [];
+        };
+        self.left = self.left.saturating_sub(self.here);
+        *slot = pointer_to(next.bus_addr, next.capacity(), self.left).to_raw();
+        self.enter()
     }
+}
+
+/// Store `raw` in the next slot, moving to the next segment when `slots` is used up; the
+/// slots left.
+#[inline(always)]
+fn put<'s>(
+    slots: &'s mut [SglDescriptor],
+    chain: &mut SegmentChain<'s, '_>,
+    raw: SglDescriptor,
+) -> &'s mut [SglDescriptor] {
+    let slots = if slots.is_empty() {
+        chain.next_segment()
+    } else {
+        slots
+    };
+    match slots.split_first_mut() {
+        Some((slot, rest)) => {
+            *slot = raw;
+            rest
+        }
+        None => &mut [], // cannot happen: `place` checked that the memory holds the layout
+    }
+}
+
+/// Write the descriptor(s) for one run; the slots left.
+#[inline(always)]
+fn write_run<'s>(
+    slots: &'s mut [SglDescriptor],
+    chain: &mut SegmentChain<'s, '_>,
+    run: Flat,
+) -> &'s mut [SglDescriptor] {
+    // The common case: data or a bit bucket that fits one descriptor. The other kinds, and
+    // runs that need several descriptors, take the general path.
+    if !matches!(run.kind, Kind::Data | Kind::Skip) || run.len > max_chunk(run.kind, chain.granular)
+    {
+        return write_general(slots, chain, run.kind, run.key, run.start, run.len);
+    }
+    let mut raw = if run.kind == Kind::Data {
+        DATA_BLOCK
+    } else {
+        BIT_BUCKET
+    };
+    raw.set_address(if run.kind == Kind::Data { run.start } else { 0 });
+    // `len` is at most the maximum chunk, which fits 32 bits.
+    raw.set_length(u32::try_from(run.len).unwrap_or(u32::MAX));
+    put(slots, chain, raw)
+}
+
+/// Any run (as fields, so that they pass in registers): cut into descriptors of at most the
+/// maximum chunk; the slots left.
+#[cold]
+#[inline(never)]
+fn write_general<'s>(
+    mut slots: &'s mut [SglDescriptor],
+    chain: &mut SegmentChain<'s, '_>,
+    kind: Kind,
+    key: u32,
+    start: u64,
+    len: u64,
+) -> &'s mut [SglDescriptor] {
+    let run = Flat {
+        kind,
+        key,
+        start,
+        len,
+    };
+    for descriptor in Chunks::new(run, max_chunk(kind, chain.granular)) {
+        slots = put(slots, chain, descriptor.to_raw());
+    }
+    slots
 }
 
 /// MPTR for a contiguous metadata buffer: PSDT 00b (PRP data, `sgl_data` false) or 01b (SGL

@@ -54,7 +54,8 @@
 //!   extents; [`SglBuilder::plan`] says first how many segments that takes.
 //!   [`SglBuilder::build_metadata`] and [`contiguous_mptr`] do the same for MPTR.
 //! * [`SglWalker`] reads the same descriptors back through [`DmaMemory`](crate::DmaMemory), as
-//!   a controller does, yielding [`SglSegment`]s or the NVMe status for the rule that broke;
+//!   a controller does, yielding [`SglSegment`]s (one at a time as an iterator, or a slice at
+//!   a time with [`SglWalker::fill`]) or the NVMe status for the rule that broke;
 //!   [`SglWalker::metadata`] and [`contiguous_metadata`] check MPTR.
 //!
 //! [`crate::dptr`] chooses between PRPs and SGLs for a request and fills the command.

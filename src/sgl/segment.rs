@@ -111,12 +111,6 @@ impl Flat {
         }
     }
 
-    /// The fields as a tuple, to pass in registers rather than through memory.
-    #[inline(always)]
-    pub(crate) const fn parts(self) -> (Kind, u32, u64, u64) {
-        (self.kind, self.key, self.start, self.len)
-    }
-
     #[inline(always)]
     pub(crate) const fn segment(&self) -> SglSegment {
         match self.kind {

@@ -10,10 +10,13 @@ use super::segment::{Flat, Kind, SglSegment};
 use super::{Direction, SglRole};
 use crate::extent::Extent;
 use crate::memory::DmaMemory;
-use crate::spec::SglDescriptor;
+use crate::spec::{SglDescriptor, SglDescriptorType, SglSubtype};
 
 /// Descriptors fetched per memory read (512 bytes of stack).
 pub const BATCH_DESCRIPTORS: usize = 32;
+
+/// Finished pieces the iterator buffers between calls to the batch loop (288 bytes).
+const READY: usize = 12;
 
 /// What a successful walk described, from [`SglWalker::validate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +50,12 @@ enum State {
 /// pieces in order (host-memory data, and on reads the bit-bucket skips between them), merging
 /// pieces that continue each other, and stops at the first rule broken with the NVMe status to
 /// complete the command with.
+///
+/// [`SglWalker::fill`] is the batch form: it writes the same pieces into a slice the caller
+/// owns, many per call, and is the faster of the two (the iterator runs on it, a dozen pieces
+/// ahead of its consumer). Both read descriptors in batches of up to [`BATCH_DESCRIPTORS`],
+/// one memory read each, and take plain Data Blocks and Bit Buckets through a short loop;
+/// every other descriptor goes through the general rules one at a time.
 ///
 /// # The rules it checks, in the order it meets them
 ///
@@ -130,6 +139,10 @@ enum State {
 pub struct SglWalker<'m, M: DmaMemory + ?Sized> {
     mem: &'m M,
     core: Core,
+    /// Pieces the batch loop found ahead of the iterator's consumer.
+    ready: [SglSegment; READY],
+    ready_pos: usize,
+    ready_len: usize,
 }
 
 /// Reads through the walker's memory; object safe, so the walk itself is compiled once (here,
@@ -232,6 +245,9 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
                 batch_pos: 0,
                 batch_len: 0,
             },
+            ready: [SglSegment::Data(Extent::new(0, 0)); READY],
+            ready_pos: 0,
+            ready_len: 0,
         }
     }
 
@@ -265,6 +281,68 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
         Self::with_state(state, SglRole::Metadata, direction, len, caps, mem)
     }
 
+    /// Write the next pieces into `out` until it is full or the walk ends, and return how many
+    /// were written: the batch form of the iterator, for callers that build an I/O vector.
+    /// Call it until it returns 0 (with a non-empty `out`; an empty one is left alone).
+    ///
+    /// It yields exactly what the iterator yields, in the same order, and reads exactly the
+    /// same descriptors (the iterator runs on this loop). When a rule breaks after some
+    /// pieces were written, the call returns those pieces and the next call returns the
+    /// error; after an error the walk is over and returns 0. As with the iterator, move no
+    /// data until the walk has ended without an error.
+    ///
+    /// ```
+    /// use nvme_dma::{Extent, SliceMemory};
+    /// use nvme_dma::sgl::{DataDescriptor, Direction, SegmentKind, SegmentPointer, SglCaps, SglSegment, SglWalker};
+    /// use nvme_dma::spec::{SglSupport, Sgls};
+    /// use zerocopy::IntoBytes;
+    ///
+    /// let caps = SglCaps::new(Sgls::from_support(SglSupport::DwordAligned));
+    /// let segment: Vec<_> = (0..40u64)
+    ///     .map(|i| DataDescriptor::Block { addr: 0x10_0000 + i * 0x2000, len: 0x1000 }.to_raw())
+    ///     .collect();
+    /// let mut bytes = segment.as_bytes().to_vec();
+    /// let mem = SliceMemory::new(0x8000, &mut bytes);
+    /// let sgl1 = SegmentPointer::new(0x8000, 40, SegmentKind::LastSegment).unwrap().to_raw();
+    ///
+    /// let mut walker = SglWalker::new(sgl1, Direction::Write, 40 * 0x1000, &caps, &mem);
+    /// let mut out = [SglSegment::Skip(0); 16];
+    /// let mut pieces = 0;
+    /// loop {
+    ///     let n = walker.fill(&mut out)?;
+    ///     if n == 0 {
+    ///         break;
+    ///     }
+    ///     pieces += n;
+    /// }
+    /// assert_eq!(pieces, 40);
+    /// assert_eq!(out[7], SglSegment::Data(Extent::new(0x10_0000 + 39 * 0x2000, 0x1000)));
+    /// # Ok::<(), nvme_dma::sgl::WalkError>(())
+    /// ```
+    pub fn fill(&mut self, out: &mut [SglSegment]) -> Result<usize, WalkError> {
+        // Pieces the iterator found ahead of its consumer come first.
+        let buffered = self
+            .ready
+            .get(self.ready_pos..self.ready_len)
+            .unwrap_or_default();
+        let mut written = 0usize;
+        for (slot, piece) in out.iter_mut().zip(buffered) {
+            *slot = *piece;
+            written = written.wrapping_add(1);
+        }
+        self.ready_pos = self.ready_pos.wrapping_add(written);
+        let rest = out.get_mut(written..).unwrap_or_default();
+        match self.core.fill(&Reader(self.mem), rest) {
+            Ok(n) => Ok(written.wrapping_add(n)),
+            Err(e) if written == 0 => Err(e),
+            Err(e) => {
+                // Hand out the buffered pieces now and the error on the next call.
+                self.core.state = State::Failed(e);
+                Ok(written)
+            }
+        }
+    }
+
     /// Walk to the end without keeping the pieces: `Ok` means the SGL is valid for the transfer.
     pub fn validate(mut self) -> Result<WalkSummary, WalkError> {
         let (mut pieces, mut bytes) = (0u64, 0u64);
@@ -283,79 +361,226 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
 }
 
 impl Core {
-    /// The next merged piece, or the error that ends the walk.
-    #[inline(always)]
-    fn next(&mut self, mem: &dyn Fetch) -> Option<Result<SglSegment, WalkError>> {
-        loop {
-            let piece = match self.quick() {
-                Some(piece) => piece,
-                None if matches!(self.state, State::Done) => return self.flush(),
-                None => match self.next_piece(mem) {
-                    Err(e) => {
-                        self.state = State::Done;
-                        self.run = Flat::NONE;
-                        return Some(Err(e));
+    /// Write merged pieces into `out` until it is full or the walk ends; the number written.
+    /// A rule broken after some pieces were written is kept for the next call.
+    fn fill(&mut self, mem: &dyn Fetch, out: &mut [SglSegment]) -> Result<usize, WalkError> {
+        match self.state {
+            // Nowhere to put a piece: nothing happens.
+            _ if out.is_empty() => return Ok(0),
+            // Over, with nothing held back.
+            State::Done if self.run.len == 0 => return Ok(0),
+            State::Sgl1(raw) => {
+                if let Some(piece) = self.sgl1_quick(&raw) {
+                    return Ok(put(out, 0, Flat::of(&piece)));
+                }
+            }
+            _ => {}
+        }
+        let mut written = 0usize;
+        while written < out.len() {
+            if matches!(self.state, State::Segment) {
+                if self.batch_pos >= self.batch_len && self.needs_descriptor() {
+                    // Fetch here rather than in the general path, so that a batch's first
+                    // descriptor takes the quick loop too (the general path would make the
+                    // same read at the same point, and fail the same way).
+                    if let Err(e) = self.refill(mem) {
+                        return self.fail(e, written);
                     }
-                    Ok(None) => return self.flush(),
-                    Ok(Some(piece)) => piece,
-                },
-            };
-            if let Some(done) = self.run.push(piece) {
-                return Some(Ok(done.segment()));
+                }
+                let before = self.batch_pos;
+                written = self.quick_batch(out, written);
+                if written >= out.len() {
+                    break;
+                }
+                if self.batch_pos != before && self.batch_pos >= self.batch_len {
+                    continue; // the whole batch was plain: on to the next one
+                }
             }
-            if matches!(self.state, State::Done) {
-                // SGL1 (or the MPTR descriptor) was the whole SGL: nothing follows.
-                return self.flush();
+            // One descriptor through every rule.
+            match self.next_piece(mem) {
+                Ok(Some(piece)) => {
+                    if let Some(done) = self.run.push(piece) {
+                        written = put(out, written, done);
+                    }
+                }
+                Ok(None) => {
+                    let last = core::mem::replace(&mut self.run, Flat::NONE);
+                    if last.len != 0 {
+                        written = put(out, written, last);
+                    }
+                    break;
+                }
+                Err(e) => return self.fail(e, written),
             }
+        }
+        Ok(written)
+    }
+
+    /// End the walk on `e`: the piece being merged is dropped, and when `written` pieces are
+    /// already out, they are returned and the error waits for the next call.
+    #[cold]
+    fn fail(&mut self, e: WalkError, written: usize) -> Result<usize, WalkError> {
+        self.run = Flat::NONE;
+        if written == 0 {
+            self.state = State::Done;
+            Err(e)
+        } else {
+            self.state = State::Failed(e);
+            Ok(written)
         }
     }
 
-    /// The last piece, if one is still being merged.
+    /// The most common SGL of all without the general machinery: SGL1 a plain Data Block
+    /// ([`plain`]) that describes exactly the transfer, within the descriptor budget and
+    /// MSDBD. The whole walk, done: the piece, or `None` (nothing changed) for the general
+    /// path to take SGL1.
     #[inline(always)]
-    fn flush(&mut self) -> Option<Result<SglSegment, WalkError>> {
-        let last = core::mem::replace(&mut self.run, Flat::NONE);
-        (last.len != 0).then(|| Ok(last.segment()))
-    }
-
-    /// The common case without the general machinery: a plain Data Block (type 0h, subtype
-    /// Address) already fetched, not the final descriptor of a segment that must end with a
-    /// pointer, that passes every check (non-empty, within what remains of the transfer,
-    /// dword granular where required, below 2^64, within MSDBD). Anything else, `None`: the
-    /// general path ([`Core::next_piece`]) takes the descriptor and applies every rule.
-    #[inline(always)]
-    fn quick(&mut self) -> Option<Flat> {
-        if !matches!(self.state, State::Segment) || self.batch_pos >= self.batch_len {
-            return None;
-        }
-        if self.seg_left <= 1 && !self.seg_last {
-            return None;
-        }
-        let raw = self.batch.get(self.batch_pos)?;
-        if raw.identifier() != 0 {
-            return None;
-        }
-        let (addr, len) = (raw.address(), u64::from(raw.length()));
-        if len == 0
-            || len > self.remaining
-            || (addr | len) & self.granule != 0
-            || addr.checked_add(len.wrapping_sub(1)).is_none()
-            || self.data_blocks >= self.data_block_limit
+    fn sgl1_quick(&mut self, raw: &SglDescriptor) -> Option<SglSegment> {
+        let (addr, len) = plain(raw, self.remaining, self.granule)?;
+        if len != self.remaining
+            || self.caps.limits().max_descriptors == 0
+            || self.data_block_limit == 0
         {
             return None;
         }
-        // Consume it exactly as `fetch` and `take` would.
-        self.batch_pos = self.batch_pos.wrapping_add(1);
-        self.seg_addr = self.seg_addr.wrapping_add(DESCRIPTOR_BYTES);
-        self.seg_left = self.seg_left.wrapping_sub(1);
-        self.seg_index = self.seg_index.wrapping_add(1);
-        self.data_blocks = self.data_blocks.wrapping_add(1);
-        self.remaining = self.remaining.wrapping_sub(len);
-        Some(Flat {
-            kind: Kind::Data,
-            key: 0,
-            start: addr,
-            len,
-        })
+        self.state = State::Done;
+        self.descriptors = 1;
+        self.data_blocks = 1;
+        self.remaining = 0;
+        Some(SglSegment::Data(Extent::new(addr, len)))
+    }
+
+    /// Whether the general path's next step in a segment reads a descriptor (rather than
+    /// ending the walk).
+    #[inline(always)]
+    fn needs_descriptor(&self) -> bool {
+        self.seg_left != 0 && !(self.remaining == 0 && self.caps.has(Capability::Lldts))
+    }
+
+    /// The common case without the general machinery: plain Data Blocks (type 0h, subtype
+    /// Address, each passing every check: [`plain`]) and supported Bit Buckets, already
+    /// fetched, none the final descriptor of a segment that must end with a pointer, within
+    /// MSDBD. Merges their pieces into the run, writes each run they end to `out` from
+    /// `written` on, and stops at the first other descriptor (the general path,
+    /// [`Core::next_piece`], takes that one and applies every rule), at the end of the
+    /// batch, or when `out` is full. Returns the new `written`.
+    #[inline(always)]
+    fn quick_batch(&mut self, out: &mut [SglSegment], written: usize) -> usize {
+        // How many fetched descriptors may take this path at most: a segment that must end
+        // with a pointer keeps its final descriptor for the general path, and MSDBD may cut
+        // in earlier (counting every descriptor as a data block, to be safe).
+        let seg_room = if self.seg_last {
+            self.seg_left
+        } else {
+            self.seg_left.saturating_sub(1)
+        };
+        let blocks = self.data_block_limit.saturating_sub(self.data_blocks);
+        let room = usize::try_from(seg_room.min(blocks)).unwrap_or(usize::MAX);
+        let end = self.batch_len.min(self.batch_pos.saturating_add(room));
+        let fetched = self.batch.get(self.batch_pos..end).unwrap_or_default();
+        let granule = self.granule;
+        let buckets = self.caps.has(Capability::BitBucket);
+        let read = self.direction == Direction::Read;
+        let mut remaining = self.remaining;
+        let mut run = self.run;
+        let mut buckets_taken = 0usize;
+        let out_len = out.len();
+        // The output slots not yet written, and the descriptors not yet looked at.
+        let mut slots = out.get_mut(written..).unwrap_or_default();
+        let mut todo = fetched;
+        while !slots.is_empty() {
+            let Some((raw, after)) = todo.split_first() else {
+                break;
+            };
+            if let Some((addr, n)) = plain(raw, remaining, granule) {
+                todo = after;
+                // `n` is at most what remains of the transfer, so no sum of lengths wraps.
+                remaining = remaining.wrapping_sub(n);
+                // The merge rule of `Flat::extend` for data (the empty run sits at 0, so
+                // merging into it gives the same run as starting one).
+                if run.kind == Kind::Data && run.start.checked_add(run.len) == Some(addr) {
+                    run.len = run.len.wrapping_add(n);
+                } else {
+                    if run.len != 0 {
+                        emit(&mut slots, run);
+                    }
+                    run = Flat {
+                        kind: Kind::Data,
+                        key: 0,
+                        start: addr,
+                        len: n,
+                    };
+                }
+                // The hot loop: while the run is data, plain Data Blocks continue or end it.
+                let (mut start, mut len) = (run.start, run.len);
+                while let (false, Some((raw, after))) = (slots.is_empty(), todo.split_first()) {
+                    let Some((addr, n)) = plain(raw, remaining, granule) else {
+                        break;
+                    };
+                    todo = after;
+                    remaining = remaining.wrapping_sub(n);
+                    if start.checked_add(len) == Some(addr) {
+                        len = len.wrapping_add(n);
+                        continue;
+                    }
+                    if let Some((slot, more)) = core::mem::take(&mut slots).split_first_mut() {
+                        *slot = SglSegment::Data(Extent::new(start, len));
+                        slots = more;
+                    }
+                    (start, len) = (addr, n);
+                }
+                (run.start, run.len) = (start, len);
+                continue;
+            }
+            // A supported Bit Bucket: in a read its bytes are a skip, in a write nothing.
+            // One longer than what remains, or any once the transfer is complete, is the
+            // general path's (LLDTS decides what happens).
+            if raw.identifier() != BIT_BUCKET || !buckets || remaining == 0 {
+                break;
+            }
+            let counted = if read { u64::from(raw.length()) } else { 0 };
+            if counted > remaining {
+                break;
+            }
+            todo = after;
+            buckets_taken = buckets_taken.wrapping_add(1);
+            if counted == 0 {
+                continue;
+            }
+            remaining = remaining.wrapping_sub(counted);
+            // The merge rule of `Flat::extend` for skips.
+            if run.kind == Kind::Skip {
+                run.len = run.len.wrapping_add(counted);
+                continue;
+            }
+            if run.len != 0 {
+                emit(&mut slots, run);
+            }
+            run = Flat {
+                kind: Kind::Skip,
+                key: 0,
+                start: 0,
+                len: counted,
+            };
+        }
+        // Consume them exactly as `fetch` and `take` would have, one by one.
+        let used = fetched.len().wrapping_sub(todo.len());
+        let used64 = used as u64;
+        self.batch_pos = self.batch_pos.wrapping_add(used);
+        self.seg_addr = self
+            .seg_addr
+            .wrapping_add(used64.wrapping_mul(DESCRIPTOR_BYTES));
+        self.seg_left = self.seg_left.wrapping_sub(used64);
+        // A segment holds fewer than 2^28 descriptors.
+        self.seg_index = self
+            .seg_index
+            .wrapping_add(u32::try_from(used).unwrap_or(u32::MAX));
+        self.data_blocks = self
+            .data_blocks
+            .wrapping_add(used.wrapping_sub(buckets_taken) as u64);
+        self.remaining = remaining;
+        self.run = run;
+        out_len.wrapping_sub(slots.len())
     }
 
     /// The next non-empty piece of the transfer, or `None` at the end of the SGL: the general
@@ -519,13 +744,7 @@ impl Core {
     #[inline(always)]
     fn fetch(&mut self, mem: &dyn Fetch) -> Result<(SglDescriptor, DescriptorAt), WalkError> {
         if self.batch_pos >= self.batch_len {
-            let n = usize::try_from(self.seg_left)
-                .unwrap_or(BATCH_DESCRIPTORS)
-                .clamp(1, BATCH_DESCRIPTORS);
-            let buf = self.batch.get_mut(..n).unwrap_or_default();
-            mem.fetch(self.seg_addr, buf.as_mut_bytes())?;
-            self.batch_pos = 0;
-            self.batch_len = n;
+            self.refill(mem)?;
         }
         let raw = self.batch.get(self.batch_pos).copied().unwrap_or_default();
         let at = DescriptorAt::Segment {
@@ -539,6 +758,19 @@ impl Core {
         self.seg_left = self.seg_left.wrapping_sub(1);
         self.seg_index = self.seg_index.wrapping_add(1);
         Ok((raw, at))
+    }
+
+    /// Read the next batch of the current segment: up to [`BATCH_DESCRIPTORS`], never past
+    /// the segment's end, in one memory read.
+    fn refill(&mut self, mem: &dyn Fetch) -> Result<(), WalkError> {
+        let n = usize::try_from(self.seg_left)
+            .unwrap_or(BATCH_DESCRIPTORS)
+            .clamp(1, BATCH_DESCRIPTORS);
+        let buf = self.batch.get_mut(..n).unwrap_or_default();
+        mem.fetch(self.seg_addr, buf.as_mut_bytes())?;
+        self.batch_pos = 0;
+        self.batch_len = n;
+        Ok(())
     }
 
     /// Check a data descriptor and account for it; the piece of the transfer it describes,
@@ -651,6 +883,36 @@ impl Core {
     }
 }
 
+/// A plain Data Block (type 0h, subtype Address) that passes every rule on its own: non-empty,
+/// within the `remaining` bytes of the transfer, granular (no bit of `granule` set in its
+/// address or length), and ending below 2^64. Its address and length, or `None` for any
+/// other descriptor. The checks are combined without short-circuits, to keep the quick loop's
+/// branches few.
+#[inline(always)]
+fn plain(raw: &SglDescriptor, remaining: u64, granule: u64) -> Option<(u64, u64)> {
+    let (addr, len) = (raw.address(), u64::from(raw.length()));
+    // `len - 1 >= remaining` is `len == 0 || len > remaining` in one comparison.
+    let (_, past_end) = addr.overflowing_add(len.wrapping_sub(1));
+    let refused = (raw.identifier() != 0)
+        | (len.wrapping_sub(1) >= remaining)
+        | ((addr | len) & granule != 0)
+        | past_end;
+    (!refused).then_some((addr, len))
+}
+
+/// The identifier byte of a Bit Bucket descriptor (type 1h, subtype 0h).
+const BIT_BUCKET: u8 =
+    SglDescriptor::new(0, 0, SglDescriptorType::BitBucket, SglSubtype::Address).identifier();
+
+/// Store `run` in the first of `slots` and drop that slot from them.
+#[inline(always)]
+fn emit(slots: &mut &mut [SglSegment], run: Flat) {
+    if let Some((slot, more)) = core::mem::take(slots).split_first_mut() {
+        *slot = run.segment();
+        *slots = more;
+    }
+}
+
 /// The error for a descriptor whose type/subtype pair does not parse.
 fn undefined(at: DescriptorAt, raw: &SglDescriptor) -> WalkError {
     WalkError::DescriptorType {
@@ -660,12 +922,31 @@ fn undefined(at: DescriptorAt, raw: &SglDescriptor) -> WalkError {
     }
 }
 
+/// Store `piece` at `out[written]`; the new count.
+#[inline(always)]
+fn put(out: &mut [SglSegment], written: usize, piece: Flat) -> usize {
+    if let Some(slot) = out.get_mut(written) {
+        *slot = piece.segment();
+    }
+    written.wrapping_add(1)
+}
+
 impl<M: DmaMemory + ?Sized> Iterator for SglWalker<'_, M> {
     type Item = Result<SglSegment, WalkError>;
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        self.core.next(&Reader(self.mem))
+        if self.ready_pos >= self.ready_len {
+            // Refill the look-ahead through the batch loop.
+            match self.core.fill(&Reader(self.mem), &mut self.ready) {
+                Ok(0) => return None,
+                Ok(n) => (self.ready_pos, self.ready_len) = (0, n),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        let piece = self.ready.get(self.ready_pos).copied();
+        self.ready_pos = self.ready_pos.wrapping_add(1);
+        piece.map(Ok)
     }
 }
 

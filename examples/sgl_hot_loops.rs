@@ -1,0 +1,111 @@
+//! A fixed workload for counting instructions per SGL data descriptor, independent of machine
+//! load:
+//!
+//! ```sh
+//! cargo build --release --example sgl_hot_loops
+//! valgrind --tool=callgrind target/release/examples/sgl_hot_loops build 4096   # or: fill, iter
+//! valgrind --tool=callgrind target/release/examples/sgl_hot_loops none 4096    # set-up only
+//! ```
+//!
+//! The layout is the one `benches/sgl.rs` measures: N extents of 4 KiB on every other page
+//! (nothing merges, so N extents make N data descriptors), in segments of 256 descriptors.
+//! Modes `skips-build`, `skips-fill` and `skips-iter` build or walk a read instead, with a
+//! 512-byte bit bucket in place of every other extent (`skips-none` is their set-up).
+//! Each mode repeats the whole build or walk until about 4,096,000 descriptors have passed
+//! (1000 times at N = 4096, 4,096,000 times at N = 1). Instructions per descriptor:
+//! ("I refs" of the mode - "I refs" of `none` or `skips-none`, same N) / 4,096,000.
+
+use std::hint::black_box;
+
+use nvme_dma::sgl::{Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment, SglWalker};
+use nvme_dma::spec::{SglSupport, Sgls};
+use nvme_dma::{Extent, SliceMemory};
+
+const SEGMENT_BASE: u64 = 0x8000_0000;
+const DATA_BASE: u64 = 0x1_0000_0000;
+const TOTAL_DESCRIPTORS: u64 = 4_096_000;
+
+fn main() {
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    let n: u64 = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(4096);
+    let rounds = TOTAL_DESCRIPTORS / n;
+    let caps = SglCaps::new(Sgls::from_support(SglSupport::DwordAligned) | Sgls::BIT_BUCKET);
+    let skips = mode.starts_with("skips");
+    let direction = if skips {
+        Direction::Read
+    } else {
+        Direction::Write
+    };
+    let extents: Vec<Extent> = (0..n)
+        .map(|i| Extent::new(DATA_BASE + 2 * i * 4096, 4096))
+        .collect();
+    let pieces: Vec<SglSegment> = (0..n)
+        .map(|i| match i % 2 {
+            1 => SglSegment::Skip(512),
+            _ => SglSegment::Data(extents[i as usize]),
+        })
+        .collect();
+    let builder = SglBuilder::new(caps, direction);
+    let plan = if skips {
+        builder.plan(&pieces)
+    } else {
+        builder.plan(&extents)
+    };
+    let pages = plan.unwrap().segments_needed(256).max(1);
+    let mut buf = vec![0u8; pages as usize * 4096];
+    let mut checksum = 0u64;
+    let layout = {
+        let mut segments: Vec<SegmentBuf> = buf
+            .chunks_mut(4096)
+            .enumerate()
+            .map(|(i, c)| SegmentBuf::new(SEGMENT_BASE + i as u64 * 4096, c))
+            .collect();
+        if mode == "build" {
+            for _ in 0..rounds {
+                let layout = builder.build(black_box(&extents), &mut segments).unwrap();
+                checksum += layout.plan.len();
+            }
+        }
+        if mode == "skips-build" {
+            for _ in 0..rounds {
+                let layout = builder.build(black_box(&pieces), &mut segments).unwrap();
+                checksum += layout.plan.len();
+            }
+        }
+        if skips {
+            builder.build(&pieces, &mut segments).unwrap()
+        } else {
+            builder.build(&extents, &mut segments).unwrap()
+        }
+    };
+    let (sgl1, len) = (layout.sgl1.to_raw(), layout.plan.len());
+    let mem = SliceMemory::new(SEGMENT_BASE, &mut buf);
+    match mode.as_str() {
+        "fill" | "skips-fill" => {
+            let mut out = [SglSegment::Skip(0); 64];
+            for _ in 0..rounds {
+                let mut walker = SglWalker::new(black_box(sgl1), direction, len, &caps, &mem);
+                loop {
+                    let n = walker.fill(&mut out).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    checksum += n as u64;
+                }
+            }
+        }
+        "iter" | "skips-iter" => {
+            for _ in 0..rounds {
+                for piece in SglWalker::new(black_box(sgl1), direction, len, &caps, &mem) {
+                    black_box(piece.unwrap());
+                    checksum += 1;
+                }
+            }
+        }
+        _ => {}
+    }
+    println!("{mode} {n}: checksum {checksum}");
+}

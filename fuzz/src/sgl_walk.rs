@@ -1,0 +1,228 @@
+//! `sgl_walk`: the SGL walker on an arbitrary SGL1 (or MPTR, for a metadata SGL), direction,
+//! transfer length, capabilities and host memory.
+//!
+//! Checks: the walker gives the same pieces, or the same status, as the reference SGL walker
+//! of the integration tests; it stays within its documented work bound (descriptor bytes and
+//! memory reads, from `WalkLimits`); `validate` and the `dptr` path (decode an SQE carrying the
+//! pointer, then walk it) agree with it; an accepted walk accounts for exactly the transfer in
+//! merged, non-empty pieces, with no skip in a write; a failed walk yields nothing more; and it
+//! writes nothing.
+
+use arbitrary::{Arbitrary, Result, Unstructured};
+use nvme_dma::dptr::{self, DptrWalkError, QueueKind};
+use nvme_dma::sgl::{Direction, SglCaps, SglSegment, SglWalker, WalkError};
+use nvme_dma::spec::{Psdt, SglDescriptor, SubmissionEntry};
+use nvme_dma::{PageSize, SimMemory};
+
+use crate::common::{reference_walk, RefCaps};
+use crate::encode::Encode;
+use crate::memory::MemorySpec;
+
+/// Where the walk starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SglStart {
+    /// The data SGL: SGL1 from the command.
+    Sgl1([u8; 16]),
+    /// The metadata SGL (PSDT 10b): MPTR, the address of a one-descriptor segment.
+    Mptr(u64),
+}
+
+/// One command's SGL, the controller's capabilities, and the memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SglWalkInput {
+    /// SGL1 or MPTR.
+    pub start: SglStart,
+    /// The data direction.
+    pub direction: Direction,
+    /// The transfer length.
+    pub len: u64,
+    /// SGLS, MSDBD, in-capsule data and the walk limits.
+    pub caps: SglCaps,
+    /// Host memory.
+    pub memory: MemorySpec,
+}
+
+impl<'a> Arbitrary<'a> for SglStart {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        Ok(if u.arbitrary::<bool>()? {
+            SglStart::Mptr(u.arbitrary()?)
+        } else {
+            SglStart::Sgl1(u.arbitrary()?)
+        })
+    }
+}
+
+impl Encode for SglStart {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            SglStart::Sgl1(d) => {
+                false.encode(out);
+                d.encode(out);
+            }
+            SglStart::Mptr(m) => {
+                true.encode(out);
+                m.encode(out);
+            }
+        }
+    }
+}
+
+impl<'a> Arbitrary<'a> for SglWalkInput {
+    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        Ok(SglWalkInput {
+            start: u.arbitrary()?,
+            direction: u.arbitrary()?,
+            len: u.arbitrary()?,
+            caps: u.arbitrary()?,
+            memory: u.arbitrary()?,
+        })
+    }
+}
+
+impl Encode for SglWalkInput {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.start.encode(out);
+        self.direction.encode(out);
+        self.len.encode(out);
+        self.caps.encode(out);
+        self.memory.encode(out);
+    }
+}
+
+fn walker<'m>(input: &SglWalkInput, mem: &'m SimMemory) -> SglWalker<'m, SimMemory> {
+    match input.start {
+        SglStart::Sgl1(d) => SglWalker::new(
+            SglDescriptor::from_bytes(d),
+            input.direction,
+            input.len,
+            &input.caps,
+            mem,
+        ),
+        SglStart::Mptr(mptr) => {
+            SglWalker::metadata(mptr, input.direction, input.len, &input.caps, mem)
+        }
+    }
+}
+
+/// Walk through the iterator; a failed walk must yield nothing after its error.
+fn walk_iter(w: &mut SglWalker<'_, SimMemory>) -> std::result::Result<Vec<SglSegment>, WalkError> {
+    let mut out = Vec::new();
+    for item in w.by_ref() {
+        match item {
+            Ok(p) => out.push(p),
+            Err(e) => {
+                assert!(w.next().is_none(), "the walk went on after {e}");
+                return Err(e);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The same pointer carried by a command, decoded and walked as a controller's command path
+/// does (an I/O queue; the page size plays no part in an SGL).
+fn walk_via_dptr(
+    input: &SglWalkInput,
+    mem: &SimMemory,
+) -> std::result::Result<Vec<SglSegment>, WalkError> {
+    let sqe = match input.start {
+        SglStart::Sgl1(d) => SubmissionEntry::default()
+            .with_psdt(Psdt::SglContiguousMetadata)
+            .with_sgl1(SglDescriptor::from_bytes(d)),
+        SglStart::Mptr(mptr) => SubmissionEntry::default()
+            .with_psdt(Psdt::SglSegmentMetadata)
+            .with_mptr(mptr),
+    };
+    let pointers = match dptr::decode(&sqe, QueueKind::Io, &input.caps) {
+        Ok(p) => p,
+        // Refused at decode: the walker must refuse with the same status.
+        Err(e) => return Err(WalkError::NotSupported { capability: psdt_capability(e) }),
+    };
+    let pieces = match input.start {
+        SglStart::Sgl1(_) => pointers.walk_data(
+            input.direction,
+            input.len,
+            PageSize::SIZE_4K,
+            &input.caps,
+            mem,
+        ),
+        SglStart::Mptr(_) => pointers.walk_metadata(input.direction, input.len, &input.caps, mem),
+    };
+    pieces
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| match e {
+            DptrWalkError::Sgl(e) => e,
+            other => panic!("an SGL walked as {other:?}"),
+        })
+}
+
+fn psdt_capability(e: dptr::PsdtError) -> nvme_dma::sgl::Capability {
+    match e {
+        dptr::PsdtError::NotSupported(c) => c,
+        other => panic!("PSDT refused on an I/O queue: {other:?}"),
+    }
+}
+
+/// Run every SGL walker check on one input.
+pub fn check(input: &SglWalkInput) {
+    let (mem, snapshot) = input.memory.build();
+    let from_mptr = matches!(input.start, SglStart::Mptr(_));
+    let limits = input.caps.limits();
+
+    let walked = walk_iter(&mut walker(input, &mem));
+    assert!(
+        mem.bytes_read() <= limits.max_bytes_read(from_mptr),
+        "read {} bytes > bound {}",
+        mem.bytes_read(),
+        limits.max_bytes_read(from_mptr)
+    );
+    assert!(
+        mem.read_count() <= limits.max_reads(from_mptr),
+        "{} reads > bound {}",
+        mem.read_count(),
+        limits.max_reads(from_mptr)
+    );
+
+    let first = match input.start {
+        SglStart::Sgl1(d) => Ok(d),
+        SglStart::Mptr(m) => Err(m),
+    };
+    let write = input.direction == Direction::Write;
+    let reference = reference_walk(first, write, input.len, RefCaps::of(&input.caps), &mem);
+    match (&walked, &reference) {
+        (Ok(pieces), Ok(expected)) => assert_eq!(pieces, expected),
+        (Err(e), Err(sc)) => assert_eq!(e.status().sc(), *sc, "{e}"),
+        _ => panic!("walker {walked:?}, reference {reference:?}"),
+    }
+
+    match (&walked, walker(input, &mem).validate()) {
+        (Ok(pieces), Ok(s)) => assert_eq!((s.pieces, s.bytes), (pieces.len() as u64, input.len)),
+        (Err(e), Err(f)) => assert_eq!(*e, f),
+        (w, s) => panic!("walk {w:?} but validate {s:?}"),
+    }
+    match (&walked, walk_via_dptr(input, &mem)) {
+        (Ok(pieces), Ok(via)) => assert_eq!(pieces, &via),
+        (Err(e), Err(via)) => assert_eq!(e.status(), via.status(), "{e} / {via}"),
+        (w, via) => panic!("walk {w:?} but through dptr {via:?}"),
+    }
+
+    match walked {
+        Ok(pieces) => {
+            let total: u128 = pieces.iter().map(|p| u128::from(p.len())).sum();
+            assert_eq!(total, u128::from(input.len));
+            for (i, p) in pieces.iter().enumerate() {
+                assert!(!p.is_empty(), "empty piece {p}");
+                assert!(!(write && matches!(p, SglSegment::Skip(_))), "a skip in a write");
+                if i > 0 {
+                    let mut prev = pieces[i - 1];
+                    assert!(!prev.try_merge(p), "{} and {p} not merged", pieces[i - 1]);
+                }
+            }
+        }
+        Err(e) => {
+            assert!(e.status().dnr());
+            assert!(!e.to_string().is_empty());
+        }
+    }
+    snapshot.assert_unchanged(&mem);
+}

@@ -10,3 +10,5 @@ echo "== core unit tests without std or alloc"
 cargo test --quiet --lib --no-default-features
 echo "== all tests, all features"
 cargo test --all-features
+echo "== fuzz smoke: every fuzz target for about 25 s (FUZZING.md)"
+bash scripts/fuzz.sh smoke

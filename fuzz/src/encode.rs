@@ -10,6 +10,7 @@
 use arbitrary::{Result, Unstructured};
 use nvme_dma::dptr::QueueKind;
 use nvme_dma::sgl::{Direction, SglCaps, SglSegment};
+use nvme_dma::spec::{CompletionEntry, SglDescriptor, SubmissionEntry};
 use nvme_dma::{Extent, PageSize};
 
 /// A value that can be written as the bytes `Arbitrary` reads it from.
@@ -63,14 +64,17 @@ pub fn option<'a, T: arbitrary::Arbitrary<'a>>(u: &mut Unstructured<'a>) -> Resu
 /// The `u32` a derived `Arbitrary` enum of `count` variants reads as variant `index`: the
 /// smallest `v` with `v * count >> 32 == index`.
 pub fn variant(index: u32, count: u32, out: &mut Vec<u8>) {
-    let v = ((u64::from(index) << 32) + u64::from(count) - 1) / u64::from(count);
+    let v = (u64::from(index) << 32).div_ceil(u64::from(count));
     u32::try_from(v).expect("index < count").encode(out);
 }
 
 /// The bytes `Unstructured::int_in_range(start..=end)` reads as `value`, for ranges of at most
 /// 64 bits: one big-endian byte per byte of `end - start`.
 pub fn in_range(value: u64, start: u64, end: u64, out: &mut Vec<u8>) {
-    assert!((start..=end).contains(&value), "{value} outside {start}..={end}");
+    assert!(
+        (start..=end).contains(&value),
+        "{value} outside {start}..={end}"
+    );
     let delta = end - start;
     let width = (0..8).take_while(|&i| delta >> (8 * i) > 0).count();
     out.extend_from_slice(&(value - start).to_be_bytes()[8 - width..]);
@@ -90,6 +94,17 @@ pub fn collection<T: Encode>(items: &[T], max: usize, out: &mut Vec<u8>) {
         item.encode(out);
     }
 }
+
+macro_rules! wire_bytes {
+    ($($ty:ty),*) => {
+        $(impl Encode for $ty {
+            fn encode(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_bytes());
+            }
+        })*
+    };
+}
+wire_bytes!(SubmissionEntry, CompletionEntry, SglDescriptor);
 
 impl Encode for Extent {
     fn encode(&self, out: &mut Vec<u8>) {

@@ -252,7 +252,9 @@ pub fn check(input: &PrpBuildInput) {
         .iter_mut()
         .map(|(a, b)| PrpListPage::new(*a, b))
         .collect();
-    let layout = builder.build(&extents, &mut lists).expect("planned layout builds");
+    let layout = builder
+        .build(&extents, &mut lists)
+        .expect("planned layout builds");
     drop(lists);
     assert_eq!(layout.plan, plan);
     assert_eq!(layout.list_pages_used, expected.len());

@@ -143,7 +143,10 @@ pub fn check(input: &PrpWalkInput) {
             } else {
                 assert!(bytes_read <= 8 * slots, "{bytes_read} bytes > 8 * {slots}");
             }
-            assert!(reads <= max_reads, "{reads} memory reads > bound {max_reads}");
+            assert!(
+                reads <= max_reads,
+                "{reads} memory reads > bound {max_reads}"
+            );
         }
     }
 
@@ -198,7 +201,11 @@ fn check_segments(segments: &[Extent], prp1: u64, len: u64, ps: PageSize) {
         assert!(s.len > 0 && s.fits_address_space(), "segment {s}");
         let end = u128::from(s.addr) + u128::from(s.len);
         if i > 0 {
-            assert_eq!(u128::from(s.addr) % p, 0, "segment {s} starts inside a page");
+            assert_eq!(
+                u128::from(s.addr) % p,
+                0,
+                "segment {s} starts inside a page"
+            );
             let prev = segments[i - 1];
             assert_ne!(prev.end(), Some(s.addr), "{prev} and {s} not merged");
         }

@@ -9,7 +9,9 @@
 //! segment memory).
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use nvme_dma::sgl::{Capability, Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment, SglWalker};
+use nvme_dma::sgl::{
+    Capability, Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment, SglWalker,
+};
 use nvme_dma::spec::Sgls;
 use nvme_dma::{Extent, SimMemory};
 
@@ -282,7 +284,12 @@ pub fn check(input: &SglBuildInput) {
     let spare = usize::from(input.spare_segments % 3);
     let size = (capacity * 16 + 5) as usize;
     let mut buffers: Vec<(u64, Vec<u8>)> = (0..expected.len() + spare)
-        .map(|i| (SEGMENT_REGION + SEGMENT_STRIDE * i as u64, vec![POISON; size]))
+        .map(|i| {
+            (
+                SEGMENT_REGION + SEGMENT_STRIDE * i as u64,
+                vec![POISON; size],
+            )
+        })
         .collect();
 
     if !expected.is_empty() {
@@ -302,7 +309,9 @@ pub fn check(input: &SglBuildInput) {
         .iter_mut()
         .map(|(a, b)| SegmentBuf::new(*a, b))
         .collect();
-    let layout = builder.build(&pieces, &mut segments).expect("planned layout builds");
+    let layout = builder
+        .build(&pieces, &mut segments)
+        .expect("planned layout builds");
     drop(segments);
     assert_eq!(layout.plan, plan);
     assert_eq!(layout.segments_used, expected.len());

@@ -22,7 +22,7 @@ use crate::memory::MemorySpec;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SglStart {
     /// The data SGL: SGL1 from the command.
-    Sgl1([u8; 16]),
+    Sgl1(SglDescriptor),
     /// The metadata SGL (PSDT 10b): MPTR, the address of a one-descriptor segment.
     Mptr(u64),
 }
@@ -91,13 +91,7 @@ impl Encode for SglWalkInput {
 
 fn walker<'m>(input: &SglWalkInput, mem: &'m SimMemory) -> SglWalker<'m, SimMemory> {
     match input.start {
-        SglStart::Sgl1(d) => SglWalker::new(
-            SglDescriptor::from_bytes(d),
-            input.direction,
-            input.len,
-            &input.caps,
-            mem,
-        ),
+        SglStart::Sgl1(d) => SglWalker::new(d, input.direction, input.len, &input.caps, mem),
         SglStart::Mptr(mptr) => {
             SglWalker::metadata(mptr, input.direction, input.len, &input.caps, mem)
         }
@@ -128,7 +122,7 @@ fn walk_via_dptr(
     let sqe = match input.start {
         SglStart::Sgl1(d) => SubmissionEntry::default()
             .with_psdt(Psdt::SglContiguousMetadata)
-            .with_sgl1(SglDescriptor::from_bytes(d)),
+            .with_sgl1(d),
         SglStart::Mptr(mptr) => SubmissionEntry::default()
             .with_psdt(Psdt::SglSegmentMetadata)
             .with_mptr(mptr),
@@ -136,7 +130,11 @@ fn walk_via_dptr(
     let pointers = match dptr::decode(&sqe, QueueKind::Io, &input.caps) {
         Ok(p) => p,
         // Refused at decode: the walker must refuse with the same status.
-        Err(e) => return Err(WalkError::NotSupported { capability: psdt_capability(e) }),
+        Err(e) => {
+            return Err(WalkError::NotSupported {
+                capability: psdt_capability(e),
+            })
+        }
     };
     let pieces = match input.start {
         SglStart::Sgl1(_) => pointers.walk_data(
@@ -184,7 +182,7 @@ pub fn check(input: &SglWalkInput) {
     );
 
     let first = match input.start {
-        SglStart::Sgl1(d) => Ok(d),
+        SglStart::Sgl1(d) => Ok(d.to_bytes()),
         SglStart::Mptr(m) => Err(m),
     };
     let write = input.direction == Direction::Write;
@@ -212,7 +210,10 @@ pub fn check(input: &SglWalkInput) {
             assert_eq!(total, u128::from(input.len));
             for (i, p) in pieces.iter().enumerate() {
                 assert!(!p.is_empty(), "empty piece {p}");
-                assert!(!(write && matches!(p, SglSegment::Skip(_))), "a skip in a write");
+                assert!(
+                    !(write && matches!(p, SglSegment::Skip(_))),
+                    "a skip in a write"
+                );
                 if i > 0 {
                     let mut prev = pieces[i - 1];
                     assert!(!prev.try_merge(p), "{} and {p} not merged", pieces[i - 1]);

@@ -19,11 +19,11 @@ use crate::encode::Encode;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WireInput {
     /// A submission queue entry.
-    pub sqe: [u8; 64],
+    pub sqe: SubmissionEntry,
     /// A completion queue entry.
-    pub cqe: [u8; 16],
+    pub cqe: CompletionEntry,
     /// An SGL descriptor.
-    pub descriptor: [u8; 16],
+    pub descriptor: SglDescriptor,
     /// The queue the entry arrived on.
     pub queue: QueueKind,
     /// The controller's SGL support.
@@ -62,10 +62,11 @@ fn le64(bytes: &[u8], at: usize) -> u64 {
 
 /// Run every wire check on one input.
 pub fn check(input: &WireInput) {
-    check_sqe(&input.sqe);
-    check_cqe(&input.cqe);
-    check_descriptor(&input.descriptor);
-    check_psdt_decode(&input.sqe, input.queue, &input.caps);
+    let sqe = input.sqe.to_bytes();
+    check_sqe(&sqe);
+    check_cqe(&input.cqe.to_bytes());
+    check_descriptor(&input.descriptor.to_bytes());
+    check_psdt_decode(&sqe, input.queue, &input.caps);
 }
 
 fn check_sqe(bytes: &[u8; 64]) {
@@ -186,7 +187,10 @@ fn check_descriptor(bytes: &[u8; 16]) {
     assert_eq!(raw.keyed_length(), le32(bytes, 8) & 0x00ff_ffff);
     assert_eq!(raw.key(), le32(bytes, 11));
     let (ty, sub) = (raw.descriptor_type(), raw.subtype());
-    assert_eq!((ty.to_nibble(), sub.to_nibble()), (bytes[15] >> 4, bytes[15] & 0xf));
+    assert_eq!(
+        (ty.to_nibble(), sub.to_nibble()),
+        (bytes[15] >> 4, bytes[15] & 0xf)
+    );
     assert_eq!(SglDescriptorType::from_nibble(ty.to_nibble()), ty);
     assert_eq!(SglSubtype::from_nibble(sub.to_nibble()), sub);
 
@@ -206,7 +210,10 @@ fn check_descriptor(bytes: &[u8; 16]) {
     keyed.set_keyed_length(raw.keyed_length());
     keyed.set_key(raw.key());
     keyed.set_identifier(raw.identifier());
-    assert_eq!(keyed, raw, "keyed form rebuilt: length and key cover bytes 14:8");
+    assert_eq!(
+        keyed, raw,
+        "keyed form rebuilt: length and key cover bytes 14:8"
+    );
 
     let parsed = Descriptor::parse(&raw);
     match (parsed, expected_reencoding(bytes)) {
@@ -217,7 +224,10 @@ fn check_descriptor(bytes: &[u8; 16]) {
             assert_eq!(Sgl1::parse(&raw).unwrap().to_raw(), d.to_raw());
         }
         (Err(e), None) => {
-            assert_eq!(e.status(), Status::SGL_DESCRIPTOR_TYPE_INVALID.with_dnr(true));
+            assert_eq!(
+                e.status(),
+                Status::SGL_DESCRIPTOR_TYPE_INVALID.with_dnr(true)
+            );
             assert!(!e.to_string().is_empty());
             let kind_ok = match e {
                 DescriptorError::ReservedType(n) => (6..=0xe).contains(&n) && n == bytes[15] >> 4,
@@ -227,7 +237,10 @@ fn check_descriptor(bytes: &[u8; 16]) {
             assert!(kind_ok, "{e:?} for identifier {:#04x}", bytes[15]);
         }
         (parsed, expected) => {
-            panic!("identifier {:#04x}: parsed {parsed:?}, expected {expected:?}", bytes[15])
+            panic!(
+                "identifier {:#04x}: parsed {parsed:?}, expected {expected:?}",
+                bytes[15]
+            )
         }
     }
 }

@@ -13,7 +13,11 @@ fn seed_corpora_are_written_and_nothing_else_is_there() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
     let mut names: BTreeSet<(String, String)> = BTreeSet::new();
     for seed in seeds::all() {
-        assert!(TARGETS.contains(&seed.target), "unknown target {}", seed.target);
+        assert!(
+            TARGETS.contains(&seed.target),
+            "unknown target {}",
+            seed.target
+        );
         assert!(
             names.insert((seed.target.to_string(), seed.name.clone())),
             "two seeds named {}/{}",

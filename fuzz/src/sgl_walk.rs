@@ -10,7 +10,9 @@
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 use nvme_dma::dptr::{self, DptrWalkError, QueueKind};
-use nvme_dma::sgl::{Direction, SglCaps, SglSegment, SglWalker, WalkError};
+use nvme_dma::sgl::{
+    Direction, SglCaps, SglSegment, SglWalker, WalkError, WalkLimits, BATCH_DESCRIPTORS,
+};
 use nvme_dma::spec::{Psdt, SglDescriptor, SubmissionEntry};
 use nvme_dma::{PageSize, SimMemory};
 
@@ -98,6 +100,21 @@ fn walker<'m>(input: &SglWalkInput, mem: &'m SimMemory) -> SglWalker<'m, SimMemo
     }
 }
 
+/// The walker's work bound as its documentation states it, with `D` = `max_descriptors`,
+/// `S` = `max_segments` and `B` = `BATCH_DESCRIPTORS`: at most `16 (D + S)` descriptor bytes
+/// in at most `S + ceil((D + S) / B)` memory reads, each one more for a walk that starts at
+/// MPTR. 128-bit arithmetic.
+pub fn work_bound(limits: WalkLimits, from_mptr: bool) -> (u64, u64) {
+    let (d, s) = (
+        u128::from(limits.max_descriptors),
+        u128::from(limits.max_segments),
+    );
+    let m = u128::from(from_mptr);
+    let bytes = 16 * (d + s + m);
+    let reads = s + (d + s).div_ceil(BATCH_DESCRIPTORS as u128) + m;
+    (bytes as u64, reads as u64)
+}
+
 /// Walk through the iterator; a failed walk must yield nothing after its error.
 fn walk_iter(w: &mut SglWalker<'_, SimMemory>) -> std::result::Result<Vec<SglSegment>, WalkError> {
     let mut out = Vec::new();
@@ -168,18 +185,18 @@ pub fn check(input: &SglWalkInput) {
     let limits = input.caps.limits();
 
     let walked = walk_iter(&mut walker(input, &mem));
-    assert!(
-        mem.bytes_read() <= limits.max_bytes_read(from_mptr),
-        "read {} bytes > bound {}",
-        mem.bytes_read(),
-        limits.max_bytes_read(from_mptr)
+    let (max_bytes, max_reads) = work_bound(input.caps.limits(), from_mptr);
+    assert_eq!(
+        (max_bytes, max_reads),
+        (
+            limits.max_bytes_read(from_mptr),
+            limits.max_reads(from_mptr)
+        ),
+        "WalkLimits states another bound than the walker's docs"
     );
-    assert!(
-        mem.read_count() <= limits.max_reads(from_mptr),
-        "{} reads > bound {}",
-        mem.read_count(),
-        limits.max_reads(from_mptr)
-    );
+    let (bytes, reads) = (mem.bytes_read(), mem.read_count());
+    assert!(bytes <= max_bytes, "read {bytes} bytes > bound {max_bytes}");
+    assert!(reads <= max_reads, "{reads} reads > bound {max_reads}");
 
     let first = match input.start {
         SglStart::Sgl1(d) => Ok(d.to_bytes()),

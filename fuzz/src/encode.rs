@@ -52,6 +52,18 @@ impl<T: Encode> Encode for Option<T> {
     }
 }
 
+/// `Encode` for a struct whose `Arbitrary` is derived: its fields in declaration order.
+#[macro_export]
+macro_rules! encode_fields {
+    ($ty:ty { $($field:ident),* $(,)? }) => {
+        impl $crate::encode::Encode for $ty {
+            fn encode(&self, out: &mut Vec<u8>) {
+                $($crate::encode::Encode::encode(&self.$field, out);)*
+            }
+        }
+    };
+}
+
 /// Decode an option written by the `Option` encoder.
 pub fn option<'a, T: arbitrary::Arbitrary<'a>>(u: &mut Unstructured<'a>) -> Result<Option<T>> {
     Ok(if u.arbitrary::<bool>()? {

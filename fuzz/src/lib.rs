@@ -21,6 +21,7 @@
 //!
 //! The mock controller's target will join these as `controller`, with its own module.
 
+pub mod descriptor_memory;
 pub mod encode;
 pub mod memory;
 pub mod prp_build;

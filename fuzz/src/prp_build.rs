@@ -9,9 +9,12 @@
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 use nvme_dma::prp::{PrpBuilder, PrpListPage, PrpWalker};
-use nvme_dma::{Extent, PageSize, SimMemory};
+use nvme_dma::{Extent, PageSize};
 
 use crate::common::{normalize, oracle_accepts, oracle_pages, LIST_REGION};
+use crate::descriptor_memory::{
+    assert_untouched, assert_written_exactly, memory_of, Buffers, POISON,
+};
 use crate::encode::{self, Encode};
 
 /// At most this many extents.
@@ -22,8 +25,6 @@ pub const MAX_BUILD_PAGES: u64 = 4096;
 /// Extents touching more pages are only planned (no panic, no hang): the oracle cuts the
 /// transfer into pages one by one.
 pub const MAX_ORACLE_PAGES: u128 = 1 << 16;
-/// What unwritten list memory holds, to see every byte the builder writes.
-const POISON: u8 = 0xa5;
 
 /// One extent, as raw numbers or shaped by pages so that valid layouts are common.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,11 +198,11 @@ pub fn check(input: &PrpBuildInput) {
         Err(e) => {
             assert!(!e.to_string().is_empty());
             // Building refuses as planning did, and touches no list memory.
-            let mut bytes = vec![POISON; 64];
-            let mut lists = [PrpListPage::new(LIST_REGION + first_offset, &mut bytes)];
+            let mut given: Buffers = vec![(LIST_REGION + first_offset, vec![POISON; 64])];
+            let mut lists: Vec<PrpListPage<'_>> = pages_of(&mut given);
             assert_eq!(builder.build(&extents, &mut lists), Err(e));
-            assert!(bytes.iter().all(|&b| b == POISON), "a refused build wrote");
-            return;
+            drop(lists);
+            return assert_untouched(&given, "a refused build");
         }
     };
     let pages = oracle_pages(&extents, psb);
@@ -222,7 +223,7 @@ pub fn check(input: &PrpBuildInput) {
         plan.list_pages_needed(LIST_REGION + first_offset),
         expected.len() as u64
     );
-    let mut buffers: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut buffers: Buffers = Vec::new();
     for (i, &(addr, used)) in expected.iter().enumerate() {
         let room = if i == 0 { psb - first_offset } else { psb };
         let size = room.min(8 * (used + 4) + 5);
@@ -234,24 +235,14 @@ pub fn check(input: &PrpBuildInput) {
     }
 
     // One list page too few: refused, nothing written.
-    if !expected.is_empty() {
-        let short = expected.len() - 1;
-        let mut lists: Vec<PrpListPage<'_>> = buffers[..short]
-            .iter_mut()
-            .map(|(a, b)| PrpListPage::new(*a, b))
-            .collect();
+    if let Some(short) = expected.len().checked_sub(1) {
+        let mut lists = pages_of(&mut buffers[..short]);
         assert!(builder.build(&extents, &mut lists).is_err());
         drop(lists);
-        assert!(
-            buffers.iter().flat_map(|(_, b)| b).all(|&b| b == POISON),
-            "a build refused for list memory wrote"
-        );
+        assert_untouched(&buffers, "too little list memory");
     }
 
-    let mut lists: Vec<PrpListPage<'_>> = buffers
-        .iter_mut()
-        .map(|(a, b)| PrpListPage::new(*a, b))
-        .collect();
+    let mut lists = pages_of(&mut buffers);
     let layout = builder
         .build(&extents, &mut lists)
         .expect("planned layout builds");
@@ -262,32 +253,15 @@ pub fn check(input: &PrpBuildInput) {
     if let Some(&(addr, _)) = expected.first() {
         assert_eq!(layout.pair.prp2, addr);
     }
-
-    // Written: exactly the expected slots of the used pages; everything else still poison.
-    for (i, (_, bytes)) in buffers.iter().enumerate() {
-        let used = expected.get(i).map_or(0, |&(_, slots)| slots as usize * 8);
-        assert!(
-            bytes[used..].iter().all(|&b| b == POISON),
-            "list page {i} written past its {used} bytes"
-        );
-        assert!(
-            bytes[..used].chunks(8).all(|s| s != [POISON; 8]),
-            "list page {i} has an unwritten slot"
-        );
-    }
+    let used: Vec<u64> = expected.iter().map(|&(_, slots)| slots).collect();
+    assert_written_exactly(&buffers, &used, 8);
 
     // Walk it back over the list pages.
-    let mut mem = SimMemory::new();
-    for (addr, bytes) in &buffers {
-        mem.map(*addr, bytes.len() as u64).unwrap();
-        mem.poke(*addr, bytes).unwrap();
-    }
-    mem.clear_log();
+    let mem = memory_of(&buffers);
     let walked: std::result::Result<Vec<Extent>, _> =
         PrpWalker::new(layout.pair.prp1, layout.pair.prp2, plan.len(), ps, &mem).collect();
     assert_eq!(walked, Ok(normalize(&extents)), "walked back");
-    let slots: u64 = expected.iter().map(|&(_, used)| used).sum();
-    assert_eq!(mem.bytes_read(), 8 * slots);
+    assert_eq!(mem.bytes_read(), 8 * used.iter().sum::<u64>());
     assert_eq!(mem.write_count(), 0);
 
     if let [single] = extents[..] {
@@ -297,4 +271,12 @@ pub fn check(input: &PrpBuildInput) {
             Err(_) => assert!(pages > 2),
         }
     }
+}
+
+/// The buffers as the builder's list pages.
+fn pages_of(buffers: &mut [(u64, Vec<u8>)]) -> Vec<PrpListPage<'_>> {
+    buffers
+        .iter_mut()
+        .map(|(addr, bytes)| PrpListPage::new(*addr, bytes))
+        .collect()
 }

@@ -6,12 +6,11 @@
 //! more memory reads than the bound allows; an accepted walk covers exactly the transfer with
 //! segments that obey the page rules; a failed walk yields nothing more; and it writes nothing.
 
-use arbitrary::{Arbitrary, Result, Unstructured};
+use arbitrary::Arbitrary;
 use nvme_dma::prp::geometry::{list_slots_read, pages_touched};
 use nvme_dma::prp::{PrpWalker, WalkError};
 use nvme_dma::{Extent, PageSize, SimMemory};
 
-use crate::encode::Encode;
 use crate::memory::MemorySpec;
 use crate::prp_reference;
 
@@ -20,7 +19,7 @@ use crate::prp_reference;
 pub const MAX_PAGES: u64 = 4096;
 
 /// One command's PRP data pointer, and the memory it points into.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Arbitrary)]
 pub struct PrpWalkInput {
     /// PRP Entry 1.
     pub prp1: u64,
@@ -36,29 +35,14 @@ pub struct PrpWalkInput {
     pub memory: MemorySpec,
 }
 
-impl<'a> Arbitrary<'a> for PrpWalkInput {
-    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
-        Ok(PrpWalkInput {
-            prp1: u.arbitrary()?,
-            prp2: u.arbitrary()?,
-            len: u.arbitrary()?,
-            page_size: u.arbitrary()?,
-            fill_len: u.arbitrary()?,
-            memory: u.arbitrary()?,
-        })
-    }
-}
-
-impl Encode for PrpWalkInput {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.prp1.encode(out);
-        self.prp2.encode(out);
-        self.len.encode(out);
-        self.page_size.encode(out);
-        self.fill_len.encode(out);
-        self.memory.encode(out);
-    }
-}
+crate::encode_fields!(PrpWalkInput {
+    prp1,
+    prp2,
+    len,
+    page_size,
+    fill_len,
+    memory
+});
 
 impl PrpWalkInput {
     /// The transfer length walked.

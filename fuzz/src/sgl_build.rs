@@ -13,9 +13,12 @@ use nvme_dma::sgl::{
     Capability, Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment, SglWalker,
 };
 use nvme_dma::spec::Sgls;
-use nvme_dma::{Extent, SimMemory};
+use nvme_dma::Extent;
 
 use crate::common::{sgl_normalize_all, sgl_oracle_accepts, OracleCaps, SEGMENT_REGION};
+use crate::descriptor_memory::{
+    assert_untouched, assert_written_exactly, memory_of, Buffers, POISON,
+};
 use crate::encode::{self, Encode};
 
 /// At most this many pieces.
@@ -25,8 +28,6 @@ pub const MAX_PIECES: usize = 16;
 pub const MAX_BUILD_DESCRIPTORS: u64 = 4096;
 /// Layouts needing more segments are not walked (the default walk limits allow 256).
 pub const MAX_BUILD_SEGMENTS: u64 = 256;
-/// What unwritten segment memory holds (as a descriptor: reserved type Ah, never written).
-const POISON: u8 = 0xa5;
 /// Segment buffers sit this far apart.
 const SEGMENT_STRIDE: u64 = 0x1_0000;
 
@@ -259,11 +260,11 @@ pub fn check(input: &SglBuildInput) {
         Ok(plan) => plan,
         Err(e) => {
             assert!(!e.to_string().is_empty());
-            let mut bytes = vec![POISON; 64];
-            let mut segments = [SegmentBuf::new(SEGMENT_REGION, &mut bytes)];
+            let mut given: Buffers = vec![(SEGMENT_REGION, vec![POISON; 64])];
+            let mut segments = segments_of(&mut given);
             assert_eq!(builder.build(&pieces, &mut segments), Err(e));
-            assert!(bytes.iter().all(|&b| b == POISON), "a refused build wrote");
-            return;
+            drop(segments);
+            return assert_untouched(&given, "a refused build");
         }
     };
     let transfer = plan.transfer_len();
@@ -283,7 +284,7 @@ pub fn check(input: &SglBuildInput) {
     assert_eq!(plan.segments_needed(capacity), expected.len() as u64);
     let spare = usize::from(input.spare_segments % 3);
     let size = (capacity * 16 + 5) as usize;
-    let mut buffers: Vec<(u64, Vec<u8>)> = (0..expected.len() + spare)
+    let mut buffers: Buffers = (0..expected.len() + spare)
         .map(|i| {
             (
                 SEGMENT_REGION + SEGMENT_STRIDE * i as u64,
@@ -292,47 +293,23 @@ pub fn check(input: &SglBuildInput) {
         })
         .collect();
 
-    if !expected.is_empty() {
-        let mut segments: Vec<SegmentBuf<'_>> = buffers[..expected.len() - 1]
-            .iter_mut()
-            .map(|(a, b)| SegmentBuf::new(*a, b))
-            .collect();
+    if let Some(short) = expected.len().checked_sub(1) {
+        let mut segments = segments_of(&mut buffers[..short]);
         assert!(builder.build(&pieces, &mut segments).is_err());
         drop(segments);
-        assert!(
-            buffers.iter().flat_map(|(_, b)| b).all(|&b| b == POISON),
-            "a build refused for segment memory wrote"
-        );
+        assert_untouched(&buffers, "too little segment memory");
     }
 
-    let mut segments: Vec<SegmentBuf<'_>> = buffers
-        .iter_mut()
-        .map(|(a, b)| SegmentBuf::new(*a, b))
-        .collect();
+    let mut segments = segments_of(&mut buffers);
     let layout = builder
         .build(&pieces, &mut segments)
         .expect("planned layout builds");
     drop(segments);
     assert_eq!(layout.plan, plan);
     assert_eq!(layout.segments_used, expected.len());
-    for (i, (_, bytes)) in buffers.iter().enumerate() {
-        let used = expected.get(i).map_or(0, |&n| n as usize * 16);
-        assert!(
-            bytes[used..].iter().all(|&b| b == POISON),
-            "segment {i} written past its {used} bytes"
-        );
-        assert!(
-            bytes[..used].chunks(16).all(|d| d[15] != POISON),
-            "segment {i} has an unwritten descriptor"
-        );
-    }
+    assert_written_exactly(&buffers, &expected, 16);
 
-    let mut mem = SimMemory::new();
-    for (addr, bytes) in &buffers {
-        mem.map(*addr, bytes.len() as u64).unwrap();
-        mem.poke(*addr, bytes).unwrap();
-    }
-    mem.clear_log();
+    let mem = memory_of(&buffers);
     let walked: std::result::Result<Vec<SglSegment>, _> =
         SglWalker::new(layout.sgl1.to_raw(), direction, transfer, &caps, &mem).collect();
     assert_eq!(walked, Ok(cut(&pieces, transfer)), "walked back");
@@ -343,4 +320,12 @@ pub fn check(input: &SglBuildInput) {
         assert!(mem.bytes_read() <= 16 * held);
     }
     assert_eq!(mem.write_count(), 0);
+}
+
+/// The buffers as the builder's segment buffers.
+fn segments_of(buffers: &mut [(u64, Vec<u8>)]) -> Vec<SegmentBuf<'_>> {
+    buffers
+        .iter_mut()
+        .map(|(addr, bytes)| SegmentBuf::new(*addr, bytes))
+        .collect()
 }

@@ -30,7 +30,7 @@ pub enum SglStart {
 }
 
 /// One command's SGL, the controller's capabilities, and the memory.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Arbitrary)]
 pub struct SglWalkInput {
     /// SGL1 or MPTR.
     pub start: SglStart,
@@ -69,27 +69,13 @@ impl Encode for SglStart {
     }
 }
 
-impl<'a> Arbitrary<'a> for SglWalkInput {
-    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
-        Ok(SglWalkInput {
-            start: u.arbitrary()?,
-            direction: u.arbitrary()?,
-            len: u.arbitrary()?,
-            caps: u.arbitrary()?,
-            memory: u.arbitrary()?,
-        })
-    }
-}
-
-impl Encode for SglWalkInput {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.start.encode(out);
-        self.direction.encode(out);
-        self.len.encode(out);
-        self.caps.encode(out);
-        self.memory.encode(out);
-    }
-}
+crate::encode_fields!(SglWalkInput {
+    start,
+    direction,
+    len,
+    caps,
+    memory
+});
 
 fn walker<'m>(input: &SglWalkInput, mem: &'m SimMemory) -> SglWalker<'m, SimMemory> {
     match input.start {

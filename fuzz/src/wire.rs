@@ -5,7 +5,7 @@
 //! descriptor re-encodes to the raw one with only its reserved bytes cleared; and PSDT decodes
 //! as a controller must read it.
 
-use arbitrary::{Arbitrary, Result, Unstructured};
+use arbitrary::Arbitrary;
 use nvme_dma::dptr::{self, DataPointer, MetadataPointer, PsdtError, QueueKind};
 use nvme_dma::sgl::{Capability, Descriptor, DescriptorError, Sgl1, SglCaps};
 use nvme_dma::spec::{
@@ -13,10 +13,8 @@ use nvme_dma::spec::{
     SubmissionEntry,
 };
 
-use crate::encode::Encode;
-
 /// Raw wire bytes, and the queue and capabilities to decode the entry's PSDT against.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Arbitrary)]
 pub struct WireInput {
     /// A submission queue entry.
     pub sqe: SubmissionEntry,
@@ -30,27 +28,13 @@ pub struct WireInput {
     pub caps: SglCaps,
 }
 
-impl<'a> Arbitrary<'a> for WireInput {
-    fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
-        Ok(WireInput {
-            sqe: u.arbitrary()?,
-            cqe: u.arbitrary()?,
-            descriptor: u.arbitrary()?,
-            queue: u.arbitrary()?,
-            caps: u.arbitrary()?,
-        })
-    }
-}
-
-impl Encode for WireInput {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.sqe.encode(out);
-        self.cqe.encode(out);
-        self.descriptor.encode(out);
-        self.queue.encode(out);
-        self.caps.encode(out);
-    }
-}
+crate::encode_fields!(WireInput {
+    sqe,
+    cqe,
+    descriptor,
+    queue,
+    caps
+});
 
 fn le32(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())

@@ -1,0 +1,47 @@
+//! Descriptor memory the caller owns (PRP list pages, SGL segments), as the build targets
+//! hand it to a builder: poisoned first, so that every byte the builder writes shows.
+
+use nvme_dma::SimMemory;
+
+use crate::memory::{MemorySpec, Region};
+
+/// What unwritten descriptor memory holds. No PRP entry the builder writes has it (entries
+/// are page aligned), nor does any SGL descriptor (its identifier byte would be reserved
+/// type Ah).
+pub const POISON: u8 = 0xa5;
+
+/// Buffers as (bus address, bytes).
+pub type Buffers = Vec<(u64, Vec<u8>)>;
+
+/// Panic unless no byte of any buffer was written.
+pub fn assert_untouched(buffers: &Buffers, why: &str) {
+    let written = buffers.iter().flat_map(|(_, b)| b).any(|&b| b != POISON);
+    assert!(!written, "{why}: the builder wrote descriptor memory");
+}
+
+/// Panic unless buffer `i` was written in exactly its first `used[i]` slots of `slot` bytes
+/// (buffers past `used` not at all).
+pub fn assert_written_exactly(buffers: &Buffers, used: &[u64], slot: usize) {
+    for (i, (addr, bytes)) in buffers.iter().enumerate() {
+        let end = used.get(i).map_or(0, |&n| n as usize * slot);
+        assert!(
+            bytes[end..].iter().all(|&b| b == POISON),
+            "buffer {i} at {addr:#x} written past its {end} bytes"
+        );
+        assert!(
+            bytes[..end]
+                .chunks(slot)
+                .all(|s| s.iter().any(|&b| b != POISON)),
+            "buffer {i} at {addr:#x} has an unwritten slot"
+        );
+    }
+}
+
+/// The buffers as host memory a walker reads, with nothing counted yet.
+pub fn memory_of(buffers: &Buffers) -> SimMemory {
+    let regions = buffers
+        .iter()
+        .map(|(addr, bytes)| Region::with_bytes(*addr, bytes.clone()))
+        .collect();
+    MemorySpec { regions }.build().0
+}

@@ -1,6 +1,8 @@
 //! Descriptor memory the caller owns (PRP list pages, SGL segments), as the build targets
 //! hand it to a builder: poisoned first, so that every byte the builder writes shows.
 
+use nvme_dma::prp::PrpListPage;
+use nvme_dma::sgl::SegmentBuf;
 use nvme_dma::SimMemory;
 
 use crate::memory::{MemorySpec, Region};
@@ -37,11 +39,35 @@ pub fn assert_written_exactly(buffers: &Buffers, used: &[u64], slot: usize) {
     }
 }
 
-/// The buffers as host memory a walker reads, with nothing counted yet.
-pub fn memory_of(buffers: &Buffers) -> SimMemory {
-    let regions = buffers
+/// The buffers as memory regions, where a controller finds them.
+pub fn regions_of(buffers: &Buffers) -> Vec<Region> {
+    buffers
         .iter()
         .map(|(addr, bytes)| Region::with_bytes(*addr, bytes.clone()))
-        .collect();
-    MemorySpec { regions }.build().0
+        .collect()
+}
+
+/// The buffers as host memory a walker reads, with nothing counted yet.
+pub fn memory_of(buffers: &Buffers) -> SimMemory {
+    MemorySpec {
+        regions: regions_of(buffers),
+    }
+    .build()
+    .0
+}
+
+/// The buffers as a PRP builder's list pages.
+pub fn pages_of(buffers: &mut [(u64, Vec<u8>)]) -> Vec<PrpListPage<'_>> {
+    buffers
+        .iter_mut()
+        .map(|(addr, bytes)| PrpListPage::new(*addr, bytes))
+        .collect()
+}
+
+/// The buffers as an SGL builder's segment buffers.
+pub fn segments_of(buffers: &mut [(u64, Vec<u8>)]) -> Vec<SegmentBuf<'_>> {
+    buffers
+        .iter_mut()
+        .map(|(addr, bytes)| SegmentBuf::new(*addr, bytes))
+        .collect()
 }

@@ -65,3 +65,21 @@ pub fn run_target(target: &str, data: &[u8]) {
         other => panic!("no fuzz target named {other}"),
     }
 }
+
+/// Collect a walk (any walker's iterator); a walk that failed must yield nothing after its
+/// error.
+pub fn collect_walk<T, E: std::fmt::Display>(
+    walk: &mut impl Iterator<Item = Result<T, E>>,
+) -> Result<Vec<T>, E> {
+    let mut out = Vec::new();
+    while let Some(item) = walk.next() {
+        match item {
+            Ok(piece) => out.push(piece),
+            Err(e) => {
+                assert!(walk.next().is_none(), "the walk went on after {e}");
+                return Err(e);
+            }
+        }
+    }
+    Ok(out)
+}

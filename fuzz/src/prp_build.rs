@@ -13,7 +13,7 @@ use nvme_dma::{Extent, PageSize};
 
 use crate::common::{normalize, oracle_accepts, oracle_pages, LIST_REGION};
 use crate::descriptor_memory::{
-    assert_untouched, assert_written_exactly, memory_of, Buffers, POISON,
+    assert_untouched, assert_written_exactly, memory_of, pages_of, Buffers, POISON,
 };
 use crate::encode::{self, Encode};
 
@@ -271,12 +271,4 @@ pub fn check(input: &PrpBuildInput) {
             Err(_) => assert!(pages > 2),
         }
     }
-}
-
-/// The buffers as the builder's list pages.
-fn pages_of(buffers: &mut [(u64, Vec<u8>)]) -> Vec<PrpListPage<'_>> {
-    buffers
-        .iter_mut()
-        .map(|(addr, bytes)| PrpListPage::new(*addr, bytes))
-        .collect()
 }

@@ -11,6 +11,7 @@ use nvme_dma::prp::geometry::{list_slots_read, pages_touched};
 use nvme_dma::prp::{PrpWalker, WalkError};
 use nvme_dma::{Extent, PageSize, SimMemory};
 
+use crate::collect_walk;
 use crate::memory::MemorySpec;
 use crate::prp_reference;
 
@@ -75,21 +76,6 @@ pub fn work_bound(prp1: u64, prp2: u64, len: u64, ps: PageSize) -> Option<(u64, 
     Some((slots as u64, (2 * list_pages - 1 + entries / 64) as u64))
 }
 
-/// Walk through the iterator; a failed walk must yield nothing after its error.
-fn walk_iter(w: &mut PrpWalker<'_, SimMemory>) -> std::result::Result<Vec<Extent>, WalkError> {
-    let mut out = Vec::new();
-    for item in w.by_ref() {
-        match item {
-            Ok(s) => out.push(s),
-            Err(e) => {
-                assert!(w.next().is_none(), "the walk went on after {e}");
-                return Err(e);
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// Walk through `fill` with an output buffer of `n` segments.
 fn walk_fill(
     w: &mut PrpWalker<'_, SimMemory>,
@@ -113,7 +99,7 @@ pub fn check(input: &PrpWalkInput) {
     let (mem, snapshot) = input.memory.build();
 
     let mut walker = PrpWalker::new(prp1, prp2, len, ps, &mem);
-    let walked = walk_iter(&mut walker);
+    let walked = collect_walk(&mut walker);
     let (bytes_read, reads) = (mem.bytes_read(), mem.read_count());
 
     // The work bound.

@@ -6,10 +6,10 @@ use std::fmt::Debug;
 
 use arbitrary::{Arbitrary, Unstructured};
 use nvme_dma::dptr::QueueKind;
-use nvme_dma::prp::{PrpBuilder, PrpListPage};
+use nvme_dma::prp::PrpBuilder;
 use nvme_dma::sgl::{
-    DataDescriptor, Direction, SegmentBuf, SegmentKind, SegmentPointer, SglBuilder, SglCaps,
-    SglSegment, WalkLimits,
+    DataDescriptor, Direction, SegmentKind, SegmentPointer, SglBuilder, SglCaps, SglSegment,
+    WalkLimits,
 };
 use nvme_dma::spec::{
     CompletionEntry, Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, SglSupport, Sgls,
@@ -17,6 +17,7 @@ use nvme_dma::spec::{
 };
 use nvme_dma::{Extent, PageSize};
 
+use crate::descriptor_memory::{pages_of, regions_of, segments_of, Buffers};
 use crate::encode::Encode;
 use crate::memory::{MemorySpec, Region, Run};
 use crate::prp_build::{ExtentSpec, PrpBuildInput};
@@ -157,7 +158,7 @@ fn prp_layout(ps: PageSize, extents: &[Extent], list_offset: u64) -> (u64, u64, 
     let plan = builder.plan(extents).expect("a valid layout");
     let psb = ps.bytes();
     let pages = plan.list_pages_needed(LIST + list_offset) as usize;
-    let mut buffers: Vec<(u64, Vec<u8>)> = (0..pages)
+    let mut buffers: Buffers = (0..pages)
         .map(|i| {
             let (addr, room) = if i == 0 {
                 (LIST + list_offset, psb - list_offset)
@@ -167,19 +168,10 @@ fn prp_layout(ps: PageSize, extents: &[Extent], list_offset: u64) -> (u64, u64, 
             (addr, vec![0u8; room.min(PS) as usize])
         })
         .collect();
-    let mut lists: Vec<PrpListPage<'_>> = buffers
-        .iter_mut()
-        .map(|(a, b)| PrpListPage::new(*a, b))
-        .collect();
     let layout = builder
-        .build(extents, &mut lists)
+        .build(extents, &mut pages_of(&mut buffers))
         .expect("list memory suffices");
-    drop(lists);
-    let regions = buffers
-        .into_iter()
-        .map(|(addr, bytes)| Region::with_bytes(addr, bytes))
-        .collect();
-    (layout.pair.prp1, layout.pair.prp2, regions)
+    (layout.pair.prp1, layout.pair.prp2, regions_of(&buffers))
 }
 
 fn prp_input(prp1: u64, prp2: u64, len: u64, ps: PageSize, regions: Vec<Region>) -> PrpWalkInput {
@@ -351,7 +343,7 @@ fn sgl_layout(
 ) -> (SglDescriptor, Vec<Region>) {
     let plan = builder.plan(pieces).expect("a valid layout");
     let count = plan.segments_needed(capacity) as usize;
-    let mut buffers: Vec<(u64, Vec<u8>)> = (0..count)
+    let mut buffers: Buffers = (0..count)
         .map(|i| {
             (
                 SEGMENTS + 0x1_0000 * i as u64,
@@ -359,19 +351,10 @@ fn sgl_layout(
             )
         })
         .collect();
-    let mut segments: Vec<SegmentBuf<'_>> = buffers
-        .iter_mut()
-        .map(|(a, b)| SegmentBuf::new(*a, b))
-        .collect();
     let layout = builder
-        .build(pieces, &mut segments)
+        .build(pieces, &mut segments_of(&mut buffers))
         .expect("segment memory suffices");
-    drop(segments);
-    let regions = buffers
-        .into_iter()
-        .map(|(addr, bytes)| Region::with_bytes(addr, bytes))
-        .collect();
-    (layout.sgl1.to_raw(), regions)
+    (layout.sgl1.to_raw(), regions_of(&buffers))
 }
 
 fn sgl_input(

@@ -9,15 +9,13 @@
 //! segment memory).
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use nvme_dma::sgl::{
-    Capability, Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment, SglWalker,
-};
+use nvme_dma::sgl::{Capability, Direction, SglBuilder, SglCaps, SglSegment, SglWalker};
 use nvme_dma::spec::Sgls;
 use nvme_dma::Extent;
 
 use crate::common::{sgl_normalize_all, sgl_oracle_accepts, OracleCaps, SEGMENT_REGION};
 use crate::descriptor_memory::{
-    assert_untouched, assert_written_exactly, memory_of, Buffers, POISON,
+    assert_untouched, assert_written_exactly, memory_of, segments_of, Buffers, POISON,
 };
 use crate::encode::{self, Encode};
 
@@ -320,12 +318,4 @@ pub fn check(input: &SglBuildInput) {
         assert!(mem.bytes_read() <= 16 * held);
     }
     assert_eq!(mem.write_count(), 0);
-}
-
-/// The buffers as the builder's segment buffers.
-fn segments_of(buffers: &mut [(u64, Vec<u8>)]) -> Vec<SegmentBuf<'_>> {
-    buffers
-        .iter_mut()
-        .map(|(addr, bytes)| SegmentBuf::new(*addr, bytes))
-        .collect()
 }

@@ -16,6 +16,7 @@ use nvme_dma::sgl::{
 use nvme_dma::spec::{Psdt, SglDescriptor, SubmissionEntry};
 use nvme_dma::{PageSize, SimMemory};
 
+use crate::collect_walk;
 use crate::common::{reference_walk, RefCaps};
 use crate::encode::Encode;
 use crate::memory::MemorySpec;
@@ -101,21 +102,6 @@ pub fn work_bound(limits: WalkLimits, from_mptr: bool) -> (u64, u64) {
     (bytes as u64, reads as u64)
 }
 
-/// Walk through the iterator; a failed walk must yield nothing after its error.
-fn walk_iter(w: &mut SglWalker<'_, SimMemory>) -> std::result::Result<Vec<SglSegment>, WalkError> {
-    let mut out = Vec::new();
-    for item in w.by_ref() {
-        match item {
-            Ok(p) => out.push(p),
-            Err(e) => {
-                assert!(w.next().is_none(), "the walk went on after {e}");
-                return Err(e);
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// The same pointer carried by a command, decoded and walked as a controller's command path
 /// does (an I/O queue; the page size plays no part in an SGL).
 fn walk_via_dptr(
@@ -170,7 +156,7 @@ pub fn check(input: &SglWalkInput) {
     let from_mptr = matches!(input.start, SglStart::Mptr(_));
     let limits = input.caps.limits();
 
-    let walked = walk_iter(&mut walker(input, &mem));
+    let walked = collect_walk(&mut walker(input, &mem));
     let (max_bytes, max_reads) = work_bound(input.caps.limits(), from_mptr);
     assert_eq!(
         (max_bytes, max_reads),

@@ -14,7 +14,9 @@
 //! for the mock controller, in the marked section at the end.
 
 use nvme_dma::dptr::{self, DptrWalker, QueueKind};
-use nvme_dma::prp::geometry::{list_slots_read, pages_touched};
+use nvme_dma::prp::geometry::{
+    first_page_slots, list_entries, list_pages, list_slots_read, pages_touched,
+};
 use nvme_dma::prp::{BuildError, PrpBuilder, PrpListPage};
 use nvme_dma::sgl::{
     DataDescriptor, Direction, SegmentBuf, SegmentKind, SegmentPointer, SglBuilder, SglCaps,
@@ -140,18 +142,19 @@ impl Command {
         Ok((data, metadata))
     }
 
-    /// PRPs: no more list slots than `E + P - 1` (none within two pages). SGLs: no more than
-    /// the walk limits allow (descriptor bytes and memory reads).
+    /// PRPs: no more list slots than `E + P - 1`, in no more than `2P - 1 + E / 64` reads
+    /// (none within two pages). SGLs: no more than the walk limits allow (descriptor bytes
+    /// and memory reads).
     fn check_work_bound(&self, mem: &SimMemory) {
         let (bytes, reads) = (mem.bytes_read(), mem.read_count());
         if self.sqe.psdt() == Psdt::Prp {
-            let pages = pages_touched(self.page_size, self.sqe.prp1(), self.len);
-            let slots = if pages > 2 {
-                list_slots_read(self.page_size, self.sqe.prp2(), pages - 1)
-            } else {
-                0
-            };
+            let ps = self.page_size;
+            let entries = list_entries(pages_touched(ps, self.sqe.prp1(), self.len));
+            let pages = list_pages(ps, first_page_slots(ps, self.sqe.prp2()), entries);
+            let slots = list_slots_read(ps, self.sqe.prp2(), entries);
             assert!(bytes <= 8 * slots, "{bytes} bytes read > {slots} slots");
+            let max_reads = (2 * pages).saturating_sub(1) + entries / 64;
+            assert!(reads <= max_reads, "{reads} reads > {max_reads}");
         } else {
             let limits = self.caps.limits();
             let max_bytes = limits.max_bytes_read(false) + limits.max_bytes_read(true);
@@ -355,6 +358,19 @@ fn exactly_513_list_entries_chain_to_a_second_page() {
         .memory(LIST, slots(&first))
         .memory(0x40_0000, slots(&pages_from(0x10_0000 + 512 * PS, 2)))
         .expect_data(&[data(0x10_0000, 514 * PS)]);
+}
+
+#[test]
+fn list_pointer_with_an_offset_stays_in_its_page() {
+    // PRP2 sits 0xf00 into its page: 32 slots, so 31 entries and the pointer onward. The
+    // page after it holds a decoy list a walker reading past the page end would take.
+    let mut first = pages_from(0x10_0000 + PS, 31);
+    first.push(0x40_0000);
+    Command::prp(0x10_0000, LIST + 0xf00, 40 * PS)
+        .memory(LIST + 0xf00, slots(&first))
+        .memory(LIST + PS, slots(&pages_from(0xdead_0000, 8)))
+        .memory(0x40_0000, slots(&pages_from(0x10_0000 + 32 * PS, 8)))
+        .expect_data(&[data(0x10_0000, 40 * PS)]);
 }
 
 #[test]

@@ -15,6 +15,26 @@ pub const POISON: u8 = 0xa5;
 /// Buffers as (bus address, bytes).
 pub type Buffers = Vec<(u64, Vec<u8>)>;
 
+/// How many slots each buffer of a chain fills with `items` items, from the chaining rule of
+/// PRP lists and SGL segments alike: a buffer that cannot take every remaining item gives its
+/// last slot to the pointer onward. The first buffer has `first` slots, the others `rest`.
+pub fn chained_use(items: u64, first: u64, rest: u64) -> Vec<u64> {
+    let mut used = Vec::new();
+    let mut left = items;
+    let mut slots = first;
+    while left > 0 {
+        if left <= slots {
+            used.push(left);
+            left = 0;
+        } else {
+            used.push(slots);
+            left -= slots - 1;
+        }
+        slots = rest;
+    }
+    used
+}
+
 /// Panic unless no byte of any buffer was written.
 pub fn assert_untouched(buffers: &Buffers, why: &str) {
     let written = buffers.iter().flat_map(|(_, b)| b).any(|&b| b != POISON);

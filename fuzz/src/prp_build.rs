@@ -13,7 +13,7 @@ use nvme_dma::{Extent, PageSize};
 
 use crate::common::{normalize, oracle_accepts, oracle_pages, LIST_REGION};
 use crate::descriptor_memory::{
-    assert_untouched, assert_written_exactly, memory_of, pages_of, Buffers, POISON,
+    assert_untouched, assert_written_exactly, chained_use, memory_of, pages_of, Buffers, POISON,
 };
 use crate::encode::{self, Encode};
 
@@ -146,28 +146,6 @@ impl Encode for PrpBuildInput {
     }
 }
 
-/// Where each list page sits and how many of its slots the layout fills, from the spec's
-/// chaining rule alone: a page whose slots cannot take every remaining entry gives its last
-/// slot to the pointer onward.
-fn expected_list_use(ps: u64, first_offset: u64, entries: u64) -> Vec<(u64, u64)> {
-    let mut pages = Vec::new();
-    let mut left = entries;
-    let mut slots = (ps - first_offset) / 8;
-    let mut addr = LIST_REGION + first_offset;
-    while left > 0 {
-        if left <= slots {
-            pages.push((addr, left));
-            left = 0;
-        } else {
-            pages.push((addr, slots));
-            left -= slots - 1;
-        }
-        slots = ps / 8;
-        addr = LIST_REGION + ps * pages.len() as u64 + ps;
-    }
-    pages
-}
-
 /// Run every PRP build-and-walk check on one input.
 pub fn check(input: &PrpBuildInput) {
     let ps = input.page_size;
@@ -218,24 +196,26 @@ pub fn check(input: &PrpBuildInput) {
     // List memory: the pages the chaining rule needs, each buffer sized to hold its entries
     // and a few slots more (or the whole rest of its memory page), then spare pages.
     let entries = if pages > 2 { pages - 1 } else { 0 };
-    let expected = expected_list_use(psb, first_offset, entries);
+    let used = chained_use(entries, (psb - first_offset) / 8, psb / 8);
     assert_eq!(
         plan.list_pages_needed(LIST_REGION + first_offset),
-        expected.len() as u64
+        used.len() as u64
     );
+    // List page `i` sits in memory page `i + 1` of the list region (the first at its offset).
+    let page_addr =
+        |i: usize| LIST_REGION + psb * i as u64 + if i == 0 { first_offset } else { psb };
     let mut buffers: Buffers = Vec::new();
-    for (i, &(addr, used)) in expected.iter().enumerate() {
+    for (i, &slots) in used.iter().enumerate() {
         let room = if i == 0 { psb - first_offset } else { psb };
-        let size = room.min(8 * (used + 4) + 5);
-        buffers.push((addr, vec![POISON; size as usize]));
+        let size = room.min(8 * (slots + 4) + 5);
+        buffers.push((page_addr(i), vec![POISON; size as usize]));
     }
-    for k in 0..u64::from(input.spare_lists % 3) {
-        let addr = LIST_REGION + psb * (expected.len() as u64 + 1 + k);
-        buffers.push((addr, vec![POISON; 64]));
+    for k in 0..usize::from(input.spare_lists % 3) {
+        buffers.push((page_addr(used.len() + k), vec![POISON; 64]));
     }
 
     // One list page too few: refused, nothing written.
-    if let Some(short) = expected.len().checked_sub(1) {
+    if let Some(short) = used.len().checked_sub(1) {
         let mut lists = pages_of(&mut buffers[..short]);
         assert!(builder.build(&extents, &mut lists).is_err());
         drop(lists);
@@ -248,12 +228,11 @@ pub fn check(input: &PrpBuildInput) {
         .expect("planned layout builds");
     drop(lists);
     assert_eq!(layout.plan, plan);
-    assert_eq!(layout.list_pages_used, expected.len());
+    assert_eq!(layout.list_pages_used, used.len());
     assert_eq!(layout.pair.prp1, plan.prp1());
-    if let Some(&(addr, _)) = expected.first() {
-        assert_eq!(layout.pair.prp2, addr);
+    if !used.is_empty() {
+        assert_eq!(layout.pair.prp2, page_addr(0));
     }
-    let used: Vec<u64> = expected.iter().map(|&(_, slots)| slots).collect();
     assert_written_exactly(&buffers, &used, 8);
 
     // Walk it back over the list pages.

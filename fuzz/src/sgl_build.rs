@@ -15,7 +15,7 @@ use nvme_dma::Extent;
 
 use crate::common::{sgl_normalize_all, sgl_oracle_accepts, OracleCaps, SEGMENT_REGION};
 use crate::descriptor_memory::{
-    assert_untouched, assert_written_exactly, memory_of, segments_of, Buffers, POISON,
+    assert_untouched, assert_written_exactly, chained_use, memory_of, segments_of, Buffers, POISON,
 };
 use crate::encode::{self, Encode};
 
@@ -200,24 +200,6 @@ fn cut(pieces: &[SglSegment], transfer: u64) -> Vec<SglSegment> {
     sgl_normalize_all(out)
 }
 
-/// How many descriptor slots each segment buffer holds in the layout, from the chaining rule
-/// alone: a buffer that cannot take every remaining descriptor spends its last slot on the
-/// pointer onward.
-fn expected_segment_use(descriptors: u64, capacity: u64) -> Vec<u64> {
-    let mut used = Vec::new();
-    let mut left = descriptors;
-    while left > 0 {
-        if left <= capacity {
-            used.push(left);
-            left = 0;
-        } else {
-            used.push(capacity);
-            left -= capacity - 1;
-        }
-    }
-    used
-}
-
 /// Run every SGL build-and-walk check on one input.
 pub fn check(input: &SglBuildInput) {
     let pieces = resolve(&input.pieces);
@@ -277,7 +259,7 @@ pub fn check(input: &SglBuildInput) {
     let expected = if plan.is_inline() {
         Vec::new()
     } else {
-        expected_segment_use(plan.descriptors(), capacity)
+        chained_use(plan.descriptors(), capacity, capacity)
     };
     assert_eq!(plan.segments_needed(capacity), expected.len() as u64);
     let spare = usize::from(input.spare_segments % 3);

@@ -18,7 +18,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(wire_roundtrip prp_walk sgl_walk prp_build_walk sgl_build_walk)
 # Inputs up to 16 KiB: room for two full 4 KiB list pages or segments written out.
 FUZZ_FLAGS=(-max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
 
@@ -39,9 +38,6 @@ case "$mode" in
         ;;
     *) echo "usage: $0 [smoke|campaign [TARGET..]|replay]" >&2; exit 2 ;;
 esac
-targets=("${TARGETS[@]}")
-[ $# -gt 0 ] && targets=("$@")
-
 # The toolchain: nightly (installed when missing), else the default one.
 toolchain=()
 if command -v rustup >/dev/null; then
@@ -56,6 +52,12 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
+# Every target fuzz/Cargo.toml lists, unless some were named.
+if [ $# -gt 0 ]; then
+    targets=("$@")
+else
+    mapfile -t targets < <(cargo fuzz list)
+fi
 cargo "${toolchain[@]}" fuzz build -s none
 
 summary=()

@@ -12,6 +12,20 @@
 //! PSDT and PRP corner cases real drivers and emulators have mishandled, and the host-side
 //! builder's refusals (descriptor memory, middle extents, MDTS). Controller-level cases wait
 //! for the mock controller, in the marked section at the end.
+//!
+//! | failure class (NVME-FACTS section 9) | cases |
+//! |---|---|
+//! | a list that exactly fills a page treated as chained | `exactly_512_list_entries_fill_one_page`, `exactly_513_list_entries_chain_to_a_second_page` |
+//! | a PRP2 list pointer with an offset read past its page | `list_pointer_with_an_offset_stays_in_its_page`, `list_pointer_whose_offset_leaves_one_slot`, `list_pointer_whose_one_slot_chains_into_nothing` |
+//! | a zero-length element looping forever or tripping checks | `sgl_zero_length_descriptors_then_data`, `sgl_zero_length_descriptors_past_the_walk_limit`, `sgl_segment_of_length_zero`, `prp_zero_length_transfer_reads_nothing` |
+//! | middle extents not ending on a page boundary accepted silently | `prp_middle_extent_ending_inside_a_page` |
+//! | offsets silently masked instead of rejected | `prp_offset_in_a_list_entry`, `prp_offset_in_a_list_entry_after_the_first_batch`, `prp2_as_second_page_with_an_offset`, `prp_chain_pointer_with_an_offset` |
+//! | descriptor memory sized from an undercount and overrun | `prp_list_memory_one_page_short`, `sgl_segment_memory_one_buffer_short` |
+//! | a DMA address in the device's own registers | controller level (below) |
+//! | a segment chain that points back at itself | `sgl_segment_that_points_back_at_itself`, `prp_list_that_chains_to_itself` |
+//! | a bit bucket on a read shifting data into the wrong buffer | `sgl_bit_bucket_on_a_read_keeps_data_in_place` |
+//! | a data block longer than the remaining transfer silently truncated | `sgl_data_block_longer_than_the_transfer` |
+//! | lengths that wrap past 2^64 | `sgl_data_block_wrapping_at_2_64`, `sgl_segment_wrapping_at_2_64`, `contiguous_metadata_wrapping_at_2_64` (and `prp_transfer_ending_at_2_64`, `sgl_data_block_ending_at_2_64`, which must pass) |
 
 use nvme_dma::dptr::{self, DptrWalker, QueueKind};
 use nvme_dma::prp::geometry::{

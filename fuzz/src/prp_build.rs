@@ -201,7 +201,8 @@ pub fn check(input: &PrpBuildInput) {
         plan.list_pages_needed(LIST_REGION + first_offset),
         used.len() as u64
     );
-    // List page `i` sits in memory page `i + 1` of the list region (the first at its offset).
+    // The first list page sits at its offset in memory page 0 of the list region; list page
+    // `i > 0` fills memory page `i + 1`.
     let page_addr =
         |i: usize| LIST_REGION + psb * i as u64 + if i == 0 { first_offset } else { psb };
     let mut buffers: Buffers = Vec::new();

@@ -58,7 +58,13 @@ if [ $# -gt 0 ]; then
 else
     mapfile -t targets < <(cargo fuzz list)
 fi
-cargo "${toolchain[@]}" fuzz build -s none
+if ! cargo "${toolchain[@]}" fuzz build -s none; then
+    # A new nightly can break a build that the default toolchain still does.
+    [ ${#toolchain[@]} -gt 0 ] || exit 1
+    echo "fuzz: the nightly build failed; fuzzing with $(rustc --version)" >&2
+    toolchain=()
+    cargo fuzz build -s none
+fi
 
 summary=()
 for target in "${targets[@]}"; do

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command (README): every test, property test and doctest, with the core
 # alone (no default features) and with every feature, plus the README's main job (the demo)
-# and the PRP tour as smoke runs. It installs QEMU when missing and makes the QEMU
-# conformance tests (tests/qemu_*.rs) mandatory: without QEMU they fail here instead of
-# skipping.
+# and the PRP tour as smoke runs, and a short smoke run of every fuzz target. It installs
+# QEMU when missing and makes the QEMU conformance tests (tests/qemu_*.rs) mandatory: without
+# QEMU they fail here instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,3 +20,5 @@ echo "== core unit tests without std or alloc"
 cargo test --quiet --lib --no-default-features
 echo "== all tests, all features (the library and the nvme-dma command)"
 cargo test --workspace --all-features
+echo "== fuzz smoke: every fuzz target for about 25 s (FUZZING.md)"
+bash scripts/fuzz.sh smoke

@@ -51,6 +51,8 @@ pub struct SimMemory {
     quiet: bool,
     reads: Cell<u64>,
     bytes_read: Cell<u64>,
+    writes: u64,
+    bytes_written: u64,
 }
 
 impl SimMemory {
@@ -157,11 +159,13 @@ impl SimMemory {
         self.log.borrow().clone()
     }
 
-    /// Forget the logged accesses and reset the read counters.
+    /// Forget the logged accesses and reset the read and write counters.
     pub fn clear_log(&mut self) {
         self.log.get_mut().clear();
         self.reads.set(0);
         self.bytes_read.set(0);
+        self.writes = 0;
+        self.bytes_written = 0;
     }
 
     /// Number of DMA reads attempted since the last [`clear_log`](SimMemory::clear_log).
@@ -172,6 +176,19 @@ impl SimMemory {
     /// Bytes requested by DMA reads since the last [`clear_log`](SimMemory::clear_log).
     pub fn bytes_read(&self) -> u64 {
         self.bytes_read.get()
+    }
+
+    /// Number of DMA writes attempted (failed ones included) since the last
+    /// [`clear_log`](SimMemory::clear_log): zero proves the device changed nothing, even with
+    /// logging off.
+    pub fn write_count(&self) -> u64 {
+        self.writes
+    }
+
+    /// Bytes offered by DMA writes (failed ones included) since the last
+    /// [`clear_log`](SimMemory::clear_log).
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes_written
     }
 
     fn check(&self, addr: u64, len: usize) -> Result<(), DmaFault> {
@@ -284,6 +301,9 @@ impl DmaMemory for SimMemory {
     }
 
     fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), DmaFault> {
+        self.writes = self.writes.saturating_add(1);
+        let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
+        self.bytes_written = self.bytes_written.saturating_add(len);
         let result = self.poke(addr, data);
         self.record(AccessKind::Write, addr, data.len(), result.is_ok());
         result
@@ -316,6 +336,8 @@ mod tests {
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].kind, AccessKind::Write);
         assert!(!log[0].ok);
+        // A failed write still counts as an attempt.
+        assert_eq!((mem.write_count(), mem.bytes_written()), (1, 4));
     }
 
     #[test]
@@ -331,6 +353,12 @@ mod tests {
         assert_eq!(back[..], data[..]);
         assert_eq!(mem.read_count(), 1);
         assert_eq!(mem.bytes_read(), 0x30);
+        assert_eq!((mem.write_count(), mem.bytes_written()), (1, 0x30));
+        // Host-side stores are not DMA: not counted.
+        mem.poke(0x0ff0, &[1]).unwrap();
+        assert_eq!(mem.write_count(), 1);
+        mem.clear_log();
+        assert_eq!((mem.write_count(), mem.bytes_written()), (0, 0));
     }
 
     #[test]

@@ -214,6 +214,14 @@ impl CompletionEntry {
     }
 }
 
+/// Any 16 bytes, as the wire holds them.
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for CompletionEntry {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self::from_bytes(u.arbitrary()?))
+    }
+}
+
 impl fmt::Debug for CompletionEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CompletionEntry")

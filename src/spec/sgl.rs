@@ -318,6 +318,14 @@ impl SglDescriptor {
     }
 }
 
+/// Any 16 bytes, as the wire holds them.
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for SglDescriptor {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self::from_bytes(u.arbitrary()?))
+    }
+}
+
 impl fmt::Debug for SglDescriptor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SglDescriptor")

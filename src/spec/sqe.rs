@@ -531,6 +531,14 @@ impl SubmissionEntry {
     }
 }
 
+/// Any 64 bytes, as the wire holds them.
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for SubmissionEntry {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self::from_bytes(u.arbitrary()?))
+    }
+}
+
 impl fmt::Debug for SubmissionEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SubmissionEntry")

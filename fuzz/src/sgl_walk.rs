@@ -1,0 +1,190 @@
+//! `sgl_walk`: the SGL walker on an arbitrary SGL1 (or MPTR, for a metadata SGL), direction,
+//! transfer length, capabilities and host memory.
+//!
+//! Checks: the walker gives the same pieces, or the same status, as the reference SGL walker
+//! of the integration tests; it stays within its documented work bound (descriptor bytes and
+//! memory reads, from `WalkLimits`); `validate` and the `dptr` path (decode an SQE carrying the
+//! pointer, then walk it) agree with it; an accepted walk accounts for exactly the transfer in
+//! merged, non-empty pieces, with no skip in a write; a failed walk yields nothing more; and it
+//! writes nothing.
+
+use arbitrary::{Arbitrary, Unstructured};
+use nvme_dma::dptr::{self, QueueKind};
+use nvme_dma::sgl::{Direction, SglCaps, SglSegment, SglWalker, WalkLimits, BATCH_DESCRIPTORS};
+use nvme_dma::spec::{Psdt, SglDescriptor, Status, SubmissionEntry};
+use nvme_dma::{PageSize, SimMemory};
+
+use crate::collect_walk;
+use crate::common::{reference_walk, RefCaps};
+use crate::encode::Encode;
+use crate::memory::MemorySpec;
+
+/// Where the walk starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SglStart {
+    /// The data SGL: SGL1 from the command.
+    Sgl1(SglDescriptor),
+    /// The metadata SGL (PSDT 10b): MPTR, the address of a one-descriptor segment.
+    Mptr(u64),
+}
+
+/// One command's SGL, the controller's capabilities, and the memory.
+#[derive(Clone, Debug, PartialEq, Eq, Arbitrary)]
+pub struct SglWalkInput {
+    /// SGL1 or MPTR.
+    pub start: SglStart,
+    /// The data direction.
+    pub direction: Direction,
+    /// The transfer length.
+    pub len: u64,
+    /// SGLS, MSDBD, in-capsule data and the walk limits.
+    pub caps: SglCaps,
+    /// Host memory.
+    pub memory: MemorySpec,
+}
+
+impl<'a> Arbitrary<'a> for SglStart {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(if u.arbitrary::<bool>()? {
+            SglStart::Mptr(u.arbitrary()?)
+        } else {
+            SglStart::Sgl1(u.arbitrary()?)
+        })
+    }
+}
+
+impl Encode for SglStart {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            SglStart::Sgl1(d) => {
+                false.encode(out);
+                d.encode(out);
+            }
+            SglStart::Mptr(m) => {
+                true.encode(out);
+                m.encode(out);
+            }
+        }
+    }
+}
+
+crate::encode_fields!(SglWalkInput {
+    start,
+    direction,
+    len,
+    caps,
+    memory
+});
+
+fn walker<'m>(input: &SglWalkInput, mem: &'m SimMemory) -> SglWalker<'m, SimMemory> {
+    match input.start {
+        SglStart::Sgl1(d) => SglWalker::new(d, input.direction, input.len, &input.caps, mem),
+        SglStart::Mptr(mptr) => {
+            SglWalker::metadata(mptr, input.direction, input.len, &input.caps, mem)
+        }
+    }
+}
+
+/// The walker's work bound as its documentation states it, with `D` = `max_descriptors`,
+/// `S` = `max_segments` and `B` = `BATCH_DESCRIPTORS`: at most `16 (D + S)` descriptor bytes
+/// in at most `S + ceil((D + S) / B)` memory reads, each one more for a walk that starts at
+/// MPTR. 128-bit arithmetic.
+pub fn work_bound(limits: WalkLimits, from_mptr: bool) -> (u64, u64) {
+    let (d, s) = (
+        u128::from(limits.max_descriptors),
+        u128::from(limits.max_segments),
+    );
+    let m = u128::from(from_mptr);
+    let bytes = 16 * (d + s + m);
+    let reads = s + (d + s).div_ceil(BATCH_DESCRIPTORS as u128) + m;
+    (bytes as u64, reads as u64)
+}
+
+/// The same pointer carried by a command, decoded and walked as a controller's command path
+/// does (an I/O queue; the page size plays no part in an SGL): the pieces, or the status.
+fn walk_via_dptr(input: &SglWalkInput, mem: &SimMemory) -> Result<Vec<SglSegment>, Status> {
+    let sqe = match input.start {
+        SglStart::Sgl1(d) => SubmissionEntry::default()
+            .with_psdt(Psdt::SglContiguousMetadata)
+            .with_sgl1(d),
+        SglStart::Mptr(mptr) => SubmissionEntry::default()
+            .with_psdt(Psdt::SglSegmentMetadata)
+            .with_mptr(mptr),
+    };
+    let pointers = dptr::decode(&sqe, QueueKind::Io, &input.caps).map_err(|e| e.status())?;
+    let pieces = match input.start {
+        SglStart::Sgl1(_) => {
+            let ps = PageSize::SIZE_4K;
+            pointers.walk_data(input.direction, input.len, ps, &input.caps, mem)
+        }
+        SglStart::Mptr(_) => pointers.walk_metadata(input.direction, input.len, &input.caps, mem),
+    };
+    pieces.collect::<Result<_, _>>().map_err(|e| e.status())
+}
+
+/// Run every SGL walker check on one input.
+pub fn check(input: &SglWalkInput) {
+    let (mem, snapshot) = input.memory.build();
+    let from_mptr = matches!(input.start, SglStart::Mptr(_));
+    let limits = input.caps.limits();
+
+    let walked = collect_walk(&mut walker(input, &mem));
+    let (max_bytes, max_reads) = work_bound(input.caps.limits(), from_mptr);
+    assert_eq!(
+        (max_bytes, max_reads),
+        (
+            limits.max_bytes_read(from_mptr),
+            limits.max_reads(from_mptr)
+        ),
+        "WalkLimits states another bound than the walker's docs"
+    );
+    let (bytes, reads) = (mem.bytes_read(), mem.read_count());
+    assert!(bytes <= max_bytes, "read {bytes} bytes > bound {max_bytes}");
+    assert!(reads <= max_reads, "{reads} reads > bound {max_reads}");
+
+    let first = match input.start {
+        SglStart::Sgl1(d) => Ok(d.to_bytes()),
+        SglStart::Mptr(m) => Err(m),
+    };
+    let write = input.direction == Direction::Write;
+    let reference = reference_walk(first, write, input.len, RefCaps::of(&input.caps), &mem);
+    match (&walked, &reference) {
+        (Ok(pieces), Ok(expected)) => assert_eq!(pieces, expected),
+        (Err(e), Err(sc)) => assert_eq!(e.status().sc(), *sc, "{e}"),
+        _ => panic!("walker {walked:?}, reference {reference:?}"),
+    }
+
+    match (&walked, walker(input, &mem).validate()) {
+        (Ok(pieces), Ok(s)) => assert_eq!((s.pieces, s.bytes), (pieces.len() as u64, input.len)),
+        (Err(e), Err(f)) => assert_eq!(*e, f),
+        (w, s) => panic!("walk {w:?} but validate {s:?}"),
+    }
+    match (&walked, walk_via_dptr(input, &mem)) {
+        (Ok(pieces), Ok(via)) => assert_eq!(pieces, &via),
+        (Err(e), Err(via)) => assert_eq!(e.status(), via, "{e}"),
+        (w, via) => panic!("walk {w:?} but through dptr {via:?}"),
+    }
+
+    match walked {
+        Ok(pieces) => {
+            let total: u128 = pieces.iter().map(|p| u128::from(p.len())).sum();
+            assert_eq!(total, u128::from(input.len));
+            for (i, p) in pieces.iter().enumerate() {
+                assert!(!p.is_empty(), "empty piece {p}");
+                assert!(
+                    !(write && matches!(p, SglSegment::Skip(_))),
+                    "a skip in a write"
+                );
+                if i > 0 {
+                    let mut prev = pieces[i - 1];
+                    assert!(!prev.try_merge(p), "{} and {p} not merged", pieces[i - 1]);
+                }
+            }
+        }
+        Err(e) => {
+            assert!(e.status().dnr());
+            assert!(!e.to_string().is_empty());
+        }
+    }
+    snapshot.assert_unchanged(&mem);
+}

@@ -55,7 +55,8 @@ enum Source {
 /// ```
 ///
 /// 8-byte slots ([`list_slots_read`](crate::prp::geometry::list_slots_read)), in at most
-/// `P + slots / 64` memory reads; it does `O(N)` work in all. A walk that fails reads no more
+/// `2P - 1 + E / 64` memory reads (each page's entries in batches of up to 64, and each
+/// chain pointer in a read of its own); it does `O(N)` work in all. A walk that fails reads no more
 /// than a successful one would. Check the transfer length against MDTS before walking: the
 /// walker trusts `len`, and a hostile list can only make it do the work that `len` implies,
 /// however its pointers chain (a list page that points at itself included).

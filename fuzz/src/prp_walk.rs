@@ -57,8 +57,7 @@ impl PrpWalkInput {
 /// reads (a page's data slots in batches of 64, then its chain slot on its own); `None` when
 /// no list is read. 128-bit arithmetic, no library code.
 ///
-/// (The walker's documentation gives `P + slots / 64` for the reads, which a list that
-/// chains after a partial first page exceeds: finding F1 in FUZZING.md.)
+/// (This is the bound the walker's documentation states, since finding F1 in FUZZING.md.)
 pub fn work_bound(prp1: u64, prp2: u64, len: u64, ps: PageSize) -> Option<(u64, u64)> {
     let (psb, len) = (u128::from(ps.bytes()), u128::from(len));
     let pages = (u128::from(prp1) % psb + len).div_ceil(psb);

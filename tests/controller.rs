@@ -51,6 +51,12 @@ fn blocks_are_zero(rig: &Rig, slba: u64, nlb: u64) -> bool {
     data.iter().all(|&b| b == 0)
 }
 
+/// Write a PRP list (little-endian 8-byte entries) into host memory at `at`.
+fn poke_list(rig: &mut Rig, at: u64, entries: &[u64]) {
+    let bytes: Vec<u8> = entries.iter().flat_map(|e| e.to_le_bytes()).collect();
+    rig.poke(at, &bytes);
+}
+
 /// The status a failed command must carry: the code, with DNR.
 fn dnr(s: Status) -> Status {
     s.with_dnr(true)
@@ -289,7 +295,7 @@ fn non_contiguous_queues_follow_their_prp_list_and_cqr_forbids_them() {
     let list = rig.alloc_queue_mem(4096);
     let (p0, p1) = (rig.alloc_queue_mem(4096), rig.alloc_queue_mem(4096));
     let _gap = rig.alloc_queue_mem(4096);
-    rig.poke(list, &[p1.to_le_bytes(), p0.to_le_bytes()].concat());
+    poke_list(&mut rig, list, &[p1, p0]);
     let cq = rig.alloc_queue_mem(128 * 16);
     assert!(rig.admin(create_cq(1, 128, cq)).is_success());
     let sq = create_sq(1, 128, list, 1).with_cdw11(1 << 16); // PC = 0
@@ -685,13 +691,7 @@ fn a_bad_prp_list_entry_fails_the_write_before_any_data_moves() {
     let list = DATA + 0x10_0000;
     // PRP1 page 0, list of pages 1, 2, 3 where the last has an offset.
     let entries = [DATA + 0x1000, DATA + 0x2000, DATA + 0x3010];
-    rig.poke(
-        list,
-        &entries
-            .iter()
-            .flat_map(|e| e.to_le_bytes())
-            .collect::<Vec<u8>>(),
-    );
+    poke_list(&mut rig, list, &entries);
     let w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 32)
         .with_prp1(DATA)
         .with_prp2(list);
@@ -776,14 +776,7 @@ fn cmb_registers_and_all_in_cmb_transfers() {
     let data = pattern(12, 3 * 4096);
     rig.poke(CMB_ADDR, &data);
     let list = CMB_ADDR + 0x8_0000;
-    rig.poke(
-        list,
-        &[
-            (CMB_ADDR + 0x1000).to_le_bytes(),
-            (CMB_ADDR + 0x2000).to_le_bytes(),
-        ]
-        .concat(),
-    );
+    poke_list(&mut rig, list, &[(CMB_ADDR + 0x1000), (CMB_ADDR + 0x2000)]);
     let w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 24)
         .with_prp1(CMB_ADDR)
         .with_prp2(list);
@@ -804,10 +797,7 @@ fn mixing_cmb_and_host_memory_is_invalid_use_of_cmb() {
     let mut rig = cmb_rig(CmbConfig::new(CMB_ADDR, 1 << 20));
     // PRP list in the CMB, data in host memory.
     let list = CMB_ADDR + 0x8_0000;
-    rig.poke(
-        list,
-        &[(DATA + 0x1000).to_le_bytes(), (DATA + 0x2000).to_le_bytes()].concat(),
-    );
+    poke_list(&mut rig, list, &[(DATA + 0x1000), (DATA + 0x2000)]);
     let w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 24)
         .with_prp1(DATA)
         .with_prp2(list);
@@ -828,14 +818,7 @@ fn cmb_uses_cmbsz_does_not_allow_are_refused() {
         ..CmbConfig::new(CMB_ADDR, 1 << 20)
     });
     let list = CMB_ADDR + 0x8_0000;
-    rig.poke(
-        list,
-        &[
-            (CMB_ADDR + 0x1000).to_le_bytes(),
-            (CMB_ADDR + 0x2000).to_le_bytes(),
-        ]
-        .concat(),
-    );
+    poke_list(&mut rig, list, &[(CMB_ADDR + 0x1000), (CMB_ADDR + 0x2000)]);
     let w = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 24)
         .with_prp1(CMB_ADDR)
         .with_prp2(list);

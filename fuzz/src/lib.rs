@@ -18,12 +18,14 @@
 //! | `sgl_walk` | [`sgl_walk`] | SGL1 or MPTR, direction, capabilities and memory to the SGL walker |
 //! | `prp_build_walk` | [`prp_build`] | extents to the PRP builder, then its layout to the walker |
 //! | `sgl_build_walk` | [`sgl_build`] | pieces to the SGL builder, then its layout to the walker |
-//!
-//! The mock controller's target will join these as `controller`, with its own module.
+//! | `controller` | [`controller`] (oracle: [`monitor`]) | register writes, doorbells, commands through real queues, host stores, restarts |
 
+pub mod controller;
+mod controller_seeds;
 pub mod descriptor_memory;
 pub mod encode;
 pub mod memory;
+pub mod monitor;
 pub mod prp_build;
 pub mod prp_reference;
 pub mod prp_walk;
@@ -39,12 +41,13 @@ pub mod wire;
 pub mod common;
 
 /// The names of the fuzz targets, as `cargo fuzz` and the corpus directories know them.
-pub const TARGETS: [&str; 5] = [
+pub const TARGETS: [&str; 6] = [
     "wire_roundtrip",
     "prp_walk",
     "sgl_walk",
     "prp_build_walk",
     "sgl_build_walk",
+    "controller",
 ];
 
 /// Decode `data` as a target's input, exactly as the fuzz target does, and run its check.
@@ -62,6 +65,7 @@ pub fn run_target(target: &str, data: &[u8]) {
         "sgl_walk" => run(data, sgl_walk::check),
         "prp_build_walk" => run(data, prp_build::check),
         "sgl_build_walk" => run(data, sgl_build::check),
+        "controller" => run(data, controller::check),
         other => panic!("no fuzz target named {other}"),
     }
 }

@@ -37,7 +37,7 @@ pub struct Seed {
 }
 
 /// Encode `value` for `target`, and insist that the target decodes exactly `value` back.
-fn seed<T>(target: &'static str, name: &str, value: &T) -> Seed
+pub(crate) fn seed<T>(target: &'static str, name: &str, value: &T) -> Seed
 where
     T: Encode + for<'a> Arbitrary<'a> + PartialEq + Debug,
 {
@@ -60,6 +60,7 @@ pub fn all() -> Vec<Seed> {
     out.extend(sgl_walk());
     out.extend(prp_build());
     out.extend(sgl_build());
+    out.extend(crate::controller_seeds::seeds());
     out
 }
 

@@ -66,6 +66,7 @@ pub use config::{CmbConfig, ConfigError, ControllerConfig};
 pub use machine::Machine;
 pub use namespace::NamespaceConfig;
 pub use pcie::{PcieCost, PcieLink};
+pub use queue::{QueueRole, QueueView};
 pub use registers::ControllerEvent;
 pub use trace::{summarize, DmaAccess, DmaPurpose, DmaTarget, DmaTrace, TraceSummary};
 
@@ -245,6 +246,25 @@ impl MockController {
         &self.events
     }
 
+    /// The submission queue `qid` as the controller sees it, if it exists.
+    pub fn submission_queue(&self, qid: u16) -> Option<QueueView> {
+        let sq = self.queues.sq(qid)?;
+        Some(QueueView::submission(qid, sq, self.page_size().bytes()))
+    }
+
+    /// The completion queue `qid` as the controller sees it, if it exists.
+    pub fn completion_queue(&self, qid: u16) -> Option<QueueView> {
+        let cq = self.queues.cq(qid)?;
+        Some(QueueView::completion(qid, cq, self.page_size().bytes()))
+    }
+
+    /// Every queue that exists: submission queues by id, then completion queues by id.
+    pub fn queues(&self) -> impl Iterator<Item = QueueView> + '_ {
+        let ids = 0..=self.config.max_io_queues;
+        let sqs = ids.clone().filter_map(|qid| self.submission_queue(qid));
+        sqs.chain(ids.filter_map(|qid| self.completion_queue(qid)))
+    }
+
     /// The controller memory buffer, as the host reaches it through its BAR.
     pub fn cmb(&self) -> Option<&[u8]> {
         self.config.cmb.map(|_| self.cmb.as_slice())
@@ -281,7 +301,8 @@ impl MockController {
         self.admin.smart()
     }
 
-    fn page_size(&self) -> PageSize {
+    /// The memory page size latched from CC.MPS at the last enable (4 KiB before any).
+    pub fn page_size(&self) -> PageSize {
         PageSize::from_mps(self.regs.active_mps).unwrap_or(PageSize::SIZE_4K)
     }
 

@@ -116,6 +116,94 @@ impl CompletionQueue {
     }
 }
 
+/// What one queue looks like from inside the controller, for tests, debuggers and fuzz
+/// oracles: where its slots are, its head and tail, and (for a completion queue) the phase
+/// tag the next entry will carry. A copy: it does not change when the controller does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueView {
+    /// Queue id (0 is the admin queue).
+    pub qid: u16,
+    /// Submission or completion, with what only that kind has.
+    pub role: QueueRole,
+    /// Slots in the queue.
+    pub size: u16,
+    /// SQ: the next slot the controller fetches. CQ: the host's last head doorbell value.
+    pub head: u16,
+    /// SQ: the host's last tail doorbell value. CQ: the next slot the controller posts to.
+    pub tail: u16,
+    memory: QueueMemory,
+    page_bytes: u64,
+}
+
+/// Which side of a queue pair a [`QueueView`] shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueRole {
+    /// A submission queue and the completion queue its commands complete to.
+    Submission {
+        /// The completion queue's id.
+        cqid: u16,
+    },
+    /// A completion queue.
+    Completion {
+        /// The phase tag the controller writes on this pass round the ring.
+        phase: bool,
+    },
+}
+
+impl QueueView {
+    pub(crate) fn submission(qid: u16, sq: &SubmissionQueue, page_bytes: u64) -> Self {
+        QueueView {
+            qid,
+            role: QueueRole::Submission { cqid: sq.cqid },
+            size: sq.size,
+            head: sq.head,
+            tail: sq.tail,
+            memory: sq.memory.clone(),
+            page_bytes,
+        }
+    }
+
+    pub(crate) fn completion(qid: u16, cq: &CompletionQueue, page_bytes: u64) -> Self {
+        QueueView {
+            qid,
+            role: QueueRole::Completion { phase: cq.phase },
+            size: cq.size,
+            head: cq.head,
+            tail: cq.tail,
+            memory: cq.memory.clone(),
+            page_bytes,
+        }
+    }
+
+    /// Bytes per entry: 64 for a submission queue, 16 for a completion queue.
+    pub fn entry_bytes(&self) -> u64 {
+        match self.role {
+            QueueRole::Submission { .. } => super::SQE_BYTES,
+            QueueRole::Completion { .. } => super::CQE_BYTES,
+        }
+    }
+
+    /// Bus address of slot `index` (`None` past the end of the queue).
+    pub fn slot(&self, index: u16) -> Option<u64> {
+        if index >= self.size {
+            return None;
+        }
+        self.memory.slot(index, self.entry_bytes(), self.page_bytes)
+    }
+
+    /// The slot that starts at bus address `addr`, if one does.
+    pub fn slot_at(&self, addr: u64) -> Option<u16> {
+        let entry = self.entry_bytes();
+        match &self.memory {
+            QueueMemory::Contiguous(base) => {
+                let index = u16::try_from(addr.checked_sub(*base)?.checked_div(entry)?).ok()?;
+                (self.slot(index) == Some(addr)).then_some(index)
+            }
+            QueueMemory::Pages(_) => (0..self.size).find(|&i| self.slot(i) == Some(addr)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,5 +20,7 @@ echo "== core unit tests without std or alloc"
 cargo test --quiet --lib --no-default-features
 echo "== all tests, all features (the library and the nvme-dma command)"
 cargo test --workspace --all-features
+echo "== fuzz package tests: seed corpora, corpus replay, the controller oracle (stable)"
+bash scripts/fuzz.sh replay
 echo "== fuzz smoke: every fuzz target for about 25 s (FUZZING.md)"
 bash scripts/fuzz.sh smoke

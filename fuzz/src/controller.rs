@@ -240,7 +240,8 @@ impl<'a> Arbitrary<'a> for Action {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         Ok(match u.arbitrary::<u8>()? % ACTION_KINDS {
             0 => {
-                let (queue, command, flags) = (u.arbitrary()?, u.arbitrary()?, u.arbitrary::<u8>()?);
+                let (queue, command, flags) =
+                    (u.arbitrary()?, u.arbitrary()?, u.arbitrary::<u8>()?);
                 Action::Submit {
                     queue,
                     command,
@@ -308,7 +309,9 @@ impl Encode for Action {
             Action::Store { at, bytes } => {
                 5u8.encode(out);
                 at.encode(out);
-                u8::try_from(bytes.len()).expect("at most 255 bytes").encode(out);
+                u8::try_from(bytes.len())
+                    .expect("at most 255 bytes")
+                    .encode(out);
                 out.extend_from_slice(bytes);
             }
             Action::Restart => 6u8.encode(out),
@@ -398,7 +401,9 @@ impl<'a> Arbitrary<'a> for ControllerInput {
         let shape = u.arbitrary()?;
         let memory = u.arbitrary()?;
         let n = encode::count(u, MAX_ACTIONS)?;
-        let actions = (0..n).map(|_| u.arbitrary()).collect::<arbitrary::Result<_>>()?;
+        let actions = (0..n)
+            .map(|_| u.arbitrary())
+            .collect::<arbitrary::Result<_>>()?;
         Ok(ControllerInput {
             shape,
             memory,
@@ -547,11 +552,15 @@ impl Harness {
         for qid in 1..=2u16 {
             let base = QUEUES + u64::from(qid + 2) * QUEUE_STRIDE;
             let paged = qid == 2 && self.shape.bits & 0x40 != 0 && self.shape.bits & 0x20 == 0;
-            let mut entry = self.admin_entry(Opcode::ADMIN_CREATE_IO_SQ, base, qid, slots, 1 << 16 | 1);
+            let mut entry =
+                self.admin_entry(Opcode::ADMIN_CREATE_IO_SQ, base, qid, slots, 1 << 16 | 1);
             if paged {
                 // PC = 0: PRP1 is a list naming one page (the queue fits in 4 KiB).
                 let list = QUEUES + 6 * QUEUE_STRIDE;
-                self.memory.mem.poke(list, &base.to_le_bytes()).expect("queue area");
+                self.memory
+                    .mem
+                    .poke(list, &base.to_le_bytes())
+                    .expect("queue area");
                 entry.set_prp1(list);
                 entry.set_cdw11(1 << 16);
             }
@@ -564,7 +573,14 @@ impl Harness {
         }
     }
 
-    fn admin_entry(&mut self, op: Opcode, base: u64, qid: u16, slots: u16, cdw11: u32) -> SubmissionEntry {
+    fn admin_entry(
+        &mut self,
+        op: Opcode,
+        base: u64,
+        qid: u16,
+        slots: u16,
+        cdw11: u32,
+    ) -> SubmissionEntry {
         self.next_cid = self.next_cid.wrapping_add(1);
         SubmissionEntry::new(op, self.next_cid)
             .with_prp1(base)
@@ -592,7 +608,12 @@ impl Harness {
         if next == sq.head {
             return;
         }
-        if self.memory.mem.poke(sq.slots[usize::from(sq.tail)], &entry.to_bytes()).is_err() {
+        if self
+            .memory
+            .mem
+            .poke(sq.slots[usize::from(sq.tail)], &entry.to_bytes())
+            .is_err()
+        {
             return;
         }
         sq.tail = next;
@@ -616,7 +637,12 @@ impl Harness {
         let size = cq.slots.len() as u16;
         loop {
             let mut bytes = [0u8; 16];
-            if self.memory.mem.peek(cq.slots[usize::from(cq.head)], &mut bytes).is_err() {
+            if self
+                .memory
+                .mem
+                .peek(cq.slots[usize::from(cq.head)], &mut bytes)
+                .is_err()
+            {
                 break;
             }
             let entry = CompletionEntry::from_bytes(bytes);
@@ -630,7 +656,11 @@ impl Harness {
             out.push(entry);
         }
         for entry in &out {
-            if let Some(sq) = self.sqs.get_mut(usize::from(entry.sqid())).and_then(Option::as_mut) {
+            if let Some(sq) = self
+                .sqs
+                .get_mut(usize::from(entry.sqid()))
+                .and_then(Option::as_mut)
+            {
                 if usize::from(entry.sqhd()) < sq.slots.len() {
                     sq.head = entry.sqhd();
                 }
@@ -645,14 +675,18 @@ impl Harness {
 
     /// Everything the checks compare before and after an action: the namespaces' data and
     /// the queues that exist (without their heads and tails).
-    fn state(&self) -> (Vec<Vec<u8>>, Vec<(u16, u16, Option<u64>, bool)>) {
+    fn state(&self) -> (Vec<Vec<u8>>, Vec<QueueShape>) {
         let data = self
             .controller
             .config()
             .namespaces
             .iter()
             .zip(1..)
-            .map(|(ns, nsid)| self.controller.namespace_data(nsid, 0, ns.blocks).expect("whole namespace"))
+            .map(|(ns, nsid)| {
+                self.controller
+                    .namespace_data(nsid, 0, ns.blocks)
+                    .expect("whole namespace")
+            })
             .collect();
         let queues = self.controller.queues().map(shape_of).collect();
         (data, queues)
@@ -697,7 +731,11 @@ impl Harness {
                 && p.sqid != 0
                 && matches!(
                     p.opcode,
-                    Some(Opcode::NVM_WRITE | Opcode::NVM_WRITE_ZEROES | Opcode::NVM_DATASET_MANAGEMENT)
+                    Some(
+                        Opcode::NVM_WRITE
+                            | Opcode::NVM_WRITE_ZEROES
+                            | Opcode::NVM_DATASET_MANAGEMENT
+                    )
                 )
         });
         assert!(
@@ -717,18 +755,26 @@ impl Harness {
                     )
                 )
         });
-        let reset = was_enabled && self.controller.read32(offset::CC) & 1 == 0;
+        // CC.EN cleared drops every queue; set, it makes the admin pair.
+        let enable_changed = was_enabled != (self.controller.read32(offset::CC) & 1 != 0);
         assert!(
-            queue_admin || reset || matches!(action, Action::Restart | Action::Register { .. })
+            queue_admin
+                || enable_changed
+                || matches!(action, Action::Restart)
                 || queues_before == queues_after,
             "{action:?} changed the queues, but no queue command succeeded: {posted:?}"
         );
     }
 }
 
-/// A queue without its moving parts: id, role, size, first slot, and whether it is an SQ.
-fn shape_of(view: QueueView) -> (u16, u16, Option<u64>, bool) {
-    let is_sq = matches!(view.role, nvme_dma::controller::QueueRole::Submission { .. });
+/// A queue without its moving parts: id, size, first slot, and whether it is an SQ.
+type QueueShape = (u16, u16, Option<u64>, bool);
+
+fn shape_of(view: QueueView) -> QueueShape {
+    let is_sq = matches!(
+        view.role,
+        nvme_dma::controller::QueueRole::Submission { .. }
+    );
     (view.qid, view.size, view.slot(0), is_sq)
 }
 

@@ -113,7 +113,11 @@ pub fn seeds() -> Vec<Seed> {
 
     add(
         "write-read-round-trip",
-        input(plain, MemorySpec::default(), vec![submit(1, write(1, 8)), submit(2, read(2, 8))]),
+        input(
+            plain,
+            MemorySpec::default(),
+            vec![submit(1, write(1, 8)), submit(2, read(2, 8))],
+        ),
     );
     // 16 KiB through a PRP list: PRP1 the first page, PRP2 a list of the other three.
     let mut listed = io(Opcode::NVM_WRITE, 3, 0, 32, DATA_1);
@@ -129,17 +133,32 @@ pub fn seeds() -> Vec<Seed> {
                 store(Addr::lists(0), quadwords(&entries)),
                 submit(1, listed),
                 store(Addr::lists(0x1000), quadwords(&read_entries)),
-                submit(1, Command { prp2: Addr::lists(0x1000), ..read(4, 32) }),
+                submit(
+                    1,
+                    Command {
+                        prp2: Addr::lists(0x1000),
+                        ..read(4, 32)
+                    },
+                ),
             ],
         ),
     );
     // A read through a Last Segment of three data blocks and a bit bucket.
     let descriptor = |d: SglDescriptor| d.to_bytes().to_vec();
     let segment: Vec<u8> = [
-        DataDescriptor::Block { addr: DATA_2.resolve(), len: 1024 },
+        DataDescriptor::Block {
+            addr: DATA_2.resolve(),
+            len: 1024,
+        },
         DataDescriptor::BitBucket { len: 512 },
-        DataDescriptor::Block { addr: DATA_2.resolve() + 0x4000, len: 1536 },
-        DataDescriptor::Block { addr: DATA_2.resolve() + 0x8000, len: 1024 },
+        DataDescriptor::Block {
+            addr: DATA_2.resolve() + 0x4000,
+            len: 1536,
+        },
+        DataDescriptor::Block {
+            addr: DATA_2.resolve() + 0x8000,
+            len: 1024,
+        },
     ]
     .iter()
     .map(DataDescriptor::to_raw)
@@ -155,7 +174,12 @@ pub fn seeds() -> Vec<Seed> {
                 store(Addr::lists(0x100), segment),
                 submit(
                     1,
-                    with_sgl(read(6, 8), Addr::lists(0x100), 64, SglDescriptorType::LastSegment),
+                    with_sgl(
+                        read(6, 8),
+                        Addr::lists(0x100),
+                        64,
+                        SglDescriptorType::LastSegment,
+                    ),
                 ),
             ],
         ),
@@ -174,10 +198,20 @@ pub fn seeds() -> Vec<Seed> {
         "sgl-segment-pointing-at-itself",
         input(
             shape(0, ALL_SGLS),
-            MemorySpec { regions: vec![looping] },
+            MemorySpec {
+                regions: vec![looping],
+            },
             vec![submit(
                 1,
-                with_sgl(read(7, 8), Addr { kind: 5, offset: 0x7000_0000 }, 16, SglDescriptorType::Segment),
+                with_sgl(
+                    read(7, 8),
+                    Addr {
+                        kind: 5,
+                        offset: 0x7000_0000,
+                    },
+                    16,
+                    SglDescriptorType::Segment,
+                ),
             )],
         ),
     );
@@ -187,8 +221,20 @@ pub fn seeds() -> Vec<Seed> {
             shape(METADATA_SEPARATE, ALL_SGLS),
             MemorySpec::default(),
             vec![
-                submit(1, Command { mptr: Addr::data(0x4_0000), ..write(8, 4) }),
-                submit(1, Command { mptr: Addr::data(0x5_0000), ..read(9, 4) }),
+                submit(
+                    1,
+                    Command {
+                        mptr: Addr::data(0x4_0000),
+                        ..write(8, 4)
+                    },
+                ),
+                submit(
+                    1,
+                    Command {
+                        mptr: Addr::data(0x5_0000),
+                        ..read(9, 4)
+                    },
+                ),
             ],
         ),
     );
@@ -199,8 +245,21 @@ pub fn seeds() -> Vec<Seed> {
             MemorySpec::default(),
             vec![
                 // One 4 KiB block and its 8 metadata bytes: 4104 bytes over two pages.
-                submit(1, Command { prp2: Addr::data(0x1000), ..write(10, 1) }),
-                submit(1, Command { prp1: DATA_2, prp2: Addr::data(0x2_1000), ..read(11, 1) }),
+                submit(
+                    1,
+                    Command {
+                        prp2: Addr::data(0x1000),
+                        ..write(10, 1)
+                    },
+                ),
+                submit(
+                    1,
+                    Command {
+                        prp1: DATA_2,
+                        prp2: Addr::data(0x2_1000),
+                        ..read(11, 1)
+                    },
+                ),
             ],
         ),
     );
@@ -211,14 +270,41 @@ pub fn seeds() -> Vec<Seed> {
             MemorySpec::default(),
             vec![
                 submit(0, admin(Opcode::ADMIN_IDENTIFY, 12, 1, 0, DATA_2)),
-                submit(0, Command { nsid: 1, ..admin(Opcode::ADMIN_IDENTIFY, 13, 0, 0, DATA_2) }),
+                submit(
+                    0,
+                    Command {
+                        nsid: 1,
+                        ..admin(Opcode::ADMIN_IDENTIFY, 13, 0, 0, DATA_2)
+                    },
+                ),
                 submit(0, admin(Opcode::ADMIN_IDENTIFY, 14, 2, 0, DATA_2)),
                 // SMART (02h), 512 bytes; then 4 bytes at offset 508, then at 512.
-                submit(0, admin(Opcode::ADMIN_GET_LOG_PAGE, 15, 127 << 16 | 2, 0, DATA_2)),
-                submit(0, Command { cdw: [2, 0, 508, 0, 0, 0], ..admin(Opcode::ADMIN_GET_LOG_PAGE, 16, 0, 0, DATA_2) }),
-                submit(0, Command { cdw: [2, 0, 512, 0, 0, 0], ..admin(Opcode::ADMIN_GET_LOG_PAGE, 17, 0, 0, DATA_2) }),
+                submit(
+                    0,
+                    admin(Opcode::ADMIN_GET_LOG_PAGE, 15, 127 << 16 | 2, 0, DATA_2),
+                ),
+                submit(
+                    0,
+                    Command {
+                        cdw: [2, 0, 508, 0, 0, 0],
+                        ..admin(Opcode::ADMIN_GET_LOG_PAGE, 16, 0, 0, DATA_2)
+                    },
+                ),
+                submit(
+                    0,
+                    Command {
+                        cdw: [2, 0, 512, 0, 0, 0],
+                        ..admin(Opcode::ADMIN_GET_LOG_PAGE, 17, 0, 0, DATA_2)
+                    },
+                ),
                 // Error information (01h) at an offset that is not a dword multiple.
-                submit(0, Command { cdw: [15 << 16 | 1, 0, 2, 0, 0, 0], ..admin(Opcode::ADMIN_GET_LOG_PAGE, 18, 0, 0, DATA_2) }),
+                submit(
+                    0,
+                    Command {
+                        cdw: [15 << 16 | 1, 0, 2, 0, 0, 0],
+                        ..admin(Opcode::ADMIN_GET_LOG_PAGE, 18, 0, 0, DATA_2)
+                    },
+                ),
             ],
         ),
     );
@@ -227,7 +313,14 @@ pub fn seeds() -> Vec<Seed> {
         input(
             plain,
             MemorySpec::default(),
-            vec![held(0, aer), Action::Doorbell { index: 2, value: 100 }, Action::Reap { queue: 0 }],
+            vec![
+                held(0, aer),
+                Action::Doorbell {
+                    index: 2,
+                    value: 100,
+                },
+                Action::Reap { queue: 0 },
+            ],
         ),
     );
     add(
@@ -235,7 +328,12 @@ pub fn seeds() -> Vec<Seed> {
         input(
             plain,
             MemorySpec::default(),
-            vec![held(0, aer), Action::Doorbell { index: 8, value: 1 }, Action::Reap { queue: 0 }, submit(1, write(19, 1))],
+            vec![
+                held(0, aer),
+                Action::Doorbell { index: 8, value: 1 },
+                Action::Reap { queue: 0 },
+                submit(1, write(19, 1)),
+            ],
         ),
     );
     add(
@@ -243,7 +341,11 @@ pub fn seeds() -> Vec<Seed> {
         input(
             plain,
             MemorySpec::default(),
-            vec![held(0, aer), Action::Doorbell { index: 3, value: 2 }, Action::Reap { queue: 0 }],
+            vec![
+                held(0, aer),
+                Action::Doorbell { index: 3, value: 2 },
+                Action::Reap { queue: 0 },
+            ],
         ),
     );
     add(
@@ -262,7 +364,13 @@ pub fn seeds() -> Vec<Seed> {
         ),
     );
     let delete = |op, cid, qid: u32| admin(op, cid, qid, 0, Addr::default());
-    let create_cq = admin(Opcode::ADMIN_CREATE_IO_CQ, 28, 3 << 16 | 1, 1, Addr::queues(0x2_0000));
+    let create_cq = admin(
+        Opcode::ADMIN_CREATE_IO_CQ,
+        28,
+        3 << 16 | 1,
+        1,
+        Addr::queues(0x2_0000),
+    );
     add(
         "delete-a-completion-queue-before-its-submission-queues",
         input(
@@ -282,7 +390,12 @@ pub fn seeds() -> Vec<Seed> {
         input(
             plain,
             MemorySpec::default(),
-            vec![quiet(1, write(30, 1)), quiet(1, read(30, 1)), Action::Ring { queue: 1 }, Action::Reap { queue: 1 }],
+            vec![
+                quiet(1, write(30, 1)),
+                quiet(1, read(30, 1)),
+                Action::Ring { queue: 1 },
+                Action::Reap { queue: 1 },
+            ],
         ),
     );
     add(
@@ -292,7 +405,10 @@ pub fn seeds() -> Vec<Seed> {
             MemorySpec::default(),
             vec![
                 held(1, write(31, 1)),
-                Action::Register { offset: 0x14, value: 0 },
+                Action::Register {
+                    offset: 0x14,
+                    value: 0,
+                },
                 submit(1, write(32, 1)),
                 Action::Restart,
                 submit(1, read(33, 1)),
@@ -305,23 +421,46 @@ pub fn seeds() -> Vec<Seed> {
             plain,
             MemorySpec::default(),
             vec![
-                store(Addr::queues(3 * 0x4000 + 64), Command { nsid: 1, ..read(34, 1) }.entry().to_bytes().to_vec()),
+                store(
+                    Addr::queues(3 * 0x4000 + 64),
+                    Command {
+                        nsid: 1,
+                        ..read(34, 1)
+                    }
+                    .entry()
+                    .to_bytes()
+                    .to_vec(),
+                ),
                 Action::Doorbell { index: 2, value: 3 },
             ],
         ),
     );
     add(
         "queue-backed-by-a-prp-list",
-        input(shape(PC0_QUEUE, 1), MemorySpec::default(), vec![submit(2, write(35, 8)), submit(2, read(36, 8))]),
+        input(
+            shape(PC0_QUEUE, 1),
+            MemorySpec::default(),
+            vec![submit(2, write(35, 8)), submit(2, read(36, 8))],
+        ),
     );
     // A new SQ over SQ 1's memory: two queues, one ring.
-    let create_sq = admin(Opcode::ADMIN_CREATE_IO_SQ, 37, 3 << 16 | 3, 1 << 16 | 1, Addr::queues(3 * 0x4000));
+    let create_sq = admin(
+        Opcode::ADMIN_CREATE_IO_SQ,
+        37,
+        3 << 16 | 3,
+        1 << 16 | 1,
+        Addr::queues(3 * 0x4000),
+    );
     add(
         "submission-queue-created-over-another",
         input(
             plain,
             MemorySpec::default(),
-            vec![submit(0, create_sq), submit(1, write(38, 1)), Action::Doorbell { index: 6, value: 1 }],
+            vec![
+                submit(0, create_sq),
+                submit(1, write(38, 1)),
+                Action::Doorbell { index: 6, value: 1 },
+            ],
         ),
     );
     add(
@@ -333,11 +472,20 @@ pub fn seeds() -> Vec<Seed> {
                 // 2 KiB below the window, then its first page: refused whole.
                 submit(
                     1,
-                    Command { prp2: Addr::registers(0x1000), ..io(Opcode::NVM_READ, 39, 0, 8, Addr::registers(0x800)) },
+                    Command {
+                        prp2: Addr::registers(0x1000),
+                        ..io(Opcode::NVM_READ, 39, 0, 8, Addr::registers(0x800))
+                    },
                 ),
                 submit(1, io(Opcode::NVM_READ, 41, 0, 1, Addr::registers(0x1000))),
                 // A PRP list inside the window.
-                submit(1, Command { prp2: Addr::registers(0x2000), ..io(Opcode::NVM_READ, 52, 0, 24, DATA_2) }),
+                submit(
+                    1,
+                    Command {
+                        prp2: Addr::registers(0x2000),
+                        ..io(Opcode::NVM_READ, 52, 0, 24, DATA_2)
+                    },
+                ),
             ],
         ),
     );
@@ -350,8 +498,20 @@ pub fn seeds() -> Vec<Seed> {
             MemorySpec::default(),
             vec![
                 store(Addr::lists(0), quadwords(&pages)),
-                submit(1, Command { prp2: Addr::lists(0), ..io(Opcode::NVM_WRITE, 42, 0, 256, DATA_1) }),
-                submit(1, Command { prp2: Addr::lists(0), ..io(Opcode::NVM_WRITE, 43, 0, 264, DATA_1) }),
+                submit(
+                    1,
+                    Command {
+                        prp2: Addr::lists(0),
+                        ..io(Opcode::NVM_WRITE, 42, 0, 256, DATA_1)
+                    },
+                ),
+                submit(
+                    1,
+                    Command {
+                        prp2: Addr::lists(0),
+                        ..io(Opcode::NVM_WRITE, 43, 0, 264, DATA_1)
+                    },
+                ),
             ],
         ),
     );
@@ -361,9 +521,27 @@ pub fn seeds() -> Vec<Seed> {
             plain,
             MemorySpec::default(),
             vec![
-                submit(1, Command { flags: 1, ..write(44, 1) }),
-                submit(1, Command { flags: 3 << 6, ..read(45, 1) }),
-                submit(0, Command { flags: 1 << 6, ..admin(Opcode::ADMIN_IDENTIFY, 46, 1, 0, DATA_2) }),
+                submit(
+                    1,
+                    Command {
+                        flags: 1,
+                        ..write(44, 1)
+                    },
+                ),
+                submit(
+                    1,
+                    Command {
+                        flags: 3 << 6,
+                        ..read(45, 1)
+                    },
+                ),
+                submit(
+                    0,
+                    Command {
+                        flags: 1 << 6,
+                        ..admin(Opcode::ADMIN_IDENTIFY, 46, 1, 0, DATA_2)
+                    },
+                ),
             ],
         ),
     );
@@ -375,7 +553,15 @@ pub fn seeds() -> Vec<Seed> {
             vec![
                 submit(1, write(47, 8)),
                 store(Addr::lists(0x800), quadwords(&[8u64 << 32, 0])),
-                submit(1, Command { prp1: Addr::lists(0x800), cdw: [0, 1 << 2, 0, 0, 0, 0], ..Command::new(Opcode::NVM_DATASET_MANAGEMENT, 48) }.with_nsid(1)),
+                submit(
+                    1,
+                    Command {
+                        prp1: Addr::lists(0x800),
+                        cdw: [0, 1 << 2, 0, 0, 0, 0],
+                        ..Command::new(Opcode::NVM_DATASET_MANAGEMENT, 48)
+                    }
+                    .with_nsid(1),
+                ),
                 submit(1, io(Opcode::NVM_WRITE_ZEROES, 49, 4, 4, Addr::default())),
                 submit(1, read(50, 8)),
             ],
@@ -387,9 +573,18 @@ pub fn seeds() -> Vec<Seed> {
             plain,
             MemorySpec::default(),
             vec![
-                Action::Register { offset: 0x28, value: BAR0 as u32 },
-                Action::Register { offset: 0x24, value: 0 },
-                Action::Register { offset: 0x14, value: 0x46_0001 | 7 << 7 },
+                Action::Register {
+                    offset: 0x28,
+                    value: BAR0 as u32,
+                },
+                Action::Register {
+                    offset: 0x24,
+                    value: 0,
+                },
+                Action::Register {
+                    offset: 0x14,
+                    value: 0x46_0001 | 7 << 7,
+                },
                 submit(1, write(51, 1)),
             ],
         ),

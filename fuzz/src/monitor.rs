@@ -200,9 +200,14 @@ impl Monitor {
             return Vec::new();
         };
         let mut out = Vec::new();
+        // A command without metadata has no metadata pointer: MPTR is not looked at.
+        let metadata_walk = (metadata > 0)
+            .then(|| ptrs.walk_metadata(Direction::Read, metadata, caps, &self.mem))
+            .into_iter()
+            .flatten();
         let walks = ptrs
             .walk_data(Direction::Read, data, page, caps, &self.mem)
-            .chain(ptrs.walk_metadata(Direction::Read, metadata, caps, &self.mem));
+            .chain(metadata_walk);
         for piece in walks {
             match piece {
                 Ok(SglSegment::Data(e)) => out.push(e),
@@ -333,7 +338,10 @@ impl InFlight {
         if entry.cid() != self.sqe.cid() {
             return None;
         }
-        self.sources.iter().copied().find(|s| s.sqid == entry.sqid())
+        self.sources
+            .iter()
+            .copied()
+            .find(|s| s.sqid == entry.sqid())
     }
 }
 
@@ -367,7 +375,10 @@ impl Watch {
     /// flight, or (on the admin queue) an event request the controller holds; any other
     /// 16-byte write is judged as data.
     fn completion(&mut self, addr: u64, entry: CompletionEntry) -> bool {
-        let source = self.current.as_ref().and_then(|cmd| cmd.answered_by(&entry));
+        let source = self
+            .current
+            .as_ref()
+            .and_then(|cmd| cmd.answered_by(&entry));
         let held = self.held_events.iter().position(|&c| c == entry.cid());
         let cqid = match (source, held) {
             (Some(s), _) => s.cqid,
@@ -409,7 +420,10 @@ impl Watch {
             }
             (None, Some(i)) => {
                 self.held_events.remove(i);
-                assert!(status.is_success(), "an event request completed with {status}");
+                assert!(
+                    status.is_success(),
+                    "an event request completed with {status}"
+                );
                 None
             }
             (None, None) => return false,
@@ -432,7 +446,8 @@ fn overlaps(a: Extent, b: Extent) -> bool {
 /// Whether `outer` holds every byte of `inner`.
 fn contains(outer: Extent, inner: Extent) -> bool {
     let last = |e: Extent| e.last_byte().unwrap_or(u64::MAX);
-    inner.is_empty() || (outer.addr <= inner.addr && last(inner) <= last(outer) && !outer.is_empty())
+    inner.is_empty()
+        || (outer.addr <= inner.addr && last(inner) <= last(outer) && !outer.is_empty())
 }
 
 /// Bytes an admin command writes to the host: Identify's 4 KiB and Get Log Page's NUMD.

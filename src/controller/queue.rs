@@ -218,6 +218,28 @@ mod tests {
     }
 
     #[test]
+    fn queue_views_find_slots_both_ways() {
+        let sq = SubmissionQueue {
+            memory: QueueMemory::Pages(alloc::vec![0x5000, 0x2000]),
+            size: 100,
+            head: 0,
+            tail: 0,
+            cqid: 1,
+        };
+        let view = QueueView::submission(3, &sq, 4096);
+        assert_eq!(view.slot(64), Some(0x2000));
+        assert_eq!(view.slot(100), None);
+        assert_eq!(view.slot_at(0x2000 + 64), Some(65));
+        assert_eq!(view.slot_at(0x2000 + 65), None);
+        let cq = CompletionQueue::new(QueueMemory::Contiguous(0x9000), 4);
+        let view = QueueView::completion(1, &cq, 4096);
+        assert_eq!(view.role, QueueRole::Completion { phase: true });
+        assert_eq!(view.slot_at(0x9030), Some(3));
+        assert_eq!(view.slot_at(0x9040), None, "past the last slot");
+        assert_eq!(view.slot_at(0x8ff0), None);
+    }
+
+    #[test]
     fn completion_queue_full_and_head_window() {
         let mut cq = CompletionQueue::new(QueueMemory::Contiguous(0), 4);
         assert!(!cq.is_full());

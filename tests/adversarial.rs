@@ -27,6 +27,13 @@
 //! | a data block longer than the remaining transfer silently truncated | `sgl_data_block_longer_than_the_transfer` |
 //! | lengths that wrap past 2^64 | `sgl_data_block_wrapping_at_2_64`, `sgl_segment_wrapping_at_2_64`, `contiguous_metadata_wrapping_at_2_64` (and `prp_transfer_ending_at_2_64`, `sgl_data_block_ending_at_2_64`, which must pass) |
 
+#[path = "support/rig.rs"]
+mod rig;
+
+use nvme_dma::bus::RegisterAccess;
+use nvme_dma::controller::{
+    ControllerConfig, ControllerEvent, DmaAccess, DmaPurpose, DmaTarget, NamespaceConfig,
+};
 use nvme_dma::dptr::{self, DptrWalker, QueueKind};
 use nvme_dma::prp::geometry::{
     first_page_slots, list_entries, list_pages, list_slots_read, pages_touched,
@@ -36,8 +43,16 @@ use nvme_dma::sgl::{
     DataDescriptor, Direction, SegmentBuf, SegmentKind, SegmentPointer, SglBuilder, SglCaps,
     SglSegment, WalkLimits,
 };
-use nvme_dma::spec::{Psdt, SglDescriptor, SglSubtype, SglSupport, Sgls, Status, SubmissionEntry};
+use nvme_dma::spec::identify::{CNS_ACTIVE_NAMESPACE_LIST, CNS_CONTROLLER, CNS_NAMESPACE};
+use nvme_dma::spec::log::{LogPageRequest, LID_SMART};
+use nvme_dma::spec::registers::{cq_head_doorbell, offset, sq_tail_doorbell};
+use nvme_dma::spec::{
+    CompletionEntry, Opcode, Psdt, SglDescriptor, SglSubtype, SglSupport, Sgls, Status,
+    SubmissionEntry,
+};
 use nvme_dma::{Extent, PageSize, SimMemory};
+use rig::{create_cq, create_sq, io_sqe, pattern, HostQueue, Rig};
+use zerocopy::IntoBytes;
 
 const PS: u64 = 4096;
 /// Where the guest put its PRP lists and SGL segments.
@@ -849,16 +864,374 @@ fn mdts_plus_one_page_is_refused_by_the_builder() {
     ));
 }
 
-// ---- Controller level: these come with the mock controller ----
+// ---- Controller level: the mock controller, driven through its registers ----
 //
-// Each will be a named case here, checked the same way (the status, and nothing else
-// changed: memory, queues, registers):
+// Each case runs on `MockController` through the independent test host in
+// tests/support/rig.rs. Besides the exact status, every case checks that nothing else
+// changed: the host memory it names and every completion queue ring (but for the slots the
+// case was due to post to), the namespace, the controller registers and the event record;
+// and that the queue still works (the next command completes in the next slot, with the next
+// phase and SQ head). Section numbers are those of the NVM Express Base Specification.
+
+/// Blocks of 512 bytes in the namespace of the controller cases (1 MiB): small enough to
+/// compare whole before and after every case.
+const NS_BLOCKS: u64 = 2048;
+/// Data buffers of the controller cases.
+const BUF: u64 = rig::DATA;
+/// PRP lists and SGL segments of the controller cases.
+const LISTS: u64 = rig::DATA + 0x80_0000;
+/// MDTS 5 in units of CAP.MPSMIN (4 KiB), as the default configuration reports: 128 KiB.
+const MDTS: u64 = 32 * PS;
+/// A register window placed inside host RAM, so that only the controller's own rule about
+/// its registers (not unmapped memory) can refuse a DMA there.
+const BAR0: u64 = 0x0200_0000;
+/// The registers no case but a register case may change: CC, CSTS, AQA, ASQ, ACQ, INTMS.
+const WATCHED_REGISTERS: [u64; 8] = [
+    offset::CC,
+    offset::CSTS,
+    offset::AQA,
+    offset::ASQ,
+    offset::ASQ + 4,
+    offset::ACQ,
+    offset::ACQ + 4,
+    offset::INTMS,
+];
+
+fn controller_config() -> ControllerConfig {
+    ControllerConfig {
+        namespaces: vec![NamespaceConfig::new(NS_BLOCKS, 512)],
+        ..ControllerConfig::default()
+    }
+}
+
+/// A ready controller built from `config` with I/O queue pair 1 of `slots` slots.
+fn rig_with(config: ControllerConfig, slots: u16) -> Rig {
+    let mut rig = Rig::new(config);
+    rig.create_io_pair(1, slots);
+    rig
+}
+
+fn io_rig() -> Rig {
+    rig_with(controller_config(), 16)
+}
+
+/// The register window's bytes and a page either side, poisoned (they are host RAM here).
+fn around_bar0(rig: &mut Rig) -> Extent {
+    let window = rig.m.controller.register_window();
+    let around = Extent::new(window.addr - PS, window.len + 2 * PS);
+    rig.poke(around.addr, &vec![POISON; around.len as usize]);
+    around
+}
+
+/// What a hostile input must leave as it was, captured before it is given.
+struct Before {
+    memory: Vec<(u64, Vec<u8>)>,
+    namespace: Vec<u8>,
+    registers: Vec<u32>,
+    events: usize,
+}
+
+impl Before {
+    /// Capture `watch`, every completion queue ring the host knows, the namespace, the
+    /// registers and the number of events recorded.
+    fn capture(rig: &Rig, watch: &[Extent]) -> Self {
+        let rings = rig
+            .queues
+            .values()
+            .map(|q| Extent::new(q.cq_base, u64::from(q.size) * 16));
+        let controller = &rig.m.controller;
+        Before {
+            memory: watch
+                .iter()
+                .copied()
+                .chain(rings)
+                .map(|e| (e.addr, rig.peek(e.addr, e.len as usize)))
+                .collect(),
+            namespace: controller.namespace_data(1, 0, NS_BLOCKS).unwrap(),
+            registers: WATCHED_REGISTERS.map(|r| controller.read32(r)).to_vec(),
+            events: controller.events().len(),
+        }
+    }
+
+    /// Everything is as captured, except host memory inside `written` and `new_events`
+    /// more events.
+    fn check(&self, rig: &Rig, written: &[Extent], new_events: usize) {
+        let expected = |addr: u64| written.iter().any(|e| addr >= e.addr && addr - e.addr < e.len);
+        for (at, was) in &self.memory {
+            let now = rig.peek(*at, was.len());
+            for (addr, (a, b)) in (*at..).zip(was.iter().zip(&now)) {
+                assert!(a == b || expected(addr), "host byte {addr:#x}: {a:#04x} -> {b:#04x}");
+            }
+        }
+        let controller = &rig.m.controller;
+        assert!(
+            controller.namespace_data(1, 0, NS_BLOCKS).unwrap() == self.namespace,
+            "the namespace changed"
+        );
+        let registers = WATCHED_REGISTERS.map(|r| controller.read32(r)).to_vec();
+        assert_eq!(registers, self.registers, "registers {WATCHED_REGISTERS:x?}");
+        assert_eq!(controller.events().len(), self.events + new_events, "events");
+    }
+}
+
+/// The completion queue slot `qid`'s next completion goes to, as the host tracks it.
+fn next_cqe_slot(rig: &Rig, qid: u16) -> Extent {
+    let cq = &rig.queues[&rig.queues[&qid].cqid];
+    Extent::new(cq.cq_base + u64::from(cq.cq_head) * 16, 16)
+}
+
+/// Run `sqe` on `qid` with the DMA trace on. Checks that exactly one entry was fetched and one
+/// completion posted, and that nothing changed (see [`Before`]) but `written` and that
+/// completion's slot. Returns the completion and the rest of the DMA it caused, in order.
+fn run(
+    rig: &mut Rig,
+    qid: u16,
+    sqe: SubmissionEntry,
+    watch: &[Extent],
+    written: &[Extent],
+) -> (CompletionEntry, Vec<DmaAccess>) {
+    let before = Before::capture(rig, watch);
+    let slot = next_cqe_slot(rig, qid);
+    rig.m.controller.set_tracing(true);
+    let cqe = rig.exec(qid, sqe);
+    rig.m.controller.set_tracing(false);
+    let trace = rig.m.controller.take_trace();
+    before.check(rig, &[written, &[slot]].concat(), 0);
+    let (queue, pointer): (Vec<DmaAccess>, Vec<DmaAccess>) = trace
+        .accesses()
+        .iter()
+        .partition(|a| matches!(a.purpose, DmaPurpose::SqeFetch | DmaPurpose::CqePost));
+    let queue: Vec<DmaPurpose> = queue.iter().map(|a| a.purpose).collect();
+    assert_eq!(queue, [DmaPurpose::SqeFetch, DmaPurpose::CqePost]);
+    (cqe, pointer)
+}
+
+/// A DMA access the controller refused (it moved nothing).
+fn refused(purpose: DmaPurpose, addr: u64, len: u64) -> DmaAccess {
+    DmaAccess {
+        purpose,
+        addr,
+        len,
+        target: DmaTarget::Refused,
+    }
+}
+
+/// The queue still works: a one-block write to `slba` lands in the namespace, and its
+/// completion arrives in the host's next slot with the host's phase (the rig's reap checks
+/// both) naming the next SQ head.
+fn next_write_lands(rig: &mut Rig, qid: u16, slba: u64) {
+    let (tail, size) = (rig.queues[&qid].sq_tail, rig.queues[&qid].size);
+    let bytes = pattern(0x5eed + slba, 512);
+    let buf = BUF + 0x70_0000;
+    rig.poke(buf, &bytes);
+    let cqe = rig.exec(qid, io_sqe(Opcode::NVM_WRITE, 1, slba, 1).with_prp1(buf));
+    assert_eq!(cqe.status(), Status::SUCCESS);
+    assert_eq!(cqe.sqhd(), (tail + 1) % size, "SQ head after the next command");
+    assert_eq!(rig.m.controller.namespace_data(1, slba, 1).unwrap(), bytes);
+}
+
+/// The admin queue still works: Identify Controller completes, naming the next SQ head.
+fn next_admin_command_works(rig: &mut Rig) {
+    let (tail, size) = (rig.queues[&0].sq_tail, rig.queues[&0].size);
+    let cqe = rig.exec(0, identify(CNS_CONTROLLER, 0, BUF + 0x70_0000));
+    assert_eq!(cqe.status(), Status::SUCCESS);
+    assert_eq!(cqe.sqhd(), (tail + 1) % size, "SQ head after the next command");
+}
+
+fn identify(cns: u8, nsid: u32, buf: u64) -> SubmissionEntry {
+    SubmissionEntry::new(Opcode::ADMIN_IDENTIFY, 0)
+        .with_nsid(nsid)
+        .with_prp1(buf)
+        .with_cdw10(u32::from(cns))
+}
+
+fn get_log_page(lid: u8, len: u64, offset: u64, buf: u64) -> SubmissionEntry {
+    let mut sqe = SubmissionEntry::new(Opcode::ADMIN_GET_LOG_PAGE, 0).with_prp1(buf);
+    LogPageRequest { lid, len, offset }
+        .write_to(&mut sqe)
+        .unwrap();
+    sqe
+}
+
+/// A command whose data pointer is SGL1 (PSDT 01b).
+fn with_sgl(sqe: SubmissionEntry, sgl1: SglDescriptor) -> SubmissionEntry {
+    sqe.with_psdt(Psdt::SglContiguousMetadata).with_sgl1(sgl1)
+}
+
+// -- MDTS --
+
+/// A write one block over MDTS (128 KiB + 512 bytes) whose PRP list is complete and valid:
+/// Invalid Field in Command (Identify Controller, MDTS), decided from the command alone.
+/// The list is never read: a controller that walks it first does work (and DMA) for a
+/// command it must refuse anyway.
+#[test]
+fn write_one_block_over_mdts_reads_no_prp_list() {
+    let mut rig = io_rig();
+    let len = MDTS + 512;
+    rig.poke(BUF, &pattern(1, len as usize));
+    rig.poke(LISTS, &slots(&pages_from(BUF + PS, 32)));
+    let sqe = io_sqe(Opcode::NVM_WRITE, 1, 0, 257)
+        .with_prp1(BUF)
+        .with_prp2(LISTS);
+    let watch = [Extent::new(BUF, len), Extent::new(LISTS, PS)];
+    let (cqe, dma) = run(&mut rig, 1, sqe, &watch, &[]);
+    assert_eq!(cqe.status(), dnr(Status::INVALID_FIELD));
+    assert_eq!(dma, []);
+    next_write_lands(&mut rig, 1, 0);
+}
+
+/// The same over an SGL: a Last Segment holding one data block of MDTS + 512 bytes. The
+/// segment is never fetched.
+#[test]
+fn write_one_block_over_mdts_reads_no_sgl_segment() {
+    let mut rig = io_rig();
+    let len = MDTS + 512;
+    rig.poke(BUF, &pattern(2, len as usize));
+    rig.poke(LISTS, &descriptors(&[block(BUF, len as u32)]));
+    let sqe = with_sgl(
+        io_sqe(Opcode::NVM_WRITE, 1, 0, 257),
+        pointer(LISTS, 1, SegmentKind::LastSegment),
+    );
+    let watch = [Extent::new(BUF, len), Extent::new(LISTS, PS)];
+    let (cqe, dma) = run(&mut rig, 1, sqe, &watch, &[]);
+    assert_eq!(cqe.status(), dnr(Status::INVALID_FIELD));
+    assert_eq!(dma, []);
+    next_write_lands(&mut rig, 1, 0);
+}
+
+/// Exactly MDTS (256 blocks, 32 pages: PRP1 and a list of 31 entries) is legal and moves
+/// every byte; the list is read within its page and no further.
+#[test]
+fn write_of_exactly_mdts_moves_it_all() {
+    let mut rig = io_rig();
+    let data = pattern(3, MDTS as usize);
+    rig.poke(BUF, &data);
+    rig.poke(LISTS, &slots(&pages_from(BUF + PS, 31)));
+    let sqe = io_sqe(Opcode::NVM_WRITE, 1, 0, 256)
+        .with_prp1(BUF)
+        .with_prp2(LISTS);
+    let before = rig.m.controller.namespace_data(1, 256, NS_BLOCKS - 256);
+    rig.m.controller.set_tracing(true);
+    let cqe = rig.exec(1, sqe);
+    let trace = rig.m.controller.take_trace();
+    assert_eq!(cqe.status(), Status::SUCCESS);
+    assert_eq!(rig.m.controller.namespace_data(1, 0, 256).unwrap(), data);
+    assert_eq!(rig.m.controller.namespace_data(1, 256, NS_BLOCKS - 256), before);
+    let bytes = |purpose| -> u64 {
+        let of = trace.accesses().iter().filter(|a| a.purpose == purpose);
+        of.map(|a| a.len).sum()
+    };
+    assert_eq!(bytes(DmaPurpose::DataRead), MDTS);
+    assert!(trace
+        .accesses()
+        .iter()
+        .filter(|a| a.purpose == DmaPurpose::PrpListFetch)
+        .all(|a| a.addr >= LISTS && a.addr + a.len <= LISTS + 31 * 8));
+    assert!(bytes(DmaPurpose::PrpListFetch) >= 31 * 8);
+}
+
+// -- DMA into the controller's own registers --
 //
-// * a command over MDTS: Invalid Field in Command, before any list is read;
-// * data pointers that overlap the controller's register window (BAR0);
-// * Get Log Page and Identify with offsets or lengths past the data they return;
-// * doorbells: a tail past the queue size, a head the host never got, a doorbell of a queue
-//   that does not exist;
-// * a full completion queue (the command waits; nothing is overwritten);
-// * deleting an I/O CQ while an SQ still uses it: Invalid Queue Deletion;
-// * a CID still in use on the same SQ.
+// A data pointer may name any bus address, including the controller's BAR0. A DMA there
+// would reach the device's own registers and doorbells (an emulator that lets it through
+// re-enters itself); the mock refuses any access that touches the window, even partly, with
+// Data Transfer Error, and probes every buffer before moving a byte (see its module docs).
+
+/// A write whose data page lies inside BAR0: refused; the namespace is unchanged and the
+/// trace holds the refused probe alone.
+#[test]
+fn write_from_inside_the_register_window() {
+    let mut rig = rig_with(ControllerConfig { bar0: BAR0, ..controller_config() }, 16);
+    let around = around_bar0(&mut rig);
+    let sqe = io_sqe(Opcode::NVM_WRITE, 1, 0, 8).with_prp1(BAR0 + 0x1000);
+    let (cqe, dma) = run(&mut rig, 1, sqe, &[around], &[]);
+    assert_eq!(cqe.status(), dnr(Status::DATA_TRANSFER_ERROR));
+    assert_eq!(dma, [refused(DmaPurpose::DataRead, BAR0 + 0x1000, PS)]);
+    next_write_lands(&mut rig, 1, 0);
+}
+
+/// A read into one SGL data block that starts half a page below BAR0 and runs into it:
+/// refused whole, so not even the half below the window is written.
+#[test]
+fn read_into_a_buffer_running_into_the_register_window() {
+    let mut rig = rig_with(ControllerConfig { bar0: BAR0, ..controller_config() }, 16);
+    let around = around_bar0(&mut rig);
+    let sqe = with_sgl(
+        io_sqe(Opcode::NVM_READ, 1, 0, 8),
+        block(BAR0 - 0x800, 0x1000),
+    );
+    let (cqe, dma) = run(&mut rig, 1, sqe, &[around], &[]);
+    assert_eq!(cqe.status(), dnr(Status::DATA_TRANSFER_ERROR));
+    assert_eq!(dma, [refused(DmaPurpose::DataWrite, BAR0 - 0x800, 0x1000)]);
+    next_write_lands(&mut rig, 1, 0);
+}
+
+/// PRP2 is a list pointer into BAR0: the list fetch is refused; no data moves, although
+/// PRP1's page is ordinary memory.
+#[test]
+fn prp_list_in_the_register_window() {
+    let mut rig = rig_with(ControllerConfig { bar0: BAR0, ..controller_config() }, 16);
+    let around = around_bar0(&mut rig);
+    rig.poke(BUF, &pattern(4, 3 * PS as usize));
+    let sqe = io_sqe(Opcode::NVM_WRITE, 1, 0, 24)
+        .with_prp1(BUF)
+        .with_prp2(BAR0 + 0x2000);
+    let watch = [around, Extent::new(BUF, 3 * PS)];
+    let (cqe, dma) = run(&mut rig, 1, sqe, &watch, &[]);
+    assert_eq!(cqe.status(), dnr(Status::DATA_TRANSFER_ERROR));
+    assert_eq!(dma, [refused(DmaPurpose::PrpListFetch, BAR0 + 0x2000, 16)]);
+    next_write_lands(&mut rig, 1, 0);
+}
+
+/// SGL1 is a Last Segment descriptor whose segment lies in BAR0: the fetch is refused.
+#[test]
+fn sgl_segment_in_the_register_window() {
+    let mut rig = rig_with(ControllerConfig { bar0: BAR0, ..controller_config() }, 16);
+    let around = around_bar0(&mut rig);
+    let sqe = with_sgl(
+        io_sqe(Opcode::NVM_WRITE, 1, 0, 8),
+        pointer(BAR0 + 0x100, 1, SegmentKind::LastSegment),
+    );
+    let (cqe, dma) = run(&mut rig, 1, sqe, &[around], &[]);
+    assert_eq!(cqe.status(), dnr(Status::DATA_TRANSFER_ERROR));
+    assert_eq!(dma, [refused(DmaPurpose::SglSegmentFetch, BAR0 + 0x100, 16)]);
+    next_write_lands(&mut rig, 1, 0);
+}
+
+/// A chain whose first segment (in memory) holds a valid data block and then points into
+/// BAR0: the second fetch is refused, and the first block's data, already known, is not
+/// moved either (the whole pointer is walked before any data).
+#[test]
+fn sgl_chain_whose_next_segment_is_in_the_register_window() {
+    let mut rig = rig_with(ControllerConfig { bar0: BAR0, ..controller_config() }, 16);
+    let around = around_bar0(&mut rig);
+    rig.poke(BUF, &pattern(5, 2 * PS as usize));
+    rig.poke(
+        LISTS,
+        &descriptors(&[
+            block(BUF, 0x1000),
+            pointer(BAR0 + 0x200, 1, SegmentKind::LastSegment),
+        ]),
+    );
+    let sqe = with_sgl(
+        io_sqe(Opcode::NVM_WRITE, 1, 0, 16),
+        pointer(LISTS, 2, SegmentKind::Segment),
+    );
+    let watch = [around, Extent::new(BUF, 2 * PS), Extent::new(LISTS, 32)];
+    let (cqe, dma) = run(&mut rig, 1, sqe, &watch, &[]);
+    assert_eq!(cqe.status(), dnr(Status::DATA_TRANSFER_ERROR));
+    let fetched = DmaAccess {
+        purpose: DmaPurpose::SglSegmentFetch,
+        addr: LISTS,
+        len: 32,
+        target: DmaTarget::Host,
+    };
+    assert_eq!(
+        dma,
+        [
+            fetched,
+            refused(DmaPurpose::SglSegmentFetch, BAR0 + 0x200, 16)
+        ]
+    );
+    next_write_lands(&mut rig, 1, 0);
+}

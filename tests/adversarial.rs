@@ -1235,3 +1235,303 @@ fn sgl_chain_whose_next_segment_is_in_the_register_window() {
     );
     next_write_lands(&mut rig, 1, 0);
 }
+
+// -- Get Log Page and Identify at and past the end of their data --
+//
+// Get Log Page (section 5.16 in rev. 2.0): LPOU:LPOL is a byte offset into the page. An
+// offset greater than the page's size shall fail with Invalid Field in Command; so an offset
+// equal to the size is legal and returns no page bytes. A length running past the end
+// returns the page and undefined bytes after it (this controller sends zeros). The offset
+// shall be dword aligned; a controller may report Invalid Field when it is not (this one
+// does) or act as if bits 1:0 were clear. The checks come before the data pointer is used.
+
+/// The SMART / Health Information page (512 bytes), as the next Get Log Page would return it.
+fn smart_page(rig: &Rig) -> Vec<u8> {
+    rig.m.controller.smart_log().as_bytes().to_vec()
+}
+
+/// 8 bytes from offset 508: the page's last dword, then 4 bytes past its end (zeros here),
+/// and not a byte more: the rest of the buffer page is as the host left it.
+#[test]
+fn log_page_read_across_its_end() {
+    let mut rig = io_rig();
+    rig.poke(BUF, &[POISON; PS as usize]);
+    let page = smart_page(&rig);
+    let sqe = get_log_page(LID_SMART, 8, 508, BUF);
+    let written = Extent::new(BUF, 8);
+    let (cqe, _) = run(&mut rig, 0, sqe, &[Extent::new(BUF, PS)], &[written]);
+    assert_eq!(cqe.status(), Status::SUCCESS);
+    assert_eq!(rig.peek(BUF, 8), [&page[508..], &[0; 4]].concat());
+    next_admin_command_works(&mut rig);
+}
+
+/// Offset 512, exactly the page's size: not greater than it, so legal; 4 bytes past the end.
+#[test]
+fn log_page_offset_at_its_end() {
+    let mut rig = io_rig();
+    rig.poke(BUF, &[POISON; PS as usize]);
+    let sqe = get_log_page(LID_SMART, 4, 512, BUF);
+    let written = Extent::new(BUF, 4);
+    let (cqe, _) = run(&mut rig, 0, sqe, &[Extent::new(BUF, PS)], &[written]);
+    assert_eq!(cqe.status(), Status::SUCCESS);
+    assert_eq!(rig.peek(BUF, 4), [0; 4]);
+    next_admin_command_works(&mut rig);
+}
+
+/// Get Log Page commands refused before their data pointer is used: no DMA, no byte of the
+/// buffer written.
+fn log_page_refused(lid: u8, len: u64, offset: u64) {
+    let mut rig = io_rig();
+    rig.poke(BUF, &[POISON; PS as usize]);
+    let sqe = get_log_page(lid, len, offset, BUF);
+    let (cqe, dma) = run(&mut rig, 0, sqe, &[Extent::new(BUF, PS)], &[]);
+    assert_eq!(cqe.status(), dnr(Status::INVALID_FIELD));
+    assert_eq!(dma, []);
+    next_admin_command_works(&mut rig);
+}
+
+/// Offset 516, one dword past the end of the 512-byte page.
+#[test]
+fn log_page_offset_one_dword_past_its_end() {
+    log_page_refused(LID_SMART, 4, 516);
+}
+
+/// Offset 2^32 (LPOU = 1, LPOL = 0): a controller that reads only LPOL would return the page
+/// from its start.
+#[test]
+fn log_page_offset_in_its_upper_dword() {
+    log_page_refused(LID_SMART, 4, 1 << 32);
+}
+
+/// Offset 510 lies inside the page but is not dword aligned.
+#[test]
+fn log_page_offset_not_dword_aligned() {
+    log_page_refused(LID_SMART, 2, 510);
+}
+
+/// A length of MDTS + 4 bytes: Get Log Page transfers data like any other command, so MDTS
+/// bounds it too.
+#[test]
+fn log_page_longer_than_mdts() {
+    log_page_refused(LID_SMART, MDTS + 4, 0);
+}
+
+/// Identify, Active Namespace ID list (CNS 02h) lists the active NSIDs greater than NSID.
+/// From the last namespace on there are none: success, and the whole 4 KiB list is zeros.
+#[test]
+fn active_namespace_list_after_the_last_namespace() {
+    let mut rig = io_rig();
+    rig.poke(BUF, &[POISON; PS as usize]);
+    let written = Extent::new(BUF, PS);
+    let sqe = identify(CNS_ACTIVE_NAMESPACE_LIST, 1, BUF);
+    let (cqe, _) = run(&mut rig, 0, sqe, &[written], &[written]);
+    assert_eq!(cqe.status(), Status::SUCCESS);
+    assert_eq!(rig.peek(BUF, PS as usize), vec![0; PS as usize]);
+    next_admin_command_works(&mut rig);
+}
+
+/// The same list from NSID FFFFFFFEh or FFFFFFFFh: the specification makes both Invalid
+/// Namespace or Format; Linux's NVMe target accepted them until 2024 (commit 899d2e5a4e3d).
+#[test]
+fn active_namespace_list_from_fffffffeh_and_ffffffffh() {
+    let mut rig = io_rig();
+    rig.poke(BUF, &[POISON; PS as usize]);
+    for nsid in [0xffff_fffe, 0xffff_ffff] {
+        let sqe = identify(CNS_ACTIVE_NAMESPACE_LIST, nsid, BUF);
+        let (cqe, dma) = run(&mut rig, 0, sqe, &[Extent::new(BUF, PS)], &[]);
+        assert_eq!(cqe.status(), dnr(Status::INVALID_NAMESPACE_OR_FORMAT), "{nsid:#x}");
+        assert_eq!(dma, []);
+    }
+    next_admin_command_works(&mut rig);
+}
+
+/// Identify Namespace (CNS 00h) for the NSID one past the last (NN + 1): an invalid NSID,
+/// so Invalid Namespace or Format (section 3.2.1.5 in rev. 2.0), not a page of zeros.
+#[test]
+fn identify_namespace_one_past_the_last() {
+    let mut rig = io_rig();
+    rig.poke(BUF, &[POISON; PS as usize]);
+    let sqe = identify(CNS_NAMESPACE, 2, BUF);
+    let (cqe, dma) = run(&mut rig, 0, sqe, &[Extent::new(BUF, PS)], &[]);
+    assert_eq!(cqe.status(), dnr(Status::INVALID_NAMESPACE_OR_FORMAT));
+    assert_eq!(dma, []);
+    next_admin_command_works(&mut rig);
+}
+
+// -- Doorbells --
+//
+// A doorbell value that is invalid, or a doorbell of a queue that does not exist, is reported
+// through an outstanding Asynchronous Event Request (error status, information 01h "Invalid
+// Doorbell Write Value" or 00h "Write To Invalid Doorbell Register", log page 01h; section
+// 4.1 in rev. 1.4). This controller ignores such a write: no queue state changes and no
+// command runs (src/controller/mod.rs, "Behaviour the specification leaves open").
+
+/// CID of the Asynchronous Event Request the doorbell cases hold.
+const AER_CID: u16 = 0xae;
+
+/// Asynchronous event information: 00h, write to an invalid doorbell register.
+const INVALID_DOORBELL_REGISTER: u32 = 0x00;
+/// Asynchronous event information: 01h, invalid doorbell write value.
+const INVALID_DOORBELL_VALUE: u32 = 0x01;
+
+/// Write `value` to the doorbell at `offset` with an Asynchronous Event Request held. The
+/// write must be ignored: the controller records `event`, completes the request with an error
+/// event of information `info`, and makes no other DMA; nothing changed (see [`Before`]) but
+/// the admin completion slot.
+fn ignored_doorbell(rig: &mut Rig, (offset, value): (u64, u32), event: ControllerEvent, info: u32) {
+    rig.submit(0, &SubmissionEntry::new(Opcode::ADMIN_ASYNC_EVENT_REQUEST, AER_CID));
+    assert!(rig.reap(0).is_none(), "an AER completes only on an event");
+    let before = Before::capture(rig, &[]);
+    let slot = next_cqe_slot(rig, 0);
+    rig.m.controller.set_tracing(true);
+    rig.m.write32(offset, value).unwrap();
+    rig.m.controller.set_tracing(false);
+    let trace = rig.m.controller.take_trace();
+    before.check(rig, &[slot], 1);
+    assert_eq!(rig.m.controller.events().last(), Some(&event));
+    let aer_post = DmaAccess {
+        purpose: DmaPurpose::CqePost,
+        addr: slot.addr,
+        len: 16,
+        target: DmaTarget::Host,
+    };
+    assert_eq!(trace.accesses(), [aer_post], "the AER completion, and nothing else");
+    let aer = rig.reap(0).unwrap();
+    assert_eq!((aer.cid(), aer.status()), (AER_CID, Status::SUCCESS));
+    // Event type 0 (error status) in bits 2:0, the information in 15:8, log page 01h in 23:16.
+    assert_eq!(aer.dw0(), 0x01 << 16 | info << 8);
+}
+
+/// A write to block 0 sits in SQ 1's slot 0, not yet announced.
+fn write_waiting_in_slot_0(rig: &mut Rig) -> Vec<u8> {
+    let bytes = pattern(6, 512);
+    rig.poke(BUF, &bytes);
+    rig.submit_no_doorbell(1, &io_sqe(Opcode::NVM_WRITE, 1, 0, 1).with_prp1(BUF));
+    bytes
+}
+
+/// The write waiting in slot 0 runs when the host rings the right tail (1), and completes
+/// with SQ head 1 in the first slot of the CQ.
+fn waiting_write_runs(rig: &mut Rig, bytes: &[u8]) {
+    rig.ring_sq(1);
+    let cqe = rig.reap(1).expect("the write completed");
+    assert_eq!((cqe.status(), cqe.sqhd()), (Status::SUCCESS, 1));
+    assert_eq!(rig.m.controller.namespace_data(1, 0, 1).unwrap(), bytes);
+}
+
+/// SQ tail 16 on a 16-slot queue: slots are 0 to 15, so the value is out of range. Taking it
+/// (or taking it modulo the size, 0) would run nothing or garbage; the write is ignored, and
+/// the command waiting in slot 0 runs only when the host rings tail 1.
+#[test]
+fn sq_tail_doorbell_at_the_queue_size() {
+    let mut rig = io_rig();
+    let bytes = write_waiting_in_slot_0(&mut rig);
+    let doorbell = sq_tail_doorbell(1, 0).unwrap();
+    let event = ControllerEvent::InvalidDoorbellValue { offset: doorbell, value: 16 };
+    ignored_doorbell(&mut rig, (doorbell, 16), event, INVALID_DOORBELL_VALUE);
+    waiting_write_runs(&mut rig, &bytes);
+}
+
+/// SQ tail 10001h: bits 31:16 of the doorbell are reserved. A controller that masks them
+/// off reads tail 1 and runs a command the host never announced.
+#[test]
+fn sq_tail_doorbell_with_reserved_bits_set() {
+    let mut rig = io_rig();
+    let bytes = write_waiting_in_slot_0(&mut rig);
+    let doorbell = sq_tail_doorbell(1, 0).unwrap();
+    let event = ControllerEvent::InvalidDoorbellValue { offset: doorbell, value: 0x1_0001 };
+    ignored_doorbell(&mut rig, (doorbell, 0x1_0001), event, INVALID_DOORBELL_VALUE);
+    waiting_write_runs(&mut rig, &bytes);
+}
+
+/// A 4-slot queue pair with two completions posted (slots 0 and 1) that the host has not
+/// consumed.
+fn two_completions_unconsumed() -> Rig {
+    let mut rig = rig_with(controller_config(), 4);
+    for cid in [1, 2] {
+        rig.submit(1, &SubmissionEntry::new(Opcode::NVM_FLUSH, cid).with_nsid(1));
+    }
+    rig
+}
+
+/// After an ignored CQ head the controller still believes slots 2 and 3 of the CQ free: a
+/// third command completes into slot 2 at once, and the two earlier completions, then it,
+/// are reaped in order.
+fn third_completion_lands_in_slot_2(rig: &mut Rig) {
+    rig.submit(1, &SubmissionEntry::new(Opcode::NVM_FLUSH, 3).with_nsid(1));
+    let cids: Vec<(u16, u16)> = std::iter::from_fn(|| rig.reap(1))
+        .map(|c| (c.cid(), c.sqhd()))
+        .collect();
+    assert_eq!(cids, [(1, 1), (2, 2), (3, 3)]);
+}
+
+/// CQ head 3 with completions posted only in slots 0 and 1: the host claims to have consumed
+/// an entry it was never given. Taken, it would leave head one past tail, so a controller
+/// would see the queue full and stall it; ignored, the next completion lands in slot 2.
+#[test]
+fn cq_head_doorbell_past_the_last_posted_entry() {
+    let mut rig = two_completions_unconsumed();
+    let doorbell = cq_head_doorbell(1, 0).unwrap();
+    let event = ControllerEvent::InvalidDoorbellValue { offset: doorbell, value: 3 };
+    ignored_doorbell(&mut rig, (doorbell, 3), event, INVALID_DOORBELL_VALUE);
+    third_completion_lands_in_slot_2(&mut rig);
+}
+
+/// CQ head 4 on a 4-slot queue: out of range (an emulator that indexes its ring with it
+/// reads past the ring).
+#[test]
+fn cq_head_doorbell_at_the_queue_size() {
+    let mut rig = two_completions_unconsumed();
+    let doorbell = cq_head_doorbell(1, 0).unwrap();
+    let event = ControllerEvent::InvalidDoorbellValue { offset: doorbell, value: 4 };
+    ignored_doorbell(&mut rig, (doorbell, 4), event, INVALID_DOORBELL_VALUE);
+    third_completion_lands_in_slot_2(&mut rig);
+}
+
+/// The SQ tail doorbell of queue 5, which was never created (it lies inside the register
+/// window, as queue ids up to the controller's maximum do).
+#[test]
+fn sq_doorbell_of_a_queue_never_created() {
+    let mut rig = io_rig();
+    let doorbell = sq_tail_doorbell(5, 0).unwrap();
+    let event = ControllerEvent::InvalidDoorbellRegister { offset: doorbell, value: 1 };
+    ignored_doorbell(&mut rig, (doorbell, 1), event, INVALID_DOORBELL_REGISTER);
+    next_write_lands(&mut rig, 1, 0);
+}
+
+/// The CQ head doorbell of queue 5, which was never created.
+#[test]
+fn cq_doorbell_of_a_queue_never_created() {
+    let mut rig = io_rig();
+    let doorbell = cq_head_doorbell(5, 0).unwrap();
+    let event = ControllerEvent::InvalidDoorbellRegister { offset: doorbell, value: 1 };
+    ignored_doorbell(&mut rig, (doorbell, 1), event, INVALID_DOORBELL_REGISTER);
+    next_write_lands(&mut rig, 1, 0);
+}
+
+/// The SQ tail doorbell of a queue deleted with a valid write still in its memory: the
+/// controller fetches nothing from memory it no longer owns, so the write never runs.
+#[test]
+fn sq_doorbell_of_a_deleted_queue() {
+    let mut rig = io_rig();
+    rig.create_io_pair(2, 16);
+    rig.poke(BUF, &pattern(7, 512));
+    rig.submit_no_doorbell(2, &io_sqe(Opcode::NVM_WRITE, 1, 0, 1).with_prp1(BUF));
+    let delete = |opcode| SubmissionEntry::new(opcode, 0).with_cdw10(2);
+    assert_eq!(rig.admin(delete(Opcode::ADMIN_DELETE_IO_SQ)), Status::SUCCESS);
+    assert_eq!(rig.admin(delete(Opcode::ADMIN_DELETE_IO_CQ)), Status::SUCCESS);
+    let doorbell = sq_tail_doorbell(2, 0).unwrap();
+    let event = ControllerEvent::InvalidDoorbellRegister { offset: doorbell, value: 1 };
+    ignored_doorbell(&mut rig, (doorbell, 1), event, INVALID_DOORBELL_REGISTER);
+    next_write_lands(&mut rig, 1, 1);
+}
+
+/// Offset 1002h falls between the SQ 0 tail and CQ 0 head doorbells (stride 4): no doorbell
+/// at all, so no queue may move.
+#[test]
+fn doorbell_offset_between_two_doorbells() {
+    let mut rig = io_rig();
+    let event = ControllerEvent::InvalidDoorbellRegister { offset: 0x1002, value: 1 };
+    ignored_doorbell(&mut rig, (0x1002, 1), event, INVALID_DOORBELL_REGISTER);
+    next_admin_command_works(&mut rig);
+}

@@ -1096,19 +1096,16 @@ fn with_sgl(sqe: SubmissionEntry, sgl1: SglDescriptor) -> SubmissionEntry {
 
 // -- MDTS --
 
-/// A write one block over MDTS (128 KiB + 512 bytes) whose PRP list is complete and valid:
-/// Invalid Field in Command (Identify Controller, MDTS), decided from the command alone.
-/// The list is never read: a controller that walks it first does work (and DMA) for a
+/// A write one block over MDTS (257 blocks, 128 KiB + 512 bytes) from [`BUF`], whose data
+/// pointer `sqe` carries and whose PRP list or SGL segment `list`, at [`LISTS`], is complete
+/// and valid: Invalid Field in Command (Identify Controller, MDTS), decided from the command
+/// alone, before any DMA. A controller that walks the descriptors first does work for a
 /// command it must refuse anyway.
-#[test]
-fn write_one_block_over_mdts_reads_no_prp_list() {
+fn write_over_mdts_refused(sqe: SubmissionEntry, list: &[u8]) {
     let mut rig = io_rig();
     let len = MDTS + 512;
     rig.poke(BUF, &pattern(1, len as usize));
-    rig.poke(LISTS, &slots(&pages_from(BUF + PS, 32)));
-    let sqe = io_sqe(Opcode::NVM_WRITE, 1, 0, 257)
-        .with_prp1(BUF)
-        .with_prp2(LISTS);
+    rig.poke(LISTS, list);
     let watch = [Extent::new(BUF, len), Extent::new(LISTS, PS)];
     let (cqe, dma) = run(&mut rig, 1, sqe, &watch, &[]);
     assert_eq!(cqe.status(), dnr(Status::INVALID_FIELD));
@@ -1116,23 +1113,21 @@ fn write_one_block_over_mdts_reads_no_prp_list() {
     next_write_lands(&mut rig, 1, 0);
 }
 
-/// The same over an SGL: a Last Segment holding one data block of MDTS + 512 bytes. The
-/// segment is never fetched.
+/// PRP1 and a list of the 32 further pages.
+#[test]
+fn write_one_block_over_mdts_reads_no_prp_list() {
+    let sqe = io_sqe(Opcode::NVM_WRITE, 1, 0, 257)
+        .with_prp1(BUF)
+        .with_prp2(LISTS);
+    write_over_mdts_refused(sqe, &slots(&pages_from(BUF + PS, 32)));
+}
+
+/// A Last Segment holding one data block of the whole length.
 #[test]
 fn write_one_block_over_mdts_reads_no_sgl_segment() {
-    let mut rig = io_rig();
-    let len = MDTS + 512;
-    rig.poke(BUF, &pattern(2, len as usize));
-    rig.poke(LISTS, &descriptors(&[block(BUF, len as u32)]));
-    let sqe = with_sgl(
-        io_sqe(Opcode::NVM_WRITE, 1, 0, 257),
-        pointer(LISTS, 1, SegmentKind::LastSegment),
-    );
-    let watch = [Extent::new(BUF, len), Extent::new(LISTS, PS)];
-    let (cqe, dma) = run(&mut rig, 1, sqe, &watch, &[]);
-    assert_eq!(cqe.status(), dnr(Status::INVALID_FIELD));
-    assert_eq!(dma, []);
-    next_write_lands(&mut rig, 1, 0);
+    let sgl1 = pointer(LISTS, 1, SegmentKind::LastSegment);
+    let sqe = with_sgl(io_sqe(Opcode::NVM_WRITE, 1, 0, 257), sgl1);
+    write_over_mdts_refused(sqe, &descriptors(&[block(BUF, (MDTS + 512) as u32)]));
 }
 
 /// Exactly MDTS (256 blocks, 32 pages: PRP1 and a list of 31 entries) is legal and moves
@@ -1520,24 +1515,18 @@ fn sq_tail_doorbell_with_reserved_bits_set() {
     waiting_write_runs(&mut rig, &bytes);
 }
 
-/// A 4-slot queue pair with two completions posted (slots 0 and 1) that the host has not
-/// consumed.
-fn two_completions_unconsumed() -> Rig {
+/// A 4-slot queue pair has two completions posted (slots 0 and 1) that the host has not
+/// consumed, when CQ head `head` is written: ignored, so the controller still believes slots
+/// 2 and 3 free. A third command completes into slot 2 at once, and the two earlier
+/// completions, then it, are reaped in order.
+fn cq_head_ignored(head: u32) {
     let mut rig = rig_with(controller_config(), 4);
-    for cid in [1, 2] {
-        rig.submit(
-            1,
-            &SubmissionEntry::new(Opcode::NVM_FLUSH, cid).with_nsid(1),
-        );
-    }
-    rig
-}
-
-/// After an ignored CQ head the controller still believes slots 2 and 3 of the CQ free: a
-/// third command completes into slot 2 at once, and the two earlier completions, then it,
-/// are reaped in order.
-fn third_completion_lands_in_slot_2(rig: &mut Rig) {
-    rig.submit(1, &SubmissionEntry::new(Opcode::NVM_FLUSH, 3).with_nsid(1));
+    let flush = |cid| SubmissionEntry::new(Opcode::NVM_FLUSH, cid).with_nsid(1);
+    rig.submit(1, &flush(1));
+    rig.submit(1, &flush(2));
+    let doorbell = cq_head_doorbell(1, 0).unwrap();
+    ignored_doorbell(&mut rig, doorbell, head, BadDoorbell::Value);
+    rig.submit(1, &flush(3));
     let cids: Vec<(u16, u16)> = std::iter::from_fn(|| rig.reap(1))
         .map(|c| (c.cid(), c.sqhd()))
         .collect();
@@ -1549,39 +1538,33 @@ fn third_completion_lands_in_slot_2(rig: &mut Rig) {
 /// would see the queue full and stall it; ignored, the next completion lands in slot 2.
 #[test]
 fn cq_head_doorbell_past_the_last_posted_entry() {
-    let mut rig = two_completions_unconsumed();
-    let doorbell = cq_head_doorbell(1, 0).unwrap();
-    ignored_doorbell(&mut rig, doorbell, 3, BadDoorbell::Value);
-    third_completion_lands_in_slot_2(&mut rig);
+    cq_head_ignored(3);
 }
 
 /// CQ head 4 on a 4-slot queue: out of range (an emulator that indexes its ring with it
 /// reads past the ring).
 #[test]
 fn cq_head_doorbell_at_the_queue_size() {
-    let mut rig = two_completions_unconsumed();
-    let doorbell = cq_head_doorbell(1, 0).unwrap();
-    ignored_doorbell(&mut rig, doorbell, 4, BadDoorbell::Value);
-    third_completion_lands_in_slot_2(&mut rig);
+    cq_head_ignored(4);
 }
 
-/// The SQ tail doorbell of queue 5, which was never created (it lies inside the register
-/// window, as queue ids up to the controller's maximum do).
+/// A doorbell of queue 5, which was never created (its doorbells lie inside the register
+/// window, as those of every queue id up to the controller's maximum do): ignored, and I/O
+/// queue 1 goes on working.
+fn doorbell_of_queue_5_ignored(doorbell: u64) {
+    let mut rig = io_rig();
+    ignored_doorbell(&mut rig, doorbell, 1, BadDoorbell::Register);
+    next_write_lands(&mut rig, 1, 0);
+}
+
 #[test]
 fn sq_doorbell_of_a_queue_never_created() {
-    let mut rig = io_rig();
-    let doorbell = sq_tail_doorbell(5, 0).unwrap();
-    ignored_doorbell(&mut rig, doorbell, 1, BadDoorbell::Register);
-    next_write_lands(&mut rig, 1, 0);
+    doorbell_of_queue_5_ignored(sq_tail_doorbell(5, 0).unwrap());
 }
 
-/// The CQ head doorbell of queue 5, which was never created.
 #[test]
 fn cq_doorbell_of_a_queue_never_created() {
-    let mut rig = io_rig();
-    let doorbell = cq_head_doorbell(5, 0).unwrap();
-    ignored_doorbell(&mut rig, doorbell, 1, BadDoorbell::Register);
-    next_write_lands(&mut rig, 1, 0);
+    doorbell_of_queue_5_ignored(cq_head_doorbell(5, 0).unwrap());
 }
 
 /// The SQ tail doorbell of a queue deleted with a valid write still in its memory: the

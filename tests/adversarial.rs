@@ -1290,32 +1290,30 @@ fn smart_page(rig: &Rig) -> Vec<u8> {
     rig.m.controller.smart_log().as_bytes().to_vec()
 }
 
-/// 8 bytes from offset 508: the page's last dword, then 4 bytes past its end (zeros here),
-/// and not a byte more: the rest of the buffer page is as the host left it.
-#[test]
-fn log_page_read_across_its_end() {
+/// A SMART page request of `len` bytes from `offset` succeeds and writes exactly `expected`
+/// at the start of the buffer, and not a byte more.
+fn log_page_returns(len: u64, offset: u64, expected: &[u8]) {
     let mut rig = io_rig();
     rig.poke(BUF, &[POISON; PS as usize]);
-    let page = smart_page(&rig);
-    let sqe = get_log_page(LID_SMART, 8, 508, BUF);
-    let written = Extent::new(BUF, 8);
+    let sqe = get_log_page(LID_SMART, len, offset, BUF);
+    let written = Extent::new(BUF, len);
     let (cqe, _) = run(&mut rig, 0, sqe, &[Extent::new(BUF, PS)], &[written]);
     assert_eq!(cqe.status(), Status::SUCCESS);
-    assert_eq!(rig.peek(BUF, 8), [&page[508..], &[0; 4]].concat());
+    assert_eq!(rig.peek(BUF, expected.len()), expected);
     next_admin_command_works(&mut rig);
+}
+
+/// 8 bytes from offset 508: the page's last dword, then 4 bytes past its end (zeros here).
+#[test]
+fn log_page_read_across_its_end() {
+    let page = smart_page(&io_rig());
+    log_page_returns(8, 508, &[&page[508..], &[0; 4]].concat());
 }
 
 /// Offset 512, exactly the page's size: not greater than it, so legal; 4 bytes past the end.
 #[test]
 fn log_page_offset_at_its_end() {
-    let mut rig = io_rig();
-    rig.poke(BUF, &[POISON; PS as usize]);
-    let sqe = get_log_page(LID_SMART, 4, 512, BUF);
-    let written = Extent::new(BUF, 4);
-    let (cqe, _) = run(&mut rig, 0, sqe, &[Extent::new(BUF, PS)], &[written]);
-    assert_eq!(cqe.status(), Status::SUCCESS);
-    assert_eq!(rig.peek(BUF, 4), [0; 4]);
-    next_admin_command_works(&mut rig);
+    log_page_returns(4, 512, &[0; 4]);
 }
 
 /// Get Log Page commands refused before their data pointer is used: no DMA, no byte of the

@@ -22,8 +22,10 @@
 //! # Behaviour the specification leaves open, as this controller does it
 //!
 //! * Commands run to completion one at a time, in submission order, during the doorbell
-//!   write that made them visible. Nothing is ever outstanding, so Abort always answers
-//!   "not aborted", and a CID reused by the host is never a conflict.
+//!   write that made them visible. Only Asynchronous Event Requests stay outstanding, so
+//!   Abort always answers "not aborted". CIDs are not checked for reuse (no Command ID
+//!   Conflict): a command may reuse the CID of a held event request, whose completion then
+//!   carries the same CID.
 //! * A full completion queue is never overwritten: the controller stops fetching from every
 //!   SQ that feeds it, and resumes when the host's CQ head doorbell frees a slot.
 //! * A doorbell write for a queue that does not exist, a tail or head value at or beyond the

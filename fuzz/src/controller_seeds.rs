@@ -133,13 +133,7 @@ pub fn seeds() -> Vec<Seed> {
                 store(Addr::lists(0), quadwords(&entries)),
                 submit(1, listed),
                 store(Addr::lists(0x1000), quadwords(&read_entries)),
-                submit(
-                    1,
-                    Command {
-                        prp2: Addr::lists(0x1000),
-                        ..read(4, 32)
-                    },
-                ),
+                submit(1, read(4, 32).with_prp2(Addr::lists(0x1000))),
             ],
         ),
     );
@@ -221,20 +215,8 @@ pub fn seeds() -> Vec<Seed> {
             shape(METADATA_SEPARATE, ALL_SGLS),
             MemorySpec::default(),
             vec![
-                submit(
-                    1,
-                    Command {
-                        mptr: Addr::data(0x4_0000),
-                        ..write(8, 4)
-                    },
-                ),
-                submit(
-                    1,
-                    Command {
-                        mptr: Addr::data(0x5_0000),
-                        ..read(9, 4)
-                    },
-                ),
+                submit(1, write(8, 4).with_mptr(Addr::data(0x4_0000))),
+                submit(1, read(9, 4).with_mptr(Addr::data(0x5_0000))),
             ],
         ),
     );
@@ -245,21 +227,8 @@ pub fn seeds() -> Vec<Seed> {
             MemorySpec::default(),
             vec![
                 // One 4 KiB block and its 8 metadata bytes: 4104 bytes over two pages.
-                submit(
-                    1,
-                    Command {
-                        prp2: Addr::data(0x1000),
-                        ..write(10, 1)
-                    },
-                ),
-                submit(
-                    1,
-                    Command {
-                        prp1: DATA_2,
-                        prp2: Addr::data(0x2_1000),
-                        ..read(11, 1)
-                    },
-                ),
+                submit(1, write(10, 1).with_prp2(Addr::data(0x1000))),
+                submit(1, read(11, 1).with_prp2(Addr::data(0x2_1000))),
             ],
         ),
     );
@@ -272,39 +241,15 @@ pub fn seeds() -> Vec<Seed> {
                 submit(0, admin(Opcode::ADMIN_IDENTIFY, 12, 1, 0, DATA_2)),
                 submit(
                     0,
-                    Command {
-                        nsid: 1,
-                        ..admin(Opcode::ADMIN_IDENTIFY, 13, 0, 0, DATA_2)
-                    },
+                    admin(Opcode::ADMIN_IDENTIFY, 13, 0, 0, DATA_2).with_nsid(1),
                 ),
                 submit(0, admin(Opcode::ADMIN_IDENTIFY, 14, 2, 0, DATA_2)),
                 // SMART (02h), 512 bytes; then 4 bytes at offset 508, then at 512.
-                submit(
-                    0,
-                    admin(Opcode::ADMIN_GET_LOG_PAGE, 15, 127 << 16 | 2, 0, DATA_2),
-                ),
-                submit(
-                    0,
-                    Command {
-                        cdw: [2, 0, 508, 0, 0, 0],
-                        ..admin(Opcode::ADMIN_GET_LOG_PAGE, 16, 0, 0, DATA_2)
-                    },
-                ),
-                submit(
-                    0,
-                    Command {
-                        cdw: [2, 0, 512, 0, 0, 0],
-                        ..admin(Opcode::ADMIN_GET_LOG_PAGE, 17, 0, 0, DATA_2)
-                    },
-                ),
+                submit(0, log_page(15, 2, 128, 0)),
+                submit(0, log_page(16, 2, 1, 508)),
+                submit(0, log_page(17, 2, 1, 512)),
                 // Error information (01h) at an offset that is not a dword multiple.
-                submit(
-                    0,
-                    Command {
-                        cdw: [15 << 16 | 1, 0, 2, 0, 0, 0],
-                        ..admin(Opcode::ADMIN_GET_LOG_PAGE, 18, 0, 0, DATA_2)
-                    },
-                ),
+                submit(0, log_page(18, 1, 16, 2)),
             ],
         ),
     );
@@ -421,15 +366,10 @@ pub fn seeds() -> Vec<Seed> {
             plain,
             MemorySpec::default(),
             vec![
+                // SQ 1's second slot, which the host never submitted; then a tail of 3.
                 store(
                     Addr::queues(3 * 0x4000 + 64),
-                    Command {
-                        nsid: 1,
-                        ..read(34, 1)
-                    }
-                    .entry()
-                    .to_bytes()
-                    .to_vec(),
+                    read(34, 1).entry().to_bytes().to_vec(),
                 ),
                 Action::Doorbell { index: 2, value: 3 },
             ],
@@ -472,19 +412,14 @@ pub fn seeds() -> Vec<Seed> {
                 // 2 KiB below the window, then its first page: refused whole.
                 submit(
                     1,
-                    Command {
-                        prp2: Addr::registers(0x1000),
-                        ..io(Opcode::NVM_READ, 39, 0, 8, Addr::registers(0x800))
-                    },
+                    io(Opcode::NVM_READ, 39, 0, 8, Addr::registers(0x800))
+                        .with_prp2(Addr::registers(0x1000)),
                 ),
                 submit(1, io(Opcode::NVM_READ, 41, 0, 1, Addr::registers(0x1000))),
                 // A PRP list inside the window.
                 submit(
                     1,
-                    Command {
-                        prp2: Addr::registers(0x2000),
-                        ..io(Opcode::NVM_READ, 52, 0, 24, DATA_2)
-                    },
+                    io(Opcode::NVM_READ, 52, 0, 24, DATA_2).with_prp2(Addr::registers(0x2000)),
                 ),
             ],
         ),
@@ -500,17 +435,11 @@ pub fn seeds() -> Vec<Seed> {
                 store(Addr::lists(0), quadwords(&pages)),
                 submit(
                     1,
-                    Command {
-                        prp2: Addr::lists(0),
-                        ..io(Opcode::NVM_WRITE, 42, 0, 256, DATA_1)
-                    },
+                    io(Opcode::NVM_WRITE, 42, 0, 256, DATA_1).with_prp2(Addr::lists(0)),
                 ),
                 submit(
                     1,
-                    Command {
-                        prp2: Addr::lists(0),
-                        ..io(Opcode::NVM_WRITE, 43, 0, 264, DATA_1)
-                    },
+                    io(Opcode::NVM_WRITE, 43, 0, 264, DATA_1).with_prp2(Addr::lists(0)),
                 ),
             ],
         ),
@@ -521,26 +450,11 @@ pub fn seeds() -> Vec<Seed> {
             plain,
             MemorySpec::default(),
             vec![
-                submit(
-                    1,
-                    Command {
-                        flags: 1,
-                        ..write(44, 1)
-                    },
-                ),
-                submit(
-                    1,
-                    Command {
-                        flags: 3 << 6,
-                        ..read(45, 1)
-                    },
-                ),
+                submit(1, write(44, 1).with_flags(1)),
+                submit(1, read(45, 1).with_flags(3 << 6)),
                 submit(
                     0,
-                    Command {
-                        flags: 1 << 6,
-                        ..admin(Opcode::ADMIN_IDENTIFY, 46, 1, 0, DATA_2)
-                    },
+                    admin(Opcode::ADMIN_IDENTIFY, 46, 1, 0, DATA_2).with_flags(1 << 6),
                 ),
             ],
         ),
@@ -555,12 +469,9 @@ pub fn seeds() -> Vec<Seed> {
                 store(Addr::lists(0x800), quadwords(&[8u64 << 32, 0])),
                 submit(
                     1,
-                    Command {
-                        prp1: Addr::lists(0x800),
-                        cdw: [0, 1 << 2, 0, 0, 0, 0],
-                        ..Command::new(Opcode::NVM_DATASET_MANAGEMENT, 48)
-                    }
-                    .with_nsid(1),
+                    // One range (NR 0), attribute AD: deallocate blocks 0 to 7.
+                    io(Opcode::NVM_DATASET_MANAGEMENT, 48, 0, 1, Addr::lists(0x800))
+                        .with_cdw(1, 1 << 2),
                 ),
                 submit(1, io(Opcode::NVM_WRITE_ZEROES, 49, 4, 4, Addr::default())),
                 submit(1, read(50, 8)),
@@ -592,9 +503,39 @@ pub fn seeds() -> Vec<Seed> {
     out
 }
 
+/// Get Log Page of `dwords` dwords of log `lid` from byte `offset`, into `DATA_2`.
+fn log_page(cid: u16, lid: u32, dwords: u32, offset: u32) -> Command {
+    admin(
+        Opcode::ADMIN_GET_LOG_PAGE,
+        cid,
+        (dwords - 1) << 16 | lid,
+        0,
+        DATA_2,
+    )
+    .with_cdw(2, offset)
+}
+
+/// One field changed, for the seeds above.
 impl Command {
-    fn with_nsid(mut self, nsid: u32) -> Self {
-        self.nsid = nsid;
+    fn with_nsid(self, nsid: u32) -> Self {
+        Command { nsid, ..self }
+    }
+
+    fn with_prp2(self, prp2: Addr) -> Self {
+        Command { prp2, ..self }
+    }
+
+    fn with_mptr(self, mptr: Addr) -> Self {
+        Command { mptr, ..self }
+    }
+
+    fn with_flags(self, flags: u8) -> Self {
+        Command { flags, ..self }
+    }
+
+    /// CDW `10 + index`.
+    fn with_cdw(mut self, index: usize, value: u32) -> Self {
+        self.cdw[index] = value;
         self
     }
 }

@@ -184,7 +184,7 @@ struct Core {
     transfer: u64,
     /// Bytes of the transfer not yet accounted for.
     remaining: u64,
-    /// Piece being merged, not yet yielded ([`Flat::NONE`] for none).
+    /// Piece being merged, not yet yielded (none when empty: then its start means nothing).
     run: Flat,
     /// Data descriptors charged so far.
     descriptors: u64,
@@ -460,7 +460,7 @@ impl Core {
     /// path to take SGL1.
     #[inline(always)]
     fn sgl1_quick(&mut self, raw: &SglDescriptor) -> Option<Flat> {
-        let (addr, len) = plain(raw, self.remaining, self.granule)?;
+        let (addr, len, _) = plain(raw, self.remaining, self.granule)?;
         if len != self.remaining
             || self.caps.limits().max_descriptors == 0
             || self.data_block_limit == 0
@@ -520,45 +520,69 @@ impl Core {
         let mut written = written;
         // The descriptors not yet looked at.
         let mut todo = fetched;
-        while let Some((raw, after)) = todo.split_first() {
-            if let Some((addr, n)) = plain(raw, remaining, granule) {
-                // The merge rule of `Flat::extend` for data.
-                let continues = run.kind == Kind::Data && run.start.checked_add(run.len) == Some(addr);
-                if !continues && run.len != 0 {
-                    let Some(slot) = out.get_mut(written) else {
-                        break;
-                    };
-                    *slot = run.segment();
-                    written = written.wrapping_add(1);
-                }
-                todo = after;
-                // `n` is at most what remains of the transfer, so no sum of lengths wraps.
-                remaining = remaining.wrapping_sub(n);
-                // The run now ends where this block ends, below 2^64 (`plain`).
-                let mut start = if continues { run.start } else { addr };
-                let mut stop = addr.wrapping_add(n);
-                // The hot loop: while the run is data, plain Data Blocks continue or end it.
-                while let Some((raw, after)) = todo.split_first() {
-                    let Some((addr, n)) = plain(raw, remaining, granule) else {
+        let out_len = out.len();
+        while let Some(raw) = todo.first() {
+            // The hot loop: while the run is data, plain Data Blocks continue or end it. An
+            // empty run starts where the first block does; a run that ends at 2^64 (from the
+            // general path) is left to the general path.
+            if let (Kind::Data, Some(run_end)) = (run.kind, run.start.checked_add(run.len)) {
+                let (mut start, mut stop) = if run.len == 0 {
+                    (raw.address(), raw.address())
+                } else {
+                    (run.start, run_end)
+                };
+                // `next` is the descriptors not yet taken, `slots` the output slots not yet
+                // written.
+                let mut next = todo.iter();
+                let mut slots = out.get_mut(written..).unwrap_or_default().iter_mut();
+                loop {
+                    let here = next.clone();
+                    let Some((addr, n, end)) =
+                        next.next().and_then(|raw| plain(raw, remaining, granule))
+                    else {
+                        next = here;
                         break;
                     };
                     if addr != stop {
-                        let Some(slot) = out.get_mut(written) else {
+                        let Some(slot) = slots.next() else {
+                            next = here;
                             break;
                         };
                         *slot = SglSegment::Data(Extent::new(start, stop.wrapping_sub(start)));
-                        written = written.wrapping_add(1);
                         start = addr;
                     }
-                    todo = after;
+                    // `n` is at most what remains of the transfer, so no sum of lengths
+                    // wraps; the run ends where this block ends, below 2^64 (`plain`).
                     remaining = remaining.wrapping_sub(n);
-                    stop = addr.wrapping_add(n);
+                    stop = end;
                 }
+                written = out_len.wrapping_sub(slots.into_slice().len());
+                todo = next.as_slice();
                 run = Flat {
                     kind: Kind::Data,
                     key: 0,
                     start,
                     len: stop.wrapping_sub(start),
+                };
+            }
+            let Some((raw, after)) = todo.split_first() else {
+                break;
+            };
+            if plain(raw, remaining, granule).is_some() {
+                if run.kind == Kind::Data {
+                    break; // `out` is full, or the run ends at 2^64
+                }
+                // Data after a skip: the skip is done, and an empty data run starts here.
+                let Some(slot) = out.get_mut(written) else {
+                    break;
+                };
+                *slot = run.segment();
+                written = written.wrapping_add(1);
+                run = Flat {
+                    kind: Kind::Data,
+                    key: 0,
+                    start: raw.address(),
+                    len: 0,
                 };
                 continue;
             }
@@ -922,20 +946,18 @@ impl Core {
 /// A plain Data Block (type 0h, subtype Address) that passes every rule on its own: non-empty,
 /// within the `remaining` bytes of the transfer, granular (no bit of `granule` set in its
 /// address or length), and ending below 2^64 (the general path takes one that ends at it).
-/// Its address and length, or `None` for any other descriptor. The checks are combined without short-circuits, to keep the quick loop's
-/// branches few.
+/// Its address, length and end, or `None` for any other descriptor.
 #[inline(always)]
-fn plain(raw: &SglDescriptor, remaining: u64, granule: u64) -> Option<(u64, u64)> {
+fn plain(raw: &SglDescriptor, remaining: u64, granule: u64) -> Option<(u64, u64, u64)> {
     let (addr, len) = (raw.address(), u64::from(raw.length()));
-    // `len - 1 >= remaining` is `len == 0 || len > remaining` in one comparison. A block
-    // that ends exactly at 2^64 is the general path's too, so that a quick run's end is
-    // always a plain number.
-    let (_, past_end) = addr.overflowing_add(len);
-    let refused = (raw.identifier() != 0)
-        | (len.wrapping_sub(1) >= remaining)
-        | ((addr | len) & granule != 0)
-        | past_end;
-    (!refused).then_some((addr, len))
+    // A block that ends exactly at 2^64 is the general path's too, so that a quick run's end
+    // is always a plain number.
+    let end = addr.checked_add(len)?;
+    // `len - 1 >= remaining` is `len == 0 || len > remaining` in one comparison.
+    if raw.identifier() != 0 || len.wrapping_sub(1) >= remaining || (addr | len) & granule != 0 {
+        return None;
+    }
+    Some((addr, len, end))
 }
 
 /// The identifier byte of a Bit Bucket descriptor (type 1h, subtype 0h).

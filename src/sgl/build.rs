@@ -1225,7 +1225,10 @@ fn plain_descriptor(piece: &Flat) -> SglDescriptor {
     } else {
         (DATA_BLOCK.identifier(), piece.start)
     };
-    let words = [U64::new(addr), U64::new(piece.len | u64::from(identifier) << 56)];
+    let words = [
+        U64::new(addr),
+        U64::new(piece.len | u64::from(identifier) << 56),
+    ];
     zerocopy::transmute!(words)
 }
 

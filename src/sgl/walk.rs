@@ -989,7 +989,11 @@ impl<M: DmaMemory + ?Sized> Iterator for SglWalker<'_, M> {
     fn next(&mut self) -> Option<Self::Item> {
         if self.ready_pos >= self.ready_len {
             // Refill the look-ahead through the batch loop.
-            let ready = self.ready.get_or_insert_with(|| [SglSegment::Skip(0); READY]);
+            // Lazily: the buffer is built only the first time, not on every refill.
+            #[allow(clippy::unnecessary_lazy_evaluations)]
+            let ready = self
+                .ready
+                .get_or_insert_with(|| [SglSegment::Skip(0); READY]);
             match self.core.fill(&Reader(self.mem), ready) {
                 Ok(0) => return None,
                 Ok(n) => (self.ready_pos, self.ready_len) = (0, n),

@@ -1,5 +1,6 @@
 //! Host side: turn pieces of a transfer into SGL1 and a chain of segments; see [`SglBuilder`].
 
+use zerocopy::little_endian::U64;
 use zerocopy::FromBytes;
 
 use super::caps::{Capability, SglCaps};
@@ -214,11 +215,17 @@ impl SglBuilder {
                 capability: Capability::Sgl,
             });
         }
-        // Compiled once per granularity, so that its masks are constants.
-        let scanned = if self.caps.dword_granular() {
-            self.scan::<true, I>(pieces.clone())
+        // Compiled once per granularity, so that its masks are constants. The common case
+        // first: pieces that make a descriptor each; then pieces that merge.
+        let distinct = if self.caps.dword_granular() {
+            self.scan_distinct::<true, I>(pieces.clone())
         } else {
-            self.scan::<false, I>(pieces.clone())
+            self.scan_distinct::<false, I>(pieces.clone())
+        };
+        let scanned = match distinct {
+            Some(tally) => tally,
+            None if self.caps.dword_granular() => self.scan::<true, I>(pieces.clone()),
+            None => self.scan::<false, I>(pieces.clone()),
         };
         if scanned.broken {
             return Ok((self.plan_general(pieces)?, false));
@@ -234,6 +241,64 @@ impl SglBuilder {
             sdt: self.caps.sdt(),
         };
         Ok((self.conclude(plan, &scanned.last)?, scanned.one_each))
+    }
+
+    /// The quickest accept path of [`SglBuilder::plan`]: the tally for pieces that each make
+    /// a descriptor of their own, or `None` (then [`SglBuilder::scan`] takes them). It takes
+    /// plain pieces (data, and bit buckets where they are allowed) that are non-empty, fit
+    /// one descriptor, end below 2^64, continue no run (data that starts where the data
+    /// before it ends, a bit bucket after a bit bucket) and, for data, keep the granularity;
+    /// and it gives up at the first other piece, or when the total passes 2^64 - 1.
+    // Out of line: the loop gets the registers to itself.
+    #[inline(never)]
+    fn scan_distinct<const GRANULAR: bool, I>(&self, pieces: I) -> Option<Tally>
+    where
+        I: IntoIterator,
+        I::Item: Into<SglSegment>,
+    {
+        let max = max_chunk(Kind::Data, GRANULAR); // the same for bit buckets
+        let skips = self.direction == Direction::Read && self.caps.has(Capability::BitBucket);
+        let (mut len, mut count, mut skip_count) = (0u64, 0u64, 0u64);
+        // Address bits of every data piece and its length, for the granularity check.
+        let mut bits = 0u64;
+        // The previous piece: its kind, start and end. Before the first piece, a placeholder
+        // that nothing continues (no piece taken here starts at 2^64 - 1: each ends below).
+        let (mut kind, mut start, mut end) = (Kind::Data, 0u64, u64::MAX);
+        for item in pieces {
+            let piece = Flat::of(&item.into());
+            let is_skip = piece.kind == Kind::Skip;
+            if !(piece.kind == Kind::Data || (is_skip && skips))
+                // `len - 1 >= max` is `len == 0 || len > max` in one comparison.
+                || piece.len.wrapping_sub(1) >= max
+                || (piece.kind == kind && (is_skip || piece.start == end))
+            {
+                return None;
+            }
+            let piece_end = piece.start.checked_add(piece.len)?;
+            len = len.checked_add(piece.len)?;
+            if !is_skip {
+                bits |= piece.start | piece.len;
+            }
+            count = count.wrapping_add(1);
+            skip_count = skip_count.wrapping_add(u64::from(is_skip));
+            (kind, start, end) = (piece.kind, piece.start, piece_end);
+        }
+        if GRANULAR && bits & 3 != 0 {
+            return None;
+        }
+        Some(Tally {
+            len,
+            runs: count,
+            skip_runs: skip_count,
+            last: Flat {
+                kind,
+                key: 0,
+                start,
+                len: end.wrapping_sub(start),
+            },
+            one_each: true,
+            broken: false,
+        })
     }
 
     /// The accept path of [`SglBuilder::plan`], in one branch-light pass: the tally for
@@ -434,6 +499,7 @@ impl SglBuilder {
 
     /// The rules on the whole: something to move, within the maximum transfer, covering the
     /// transfer (longer only with LLDTS), data blocks within MSDBD. Returns the transfer length.
+    #[inline]
     fn check_totals(&self, len: u64, data_blocks: u64) -> Result<u64, BuildError> {
         if len == 0 {
             return Err(BuildError::EmptyTransfer);
@@ -538,6 +604,17 @@ impl SglBuilder {
         I: IntoIterator + Clone,
         I::Item: Into<SglSegment>,
     {
+        // One piece, the most common request of all: no scan, no segment memory.
+        let mut peek = pieces.clone().into_iter();
+        if let (Some(only), None) = (peek.next(), peek.next()) {
+            if let Some((sgl1, plan)) = self.plan_single(&Flat::of(&only.into())) {
+                return Ok(SglLayout {
+                    sgl1,
+                    plan,
+                    segments_used: 0,
+                });
+            }
+        }
         let (plan, one_each) = self.plan_shaped(pieces.clone())?;
         let segments_used = place(&plan, segments)?;
         let sgl1 = self.write_pieces(pieces, &plan, segments, one_each);
@@ -546,6 +623,44 @@ impl SglBuilder {
             plan,
             segments_used,
         })
+    }
+
+    /// SGL1 and the plan for a lone data piece or bit bucket that breaks no rule and fits
+    /// one descriptor, or `None` for [`SglBuilder::plan`] to take it (and name the rule it
+    /// breaks, if any). It refuses a little more than the rules do: a piece that ends exactly
+    /// at 2^64.
+    #[inline]
+    fn plan_single(&self, piece: &Flat) -> Option<(Sgl1, SglPlan)> {
+        let granular = self.caps.dword_granular();
+        let is_skip = piece.kind == Kind::Skip;
+        let allowed = piece.kind == Kind::Data
+            || (is_skip
+                && self.direction == Direction::Read
+                && self.caps.has(Capability::BitBucket));
+        let granule = if granular && !is_skip { 3 } else { 0 };
+        if !self.caps.supported()
+            || !allowed
+            || piece.len.wrapping_sub(1) >= max_chunk(piece.kind, granular)
+            || piece.start.checked_add(piece.len).is_none()
+            || (piece.start | piece.len) & granule != 0
+        {
+            return None;
+        }
+        let data_blocks = u64::from(!is_skip);
+        let transfer = self.check_totals(piece.len, data_blocks).ok()?;
+        // At most the maximum chunk, which fits 32 bits.
+        let len = u32::try_from(piece.len).unwrap_or(u32::MAX);
+        let only = chunk_descriptor(piece, 0, len);
+        let plan = SglPlan {
+            len: piece.len,
+            transfer,
+            runs: 1,
+            descriptors: 1,
+            data_blocks,
+            inline: Some(only),
+            sdt: self.caps.sdt(),
+        };
+        Some((Sgl1::data(only), plan))
     }
 
     /// Build a metadata SGL for PSDT 10b: MPTR points at `mptr_segment`, which receives exactly
@@ -650,8 +765,18 @@ impl SglBuilder {
         let (mut chain, mut slots) = SegmentChain::new(segments, plan.descriptors, granular);
         let sgl1 = chain.first_pointer();
         if one_each {
-            for item in pieces {
-                slots = write_run(slots, &mut chain, Flat::of(&item.into()));
+            // Every piece is a data block or a bit bucket that fits one descriptor (the scan
+            // that said `one_each` checked).
+            let mut pieces = pieces.into_iter();
+            while !slots.is_empty() {
+                let mut free = slots.iter_mut();
+                for (slot, item) in (&mut free).zip(&mut pieces) {
+                    *slot = plain_descriptor(&Flat::of(&item.into()));
+                }
+                if free.len() != 0 {
+                    break; // no piece left
+                }
+                slots = chain.next_segment();
             }
             return sgl1;
         }
@@ -1008,6 +1133,7 @@ fn pointer_to(addr: u64, capacity: u64, left: u64) -> SegmentPointer {
 
 impl<'s, 'a> SegmentChain<'s, 'a> {
     /// The chain for `descriptors` data descriptors, and the first segment's data slots.
+    #[inline]
     fn new(
         segments: &'s mut [SegmentBuf<'a>],
         descriptors: u64,
@@ -1029,6 +1155,7 @@ impl<'s, 'a> SegmentChain<'s, 'a> {
     }
 
     /// SGL1: the pointer to the first segment.
+    #[inline]
     fn first_pointer(&self) -> Sgl1 {
         Sgl1::segment(pointer_to(self.first.0, self.first.1, self.left))
     }
@@ -1086,6 +1213,23 @@ fn put<'s>(
         }
         None => &mut [], // cannot happen: `place` checked that the memory holds the layout
     }
+}
+
+/// The descriptor for a data or bit bucket `piece` already checked to fit one descriptor
+/// (its length below 2^32), made as two 8-byte words: the address, and the length with the
+/// identifier byte on top.
+#[inline(always)]
+fn plain_descriptor(piece: &Flat) -> SglDescriptor {
+    let (identifier, addr) = if piece.kind == Kind::Skip {
+        (BIT_BUCKET.identifier(), 0)
+    } else {
+        (DATA_BLOCK.identifier(), piece.start)
+    };
+    let words = [
+        U64::new(addr),
+        U64::new(piece.len | u64::from(identifier) << 56),
+    ];
+    zerocopy::transmute!(words)
 }
 
 /// Write the descriptor(s) for one run; the slots left.

@@ -139,8 +139,10 @@ enum State {
 pub struct SglWalker<'m, M: DmaMemory + ?Sized> {
     mem: &'m M,
     core: Core,
-    /// Pieces the batch loop found ahead of the iterator's consumer.
-    ready: [SglSegment; READY],
+    /// Pieces the batch loop found ahead of the iterator's consumer. Made on the iterator's
+    /// first call: a walker that is only filled, or whose SGL1 is the whole transfer, never
+    /// pays for these bytes (a `None` writes no payload).
+    ready: Option<[SglSegment; READY]>,
     ready_pos: usize,
     ready_len: usize,
 }
@@ -182,7 +184,7 @@ struct Core {
     transfer: u64,
     /// Bytes of the transfer not yet accounted for.
     remaining: u64,
-    /// Piece being merged, not yet yielded ([`Flat::NONE`] for none).
+    /// Piece being merged, not yet yielded (none when empty: then its start means nothing).
     run: Flat,
     /// Data descriptors charged so far.
     descriptors: u64,
@@ -198,12 +200,15 @@ struct Core {
     seg_index: u32,
     /// Whether the current segment is the last one (reached through Last Segment).
     seg_last: bool,
-    batch: [SglDescriptor; BATCH_DESCRIPTORS],
+    /// Descriptors fetched from the current segment; made when the first segment is entered,
+    /// so that a walk that reads no segment does not zero them.
+    batch: Option<[SglDescriptor; BATCH_DESCRIPTORS]>,
     batch_pos: usize,
     batch_len: usize,
 }
 
 impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
+    #[inline]
     fn with_state(
         state: State,
         role: SglRole,
@@ -241,11 +246,11 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
                 seg_left: 0,
                 seg_index: 0,
                 seg_last: true,
-                batch: [SglDescriptor::default(); BATCH_DESCRIPTORS],
+                batch: None,
                 batch_pos: 0,
                 batch_len: 0,
             },
-            ready: [SglSegment::Data(Extent::new(0, 0)); READY],
+            ready: None,
             ready_pos: 0,
             ready_len: 0,
         }
@@ -254,6 +259,7 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
     /// A walker for a data transfer of `len` bytes in `direction` described by `sgl1`, reading
     /// segments from `mem`. A zero `len` yields nothing and reads nothing. Capabilities that
     /// rule SGLs out entirely are reported by the first call to `next`.
+    #[inline]
     pub fn new(
         sgl1: SglDescriptor,
         direction: Direction,
@@ -319,11 +325,21 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
     /// assert_eq!(out[7], SglSegment::Data(Extent::new(0x10_0000 + 39 * 0x2000, 0x1000)));
     /// # Ok::<(), nvme_dma::sgl::WalkError>(())
     /// ```
+    #[inline]
     pub fn fill(&mut self, out: &mut [SglSegment]) -> Result<usize, WalkError> {
-        // Pieces the iterator found ahead of its consumer come first.
+        if self.ready_pos < self.ready_len {
+            return self.fill_buffered(out);
+        }
+        self.core.fill(&Reader(self.mem), out)
+    }
+
+    /// [`SglWalker::fill`] after the iterator has run ahead: the pieces it found come first.
+    #[cold]
+    fn fill_buffered(&mut self, out: &mut [SglSegment]) -> Result<usize, WalkError> {
         let buffered = self
             .ready
-            .get(self.ready_pos..self.ready_len)
+            .as_ref()
+            .and_then(|ready| ready.get(self.ready_pos..self.ready_len))
             .unwrap_or_default();
         let mut written = 0usize;
         for (slot, piece) in out.iter_mut().zip(buffered) {
@@ -363,19 +379,26 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
 impl Core {
     /// Write merged pieces into `out` until it is full or the walk ends; the number written.
     /// A rule broken after some pieces were written is kept for the next call.
+    /// The ends of a walk are handled here, inline in the caller: a walk that is over, and
+    /// SGL1 as the whole transfer. Everything else is [`Core::fill_loop`]'s.
+    #[inline]
     fn fill(&mut self, mem: &dyn Fetch, out: &mut [SglSegment]) -> Result<usize, WalkError> {
         match self.state {
             // Nowhere to put a piece: nothing happens.
-            _ if out.is_empty() => return Ok(0),
+            _ if out.is_empty() => Ok(0),
             // Over, with nothing held back.
-            State::Done if self.run.len == 0 => return Ok(0),
-            State::Sgl1(raw) => {
-                if let Some(piece) = self.sgl1_quick(&raw) {
-                    return Ok(put(out, 0, Flat::of(&piece)));
-                }
-            }
-            _ => {}
+            State::Done if self.run.len == 0 => Ok(0),
+            State::Sgl1(raw) => match self.sgl1_quick(&raw) {
+                Some(piece) => Ok(put(out, 0, piece)),
+                None => self.fill_loop(mem, out),
+            },
+            _ => self.fill_loop(mem, out),
         }
+    }
+
+    /// [`Core::fill`] past its quick cases: the batch loop.
+    #[inline(never)]
+    fn fill_loop(&mut self, mem: &dyn Fetch, out: &mut [SglSegment]) -> Result<usize, WalkError> {
         let mut written = 0usize;
         while written < out.len() {
             if matches!(self.state, State::Segment) {
@@ -403,13 +426,14 @@ impl Core {
                         written = put(out, written, done);
                     }
                 }
-                Ok(None) => {
+                Ok(None) if matches!(self.state, State::Done) => {
                     let last = core::mem::replace(&mut self.run, Flat::NONE);
                     if last.len != 0 {
                         written = put(out, written, last);
                     }
                     break;
                 }
+                Ok(None) => {}
                 Err(e) => return self.fail(e, written),
             }
         }
@@ -435,8 +459,8 @@ impl Core {
     /// MSDBD. The whole walk, done: the piece, or `None` (nothing changed) for the general
     /// path to take SGL1.
     #[inline(always)]
-    fn sgl1_quick(&mut self, raw: &SglDescriptor) -> Option<SglSegment> {
-        let (addr, len) = plain(raw, self.remaining, self.granule)?;
+    fn sgl1_quick(&mut self, raw: &SglDescriptor) -> Option<Flat> {
+        let (addr, len, _) = plain(raw, self.remaining, self.granule)?;
         if len != self.remaining
             || self.caps.limits().max_descriptors == 0
             || self.data_block_limit == 0
@@ -447,7 +471,12 @@ impl Core {
         self.descriptors = 1;
         self.data_blocks = 1;
         self.remaining = 0;
-        Some(SglSegment::Data(Extent::new(addr, len)))
+        Some(Flat {
+            kind: Kind::Data,
+            key: 0,
+            start: addr,
+            len,
+        })
     }
 
     /// Whether the general path's next step in a segment reads a descriptor (rather than
@@ -463,7 +492,7 @@ impl Core {
     /// MSDBD. Merges their pieces into the run, writes each run they end to `out` from
     /// `written` on, and stops at the first other descriptor (the general path,
     /// [`Core::next_piece`], takes that one and applies every rule), at the end of the
-    /// batch, or when `out` is full. Returns the new `written`.
+    /// batch, or when a run ends and `out` is full. Returns the new `written`.
     #[inline(always)]
     fn quick_batch(&mut self, out: &mut [SglSegment], written: usize) -> usize {
         // How many fetched descriptors may take this path at most: a segment that must end
@@ -477,59 +506,84 @@ impl Core {
         let blocks = self.data_block_limit.saturating_sub(self.data_blocks);
         let room = usize::try_from(seg_room.min(blocks)).unwrap_or(usize::MAX);
         let end = self.batch_len.min(self.batch_pos.saturating_add(room));
-        let fetched = self.batch.get(self.batch_pos..end).unwrap_or_default();
+        let fetched = self
+            .batch
+            .as_ref()
+            .and_then(|batch| batch.get(self.batch_pos..end))
+            .unwrap_or_default();
         let granule = self.granule;
         let buckets = self.caps.has(Capability::BitBucket);
         let read = self.direction == Direction::Read;
         let mut remaining = self.remaining;
         let mut run = self.run;
         let mut buckets_taken = 0usize;
-        let out_len = out.len();
-        // The output slots not yet written, and the descriptors not yet looked at.
-        let mut slots = out.get_mut(written..).unwrap_or_default();
+        let mut written = written;
+        // The descriptors not yet looked at.
         let mut todo = fetched;
-        while !slots.is_empty() {
+        let out_len = out.len();
+        while let Some(raw) = todo.first() {
+            // The hot loop: while the run is data, plain Data Blocks continue or end it. An
+            // empty run starts where the first block does; a run that ends at 2^64 (from the
+            // general path) is left to the general path.
+            if let (Kind::Data, Some(run_end)) = (run.kind, run.start.checked_add(run.len)) {
+                let (mut start, mut stop) = if run.len == 0 {
+                    (raw.address(), raw.address())
+                } else {
+                    (run.start, run_end)
+                };
+                // `next` is the descriptors not yet taken, `slots` the output slots not yet
+                // written.
+                let mut next = todo.iter();
+                let mut slots = out.get_mut(written..).unwrap_or_default().iter_mut();
+                loop {
+                    let here = next.clone();
+                    let Some((addr, n, end)) =
+                        next.next().and_then(|raw| plain(raw, remaining, granule))
+                    else {
+                        next = here;
+                        break;
+                    };
+                    if addr != stop {
+                        let Some(slot) = slots.next() else {
+                            next = here;
+                            break;
+                        };
+                        *slot = SglSegment::Data(Extent::new(start, stop.wrapping_sub(start)));
+                        start = addr;
+                    }
+                    // `n` is at most what remains of the transfer, so no sum of lengths
+                    // wraps; the run ends where this block ends, below 2^64 (`plain`).
+                    remaining = remaining.wrapping_sub(n);
+                    stop = end;
+                }
+                written = out_len.wrapping_sub(slots.into_slice().len());
+                todo = next.as_slice();
+                run = Flat {
+                    kind: Kind::Data,
+                    key: 0,
+                    start,
+                    len: stop.wrapping_sub(start),
+                };
+            }
             let Some((raw, after)) = todo.split_first() else {
                 break;
             };
-            if let Some((addr, n)) = plain(raw, remaining, granule) {
-                todo = after;
-                // `n` is at most what remains of the transfer, so no sum of lengths wraps.
-                remaining = remaining.wrapping_sub(n);
-                // The merge rule of `Flat::extend` for data (the empty run sits at 0, so
-                // merging into it gives the same run as starting one).
-                if run.kind == Kind::Data && run.start.checked_add(run.len) == Some(addr) {
-                    run.len = run.len.wrapping_add(n);
-                } else {
-                    if run.len != 0 {
-                        emit(&mut slots, run);
-                    }
-                    run = Flat {
-                        kind: Kind::Data,
-                        key: 0,
-                        start: addr,
-                        len: n,
-                    };
+            if plain(raw, remaining, granule).is_some() {
+                if run.kind == Kind::Data {
+                    break; // `out` is full, or the run ends at 2^64
                 }
-                // The hot loop: while the run is data, plain Data Blocks continue or end it.
-                let (mut start, mut len) = (run.start, run.len);
-                while let (false, Some((raw, after))) = (slots.is_empty(), todo.split_first()) {
-                    let Some((addr, n)) = plain(raw, remaining, granule) else {
-                        break;
-                    };
-                    todo = after;
-                    remaining = remaining.wrapping_sub(n);
-                    if start.checked_add(len) == Some(addr) {
-                        len = len.wrapping_add(n);
-                        continue;
-                    }
-                    if let Some((slot, more)) = core::mem::take(&mut slots).split_first_mut() {
-                        *slot = SglSegment::Data(Extent::new(start, len));
-                        slots = more;
-                    }
-                    (start, len) = (addr, n);
-                }
-                (run.start, run.len) = (start, len);
+                // Data after a skip: the skip is done, and an empty data run starts here.
+                let Some(slot) = out.get_mut(written) else {
+                    break;
+                };
+                *slot = run.segment();
+                written = written.wrapping_add(1);
+                run = Flat {
+                    kind: Kind::Data,
+                    key: 0,
+                    start: raw.address(),
+                    len: 0,
+                };
                 continue;
             }
             // A supported Bit Bucket: in a read its bytes are a skip, in a write nothing.
@@ -542,25 +596,30 @@ impl Core {
             if counted > remaining {
                 break;
             }
+            // The merge rule of `Flat::extend` for skips.
+            let continues = run.kind == Kind::Skip || counted == 0;
+            if !continues && run.len != 0 {
+                let Some(slot) = out.get_mut(written) else {
+                    break;
+                };
+                *slot = run.segment();
+                written = written.wrapping_add(1);
+            }
             todo = after;
             buckets_taken = buckets_taken.wrapping_add(1);
-            if counted == 0 {
-                continue;
-            }
             remaining = remaining.wrapping_sub(counted);
-            // The merge rule of `Flat::extend` for skips.
-            if run.kind == Kind::Skip {
-                run.len = run.len.wrapping_add(counted);
-                continue;
-            }
-            if run.len != 0 {
-                emit(&mut slots, run);
-            }
-            run = Flat {
-                kind: Kind::Skip,
-                key: 0,
-                start: 0,
-                len: counted,
+            run = if continues {
+                Flat {
+                    len: run.len.wrapping_add(counted),
+                    ..run
+                }
+            } else {
+                Flat {
+                    kind: Kind::Skip,
+                    key: 0,
+                    start: 0,
+                    len: counted,
+                }
             };
         }
         // Consume them exactly as `fetch` and `take` would have, one by one.
@@ -580,37 +639,30 @@ impl Core {
             .wrapping_add(used.wrapping_sub(buckets_taken) as u64);
         self.remaining = remaining;
         self.run = run;
-        out_len.wrapping_sub(slots.len())
+        written
     }
 
-    /// The next non-empty piece of the transfer, or `None` at the end of the SGL: the general
-    /// path, every rule checked. Kept out of line so the quick path stays small.
+    /// One step of the general path, every rule checked: SGL1, the MPTR descriptor, or one
+    /// descriptor of the current segment; the piece it describes, if any. With no piece, the
+    /// walk is over when the state is [`State::Done`]; otherwise the step moved on (into a
+    /// segment, or past a descriptor that describes no bytes) and the quick path may take the
+    /// next descriptors. Kept out of line so the quick path stays small.
     #[inline(never)]
     fn next_piece(&mut self, mem: &dyn Fetch) -> Result<Option<Flat>, WalkError> {
-        loop {
-            match self.state {
-                State::Done => return Ok(None),
-                State::Failed(e) => return Err(e),
-                State::Sgl1(raw) => {
-                    self.state = State::Done;
-                    if let Some(piece) = self.first(raw, DescriptorAt::Sgl1)? {
-                        return Ok(Some(piece));
-                    }
-                }
-                State::Mptr(addr) => {
-                    self.state = State::Done;
-                    let mut raw = SglDescriptor::default();
-                    mem.fetch(addr, raw.as_mut_bytes())?;
-                    if let Some(piece) = self.first(raw, DescriptorAt::Mptr)? {
-                        return Ok(Some(piece));
-                    }
-                }
-                State::Segment => {
-                    if let Some(piece) = self.segment_step(mem)? {
-                        return Ok(Some(piece));
-                    }
-                }
+        match self.state {
+            State::Done => Ok(None),
+            State::Failed(e) => Err(e),
+            State::Sgl1(raw) => {
+                self.state = State::Done;
+                self.first(raw, DescriptorAt::Sgl1)
             }
+            State::Mptr(addr) => {
+                self.state = State::Done;
+                let mut raw = SglDescriptor::default();
+                mem.fetch(addr, raw.as_mut_bytes())?;
+                self.first(raw, DescriptorAt::Mptr)
+            }
+            State::Segment => self.segment_step(mem),
         }
     }
 
@@ -746,7 +798,12 @@ impl Core {
         if self.batch_pos >= self.batch_len {
             self.refill(mem)?;
         }
-        let raw = self.batch.get(self.batch_pos).copied().unwrap_or_default();
+        let raw = self
+            .batch
+            .as_ref()
+            .and_then(|batch| batch.get(self.batch_pos))
+            .copied()
+            .unwrap_or_default();
         let at = DescriptorAt::Segment {
             segment: u32::try_from(self.segments).unwrap_or(u32::MAX),
             index: self.seg_index,
@@ -766,7 +823,10 @@ impl Core {
         let n = usize::try_from(self.seg_left)
             .unwrap_or(BATCH_DESCRIPTORS)
             .clamp(1, BATCH_DESCRIPTORS);
-        let buf = self.batch.get_mut(..n).unwrap_or_default();
+        let batch = self
+            .batch
+            .get_or_insert_with(|| [SglDescriptor::default(); BATCH_DESCRIPTORS]);
+        let buf = batch.get_mut(..n).unwrap_or_default();
         mem.fetch(self.seg_addr, buf.as_mut_bytes())?;
         self.batch_pos = 0;
         self.batch_len = n;
@@ -885,33 +945,24 @@ impl Core {
 
 /// A plain Data Block (type 0h, subtype Address) that passes every rule on its own: non-empty,
 /// within the `remaining` bytes of the transfer, granular (no bit of `granule` set in its
-/// address or length), and ending below 2^64. Its address and length, or `None` for any
-/// other descriptor. The checks are combined without short-circuits, to keep the quick loop's
-/// branches few.
+/// address or length), and ending below 2^64 (the general path takes one that ends at it).
+/// Its address, length and end, or `None` for any other descriptor.
 #[inline(always)]
-fn plain(raw: &SglDescriptor, remaining: u64, granule: u64) -> Option<(u64, u64)> {
+fn plain(raw: &SglDescriptor, remaining: u64, granule: u64) -> Option<(u64, u64, u64)> {
     let (addr, len) = (raw.address(), u64::from(raw.length()));
+    // A block that ends exactly at 2^64 is the general path's too, so that a quick run's end
+    // is always a plain number.
+    let end = addr.checked_add(len)?;
     // `len - 1 >= remaining` is `len == 0 || len > remaining` in one comparison.
-    let (_, past_end) = addr.overflowing_add(len.wrapping_sub(1));
-    let refused = (raw.identifier() != 0)
-        | (len.wrapping_sub(1) >= remaining)
-        | ((addr | len) & granule != 0)
-        | past_end;
-    (!refused).then_some((addr, len))
+    if raw.identifier() != 0 || len.wrapping_sub(1) >= remaining || (addr | len) & granule != 0 {
+        return None;
+    }
+    Some((addr, len, end))
 }
 
 /// The identifier byte of a Bit Bucket descriptor (type 1h, subtype 0h).
 const BIT_BUCKET: u8 =
     SglDescriptor::new(0, 0, SglDescriptorType::BitBucket, SglSubtype::Address).identifier();
-
-/// Store `run` in the first of `slots` and drop that slot from them.
-#[inline(always)]
-fn emit(slots: &mut &mut [SglSegment], run: Flat) {
-    if let Some((slot, more)) = core::mem::take(slots).split_first_mut() {
-        *slot = run.segment();
-        *slots = more;
-    }
-}
 
 /// The error for a descriptor whose type/subtype pair does not parse.
 fn undefined(at: DescriptorAt, raw: &SglDescriptor) -> WalkError {
@@ -938,13 +989,22 @@ impl<M: DmaMemory + ?Sized> Iterator for SglWalker<'_, M> {
     fn next(&mut self) -> Option<Self::Item> {
         if self.ready_pos >= self.ready_len {
             // Refill the look-ahead through the batch loop.
-            match self.core.fill(&Reader(self.mem), &mut self.ready) {
+            // Lazily: the buffer is built only the first time, not on every refill.
+            #[allow(clippy::unnecessary_lazy_evaluations)]
+            let ready = self
+                .ready
+                .get_or_insert_with(|| [SglSegment::Skip(0); READY]);
+            match self.core.fill(&Reader(self.mem), ready) {
                 Ok(0) => return None,
                 Ok(n) => (self.ready_pos, self.ready_len) = (0, n),
                 Err(e) => return Some(Err(e)),
             }
         }
-        let piece = self.ready.get(self.ready_pos).copied();
+        let piece = self
+            .ready
+            .as_ref()
+            .and_then(|ready| ready.get(self.ready_pos))
+            .copied();
         self.ready_pos = self.ready_pos.wrapping_add(1);
         piece.map(Ok)
     }

@@ -1,15 +1,13 @@
 //! Simulated host memory: sparse, with unmapped holes that fault, and a log of DMA accesses.
 
-use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
 use super::{DmaFault, DmaMemory};
 
-/// Bytes are stored in chunks of this size, allocated on first write.
-const CHUNK: u64 = 4096;
-const CHUNK_BYTES: usize = 4096;
+mod chunks;
+use chunks::{Chunks, CHUNK, CHUNK_BYTES};
 
 /// Whether a logged DMA access read or wrote memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -40,19 +38,40 @@ pub struct Access {
 /// DMA accesses through the [`DmaMemory`] trait are counted and, while logging is on (the
 /// default), logged; the host's own set-up through [`poke`](SimMemory::poke) and
 /// [`peek`](SimMemory::peek) is neither, so a test sees exactly what the device touched.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SimMemory {
     /// Mapped ranges as first byte -> last byte (inclusive, so the top byte of the address
     /// space is representable). Disjoint and never adjacent: `map` merges neighbours.
     mapped: BTreeMap<u64, u64>,
-    /// Chunk base address -> `CHUNK` bytes. Missing chunks read as zero.
-    chunks: BTreeMap<u64, Box<[u8]>>,
+    /// The region of `mapped` that answered the last lookup, as (first, last); `NO_REGION`
+    /// when none did since the map last changed.
+    last_region: Cell<(u64, u64)>,
+    chunks: Chunks,
     log: RefCell<Vec<Access>>,
     quiet: bool,
     reads: Cell<u64>,
     bytes_read: Cell<u64>,
     writes: u64,
     bytes_written: u64,
+}
+
+/// An empty region (first > last) for `last_region`: no access lies inside it.
+const NO_REGION: (u64, u64) = (1, 0);
+
+impl Default for SimMemory {
+    fn default() -> Self {
+        SimMemory {
+            mapped: BTreeMap::new(),
+            last_region: Cell::new(NO_REGION),
+            chunks: Chunks::default(),
+            log: RefCell::default(),
+            quiet: false,
+            reads: Cell::default(),
+            bytes_read: Cell::default(),
+            writes: 0,
+            bytes_written: 0,
+        }
+    }
 }
 
 impl SimMemory {
@@ -71,6 +90,7 @@ impl SimMemory {
                 Err(DmaFault { addr, len })
             };
         };
+        self.last_region.set(NO_REGION);
         let (mut first, mut last) = (addr, last);
         // Absorb every region that overlaps or touches [first, last].
         let touching: Vec<(u64, u64)> = self
@@ -94,6 +114,7 @@ impl SimMemory {
         let Some(last) = last_byte(addr, len) else {
             return;
         };
+        self.last_region.set(NO_REGION);
         let overlapping: Vec<(u64, u64)> = self
             .mapped
             .range(..=last)
@@ -122,10 +143,16 @@ impl SimMemory {
             return false;
         };
         // Regions are merged, so a mapped range lies inside a single region.
-        self.mapped
-            .range(..=addr)
-            .next_back()
-            .is_some_and(|(_, &region_last)| region_last >= last)
+        let inside = |(first, region_last): (u64, u64)| first <= addr && last <= region_last;
+        if inside(self.last_region.get()) {
+            return true;
+        }
+        let Some(region) = self.mapped.range(..=addr).next_back() else {
+            return false;
+        };
+        let region = (*region.0, *region.1);
+        self.last_region.set(region);
+        inside(region)
     }
 
     /// Host-side store (not DMA: not logged or counted). Fails whole on unmapped bytes.
@@ -229,10 +256,9 @@ impl SimMemory {
 
     fn copy_in(&mut self, addr: u64, data: &[u8]) {
         for (base, at, from, n) in Self::pieces(addr, data.len()) {
-            let chunk = self
-                .chunks
-                .entry(base)
-                .or_insert_with(|| alloc::vec![0u8; CHUNK_BYTES].into_boxed_slice());
+            let Some(chunk) = self.chunks.get_or_insert(base) else {
+                continue;
+            };
             if let (Some(dst), Some(src)) = (
                 chunk.get_mut(at..at.saturating_add(n)),
                 data.get(from..from.saturating_add(n)),
@@ -249,7 +275,7 @@ impl SimMemory {
             };
             match self
                 .chunks
-                .get(&base)
+                .get(base)
                 .and_then(|c| c.get(at..at.saturating_add(n)))
             {
                 Some(src) => dst.copy_from_slice(src),
@@ -260,16 +286,11 @@ impl SimMemory {
 
     /// Zero the bytes `first ..= last` (used by `unmap`).
     fn zero(&mut self, first: u64, last: u64) {
-        let keys: Vec<u64> = self
-            .chunks
-            .range(first & !(CHUNK - 1)..=last)
-            .map(|(&k, _)| k)
-            .collect();
-        for base in keys {
+        for base in self.chunks.bases_in(first & !(CHUNK - 1)..=last) {
             let chunk_last = base | (CHUNK - 1);
             if first <= base && chunk_last <= last {
-                self.chunks.remove(&base);
-            } else if let Some(chunk) = self.chunks.get_mut(&base) {
+                self.chunks.remove(base);
+            } else if let Some(chunk) = self.chunks.get_or_insert(base) {
                 // Both bounds are clamped into this chunk: their low bits are the offsets.
                 let lo = usize::try_from(first.max(base) & (CHUNK - 1));
                 let hi = usize::try_from(last.min(chunk_last) & (CHUNK - 1));

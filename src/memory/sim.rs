@@ -3,6 +3,7 @@
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
+use core::ops::Range;
 
 use super::{DmaFault, DmaMemory};
 
@@ -254,7 +255,21 @@ impl SimMemory {
         })
     }
 
+    /// Where `len` bytes at `addr` lie when they fit in one chunk: (chunk base, byte range
+    /// in the chunk). Most accesses do (a queue entry, an aligned page): one lookup, one copy.
+    fn in_one_chunk(addr: u64, len: usize) -> Option<(u64, Range<usize>)> {
+        let at = usize::try_from(addr & (CHUNK - 1)).ok()?;
+        let end = at.checked_add(len).filter(|&end| end <= CHUNK_BYTES)?;
+        Some((addr & !(CHUNK - 1), at..end))
+    }
+
     fn copy_in(&mut self, addr: u64, data: &[u8]) {
+        if let Some((base, range)) = Self::in_one_chunk(addr, data.len()) {
+            if let Some(dst) = self.chunks.get_or_insert(base).and_then(|c| c.get_mut(range)) {
+                dst.copy_from_slice(data);
+            }
+            return;
+        }
         for (base, at, from, n) in Self::pieces(addr, data.len()) {
             let Some(chunk) = self.chunks.get_or_insert(base) else {
                 continue;
@@ -269,6 +284,13 @@ impl SimMemory {
     }
 
     fn copy_out(&self, addr: u64, buf: &mut [u8]) {
+        if let Some((base, range)) = Self::in_one_chunk(addr, buf.len()) {
+            match self.chunks.get(base).and_then(|c| c.get(range)) {
+                Some(src) => buf.copy_from_slice(src),
+                None => buf.fill(0),
+            }
+            return;
+        }
         for (base, at, to, n) in Self::pieces(addr, buf.len()) {
             let Some(dst) = buf.get_mut(to..to.saturating_add(n)) else {
                 continue;

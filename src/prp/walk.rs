@@ -395,6 +395,11 @@ impl<M: DmaMemory + ?Sized> Iterator for PrpWalker<'_, M> {
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.ready_pos >= self.ready_len {
+            // A finished walk (the usual second call for a short transfer) answers at once,
+            // without entering the batch loop.
+            if self.walk.source == Source::Done && self.walk.run.is_none() {
+                return None;
+            }
             // Refill the look-ahead through the batch loop; a walk that fails reports the
             // error in place of the segments it had not yet handed out.
             match self.walk.advance(&mut self.ready) {

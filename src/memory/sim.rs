@@ -265,7 +265,11 @@ impl SimMemory {
 
     fn copy_in(&mut self, addr: u64, data: &[u8]) {
         if let Some((base, range)) = Self::in_one_chunk(addr, data.len()) {
-            if let Some(dst) = self.chunks.get_or_insert(base).and_then(|c| c.get_mut(range)) {
+            if let Some(dst) = self
+                .chunks
+                .get_or_insert(base)
+                .and_then(|c| c.get_mut(range))
+            {
                 dst.copy_from_slice(data);
             }
             return;

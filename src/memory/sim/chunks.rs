@@ -15,8 +15,9 @@ use core::ops::RangeInclusive;
 pub(super) const CHUNK: u64 = 4096;
 pub(super) const CHUNK_BYTES: usize = 4096;
 
-/// Entries in the table of recent hits (a power of two: the slot is picked by masking).
+/// Entries in the table of recent hits; a chunk's entry is its chunk number modulo this.
 const RECENT: usize = 16;
+const RECENT_ENTRIES: u64 = RECENT as u64;
 /// Marks an empty entry: no chunk starts here, as chunk bases are multiples of [`CHUNK`].
 const NO_CHUNK: u64 = u64::MAX;
 
@@ -47,7 +48,7 @@ impl Default for Chunks {
 impl Chunks {
     /// The recent-hit entry for chunk `base`.
     fn recent_entry(&self, base: u64) -> Option<&Cell<(u64, usize)>> {
-        let which = (base / CHUNK) & (RECENT as u64 - 1);
+        let which = (base / CHUNK) % RECENT_ENTRIES;
         self.recent.get(usize::try_from(which).ok()?)
     }
 

@@ -255,11 +255,14 @@ impl SimMemory {
         })
     }
 
-    /// Where `len` bytes at `addr` lie when they fit in one chunk: (chunk base, byte range
-    /// in the chunk). Most accesses do (a queue entry, an aligned page): one lookup, one copy.
+    /// Where `len` bytes at `addr` lie when they are not empty and fit in one chunk: (chunk
+    /// base, byte range in the chunk). Most accesses do (a queue entry, an aligned page): one
+    /// lookup, one copy.
     fn in_one_chunk(addr: u64, len: usize) -> Option<(u64, Range<usize>)> {
         let at = usize::try_from(addr & (CHUNK - 1)).ok()?;
-        let end = at.checked_add(len).filter(|&end| end <= CHUNK_BYTES)?;
+        let end = at
+            .checked_add(len)
+            .filter(|&end| end > at && end <= CHUNK_BYTES)?;
         Some((addr & !(CHUNK - 1), at..end))
     }
 
@@ -316,7 +319,7 @@ impl SimMemory {
             let chunk_last = base | (CHUNK - 1);
             if first <= base && chunk_last <= last {
                 self.chunks.remove(base);
-            } else if let Some(chunk) = self.chunks.get_or_insert(base) {
+            } else if let Some(chunk) = self.chunks.get_mut(base) {
                 // Both bounds are clamped into this chunk: their low bits are the offsets.
                 let lo = usize::try_from(first.max(base) & (CHUNK - 1));
                 let hi = usize::try_from(last.min(chunk_last) & (CHUNK - 1));

@@ -72,6 +72,12 @@ impl Chunks {
         self.slab.get(self.find(base)?).map(|c| &**c)
     }
 
+    /// The bytes of chunk `base` for writing, if it was ever written.
+    pub fn get_mut(&mut self, base: u64) -> Option<&mut [u8]> {
+        let slot = self.find(base)?;
+        self.slab.get_mut(slot).map(|c| &mut **c)
+    }
+
     /// The bytes of chunk `base`, zero-filled on first use.
     pub fn get_or_insert(&mut self, base: u64) -> Option<&mut [u8]> {
         let slot = match self.find(base) {

@@ -106,6 +106,11 @@ impl AdminState {
         self.pending_events.push_back(event);
     }
 
+    /// Whether [`next_async_completion`](Self::next_async_completion) has something to return.
+    pub fn async_completion_ready(&self) -> bool {
+        !self.held_async_requests.is_empty() && !self.pending_events.is_empty()
+    }
+
     /// A held request to complete with a pending event: (CID, DW0).
     pub fn next_async_completion(&mut self) -> Option<(u16, u32)> {
         if self.held_async_requests.is_empty() {
@@ -494,7 +499,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         if req.offset % 4 != 0 || req.offset > size {
             return Err(fail(Status::INVALID_FIELD));
         }
-        if !self.config.max_transfer().allows(req.len) {
+        if !self.rules.max_transfer.allows(req.len) {
             return Err(fail(Status::INVALID_FIELD));
         }
         // The whole requested length is transferred; bytes past the end of the page are

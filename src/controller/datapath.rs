@@ -8,6 +8,7 @@
 
 use alloc::vec::Vec;
 
+use super::config::ControllerConfig;
 use super::dma::{DmaPort, Touched};
 use super::namespace::{Namespace, Stream};
 use super::trace::DmaPurpose;
@@ -15,13 +16,25 @@ use crate::dptr::{self, DataPointer, MetadataPointer, QueueKind};
 use crate::extent::PageSize;
 use crate::memory::DmaMemory;
 use crate::sgl::{Direction, SglCaps, SglSegment};
-use crate::spec::{Status, SubmissionEntry};
+use crate::spec::{MaxTransfer, Status, SubmissionEntry};
 
 /// What the device needs to know to walk a pointer.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PointerRules {
     pub page_size: PageSize,
     pub sgl: SglCaps,
+    /// MDTS in bytes: the longest transfer a command may ask for.
+    pub max_transfer: MaxTransfer,
+}
+
+impl PointerRules {
+    pub fn new(config: &ControllerConfig, page_size: PageSize) -> Self {
+        PointerRules {
+            page_size,
+            sgl: SglCaps::new(config.sgls).with_limits(config.walk_limits),
+            max_transfer: config.max_transfer(),
+        }
+    }
 }
 
 /// The statuses this module returns; all with DNR, as retrying cannot help.
@@ -63,7 +76,10 @@ pub(crate) fn gather<M: DmaMemory + ?Sized>(
             DataPointer::Sgl(_) => DmaPurpose::SglSegmentFetch,
         };
         let fetch = port.fetcher(purpose);
-        for piece in pointers.walk_data(direction, data_len, rules.page_size, &rules.sgl, &fetch) {
+        // Iterated through a reference: the walker is large, and moving it into the loop
+        // would copy it.
+        let mut walk = pointers.walk_data(direction, data_len, rules.page_size, &rules.sgl, &fetch);
+        for piece in &mut walk {
             out.data.push(piece.map_err(|e| e.status())?);
         }
     }

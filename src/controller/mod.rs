@@ -81,7 +81,6 @@ use self::registers::Registers;
 use crate::dptr::QueueKind;
 use crate::extent::{Extent, PageSize};
 use crate::memory::DmaMemory;
-use crate::sgl::SglCaps;
 use crate::spec::{
     log::SmartLog, registers::offset, CmbLoc, CmbSz, CompletionEntry, Csts, Fuse, Status,
     SubmissionEntry,
@@ -100,6 +99,9 @@ pub struct MockController {
     tracing: bool,
     events: Vec<ControllerEvent>,
     scratch: Gathered,
+    /// What walking a data pointer needs; the page size is fixed when the controller is
+    /// enabled, the rest by the configuration.
+    rules: PointerRules,
 }
 
 /// The queues that exist, indexed by queue id (0 is the admin pair).
@@ -172,6 +174,7 @@ impl MockController {
             tracing: false,
             events: Vec::new(),
             scratch: Gathered::default(),
+            rules: PointerRules::new(&config, PageSize::SIZE_4K),
             config,
         })
     }
@@ -305,14 +308,7 @@ impl MockController {
 
     /// The memory page size latched from CC.MPS at the last enable (4 KiB before any).
     pub fn page_size(&self) -> PageSize {
-        PageSize::from_mps(self.regs.active_mps).unwrap_or(PageSize::SIZE_4K)
-    }
-
-    fn rules(&self) -> PointerRules {
-        PointerRules {
-            page_size: self.page_size(),
-            sgl: SglCaps::new(self.config.sgls).with_limits(self.config.walk_limits),
-        }
+        self.rules.page_size
     }
 
     fn enable(&mut self) {
@@ -339,6 +335,9 @@ impl MockController {
                     ));
                 }
                 self.regs.active_mps = self.regs.cc.mps();
+                let page_size =
+                    PageSize::from_mps(self.regs.active_mps).unwrap_or(PageSize::SIZE_4K);
+                self.rules = PointerRules::new(&self.config, page_size);
                 self.regs.csts = Csts::RDY;
             }
             Err(reason) => {
@@ -419,8 +418,19 @@ impl MockController {
 
     /// Post what is waiting (async events), then process the queues `wake` names.
     fn run<M: DmaMemory + ?Sized>(&mut self, mem: &mut M, wake: Wake) {
+        // A CQ head doorbell usually wakes nothing: skip setting up the engine unless an SQ
+        // stalled on that CQ or an async event can complete.
+        let stalled = match wake {
+            Wake::FreedCq(cqid) => self
+                .queues
+                .cq_mut(cqid)
+                .is_some_and(|cq| core::mem::take(&mut cq.stalled)),
+            Wake::Sq(_) | Wake::Nothing => false,
+        };
+        if matches!(wake, Wake::FreedCq(_)) && !stalled && !self.admin.async_completion_ready() {
+            return;
+        }
         let registers = self.register_window();
-        let rules = self.rules();
         let cmb = self.config.cmb.map(|c| CmbWindow {
             base: c.addr,
             bytes: self.cmb.as_mut_slice(),
@@ -437,18 +447,14 @@ impl MockController {
             events: &mut self.events,
             scratch: &mut self.scratch,
             config: &self.config,
-            rules,
+            rules: self.rules,
         };
         engine.post_async_events();
         match wake {
             Wake::Sq(qid) => engine.process(qid),
             Wake::FreedCq(cqid) => {
                 // Only SQs that feed this CQ can have been waiting, and only if it was full.
-                let stalled = engine
-                    .queues
-                    .cq_mut(cqid)
-                    .map(|cq| core::mem::take(&mut cq.stalled));
-                if stalled == Some(true) {
+                if stalled {
                     for qid in 0..=self.config.max_io_queues {
                         if engine.queues.sq(qid).is_some_and(|sq| sq.cqid == cqid) {
                             engine.process(qid);

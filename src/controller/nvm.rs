@@ -52,7 +52,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     fn namespace_index(&self, nsid: u32) -> Result<usize, Status> {
         self.namespace(nsid)
             .map(|_| usize::try_from(nsid.saturating_sub(1)).unwrap_or(usize::MAX))
-            .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))
+            .ok_or_else(|| fail(Status::INVALID_NAMESPACE_OR_FORMAT))
     }
 
     /// Namespace, range and MDTS checks shared by the data commands; returns the namespace
@@ -62,13 +62,13 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         let ns = self
             .namespaces
             .get(index)
-            .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+            .ok_or_else(|| fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
         let (slba, nlb) = block_range(sqe);
         if slba.checked_add(nlb).map_or(true, |end| end > ns.blocks()) {
             return Err(fail(Status::LBA_OUT_OF_RANGE));
         }
         let data_len = ns.stream_len(Stream::Data, nlb);
-        if !self.config.max_transfer().allows(data_len) {
+        if !self.rules.max_transfer.allows(data_len) {
             return Err(fail(Status::INVALID_FIELD));
         }
         Ok((index, data_len, ns.stream_len(Stream::Metadata, nlb)))
@@ -82,7 +82,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         let ns = self
             .namespaces
             .get_mut(index)
-            .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+            .ok_or_else(|| fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
         datapath::transfer(
             self.port,
             ns,
@@ -108,7 +108,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         let ns = self
             .namespaces
             .get(index)
-            .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+            .ok_or_else(|| fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
         for (stream, host) in [
             (Stream::Data, &self.scratch.data),
             (Stream::Metadata, &self.scratch.metadata),
@@ -126,7 +126,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         let ns = self
             .namespaces
             .get_mut(index)
-            .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+            .ok_or_else(|| fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
         if slba.checked_add(nlb).map_or(true, |end| end > ns.blocks()) {
             return Err(fail(Status::LBA_OUT_OF_RANGE));
         }
@@ -147,7 +147,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         let ns = self
             .namespaces
             .get_mut(index)
-            .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+            .ok_or_else(|| fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
         let parsed: Vec<(u64, u64)> = list
             .chunks_exact(DSM_RANGE_BYTES)
             .map(|r| {

@@ -1,15 +1,14 @@
 //! Simulated host memory: sparse, with unmapped holes that fault, and a log of DMA accesses.
 
-use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
+use core::ops::Range;
 
 use super::{DmaFault, DmaMemory};
 
-/// Bytes are stored in chunks of this size, allocated on first write.
-const CHUNK: u64 = 4096;
-const CHUNK_BYTES: usize = 4096;
+mod chunks;
+use chunks::{Chunks, CHUNK, CHUNK_BYTES};
 
 /// Whether a logged DMA access read or wrote memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -40,19 +39,40 @@ pub struct Access {
 /// DMA accesses through the [`DmaMemory`] trait are counted and, while logging is on (the
 /// default), logged; the host's own set-up through [`poke`](SimMemory::poke) and
 /// [`peek`](SimMemory::peek) is neither, so a test sees exactly what the device touched.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SimMemory {
     /// Mapped ranges as first byte -> last byte (inclusive, so the top byte of the address
     /// space is representable). Disjoint and never adjacent: `map` merges neighbours.
     mapped: BTreeMap<u64, u64>,
-    /// Chunk base address -> `CHUNK` bytes. Missing chunks read as zero.
-    chunks: BTreeMap<u64, Box<[u8]>>,
+    /// The region of `mapped` that answered the last lookup, as (first, last); `NO_REGION`
+    /// when none did since the map last changed.
+    last_region: Cell<(u64, u64)>,
+    chunks: Chunks,
     log: RefCell<Vec<Access>>,
     quiet: bool,
     reads: Cell<u64>,
     bytes_read: Cell<u64>,
     writes: u64,
     bytes_written: u64,
+}
+
+/// An empty region (first > last) for `last_region`: no access lies inside it.
+const NO_REGION: (u64, u64) = (1, 0);
+
+impl Default for SimMemory {
+    fn default() -> Self {
+        SimMemory {
+            mapped: BTreeMap::new(),
+            last_region: Cell::new(NO_REGION),
+            chunks: Chunks::default(),
+            log: RefCell::default(),
+            quiet: false,
+            reads: Cell::default(),
+            bytes_read: Cell::default(),
+            writes: 0,
+            bytes_written: 0,
+        }
+    }
 }
 
 impl SimMemory {
@@ -71,6 +91,7 @@ impl SimMemory {
                 Err(DmaFault { addr, len })
             };
         };
+        self.last_region.set(NO_REGION);
         let (mut first, mut last) = (addr, last);
         // Absorb every region that overlaps or touches [first, last].
         let touching: Vec<(u64, u64)> = self
@@ -94,6 +115,7 @@ impl SimMemory {
         let Some(last) = last_byte(addr, len) else {
             return;
         };
+        self.last_region.set(NO_REGION);
         let overlapping: Vec<(u64, u64)> = self
             .mapped
             .range(..=last)
@@ -122,10 +144,16 @@ impl SimMemory {
             return false;
         };
         // Regions are merged, so a mapped range lies inside a single region.
-        self.mapped
-            .range(..=addr)
-            .next_back()
-            .is_some_and(|(_, &region_last)| region_last >= last)
+        let inside = |(first, region_last): (u64, u64)| first <= addr && last <= region_last;
+        if inside(self.last_region.get()) {
+            return true;
+        }
+        let Some(region) = self.mapped.range(..=addr).next_back() else {
+            return false;
+        };
+        let region = (*region.0, *region.1);
+        self.last_region.set(region);
+        inside(region)
     }
 
     /// Host-side store (not DMA: not logged or counted). Fails whole on unmapped bytes.
@@ -227,12 +255,32 @@ impl SimMemory {
         })
     }
 
+    /// Where `len` bytes at `addr` lie when they are not empty and fit in one chunk: (chunk
+    /// base, byte range in the chunk). Most accesses do (a queue entry, an aligned page): one
+    /// lookup, one copy.
+    fn in_one_chunk(addr: u64, len: usize) -> Option<(u64, Range<usize>)> {
+        let at = usize::try_from(addr & (CHUNK - 1)).ok()?;
+        let end = at
+            .checked_add(len)
+            .filter(|&end| end > at && end <= CHUNK_BYTES)?;
+        Some((addr & !(CHUNK - 1), at..end))
+    }
+
     fn copy_in(&mut self, addr: u64, data: &[u8]) {
-        for (base, at, from, n) in Self::pieces(addr, data.len()) {
-            let chunk = self
+        if let Some((base, range)) = Self::in_one_chunk(addr, data.len()) {
+            if let Some(dst) = self
                 .chunks
-                .entry(base)
-                .or_insert_with(|| alloc::vec![0u8; CHUNK_BYTES].into_boxed_slice());
+                .get_or_insert(base)
+                .and_then(|c| c.get_mut(range))
+            {
+                dst.copy_from_slice(data);
+            }
+            return;
+        }
+        for (base, at, from, n) in Self::pieces(addr, data.len()) {
+            let Some(chunk) = self.chunks.get_or_insert(base) else {
+                continue;
+            };
             if let (Some(dst), Some(src)) = (
                 chunk.get_mut(at..at.saturating_add(n)),
                 data.get(from..from.saturating_add(n)),
@@ -243,13 +291,20 @@ impl SimMemory {
     }
 
     fn copy_out(&self, addr: u64, buf: &mut [u8]) {
+        if let Some((base, range)) = Self::in_one_chunk(addr, buf.len()) {
+            match self.chunks.get(base).and_then(|c| c.get(range)) {
+                Some(src) => buf.copy_from_slice(src),
+                None => buf.fill(0),
+            }
+            return;
+        }
         for (base, at, to, n) in Self::pieces(addr, buf.len()) {
             let Some(dst) = buf.get_mut(to..to.saturating_add(n)) else {
                 continue;
             };
             match self
                 .chunks
-                .get(&base)
+                .get(base)
                 .and_then(|c| c.get(at..at.saturating_add(n)))
             {
                 Some(src) => dst.copy_from_slice(src),
@@ -260,16 +315,11 @@ impl SimMemory {
 
     /// Zero the bytes `first ..= last` (used by `unmap`).
     fn zero(&mut self, first: u64, last: u64) {
-        let keys: Vec<u64> = self
-            .chunks
-            .range(first & !(CHUNK - 1)..=last)
-            .map(|(&k, _)| k)
-            .collect();
-        for base in keys {
+        for base in self.chunks.bases_in(first & !(CHUNK - 1)..=last) {
             let chunk_last = base | (CHUNK - 1);
             if first <= base && chunk_last <= last {
-                self.chunks.remove(&base);
-            } else if let Some(chunk) = self.chunks.get_mut(&base) {
+                self.chunks.remove(base);
+            } else if let Some(chunk) = self.chunks.get_mut(base) {
                 // Both bounds are clamped into this chunk: their low bits are the offsets.
                 let lo = usize::try_from(first.max(base) & (CHUNK - 1));
                 let hi = usize::try_from(last.min(chunk_last) & (CHUNK - 1));

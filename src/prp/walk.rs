@@ -92,6 +92,17 @@ enum Source {
 /// ```
 #[derive(Debug)]
 pub struct PrpWalker<'m, M: DmaMemory + ?Sized> {
+    walk: Walk<'m, M>,
+    /// Segments found ahead of the iterator's consumer. Kept apart from `walk` so the batch
+    /// loop can fill it in place.
+    ready: [Extent; READY],
+    ready_pos: usize,
+    ready_len: usize,
+}
+
+/// The walk itself: where it is in PRP1, PRP2 and the lists.
+#[derive(Debug)]
+struct Walk<'m, M: DmaMemory + ?Sized> {
     mem: &'m M,
     ps: PageSize,
     prp1: u64,
@@ -110,10 +121,6 @@ pub struct PrpWalker<'m, M: DmaMemory + ?Sized> {
     batch: [U64; BATCH],
     batch_pos: usize,
     batch_len: usize,
-    /// Segments found ahead of the iterator's consumer.
-    ready: [Extent; READY],
-    ready_pos: usize,
-    ready_len: usize,
 }
 
 impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
@@ -121,19 +128,21 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
     /// from `mem`. A zero `len` yields nothing and reads nothing.
     pub fn new(prp1: u64, prp2: u64, len: u64, page_size: PageSize, mem: &'m M) -> Self {
         PrpWalker {
-            mem,
-            ps: page_size,
-            prp1,
-            prp2,
-            source: if len == 0 { Source::Done } else { Source::Prp1 },
-            remaining: len,
-            run: None,
-            slot_addr: 0,
-            page_slots_left: 0,
-            entries_left: 0,
-            batch: [U64::ZERO; BATCH],
-            batch_pos: 0,
-            batch_len: 0,
+            walk: Walk {
+                mem,
+                ps: page_size,
+                prp1,
+                prp2,
+                source: if len == 0 { Source::Done } else { Source::Prp1 },
+                remaining: len,
+                run: None,
+                slot_addr: 0,
+                page_slots_left: 0,
+                entries_left: 0,
+                batch: [U64::ZERO; BATCH],
+                batch_pos: 0,
+                batch_len: 0,
+            },
             ready: [Extent::new(0, 0); READY],
             ready_pos: 0,
             ready_len: 0,
@@ -157,7 +166,7 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
         }
         self.ready_pos = self.ready_pos.wrapping_add(written);
         while let Some(rest) = out.get_mut(written..).filter(|rest| !rest.is_empty()) {
-            match self.advance(rest) {
+            match self.walk.advance(rest) {
                 Ok(0) => break,
                 Ok(n) => written = written.saturating_add(n),
                 Err(e) => return Err(self.fail(e)),
@@ -168,8 +177,8 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
 
     /// End the walk after an error: a walk that failed yields nothing more.
     fn fail(&mut self, e: WalkError) -> WalkError {
-        self.source = Source::Done;
-        self.run = None;
+        self.walk.source = Source::Done;
+        self.walk.run = None;
         self.ready_len = 0;
         e
     }
@@ -187,7 +196,9 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
         }
         Ok(summary)
     }
+}
 
+impl<M: DmaMemory + ?Sized> Walk<'_, M> {
     /// Write finished segments into `out` (at least one unless the walk is over or `out` is
     /// empty) and return how many.
     fn advance(&mut self, out: &mut [Extent]) -> Result<usize, WalkError> {
@@ -384,12 +395,14 @@ impl<M: DmaMemory + ?Sized> Iterator for PrpWalker<'_, M> {
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.ready_pos >= self.ready_len {
+            // A finished walk (the usual second call for a short transfer) answers at once,
+            // without entering the batch loop.
+            if self.walk.source == Source::Done && self.walk.run.is_none() {
+                return None;
+            }
             // Refill the look-ahead through the batch loop; a walk that fails reports the
             // error in place of the segments it had not yet handed out.
-            let mut ready = self.ready;
-            let found = self.advance(&mut ready);
-            self.ready = ready;
-            match found {
+            match self.walk.advance(&mut self.ready) {
                 Ok(0) => return None,
                 Ok(n) => (self.ready_pos, self.ready_len) = (0, n),
                 Err(e) => return Some(Err(self.fail(e))),

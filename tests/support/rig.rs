@@ -4,8 +4,6 @@
 //! host driver, so the controller is tested against a second implementation of the host side.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
-
 use nvme_dma::bus::RegisterAccess;
 use nvme_dma::controller::{ControllerConfig, Machine, MockController};
 use nvme_dma::dptr::{self, Controller, DescriptorMemory, Outcome, QueueKind, Request, SglPolicy};
@@ -39,9 +37,33 @@ pub struct HostQueue {
     pub cqid: u16,
 }
 
+/// The host's queue pairs by queue id: a vector indexed by id, since ids are small and
+/// dense and a lookup happens on every submit and reap.
+#[derive(Clone, Debug, Default)]
+pub struct HostQueues(Vec<Option<HostQueue>>);
+
+impl HostQueues {
+    /// Track `queue` as pair `qid`, replacing what was there.
+    pub fn insert(&mut self, qid: u16, queue: HostQueue) {
+        let at = usize::from(qid);
+        if self.0.len() <= at {
+            self.0.resize(at + 1, None);
+        }
+        self.0[at] = Some(queue);
+    }
+
+    pub fn get(&self, qid: u16) -> Option<&HostQueue> {
+        self.0.get(usize::from(qid))?.as_ref()
+    }
+
+    pub fn get_mut(&mut self, qid: u16) -> Option<&mut HostQueue> {
+        self.0.get_mut(usize::from(qid))?.as_mut()
+    }
+}
+
 pub struct Rig<M: DmaMemory = SimMemory> {
     pub m: Machine<M>,
-    pub queues: HashMap<u16, HostQueue>,
+    pub queues: HostQueues,
     next_queue_mem: u64,
     next_cid: u16,
     pub page: PageSize,
@@ -67,7 +89,7 @@ impl<M: DmaMemory> Rig<M> {
         let controller = MockController::new(config).expect("valid config");
         let mut rig = Rig {
             m: Machine::new(controller, memory),
-            queues: HashMap::new(),
+            queues: HostQueues::default(),
             next_queue_mem: 0x10_0000,
             next_cid: 0,
             page: PageSize::from_mps(mps).unwrap(),
@@ -130,22 +152,22 @@ impl<M: DmaMemory> Rig<M> {
 
     /// Write `sqe` into the next slot without ringing the doorbell.
     pub fn submit_no_doorbell(&mut self, qid: u16, sqe: &SubmissionEntry) {
-        let q = self.queues.get_mut(&qid).expect("queue exists");
+        let q = self.queues.get_mut(qid).expect("queue exists");
         let slot = q.sq_base + u64::from(q.sq_tail) * 64;
         q.sq_tail = (q.sq_tail + 1) % q.size;
         self.m.write(slot, &sqe.to_bytes()).unwrap();
     }
 
     pub fn ring_sq(&mut self, qid: u16) {
-        let tail = self.queues[&qid].sq_tail;
+        let tail = self.queues.get(qid).expect("queue exists").sq_tail;
         let db = sq_tail_doorbell(qid, self.dstrd()).unwrap();
         self.m.write32(db, u32::from(tail)).unwrap();
     }
 
     /// The next completion on `qid`'s CQ, if one was posted; rings the CQ head doorbell.
     pub fn reap(&mut self, qid: u16) -> Option<CompletionEntry> {
-        let cqid = self.queues[&qid].cqid;
-        let q = self.queues.get_mut(&cqid).expect("cq exists");
+        let cqid = self.queues.get(qid).expect("queue exists").cqid;
+        let q = self.queues.get_mut(cqid).expect("cq exists");
         let slot = q.cq_base + u64::from(q.cq_head) * 16;
         let mut bytes = [0u8; 16];
         self.m.read(slot, &mut bytes).unwrap();

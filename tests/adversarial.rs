@@ -1624,16 +1624,7 @@ fn a_full_completion_queue_holds_the_next_command() {
     assert_eq!(rig.admin(create_cq(1, 4, cq)), Status::SUCCESS);
     assert_eq!(rig.admin(create_sq(1, 16, sq, 1)), Status::SUCCESS);
     // The rig's bookkeeping serves the 4-slot CQ; SQ entries are placed by hand.
-    let host = HostQueue {
-        sq_base: sq,
-        cq_base: cq,
-        size: 4,
-        sq_tail: 0,
-        cq_head: 0,
-        phase: true,
-        cqid: 1,
-    };
-    rig.queues.insert(1, host);
+    rig.queues.insert(1, HostQueue::new(sq, cq, 4, 1));
     let mut stored = Vec::new();
     for cid in 0..5u16 {
         let (sqe, bytes) = write_of_block(&mut rig, cid);

@@ -875,18 +875,7 @@ fn a_full_completion_queue_is_never_overwritten() {
     let sq = rig.alloc_queue_mem(16 * 64);
     assert!(rig.admin(create_cq(1, 4, cq)).is_success());
     assert!(rig.admin(create_sq(1, 16, sq, 1)).is_success());
-    rig.queues.insert(
-        1,
-        rig::HostQueue {
-            sq_base: sq,
-            cq_base: cq,
-            size: 4,
-            sq_tail: 0,
-            cq_head: 0,
-            phase: true,
-            cqid: 1,
-        },
-    );
+    rig.queues.insert(1, rig::HostQueue::new(sq, cq, 4, 1));
     // The rig's SQ bookkeeping uses `size` for both: submit directly at SQ slots instead.
     for i in 0..6u16 {
         let sqe = SubmissionEntry::new(Opcode::NVM_FLUSH, 100 + i).with_nsid(1);

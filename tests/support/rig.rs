@@ -37,6 +37,22 @@ pub struct HostQueue {
     pub cqid: u16,
 }
 
+impl HostQueue {
+    /// A pair just created: tail and head at slot 0, phase 1.
+    #[allow(dead_code)] // not every test file that includes the rig uses it
+    pub fn new(sq_base: u64, cq_base: u64, size: u16, cqid: u16) -> Self {
+        HostQueue {
+            sq_base,
+            cq_base,
+            size,
+            sq_tail: 0,
+            cq_head: 0,
+            phase: true,
+            cqid,
+        }
+    }
+}
+
 /// The host's queue pairs by queue id: a vector indexed by id, since ids are small and
 /// dense and a lookup happens on every submit and reap.
 #[derive(Clone, Debug, Default)]
@@ -58,6 +74,22 @@ impl HostQueues {
 
     pub fn get_mut(&mut self, qid: u16) -> Option<&mut HostQueue> {
         self.0.get_mut(usize::from(qid))?.as_mut()
+    }
+
+    /// Every pair tracked, by queue id.
+    #[allow(dead_code)] // not every test file that includes the rig uses it
+    pub fn values(&self) -> impl Iterator<Item = &HostQueue> {
+        self.0.iter().flatten()
+    }
+}
+
+/// `queues[&qid]`: the pair `qid`, which the test knows exists.
+impl std::ops::Index<&u16> for HostQueues {
+    type Output = HostQueue;
+
+    fn index(&self, qid: &u16) -> &HostQueue {
+        self.get(*qid)
+            .unwrap_or_else(|| panic!("the host tracks no queue {qid}"))
     }
 }
 

@@ -330,6 +330,42 @@ pub fn seeds() -> Vec<Seed> {
             ],
         ),
     );
+    // The same in one doorbell, CQ 1 coming back where it was (8 admin slots hold it all).
+    let same_place = admin(
+        Opcode::ADMIN_CREATE_IO_CQ,
+        56,
+        3 << 16 | 1,
+        1,
+        Addr::queues(0x8000),
+    );
+    let new_sq = admin(
+        Opcode::ADMIN_CREATE_IO_SQ,
+        57,
+        3 << 16 | 1,
+        1 << 16 | 1,
+        Addr::queues(0xc000),
+    );
+    add(
+        "completion-queue-deleted-and-created-again-in-one-doorbell",
+        input(
+            Shape {
+                admin_slots: 6,
+                ..plain
+            },
+            MemorySpec::default(),
+            vec![
+                submit(1, write(52, 1)),
+                quiet(0, delete(Opcode::ADMIN_DELETE_IO_SQ, 53, 1)),
+                quiet(0, delete(Opcode::ADMIN_DELETE_IO_SQ, 54, 2)),
+                quiet(0, delete(Opcode::ADMIN_DELETE_IO_CQ, 55, 1)),
+                quiet(0, same_place),
+                quiet(0, new_sq),
+                Action::Ring { queue: 0 },
+                Action::Reap { queue: 0 },
+                submit(1, write(58, 1)),
+            ],
+        ),
+    );
     add(
         "cid-reused-on-one-queue",
         input(

@@ -144,7 +144,16 @@ impl Monitor {
     pub fn sync(&self, controller: &MockController, failed: bool) {
         let mut watch = self.watch.borrow_mut();
         watch.end_command(failed);
-        for view in controller.queues() {
+        // A completion queue deleted and created again since the last sync starts afresh.
+        let recreated = watch.posted.iter().any(|p| {
+            p.sqid == 0
+                && p.status.is_success()
+                && matches!(
+                    p.opcode,
+                    Some(Opcode::ADMIN_CREATE_IO_CQ | Opcode::ADMIN_DELETE_IO_CQ)
+                )
+        });
+        for view in controller.queues().filter(|_| !recreated) {
             if let QueueRole::Completion { phase } = view.role {
                 let before = watch.cqs.iter().find(|t| t.view.qid == view.qid);
                 if let Some(track) = before.filter(|t| t.view.slot(0) == view.slot(0)) {

@@ -43,15 +43,17 @@ pub struct Context {
 
 impl Context {
     /// The work bound per command, in bytes read: the SQE (64); data and a separate metadata
-    /// buffer, each at most `max_transfer`; the descriptors of both pointers (SGL: the walk
-    /// limit's descriptors of 16 bytes; PRP: a list entry per page plus a chain entry per
-    /// list page, 8 bytes each, and one more page of slack for an offset first entry); a
+    /// buffer, each at most `max_transfer`; the descriptors of both pointers (SGL: the
+    /// walker's documented `16 (D + S)` bytes for `D` descriptors and `S` segments, plus 16
+    /// for a walk that starts at MPTR; PRP: a list entry per page plus a chain entry per list
+    /// page, 8 bytes each, and one more page of slack for an offset first entry); a
     /// Dataset Management range list (4 KiB); and the PRP list of a queue created with
     /// PC = 0 (a slot per page of the largest queue).
     pub fn read_budget(caps: &SglCaps, max_transfer: u64, page: PageSize) -> u64 {
         let pages = max_transfer / page.bytes() + 2;
         let prp = 2 * (pages + pages / (page.bytes() / 8 - 1) + 1) * 8;
-        let sgl = u64::from(caps.limits().max_descriptors) * 16;
+        let limits = caps.limits();
+        let sgl = (u64::from(limits.max_descriptors) + u64::from(limits.max_segments)) * 16 + 16;
         let queue_list = (65_536 * 64 / 4096) * 8;
         64 + 2 * max_transfer + 2 * prp.max(sgl) + 4096 + queue_list
     }

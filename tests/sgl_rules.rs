@@ -1239,3 +1239,73 @@ fn inline_fast_path_agrees_with_build() {
         .build_inline(SglSegment::Skip(8))
         .is_err());
 }
+
+/// `build` and `build_inline` take a lone plain Data Block without the planner, through
+/// limits the builder works out once; at every edge of those limits they must agree with
+/// `plan`, which checks every rule one by one.
+#[test]
+fn one_piece_quick_path_agrees_with_the_planner() {
+    let lldts = SglCaps::new(Sgls::from_support(SglSupport::ByteAligned) | Sgls::LLDTS);
+    let unsupported = SglCaps::new(Sgls::from_support(SglSupport::None));
+    let mut builders = Vec::new();
+    for caps in [
+        caps(),
+        dword_caps(),
+        lldts,
+        unsupported,
+        caps().with_msdbd(1),
+    ] {
+        let b = SglBuilder::new(caps, Direction::Read);
+        builders.extend([
+            b,
+            b.with_max_transfer(0x1000),
+            b.with_max_transfer(0),
+            b.with_transfer_len(0x1000),
+            b.with_transfer_len(0),
+            b.with_transfer_len(0x800).with_max_transfer(0x1000),
+            b.with_transfer_len(0x2000).with_max_transfer(0x1000),
+        ]);
+    }
+    let top = u64::from(u32::MAX);
+    let pieces = [
+        Extent::new(0x1000, 0x1000),
+        Extent::new(0x1000, 0xFFF),
+        Extent::new(0x1000, 0x1001),
+        Extent::new(0x1002, 0x800),
+        Extent::new(0x1000, 0x800),
+        Extent::new(0x1000, 0),
+        Extent::new(0x1000, top),
+        Extent::new(0x1000, top - 3),
+        Extent::new(0x1000, top + 1),
+        Extent::new(u64::MAX - 0xFFF, 0x1000),
+        Extent::new(u64::MAX - 0xFFF, 0x1001),
+    ];
+    for b in builders {
+        for piece in pieces {
+            let plan = b.plan([piece]);
+            let built = b.build([piece], &mut []);
+            match plan {
+                Ok(plan) if plan.is_inline() => {
+                    let layout = built.unwrap();
+                    assert_eq!(
+                        (layout.plan, layout.segments_used),
+                        (plan, 0),
+                        "{b:?} {piece}"
+                    );
+                    assert_eq!(b.build_inline(piece), Ok(layout.sgl1), "{b:?} {piece}");
+                }
+                Ok(_) => {
+                    // Several descriptors: segment memory is needed, and none was given.
+                    assert!(built.is_err(), "{b:?} {piece}");
+                    assert!(b.build_inline(piece).is_err(), "{b:?} {piece}");
+                }
+                Err(e) => {
+                    assert_eq!(built, Err(e), "{b:?} {piece}");
+                    // `build_inline` may name another rule first (it checks that the piece
+                    // fits one descriptor before the totals), but it refuses too.
+                    assert!(b.build_inline(piece).is_err(), "{b:?} {piece}");
+                }
+            }
+        }
+    }
+}

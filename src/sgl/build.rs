@@ -106,6 +106,34 @@ pub struct SglBuilder {
     direction: Direction,
     max_transfer: Option<u64>,
     transfer_len: Option<u64>,
+    /// The lengths a lone plain Data Block may have for [`SglBuilder::build`] and
+    /// [`SglBuilder::build_inline`] to take it without the planner, `(least, most)`: every
+    /// limit on one such piece folded into two numbers once, here, rather than per call
+    /// ([`quick_lengths`]).
+    quick: (u64, u64),
+}
+
+/// [`SglBuilder`]'s `quick` range: the lengths that make a lone Data Block (aligned, ending
+/// below 2^64) a valid SGL1 on their own. SGLs supported; non-empty; within one descriptor,
+/// and within the maximum transfer; equal to the transfer length when one is set (an SGL
+/// longer than the transfer is left to the planner). MSDBD never refuses one data block.
+/// An empty range (`(1, 0)`) when none qualifies.
+const fn quick_lengths(
+    caps: &SglCaps,
+    max_transfer: Option<u64>,
+    transfer_len: Option<u64>,
+) -> (u64, u64) {
+    let chunk = max_chunk(Kind::Data, caps.dword_granular());
+    let most = match max_transfer {
+        Some(max) if max < chunk => max,
+        _ => chunk,
+    };
+    match transfer_len {
+        _ if !caps.supported() => (1, 0),
+        None => (1, most),
+        Some(len) if len != 0 && len <= most => (len, len),
+        Some(_) => (1, 0),
+    }
 }
 
 /// What a list of pieces needs as an SGL: the result of [`SglBuilder::plan`].
@@ -154,12 +182,14 @@ impl SglBuilder {
             direction,
             max_transfer: None,
             transfer_len: None,
+            quick: quick_lengths(&caps, None, None),
         }
     }
 
     /// Refuse transfers longer than `bytes` (the controller's MDTS in bytes).
     pub const fn with_max_transfer(mut self, bytes: u64) -> Self {
         self.max_transfer = Some(bytes);
+        self.quick = quick_lengths(&self.caps, self.max_transfer, self.transfer_len);
         self
     }
 
@@ -168,6 +198,7 @@ impl SglBuilder {
     /// their data (LLDTS). Without this, the transfer is exactly what the pieces describe.
     pub const fn with_transfer_len(mut self, bytes: u64) -> Self {
         self.transfer_len = Some(bytes);
+        self.quick = quick_lengths(&self.caps, self.max_transfer, self.transfer_len);
         self
     }
 
@@ -561,11 +592,18 @@ impl SglBuilder {
     /// assert_eq!(sgl1.descriptor(), Descriptor::Data(DataDescriptor::Block { addr: 0x10_0000, len: 0x2_0000 }));
     /// # Ok::<(), nvme_dma::sgl::BuildError>(())
     /// ```
+    #[inline]
     pub fn build_inline(&self, piece: impl Into<SglSegment>) -> Result<Sgl1, BuildError> {
-        self.inline_flat(Flat::of(&piece.into()))
+        let piece = piece.into();
+        match self.quick_block(&piece) {
+            Some(block) => Ok(Sgl1::data(block)),
+            None => self.inline_flat(Flat::of(&piece)),
+        }
     }
 
-    /// [`SglBuilder::build_inline`] past the conversion, compiled once here.
+    /// [`SglBuilder::build_inline`] past its quick case, every rule checked in order;
+    /// compiled once here.
+    #[inline(never)]
     fn inline_flat(&self, piece: Flat) -> Result<Sgl1, BuildError> {
         if !self.caps.supported() {
             return Err(BuildError::NotSupported {
@@ -595,6 +633,9 @@ impl SglBuilder {
     /// `segments[0]` is the segment SGL1 will point at; further buffers are used in order as
     /// the chain continues. Supply at least [`SglPlan::segments_needed`] of them. On error
     /// nothing has been written.
+    // Inline: one plain piece, the most common request of all, is a few comparisons in the
+    // caller, with no scan and no segment memory, and the layout need not pass through memory.
+    #[inline]
     pub fn build<I>(
         &self,
         pieces: I,
@@ -604,17 +645,31 @@ impl SglBuilder {
         I: IntoIterator + Clone,
         I::Item: Into<SglSegment>,
     {
-        // One piece, the most common request of all: no scan, no segment memory.
         let mut peek = pieces.clone().into_iter();
         if let (Some(only), None) = (peek.next(), peek.next()) {
-            if let Some((sgl1, plan)) = self.plan_single(&Flat::of(&only.into())) {
+            let only: SglSegment = only.into();
+            if let Some(block) = self.quick_block(&only) {
                 return Ok(SglLayout {
-                    sgl1,
-                    plan,
+                    sgl1: Sgl1::data(block),
+                    plan: self.single_plan(block, only.len()),
                     segments_used: 0,
                 });
             }
         }
+        self.build_planned(pieces, segments)
+    }
+
+    /// [`SglBuilder::build`] past its quick case: plan, check the segment memory, write.
+    #[inline(never)]
+    fn build_planned<I>(
+        &self,
+        pieces: I,
+        segments: &mut [SegmentBuf<'_>],
+    ) -> Result<SglLayout, BuildError>
+    where
+        I: IntoIterator + Clone,
+        I::Item: Into<SglSegment>,
+    {
         let (plan, one_each) = self.plan_shaped(pieces.clone())?;
         let segments_used = place(&plan, segments)?;
         let sgl1 = self.write_pieces(pieces, &plan, segments, one_each);
@@ -625,42 +680,41 @@ impl SglBuilder {
         })
     }
 
-    /// SGL1 and the plan for a lone data piece or bit bucket that breaks no rule and fits
-    /// one descriptor, or `None` for [`SglBuilder::plan`] to take it (and name the rule it
-    /// breaks, if any). It refuses a little more than the rules do: a piece that ends exactly
-    /// at 2^64.
-    #[inline]
-    fn plan_single(&self, piece: &Flat) -> Option<(Sgl1, SglPlan)> {
-        let granular = self.caps.dword_granular();
-        let is_skip = piece.kind == Kind::Skip;
-        let allowed = piece.kind == Kind::Data
-            || (is_skip
-                && self.direction == Direction::Read
-                && self.caps.has(Capability::BitBucket));
-        let granule = if granular && !is_skip { 3 } else { 0 };
-        if !self.caps.supported()
-            || !allowed
-            || piece.len.wrapping_sub(1) >= max_chunk(piece.kind, granular)
-            || piece.start.checked_add(piece.len).is_none()
-            || (piece.start | piece.len) & granule != 0
+    /// The one descriptor for a lone plain Data Block that breaks no rule and fits one
+    /// descriptor (its length in the builder's precomputed `quick` range, aligned, ending
+    /// below 2^64), or `None` for the planner to take the piece (and name the rule it
+    /// breaks, if any).
+    #[inline(always)]
+    fn quick_block(&self, piece: &SglSegment) -> Option<DataDescriptor> {
+        let SglSegment::Data(Extent { addr, len }) = *piece else {
+            return None;
+        };
+        let (least, most) = self.quick;
+        let granule = if self.caps.dword_granular() { 3 } else { 0 };
+        if len < least
+            || len > most
+            || addr.checked_add(len).is_none()
+            || (addr | len) & granule != 0
         {
             return None;
         }
-        let data_blocks = u64::from(!is_skip);
-        let transfer = self.check_totals(piece.len, data_blocks).ok()?;
-        // At most the maximum chunk, which fits 32 bits.
-        let len = u32::try_from(piece.len).unwrap_or(u32::MAX);
-        let only = chunk_descriptor(piece, 0, len);
-        let plan = SglPlan {
-            len: piece.len,
-            transfer,
+        // At most one descriptor's length, which fits 32 bits.
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        Some(DataDescriptor::Block { addr, len })
+    }
+
+    /// The plan of a layout that is SGL1 alone, a data block of `len` bytes (the transfer).
+    #[inline(always)]
+    fn single_plan(&self, only: DataDescriptor, len: u64) -> SglPlan {
+        SglPlan {
+            len,
+            transfer: len,
             runs: 1,
             descriptors: 1,
-            data_blocks,
+            data_blocks: 1,
             inline: Some(only),
             sdt: self.caps.sdt(),
-        };
-        Some((Sgl1::data(only), plan))
+        }
     }
 
     /// Build a metadata SGL for PSDT 10b: MPTR points at `mptr_segment`, which receives exactly

@@ -4,7 +4,9 @@
 use zerocopy::IntoBytes;
 
 use super::caps::{Capability, SglCaps, WalkLimits};
-use super::descriptor::{DataDescriptor, Descriptor, SegmentPointer, DESCRIPTOR_BYTES};
+use super::descriptor::{
+    DataDescriptor, Descriptor, SegmentKind, SegmentPointer, DESCRIPTOR_BYTES,
+};
 use super::error::{DescriptorAt, TypeProblem, WalkError};
 use super::segment::{Flat, Kind, SglSegment};
 use super::{Direction, SglRole};
@@ -400,9 +402,33 @@ impl Core {
     #[inline(never)]
     fn fill_loop(&mut self, mem: &dyn Fetch, out: &mut [SglSegment]) -> Result<usize, WalkError> {
         let mut written = 0usize;
+        if let State::Sgl1(raw) = self.state {
+            // SGL1 pointing to the first segment needs no parsing: straight to `enter`, which
+            // checks the pointer exactly as the general path would.
+            if let Some(kind) = pointer_kind(&raw) {
+                self.state = State::Done;
+                let pointer = SegmentPointer {
+                    addr: raw.address(),
+                    len: raw.length(),
+                    kind,
+                };
+                if let Err(e) = self.enter(pointer, DescriptorAt::Sgl1) {
+                    return self.fail(e, written);
+                }
+            }
+        }
         while written < out.len() {
             if matches!(self.state, State::Segment) {
-                if self.batch_pos >= self.batch_len && self.needs_descriptor() {
+                if self.batch_pos >= self.batch_len {
+                    if self.segment_over() {
+                        // The general path's end of a segment, without its call: the walk is
+                        // over, complete or short.
+                        self.state = State::Done;
+                        if let Err(e) = self.check_complete() {
+                            return self.fail(e, written);
+                        }
+                        return Ok(self.flush(out, written));
+                    }
                     // Fetch here rather than in the general path, so that a batch's first
                     // descriptor takes the quick loop too (the general path would make the
                     // same read at the same point, and fail the same way).
@@ -427,17 +453,32 @@ impl Core {
                     }
                 }
                 Ok(None) if matches!(self.state, State::Done) => {
-                    let last = core::mem::replace(&mut self.run, Flat::NONE);
-                    if last.len != 0 {
-                        written = put(out, written, last);
-                    }
-                    break;
+                    return Ok(self.flush(out, written));
                 }
                 Ok(None) => {}
                 Err(e) => return self.fail(e, written),
             }
         }
         Ok(written)
+    }
+
+    /// The walk is over: write the piece being merged, if any, at `out[written]`; the new
+    /// count.
+    #[inline(always)]
+    fn flush(&mut self, out: &mut [SglSegment], written: usize) -> usize {
+        let last = core::mem::replace(&mut self.run, Flat::NONE);
+        if last.len != 0 {
+            put(out, written, last)
+        } else {
+            written
+        }
+    }
+
+    /// Whether the current segment is done with (every descriptor consumed, or the transfer
+    /// complete under LLDTS): the general path's next step ends the walk.
+    #[inline(always)]
+    fn segment_over(&self) -> bool {
+        !self.needs_descriptor()
     }
 
     /// End the walk on `e`: the piece being merged is dropped, and when `written` pieces are
@@ -959,6 +1000,25 @@ fn plain(raw: &SglDescriptor, remaining: u64, granule: u64) -> Option<(u64, u64,
     }
     Some((addr, len, end))
 }
+
+/// The kind of segment SGL1 points to when it is a Segment or Last Segment descriptor
+/// (subtype Address), the pairs [`Descriptor::parse`] reads as a [`SegmentPointer`].
+#[inline(always)]
+fn pointer_kind(raw: &SglDescriptor) -> Option<SegmentKind> {
+    match raw.identifier() {
+        SEGMENT => Some(SegmentKind::Segment),
+        LAST_SEGMENT => Some(SegmentKind::LastSegment),
+        _ => None,
+    }
+}
+
+/// The identifier byte of a Segment descriptor (type 2h, subtype Address).
+const SEGMENT: u8 =
+    SglDescriptor::new(0, 0, SglDescriptorType::Segment, SglSubtype::Address).identifier();
+
+/// The identifier byte of a Last Segment descriptor (type 3h, subtype Address).
+const LAST_SEGMENT: u8 =
+    SglDescriptor::new(0, 0, SglDescriptorType::LastSegment, SglSubtype::Address).identifier();
 
 /// The identifier byte of a Bit Bucket descriptor (type 1h, subtype 0h).
 const BIT_BUCKET: u8 =

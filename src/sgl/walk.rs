@@ -1047,26 +1047,47 @@ impl<M: DmaMemory + ?Sized> Iterator for SglWalker<'_, M> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.ready_pos >= self.ready_len {
-            // Refill the look-ahead through the batch loop.
-            // Lazily: the buffer is built only the first time, not on every refill.
-            #[allow(clippy::unnecessary_lazy_evaluations)]
-            let ready = self
+        if self.ready_pos < self.ready_len {
+            let piece = self
                 .ready
-                .get_or_insert_with(|| [SglSegment::Skip(0); READY]);
-            match self.core.fill(&Reader(self.mem), ready) {
-                Ok(0) => return None,
-                Ok(n) => (self.ready_pos, self.ready_len) = (0, n),
-                Err(e) => return Some(Err(e)),
-            }
+                .as_ref()
+                .and_then(|ready| ready.get(self.ready_pos))
+                .copied();
+            self.ready_pos = self.ready_pos.wrapping_add(1);
+            return piece.map(Ok);
         }
-        let piece = self
+        // The ends of a walk without the look-ahead buffer: a walk that is over, and SGL1
+        // as the whole transfer (as in `Core::fill`).
+        match self.core.state {
+            State::Done if self.core.run.len == 0 => return None,
+            State::Sgl1(raw) => {
+                if let Some(piece) = self.core.sgl1_quick(&raw) {
+                    return Some(Ok(piece.segment()));
+                }
+            }
+            _ => {}
+        }
+        self.next_batch()
+    }
+}
+
+impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
+    /// The iterator's look-ahead is used up: refill it through the batch loop and return its
+    /// first piece.
+    fn next_batch(&mut self) -> Option<Result<SglSegment, WalkError>> {
+        // Lazily: the buffer is built only the first time, not on every refill.
+        #[allow(clippy::unnecessary_lazy_evaluations)]
+        let ready = self
             .ready
-            .as_ref()
-            .and_then(|ready| ready.get(self.ready_pos))
-            .copied();
-        self.ready_pos = self.ready_pos.wrapping_add(1);
-        piece.map(Ok)
+            .get_or_insert_with(|| [SglSegment::Skip(0); READY]);
+        match self.core.fill_loop(&Reader(self.mem), ready) {
+            Ok(0) => None,
+            Ok(n) => {
+                (self.ready_pos, self.ready_len) = (1, n);
+                ready.first().copied().map(Ok)
+            }
+            Err(e) => Some(Err(e)),
+        }
     }
 }
 

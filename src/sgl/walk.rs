@@ -562,11 +562,16 @@ impl Core {
         // The descriptors not yet looked at.
         let mut todo = fetched;
         let out_len = out.len();
-        while let Some(raw) = todo.first() {
+        while let Some((raw, after)) = todo.split_first() {
             // The hot loop: while the run is data, plain Data Blocks continue or end it. An
             // empty run starts where the first block does; a run that ends at 2^64 (from the
-            // general path) is left to the general path.
-            if let (Kind::Data, Some(run_end)) = (run.kind, run.start.checked_add(run.len)) {
+            // general path) is left to the general path. Entered only at a Data Block (type
+            // 0h, subtype Address), so that a read that alternates data and bit buckets does
+            // not set it up for one descriptor at a time.
+            if raw.identifier() == 0 && run.kind == Kind::Data {
+                let Some(run_end) = run.start.checked_add(run.len) else {
+                    break;
+                };
                 let (mut start, mut stop) = if run.len == 0 {
                     (raw.address(), raw.address())
                 } else {
@@ -598,6 +603,7 @@ impl Core {
                     stop = end;
                 }
                 written = out_len.wrapping_sub(slots.into_slice().len());
+                let before = todo.len();
                 todo = next.as_slice();
                 run = Flat {
                     kind: Kind::Data,
@@ -605,25 +611,28 @@ impl Core {
                     start,
                     len: stop.wrapping_sub(start),
                 };
-            }
-            let Some((raw, after)) = todo.split_first() else {
-                break;
-            };
-            if plain(raw, remaining, granule).is_some() {
-                if run.kind == Kind::Data {
-                    break; // `out` is full, or the run ends at 2^64
+                if written >= out_len || todo.len() == before {
+                    break; // `out` is full, or a Data Block for the general path
                 }
-                // Data after a skip: the skip is done, and an empty data run starts here.
-                let Some(slot) = out.get_mut(written) else {
-                    break;
-                };
-                *slot = run.segment();
-                written = written.wrapping_add(1);
+                continue;
+            }
+            if let Some((addr, n, _)) = plain(raw, remaining, granule) {
+                // Data after a skip (or another run from the general path): that run is
+                // done, and the block starts a data run.
+                if run.len != 0 {
+                    let Some(slot) = out.get_mut(written) else {
+                        break;
+                    };
+                    *slot = run.segment();
+                    written = written.wrapping_add(1);
+                }
+                todo = after;
+                remaining = remaining.wrapping_sub(n);
                 run = Flat {
                     kind: Kind::Data,
                     key: 0,
-                    start: raw.address(),
-                    len: 0,
+                    start: addr,
+                    len: n,
                 };
                 continue;
             }
@@ -643,7 +652,13 @@ impl Core {
                 let Some(slot) = out.get_mut(written) else {
                     break;
                 };
-                *slot = run.segment();
+                // A data run is the common one to end here: written without the general
+                // conversion.
+                *slot = if run.kind == Kind::Data {
+                    SglSegment::Data(Extent::new(run.start, run.len))
+                } else {
+                    run.segment()
+                };
                 written = written.wrapping_add(1);
             }
             todo = after;

@@ -45,12 +45,14 @@ impl<'a> SegmentBuf<'a> {
     }
 
     /// Bus address of the first descriptor slot.
+    #[inline]
     pub fn bus_addr(&self) -> u64 {
         self.bus_addr
     }
 
     /// How many descriptors the buffer can hold (at most `(2^32 - 1) / 16`, what one
     /// segment's 32-bit length can name).
+    #[inline]
     pub fn capacity(&self) -> u64 {
         (self.slots.len() as u64).min(MAX_SEGMENT_DESCRIPTORS)
     }
@@ -236,6 +238,8 @@ impl SglBuilder {
 
     /// [`SglBuilder::plan`], and whether every piece became a descriptor of its own (no empty
     /// pieces, no merges), so that writing need not merge again.
+    // Inline: in `build` the plan then stays in registers rather than passing through memory.
+    #[inline(always)]
     fn plan_shaped<I>(&self, pieces: I) -> Result<(SglPlan, bool), BuildError>
     where
         I: IntoIterator + Clone,
@@ -671,6 +675,17 @@ impl SglBuilder {
         I::Item: Into<SglSegment>,
     {
         let (plan, one_each) = self.plan_shaped(pieces.clone())?;
+        if one_each && plan.inline.is_none() {
+            if let Some(first) = segments.first_mut() {
+                if let Some(sgl1) = write_one_segment(first, plan.descriptors, pieces.clone()) {
+                    return Ok(SglLayout {
+                        sgl1,
+                        plan,
+                        segments_used: 1,
+                    });
+                }
+            }
+        }
         let segments_used = place(&plan, segments)?;
         let sgl1 = self.write_pieces(pieces, &plan, segments, one_each);
         Ok(SglLayout {
@@ -939,6 +954,37 @@ pub(crate) fn write_metadata_pointer(mptr_segment: &mut SegmentBuf<'_>, first: S
     if let Some(slot) = mptr_segment.slot(0) {
         *slot = first.to_raw();
     }
+}
+
+/// The most common layout that needs segment memory, without the chain machinery: every
+/// piece a plain descriptor of its own (`one_each` from the plan), all `descriptors` of them
+/// in the first segment buffer, which SGL1 then names as the Last Segment. Checks what
+/// [`place`] checks of that buffer and writes only if it holds them; SGL1, or `None` with
+/// nothing written (then [`place`] and the writer take the layout, and name what is wrong).
+#[inline(always)]
+fn write_one_segment<I>(first: &mut SegmentBuf<'_>, descriptors: u64, pieces: I) -> Option<Sgl1>
+where
+    I: IntoIterator,
+    I::Item: Into<SglSegment>,
+{
+    // At most the buffer's capacity, below 2^28, so the byte count fits 32 bits.
+    let bytes = descriptors.checked_mul(DESCRIPTOR_BYTES)?;
+    if first.bus_addr & 7 != 0
+        || descriptors > first.capacity()
+        || first.bus_addr.checked_add(bytes).is_none()
+    {
+        return None;
+    }
+    let len = u32::try_from(bytes).ok()?;
+    let slots = first.slots.get_mut(..usize::try_from(descriptors).ok()?)?;
+    for (slot, item) in slots.iter_mut().zip(pieces) {
+        *slot = plain_descriptor(&Flat::of(&item.into()));
+    }
+    Some(Sgl1::segment(SegmentPointer {
+        addr: first.bus_addr,
+        len,
+        kind: SegmentKind::LastSegment,
+    }))
 }
 
 /// How a segment buffer of `capacity` descriptors is used when `remaining` data descriptors

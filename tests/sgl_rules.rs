@@ -1309,3 +1309,51 @@ fn one_piece_quick_path_agrees_with_the_planner() {
         }
     }
 }
+
+/// SGL1 as the whole transfer is walked without setting up the segment machinery; what the
+/// walk reports, and how it ends, must not depend on that.
+#[test]
+fn sgl1_alone_reports_like_any_walk() {
+    let mem = SimMemory::new();
+    let whole = data(0x1000, 16);
+    let summary = SglWalker::new(whole, Direction::Read, 16, &caps(), &mem)
+        .validate()
+        .unwrap();
+    assert_eq!(
+        (
+            summary.pieces,
+            summary.bytes,
+            summary.descriptors,
+            summary.segments
+        ),
+        (1, 16, 1, 0)
+    );
+    let summary = SglWalker::new(whole, Direction::Read, 0, &caps(), &mem)
+        .validate()
+        .unwrap();
+    assert_eq!((summary.pieces, summary.descriptors), (0, 0));
+    // Through `fill`: an empty slice changes nothing, then the piece, then the end.
+    let mut walker = SglWalker::new(whole, Direction::Read, 16, &caps(), &mem);
+    let mut out = [SglSegment::Skip(0); 2];
+    assert_eq!(walker.fill(&mut []), Ok(0));
+    assert_eq!(walker.fill(&mut out), Ok(1));
+    assert_eq!(out[0], SglSegment::Data(Extent::new(0x1000, 16)));
+    assert_eq!(walker.fill(&mut out), Ok(0));
+    assert_eq!(walker.next(), None);
+    // The iterator, then `fill`, on the same walker.
+    let mut walker = SglWalker::new(whole, Direction::Read, 16, &caps(), &mem);
+    assert_eq!(
+        walker.next(),
+        Some(Ok(SglSegment::Data(Extent::new(0x1000, 16))))
+    );
+    assert_eq!(walker.fill(&mut out), Ok(0));
+    // SGL1 that is not the whole transfer takes the general path, and its status.
+    let err = SglWalker::new(whole, Direction::Read, 32, &caps(), &mem)
+        .validate()
+        .unwrap_err();
+    assert_eq!(err.status(), dnr(Status::DATA_SGL_LENGTH_INVALID));
+    let mut walker = SglWalker::new(whole, Direction::Read, 32, &caps(), &mem);
+    assert!(walker.fill(&mut out).is_err());
+    assert_eq!(walker.fill(&mut out), Ok(0));
+    assert_eq!(mem.read_count(), 0);
+}

@@ -17,8 +17,10 @@ use crate::spec::{SglDescriptor, SglDescriptorType, SglSubtype};
 /// Descriptors fetched per memory read (512 bytes of stack).
 pub const BATCH_DESCRIPTORS: usize = 32;
 
-/// Finished pieces the iterator buffers between calls to the batch loop (288 bytes).
-const READY: usize = 12;
+/// Finished pieces the iterator buffers between calls to the batch loop (768 bytes, made on
+/// the iterator's first refill): as many as a batch of descriptors, so that the batch loop's
+/// set-up is paid once per batch rather than several times.
+const READY: usize = 32;
 
 /// What a successful walk described, from [`SglWalker::validate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,13 +142,106 @@ enum State {
 #[derive(Debug)]
 pub struct SglWalker<'m, M: DmaMemory + ?Sized> {
     mem: &'m M,
-    core: Core,
+    walk: Walk,
     /// Pieces the batch loop found ahead of the iterator's consumer. Made on the iterator's
     /// first call: a walker that is only filled, or whose SGL1 is the whole transfer, never
     /// pays for these bytes (a `None` writes no payload).
     ready: Option<[SglSegment; READY]>,
     ready_pos: usize,
     ready_len: usize,
+}
+
+/// How far a walk is. A walker starts with only what it was given, so that the most common
+/// SGL of all, SGL1 a Data Block that is the whole transfer, is walked without setting up
+/// the state a segment chain needs (a `Start` writes none of [`Core`]'s bytes).
+#[derive(Debug)]
+enum Walk {
+    /// Nothing read yet.
+    Start(Start),
+    /// SGL1 alone was the whole transfer and its piece is out: one data descriptor charged,
+    /// no segment entered.
+    Whole,
+    /// Anything else, under way or over.
+    Going(Core),
+}
+
+/// What a walker was given, before it reads anything.
+#[derive(Clone, Copy, Debug)]
+struct Start {
+    caps: SglCaps,
+    direction: Direction,
+    role: SglRole,
+    /// SGL1, MPTR, a check that already failed, or [`State::Done`] for no transfer.
+    state: State,
+    /// Bytes the command transfers.
+    len: u64,
+}
+
+impl Start {
+    /// The whole walk when SGL1 is a plain Data Block ([`plain`]) that describes exactly the
+    /// transfer, within the descriptor budget (MSDBD allows at least one data block): its
+    /// piece, or `None` for the general path.
+    #[inline(always)]
+    fn whole(&self) -> Option<Flat> {
+        let State::Sgl1(raw) = self.state else {
+            return None;
+        };
+        let granule = if self.caps.dword_granular() { 3 } else { 0 };
+        let (addr, len, _) = plain(&raw, self.len, granule)?;
+        if len != self.len || self.caps.limits().max_descriptors == 0 {
+            return None;
+        }
+        Some(Flat {
+            kind: Kind::Data,
+            key: 0,
+            start: addr,
+            len,
+        })
+    }
+}
+
+impl Walk {
+    /// The walk's state, set up from its start the first time; `None` once SGL1 alone was
+    /// the whole walk.
+    #[inline(always)]
+    fn core(&mut self) -> Option<&mut Core> {
+        if let Walk::Start(_) = self {
+            self.begin_cold();
+        }
+        match self {
+            Walk::Going(core) => Some(core),
+            Walk::Start(_) | Walk::Whole => None,
+        }
+    }
+
+    /// A walk that is starting and not SGL1 alone: set up its state and run the batch loop
+    /// (for [`SglWalker::fill`]; one call from the caller's code).
+    #[inline(never)]
+    fn begin_and_fill(
+        &mut self,
+        mem: &dyn Fetch,
+        out: &mut [SglSegment],
+    ) -> Result<usize, WalkError> {
+        self.begin();
+        match self {
+            Walk::Going(core) => core.fill_loop(mem, out),
+            Walk::Start(_) | Walk::Whole => Ok(0),
+        }
+    }
+
+    /// [`Walk::begin`], out of line.
+    #[inline(never)]
+    fn begin_cold(&mut self) {
+        self.begin();
+    }
+
+    /// Set up the state of a walk that is starting.
+    #[inline]
+    fn begin(&mut self) {
+        if let Walk::Start(start) = *self {
+            *self = Walk::Going(Core::new(&start));
+        }
+    }
 }
 
 /// Reads through the walker's memory; object safe, so the walk itself is compiled once (here,
@@ -231,27 +326,13 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
         };
         SglWalker {
             mem,
-            core: Core {
+            walk: Walk::Start(Start {
                 caps: *caps,
-                granule: if caps.dword_granular() { 3 } else { 0 },
-                data_block_limit: caps.msdbd().map_or(u64::MAX, u64::from),
                 direction,
                 role,
                 state,
-                transfer: len,
-                remaining: len,
-                run: Flat::NONE,
-                descriptors: 0,
-                segments: 0,
-                data_blocks: 0,
-                seg_addr: 0,
-                seg_left: 0,
-                seg_index: 0,
-                seg_last: true,
-                batch: None,
-                batch_pos: 0,
-                batch_len: 0,
-            },
+                len,
+            }),
             ready: None,
             ready_pos: 0,
             ready_len: 0,
@@ -332,7 +413,20 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
         if self.ready_pos < self.ready_len {
             return self.fill_buffered(out);
         }
-        self.core.fill(&Reader(self.mem), out)
+        match &mut self.walk {
+            Walk::Going(core) => core.fill(&Reader(self.mem), out),
+            Walk::Whole => Ok(0),
+            Walk::Start(start) => {
+                if out.is_empty() || matches!(start.state, State::Done) {
+                    return Ok(0);
+                }
+                if let Some(piece) = start.whole() {
+                    self.walk = Walk::Whole;
+                    return Ok(put(out, 0, piece));
+                }
+                self.walk.begin_and_fill(&Reader(self.mem), out)
+            }
+        }
     }
 
     /// [`SglWalker::fill`] after the iterator has run ahead: the pieces it found come first.
@@ -350,12 +444,16 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
         }
         self.ready_pos = self.ready_pos.wrapping_add(written);
         let rest = out.get_mut(written..).unwrap_or_default();
-        match self.core.fill(&Reader(self.mem), rest) {
+        // The iterator buffered these pieces, so the walk is under way.
+        let Some(core) = self.walk.core() else {
+            return Ok(written);
+        };
+        match core.fill(&Reader(self.mem), rest) {
             Ok(n) => Ok(written.wrapping_add(n)),
             Err(e) if written == 0 => Err(e),
             Err(e) => {
                 // Hand out the buffered pieces now and the error on the next call.
-                self.core.state = State::Failed(e);
+                core.state = State::Failed(e);
                 Ok(written)
             }
         }
@@ -369,11 +467,16 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
             pieces = pieces.saturating_add(1);
             bytes = bytes.saturating_add(piece.len());
         }
+        let (descriptors, segments) = match &self.walk {
+            Walk::Start(_) => (0, 0),
+            Walk::Whole => (1, 0),
+            Walk::Going(core) => (core.descriptors, core.segments),
+        };
         Ok(WalkSummary {
             pieces,
             bytes,
-            descriptors: self.core.descriptors,
-            segments: self.core.segments,
+            descriptors,
+            segments,
         })
     }
 }
@@ -381,8 +484,8 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
 impl Core {
     /// Write merged pieces into `out` until it is full or the walk ends; the number written.
     /// A rule broken after some pieces were written is kept for the next call.
-    /// The ends of a walk are handled here, inline in the caller: a walk that is over, and
-    /// SGL1 as the whole transfer. Everything else is [`Core::fill_loop`]'s.
+    /// A walk that is over is handled here, inline in the caller; everything else is
+    /// [`Core::fill_loop`]'s.
     #[inline]
     fn fill(&mut self, mem: &dyn Fetch, out: &mut [SglSegment]) -> Result<usize, WalkError> {
         match self.state {
@@ -390,11 +493,34 @@ impl Core {
             _ if out.is_empty() => Ok(0),
             // Over, with nothing held back.
             State::Done if self.run.len == 0 => Ok(0),
-            State::Sgl1(raw) => match self.sgl1_quick(&raw) {
-                Some(piece) => Ok(put(out, 0, piece)),
-                None => self.fill_loop(mem, out),
-            },
             _ => self.fill_loop(mem, out),
+        }
+    }
+
+    /// The state of a walk from `start`, before anything is read.
+    #[inline(always)]
+    fn new(start: &Start) -> Core {
+        let caps = &start.caps;
+        Core {
+            caps: *caps,
+            granule: if caps.dword_granular() { 3 } else { 0 },
+            data_block_limit: caps.msdbd().map_or(u64::MAX, u64::from),
+            direction: start.direction,
+            role: start.role,
+            state: start.state,
+            transfer: start.len,
+            remaining: start.len,
+            run: Flat::NONE,
+            descriptors: 0,
+            segments: 0,
+            data_blocks: 0,
+            seg_addr: 0,
+            seg_left: 0,
+            seg_index: 0,
+            seg_last: true,
+            batch: None,
+            batch_pos: 0,
+            batch_len: 0,
         }
     }
 
@@ -493,31 +619,6 @@ impl Core {
             self.state = State::Failed(e);
             Ok(written)
         }
-    }
-
-    /// The most common SGL of all without the general machinery: SGL1 a plain Data Block
-    /// ([`plain`]) that describes exactly the transfer, within the descriptor budget and
-    /// MSDBD. The whole walk, done: the piece, or `None` (nothing changed) for the general
-    /// path to take SGL1.
-    #[inline(always)]
-    fn sgl1_quick(&mut self, raw: &SglDescriptor) -> Option<Flat> {
-        let (addr, len, _) = plain(raw, self.remaining, self.granule)?;
-        if len != self.remaining
-            || self.caps.limits().max_descriptors == 0
-            || self.data_block_limit == 0
-        {
-            return None;
-        }
-        self.state = State::Done;
-        self.descriptors = 1;
-        self.data_blocks = 1;
-        self.remaining = 0;
-        Some(Flat {
-            kind: Kind::Data,
-            key: 0,
-            start: addr,
-            len,
-        })
     }
 
     /// Whether the general path's next step in a segment reads a descriptor (rather than
@@ -1062,47 +1163,57 @@ impl<M: DmaMemory + ?Sized> Iterator for SglWalker<'_, M> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.ready_pos < self.ready_len {
-            let piece = self
-                .ready
-                .as_ref()
-                .and_then(|ready| ready.get(self.ready_pos))
-                .copied();
-            self.ready_pos = self.ready_pos.wrapping_add(1);
-            return piece.map(Ok);
-        }
-        // The ends of a walk without the look-ahead buffer: a walk that is over, and SGL1
-        // as the whole transfer (as in `Core::fill`).
-        match self.core.state {
-            State::Done if self.core.run.len == 0 => return None,
-            State::Sgl1(raw) => {
-                if let Some(piece) = self.core.sgl1_quick(&raw) {
-                    return Some(Ok(piece.segment()));
+        if self.ready_pos >= self.ready_len {
+            // The ends of a walk without the look-ahead buffer: a walk that is over, and
+            // SGL1 as the whole transfer (as in `SglWalker::fill`).
+            match &self.walk {
+                Walk::Whole => return None,
+                Walk::Start(start) => {
+                    if matches!(start.state, State::Done) {
+                        return None;
+                    }
+                    if let Some(piece) = start.whole() {
+                        self.walk = Walk::Whole;
+                        return Some(Ok(piece.segment()));
+                    }
+                }
+                Walk::Going(core) => {
+                    if matches!(core.state, State::Done) && core.run.len == 0 {
+                        return None;
+                    }
                 }
             }
-            _ => {}
+            match self.next_batch() {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(e) => return Some(Err(e)),
+            }
         }
-        self.next_batch()
+        let piece = self
+            .ready
+            .as_ref()
+            .and_then(|ready| ready.get(self.ready_pos))
+            .copied();
+        self.ready_pos = self.ready_pos.wrapping_add(1);
+        piece.map(Ok)
     }
 }
 
 impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
-    /// The iterator's look-ahead is used up: refill it through the batch loop and return its
-    /// first piece.
-    fn next_batch(&mut self) -> Option<Result<SglSegment, WalkError>> {
+    /// The iterator's look-ahead is used up: refill it through the batch loop; whether it
+    /// holds pieces again (none when the walk is over).
+    fn next_batch(&mut self) -> Result<bool, WalkError> {
+        let Some(core) = self.walk.core() else {
+            return Ok(false);
+        };
         // Lazily: the buffer is built only the first time, not on every refill.
         #[allow(clippy::unnecessary_lazy_evaluations)]
         let ready = self
             .ready
             .get_or_insert_with(|| [SglSegment::Skip(0); READY]);
-        match self.core.fill_loop(&Reader(self.mem), ready) {
-            Ok(0) => None,
-            Ok(n) => {
-                (self.ready_pos, self.ready_len) = (1, n);
-                ready.first().copied().map(Ok)
-            }
-            Err(e) => Some(Err(e)),
-        }
+        let n = core.fill_loop(&Reader(self.mem), ready)?;
+        (self.ready_pos, self.ready_len) = (0, n);
+        Ok(n != 0)
     }
 }
 

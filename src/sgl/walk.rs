@@ -155,6 +155,7 @@ pub struct SglWalker<'m, M: DmaMemory + ?Sized> {
 /// SGL of all, SGL1 a Data Block that is the whole transfer, is walked without setting up
 /// the state a segment chain needs (a `Start` writes none of [`Core`]'s bytes).
 #[derive(Debug)]
+#[repr(u8)]
 enum Walk {
     /// Nothing read yet.
     Start(Start),

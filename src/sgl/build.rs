@@ -146,9 +146,11 @@ pub struct SglPlan {
     runs: u64,
     descriptors: u64,
     data_blocks: u64,
-    /// The only descriptor, when there is exactly one.
-    inline: Option<DataDescriptor>,
-    sdt: Option<u8>,
+    /// Whether SGL1 alone carries the transfer (one descriptor in all). The descriptor itself
+    /// is not kept here, so that a plan, and the layout that holds one, stay small.
+    inline: bool,
+    /// SDT (0 for no recommendation).
+    sdt: u8,
 }
 
 /// A built SGL layout: SGL1 for the command and what was written.
@@ -272,10 +274,10 @@ impl SglBuilder {
             runs: scanned.runs,
             descriptors: scanned.runs,
             data_blocks: scanned.runs.wrapping_sub(scanned.skip_runs),
-            inline: None,
-            sdt: self.caps.sdt(),
+            inline: false,
+            sdt: self.caps.sgls().sdt(),
         };
-        Ok((self.conclude(plan, &scanned.last)?, scanned.one_each))
+        Ok((self.conclude(plan)?, scanned.one_each))
     }
 
     /// The quickest accept path of [`SglBuilder::plan`]: the tally for pieces that each make
@@ -296,9 +298,9 @@ impl SglBuilder {
         let (mut len, mut count, mut skip_count) = (0u64, 0u64, 0u64);
         // Address bits of every data piece and its length, for the granularity check.
         let mut bits = 0u64;
-        // The previous piece: its kind, start and end. Before the first piece, a placeholder
-        // that nothing continues (no piece taken here starts at 2^64 - 1: each ends below).
-        let (mut kind, mut start, mut end) = (Kind::Data, 0u64, u64::MAX);
+        // The previous piece: its kind and end. Before the first piece, a placeholder that
+        // nothing continues (no piece taken here starts at 2^64 - 1: each ends below).
+        let (mut kind, mut end) = (Kind::Data, u64::MAX);
         for item in pieces {
             let piece = Flat::of(&item.into());
             let is_skip = piece.kind == Kind::Skip;
@@ -316,7 +318,7 @@ impl SglBuilder {
             }
             count = count.wrapping_add(1);
             skip_count = skip_count.wrapping_add(u64::from(is_skip));
-            (kind, start, end) = (piece.kind, piece.start, piece_end);
+            (kind, end) = (piece.kind, piece_end);
         }
         if GRANULAR && bits & 3 != 0 {
             return None;
@@ -325,12 +327,6 @@ impl SglBuilder {
             len,
             runs: count,
             skip_runs: skip_count,
-            last: Flat {
-                kind,
-                key: 0,
-                start,
-                len: end.wrapping_sub(start),
-            },
             one_each: true,
             broken: false,
         })
@@ -397,16 +393,6 @@ impl SglBuilder {
             len,
             runs: started,
             skip_runs: skips_started,
-            last: Flat {
-                kind,
-                key: 0,
-                start,
-                len: if started == 0 {
-                    0
-                } else {
-                    end.wrapping_sub(start)
-                },
-            },
             one_each: count == started,
             broken,
         }
@@ -429,8 +415,8 @@ impl SglBuilder {
                 runs: 0,
                 descriptors: 0,
                 data_blocks: 0,
-                inline: None,
-                sdt: self.caps.sdt(),
+                inline: false,
+                sdt: self.caps.sgls().sdt(),
             },
             pending: Flat::NONE,
             pending_index: 0,
@@ -568,16 +554,12 @@ impl SglBuilder {
         Ok(transfer)
     }
 
-    /// The end of every plan, once every run is counted (`last` is the last one): the rules
-    /// on the whole, and SGL1 when one descriptor carries everything.
+    /// The end of every plan, once every run is counted: the rules on the whole, and whether
+    /// one descriptor carries everything (then SGL1 alone is the layout).
     #[inline(always)]
-    fn conclude(&self, mut plan: SglPlan, last: &Flat) -> Result<SglPlan, BuildError> {
+    fn conclude(&self, mut plan: SglPlan) -> Result<SglPlan, BuildError> {
         plan.transfer = self.check_totals(plan.len, plan.data_blocks)?;
-        if plan.descriptors == 1 {
-            // One descriptor means one run that fits it, the last: SGL1 alone carries it.
-            let len = u32::try_from(last.len).unwrap_or(u32::MAX);
-            plan.inline = Some(chunk_descriptor(last, 0, len));
-        }
+        plan.inline = plan.descriptors == 1;
         Ok(plan)
     }
 
@@ -655,7 +637,7 @@ impl SglBuilder {
             if let Some(block) = self.quick_block(&only) {
                 return Ok(SglLayout {
                     sgl1: Sgl1::data(block),
-                    plan: self.single_plan(block, only.len()),
+                    plan: self.single_plan(only.len()),
                     segments_used: 0,
                 });
             }
@@ -675,7 +657,7 @@ impl SglBuilder {
         I::Item: Into<SglSegment>,
     {
         let (plan, one_each) = self.plan_shaped(pieces.clone())?;
-        if one_each && plan.inline.is_none() {
+        if one_each && !plan.inline {
             if let Some(first) = segments.first_mut() {
                 if let Some(sgl1) = write_one_segment(first, plan.descriptors, pieces.clone()) {
                     return Ok(SglLayout {
@@ -720,15 +702,15 @@ impl SglBuilder {
 
     /// The plan of a layout that is SGL1 alone, a data block of `len` bytes (the transfer).
     #[inline(always)]
-    fn single_plan(&self, only: DataDescriptor, len: u64) -> SglPlan {
+    fn single_plan(&self, len: u64) -> SglPlan {
         SglPlan {
             len,
             transfer: len,
             runs: 1,
             descriptors: 1,
             data_blocks: 1,
-            inline: Some(only),
-            sdt: self.caps.sdt(),
+            inline: true,
+            sdt: self.caps.sgls().sdt(),
         }
     }
 
@@ -827,8 +809,17 @@ impl SglBuilder {
         I: IntoIterator,
         I::Item: Into<SglSegment>,
     {
-        if let Some(only) = plan.inline {
-            return Sgl1::data(only);
+        if plan.inline {
+            // One run that fits one descriptor (the plan checked): the pieces merge into it.
+            let mut run = Flat::NONE;
+            for item in pieces {
+                let piece = Flat::of(&item.into());
+                if piece.len != 0 && !(run.len != 0 && run.extend(&piece)) {
+                    run = piece;
+                }
+            }
+            let len = u32::try_from(run.len).unwrap_or(u32::MAX);
+            return Sgl1::data(chunk_descriptor(&run, 0, len));
         }
         let granular = self.caps.dword_granular();
         let (mut chain, mut slots) = SegmentChain::new(segments, plan.descriptors, granular);
@@ -893,8 +884,6 @@ struct Tally {
     runs: u64,
     /// Runs that are bit buckets.
     skip_runs: u64,
-    /// The last run.
-    last: Flat,
     /// Whether every piece made a run of its own (no empty pieces, no merges).
     one_each: bool,
     /// Whether a piece was refused: then nothing else here holds.
@@ -945,7 +934,7 @@ impl<'b> Planner<'b> {
         if last.len != 0 {
             builder.close_run(&mut self.plan, self.pending_index, &last)?;
         }
-        builder.conclude(self.plan, &last)
+        builder.conclude(self.plan)
     }
 }
 
@@ -1000,7 +989,7 @@ const fn segment_share(remaining: u64, capacity: u64) -> (u64, bool) {
 /// Check that `segments` can hold the plan's descriptors and return how many buffers the
 /// layout uses. Writes nothing.
 pub(crate) fn place(plan: &SglPlan, segments: &[SegmentBuf<'_>]) -> Result<usize, BuildError> {
-    if plan.inline.is_some() {
+    if plan.inline {
         return Ok(0);
     }
     let mut remaining = plan.descriptors;
@@ -1073,17 +1062,14 @@ impl SglPlan {
 
     /// True when SGL1 alone describes the transfer (one descriptor, no segment memory).
     pub const fn is_inline(&self) -> bool {
-        self.inline.is_some()
+        self.inline
     }
 
     /// True when the layout holds more data descriptors than the controller's SDT recommends.
     /// Legal, but the controller says it may be slow; [`dptr`](crate::dptr) policies can take
     /// it into account.
     pub const fn exceeds_sdt(&self) -> bool {
-        match self.sdt {
-            Some(sdt) => self.descriptors > sdt as u64,
-            None => false,
-        }
+        self.sdt != 0 && self.descriptors > self.sdt as u64
     }
 
     /// How many segment buffers of `capacity` descriptors each the layout needs: none when
@@ -1091,7 +1077,7 @@ impl SglPlan {
     /// `1 + ceil((descriptors - capacity) / (capacity - 1))` (every buffer that continues
     /// spends a slot on the pointer onward). `u64::MAX` when `capacity < 2` cannot chain.
     pub const fn segments_needed(&self, capacity: u64) -> u64 {
-        if self.inline.is_some() {
+        if self.inline {
             return 0;
         }
         if self.descriptors <= capacity {

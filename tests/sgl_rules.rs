@@ -9,7 +9,7 @@ use nvme_dma::memory::AccessKind;
 use nvme_dma::sgl::{
     contiguous_metadata, contiguous_mptr, BuildError, Capability, DataDescriptor, Descriptor,
     DescriptorAt, Direction, SegmentBuf, SegmentKind, SegmentPointer, SglBuilder, SglCaps,
-    SglSegment, SglWalker, TypeProblem, WalkError, WalkLimits,
+    SglSegment, SglWalker, TypeProblem, WalkError, WalkLimits, WalkSummary,
 };
 use nvme_dma::spec::{
     Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, SglSupport, Sgls, Status,
@@ -1135,15 +1135,17 @@ fn a_failing_sgl_is_found_before_any_data_moves() {
     let summary = SglWalker::new(last_segment(SEG, 2), Direction::Read, 16, &caps(), &mem)
         .validate()
         .unwrap();
-    assert_eq!(
-        (
-            summary.pieces,
-            summary.bytes,
-            summary.descriptors,
-            summary.segments
-        ),
-        (1, 16, 2, 1)
-    );
+    assert_eq!(counts(&summary), (1, 16, 2, 1));
+}
+
+/// What a walk summary counts: pieces, bytes, descriptors, segments.
+fn counts(summary: &WalkSummary) -> (u64, u64, u64, u64) {
+    (
+        summary.pieces,
+        summary.bytes,
+        summary.descriptors,
+        summary.segments,
+    )
 }
 
 #[test]
@@ -1319,15 +1321,7 @@ fn sgl1_alone_reports_like_any_walk() {
     let summary = SglWalker::new(whole, Direction::Read, 16, &caps(), &mem)
         .validate()
         .unwrap();
-    assert_eq!(
-        (
-            summary.pieces,
-            summary.bytes,
-            summary.descriptors,
-            summary.segments
-        ),
-        (1, 16, 1, 0)
-    );
+    assert_eq!(counts(&summary), (1, 16, 1, 0));
     let summary = SglWalker::new(whole, Direction::Read, 0, &caps(), &mem)
         .validate()
         .unwrap();

@@ -56,10 +56,15 @@ enum State {
 /// complete the command with.
 ///
 /// [`SglWalker::fill`] is the batch form: it writes the same pieces into a slice the caller
-/// owns, many per call, and is the faster of the two (the iterator runs on it, a dozen pieces
-/// ahead of its consumer). Both read descriptors in batches of up to [`BATCH_DESCRIPTORS`],
-/// one memory read each, and take plain Data Blocks and Bit Buckets through a short loop;
-/// every other descriptor goes through the general rules one at a time.
+/// owns, many per call, and is the faster of the two (the iterator runs on it, up to 32
+/// pieces ahead of its consumer). Both read descriptors in batches of up to
+/// [`BATCH_DESCRIPTORS`], one memory read each, and take plain Data Blocks and Bit Buckets
+/// through a short loop; every other descriptor goes through the general rules one at a time.
+///
+/// A walker is about 1.5 KiB, most of it the descriptor batch and the iterator's buffer,
+/// which are made only when first needed (SGL1 as the whole transfer needs neither). Moving
+/// a walker copies all of it: make it where it is used (`for piece in SglWalker::new(..)`),
+/// or iterate `&mut walker`.
 ///
 /// # The rules it checks, in the order it meets them
 ///
@@ -154,6 +159,8 @@ pub struct SglWalker<'m, M: DmaMemory + ?Sized> {
 /// How far a walk is. A walker starts with only what it was given, so that the most common
 /// SGL of all, SGL1 a Data Block that is the whole transfer, is walked without setting up
 /// the state a segment chain needs (a `Start` writes none of [`Core`]'s bytes).
+// The sizes differ on purpose (and there is no heap to put `Core` on).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 #[repr(u8)]
 enum Walk {
@@ -547,7 +554,7 @@ impl Core {
         while written < out.len() {
             if matches!(self.state, State::Segment) {
                 if self.batch_pos >= self.batch_len {
-                    if self.segment_over() {
+                    if !self.needs_descriptor() {
                         // The general path's end of a segment, without its call: the walk is
                         // over, complete or short.
                         self.state = State::Done;
@@ -599,13 +606,6 @@ impl Core {
         } else {
             written
         }
-    }
-
-    /// Whether the current segment is done with (every descriptor consumed, or the transfer
-    /// complete under LLDTS): the general path's next step ends the walk.
-    #[inline(always)]
-    fn segment_over(&self) -> bool {
-        !self.needs_descriptor()
     }
 
     /// End the walk on `e`: the piece being merged is dropped, and when `written` pieces are

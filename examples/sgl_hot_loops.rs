@@ -9,7 +9,8 @@
 //!
 //! The layout is the one `benches/sgl.rs` measures: N extents of 4 KiB on every other page
 //! (nothing merges, so N extents make N data descriptors), in segments of 256 descriptors.
-//! Modes `skips-build`, `skips-fill` and `skips-iter` build or walk a read instead, with a
+//! Mode `inline` is `build_inline` on one extent, 4,096,000 times, whatever N (compare with
+//! `none 1`). Modes `skips-build`, `skips-fill` and `skips-iter` build or walk a read instead, with a
 //! 512-byte bit bucket in place of every other extent (`skips-none` is their set-up).
 //! Each mode repeats the whole build or walk until about 4,096,000 descriptors have passed
 //! (1000 times at N = 4096, 4,096,000 times at N = 1). Instructions per descriptor:
@@ -67,6 +68,15 @@ fn main() {
             for _ in 0..rounds {
                 let layout = builder.build(black_box(&extents), &mut segments).unwrap();
                 checksum += layout.plan.len();
+            }
+        }
+        if mode == "inline" {
+            // `build_inline` on one contiguous buffer (N is ignored: one descriptor a call).
+            let only = extents[0];
+            for _ in 0..TOTAL_DESCRIPTORS {
+                let sgl1 = builder.build_inline(black_box(only)).unwrap();
+                black_box(sgl1);
+                checksum += 1;
             }
         }
         if mode == "skips-build" {

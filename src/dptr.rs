@@ -760,6 +760,9 @@ impl std::error::Error for DptrWalkError {}
 
 /// Walks any data or metadata pointer into [`SglSegment`]s (PRP segments come out as
 /// [`SglSegment::Data`]).
+// Each walker is held by value (the crate allocates nothing), and each is mostly its own
+// read buffers, so the variants differ in size.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum DptrWalker<'m, M: DmaMemory + ?Sized> {
     /// PRP1 and PRP2 with their lists.

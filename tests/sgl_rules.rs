@@ -9,7 +9,7 @@ use nvme_dma::memory::AccessKind;
 use nvme_dma::sgl::{
     contiguous_metadata, contiguous_mptr, BuildError, Capability, DataDescriptor, Descriptor,
     DescriptorAt, Direction, SegmentBuf, SegmentKind, SegmentPointer, SglBuilder, SglCaps,
-    SglSegment, SglWalker, TypeProblem, WalkError, WalkLimits,
+    SglSegment, SglWalker, TypeProblem, WalkError, WalkLimits, WalkSummary,
 };
 use nvme_dma::spec::{
     Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, SglSupport, Sgls, Status,
@@ -1135,15 +1135,17 @@ fn a_failing_sgl_is_found_before_any_data_moves() {
     let summary = SglWalker::new(last_segment(SEG, 2), Direction::Read, 16, &caps(), &mem)
         .validate()
         .unwrap();
-    assert_eq!(
-        (
-            summary.pieces,
-            summary.bytes,
-            summary.descriptors,
-            summary.segments
-        ),
-        (1, 16, 2, 1)
-    );
+    assert_eq!(counts(&summary), (1, 16, 2, 1));
+}
+
+/// What a walk summary counts: pieces, bytes, descriptors, segments.
+fn counts(summary: &WalkSummary) -> (u64, u64, u64, u64) {
+    (
+        summary.pieces,
+        summary.bytes,
+        summary.descriptors,
+        summary.segments,
+    )
 }
 
 #[test]
@@ -1238,4 +1240,114 @@ fn inline_fast_path_agrees_with_build() {
     assert!(SglBuilder::new(caps(), Direction::Write)
         .build_inline(SglSegment::Skip(8))
         .is_err());
+}
+
+/// `build` and `build_inline` take a lone plain Data Block without the planner, through
+/// limits the builder works out once; at every edge of those limits they must agree with
+/// `plan`, which checks every rule one by one.
+#[test]
+fn one_piece_quick_path_agrees_with_the_planner() {
+    let lldts = SglCaps::new(Sgls::from_support(SglSupport::ByteAligned) | Sgls::LLDTS);
+    let unsupported = SglCaps::new(Sgls::from_support(SglSupport::None));
+    let mut builders = Vec::new();
+    for caps in [
+        caps(),
+        dword_caps(),
+        lldts,
+        unsupported,
+        caps().with_msdbd(1),
+    ] {
+        let b = SglBuilder::new(caps, Direction::Read);
+        builders.extend([
+            b,
+            b.with_max_transfer(0x1000),
+            b.with_max_transfer(0),
+            b.with_transfer_len(0x1000),
+            b.with_transfer_len(0),
+            b.with_transfer_len(0x800).with_max_transfer(0x1000),
+            b.with_transfer_len(0x2000).with_max_transfer(0x1000),
+        ]);
+    }
+    let top = u64::from(u32::MAX);
+    let pieces = [
+        Extent::new(0x1000, 0x1000),
+        Extent::new(0x1000, 0xFFF),
+        Extent::new(0x1000, 0x1001),
+        Extent::new(0x1002, 0x800),
+        Extent::new(0x1000, 0x800),
+        Extent::new(0x1000, 0),
+        Extent::new(0x1000, top),
+        Extent::new(0x1000, top - 3),
+        Extent::new(0x1000, top + 1),
+        Extent::new(u64::MAX - 0xFFF, 0x1000),
+        Extent::new(u64::MAX - 0xFFF, 0x1001),
+    ];
+    for b in builders {
+        for piece in pieces {
+            let plan = b.plan([piece]);
+            let built = b.build([piece], &mut []);
+            match plan {
+                Ok(plan) if plan.is_inline() => {
+                    let layout = built.unwrap();
+                    assert_eq!(
+                        (layout.plan, layout.segments_used),
+                        (plan, 0),
+                        "{b:?} {piece}"
+                    );
+                    assert_eq!(b.build_inline(piece), Ok(layout.sgl1), "{b:?} {piece}");
+                }
+                Ok(_) => {
+                    // Several descriptors: segment memory is needed, and none was given.
+                    assert!(built.is_err(), "{b:?} {piece}");
+                    assert!(b.build_inline(piece).is_err(), "{b:?} {piece}");
+                }
+                Err(e) => {
+                    assert_eq!(built, Err(e), "{b:?} {piece}");
+                    // `build_inline` may name another rule first (it checks that the piece
+                    // fits one descriptor before the totals), but it refuses too.
+                    assert!(b.build_inline(piece).is_err(), "{b:?} {piece}");
+                }
+            }
+        }
+    }
+}
+
+/// SGL1 as the whole transfer is walked without setting up the segment machinery; what the
+/// walk reports, and how it ends, must not depend on that.
+#[test]
+fn sgl1_alone_reports_like_any_walk() {
+    let mem = SimMemory::new();
+    let whole = data(0x1000, 16);
+    let summary = SglWalker::new(whole, Direction::Read, 16, &caps(), &mem)
+        .validate()
+        .unwrap();
+    assert_eq!(counts(&summary), (1, 16, 1, 0));
+    let summary = SglWalker::new(whole, Direction::Read, 0, &caps(), &mem)
+        .validate()
+        .unwrap();
+    assert_eq!((summary.pieces, summary.descriptors), (0, 0));
+    // Through `fill`: an empty slice changes nothing, then the piece, then the end.
+    let mut walker = SglWalker::new(whole, Direction::Read, 16, &caps(), &mem);
+    let mut out = [SglSegment::Skip(0); 2];
+    assert_eq!(walker.fill(&mut []), Ok(0));
+    assert_eq!(walker.fill(&mut out), Ok(1));
+    assert_eq!(out[0], SglSegment::Data(Extent::new(0x1000, 16)));
+    assert_eq!(walker.fill(&mut out), Ok(0));
+    assert_eq!(walker.next(), None);
+    // The iterator, then `fill`, on the same walker.
+    let mut walker = SglWalker::new(whole, Direction::Read, 16, &caps(), &mem);
+    assert_eq!(
+        walker.next(),
+        Some(Ok(SglSegment::Data(Extent::new(0x1000, 16))))
+    );
+    assert_eq!(walker.fill(&mut out), Ok(0));
+    // SGL1 that is not the whole transfer takes the general path, and its status.
+    let err = SglWalker::new(whole, Direction::Read, 32, &caps(), &mem)
+        .validate()
+        .unwrap_err();
+    assert_eq!(err.status(), dnr(Status::DATA_SGL_LENGTH_INVALID));
+    let mut walker = SglWalker::new(whole, Direction::Read, 32, &caps(), &mem);
+    assert!(walker.fill(&mut out).is_err());
+    assert_eq!(walker.fill(&mut out), Ok(0));
+    assert_eq!(mem.read_count(), 0);
 }

@@ -45,12 +45,14 @@ impl<'a> SegmentBuf<'a> {
     }
 
     /// Bus address of the first descriptor slot.
+    #[inline]
     pub fn bus_addr(&self) -> u64 {
         self.bus_addr
     }
 
     /// How many descriptors the buffer can hold (at most `(2^32 - 1) / 16`, what one
     /// segment's 32-bit length can name).
+    #[inline]
     pub fn capacity(&self) -> u64 {
         (self.slots.len() as u64).min(MAX_SEGMENT_DESCRIPTORS)
     }
@@ -106,6 +108,34 @@ pub struct SglBuilder {
     direction: Direction,
     max_transfer: Option<u64>,
     transfer_len: Option<u64>,
+    /// The lengths a lone plain Data Block may have for [`SglBuilder::build`] and
+    /// [`SglBuilder::build_inline`] to take it without the planner, `(least, most)`: every
+    /// limit on one such piece folded into two numbers once, here, rather than per call
+    /// ([`quick_lengths`]).
+    quick: (u64, u64),
+}
+
+/// [`SglBuilder`]'s `quick` range: the lengths that make a lone Data Block (aligned, ending
+/// below 2^64) a valid SGL1 on their own. SGLs supported; non-empty; within one descriptor,
+/// and within the maximum transfer; equal to the transfer length when one is set (an SGL
+/// longer than the transfer is left to the planner). MSDBD never refuses one data block.
+/// An empty range (`(1, 0)`) when none qualifies.
+const fn quick_lengths(
+    caps: &SglCaps,
+    max_transfer: Option<u64>,
+    transfer_len: Option<u64>,
+) -> (u64, u64) {
+    let chunk = max_chunk(Kind::Data, caps.dword_granular());
+    let most = match max_transfer {
+        Some(max) if max < chunk => max,
+        _ => chunk,
+    };
+    match transfer_len {
+        _ if !caps.supported() => (1, 0),
+        None => (1, most),
+        Some(len) if len != 0 && len <= most => (len, len),
+        Some(_) => (1, 0),
+    }
 }
 
 /// What a list of pieces needs as an SGL: the result of [`SglBuilder::plan`].
@@ -116,9 +146,11 @@ pub struct SglPlan {
     runs: u64,
     descriptors: u64,
     data_blocks: u64,
-    /// The only descriptor, when there is exactly one.
-    inline: Option<DataDescriptor>,
-    sdt: Option<u8>,
+    /// Whether SGL1 alone carries the transfer (one descriptor in all). The descriptor itself
+    /// is not kept here, so that a plan, and the layout that holds one, stay small.
+    inline: bool,
+    /// SDT (0 for no recommendation).
+    sdt: u8,
 }
 
 /// A built SGL layout: SGL1 for the command and what was written.
@@ -154,12 +186,14 @@ impl SglBuilder {
             direction,
             max_transfer: None,
             transfer_len: None,
+            quick: quick_lengths(&caps, None, None),
         }
     }
 
     /// Refuse transfers longer than `bytes` (the controller's MDTS in bytes).
     pub const fn with_max_transfer(mut self, bytes: u64) -> Self {
         self.max_transfer = Some(bytes);
+        self.quick = quick_lengths(&self.caps, self.max_transfer, self.transfer_len);
         self
     }
 
@@ -168,6 +202,7 @@ impl SglBuilder {
     /// their data (LLDTS). Without this, the transfer is exactly what the pieces describe.
     pub const fn with_transfer_len(mut self, bytes: u64) -> Self {
         self.transfer_len = Some(bytes);
+        self.quick = quick_lengths(&self.caps, self.max_transfer, self.transfer_len);
         self
     }
 
@@ -205,6 +240,8 @@ impl SglBuilder {
 
     /// [`SglBuilder::plan`], and whether every piece became a descriptor of its own (no empty
     /// pieces, no merges), so that writing need not merge again.
+    // Inline: in `build` the plan then stays in registers rather than passing through memory.
+    #[inline(always)]
     fn plan_shaped<I>(&self, pieces: I) -> Result<(SglPlan, bool), BuildError>
     where
         I: IntoIterator + Clone,
@@ -237,10 +274,10 @@ impl SglBuilder {
             runs: scanned.runs,
             descriptors: scanned.runs,
             data_blocks: scanned.runs.wrapping_sub(scanned.skip_runs),
-            inline: None,
-            sdt: self.caps.sdt(),
+            inline: false,
+            sdt: self.caps.sgls().sdt(),
         };
-        Ok((self.conclude(plan, &scanned.last)?, scanned.one_each))
+        Ok((self.conclude(plan)?, scanned.one_each))
     }
 
     /// The quickest accept path of [`SglBuilder::plan`]: the tally for pieces that each make
@@ -261,9 +298,9 @@ impl SglBuilder {
         let (mut len, mut count, mut skip_count) = (0u64, 0u64, 0u64);
         // Address bits of every data piece and its length, for the granularity check.
         let mut bits = 0u64;
-        // The previous piece: its kind, start and end. Before the first piece, a placeholder
-        // that nothing continues (no piece taken here starts at 2^64 - 1: each ends below).
-        let (mut kind, mut start, mut end) = (Kind::Data, 0u64, u64::MAX);
+        // The previous piece: its kind and end. Before the first piece, a placeholder that
+        // nothing continues (no piece taken here starts at 2^64 - 1: each ends below).
+        let (mut kind, mut end) = (Kind::Data, u64::MAX);
         for item in pieces {
             let piece = Flat::of(&item.into());
             let is_skip = piece.kind == Kind::Skip;
@@ -281,7 +318,7 @@ impl SglBuilder {
             }
             count = count.wrapping_add(1);
             skip_count = skip_count.wrapping_add(u64::from(is_skip));
-            (kind, start, end) = (piece.kind, piece.start, piece_end);
+            (kind, end) = (piece.kind, piece_end);
         }
         if GRANULAR && bits & 3 != 0 {
             return None;
@@ -290,12 +327,6 @@ impl SglBuilder {
             len,
             runs: count,
             skip_runs: skip_count,
-            last: Flat {
-                kind,
-                key: 0,
-                start,
-                len: end.wrapping_sub(start),
-            },
             one_each: true,
             broken: false,
         })
@@ -362,16 +393,6 @@ impl SglBuilder {
             len,
             runs: started,
             skip_runs: skips_started,
-            last: Flat {
-                kind,
-                key: 0,
-                start,
-                len: if started == 0 {
-                    0
-                } else {
-                    end.wrapping_sub(start)
-                },
-            },
             one_each: count == started,
             broken,
         }
@@ -394,8 +415,8 @@ impl SglBuilder {
                 runs: 0,
                 descriptors: 0,
                 data_blocks: 0,
-                inline: None,
-                sdt: self.caps.sdt(),
+                inline: false,
+                sdt: self.caps.sgls().sdt(),
             },
             pending: Flat::NONE,
             pending_index: 0,
@@ -533,16 +554,12 @@ impl SglBuilder {
         Ok(transfer)
     }
 
-    /// The end of every plan, once every run is counted (`last` is the last one): the rules
-    /// on the whole, and SGL1 when one descriptor carries everything.
+    /// The end of every plan, once every run is counted: the rules on the whole, and whether
+    /// one descriptor carries everything (then SGL1 alone is the layout).
     #[inline(always)]
-    fn conclude(&self, mut plan: SglPlan, last: &Flat) -> Result<SglPlan, BuildError> {
+    fn conclude(&self, mut plan: SglPlan) -> Result<SglPlan, BuildError> {
         plan.transfer = self.check_totals(plan.len, plan.data_blocks)?;
-        if plan.descriptors == 1 {
-            // One descriptor means one run that fits it, the last: SGL1 alone carries it.
-            let len = u32::try_from(last.len).unwrap_or(u32::MAX);
-            plan.inline = Some(chunk_descriptor(last, 0, len));
-        }
+        plan.inline = plan.descriptors == 1;
         Ok(plan)
     }
 
@@ -561,11 +578,18 @@ impl SglBuilder {
     /// assert_eq!(sgl1.descriptor(), Descriptor::Data(DataDescriptor::Block { addr: 0x10_0000, len: 0x2_0000 }));
     /// # Ok::<(), nvme_dma::sgl::BuildError>(())
     /// ```
+    #[inline]
     pub fn build_inline(&self, piece: impl Into<SglSegment>) -> Result<Sgl1, BuildError> {
-        self.inline_flat(Flat::of(&piece.into()))
+        let piece = piece.into();
+        match self.quick_block(&piece) {
+            Some(block) => Ok(Sgl1::data(block)),
+            None => self.inline_flat(Flat::of(&piece)),
+        }
     }
 
-    /// [`SglBuilder::build_inline`] past the conversion, compiled once here.
+    /// [`SglBuilder::build_inline`] past its quick case, every rule checked in order;
+    /// compiled once here.
+    #[inline(never)]
     fn inline_flat(&self, piece: Flat) -> Result<Sgl1, BuildError> {
         if !self.caps.supported() {
             return Err(BuildError::NotSupported {
@@ -595,6 +619,9 @@ impl SglBuilder {
     /// `segments[0]` is the segment SGL1 will point at; further buffers are used in order as
     /// the chain continues. Supply at least [`SglPlan::segments_needed`] of them. On error
     /// nothing has been written.
+    // Inline: one plain piece, the most common request of all, is a few comparisons in the
+    // caller, with no scan and no segment memory, and the layout need not pass through memory.
+    #[inline]
     pub fn build<I>(
         &self,
         pieces: I,
@@ -604,18 +631,43 @@ impl SglBuilder {
         I: IntoIterator + Clone,
         I::Item: Into<SglSegment>,
     {
-        // One piece, the most common request of all: no scan, no segment memory.
         let mut peek = pieces.clone().into_iter();
         if let (Some(only), None) = (peek.next(), peek.next()) {
-            if let Some((sgl1, plan)) = self.plan_single(&Flat::of(&only.into())) {
+            let only: SglSegment = only.into();
+            if let Some(block) = self.quick_block(&only) {
                 return Ok(SglLayout {
-                    sgl1,
-                    plan,
+                    sgl1: Sgl1::data(block),
+                    plan: self.single_plan(only.len()),
                     segments_used: 0,
                 });
             }
         }
+        self.build_planned(pieces, segments)
+    }
+
+    /// [`SglBuilder::build`] past its quick case: plan, check the segment memory, write.
+    #[inline(never)]
+    fn build_planned<I>(
+        &self,
+        pieces: I,
+        segments: &mut [SegmentBuf<'_>],
+    ) -> Result<SglLayout, BuildError>
+    where
+        I: IntoIterator + Clone,
+        I::Item: Into<SglSegment>,
+    {
         let (plan, one_each) = self.plan_shaped(pieces.clone())?;
+        if one_each && !plan.inline {
+            if let Some(first) = segments.first_mut() {
+                if let Some(sgl1) = write_one_segment(first, plan.descriptors, pieces.clone()) {
+                    return Ok(SglLayout {
+                        sgl1,
+                        plan,
+                        segments_used: 1,
+                    });
+                }
+            }
+        }
         let segments_used = place(&plan, segments)?;
         let sgl1 = self.write_pieces(pieces, &plan, segments, one_each);
         Ok(SglLayout {
@@ -625,42 +677,41 @@ impl SglBuilder {
         })
     }
 
-    /// SGL1 and the plan for a lone data piece or bit bucket that breaks no rule and fits
-    /// one descriptor, or `None` for [`SglBuilder::plan`] to take it (and name the rule it
-    /// breaks, if any). It refuses a little more than the rules do: a piece that ends exactly
-    /// at 2^64.
-    #[inline]
-    fn plan_single(&self, piece: &Flat) -> Option<(Sgl1, SglPlan)> {
-        let granular = self.caps.dword_granular();
-        let is_skip = piece.kind == Kind::Skip;
-        let allowed = piece.kind == Kind::Data
-            || (is_skip
-                && self.direction == Direction::Read
-                && self.caps.has(Capability::BitBucket));
-        let granule = if granular && !is_skip { 3 } else { 0 };
-        if !self.caps.supported()
-            || !allowed
-            || piece.len.wrapping_sub(1) >= max_chunk(piece.kind, granular)
-            || piece.start.checked_add(piece.len).is_none()
-            || (piece.start | piece.len) & granule != 0
+    /// The one descriptor for a lone plain Data Block that breaks no rule and fits one
+    /// descriptor (its length in the builder's precomputed `quick` range, aligned, ending
+    /// below 2^64), or `None` for the planner to take the piece (and name the rule it
+    /// breaks, if any).
+    #[inline(always)]
+    fn quick_block(&self, piece: &SglSegment) -> Option<DataDescriptor> {
+        let SglSegment::Data(Extent { addr, len }) = *piece else {
+            return None;
+        };
+        let (least, most) = self.quick;
+        let granule = if self.caps.dword_granular() { 3 } else { 0 };
+        if len < least
+            || len > most
+            || addr.checked_add(len).is_none()
+            || (addr | len) & granule != 0
         {
             return None;
         }
-        let data_blocks = u64::from(!is_skip);
-        let transfer = self.check_totals(piece.len, data_blocks).ok()?;
-        // At most the maximum chunk, which fits 32 bits.
-        let len = u32::try_from(piece.len).unwrap_or(u32::MAX);
-        let only = chunk_descriptor(piece, 0, len);
-        let plan = SglPlan {
-            len: piece.len,
-            transfer,
+        // At most one descriptor's length, which fits 32 bits.
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        Some(DataDescriptor::Block { addr, len })
+    }
+
+    /// The plan of a layout that is SGL1 alone, a data block of `len` bytes (the transfer).
+    #[inline(always)]
+    fn single_plan(&self, len: u64) -> SglPlan {
+        SglPlan {
+            len,
+            transfer: len,
             runs: 1,
             descriptors: 1,
-            data_blocks,
-            inline: Some(only),
-            sdt: self.caps.sdt(),
-        };
-        Some((Sgl1::data(only), plan))
+            data_blocks: 1,
+            inline: true,
+            sdt: self.caps.sgls().sdt(),
+        }
     }
 
     /// Build a metadata SGL for PSDT 10b: MPTR points at `mptr_segment`, which receives exactly
@@ -758,8 +809,17 @@ impl SglBuilder {
         I: IntoIterator,
         I::Item: Into<SglSegment>,
     {
-        if let Some(only) = plan.inline {
-            return Sgl1::data(only);
+        if plan.inline {
+            // One run that fits one descriptor (the plan checked): the pieces merge into it.
+            let mut run = Flat::NONE;
+            for item in pieces {
+                let piece = Flat::of(&item.into());
+                if piece.len != 0 && !(run.len != 0 && run.extend(&piece)) {
+                    run = piece;
+                }
+            }
+            let len = u32::try_from(run.len).unwrap_or(u32::MAX);
+            return Sgl1::data(chunk_descriptor(&run, 0, len));
         }
         let granular = self.caps.dword_granular();
         let (mut chain, mut slots) = SegmentChain::new(segments, plan.descriptors, granular);
@@ -824,8 +884,6 @@ struct Tally {
     runs: u64,
     /// Runs that are bit buckets.
     skip_runs: u64,
-    /// The last run.
-    last: Flat,
     /// Whether every piece made a run of its own (no empty pieces, no merges).
     one_each: bool,
     /// Whether a piece was refused: then nothing else here holds.
@@ -876,7 +934,7 @@ impl<'b> Planner<'b> {
         if last.len != 0 {
             builder.close_run(&mut self.plan, self.pending_index, &last)?;
         }
-        builder.conclude(self.plan, &last)
+        builder.conclude(self.plan)
     }
 }
 
@@ -885,6 +943,37 @@ pub(crate) fn write_metadata_pointer(mptr_segment: &mut SegmentBuf<'_>, first: S
     if let Some(slot) = mptr_segment.slot(0) {
         *slot = first.to_raw();
     }
+}
+
+/// The most common layout that needs segment memory, without the chain machinery: every
+/// piece a plain descriptor of its own (`one_each` from the plan), all `descriptors` of them
+/// in the first segment buffer, which SGL1 then names as the Last Segment. Checks what
+/// [`place`] checks of that buffer and writes only if it holds them; SGL1, or `None` with
+/// nothing written (then [`place`] and the writer take the layout, and name what is wrong).
+#[inline(always)]
+fn write_one_segment<I>(first: &mut SegmentBuf<'_>, descriptors: u64, pieces: I) -> Option<Sgl1>
+where
+    I: IntoIterator,
+    I::Item: Into<SglSegment>,
+{
+    // At most the buffer's capacity, below 2^28, so the byte count fits 32 bits.
+    let bytes = descriptors.checked_mul(DESCRIPTOR_BYTES)?;
+    if first.bus_addr & 7 != 0
+        || descriptors > first.capacity()
+        || first.bus_addr.checked_add(bytes).is_none()
+    {
+        return None;
+    }
+    let len = u32::try_from(bytes).ok()?;
+    let slots = first.slots.get_mut(..usize::try_from(descriptors).ok()?)?;
+    for (slot, item) in slots.iter_mut().zip(pieces) {
+        *slot = plain_descriptor(&Flat::of(&item.into()));
+    }
+    Some(Sgl1::segment(SegmentPointer {
+        addr: first.bus_addr,
+        len,
+        kind: SegmentKind::LastSegment,
+    }))
 }
 
 /// How a segment buffer of `capacity` descriptors is used when `remaining` data descriptors
@@ -900,7 +989,7 @@ const fn segment_share(remaining: u64, capacity: u64) -> (u64, bool) {
 /// Check that `segments` can hold the plan's descriptors and return how many buffers the
 /// layout uses. Writes nothing.
 pub(crate) fn place(plan: &SglPlan, segments: &[SegmentBuf<'_>]) -> Result<usize, BuildError> {
-    if plan.inline.is_some() {
+    if plan.inline {
         return Ok(0);
     }
     let mut remaining = plan.descriptors;
@@ -973,17 +1062,14 @@ impl SglPlan {
 
     /// True when SGL1 alone describes the transfer (one descriptor, no segment memory).
     pub const fn is_inline(&self) -> bool {
-        self.inline.is_some()
+        self.inline
     }
 
     /// True when the layout holds more data descriptors than the controller's SDT recommends.
     /// Legal, but the controller says it may be slow; [`dptr`](crate::dptr) policies can take
     /// it into account.
     pub const fn exceeds_sdt(&self) -> bool {
-        match self.sdt {
-            Some(sdt) => self.descriptors > sdt as u64,
-            None => false,
-        }
+        self.sdt != 0 && self.descriptors > self.sdt as u64
     }
 
     /// How many segment buffers of `capacity` descriptors each the layout needs: none when
@@ -991,7 +1077,7 @@ impl SglPlan {
     /// `1 + ceil((descriptors - capacity) / (capacity - 1))` (every buffer that continues
     /// spends a slot on the pointer onward). `u64::MAX` when `capacity < 2` cannot chain.
     pub const fn segments_needed(&self, capacity: u64) -> u64 {
-        if self.inline.is_some() {
+        if self.inline {
             return 0;
         }
         if self.descriptors <= capacity {

@@ -4,7 +4,9 @@
 use zerocopy::IntoBytes;
 
 use super::caps::{Capability, SglCaps, WalkLimits};
-use super::descriptor::{DataDescriptor, Descriptor, SegmentPointer, DESCRIPTOR_BYTES};
+use super::descriptor::{
+    DataDescriptor, Descriptor, SegmentKind, SegmentPointer, DESCRIPTOR_BYTES,
+};
 use super::error::{DescriptorAt, TypeProblem, WalkError};
 use super::segment::{Flat, Kind, SglSegment};
 use super::{Direction, SglRole};
@@ -15,8 +17,10 @@ use crate::spec::{SglDescriptor, SglDescriptorType, SglSubtype};
 /// Descriptors fetched per memory read (512 bytes of stack).
 pub const BATCH_DESCRIPTORS: usize = 32;
 
-/// Finished pieces the iterator buffers between calls to the batch loop (288 bytes).
-const READY: usize = 12;
+/// Finished pieces the iterator buffers between calls to the batch loop (768 bytes, made on
+/// the iterator's first refill): as many as a batch of descriptors, so that the batch loop's
+/// set-up is paid once per batch rather than several times.
+const READY: usize = 32;
 
 /// What a successful walk described, from [`SglWalker::validate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,10 +56,15 @@ enum State {
 /// complete the command with.
 ///
 /// [`SglWalker::fill`] is the batch form: it writes the same pieces into a slice the caller
-/// owns, many per call, and is the faster of the two (the iterator runs on it, a dozen pieces
-/// ahead of its consumer). Both read descriptors in batches of up to [`BATCH_DESCRIPTORS`],
-/// one memory read each, and take plain Data Blocks and Bit Buckets through a short loop;
-/// every other descriptor goes through the general rules one at a time.
+/// owns, many per call, and is the faster of the two (the iterator runs on it, up to 32
+/// pieces ahead of its consumer). Both read descriptors in batches of up to
+/// [`BATCH_DESCRIPTORS`], one memory read each, and take plain Data Blocks and Bit Buckets
+/// through a short loop; every other descriptor goes through the general rules one at a time.
+///
+/// A walker is about 1.5 KiB, most of it the descriptor batch and the iterator's buffer,
+/// which are made only when first needed (SGL1 as the whole transfer needs neither). Moving
+/// a walker copies all of it: make it where it is used (`for piece in SglWalker::new(..)`),
+/// or iterate `&mut walker`.
 ///
 /// # The rules it checks, in the order it meets them
 ///
@@ -138,13 +147,109 @@ enum State {
 #[derive(Debug)]
 pub struct SglWalker<'m, M: DmaMemory + ?Sized> {
     mem: &'m M,
-    core: Core,
+    walk: Walk,
     /// Pieces the batch loop found ahead of the iterator's consumer. Made on the iterator's
     /// first call: a walker that is only filled, or whose SGL1 is the whole transfer, never
     /// pays for these bytes (a `None` writes no payload).
     ready: Option<[SglSegment; READY]>,
     ready_pos: usize,
     ready_len: usize,
+}
+
+/// How far a walk is. A walker starts with only what it was given, so that the most common
+/// SGL of all, SGL1 a Data Block that is the whole transfer, is walked without setting up
+/// the state a segment chain needs (a `Start` writes none of [`Core`]'s bytes).
+// The sizes differ on purpose (and there is no heap to put `Core` on).
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+#[repr(u8)]
+enum Walk {
+    /// Nothing read yet.
+    Start(Start),
+    /// SGL1 alone was the whole transfer and its piece is out: one data descriptor charged,
+    /// no segment entered.
+    Whole,
+    /// Anything else, under way or over.
+    Going(Core),
+}
+
+/// What a walker was given, before it reads anything.
+#[derive(Clone, Copy, Debug)]
+struct Start {
+    caps: SglCaps,
+    direction: Direction,
+    role: SglRole,
+    /// SGL1, MPTR, a check that already failed, or [`State::Done`] for no transfer.
+    state: State,
+    /// Bytes the command transfers.
+    len: u64,
+}
+
+impl Start {
+    /// The whole walk when SGL1 is a plain Data Block ([`plain`]) that describes exactly the
+    /// transfer, within the descriptor budget (MSDBD allows at least one data block): its
+    /// piece, or `None` for the general path.
+    #[inline(always)]
+    fn whole(&self) -> Option<Flat> {
+        let State::Sgl1(raw) = self.state else {
+            return None;
+        };
+        let granule = if self.caps.dword_granular() { 3 } else { 0 };
+        let (addr, len, _) = plain(&raw, self.len, granule)?;
+        if len != self.len || self.caps.limits().max_descriptors == 0 {
+            return None;
+        }
+        Some(Flat {
+            kind: Kind::Data,
+            key: 0,
+            start: addr,
+            len,
+        })
+    }
+}
+
+impl Walk {
+    /// The walk's state, set up from its start the first time; `None` once SGL1 alone was
+    /// the whole walk.
+    #[inline(always)]
+    fn core(&mut self) -> Option<&mut Core> {
+        if let Walk::Start(_) = self {
+            self.begin_cold();
+        }
+        match self {
+            Walk::Going(core) => Some(core),
+            Walk::Start(_) | Walk::Whole => None,
+        }
+    }
+
+    /// A walk that is starting and not SGL1 alone: set up its state and run the batch loop
+    /// (for [`SglWalker::fill`]; one call from the caller's code).
+    #[inline(never)]
+    fn begin_and_fill(
+        &mut self,
+        mem: &dyn Fetch,
+        out: &mut [SglSegment],
+    ) -> Result<usize, WalkError> {
+        self.begin();
+        match self {
+            Walk::Going(core) => core.fill_loop(mem, out),
+            Walk::Start(_) | Walk::Whole => Ok(0),
+        }
+    }
+
+    /// [`Walk::begin`], out of line.
+    #[inline(never)]
+    fn begin_cold(&mut self) {
+        self.begin();
+    }
+
+    /// Set up the state of a walk that is starting.
+    #[inline]
+    fn begin(&mut self) {
+        if let Walk::Start(start) = *self {
+            *self = Walk::Going(Core::new(&start));
+        }
+    }
 }
 
 /// Reads through the walker's memory; object safe, so the walk itself is compiled once (here,
@@ -229,27 +334,13 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
         };
         SglWalker {
             mem,
-            core: Core {
+            walk: Walk::Start(Start {
                 caps: *caps,
-                granule: if caps.dword_granular() { 3 } else { 0 },
-                data_block_limit: caps.msdbd().map_or(u64::MAX, u64::from),
                 direction,
                 role,
                 state,
-                transfer: len,
-                remaining: len,
-                run: Flat::NONE,
-                descriptors: 0,
-                segments: 0,
-                data_blocks: 0,
-                seg_addr: 0,
-                seg_left: 0,
-                seg_index: 0,
-                seg_last: true,
-                batch: None,
-                batch_pos: 0,
-                batch_len: 0,
-            },
+                len,
+            }),
             ready: None,
             ready_pos: 0,
             ready_len: 0,
@@ -330,7 +421,20 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
         if self.ready_pos < self.ready_len {
             return self.fill_buffered(out);
         }
-        self.core.fill(&Reader(self.mem), out)
+        match &mut self.walk {
+            Walk::Going(core) => core.fill(&Reader(self.mem), out),
+            Walk::Whole => Ok(0),
+            Walk::Start(start) => {
+                if out.is_empty() || matches!(start.state, State::Done) {
+                    return Ok(0);
+                }
+                if let Some(piece) = start.whole() {
+                    self.walk = Walk::Whole;
+                    return Ok(put(out, 0, piece));
+                }
+                self.walk.begin_and_fill(&Reader(self.mem), out)
+            }
+        }
     }
 
     /// [`SglWalker::fill`] after the iterator has run ahead: the pieces it found come first.
@@ -348,12 +452,16 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
         }
         self.ready_pos = self.ready_pos.wrapping_add(written);
         let rest = out.get_mut(written..).unwrap_or_default();
-        match self.core.fill(&Reader(self.mem), rest) {
+        // The iterator buffered these pieces, so the walk is under way.
+        let Some(core) = self.walk.core() else {
+            return Ok(written);
+        };
+        match core.fill(&Reader(self.mem), rest) {
             Ok(n) => Ok(written.wrapping_add(n)),
             Err(e) if written == 0 => Err(e),
             Err(e) => {
                 // Hand out the buffered pieces now and the error on the next call.
-                self.core.state = State::Failed(e);
+                core.state = State::Failed(e);
                 Ok(written)
             }
         }
@@ -367,11 +475,16 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
             pieces = pieces.saturating_add(1);
             bytes = bytes.saturating_add(piece.len());
         }
+        let (descriptors, segments) = match &self.walk {
+            Walk::Start(_) => (0, 0),
+            Walk::Whole => (1, 0),
+            Walk::Going(core) => (core.descriptors, core.segments),
+        };
         Ok(WalkSummary {
             pieces,
             bytes,
-            descriptors: self.core.descriptors,
-            segments: self.core.segments,
+            descriptors,
+            segments,
         })
     }
 }
@@ -379,8 +492,8 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
 impl Core {
     /// Write merged pieces into `out` until it is full or the walk ends; the number written.
     /// A rule broken after some pieces were written is kept for the next call.
-    /// The ends of a walk are handled here, inline in the caller: a walk that is over, and
-    /// SGL1 as the whole transfer. Everything else is [`Core::fill_loop`]'s.
+    /// A walk that is over is handled here, inline in the caller; everything else is
+    /// [`Core::fill_loop`]'s.
     #[inline]
     fn fill(&mut self, mem: &dyn Fetch, out: &mut [SglSegment]) -> Result<usize, WalkError> {
         match self.state {
@@ -388,11 +501,34 @@ impl Core {
             _ if out.is_empty() => Ok(0),
             // Over, with nothing held back.
             State::Done if self.run.len == 0 => Ok(0),
-            State::Sgl1(raw) => match self.sgl1_quick(&raw) {
-                Some(piece) => Ok(put(out, 0, piece)),
-                None => self.fill_loop(mem, out),
-            },
             _ => self.fill_loop(mem, out),
+        }
+    }
+
+    /// The state of a walk from `start`, before anything is read.
+    #[inline(always)]
+    fn new(start: &Start) -> Core {
+        let caps = &start.caps;
+        Core {
+            caps: *caps,
+            granule: if caps.dword_granular() { 3 } else { 0 },
+            data_block_limit: caps.msdbd().map_or(u64::MAX, u64::from),
+            direction: start.direction,
+            role: start.role,
+            state: start.state,
+            transfer: start.len,
+            remaining: start.len,
+            run: Flat::NONE,
+            descriptors: 0,
+            segments: 0,
+            data_blocks: 0,
+            seg_addr: 0,
+            seg_left: 0,
+            seg_index: 0,
+            seg_last: true,
+            batch: None,
+            batch_pos: 0,
+            batch_len: 0,
         }
     }
 
@@ -400,9 +536,33 @@ impl Core {
     #[inline(never)]
     fn fill_loop(&mut self, mem: &dyn Fetch, out: &mut [SglSegment]) -> Result<usize, WalkError> {
         let mut written = 0usize;
+        if let State::Sgl1(raw) = self.state {
+            // SGL1 pointing to the first segment needs no parsing: straight to `enter`, which
+            // checks the pointer exactly as the general path would.
+            if let Some(kind) = pointer_kind(&raw) {
+                self.state = State::Done;
+                let pointer = SegmentPointer {
+                    addr: raw.address(),
+                    len: raw.length(),
+                    kind,
+                };
+                if let Err(e) = self.enter(pointer, DescriptorAt::Sgl1) {
+                    return self.fail(e, written);
+                }
+            }
+        }
         while written < out.len() {
             if matches!(self.state, State::Segment) {
-                if self.batch_pos >= self.batch_len && self.needs_descriptor() {
+                if self.batch_pos >= self.batch_len {
+                    if !self.needs_descriptor() {
+                        // The general path's end of a segment, without its call: the walk is
+                        // over, complete or short.
+                        self.state = State::Done;
+                        if let Err(e) = self.check_complete() {
+                            return self.fail(e, written);
+                        }
+                        return Ok(self.flush(out, written));
+                    }
                     // Fetch here rather than in the general path, so that a batch's first
                     // descriptor takes the quick loop too (the general path would make the
                     // same read at the same point, and fail the same way).
@@ -427,17 +587,25 @@ impl Core {
                     }
                 }
                 Ok(None) if matches!(self.state, State::Done) => {
-                    let last = core::mem::replace(&mut self.run, Flat::NONE);
-                    if last.len != 0 {
-                        written = put(out, written, last);
-                    }
-                    break;
+                    return Ok(self.flush(out, written));
                 }
                 Ok(None) => {}
                 Err(e) => return self.fail(e, written),
             }
         }
         Ok(written)
+    }
+
+    /// The walk is over: write the piece being merged, if any, at `out[written]`; the new
+    /// count.
+    #[inline(always)]
+    fn flush(&mut self, out: &mut [SglSegment], written: usize) -> usize {
+        let last = core::mem::replace(&mut self.run, Flat::NONE);
+        if last.len != 0 {
+            put(out, written, last)
+        } else {
+            written
+        }
     }
 
     /// End the walk on `e`: the piece being merged is dropped, and when `written` pieces are
@@ -452,31 +620,6 @@ impl Core {
             self.state = State::Failed(e);
             Ok(written)
         }
-    }
-
-    /// The most common SGL of all without the general machinery: SGL1 a plain Data Block
-    /// ([`plain`]) that describes exactly the transfer, within the descriptor budget and
-    /// MSDBD. The whole walk, done: the piece, or `None` (nothing changed) for the general
-    /// path to take SGL1.
-    #[inline(always)]
-    fn sgl1_quick(&mut self, raw: &SglDescriptor) -> Option<Flat> {
-        let (addr, len, _) = plain(raw, self.remaining, self.granule)?;
-        if len != self.remaining
-            || self.caps.limits().max_descriptors == 0
-            || self.data_block_limit == 0
-        {
-            return None;
-        }
-        self.state = State::Done;
-        self.descriptors = 1;
-        self.data_blocks = 1;
-        self.remaining = 0;
-        Some(Flat {
-            kind: Kind::Data,
-            key: 0,
-            start: addr,
-            len,
-        })
     }
 
     /// Whether the general path's next step in a segment reads a descriptor (rather than
@@ -521,11 +664,16 @@ impl Core {
         // The descriptors not yet looked at.
         let mut todo = fetched;
         let out_len = out.len();
-        while let Some(raw) = todo.first() {
+        while let Some((raw, after)) = todo.split_first() {
             // The hot loop: while the run is data, plain Data Blocks continue or end it. An
             // empty run starts where the first block does; a run that ends at 2^64 (from the
-            // general path) is left to the general path.
-            if let (Kind::Data, Some(run_end)) = (run.kind, run.start.checked_add(run.len)) {
+            // general path) is left to the general path. Entered only at a Data Block (type
+            // 0h, subtype Address), so that a read that alternates data and bit buckets does
+            // not set it up for one descriptor at a time.
+            if raw.identifier() == 0 && run.kind == Kind::Data {
+                let Some(run_end) = run.start.checked_add(run.len) else {
+                    break;
+                };
                 let (mut start, mut stop) = if run.len == 0 {
                     (raw.address(), raw.address())
                 } else {
@@ -557,6 +705,7 @@ impl Core {
                     stop = end;
                 }
                 written = out_len.wrapping_sub(slots.into_slice().len());
+                let before = todo.len();
                 todo = next.as_slice();
                 run = Flat {
                     kind: Kind::Data,
@@ -564,25 +713,28 @@ impl Core {
                     start,
                     len: stop.wrapping_sub(start),
                 };
-            }
-            let Some((raw, after)) = todo.split_first() else {
-                break;
-            };
-            if plain(raw, remaining, granule).is_some() {
-                if run.kind == Kind::Data {
-                    break; // `out` is full, or the run ends at 2^64
+                if written >= out_len || todo.len() == before {
+                    break; // `out` is full, or a Data Block for the general path
                 }
-                // Data after a skip: the skip is done, and an empty data run starts here.
-                let Some(slot) = out.get_mut(written) else {
-                    break;
-                };
-                *slot = run.segment();
-                written = written.wrapping_add(1);
+                continue;
+            }
+            if let Some((addr, n, _)) = plain(raw, remaining, granule) {
+                // Data after a skip (or another run from the general path): that run is
+                // done, and the block starts a data run.
+                if run.len != 0 {
+                    let Some(slot) = out.get_mut(written) else {
+                        break;
+                    };
+                    *slot = run.segment();
+                    written = written.wrapping_add(1);
+                }
+                todo = after;
+                remaining = remaining.wrapping_sub(n);
                 run = Flat {
                     kind: Kind::Data,
                     key: 0,
-                    start: raw.address(),
-                    len: 0,
+                    start: addr,
+                    len: n,
                 };
                 continue;
             }
@@ -602,7 +754,13 @@ impl Core {
                 let Some(slot) = out.get_mut(written) else {
                     break;
                 };
-                *slot = run.segment();
+                // A data run is the common one to end here: written without the general
+                // conversion.
+                *slot = if run.kind == Kind::Data {
+                    SglSegment::Data(Extent::new(run.start, run.len))
+                } else {
+                    run.segment()
+                };
                 written = written.wrapping_add(1);
             }
             todo = after;
@@ -960,6 +1118,25 @@ fn plain(raw: &SglDescriptor, remaining: u64, granule: u64) -> Option<(u64, u64,
     Some((addr, len, end))
 }
 
+/// The kind of segment SGL1 points to when it is a Segment or Last Segment descriptor
+/// (subtype Address), the pairs [`Descriptor::parse`] reads as a [`SegmentPointer`].
+#[inline(always)]
+fn pointer_kind(raw: &SglDescriptor) -> Option<SegmentKind> {
+    match raw.identifier() {
+        SEGMENT => Some(SegmentKind::Segment),
+        LAST_SEGMENT => Some(SegmentKind::LastSegment),
+        _ => None,
+    }
+}
+
+/// The identifier byte of a Segment descriptor (type 2h, subtype Address).
+const SEGMENT: u8 =
+    SglDescriptor::new(0, 0, SglDescriptorType::Segment, SglSubtype::Address).identifier();
+
+/// The identifier byte of a Last Segment descriptor (type 3h, subtype Address).
+const LAST_SEGMENT: u8 =
+    SglDescriptor::new(0, 0, SglDescriptorType::LastSegment, SglSubtype::Address).identifier();
+
 /// The identifier byte of a Bit Bucket descriptor (type 1h, subtype 0h).
 const BIT_BUCKET: u8 =
     SglDescriptor::new(0, 0, SglDescriptorType::BitBucket, SglSubtype::Address).identifier();
@@ -988,15 +1165,28 @@ impl<M: DmaMemory + ?Sized> Iterator for SglWalker<'_, M> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.ready_pos >= self.ready_len {
-            // Refill the look-ahead through the batch loop.
-            // Lazily: the buffer is built only the first time, not on every refill.
-            #[allow(clippy::unnecessary_lazy_evaluations)]
-            let ready = self
-                .ready
-                .get_or_insert_with(|| [SglSegment::Skip(0); READY]);
-            match self.core.fill(&Reader(self.mem), ready) {
-                Ok(0) => return None,
-                Ok(n) => (self.ready_pos, self.ready_len) = (0, n),
+            // The ends of a walk without the look-ahead buffer: a walk that is over, and
+            // SGL1 as the whole transfer (as in `SglWalker::fill`).
+            match &self.walk {
+                Walk::Whole => return None,
+                Walk::Start(start) => {
+                    if matches!(start.state, State::Done) {
+                        return None;
+                    }
+                    if let Some(piece) = start.whole() {
+                        self.walk = Walk::Whole;
+                        return Some(Ok(piece.segment()));
+                    }
+                }
+                Walk::Going(core) => {
+                    if matches!(core.state, State::Done) && core.run.len == 0 {
+                        return None;
+                    }
+                }
+            }
+            match self.next_batch() {
+                Ok(true) => {}
+                Ok(false) => return None,
                 Err(e) => return Some(Err(e)),
             }
         }
@@ -1007,6 +1197,24 @@ impl<M: DmaMemory + ?Sized> Iterator for SglWalker<'_, M> {
             .copied();
         self.ready_pos = self.ready_pos.wrapping_add(1);
         piece.map(Ok)
+    }
+}
+
+impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
+    /// The iterator's look-ahead is used up: refill it through the batch loop; whether it
+    /// holds pieces again (none when the walk is over).
+    fn next_batch(&mut self) -> Result<bool, WalkError> {
+        let Some(core) = self.walk.core() else {
+            return Ok(false);
+        };
+        // Lazily: the buffer is built only the first time, not on every refill.
+        #[allow(clippy::unnecessary_lazy_evaluations)]
+        let ready = self
+            .ready
+            .get_or_insert_with(|| [SglSegment::Skip(0); READY]);
+        let n = core.fill_loop(&Reader(self.mem), ready)?;
+        (self.ready_pos, self.ready_len) = (0, n);
+        Ok(n != 0)
     }
 }
 

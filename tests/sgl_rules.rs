@@ -1351,3 +1351,39 @@ fn sgl1_alone_reports_like_any_walk() {
     assert_eq!(walker.fill(&mut out), Ok(0));
     assert_eq!(mem.read_count(), 0);
 }
+
+// ---- Batches: a short first segment, then a long one ----
+
+#[test]
+fn a_short_segment_then_a_long_one_reads_in_full_batches() {
+    // 3 descriptors (two blocks and the pointer onward), then a last segment of 300 blocks:
+    // the walker starts with a small batch buffer and moves to a full one for the long
+    // segment. Every piece comes back, and the reads are those of full batches: one for the
+    // first segment, ceil(300 / B) for the second.
+    const NEXT: u64 = SEG + 0x1_0000;
+    let long: Vec<SglDescriptor> = (0..300u64)
+        .map(|i| data(0x100_0000 + i * 0x2000, 0x1000))
+        .collect();
+    let first = [
+        data(0x10_0000, 0x200),
+        data(0x20_0000, 0x200),
+        last_segment(NEXT, 300),
+    ];
+    let mem = segments(&[(SEG, &first), (NEXT, &long)]);
+    let len = 2 * 0x200 + 300 * 0x1000;
+    let pieces: Vec<SglSegment> =
+        SglWalker::new(segment(SEG, 3), Direction::Write, len, &caps(), &mem)
+            .collect::<Result<_, _>>()
+            .unwrap();
+    let mut expected = vec![
+        SglSegment::Data(Extent::new(0x10_0000, 0x200)),
+        SglSegment::Data(Extent::new(0x20_0000, 0x200)),
+    ];
+    expected.extend(
+        (0..300u64).map(|i| SglSegment::Data(Extent::new(0x100_0000 + i * 0x2000, 0x1000))),
+    );
+    assert_eq!(pieces, expected);
+    let batches = 300u64.div_ceil(nvme_dma::sgl::BATCH_DESCRIPTORS as u64);
+    assert_eq!(mem.read_count(), 1 + batches);
+    assert_eq!(mem.bytes_read(), (3 + 300) * 16);
+}

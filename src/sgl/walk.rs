@@ -14,12 +14,17 @@ use crate::extent::Extent;
 use crate::memory::DmaMemory;
 use crate::spec::{SglDescriptor, SglDescriptorType, SglSubtype};
 
-/// Descriptors fetched per memory read (512 bytes of stack).
-pub const BATCH_DESCRIPTORS: usize = 32;
+/// Descriptors fetched per memory read, at most (2 KiB, inside the walker).
+pub const BATCH_DESCRIPTORS: usize = 128;
+
+/// The batch buffer a walk makes first when its segment is this short: zeroing a full batch
+/// would cost more than reading a short segment (512 bytes).
+const SHORT_BATCH: usize = 32;
 
 /// Finished pieces the iterator buffers between calls to the batch loop (768 bytes, made on
-/// the iterator's first refill): as many as a batch of descriptors, so that the batch loop's
-/// set-up is paid once per batch rather than several times.
+/// the iterator's first refill), so that the batch loop's set-up is paid once per 32 pieces
+/// rather than once per piece. (A larger buffer saves little more per piece and costs its
+/// zeroing on every short walk.)
 const READY: usize = 32;
 
 /// What a successful walk described, from [`SglWalker::validate`].
@@ -61,8 +66,9 @@ enum State {
 /// [`BATCH_DESCRIPTORS`], one memory read each, and take plain Data Blocks and Bit Buckets
 /// through a short loop; every other descriptor goes through the general rules one at a time.
 ///
-/// A walker is about 1.5 KiB, most of it the descriptor batch and the iterator's buffer,
-/// which are made only when first needed (SGL1 as the whole transfer needs neither). Moving
+/// A walker is about 3.5 KiB, most of it the descriptor batch (a 512-byte one for a short
+/// first segment, a 2 KiB one for longer segments) and the iterator's buffer, which are
+/// made only when first needed (SGL1 as the whole transfer needs none of them). Moving
 /// a walker copies all of it: make it where it is used (`for piece in SglWalker::new(..)`),
 /// or iterate `&mut walker`.
 ///
@@ -252,6 +258,50 @@ impl Walk {
     }
 }
 
+/// Where a walk keeps the descriptors of its current batch. Made when the first segment is
+/// entered, so that a walk that reads no segment zeroes none of it, and made short when that
+/// segment is short; a longer segment later brings the full one, used from then on. Either
+/// way every read takes `min(left in the segment, BATCH_DESCRIPTORS)` descriptors (the short
+/// buffer serves only reads that fit it), so a walk makes the reads a full buffer would.
+#[derive(Debug)]
+struct Batch {
+    short: Option<[SglDescriptor; SHORT_BATCH]>,
+    full: Option<[SglDescriptor; BATCH_DESCRIPTORS]>,
+}
+
+impl Batch {
+    /// No buffer yet (writes only the two tags).
+    #[inline(always)]
+    fn new() -> Batch {
+        Batch {
+            short: None,
+            full: None,
+        }
+    }
+
+    /// The buffer in use (empty before one is made).
+    #[inline(always)]
+    fn descriptors(&self) -> &[SglDescriptor] {
+        match (&self.full, &self.short) {
+            (Some(full), _) => full,
+            (None, Some(short)) => short,
+            (None, None) => &[],
+        }
+    }
+
+    /// A buffer of at least `n` descriptors (`n <= BATCH_DESCRIPTORS`), made if needed.
+    #[inline(always)]
+    fn room_for(&mut self, n: usize) -> &mut [SglDescriptor] {
+        if self.full.is_none() && n <= SHORT_BATCH {
+            return self
+                .short
+                .get_or_insert_with(|| [SglDescriptor::default(); SHORT_BATCH]);
+        }
+        self.full
+            .get_or_insert_with(|| [SglDescriptor::default(); BATCH_DESCRIPTORS])
+    }
+}
+
 /// Reads through the walker's memory; object safe, so the walk itself is compiled once (here,
 /// not in every crate that names a memory type) and reaches memory through one dynamic call
 /// per batch.
@@ -307,7 +357,7 @@ struct Core {
     seg_last: bool,
     /// Descriptors fetched from the current segment; made when the first segment is entered,
     /// so that a walk that reads no segment does not zero them.
-    batch: Option<[SglDescriptor; BATCH_DESCRIPTORS]>,
+    batch: Batch,
     batch_pos: usize,
     batch_len: usize,
 }
@@ -526,7 +576,7 @@ impl Core {
             seg_left: 0,
             seg_index: 0,
             seg_last: true,
-            batch: None,
+            batch: Batch::new(),
             batch_pos: 0,
             batch_len: 0,
         }
@@ -651,8 +701,8 @@ impl Core {
         let end = self.batch_len.min(self.batch_pos.saturating_add(room));
         let fetched = self
             .batch
-            .as_ref()
-            .and_then(|batch| batch.get(self.batch_pos..end))
+            .descriptors()
+            .get(self.batch_pos..end)
             .unwrap_or_default();
         let granule = self.granule;
         let buckets = self.caps.has(Capability::BitBucket);
@@ -958,8 +1008,8 @@ impl Core {
         }
         let raw = self
             .batch
-            .as_ref()
-            .and_then(|batch| batch.get(self.batch_pos))
+            .descriptors()
+            .get(self.batch_pos)
             .copied()
             .unwrap_or_default();
         let at = DescriptorAt::Segment {
@@ -981,10 +1031,7 @@ impl Core {
         let n = usize::try_from(self.seg_left)
             .unwrap_or(BATCH_DESCRIPTORS)
             .clamp(1, BATCH_DESCRIPTORS);
-        let batch = self
-            .batch
-            .get_or_insert_with(|| [SglDescriptor::default(); BATCH_DESCRIPTORS]);
-        let buf = batch.get_mut(..n).unwrap_or_default();
+        let buf = self.batch.room_for(n).get_mut(..n).unwrap_or_default();
         mem.fetch(self.seg_addr, buf.as_mut_bytes())?;
         self.batch_pos = 0;
         self.batch_len = n;

@@ -200,9 +200,16 @@ impl Start {
         let State::Sgl1(raw) = self.state else {
             return None;
         };
+        // What [`plain`] checks, with the length exactly the transfer's (not zero: a
+        // zero-length transfer starts `Done`).
         let granule = if self.caps.dword_granular() { 3 } else { 0 };
-        let (addr, len, _) = plain(&raw, self.len, granule)?;
-        if len != self.len || self.caps.limits().max_descriptors == 0 {
+        let (addr, len) = (raw.address(), u64::from(raw.length()));
+        if raw.identifier() != 0
+            || len != self.len
+            || addr.checked_add(len).is_none()
+            || (addr | len) & granule != 0
+            || self.caps.limits().max_descriptors == 0
+        {
             return None;
         }
         Some(Flat {
@@ -468,11 +475,12 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
     /// ```
     #[inline]
     pub fn fill(&mut self, out: &mut [SglSegment]) -> Result<usize, WalkError> {
-        if self.ready_pos < self.ready_len {
-            return self.fill_buffered(out);
-        }
         match &mut self.walk {
-            Walk::Going(core) => core.fill(&Reader(self.mem), out),
+            // Only a walk under way has pieces the iterator buffered.
+            Walk::Going(core) if self.ready_pos >= self.ready_len => {
+                core.fill(&Reader(self.mem), out)
+            }
+            Walk::Going(_) => self.fill_buffered(out),
             Walk::Whole => Ok(0),
             Walk::Start(start) => {
                 if out.is_empty() || matches!(start.state, State::Done) {

@@ -181,6 +181,7 @@ enum Walk {
 
 /// What a walker was given, before it reads anything.
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 struct Start {
     caps: SglCaps,
     direction: Direction,
@@ -331,19 +332,22 @@ impl<M: DmaMemory + ?Sized> Fetch for Reader<'_, M> {
 }
 
 /// The walk's state and logic, independent of the memory type.
+// Its first fields are [`Start`]'s, in the same order and places (both `repr(C)`, and both
+// right after `Walk`'s tag), so that setting a walk up leaves them where they are.
 #[derive(Debug)]
+#[repr(C)]
 struct Core {
     caps: SglCaps,
-    /// Bits of a Data Block's address and length that must be clear: 3 in dword-granular
-    /// mode, else 0 (from `caps`, decoded once).
-    granule: u64,
-    /// MSDBD as a count (`u64::MAX` for no limit; from `caps`, decoded once).
-    data_block_limit: u64,
     direction: Direction,
     role: SglRole,
     state: State,
     /// Bytes the command transfers.
     transfer: u64,
+    /// Bits of a Data Block's address and length that must be clear: 3 in dword-granular
+    /// mode, else 0 (from `caps`, decoded once).
+    granule: u64,
+    /// MSDBD as a count (`u64::MAX` for no limit; from `caps`, decoded once).
+    data_block_limit: u64,
     /// Bytes of the transfer not yet accounted for.
     remaining: u64,
     /// Piece being merged, not yet yielded (none when empty: then its start means nothing).

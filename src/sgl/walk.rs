@@ -332,8 +332,8 @@ impl<M: DmaMemory + ?Sized> Fetch for Reader<'_, M> {
 }
 
 /// The walk's state and logic, independent of the memory type.
-// Its first fields are [`Start`]'s, in the same order and places (both `repr(C)`, and both
-// right after `Walk`'s tag), so that setting a walk up leaves them where they are.
+// Its first fields are [`Start`]'s, in the same order (both `repr(C)`), so that setting a
+// walk up copies them as a few whole blocks.
 #[derive(Debug)]
 #[repr(C)]
 struct Core {

@@ -9,6 +9,7 @@
 //!
 //! The layout is the one `benches/sgl.rs` measures: N extents of 4 KiB on every other page
 //! (nothing merges, so N extents make N data descriptors), in segments of 256 descriptors.
+//! Mode `iter-moved` is `iter` with the walker moved after it is made, as the bench does.
 //! Mode `inline` is `build_inline` on one extent, 4,096,000 times, whatever N (compare with
 //! `none 1`). Modes `skips-build`, `skips-fill` and `skips-iter` build or walk a read instead, with a
 //! 512-byte bit bucket in place of every other extent (`skips-none` is their set-up).
@@ -104,6 +105,17 @@ fn main() {
                         break;
                     }
                     checksum += n as u64;
+                }
+            }
+        }
+        "iter-moved" => {
+            // The iterator as `benches/sgl.rs` runs it: the walker made, then moved into the
+            // loop (`black_box` keeps the move), which copies all of it.
+            for _ in 0..rounds {
+                let walker = SglWalker::new(black_box(sgl1), direction, len, &caps, &mem);
+                for piece in black_box(walker) {
+                    black_box(piece.unwrap());
+                    checksum += 1;
                 }
             }
         }

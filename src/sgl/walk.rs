@@ -14,8 +14,8 @@ use crate::extent::Extent;
 use crate::memory::DmaMemory;
 use crate::spec::{SglDescriptor, SglDescriptorType, SglSubtype};
 
-/// Descriptors fetched per memory read, at most (2 KiB, inside the walker).
-pub const BATCH_DESCRIPTORS: usize = 128;
+/// Descriptors fetched per memory read, at most (1 KiB, inside the walker).
+pub const BATCH_DESCRIPTORS: usize = 64;
 
 /// The batch buffer a walk makes first when its segment is this short: zeroing a full batch
 /// would cost more than reading a short segment (512 bytes).
@@ -66,8 +66,8 @@ enum State {
 /// [`BATCH_DESCRIPTORS`], one memory read each, and take plain Data Blocks and Bit Buckets
 /// through a short loop; every other descriptor goes through the general rules one at a time.
 ///
-/// A walker is about 3.5 KiB, most of it the descriptor batch (a 512-byte one for a short
-/// first segment, a 2 KiB one for longer segments) and the iterator's buffer, which are
+/// A walker is about 2.5 KiB, most of it the descriptor batch (a 512-byte one for a short
+/// first segment, a 1 KiB one for longer segments) and the iterator's buffer, which are
 /// made only when first needed (SGL1 as the whole transfer needs none of them). Moving
 /// a walker copies all of it: make it where it is used (`for piece in SglWalker::new(..)`),
 /// or iterate `&mut walker`.

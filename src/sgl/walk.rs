@@ -17,9 +17,10 @@ use crate::spec::{SglDescriptor, SglDescriptorType, SglSubtype};
 /// Descriptors fetched per memory read, at most (1 KiB, inside the walker).
 pub const BATCH_DESCRIPTORS: usize = 64;
 
-/// The batch buffer a walk makes first when its segment is this short: zeroing a full batch
-/// would cost more than reading a short segment (512 bytes).
-const SHORT_BATCH: usize = 32;
+/// The batch buffer a walk makes first when its segment is this short (256 bytes): zeroing
+/// a full batch would cost a short walk more than reading its segment, and the smaller
+/// buffer keeps the walker smaller.
+const SHORT_BATCH: usize = 16;
 
 /// Finished pieces the iterator buffers between calls to the batch loop (768 bytes, made on
 /// the iterator's first refill), so that the batch loop's set-up is paid once per 32 pieces
@@ -66,7 +67,7 @@ enum State {
 /// [`BATCH_DESCRIPTORS`], one memory read each, and take plain Data Blocks and Bit Buckets
 /// through a short loop; every other descriptor goes through the general rules one at a time.
 ///
-/// A walker is about 2.5 KiB, most of it the descriptor batch (a 512-byte one for a short
+/// A walker is about 2.2 KiB, most of it the descriptor batch (a 256-byte one for a short
 /// first segment, a 1 KiB one for longer segments) and the iterator's buffer, which are
 /// made only when first needed (SGL1 as the whole transfer needs none of them). Moving
 /// a walker copies all of it: make it where it is used (`for piece in SglWalker::new(..)`),

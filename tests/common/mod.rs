@@ -599,8 +599,11 @@ pub fn reference_walk(
             if remaining == 0 && caps.lldts {
                 break 'segments;
             }
-            if i % 32 == 0 {
-                let batch = (n - i).min(32);
+            // The walker's batch size is part of its documented behaviour (where a fault in
+            // segment memory is met), so the reference takes it from the library.
+            let batch_len = nvme_dma::sgl::BATCH_DESCRIPTORS as u64;
+            if i % batch_len == 0 {
+                let batch = (n - i).min(batch_len);
                 if !mem.is_mapped(base + i * 16, batch * 16) {
                     return Err(TRANSFER);
                 }

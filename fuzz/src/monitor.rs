@@ -71,11 +71,7 @@ struct Source {
 impl Source {
     /// The SQ head a completion reports once this slot is consumed.
     fn next_head(&self) -> u16 {
-        if self.slot + 1 >= self.sq_size {
-            0
-        } else {
-            self.slot + 1
-        }
+        next_slot(self.slot, self.sq_size)
     }
 }
 
@@ -155,7 +151,8 @@ impl Monitor {
                     Some(Opcode::ADMIN_CREATE_IO_CQ | Opcode::ADMIN_DELETE_IO_CQ)
                 )
         });
-        for view in controller.queues().filter(|_| !recreated) {
+        let views: Vec<QueueView> = controller.queues().collect();
+        for view in views.iter().filter(|_| !recreated) {
             if let QueueRole::Completion { phase } = view.role {
                 let before = watch.cqs.iter().find(|t| t.view.qid == view.qid);
                 if let Some(track) = before.filter(|t| t.view.slot(0) == view.slot(0)) {
@@ -168,12 +165,12 @@ impl Monitor {
                 }
             }
         }
-        watch.sqs = controller
-            .queues()
-            .filter(|v| matches!(v.role, QueueRole::Submission { .. }))
-            .collect();
-        watch.cqs = controller
-            .queues()
+        let (sqs, cqs): (Vec<QueueView>, Vec<QueueView>) = views
+            .into_iter()
+            .partition(|v| matches!(v.role, QueueRole::Submission { .. }));
+        watch.sqs = sqs;
+        watch.cqs = cqs
+            .into_iter()
             .filter_map(|view| match view.role {
                 QueueRole::Completion { phase } => Some(CqTrack {
                     tail: view.tail,
@@ -377,7 +374,7 @@ impl Watch {
     /// The controller consumed the head slot of `sqid`.
     fn advance_sq(&mut self, sqid: u16) {
         if let Some(q) = self.sqs.iter_mut().find(|q| q.qid == sqid) {
-            q.head = if q.head + 1 >= q.size { 0 } else { q.head + 1 };
+            q.head = next_slot(q.head, q.size);
         }
     }
 
@@ -404,12 +401,10 @@ impl Watch {
             return false;
         };
         assert_eq!(entry.phase(), track.phase, "CQ {cqid}: wrong phase tag");
-        track.tail = if track.tail + 1 >= track.view.size {
+        track.tail = next_slot(track.tail, track.view.size);
+        if track.tail == 0 {
             track.phase = !track.phase;
-            0
-        } else {
-            track.tail + 1
-        };
+        }
         let status = entry.status();
         let opcode = match (source, held) {
             (Some(source), _) => {
@@ -445,6 +440,15 @@ impl Watch {
             status,
         });
         true
+    }
+}
+
+/// The slot after `slot` in a ring of `size` slots.
+fn next_slot(slot: u16, size: u16) -> u16 {
+    if slot + 1 >= size {
+        0
+    } else {
+        slot + 1
     }
 }
 

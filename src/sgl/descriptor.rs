@@ -247,6 +247,7 @@ impl SegmentPointer {
     }
 
     /// The 16 bytes of this descriptor.
+    #[inline]
     pub fn to_raw(&self) -> SglDescriptor {
         let descriptor_type = match self.kind {
             SegmentKind::Segment => SglDescriptorType::Segment,
@@ -307,6 +308,7 @@ impl Descriptor {
     }
 
     /// The 16 bytes of this descriptor.
+    #[inline]
     pub fn to_raw(&self) -> SglDescriptor {
         match self {
             Descriptor::Data(d) => d.to_raw(),
@@ -338,6 +340,7 @@ impl Sgl1 {
 
     /// The 16 bytes to write into the command's DPTR
     /// ([`SubmissionEntry::set_sgl1`](crate::spec::SubmissionEntry::set_sgl1)).
+    #[inline]
     pub fn to_raw(&self) -> SglDescriptor {
         self.0.to_raw()
     }

@@ -187,7 +187,8 @@ struct Start {
     caps: SglCaps,
     direction: Direction,
     role: SglRole,
-    /// SGL1, MPTR, a check that already failed, or [`State::Done`] for no transfer.
+    /// SGL1, MPTR, or a check that already failed; [`Start::opening`] applies the
+    /// capabilities and the length when the walk begins.
     state: State,
     /// Bytes the command transfers.
     len: u64,
@@ -203,11 +204,13 @@ impl Start {
             return None;
         };
         // What [`plain`] checks, with the length exactly the transfer's (not zero: a
-        // zero-length transfer starts `Done`).
+        // zero-length transfer reads nothing), on a controller that supports SGLs.
         let granule = if self.caps.dword_granular() { 3 } else { 0 };
         let (addr, len) = (raw.address(), u64::from(raw.length()));
         if raw.identifier() != 0
             || len != self.len
+            || len == 0
+            || !self.caps.supported()
             || addr.checked_add(len).is_none()
             || (addr | len) & granule != 0
             || self.caps.limits().max_descriptors == 0
@@ -220,6 +223,22 @@ impl Start {
             start: addr,
             len,
         })
+    }
+}
+
+impl Start {
+    /// The state a walk begins in: a command that asks for what the controller lacks is
+    /// refused even when it moves no data; otherwise a zero-length transfer reads nothing.
+    #[inline(always)]
+    fn opening(&self) -> State {
+        match self.state {
+            State::Failed(_) => self.state,
+            _ if !self.caps.supported() => State::Failed(WalkError::NotSupported {
+                capability: Capability::Sgl,
+            }),
+            _ if self.len == 0 => State::Done,
+            state => state,
+        }
     }
 }
 
@@ -384,16 +403,10 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
         caps: &SglCaps,
         mem: &'m M,
     ) -> Self {
-        // A command that asks for what the controller lacks is refused even when it moves
-        // no data; otherwise a zero-length transfer reads nothing.
-        let state = match state {
-            _ if !caps.supported() => State::Failed(WalkError::NotSupported {
-                capability: Capability::Sgl,
-            }),
-            State::Failed(_) => state,
-            _ if len == 0 => State::Done,
-            _ => state,
-        };
+        // The state is stored as given, whatever the capabilities and the length: the
+        // checks on those come with the first read ([`Start::whole`], [`Start::opening`]).
+        // Deciding here would blend SGL1's bytes with the other states' in one store
+        // pattern that the first read cannot take from the store buffer.
         SglWalker {
             mem,
             walk: Walk::Start(Start {
@@ -488,7 +501,7 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
             Walk::Going(_) => self.fill_buffered(out),
             Walk::Whole => Ok(0),
             Walk::Start(start) => {
-                if out.is_empty() || matches!(start.state, State::Done) {
+                if out.is_empty() {
                     return Ok(0);
                 }
                 if let Some(piece) = start.whole() {
@@ -578,7 +591,7 @@ impl Core {
             data_block_limit: caps.msdbd().map_or(u64::MAX, u64::from),
             direction: start.direction,
             role: start.role,
-            state: start.state,
+            state: start.opening(),
             transfer: start.len,
             remaining: start.len,
             run: Flat::NONE,
@@ -1230,9 +1243,6 @@ impl<M: DmaMemory + ?Sized> Iterator for SglWalker<'_, M> {
             match &self.walk {
                 Walk::Whole => return None,
                 Walk::Start(start) => {
-                    if matches!(start.state, State::Done) {
-                        return None;
-                    }
                     if let Some(piece) = start.whole() {
                         self.walk = Walk::Whole;
                         return Some(Ok(piece.segment()));

@@ -21,6 +21,7 @@ impl Bits {
     /// The field of `width` bits whose lowest bit is `shift`.
     ///
     /// Only used to build constants: a bad range is then a compile error, never a runtime one.
+    #[inline]
     pub(crate) const fn new(shift: u32, width: u32) -> Self {
         assert!(width >= 1 && width <= 64, "a bit field spans 1 to 64 bits");
         let end = match shift.checked_add(width) {
@@ -32,11 +33,13 @@ impl Bits {
     }
 
     /// A single bit.
+    #[inline]
     pub(crate) const fn bit(shift: u32) -> Self {
         Self::new(shift, 1)
     }
 
     /// The field's value mask, not yet shifted into place (`width` one-bits).
+    #[inline]
     pub(crate) const fn mask(self) -> u64 {
         match 1u64.checked_shl(self.width) {
             Some(v) => v.wrapping_sub(1),
@@ -45,21 +48,25 @@ impl Bits {
     }
 
     /// The field's mask shifted into place.
+    #[inline]
     pub(crate) const fn mask_in_place(self) -> u64 {
         self.mask().wrapping_shl(self.shift)
     }
 
     /// Reads the field out of `raw`.
+    #[inline]
     pub(crate) const fn get(self, raw: u64) -> u64 {
         raw.wrapping_shr(self.shift) & self.mask()
     }
 
     /// Reads a 1-bit field as a flag.
+    #[inline]
     pub(crate) const fn get_bool(self, raw: u64) -> bool {
         self.get(raw) != 0
     }
 
     /// Reads a field of at most 8 bits.
+    #[inline]
     pub(crate) const fn get_u8(self, raw: u64) -> u8 {
         // Masked to 8 bits: the cast keeps every bit.
         #[allow(clippy::cast_possible_truncation)]
@@ -68,6 +75,7 @@ impl Bits {
     }
 
     /// Reads a field of at most 16 bits.
+    #[inline]
     pub(crate) const fn get_u16(self, raw: u64) -> u16 {
         // Masked to 16 bits: the cast keeps every bit.
         #[allow(clippy::cast_possible_truncation)]
@@ -76,6 +84,7 @@ impl Bits {
     }
 
     /// Reads a field of at most 32 bits.
+    #[inline]
     pub(crate) const fn get_u32(self, raw: u64) -> u32 {
         // Masked to 32 bits: the cast keeps every bit.
         #[allow(clippy::cast_possible_truncation)]
@@ -85,16 +94,19 @@ impl Bits {
 
     /// Returns `raw` with the field replaced by `value`; bits of `value` beyond the field's
     /// width are dropped, bits of `raw` outside the field are kept.
+    #[inline]
     pub(crate) const fn set(self, raw: u64, value: u64) -> u64 {
         (raw & !self.mask_in_place()) | (value & self.mask()).wrapping_shl(self.shift)
     }
 
     /// [`Bits::set`] for a 1-bit flag.
+    #[inline]
     pub(crate) const fn set_bool(self, raw: u64, value: bool) -> u64 {
         self.set(raw, value as u64)
     }
 
     /// [`Bits::set`] inside a 32-bit value (the field must lie in bits 31:0).
+    #[inline]
     pub(crate) const fn set32(self, raw: u32, value: u64) -> u32 {
         // Only bits 31:0 of a 32-bit input can be set, and the field lies in them, so the
         // result fits in 32 bits; the mask makes that visible.
@@ -104,6 +116,7 @@ impl Bits {
     }
 
     /// [`Bits::set`] inside an 8-bit value (the field must lie in bits 7:0).
+    #[inline]
     pub(crate) const fn set8(self, raw: u8, value: u64) -> u8 {
         // As in `set32`: the result is masked to the 8 bits the input had.
         #[allow(clippy::cast_possible_truncation)]
@@ -112,6 +125,7 @@ impl Bits {
     }
 
     /// [`Bits::set`] inside a 16-bit value (the field must lie in bits 15:0).
+    #[inline]
     pub(crate) const fn set16(self, raw: u16, value: u64) -> u16 {
         // As in `set32`: the result is masked to the 16 bits the input had.
         #[allow(clippy::cast_possible_truncation)]

@@ -78,6 +78,7 @@ impl CompletionEntry {
     /// An entry completing command `cid` from submission queue `sqid`, reporting the queue's
     /// head as `sqhd`, with `status` and phase tag `phase`; DW0 and DW1 are zero.
     #[must_use]
+    #[inline]
     pub fn new(sqhd: u16, sqid: u16, cid: u16, status: Status, phase: bool) -> Self {
         let mut entry = Self::default();
         entry.set_sqhd(sqhd);
@@ -90,29 +91,34 @@ impl CompletionEntry {
 
     /// Decodes 16 bytes (any bytes decode).
     #[must_use]
+    #[inline]
     pub fn from_bytes(bytes: [u8; 16]) -> Self {
         zerocopy::transmute!(bytes)
     }
 
     /// The 16 bytes of this entry.
     #[must_use]
+    #[inline]
     pub fn to_bytes(self) -> [u8; 16] {
         zerocopy::transmute!(self)
     }
 
     /// DW0 (bytes 3:0), command specific (e.g. the value Get Features returns).
     #[must_use]
+    #[inline]
     pub const fn dw0(&self) -> u32 {
         self.dw0.get()
     }
 
     /// Sets DW0.
+    #[inline]
     pub fn set_dw0(&mut self, value: u32) {
         self.dw0 = U32::new(value);
     }
 
     /// Builder form of [`CompletionEntry::set_dw0`].
     #[must_use]
+    #[inline]
     pub fn with_dw0(mut self, value: u32) -> Self {
         self.set_dw0(value);
         self
@@ -120,17 +126,20 @@ impl CompletionEntry {
 
     /// DW1 (bytes 7:4), command specific.
     #[must_use]
+    #[inline]
     pub const fn dw1(&self) -> u32 {
         self.dw1.get()
     }
 
     /// Sets DW1.
+    #[inline]
     pub fn set_dw1(&mut self, value: u32) {
         self.dw1 = U32::new(value);
     }
 
     /// Builder form of [`CompletionEntry::set_dw1`].
     #[must_use]
+    #[inline]
     pub fn with_dw1(mut self, value: u32) -> Self {
         self.set_dw1(value);
         self
@@ -139,44 +148,52 @@ impl CompletionEntry {
     /// SQHD (bytes 9:8), the Submission Queue Head Pointer: the slot the controller will
     /// fetch next from the submission queue, telling the host which slots it may reuse.
     #[must_use]
+    #[inline]
     pub const fn sqhd(&self) -> u16 {
         self.sqhd.get()
     }
 
     /// Sets SQHD.
+    #[inline]
     pub fn set_sqhd(&mut self, value: u16) {
         self.sqhd = U16::new(value);
     }
 
     /// SQID (bytes 11:10), the Submission Queue Identifier the command was submitted to.
     #[must_use]
+    #[inline]
     pub const fn sqid(&self) -> u16 {
         self.sqid.get()
     }
 
     /// Sets SQID.
+    #[inline]
     pub fn set_sqid(&mut self, value: u16) {
         self.sqid = U16::new(value);
     }
 
     /// CID (bytes 13:12), the Command Identifier of the completed command.
     #[must_use]
+    #[inline]
     pub const fn cid(&self) -> u16 {
         self.cid.get()
     }
 
     /// Sets CID.
+    #[inline]
     pub fn set_cid(&mut self, value: u16) {
         self.cid = U16::new(value);
     }
 
     /// The Status Field (DW3 bits 31:17).
     #[must_use]
+    #[inline]
     pub const fn status(&self) -> Status {
         Status::from_raw(field::STATUS.get_u16(self.status_phase.get() as u64))
     }
 
     /// Sets the Status Field, keeping the phase tag.
+    #[inline]
     pub fn set_status(&mut self, status: Status) {
         let raw = field::STATUS.set16(self.status_phase.get(), u64::from(status.raw()));
         self.status_phase = U16::new(raw);
@@ -184,6 +201,7 @@ impl CompletionEntry {
 
     /// Builder form of [`CompletionEntry::set_status`].
     #[must_use]
+    #[inline]
     pub fn with_status(mut self, status: Status) -> Self {
         self.set_status(status);
         self
@@ -191,11 +209,13 @@ impl CompletionEntry {
 
     /// P, the Phase Tag (DW3 bit 16).
     #[must_use]
+    #[inline]
     pub const fn phase(&self) -> bool {
         field::PHASE.get_bool(self.status_phase.get() as u64)
     }
 
     /// Sets the Phase Tag, keeping the Status Field.
+    #[inline]
     pub fn set_phase(&mut self, phase: bool) {
         let raw = field::PHASE.set16(self.status_phase.get(), u64::from(phase));
         self.status_phase = U16::new(raw);
@@ -203,12 +223,14 @@ impl CompletionEntry {
 
     /// DW2 as one value: SQHD in bits 15:0, SQID in bits 31:16.
     #[must_use]
+    #[inline]
     pub const fn dw2(&self) -> u32 {
         (self.sqid.get() as u32) << 16 | self.sqhd.get() as u32
     }
 
     /// DW3 as one value: CID in bits 15:0, phase tag in bit 16, Status Field in bits 31:17.
     #[must_use]
+    #[inline]
     pub const fn dw3(&self) -> u32 {
         (self.status_phase.get() as u32) << 16 | self.cid.get() as u32
     }
@@ -217,12 +239,14 @@ impl CompletionEntry {
 /// Any 16 bytes, as the wire holds them.
 #[cfg(feature = "arbitrary")]
 impl<'a> arbitrary::Arbitrary<'a> for CompletionEntry {
+    #[inline]
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
         Ok(Self::from_bytes(u.arbitrary()?))
     }
 }
 
 impl fmt::Debug for CompletionEntry {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CompletionEntry")
             .field("dw0", &format_args!("{:#x}", self.dw0()))

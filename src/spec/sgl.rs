@@ -66,6 +66,7 @@ pub enum SglDescriptorType {
 impl SglDescriptorType {
     /// Decodes a descriptor type nibble; bits 7:4 of `nibble` are ignored.
     #[must_use]
+    #[inline]
     pub const fn from_nibble(nibble: u8) -> Self {
         match nibble & 0xF {
             0x0 => Self::DataBlock,
@@ -81,6 +82,7 @@ impl SglDescriptorType {
 
     /// The 4-bit type code (a `Reserved` value is masked to 4 bits).
     #[must_use]
+    #[inline]
     pub const fn to_nibble(self) -> u8 {
         match self {
             Self::DataBlock => 0x0,
@@ -114,6 +116,7 @@ pub enum SglSubtype {
 impl SglSubtype {
     /// Decodes a subtype nibble; bits 7:4 of `nibble` are ignored.
     #[must_use]
+    #[inline]
     pub const fn from_nibble(nibble: u8) -> Self {
         match nibble & 0xF {
             0x0 => Self::Address,
@@ -125,6 +128,7 @@ impl SglSubtype {
 
     /// The 4-bit subtype code (a held value is masked to 4 bits).
     #[must_use]
+    #[inline]
     pub const fn to_nibble(self) -> u8 {
         match self {
             Self::Address => 0x0,
@@ -173,6 +177,7 @@ impl SglDescriptor {
 
     /// A descriptor with the given address, length, type and subtype; bytes 14:12 zero.
     #[must_use]
+    #[inline]
     pub const fn new(
         address: u64,
         length: u32,
@@ -188,6 +193,7 @@ impl SglDescriptor {
     }
 
     /// The identifier byte (byte 15) for a type and subtype.
+    #[inline]
     const fn identifier_of(descriptor_type: SglDescriptorType, subtype: SglSubtype) -> u8 {
         let raw = field::TYPE.set8(0, descriptor_type.to_nibble() as u64);
         field::SUBTYPE.set8(raw, subtype.to_nibble() as u64)
@@ -195,12 +201,14 @@ impl SglDescriptor {
 
     /// Decodes 16 bytes (any bytes decode).
     #[must_use]
+    #[inline]
     pub fn from_bytes(bytes: [u8; 16]) -> Self {
         zerocopy::transmute!(bytes)
     }
 
     /// The 16 bytes of this descriptor.
     #[must_use]
+    #[inline]
     pub fn to_bytes(self) -> [u8; 16] {
         zerocopy::transmute!(self)
     }
@@ -208,11 +216,13 @@ impl SglDescriptor {
     /// Bytes 7:0, Address: a memory address, or an offset when the subtype is
     /// [`SglSubtype::Offset`]. Unused by Bit Bucket and Transport Data Block descriptors.
     #[must_use]
+    #[inline]
     pub const fn address(&self) -> u64 {
         self.address.get()
     }
 
     /// Sets bytes 7:0, Address.
+    #[inline]
     pub fn set_address(&mut self, address: u64) {
         self.address = U64::new(address);
     }
@@ -220,67 +230,79 @@ impl SglDescriptor {
     /// Bytes 11:8, Length in bytes (all 32 bits; see [`SglDescriptor::keyed_length`] for
     /// type 4h).
     #[must_use]
+    #[inline]
     pub const fn length(&self) -> u32 {
         self.length.get()
     }
 
     /// Sets bytes 11:8, Length.
+    #[inline]
     pub fn set_length(&mut self, length: u32) {
         self.length = U32::new(length);
     }
 
     /// Bytes 14:12, the type-specific bytes (reserved except in a Keyed Data Block).
     #[must_use]
+    #[inline]
     pub const fn type_specific(&self) -> [u8; 3] {
         self.type_specific
     }
 
     /// Sets bytes 14:12.
+    #[inline]
     pub fn set_type_specific(&mut self, bytes: [u8; 3]) {
         self.type_specific = bytes;
     }
 
     /// Byte 15, the SGL Identifier (type in bits 7:4, subtype in bits 3:0).
     #[must_use]
+    #[inline]
     pub const fn identifier(&self) -> u8 {
         self.identifier
     }
 
     /// Sets byte 15, the SGL Identifier.
+    #[inline]
     pub fn set_identifier(&mut self, identifier: u8) {
         self.identifier = identifier;
     }
 
     /// The SGL Descriptor Type, bits 7:4 of byte 15.
     #[must_use]
+    #[inline]
     pub const fn descriptor_type(&self) -> SglDescriptorType {
         SglDescriptorType::from_nibble(field::TYPE.get_u8(self.identifier as u64))
     }
 
     /// Sets the SGL Descriptor Type, keeping the subtype.
+    #[inline]
     pub fn set_descriptor_type(&mut self, descriptor_type: SglDescriptorType) {
         self.identifier = field::TYPE.set8(self.identifier, u64::from(descriptor_type.to_nibble()));
     }
 
     /// The SGL Descriptor Sub Type, bits 3:0 of byte 15.
     #[must_use]
+    #[inline]
     pub const fn subtype(&self) -> SglSubtype {
         SglSubtype::from_nibble(field::SUBTYPE.get_u8(self.identifier as u64))
     }
 
     /// Sets the SGL Descriptor Sub Type, keeping the type.
+    #[inline]
     pub fn set_subtype(&mut self, subtype: SglSubtype) {
         self.identifier = field::SUBTYPE.set8(self.identifier, u64::from(subtype.to_nibble()));
     }
 
     /// Keyed SGL Data Block view: the 24-bit Length in bytes 10:8.
     #[must_use]
+    #[inline]
     pub const fn keyed_length(&self) -> u32 {
         field::KEYED_LENGTH.get_u32(self.length.get() as u64)
     }
 
     /// Keyed SGL Data Block view: sets the 24-bit Length in bytes 10:8 (bits above 23 of
     /// `length` are dropped); byte 11, part of the key, is kept.
+    #[inline]
     pub fn set_keyed_length(&mut self, length: u32) {
         let raw = field::KEYED_LENGTH.set32(self.length.get(), u64::from(length));
         self.length = U32::new(raw);
@@ -288,6 +310,7 @@ impl SglDescriptor {
 
     /// Keyed SGL Data Block view: the 32-bit Key in bytes 14:11.
     #[must_use]
+    #[inline]
     pub const fn key(&self) -> u32 {
         let low = field::KEY_LOW.get_u8(self.length.get() as u64);
         let [b1, b2, b3] = self.type_specific;
@@ -296,6 +319,7 @@ impl SglDescriptor {
 
     /// Keyed SGL Data Block view: sets the 32-bit Key in bytes 14:11; the 24-bit length in
     /// bytes 10:8 is kept.
+    #[inline]
     pub fn set_key(&mut self, key: u32) {
         let [low, b1, b2, b3] = key.to_le_bytes();
         let raw = field::KEY_LOW.set32(self.length.get(), u64::from(low));
@@ -305,6 +329,7 @@ impl SglDescriptor {
 
     /// Builder form of [`SglDescriptor::set_type_specific`].
     #[must_use]
+    #[inline]
     pub fn with_type_specific(mut self, bytes: [u8; 3]) -> Self {
         self.set_type_specific(bytes);
         self
@@ -312,6 +337,7 @@ impl SglDescriptor {
 
     /// Builder form of [`SglDescriptor::set_key`].
     #[must_use]
+    #[inline]
     pub fn with_key(mut self, key: u32) -> Self {
         self.set_key(key);
         self
@@ -321,12 +347,14 @@ impl SglDescriptor {
 /// Any 16 bytes, as the wire holds them.
 #[cfg(feature = "arbitrary")]
 impl<'a> arbitrary::Arbitrary<'a> for SglDescriptor {
+    #[inline]
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
         Ok(Self::from_bytes(u.arbitrary()?))
     }
 }
 
 impl fmt::Debug for SglDescriptor {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SglDescriptor")
             .field("type", &self.descriptor_type())

@@ -99,6 +99,7 @@ impl Opcode {
     /// The data transfer direction encoded in opcode bits 1:0, which holds for every
     /// standard opcode of every command set.
     #[must_use]
+    #[inline]
     pub const fn direction(self) -> DataDirection {
         match field::DIRECTION.get_u8(self.0 as u64) {
             0b00 => DataDirection::None,
@@ -111,6 +112,7 @@ impl Opcode {
     /// The specification's name of this opcode read as an admin command, if it is one of the
     /// named `ADMIN_*` constants.
     #[must_use]
+    #[inline]
     pub const fn admin_name(self) -> Option<&'static str> {
         Some(match self {
             Self::ADMIN_DELETE_IO_SQ => "Delete I/O Submission Queue",
@@ -130,6 +132,7 @@ impl Opcode {
     /// The specification's name of this opcode read as an NVM command set I/O command, if it
     /// is one of the named `NVM_*` constants.
     #[must_use]
+    #[inline]
     pub const fn nvm_name(self) -> Option<&'static str> {
         Some(match self {
             Self::NVM_FLUSH => "Flush",
@@ -144,6 +147,7 @@ impl Opcode {
 }
 
 impl fmt::Debug for Opcode {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Opcode({:02X}h)", self.0)
     }
@@ -179,6 +183,7 @@ pub enum Fuse {
 impl Fuse {
     /// Decodes the 2-bit field; bits above bit 1 of `bits` are ignored.
     #[must_use]
+    #[inline]
     pub const fn from_bits(bits: u8) -> Self {
         match bits & 0b11 {
             0b00 => Self::Normal,
@@ -190,6 +195,7 @@ impl Fuse {
 
     /// The 2-bit field value.
     #[must_use]
+    #[inline]
     pub const fn to_bits(self) -> u8 {
         match self {
             Self::Normal => 0b00,
@@ -220,6 +226,7 @@ pub enum Psdt {
 impl Psdt {
     /// Decodes the 2-bit field; bits above bit 1 of `bits` are ignored.
     #[must_use]
+    #[inline]
     pub const fn from_bits(bits: u8) -> Self {
         match bits & 0b11 {
             0b00 => Self::Prp,
@@ -231,6 +238,7 @@ impl Psdt {
 
     /// The 2-bit field value.
     #[must_use]
+    #[inline]
     pub const fn to_bits(self) -> u8 {
         match self {
             Self::Prp => 0b00,
@@ -242,6 +250,7 @@ impl Psdt {
 
     /// Whether DPTR holds SGL1 (01b or 10b).
     #[must_use]
+    #[inline]
     pub const fn is_sgl(self) -> bool {
         matches!(self, Self::SglContiguousMetadata | Self::SglSegmentMetadata)
     }
@@ -253,6 +262,7 @@ impl Psdt {
 pub struct CdwOutOfRange(pub u8);
 
 impl fmt::Display for CdwOutOfRange {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -348,22 +358,26 @@ impl SubmissionEntry {
 
     /// An all-zero entry with `opcode` and command identifier `cid` (FUSE normal, PSDT PRP).
     #[must_use]
+    #[inline]
     pub fn new(opcode: Opcode, cid: u16) -> Self {
         Self::default().with_opcode(opcode).with_cid(cid)
     }
 
     /// Decodes 64 bytes (any bytes decode).
     #[must_use]
+    #[inline]
     pub fn from_bytes(bytes: [u8; 64]) -> Self {
         zerocopy::transmute!(bytes)
     }
 
     /// The 64 bytes of this entry.
     #[must_use]
+    #[inline]
     pub fn to_bytes(self) -> [u8; 64] {
         zerocopy::transmute!(self)
     }
 
+    #[inline]
     fn update_cdw0(&mut self, bits: Bits, value: u64) {
         self.cdw0 = U32::new(bits.set32(self.cdw0.get(), value));
     }
@@ -392,17 +406,20 @@ impl SubmissionEntry {
 
     /// OPC, the Opcode (CDW0 bits 7:0).
     #[must_use]
+    #[inline]
     pub const fn opcode(&self) -> Opcode {
         Opcode(field::OPCODE.get_u8(self.cdw0.get() as u64))
     }
 
     /// Sets OPC, the Opcode.
+    #[inline]
     pub fn set_opcode(&mut self, opcode: Opcode) {
         self.update_cdw0(field::OPCODE, u64::from(opcode.0));
     }
 
     /// Builder form of [`SubmissionEntry::set_opcode`].
     #[must_use]
+    #[inline]
     pub fn with_opcode(mut self, opcode: Opcode) -> Self {
         self.set_opcode(opcode);
         self
@@ -410,17 +427,20 @@ impl SubmissionEntry {
 
     /// FUSE, Fused Operation (CDW0 bits 9:8).
     #[must_use]
+    #[inline]
     pub const fn fuse(&self) -> Fuse {
         Fuse::from_bits(field::FUSE.get_u8(self.cdw0.get() as u64))
     }
 
     /// Sets FUSE.
+    #[inline]
     pub fn set_fuse(&mut self, fuse: Fuse) {
         self.update_cdw0(field::FUSE, u64::from(fuse.to_bits()));
     }
 
     /// Builder form of [`SubmissionEntry::set_fuse`].
     #[must_use]
+    #[inline]
     pub fn with_fuse(mut self, fuse: Fuse) -> Self {
         self.set_fuse(fuse);
         self
@@ -429,28 +449,33 @@ impl SubmissionEntry {
     /// CDW0 bits 13:10, reserved (0 in a well-formed command). Exposed so every bit of the
     /// entry can be read and written, e.g. to build a malformed command on purpose.
     #[must_use]
+    #[inline]
     pub const fn cdw0_reserved(&self) -> u8 {
         field::RESERVED.get_u8(self.cdw0.get() as u64)
     }
 
     /// Sets CDW0 bits 13:10 to the low 4 bits of `bits`.
+    #[inline]
     pub fn set_cdw0_reserved(&mut self, bits: u8) {
         self.update_cdw0(field::RESERVED, u64::from(bits));
     }
 
     /// PSDT, PRP or SGL for Data Transfer (CDW0 bits 15:14).
     #[must_use]
+    #[inline]
     pub const fn psdt(&self) -> Psdt {
         Psdt::from_bits(field::PSDT.get_u8(self.cdw0.get() as u64))
     }
 
     /// Sets PSDT.
+    #[inline]
     pub fn set_psdt(&mut self, psdt: Psdt) {
         self.update_cdw0(field::PSDT, u64::from(psdt.to_bits()));
     }
 
     /// Builder form of [`SubmissionEntry::set_psdt`].
     #[must_use]
+    #[inline]
     pub fn with_psdt(mut self, psdt: Psdt) -> Self {
         self.set_psdt(psdt);
         self
@@ -459,17 +484,20 @@ impl SubmissionEntry {
     /// CID, the Command Identifier (CDW0 bits 31:16): unique among the commands outstanding
     /// on one submission queue; echoed in the completion entry. FFFFh should not be used.
     #[must_use]
+    #[inline]
     pub const fn cid(&self) -> u16 {
         field::CID.get_u16(self.cdw0.get() as u64)
     }
 
     /// Sets CID.
+    #[inline]
     pub fn set_cid(&mut self, cid: u16) {
         self.update_cdw0(field::CID, u64::from(cid));
     }
 
     /// Builder form of [`SubmissionEntry::set_cid`].
     #[must_use]
+    #[inline]
     pub fn with_cid(mut self, cid: u16) -> Self {
         self.set_cid(cid);
         self
@@ -478,11 +506,13 @@ impl SubmissionEntry {
     /// DPTR (bytes 39:24) read as SGL1, one SGL descriptor: the same 16 bytes as PRP1 + PRP2.
     /// Meaningful when [`SubmissionEntry::psdt`] is an SGL value.
     #[must_use]
+    #[inline]
     pub fn sgl1(&self) -> SglDescriptor {
         zerocopy::transmute!([self.prp1, self.prp2])
     }
 
     /// Writes SGL1 into DPTR (bytes 39:24), replacing PRP1 and PRP2. PSDT is not changed.
+    #[inline]
     pub fn set_sgl1(&mut self, descriptor: SglDescriptor) {
         let [prp1, prp2]: [U64; 2] = zerocopy::transmute!(descriptor);
         self.prp1 = prp1;
@@ -491,6 +521,7 @@ impl SubmissionEntry {
 
     /// Builder form of [`SubmissionEntry::set_sgl1`].
     #[must_use]
+    #[inline]
     pub fn with_sgl1(mut self, descriptor: SglDescriptor) -> Self {
         self.set_sgl1(descriptor);
         self
@@ -500,6 +531,7 @@ impl SubmissionEntry {
     ///
     /// # Errors
     /// [`CdwOutOfRange`] for any other `n`.
+    #[inline]
     pub const fn cdw(&self, n: u8) -> Result<u32, CdwOutOfRange> {
         Ok(match n {
             10 => self.cdw10.get(),
@@ -516,6 +548,7 @@ impl SubmissionEntry {
     ///
     /// # Errors
     /// [`CdwOutOfRange`] for any other `n`; the entry is then unchanged.
+    #[inline]
     pub fn set_cdw(&mut self, n: u8, value: u32) -> Result<(), CdwOutOfRange> {
         let slot = match n {
             10 => &mut self.cdw10,
@@ -534,12 +567,14 @@ impl SubmissionEntry {
 /// Any 64 bytes, as the wire holds them.
 #[cfg(feature = "arbitrary")]
 impl<'a> arbitrary::Arbitrary<'a> for SubmissionEntry {
+    #[inline]
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
         Ok(Self::from_bytes(u.arbitrary()?))
     }
 }
 
 impl fmt::Debug for SubmissionEntry {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SubmissionEntry")
             .field("opcode", &self.opcode())

@@ -259,25 +259,35 @@ impl SglBuilder {
         } else {
             self.scan_distinct::<false, I>(pieces.clone())
         };
-        let scanned = match distinct {
-            Some(tally) => tally,
-            None if self.caps.dword_granular() => self.scan::<true, I>(pieces.clone()),
-            None => self.scan::<false, I>(pieces.clone()),
+        // Each tally is read where it was returned: merging the two into one value would copy
+        // it as a block right after the scan wrote it field by field, and the processor
+        // cannot forward those stores to the copy (it waits for them to reach the cache).
+        if let Some(tally) = &distinct {
+            return Ok((self.conclude(self.tallied(tally))?, true));
+        }
+        let scanned = if self.caps.dword_granular() {
+            self.scan::<true, I>(pieces.clone())
+        } else {
+            self.scan::<false, I>(pieces.clone())
         };
         if scanned.broken {
             return Ok((self.plan_general(pieces)?, false));
         }
-        // Every run takes one descriptor.
-        let plan = SglPlan {
-            len: scanned.len,
+        Ok((self.conclude(self.tallied(&scanned))?, scanned.one_each))
+    }
+
+    /// The plan for a tally that breaks no rule: every run takes one descriptor.
+    #[inline(always)]
+    fn tallied(&self, tally: &Tally) -> SglPlan {
+        SglPlan {
+            len: tally.len,
             transfer: 0,
-            runs: scanned.runs,
-            descriptors: scanned.runs,
-            data_blocks: scanned.runs.wrapping_sub(scanned.skip_runs),
+            runs: tally.runs,
+            descriptors: tally.runs,
+            data_blocks: tally.runs.wrapping_sub(tally.skip_runs),
             inline: false,
             sdt: self.caps.sgls().sdt(),
-        };
-        Ok((self.conclude(plan)?, scanned.one_each))
+        }
     }
 
     /// The quickest accept path of [`SglBuilder::plan`]: the tally for pieces that each make

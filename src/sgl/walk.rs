@@ -154,7 +154,10 @@ enum State {
 #[derive(Debug)]
 pub struct SglWalker<'m, M: DmaMemory + ?Sized> {
     mem: &'m M,
-    walk: Walk,
+    stage: Stage,
+    /// The walk's state, written in place when the walker is made (nothing of it is copied
+    /// from one place to another afterwards; see [`Stage`]).
+    core: Core,
     /// Pieces the batch loop found ahead of the iterator's consumer. Made on the iterator's
     /// first call: a walker that is only filled, or whose SGL1 is the whole transfer, never
     /// pays for these bytes (a `None` writes no payload).
@@ -163,126 +166,41 @@ pub struct SglWalker<'m, M: DmaMemory + ?Sized> {
     ready_len: usize,
 }
 
-/// How far a walk is. A walker starts with only what it was given, so that the most common
-/// SGL of all, SGL1 a Data Block that is the whole transfer, is walked without setting up
-/// the state a segment chain needs (a `Start` writes none of [`Core`]'s bytes).
-// The sizes differ on purpose (and there is no heap to put `Core` on).
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-#[repr(u8)]
-enum Walk {
-    /// Nothing read yet.
-    Start(Start),
+/// How far a walk is.
+///
+/// A walker is made with its whole state in place, as given and unchecked, and the checks
+/// on what it was given come with the first read: the most common SGL of all, SGL1 a Data
+/// Block that is the whole transfer, is then answered from a few fields ([`Core::whole`]),
+/// and any other walk begins by checking them ([`Core::open`]) where they are. (A walker
+/// that kept what it was given in one value and built its state from it on the first read
+/// copied that value in blocks that straddle the stores that had just written it; the
+/// processor cannot serve such a load from its store buffer and waits for the stores to
+/// reach the cache, which cost more than the rest of a one-descriptor walk.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// Nothing read yet: `core` holds what the walker was given, unchecked.
+    Fresh,
     /// SGL1 alone was the whole transfer and its piece is out: one data descriptor charged,
     /// no segment entered.
     Whole,
     /// Anything else, under way or over.
-    Going(Core),
+    Going,
 }
 
-/// What a walker was given, before it reads anything.
-#[derive(Clone, Copy, Debug)]
-#[repr(C)]
-struct Start {
-    caps: SglCaps,
-    direction: Direction,
-    role: SglRole,
-    /// SGL1, MPTR, or a check that already failed; [`Start::opening`] applies the
-    /// capabilities and the length when the walk begins.
-    state: State,
-    /// Bytes the command transfers.
-    len: u64,
-}
-
-impl Start {
-    /// The whole walk when SGL1 is a plain Data Block ([`plain`]) that describes exactly the
-    /// transfer, within the descriptor budget (MSDBD allows at least one data block): its
-    /// piece, or `None` for the general path.
-    #[inline(always)]
-    fn whole(&self) -> Option<Flat> {
-        let State::Sgl1(raw) = self.state else {
-            return None;
-        };
-        // What [`plain`] checks, with the length exactly the transfer's (not zero: a
-        // zero-length transfer reads nothing), on a controller that supports SGLs.
-        let granule = if self.caps.dword_granular() { 3 } else { 0 };
-        let (addr, len) = (raw.address(), u64::from(raw.length()));
-        if raw.identifier() != 0
-            || len != self.len
-            || len == 0
-            || !self.caps.supported()
-            || addr.checked_add(len).is_none()
-            || (addr | len) & granule != 0
-            || self.caps.limits().max_descriptors == 0
-        {
-            return None;
-        }
-        Some(Flat {
-            kind: Kind::Data,
-            key: 0,
-            start: addr,
-            len,
-        })
-    }
-}
-
-impl Start {
-    /// The state a walk begins in: a command that asks for what the controller lacks is
-    /// refused even when it moves no data; otherwise a zero-length transfer reads nothing.
-    #[inline(always)]
-    fn opening(&self) -> State {
-        match self.state {
-            State::Failed(_) => self.state,
-            _ if !self.caps.supported() => State::Failed(WalkError::NotSupported {
-                capability: Capability::Sgl,
-            }),
-            _ if self.len == 0 => State::Done,
-            state => state,
-        }
-    }
-}
-
-impl Walk {
-    /// The walk's state, set up from its start the first time; `None` once SGL1 alone was
+impl Stage {
+    /// The walk's state for reading on: opened on the first call; `None` once SGL1 alone was
     /// the whole walk.
     #[inline(always)]
-    fn core(&mut self) -> Option<&mut Core> {
-        if let Walk::Start(_) = self {
-            self.begin_cold();
+    fn going<'c>(&mut self, core: &'c mut Core) -> Option<&'c mut Core> {
+        match *self {
+            Stage::Whole => return None,
+            Stage::Fresh => {
+                *self = Stage::Going;
+                core.open();
+            }
+            Stage::Going => {}
         }
-        match self {
-            Walk::Going(core) => Some(core),
-            Walk::Start(_) | Walk::Whole => None,
-        }
-    }
-
-    /// A walk that is starting and not SGL1 alone: set up its state and run the batch loop
-    /// (for [`SglWalker::fill`]; one call from the caller's code).
-    #[inline(never)]
-    fn begin_and_fill(
-        &mut self,
-        mem: &dyn Fetch,
-        out: &mut [SglSegment],
-    ) -> Result<usize, WalkError> {
-        self.begin();
-        match self {
-            Walk::Going(core) => core.fill_loop(mem, out),
-            Walk::Start(_) | Walk::Whole => Ok(0),
-        }
-    }
-
-    /// [`Walk::begin`], out of line.
-    #[inline(never)]
-    fn begin_cold(&mut self) {
-        self.begin();
-    }
-
-    /// Set up the state of a walk that is starting.
-    #[inline]
-    fn begin(&mut self) {
-        if let Walk::Start(start) = *self {
-            *self = Walk::Going(Core::new(&start));
-        }
+        Some(core)
     }
 }
 
@@ -352,14 +270,13 @@ impl<M: DmaMemory + ?Sized> Fetch for Reader<'_, M> {
 }
 
 /// The walk's state and logic, independent of the memory type.
-// Its first fields are [`Start`]'s, in the same order (both `repr(C)`), so that setting a
-// walk up copies them as a few whole blocks.
 #[derive(Debug)]
-#[repr(C)]
 struct Core {
     caps: SglCaps,
     direction: Direction,
     role: SglRole,
+    /// Where the walk is; until the walk opens ([`Core::open`]), what the walker was given:
+    /// SGL1, MPTR, or a metadata check that already failed.
     state: State,
     /// Bytes the command transfers.
     transfer: u64,
@@ -403,19 +320,10 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
         caps: &SglCaps,
         mem: &'m M,
     ) -> Self {
-        // The state is stored as given, whatever the capabilities and the length: the
-        // checks on those come with the first read ([`Start::whole`], [`Start::opening`]).
-        // Deciding here would blend SGL1's bytes with the other states' in one store
-        // pattern that the first read cannot take from the store buffer.
         SglWalker {
             mem,
-            walk: Walk::Start(Start {
-                caps: *caps,
-                direction,
-                role,
-                state,
-                len,
-            }),
+            stage: Stage::Fresh,
+            core: Core::new(state, role, direction, len, caps),
             ready: None,
             ready_pos: 0,
             ready_len: 0,
@@ -493,22 +401,23 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
     /// ```
     #[inline]
     pub fn fill(&mut self, out: &mut [SglSegment]) -> Result<usize, WalkError> {
-        match &mut self.walk {
+        match self.stage {
             // Only a walk under way has pieces the iterator buffered.
-            Walk::Going(core) if self.ready_pos >= self.ready_len => {
-                core.fill(&Reader(self.mem), out)
+            Stage::Going if self.ready_pos >= self.ready_len => {
+                self.core.fill(&Reader(self.mem), out)
             }
-            Walk::Going(_) => self.fill_buffered(out),
-            Walk::Whole => Ok(0),
-            Walk::Start(start) => {
+            Stage::Going => self.fill_buffered(out),
+            Stage::Whole => Ok(0),
+            Stage::Fresh => {
                 if out.is_empty() {
                     return Ok(0);
                 }
-                if let Some(piece) = start.whole() {
-                    self.walk = Walk::Whole;
+                if let Some(piece) = self.core.whole() {
+                    self.stage = Stage::Whole;
                     return Ok(put(out, 0, piece));
                 }
-                self.walk.begin_and_fill(&Reader(self.mem), out)
+                self.stage = Stage::Going;
+                self.core.open_and_fill(&Reader(self.mem), out)
             }
         }
     }
@@ -529,7 +438,7 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
         self.ready_pos = self.ready_pos.wrapping_add(written);
         let rest = out.get_mut(written..).unwrap_or_default();
         // The iterator buffered these pieces, so the walk is under way.
-        let Some(core) = self.walk.core() else {
+        let Some(core) = self.stage.going(&mut self.core) else {
             return Ok(written);
         };
         match core.fill(&Reader(self.mem), rest) {
@@ -551,10 +460,10 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
             pieces = pieces.saturating_add(1);
             bytes = bytes.saturating_add(piece.len());
         }
-        let (descriptors, segments) = match &self.walk {
-            Walk::Start(_) => (0, 0),
-            Walk::Whole => (1, 0),
-            Walk::Going(core) => (core.descriptors, core.segments),
+        let (descriptors, segments) = match self.stage {
+            Stage::Fresh => (0, 0),
+            Stage::Whole => (1, 0),
+            Stage::Going => (self.core.descriptors, self.core.segments),
         };
         Ok(WalkSummary {
             pieces,
@@ -581,19 +490,18 @@ impl Core {
         }
     }
 
-    /// The state of a walk from `start`, before anything is read.
+    /// The state of a walk, as given: nothing is checked until the walk opens.
     #[inline(always)]
-    fn new(start: &Start) -> Core {
-        let caps = &start.caps;
+    fn new(state: State, role: SglRole, direction: Direction, len: u64, caps: &SglCaps) -> Core {
         Core {
             caps: *caps,
             granule: if caps.dword_granular() { 3 } else { 0 },
             data_block_limit: caps.msdbd().map_or(u64::MAX, u64::from),
-            direction: start.direction,
-            role: start.role,
-            state: start.opening(),
-            transfer: start.len,
-            remaining: start.len,
+            direction,
+            role,
+            state,
+            transfer: len,
+            remaining: len,
             run: Flat::NONE,
             descriptors: 0,
             segments: 0,
@@ -606,6 +514,65 @@ impl Core {
             batch_pos: 0,
             batch_len: 0,
         }
+    }
+
+    /// The whole walk when SGL1 is a plain Data Block ([`plain`]) that describes exactly the
+    /// transfer, within the descriptor budget (MSDBD allows at least one data block), on a
+    /// controller that supports SGLs: its piece, or `None` for the general path. For a walk
+    /// that has not opened.
+    #[inline(always)]
+    fn whole(&self) -> Option<Flat> {
+        let State::Sgl1(raw) = self.state else {
+            return None;
+        };
+        // What [`plain`] checks, with the length exactly the transfer's (not zero: a
+        // zero-length transfer reads nothing).
+        let (addr, len) = (raw.address(), u64::from(raw.length()));
+        if raw.identifier() != 0
+            || len != self.transfer
+            || len == 0
+            || !self.caps.supported()
+            || addr.checked_add(len).is_none()
+            || (addr | len) & self.granule != 0
+            || self.caps.limits().max_descriptors == 0
+        {
+            return None;
+        }
+        Some(Flat {
+            kind: Kind::Data,
+            key: 0,
+            start: addr,
+            len,
+        })
+    }
+
+    /// Open the walk: check what the walker was given. A command that asks for what the
+    /// controller lacks is refused even when it moves no data; otherwise a zero-length
+    /// transfer reads nothing.
+    #[inline(always)]
+    fn open(&mut self) {
+        if matches!(self.state, State::Failed(_)) {
+            return;
+        }
+        if !self.caps.supported() {
+            self.state = State::Failed(WalkError::NotSupported {
+                capability: Capability::Sgl,
+            });
+        } else if self.transfer == 0 {
+            self.state = State::Done;
+        }
+    }
+
+    /// Open the walk and run the batch loop (for [`SglWalker::fill`]; one call from the
+    /// caller's code).
+    #[inline(never)]
+    fn open_and_fill(
+        &mut self,
+        mem: &dyn Fetch,
+        out: &mut [SglSegment],
+    ) -> Result<usize, WalkError> {
+        self.open();
+        self.fill_loop(mem, out)
     }
 
     /// [`Core::fill`] past its quick cases: the batch loop.
@@ -1240,15 +1207,16 @@ impl<M: DmaMemory + ?Sized> Iterator for SglWalker<'_, M> {
         if self.ready_pos >= self.ready_len {
             // The ends of a walk without the look-ahead buffer: a walk that is over, and
             // SGL1 as the whole transfer (as in `SglWalker::fill`).
-            match &self.walk {
-                Walk::Whole => return None,
-                Walk::Start(start) => {
-                    if let Some(piece) = start.whole() {
-                        self.walk = Walk::Whole;
+            match self.stage {
+                Stage::Whole => return None,
+                Stage::Fresh => {
+                    if let Some(piece) = self.core.whole() {
+                        self.stage = Stage::Whole;
                         return Some(Ok(piece.segment()));
                     }
                 }
-                Walk::Going(core) => {
+                Stage::Going => {
+                    let core = &self.core;
                     if matches!(core.state, State::Done) && core.run.len == 0 {
                         return None;
                     }
@@ -1274,7 +1242,7 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
     /// The iterator's look-ahead is used up: refill it through the batch loop; whether it
     /// holds pieces again (none when the walk is over).
     fn next_batch(&mut self) -> Result<bool, WalkError> {
-        let Some(core) = self.walk.core() else {
+        let Some(core) = self.stage.going(&mut self.core) else {
             return Ok(false);
         };
         // Lazily: the buffer is built only the first time, not on every refill.

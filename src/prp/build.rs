@@ -302,7 +302,7 @@ impl PrpBuilder {
 }
 
 /// The plan for `extents` when they break no rule, in one branch-light pass; `None` when any
-/// rule breaks (then [`PrpBuilder::diagnose`] finds which). The maximum transfer is checked by
+/// rule breaks (then `PrpBuilder::broken_rule` finds which). The maximum transfer is checked by
 /// the caller.
 fn scan<I>(ps: PageSize, extents: I) -> Option<PrpPlan>
 where

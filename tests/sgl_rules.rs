@@ -835,6 +835,19 @@ fn sgl_without_controller_support_is_invalid_field() {
         }
     );
     assert_eq!(err.status(), dnr(Status::INVALID_FIELD));
+    // The same answer through `fill`, from a metadata walker (before anything about MPTR),
+    // and for a transfer that moves nothing; nothing is read.
+    let refused = WalkError::NotSupported {
+        capability: Capability::Sgl,
+    };
+    for len in [8, 0] {
+        let mut out = [SglSegment::Skip(0); 4];
+        let mut walker = SglWalker::new(data(0x1000, 8), Direction::Write, len, &none, &mem);
+        assert_eq!(walker.fill(&mut out), Err(refused), "len {len}");
+        let mut metadata = SglWalker::metadata(0x1004, Direction::Write, len, &none, &mem);
+        assert_eq!(metadata.find_map(Result::err), Some(refused), "len {len}");
+    }
+    assert_eq!(mem.read_count(), 0);
     let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 1);
     sqe.set_psdt(Psdt::SglSegmentMetadata);
     assert_eq!(

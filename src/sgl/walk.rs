@@ -551,14 +551,11 @@ impl Core {
     /// transfer reads nothing.
     #[inline(always)]
     fn open(&mut self) {
-        if matches!(self.state, State::Failed(_)) {
-            return;
-        }
         if !self.caps.supported() {
             self.state = State::Failed(WalkError::NotSupported {
                 capability: Capability::Sgl,
             });
-        } else if self.transfer == 0 {
+        } else if self.transfer == 0 && !matches!(self.state, State::Failed(_)) {
             self.state = State::Done;
         }
     }

@@ -94,19 +94,23 @@ fn walk(
     mem: &SliceMemory,
     out: Option<&mut [SglSegment]>,
 ) -> usize {
-    let mut walker = SglWalker::new(black_box(sgl1), direction, len, caps, mem);
     let mut pieces = 0;
     match out {
-        Some(out) => loop {
-            let n = walker.fill(out).unwrap();
-            if n == 0 {
-                black_box(&out[0]);
-                break;
+        Some(out) => {
+            let mut walker = SglWalker::new(black_box(sgl1), direction, len, caps, mem);
+            loop {
+                let n = walker.fill(out).unwrap();
+                if n == 0 {
+                    black_box(&out[0]);
+                    break;
+                }
+                pieces += n;
             }
-            pieces += n;
-        },
+        }
+        // The walker is made where it is iterated, as its docs advise: moving a walker into
+        // the loop copies all 2.2 KiB of it (five times the rest of a one-descriptor walk).
         None => {
-            for piece in walker {
+            for piece in SglWalker::new(black_box(sgl1), direction, len, caps, mem) {
                 black_box(piece.unwrap());
                 pieces += 1;
             }

@@ -9,7 +9,8 @@
 //!
 //! The layout is the one `benches/sgl.rs` measures: N extents of 4 KiB on every other page
 //! (nothing merges, so N extents make N data descriptors), in segments of 256 descriptors.
-//! Mode `iter-moved` is `iter` with the walker moved after it is made, as the bench did before it made its walker in the loop (the cost of a move).
+//! Mode `iter-moved` is `iter` with the walker moved after it is made: the cost of a move
+//! (the bench's iterator moved its walker until it made it in the loop).
 //! Mode `inline` is `build_inline` on one extent, 4,096,000 times, whatever N (compare with
 //! `none 1`). Modes `skips-build`, `skips-fill` and `skips-iter` build or walk a read instead, with a
 //! 512-byte bit bucket in place of every other extent (`skips-none` is their set-up).

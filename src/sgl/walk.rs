@@ -412,14 +412,21 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
                 if out.is_empty() {
                     return Ok(0);
                 }
-                if let Some(piece) = self.core.whole() {
-                    self.stage = Stage::Whole;
+                if let Some(piece) = self.take_whole() {
                     return Ok(put(out, 0, piece));
                 }
                 self.stage = Stage::Going;
                 self.core.open_and_fill(&Reader(self.mem), out)
             }
         }
+    }
+
+    /// SGL1's piece when it alone is the whole transfer ([`Core::whole`]), which ends the walk.
+    #[inline(always)]
+    fn take_whole(&mut self) -> Option<Flat> {
+        let piece = self.core.whole()?;
+        self.stage = Stage::Whole;
+        Some(piece)
     }
 
     /// [`SglWalker::fill`] after the iterator has run ahead: the pieces it found come first.
@@ -525,16 +532,11 @@ impl Core {
         let State::Sgl1(raw) = self.state else {
             return None;
         };
-        // What [`plain`] checks, with the length exactly the transfer's (not zero: a
-        // zero-length transfer reads nothing).
-        let (addr, len) = (raw.address(), u64::from(raw.length()));
-        if raw.identifier() != 0
-            || len != self.transfer
-            || len == 0
-            || !self.caps.supported()
-            || addr.checked_add(len).is_none()
-            || (addr | len) & self.granule != 0
-            || self.caps.limits().max_descriptors == 0
+        // `plain` against the whole transfer refuses a zero length (a zero-length transfer
+        // reads nothing) and one longer than the transfer; a shorter one is the general
+        // path's (Data SGL Length Invalid).
+        let (addr, len, _) = plain(&raw, self.transfer, self.granule)?;
+        if len != self.transfer || !self.caps.supported() || self.caps.limits().max_descriptors == 0
         {
             return None;
         }
@@ -1207,8 +1209,7 @@ impl<M: DmaMemory + ?Sized> Iterator for SglWalker<'_, M> {
             match self.stage {
                 Stage::Whole => return None,
                 Stage::Fresh => {
-                    if let Some(piece) = self.core.whole() {
-                        self.stage = Stage::Whole;
+                    if let Some(piece) = self.take_whole() {
                         return Some(Ok(piece.segment()));
                     }
                 }

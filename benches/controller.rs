@@ -18,10 +18,11 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use nvme_dma::controller::ControllerConfig;
-use nvme_dma::dptr::{QueueKind, Request, SglPolicy};
-use nvme_dma::sgl::Direction;
+use nvme_dma::dptr::{Request, SglPolicy};
 use nvme_dma::spec::Opcode;
+use nvme_dma::Direction;
 use nvme_dma::Extent;
+use nvme_dma::QueueKind;
 use rig::{io_sqe, pattern, Rig, DATA};
 
 const SIZES: [u64; 2] = [4 * 1024, 128 * 1024];

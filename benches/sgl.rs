@@ -12,10 +12,9 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use nvme_dma::sgl::{
-    Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment, SglWalker, WalkLimits,
-};
+use nvme_dma::sgl::{SegmentBuf, SglBuilder, SglCaps, SglWalker, WalkLimits};
 use nvme_dma::spec::{SglDescriptor, SglSupport, Sgls};
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, SliceMemory};
 
 const SEGMENT_BASE: u64 = 0x8000_0000;
@@ -92,7 +91,7 @@ fn walk(
     len: u64,
     caps: &SglCaps,
     mem: &SliceMemory,
-    out: Option<&mut [SglSegment]>,
+    out: Option<&mut [Piece]>,
 ) -> usize {
     let mut pieces = 0;
     match out {
@@ -137,7 +136,7 @@ fn bench_walk(c: &mut Criterion) {
             };
             let (sgl1, len) = (layout.sgl1.to_raw(), layout.plan.len());
             let mem = SliceMemory::new(SEGMENT_BASE, &mut buf);
-            let mut out = [SglSegment::Skip(0); 64];
+            let mut out = [Piece::Skip(0); 64];
             group.throughput(Throughput::Elements(n));
             group.bench_function(BenchmarkId::from_parameter(n), |b| {
                 b.iter(|| {
@@ -155,12 +154,12 @@ fn bench_walk_read_skips(c: &mut Criterion) {
     let mut group = c.benchmark_group("sgl_walk_read_skips");
     let caps = caps();
     let n = 256u64;
-    let pieces: Vec<SglSegment> = (0..n)
+    let pieces: Vec<Piece> = (0..n)
         .map(|i| {
             if i % 2 == 1 {
-                SglSegment::Skip(512)
+                Piece::Skip(512)
             } else {
-                SglSegment::Data(Extent::new(DATA_BASE + 2 * i * 4096, 4096))
+                Piece::Data(Extent::new(DATA_BASE + 2 * i * 4096, 4096))
             }
         })
         .collect();
@@ -173,7 +172,7 @@ fn bench_walk_read_skips(c: &mut Criterion) {
     };
     let (sgl1, len) = (layout.sgl1.to_raw(), layout.plan.len());
     let mem = SliceMemory::new(SEGMENT_BASE, &mut buf);
-    let mut out = [SglSegment::Skip(0); 64];
+    let mut out = [Piece::Skip(0); 64];
     group.throughput(Throughput::Elements(n));
     for (how, by_fill) in WALKS {
         group.bench_function(BenchmarkId::new(how, n), |b| {

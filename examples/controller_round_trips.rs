@@ -14,10 +14,11 @@
 mod rig;
 
 use nvme_dma::controller::ControllerConfig;
-use nvme_dma::dptr::{QueueKind, Request, SglPolicy};
-use nvme_dma::sgl::Direction;
+use nvme_dma::dptr::{Request, SglPolicy};
 use nvme_dma::spec::Opcode;
+use nvme_dma::Direction;
 use nvme_dma::Extent;
+use nvme_dma::QueueKind;
 use rig::{io_sqe, pattern, Rig, DATA};
 
 fn main() {

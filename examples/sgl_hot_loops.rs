@@ -24,8 +24,9 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use nvme_dma::sgl::{Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment, SglWalker};
+use nvme_dma::sgl::{SegmentBuf, SglBuilder, SglCaps, SglWalker};
 use nvme_dma::spec::{SglSupport, Sgls};
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, SliceMemory};
 
 const SEGMENT_BASE: u64 = 0x8000_0000;
@@ -53,10 +54,10 @@ fn main() {
     let extents: Vec<Extent> = (0..n)
         .map(|i| Extent::new(DATA_BASE + 2 * i * 4096, 4096))
         .collect();
-    let pieces: Vec<SglSegment> = (0..n)
+    let pieces: Vec<Piece> = (0..n)
         .map(|i| match i % 2 {
-            1 => SglSegment::Skip(512),
-            _ => SglSegment::Data(extents[i as usize]),
+            1 => Piece::Skip(512),
+            _ => Piece::Data(extents[i as usize]),
         })
         .collect();
     let builder = SglBuilder::new(caps, direction);
@@ -112,7 +113,7 @@ fn main() {
     let mem = SliceMemory::new(SEGMENT_BASE, &mut buf);
     match mode.as_str() {
         "fill" | "skips-fill" => {
-            let mut out = [SglSegment::Skip(0); 64];
+            let mut out = [Piece::Skip(0); 64];
             timed(repeats, rounds, || {
                 for _ in 0..rounds {
                     let mut walker = SglWalker::new(black_box(sgl1), direction, len, &caps, &mem);

@@ -4,7 +4,7 @@
 //! # Host side
 //!
 //! [`fill_sqe`] turns a [`Request`] (extents, direction, optional metadata, queue) and the
-//! [`Controller`]'s capabilities into a filled [`SubmissionEntry`], writing PRP lists or SGL
+//! [`ControllerCaps`]'s capabilities into a filled [`SubmissionEntry`], writing PRP lists or SGL
 //! segments into memory the caller owns ([`DescriptorMemory`]). [`plan`] is the same decision
 //! without writing anything, for a caller that wants to size or pick descriptor memory first;
 //! [`Plan::fill`] then finishes the job.
@@ -38,15 +38,17 @@
 //! [`decode`] reads PSDT, DPTR and MPTR out of a command as a controller does (reserved PSDT,
 //! an SGL on the admin queue or on a controller without SGLs: Invalid Field in Command), and
 //! [`CommandPointers::walk_data`] / [`CommandPointers::walk_metadata`] walk them into
-//! [`SglSegment`]s through one iterator type, [`DptrWalker`], whatever the pointer kind.
+//! [`Piece`]s through one iterator type, [`DptrWalker`], whatever the pointer kind.
 //!
 //! ```
 //! use nvme_dma::{Extent, PageSize, SimMemory};
-//! use nvme_dma::dptr::{self, Controller, DescriptorMemory, Outcome, QueueKind, Request, SglPolicy};
-//! use nvme_dma::sgl::{Direction, SegmentBuf, SglCaps, SglSegment};
+//! use nvme_dma::dptr::{self, ControllerCaps, DescriptorMemory, Outcome, Request, SglPolicy};
+//! use nvme_dma::{QueueKind};
+//! use nvme_dma::sgl::{SegmentBuf, SglCaps};
+//! use nvme_dma::{Direction, Piece};
 //! use nvme_dma::spec::{MaxTransfer, Opcode, Psdt, SglSupport, Sgls, SubmissionEntry};
 //!
-//! let ctrl = Controller {
+//! let ctrl = ControllerCaps {
 //!     page_size: PageSize::SIZE_4K,
 //!     sgl: SglCaps::new(Sgls::from_support(SglSupport::DwordAligned)),
 //!     max_transfer: MaxTransfer::Bytes(1 << 20),
@@ -57,16 +59,16 @@
 //! let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 7);
 //! let out = dptr::fill_sqe(&mut sqe, &req, &ctrl, SglPolicy::LINUX, &mut DescriptorMemory::none())?;
 //! assert!(matches!(out, Outcome::Filled(_)));
-//! assert_eq!(sqe.psdt(), Psdt::SglContiguousMetadata);
+//! assert_eq!(sqe.psdt(), Psdt::Sgl);
 //!
 //! // The controller's side: decode the command and walk its data pointer.
 //! let mem = SimMemory::new();
 //! let pointers = dptr::decode(&sqe, QueueKind::Io, &ctrl.sgl).unwrap();
-//! let pieces: Vec<SglSegment> = pointers
+//! let pieces: Vec<Piece> = pointers
 //!     .walk_data(Direction::Write, 0x1_0000, ctrl.page_size, &ctrl.sgl, &mem)
 //!     .collect::<Result<_, _>>()
 //!     .unwrap();
-//! assert_eq!(pieces, [SglSegment::Data(extents[0])]);
+//! assert_eq!(pieces, [Piece::Data(extents[0])]);
 //!
 //! // The same request on the admin queue gets PRPs.
 //! let admin = Request::new(&extents, Direction::Write, QueueKind::Admin);
@@ -85,20 +87,11 @@ use crate::memory::DmaMemory;
 use crate::prp::geometry::{list_entries, list_slots_read};
 use crate::prp::{self, PrpBuilder, PrpLayout, PrpListPage, PrpPlan, PrpSplit, PrpWalker};
 use crate::sgl::{
-    self, contiguous_metadata, contiguous_mptr, Capability, Direction, MetadataLayout, SegmentBuf,
-    SglBuilder, SglCaps, SglLayout, SglPlan, SglSegment, SglWalker,
+    self, contiguous_metadata, contiguous_mptr, Capability, MetadataLayout, SegmentBuf, SglBuilder,
+    SglCaps, SglLayout, SglPlan, SglWalker,
 };
 use crate::spec::{MaxTransfer, Psdt, SglDescriptor, Status, SubmissionEntry};
-
-/// The kind of queue a command goes to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub enum QueueKind {
-    /// The admin queue (queue 0): PRPs only.
-    Admin,
-    /// An I/O queue.
-    Io,
-}
+use crate::{Direction, Piece, QueueKind};
 
 /// When to prefer an SGL over PRPs; see the [module docs](self) for the trade-offs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -129,10 +122,10 @@ impl SglPolicy {
 
 /// What the host knows about the controller that matters for data pointers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Controller {
+pub struct ControllerCaps {
     /// The memory page size (CC.MPS).
     pub page_size: PageSize,
-    /// SGL capabilities (Identify Controller SGLS, MSDBD).
+    /// SGL capabilities (Identify ControllerCaps SGLS, MSDBD).
     pub sgl: SglCaps,
     /// The maximum data transfer size (MDTS).
     pub max_transfer: MaxTransfer,
@@ -339,7 +332,7 @@ impl From<sgl::BuildError> for DptrError {
     }
 }
 
-fn prp_builder(ctrl: &Controller) -> PrpBuilder {
+fn prp_builder(ctrl: &ControllerCaps) -> PrpBuilder {
     let builder = PrpBuilder::new(ctrl.page_size);
     match ctrl.max_transfer.bytes() {
         Some(max) => builder.with_max_transfer(max),
@@ -347,7 +340,7 @@ fn prp_builder(ctrl: &Controller) -> PrpBuilder {
     }
 }
 
-fn sgl_builder(ctrl: &Controller, direction: Direction) -> SglBuilder {
+fn sgl_builder(ctrl: &ControllerCaps, direction: Direction) -> SglBuilder {
     let builder = SglBuilder::new(ctrl.sgl, direction);
     match ctrl.max_transfer.bytes() {
         Some(max) => builder.with_max_transfer(max),
@@ -374,10 +367,10 @@ fn prp_footprint(plan: &PrpPlan) -> u64 {
 fn average_segment(extents: &[Extent]) -> u64 {
     let mut runs = 0u64;
     let mut total = 0u64;
-    let mut run: Option<SglSegment> = None;
+    let mut run: Option<Piece> = None;
     for extent in extents.iter().filter(|e| !e.is_empty()) {
         total = total.saturating_add(extent.len);
-        let piece = SglSegment::Data(*extent);
+        let piece = Piece::Data(*extent);
         if !run.as_mut().is_some_and(|r| r.try_merge(&piece)) {
             run = Some(piece);
             runs = runs.saturating_add(1);
@@ -390,9 +383,9 @@ fn average_segment(extents: &[Extent]) -> u64 {
 
 /// The metadata buffer as one extent, when its non-empty extents form one physical run.
 fn single_run(extents: &[Extent]) -> Option<Extent> {
-    let mut run: Option<SglSegment> = None;
+    let mut run: Option<Piece> = None;
     for extent in extents.iter().filter(|e| !e.is_empty()) {
-        let piece = SglSegment::Data(*extent);
+        let piece = Piece::Data(*extent);
         match run.as_mut() {
             None => run = Some(piece),
             Some(r) => {
@@ -403,14 +396,17 @@ fn single_run(extents: &[Extent]) -> Option<Extent> {
         }
     }
     match run {
-        Some(SglSegment::Data(extent)) => Some(extent),
+        Some(Piece::Data(extent)) => Some(extent),
         // No non-empty extent: an empty buffer at the first extent's address.
         _ => Some(extents.first().copied().unwrap_or_default()),
     }
 }
 
 /// The metadata form for PRP data (PSDT 00b): a dword-aligned contiguous buffer.
-fn prp_metadata(ctrl: &Controller, metadata: Option<&[Extent]>) -> Result<Option<u64>, DptrError> {
+fn prp_metadata(
+    ctrl: &ControllerCaps,
+    metadata: Option<&[Extent]>,
+) -> Result<Option<u64>, DptrError> {
     let Some(extents) = metadata else {
         return Ok(None);
     };
@@ -428,7 +424,7 @@ fn prp_metadata(ctrl: &Controller, metadata: Option<&[Extent]>) -> Result<Option
 /// The metadata form for SGL data: contiguous (PSDT 01b) when allowed, else an SGL behind
 /// MPTR (PSDT 10b).
 fn sgl_metadata(
-    ctrl: &Controller,
+    ctrl: &ControllerCaps,
     direction: Direction,
     metadata: Option<&[Extent]>,
 ) -> Result<SglMetadata, DptrError> {
@@ -457,7 +453,7 @@ fn sgl_metadata(
 /// Writes nothing.
 pub fn plan<'e>(
     request: &Request<'e>,
-    ctrl: &Controller,
+    ctrl: &ControllerCaps,
     policy: SglPolicy,
 ) -> Result<Plan<'e>, DptrError> {
     let prp = prp_builder(ctrl).plan(request.extents);
@@ -529,7 +525,7 @@ impl<'e> Plan<'e> {
         self,
         sqe: &mut SubmissionEntry,
         request: &Request<'e>,
-        ctrl: &Controller,
+        ctrl: &ControllerCaps,
         memory: &mut DescriptorMemory<'_, '_>,
     ) -> Result<Outcome<'e>, DptrError> {
         let filled = match self {
@@ -578,9 +574,9 @@ impl<'e> Plan<'e> {
                 };
                 let sgl1 = builder.write(request.extents, &plan, memory.sgl_segments);
                 let (psdt, mptr) = match (metadata, metadata_layout) {
-                    (_, Some(layout)) => (Psdt::SglSegmentMetadata, layout.mptr),
-                    (SglMetadata::Contiguous(mptr), None) => (Psdt::SglContiguousMetadata, mptr),
-                    _ => (Psdt::SglContiguousMetadata, 0),
+                    (_, Some(layout)) => (Psdt::SglMetadataSgl, layout.mptr),
+                    (SglMetadata::Contiguous(mptr), None) => (Psdt::Sgl, mptr),
+                    _ => (Psdt::Sgl, 0),
                 };
                 sqe.set_psdt(psdt);
                 sqe.set_sgl1(sgl1.to_raw());
@@ -607,7 +603,7 @@ impl<'e> Plan<'e> {
 pub fn fill_sqe<'e>(
     sqe: &mut SubmissionEntry,
     request: &Request<'e>,
-    ctrl: &Controller,
+    ctrl: &ControllerCaps,
     policy: SglPolicy,
     memory: &mut DescriptorMemory<'_, '_>,
 ) -> Result<Outcome<'e>, DptrError> {
@@ -704,7 +700,7 @@ pub fn decode(
     if psdt.is_sgl() && !caps.supported() {
         return Err(PsdtError::NotSupported(Capability::Sgl));
     }
-    if psdt == Psdt::SglSegmentMetadata && !caps.has(Capability::MetadataSgl) {
+    if psdt == Psdt::SglMetadataSgl && !caps.has(Capability::MetadataSgl) {
         return Err(PsdtError::NotSupported(Capability::MetadataSgl));
     }
     let data = if psdt.is_sgl() {
@@ -715,7 +711,7 @@ pub fn decode(
             prp2: sqe.prp2(),
         }
     };
-    let metadata = if psdt == Psdt::SglSegmentMetadata {
+    let metadata = if psdt == Psdt::SglMetadataSgl {
         MetadataPointer::Sgl(sqe.mptr())
     } else {
         MetadataPointer::Contiguous {
@@ -758,8 +754,8 @@ impl fmt::Display for DptrWalkError {
 #[cfg(feature = "std")]
 impl std::error::Error for DptrWalkError {}
 
-/// Walks any data or metadata pointer into [`SglSegment`]s (PRP segments come out as
-/// [`SglSegment::Data`]).
+/// Walks any data or metadata pointer into [`Piece`]s (PRP segments come out as
+/// [`Piece::Data`]).
 // Each walker is held by value (the crate allocates nothing), and each is mostly its own
 // read buffers, so the variants differ in size.
 #[allow(clippy::large_enum_variant)]
@@ -770,17 +766,17 @@ pub enum DptrWalker<'m, M: DmaMemory + ?Sized> {
     /// SGL1 or an SGL behind MPTR.
     Sgl(SglWalker<'m, M>),
     /// A contiguous metadata buffer: one piece, or the error found checking it.
-    Contiguous(Option<Result<SglSegment, sgl::WalkError>>),
+    Contiguous(Option<Result<Piece, sgl::WalkError>>),
 }
 
 impl<M: DmaMemory + ?Sized> Iterator for DptrWalker<'_, M> {
-    type Item = Result<SglSegment, DptrWalkError>;
+    type Item = Result<Piece, DptrWalkError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             DptrWalker::Prp(w) => w
                 .next()
-                .map(|r| r.map(SglSegment::Data).map_err(DptrWalkError::Prp)),
+                .map(|r| r.map(Piece::Data).map_err(DptrWalkError::Prp)),
             DptrWalker::Sgl(w) => w.next().map(|r| r.map_err(DptrWalkError::Sgl)),
             DptrWalker::Contiguous(once) => once.take().map(|r| r.map_err(DptrWalkError::Sgl)),
         }
@@ -819,7 +815,7 @@ impl CommandPointers {
             MetadataPointer::Contiguous { mptr, sgl_data } => {
                 DptrWalker::Contiguous(match contiguous_metadata(mptr, len, sgl_data, caps) {
                     Ok(buffer) if buffer.is_empty() => None,
-                    Ok(buffer) => Some(Ok(SglSegment::Data(buffer))),
+                    Ok(buffer) => Some(Ok(Piece::Data(buffer))),
                     Err(e) => Some(Err(e)),
                 })
             }

@@ -85,15 +85,18 @@ pub mod extent;
 pub mod guide;
 pub mod host;
 pub mod memory;
+pub mod piece;
 pub mod prp;
 pub mod sgl;
 pub mod spec;
+pub mod transfer;
 
 pub use extent::{Extent, PageSize};
 #[cfg(feature = "alloc")]
 pub use memory::SimMemory;
 pub use memory::{DmaFault, DmaMemory, SliceMemory};
-pub use sgl::{Direction, SglSegment};
+pub use piece::Piece;
+pub use transfer::{Direction, QueueKind};
 
 /// The README's example, compiled and run as a doctest so it stays true.
 #[cfg(doctest)]

@@ -50,14 +50,13 @@ use nvme_dma::bus::RegisterAccess;
 use nvme_dma::controller::{
     ControllerConfig, ControllerEvent, DmaAccess, DmaPurpose, DmaTarget, NamespaceConfig,
 };
-use nvme_dma::dptr::{self, DptrWalker, QueueKind};
+use nvme_dma::dptr::{self, DptrWalker};
 use nvme_dma::prp::geometry::{
     first_page_slots, list_entries, list_pages, list_slots_read, pages_touched,
 };
 use nvme_dma::prp::{BuildError, PrpBuilder, PrpListPage};
 use nvme_dma::sgl::{
-    DataDescriptor, Direction, SegmentBuf, SegmentKind, SegmentPointer, SglBuilder, SglCaps,
-    SglSegment, WalkLimits,
+    DataDescriptor, SegmentBuf, SegmentKind, SegmentPointer, SglBuilder, SglCaps, WalkLimits,
 };
 use nvme_dma::spec::identify::{CNS_ACTIVE_NAMESPACE_LIST, CNS_CONTROLLER, CNS_NAMESPACE};
 use nvme_dma::spec::log::{LogPageRequest, LID_SMART};
@@ -66,6 +65,8 @@ use nvme_dma::spec::{
     CompletionEntry, Opcode, Psdt, SglDescriptor, SglSubtype, SglSupport, Sgls, Status,
     SubmissionEntry,
 };
+use nvme_dma::QueueKind;
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize, SimMemory};
 use rig::{create_cq, create_sq, io_sqe, pattern, HostQueue, Rig};
 use zerocopy::IntoBytes;
@@ -96,7 +97,7 @@ struct Command {
 }
 
 /// The pieces of the data and of the metadata, or the completion status.
-type Outcome = Result<(Vec<SglSegment>, Vec<SglSegment>), Status>;
+type Outcome = Result<(Vec<Piece>, Vec<Piece>), Status>;
 
 impl Command {
     /// A read of `len` bytes described by PRP1/PRP2 on an I/O queue, 4 KiB pages.
@@ -120,7 +121,7 @@ impl Command {
     fn sgl(sgl1: SglDescriptor, direction: Direction, len: u64) -> Self {
         let mut c = Command::prp(0, 0, len);
         c.sqe = SubmissionEntry::default()
-            .with_psdt(Psdt::SglContiguousMetadata)
+            .with_psdt(Psdt::Sgl)
             .with_sgl1(sgl1);
         c.direction = direction;
         c
@@ -129,7 +130,7 @@ impl Command {
     /// `metadata_len` bytes of metadata described by an SGL behind MPTR (PSDT 10b), no data.
     fn metadata_sgl(mptr: u64, metadata_len: u64) -> Self {
         let mut c = Command::sgl(SglDescriptor::default(), Direction::Read, 0);
-        c.sqe.set_psdt(Psdt::SglSegmentMetadata);
+        c.sqe.set_psdt(Psdt::SglMetadataSgl);
         c.sqe.set_mptr(mptr);
         c.caps = SglCaps::new(byte_aligned().sgls() | Sgls::MPTR_SGL);
         c.metadata_len = metadata_len;
@@ -217,13 +218,13 @@ impl Command {
     }
 
     /// The command must transfer exactly these data pieces.
-    fn expect_data(&self, pieces: &[SglSegment]) {
+    fn expect_data(&self, pieces: &[Piece]) {
         assert_eq!(self.run(), Ok((pieces.to_vec(), Vec::new())));
     }
 }
 
 /// Collect a walk; after an error it must yield nothing more.
-fn drain(mut walker: DptrWalker<'_, SimMemory>) -> Result<Vec<SglSegment>, Status> {
+fn drain(mut walker: DptrWalker<'_, SimMemory>) -> Result<Vec<Piece>, Status> {
     let mut out = Vec::new();
     while let Some(item) = walker.next() {
         match item {
@@ -255,8 +256,8 @@ fn pointer(addr: u64, count: u32, kind: SegmentKind) -> SglDescriptor {
     SegmentPointer::new(addr, count, kind).unwrap().to_raw()
 }
 
-fn data(addr: u64, len: u64) -> SglSegment {
-    SglSegment::Data(Extent::new(addr, len))
+fn data(addr: u64, len: u64) -> Piece {
+    Piece::Data(Extent::new(addr, len))
 }
 
 /// `n` pages of one contiguous buffer at `base`, as list entries.
@@ -444,7 +445,7 @@ fn prp_list_that_chains_to_itself() {
     entries.push(LIST);
     let c = Command::prp(0x0f_f000, LIST, 2000 * PS).memory(LIST, slots(&entries));
     let (pieces, _) = c.run().unwrap();
-    assert_eq!(pieces.iter().map(SglSegment::len).sum::<u64>(), 2000 * PS);
+    assert_eq!(pieces.iter().map(Piece::len).sum::<u64>(), 2000 * PS);
 }
 
 #[test]
@@ -531,7 +532,7 @@ fn sgl_bit_bucket_on_a_read_keeps_data_in_place() {
     )
     .expect_data(&[
         data(0x1_0000, 0x800),
-        SglSegment::Skip(0x800),
+        Piece::Skip(0x800),
         data(0x2_0000, 0x800),
     ]);
 }
@@ -1092,7 +1093,7 @@ fn get_log_page(lid: u8, len: u64, offset: u64, buf: u64) -> SubmissionEntry {
 
 /// A command whose data pointer is SGL1 (PSDT 01b).
 fn with_sgl(sqe: SubmissionEntry, sgl1: SglDescriptor) -> SubmissionEntry {
-    sqe.with_psdt(Psdt::SglContiguousMetadata).with_sgl1(sgl1)
+    sqe.with_psdt(Psdt::Sgl).with_sgl1(sgl1)
 }
 
 // -- MDTS --

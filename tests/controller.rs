@@ -221,7 +221,7 @@ fn identify_with_an_sgl_on_the_admin_queue_is_invalid_field() {
     let sqe = SubmissionEntry::new(Opcode::ADMIN_IDENTIFY, 0)
         .with_prp1(DATA)
         .with_cdw10(1)
-        .with_psdt(Psdt::SglContiguousMetadata);
+        .with_psdt(Psdt::Sgl);
     assert_eq!(rig.admin(sqe), dnr(Status::INVALID_FIELD));
     rig.poke(DATA, &[0xee; 16]);
     assert_eq!(

@@ -7,9 +7,11 @@
 mod rig;
 
 use nvme_dma::controller::{ControllerConfig, DmaPurpose, DmaTarget, NamespaceConfig};
-use nvme_dma::dptr::{self, QueueKind, SglPolicy};
-use nvme_dma::sgl::{Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment};
+use nvme_dma::dptr::{self, SglPolicy};
+use nvme_dma::sgl::{SegmentBuf, SglBuilder, SglCaps};
 use nvme_dma::spec::{Opcode, Psdt, SglDescriptor, SubmissionEntry};
+use nvme_dma::QueueKind;
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{DmaMemory, Extent, PageSize};
 use proptest::prelude::*;
 use rig::{pattern, Rig, DATA};
@@ -110,12 +112,12 @@ proptest! {
         prop_assert!(c.status().is_success());
         // Pieces of the read: every piece whose bit is set in skip_mask is a bit bucket.
         let extents = scatter(total, &cuts, &[0; 8], DATA + 0x100_0000);
-        let pieces: Vec<SglSegment> = extents
+        let pieces: Vec<Piece> = extents
             .iter()
             .enumerate()
-            .map(|(i, e)| if skip_mask >> (i % 8) & 1 == 1 { SglSegment::Skip(e.len) } else { SglSegment::Data(*e) })
+            .map(|(i, e)| if skip_mask >> (i % 8) & 1 == 1 { Piece::Skip(e.len) } else { Piece::Data(*e) })
             .collect();
-        prop_assume!(pieces.iter().any(|p| matches!(p, SglSegment::Data(_))));
+        prop_assume!(pieces.iter().any(|p| matches!(p, Piece::Data(_))));
         for e in &extents {
             rig.poke(e.addr, &vec![0xcc; e.len as usize]);
         }
@@ -126,7 +128,7 @@ proptest! {
         let layout = builder.build(&pieces, &mut [SegmentBuf::new(seg_addr, &mut seg)]).unwrap();
         rig.poke(seg_addr, &seg);
         let sqe = Rig::io_sqe(Opcode::NVM_READ, 1, 0, nlb as u32)
-            .with_psdt(Psdt::SglContiguousMetadata)
+            .with_psdt(Psdt::Sgl)
             .with_sgl1(layout.sgl1.to_raw());
         let c = rig.exec(1, sqe);
         prop_assert!(c.status().is_success(), "{}", c.status());
@@ -134,7 +136,7 @@ proptest! {
         for (p, e) in pieces.iter().zip(&extents) {
             let got = rig.peek(e.addr, e.len as usize);
             match p {
-                SglSegment::Data(_) => prop_assert_eq!(&got[..], &data[at..at + e.len as usize]),
+                Piece::Data(_) => prop_assert_eq!(&got[..], &data[at..at + e.len as usize]),
                 _ => prop_assert!(got.iter().all(|&b| b == 0xcc), "a bit bucket's extent was written"),
             }
             at += e.len as usize;
@@ -249,7 +251,7 @@ proptest! {
                 Ok(ptrs) => ptrs
                     .walk_data(Direction::Read, nlb * 512, PageSize::SIZE_4K, &caps, &rig.m.memory)
                     .chain(ptrs.walk_metadata(Direction::Read, nlb * 8, &caps, &rig.m.memory))
-                    .filter_map(|p| match p.ok()? { SglSegment::Data(e) => Some(e), _ => None })
+                    .filter_map(|p| match p.ok()? { Piece::Data(e) => Some(e), _ => None })
                     .collect(),
                 Err(_) => Vec::new(),
             };

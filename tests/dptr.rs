@@ -3,27 +3,29 @@
 //! reading them back.
 
 use nvme_dma::dptr::{
-    self, Controller, DataLayout, DescriptorMemory, DptrError, Outcome, Plan, QueueKind, Request,
+    self, ControllerCaps, DataLayout, DescriptorMemory, DptrError, Outcome, Plan, Request,
     SglMetadata, SglPolicy, SglRefusal,
 };
 use nvme_dma::prp::{self, PrpListPage};
-use nvme_dma::sgl::{self, Capability, Direction, SegmentBuf, SglCaps, SglSegment};
+use nvme_dma::sgl::{self, Capability, SegmentBuf, SglCaps};
 use nvme_dma::spec::{MaxTransfer, Opcode, Psdt, SglSupport, Sgls, SubmissionEntry};
+use nvme_dma::QueueKind;
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize, SimMemory};
 
 const KIB: u64 = 1024;
 const LIST: u64 = 0x7f00_0000;
 const SEGS: u64 = 0x7e00_0000;
 
-fn ctrl(sgls: Sgls) -> Controller {
-    Controller {
+fn ctrl(sgls: Sgls) -> ControllerCaps {
+    ControllerCaps {
         page_size: PageSize::SIZE_4K,
         sgl: SglCaps::new(sgls),
         max_transfer: MaxTransfer::Bytes(8 << 20),
     }
 }
 
-fn sgl_ctrl() -> Controller {
+fn sgl_ctrl() -> ControllerCaps {
     ctrl(Sgls::from_support(SglSupport::ByteAligned))
 }
 
@@ -48,7 +50,7 @@ impl Backing {
         &mut self,
         sqe: &mut SubmissionEntry,
         req: &Request<'e>,
-        ctrl: &Controller,
+        ctrl: &ControllerCaps,
         policy: SglPolicy,
     ) -> Result<Outcome<'e>, DptrError> {
         let mut lists: Vec<PrpListPage<'_>> = self
@@ -95,7 +97,7 @@ impl Backing {
 /// Fill, then check the device side walks the command back to the request's extents.
 fn fill_and_walk(
     req: &Request<'_>,
-    ctrl: &Controller,
+    ctrl: &ControllerCaps,
     policy: SglPolicy,
 ) -> (SubmissionEntry, dptr::Filled) {
     let mut backing = Backing::new();
@@ -106,30 +108,30 @@ fn fill_and_walk(
     let mem = backing.memory();
     let pointers = dptr::decode(&sqe, req.queue, &ctrl.sgl).unwrap();
     let len: u64 = req.extents.iter().map(|e| e.len).sum();
-    let walked: Vec<SglSegment> = pointers
+    let walked: Vec<Piece> = pointers
         .walk_data(req.direction, len, ctrl.page_size, &ctrl.sgl, &mem)
         .collect::<Result<_, _>>()
         .unwrap();
-    let walked_len: u64 = walked.iter().map(SglSegment::len).sum();
+    let walked_len: u64 = walked.iter().map(Piece::len).sum();
     assert_eq!(walked_len, len);
     let data: Vec<Extent> = walked
         .iter()
         .map(|p| match p {
-            SglSegment::Data(e) => *e,
+            Piece::Data(e) => *e,
             other => panic!("unexpected {other:?}"),
         })
         .collect();
     assert_eq!(data, merged(req.extents));
     if let Some(meta) = req.metadata {
         let meta_len: u64 = meta.iter().map(|e| e.len).sum();
-        let walked: Vec<SglSegment> = pointers
+        let walked: Vec<Piece> = pointers
             .walk_metadata(req.direction, meta_len, &ctrl.sgl, &mem)
             .collect::<Result<_, _>>()
             .unwrap();
         let meta_data: Vec<Extent> = walked
             .iter()
             .map(|p| match p {
-                SglSegment::Data(e) => *e,
+                Piece::Data(e) => *e,
                 other => panic!("unexpected {other:?}"),
             })
             .collect();
@@ -167,7 +169,7 @@ fn linux_uses_sgl_from_a_32k_average_segment() {
         &c,
         SglPolicy::LINUX,
     );
-    assert_eq!(filled.psdt, Psdt::SglContiguousMetadata);
+    assert_eq!(filled.psdt, Psdt::Sgl);
     assert_eq!(
         sqe.sgl1(),
         sgl::DataDescriptor::Block {
@@ -197,7 +199,7 @@ fn linux_uses_sgl_from_a_32k_average_segment() {
         &c,
         SglPolicy::LINUX,
     );
-    assert_eq!(filled.psdt, Psdt::SglContiguousMetadata);
+    assert_eq!(filled.psdt, Psdt::Sgl);
     // Four scattered 64 KiB extents: an SGL with a Last Segment of 4 descriptors.
     let four = scattered(4, 64 * KIB);
     let (sqe, filled) = fill_and_walk(
@@ -243,7 +245,7 @@ fn spdk_uses_sgl_whenever_supported() {
         &c,
         SglPolicy::Always,
     );
-    assert_eq!(filled.psdt, Psdt::SglContiguousMetadata);
+    assert_eq!(filled.psdt, Psdt::Sgl);
     assert_eq!(sqe.mptr(), 0);
     // Without SGL support: PRPs.
     let none = ctrl(Sgls::empty());
@@ -268,11 +270,12 @@ fn spdk_uses_sgl_whenever_supported() {
 fn smallest_footprint_compares_descriptor_bytes() {
     let c = sgl_ctrl();
     let io = |e: &'static [Extent]| Request::new(e, Direction::Write, QueueKind::Io);
-    let psdt =
-        |r: &Request<'_>, c: &Controller| fill_and_walk(r, c, SglPolicy::SmallestFootprint).1.psdt;
+    let psdt = |r: &Request<'_>, c: &ControllerCaps| {
+        fill_and_walk(r, c, SglPolicy::SmallestFootprint).1.psdt
+    };
     // 1 MiB contiguous: a 255-entry PRP list (2040 bytes) against one inline descriptor.
     static MIB: [Extent; 1] = [Extent::new(0x10_0000, 1 << 20)];
-    assert_eq!(psdt(&io(&MIB), &c), Psdt::SglContiguousMetadata);
+    assert_eq!(psdt(&io(&MIB), &c), Psdt::Sgl);
     // 8 KiB, page aligned: both fit the command; a tie goes to PRPs.
     static EIGHT: [Extent; 1] = [Extent::new(0x10_0000, 8 * KIB)];
     assert_eq!(psdt(&io(&EIGHT), &c), Psdt::Prp);
@@ -283,7 +286,7 @@ fn smallest_footprint_compares_descriptor_bytes() {
     // Four scattered 256 KiB runs: 255 PRP entries against 4 descriptors... unless that
     // exceeds the controller's SDT.
     let runs: &'static [Extent] = Box::leak(scattered(4, 256 * KIB).into_boxed_slice());
-    assert_eq!(psdt(&io(runs), &c), Psdt::SglContiguousMetadata);
+    assert_eq!(psdt(&io(runs), &c), Psdt::Sgl);
     let sdt2 = ctrl(Sgls::from_support(SglSupport::ByteAligned).with_sdt(2));
     assert_eq!(psdt(&io(runs), &sdt2), Psdt::Prp);
 }
@@ -334,7 +337,7 @@ fn the_other_kind_is_used_when_the_preferred_one_cannot_express_the_extents() {
         &c,
         SglPolicy::LINUX,
     );
-    assert_eq!(filled.psdt, Psdt::SglContiguousMetadata);
+    assert_eq!(filled.psdt, Psdt::Sgl);
     // A dword-granular controller cannot take odd lengths in an SGL, but PRPs can carry this
     // one (a single extent): Always falls back to PRPs.
     let dword = ctrl(Sgls::from_support(SglSupport::DwordAligned));
@@ -403,19 +406,13 @@ fn contiguous_metadata_goes_in_mptr() {
     );
     // SGL data: PSDT 01b.
     let (sqe, _) = fill_and_walk(&req, &c, SglPolicy::Always);
-    assert_eq!(
-        (sqe.psdt(), sqe.mptr()),
-        (Psdt::SglContiguousMetadata, 0x9_0000)
-    );
+    assert_eq!((sqe.psdt(), sqe.mptr()), (Psdt::Sgl, 0x9_0000));
     // Byte-aligned metadata needs SGL data with SGLS bit 17: Linux prefers PRPs here but
     // the metadata forces PSDT 01b.
     let odd = [Extent::new(0x9_0001, 16)];
     let req = Request::new(&data, Direction::Write, QueueKind::Io).with_metadata(&odd);
     let (sqe, _) = fill_and_walk(&req, &c, SglPolicy::LINUX);
-    assert_eq!(
-        (sqe.psdt(), sqe.mptr()),
-        (Psdt::SglContiguousMetadata, 0x9_0001)
-    );
+    assert_eq!((sqe.psdt(), sqe.mptr()), (Psdt::Sgl, 0x9_0001));
     // On the admin queue it cannot go at all.
     let req = Request::new(&data, Direction::Write, QueueKind::Admin).with_metadata(&odd);
     assert_eq!(
@@ -434,7 +431,7 @@ fn scattered_metadata_goes_in_an_sgl_behind_mptr() {
     let meta = [Extent::new(0x9_0000, 8), Extent::new(0xa_0000, 8)];
     let req = Request::new(&data, Direction::Read, QueueKind::Io).with_metadata(&meta);
     let (sqe, filled) = fill_and_walk(&req, &c, SglPolicy::LINUX);
-    assert_eq!(sqe.psdt(), Psdt::SglSegmentMetadata);
+    assert_eq!(sqe.psdt(), Psdt::SglMetadataSgl);
     assert_eq!(
         sqe.mptr(),
         SEGS + 0x10_0000,

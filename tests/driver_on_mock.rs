@@ -210,7 +210,7 @@ fn reads_and_writes_under_every_policy_and_page_size() {
                     for transfer in [written, read] {
                         match (transfer.filled.psdt, transfer.filled.data) {
                             (Psdt::Prp, DataLayout::Prp(_)) => prp += 1,
-                            (Psdt::SglContiguousMetadata, DataLayout::Sgl(_)) => sgl += 1,
+                            (Psdt::Sgl, DataLayout::Sgl(_)) => sgl += 1,
                             other => panic!("{what}: PSDT and layout disagree: {other:?}"),
                         }
                         if prefers_prp(policy) && shape != "sgl-shaped" {

@@ -6,13 +6,13 @@
 
 mod qemu;
 
-use nvme_dma::dptr::Controller;
+use nvme_dma::dptr::ControllerCaps;
 use nvme_dma::host::{Driver, DriverConfig, DriverError};
 use nvme_dma::prp::{PrpBuilder, PrpListPage};
-use nvme_dma::sgl::{Direction, SglSegment};
 use nvme_dma::spec::{
     Opcode, Psdt, SglDescriptor, SglDescriptorType as T, SglSubtype, Status, SubmissionEntry,
 };
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{DmaMemory, Extent};
 use qemu::layouts::{
     io_sqe, place_sgl, segment_places, walk_ours, BLOCK, DESCRIPTOR_REGION, WRITE_REGION,
@@ -46,7 +46,7 @@ fn write_segment(qemu: &mut Qemu, addr: u64, descriptors: &[SglDescriptor]) {
 }
 
 fn with_sgl1(sqe: &mut SubmissionEntry, sgl1: SglDescriptor) {
-    sqe.set_psdt(Psdt::SglContiguousMetadata);
+    sqe.set_psdt(Psdt::Sgl);
     sqe.set_sgl1(sgl1);
 }
 
@@ -69,7 +69,7 @@ struct Probe {
     /// Queue to submit on.
     qid: u16,
     /// Lay out the data pointer (and write descriptors) into the command.
-    build: fn(&mut Qemu, &Controller, &mut SubmissionEntry),
+    build: fn(&mut Qemu, &ControllerCaps, &mut SubmissionEntry),
 }
 
 fn probes(max_blocks: u64) -> Vec<Probe> {
@@ -97,10 +97,10 @@ fn probes(max_blocks: u64) -> Vec<Probe> {
             None,
             invalid_segment,
             |qemu, ctrl, sqe| {
-                let pieces: Vec<SglSegment> = [100, 100, 100, 212]
+                let pieces: Vec<Piece> = [100, 100, 100, 212]
                     .iter()
                     .scan(0, |at, &len| {
-                        let piece = SglSegment::Data(Extent::new(data_page(*at), len));
+                        let piece = Piece::Data(Extent::new(data_page(*at), len));
                         *at += 1;
                         Some(piece)
                     })

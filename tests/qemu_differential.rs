@@ -18,7 +18,6 @@ use nvme_dma::bus::RegisterAccess;
 use nvme_dma::controller::{ControllerConfig, Machine, MockController, NamespaceConfig};
 use nvme_dma::dptr::SglPolicy;
 use nvme_dma::host::{Driver, DriverConfig};
-use nvme_dma::sgl::{Direction, SglSegment};
 use nvme_dma::spec::identify::{CNS_ACTIVE_NAMESPACE_LIST, CNS_CONTROLLER, CNS_NAMESPACE};
 use nvme_dma::spec::log::{LogPageRequest, LID_ERROR_INFORMATION, LID_SMART};
 use nvme_dma::spec::registers::offset;
@@ -26,6 +25,7 @@ use nvme_dma::spec::{
     Cap, CompletionEntry, Fuse, IdentifyController, IdentifyNamespace, Opcode, Psdt, SglDescriptor,
     SglDescriptorType as T, SglSubtype, SglSupport, Sgls, Status, SubmissionEntry, Vs,
 };
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{DmaFault, DmaMemory, Extent, PageSize, SimMemory};
 use qemu::layouts::{
     after_read, gather, io_sqe, place_prp, place_sgl, scatter, segment_places, XorShift, BLOCK,
@@ -489,7 +489,7 @@ fn contiguous_io(
     let mut sqe = io_sqe(direction, lba, blocks);
     let ctrl = *twin.mock.controller();
     // No MDTS in this builder: the streams send commands above it on purpose.
-    let unlimited = nvme_dma::dptr::Controller {
+    let unlimited = nvme_dma::dptr::ControllerCaps {
         max_transfer: nvme_dma::spec::MaxTransfer::Unlimited,
         ..ctrl
     };
@@ -745,7 +745,7 @@ fn valid_transfer(
             let capacities: Vec<usize> = (smallest..smallest + 16).collect();
             let first = DESCRIPTOR_REGION.addr + rng.below(256) * 16;
             let places = segment_places(first, &capacities, rng.below(4) * 16);
-            let data: Vec<SglSegment> = pieces.iter().map(|e| SglSegment::Data(*e)).collect();
+            let data: Vec<Piece> = pieces.iter().map(|e| Piece::Data(*e)).collect();
             match place_sgl(twin, &ctrl, &mut sqe, direction, &data, &places).expect("an SGL") {
                 0 => "an SGL Data Block in the command",
                 1 => "an SGL Last Segment",
@@ -852,7 +852,7 @@ fn put_list(twin: &mut Twin, addr: u64, entries: &[u64]) {
 }
 
 fn with_sgl1(sqe: &mut SubmissionEntry, sgl1: SglDescriptor) {
-    sqe.set_psdt(Psdt::SglContiguousMetadata);
+    sqe.set_psdt(Psdt::Sgl);
     sqe.set_sgl1(sgl1);
 }
 
@@ -911,9 +911,9 @@ fn probes() -> Vec<Probe> {
                 Expect::succeeds().qemu("sgl-equal-segments-chain", dnr(invalid_segment)),
                 |twin, sqe| {
                     let ctrl = *twin.mock.controller();
-                    let pieces: Vec<SglSegment> = pieces_of(&[100, 100, 100, 212])
+                    let pieces: Vec<Piece> = pieces_of(&[100, 100, 100, 212])
                         .into_iter()
-                        .map(SglSegment::Data)
+                        .map(Piece::Data)
                         .collect();
                     let places = segment_places(segment_addr(0), &[2, 2, 2], 0);
                     let used = place_sgl(twin, &ctrl, sqe, Direction::Write, &pieces, &places)
@@ -1183,7 +1183,7 @@ fn probes() -> Vec<Probe> {
                 Expect::fails(Status::INVALID_FIELD).qemu("psdt-10b-without-msds", Status::SUCCESS),
                 |_, sqe| {
                     with_sgl1(sqe, data(w(0), 512));
-                    sqe.set_psdt(Psdt::SglSegmentMetadata);
+                    sqe.set_psdt(Psdt::SglMetadataSgl);
                 },
             )
         },

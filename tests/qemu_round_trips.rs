@@ -11,9 +11,9 @@ mod qemu;
 
 use std::cell::RefCell;
 
-use nvme_dma::dptr::{Controller, SglPolicy};
+use nvme_dma::dptr::{ControllerCaps, SglPolicy};
 use nvme_dma::host::{Driver, DriverConfig};
-use nvme_dma::sgl::{Direction, SglSegment};
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -193,7 +193,7 @@ fn run_command(
 ) -> Result<Shape, TestCaseError> {
     let len: u64 = pieces.iter().map(|e| e.len).sum();
     let blocks = len / BLOCK;
-    let ctrl: Controller = *driver.controller();
+    let ctrl: ControllerCaps = *driver.controller();
     let ps = ctrl.page_size;
     let mut sqe = io_sqe(direction, lba, blocks);
     let shape = match layout {
@@ -221,7 +221,7 @@ fn run_command(
             let capacities: Vec<usize> = (smallest..smallest + 16).collect();
             let first = DESCRIPTOR_REGION.addr + rng.below(256) * 16;
             let places = segment_places(first, &capacities, rng.below(4) * 16);
-            let sgl: Vec<SglSegment> = pieces.iter().map(|e| SglSegment::Data(*e)).collect();
+            let sgl: Vec<Piece> = pieces.iter().map(|e| Piece::Data(*e)).collect();
             let segments = place_sgl(driver.bus_mut(), &ctrl, &mut sqe, direction, &sgl, &places)
                 .map_err(|e| TestCaseError::fail(format!("SGL build: {e}")))?;
             Shape::Sgl { segments }
@@ -244,12 +244,7 @@ fn run_command(
         .map_err(|status| TestCaseError::fail(format!("our walker refused: {status}")))?;
     prop_assert_eq!(
         data_extents(&ours),
-        data_extents(
-            &pieces
-                .iter()
-                .map(|e| SglSegment::Data(*e))
-                .collect::<Vec<_>>()
-        ),
+        data_extents(&pieces.iter().map(|e| Piece::Data(*e)).collect::<Vec<_>>()),
         "our walker reads back the pieces built"
     );
     driver

@@ -3,9 +3,11 @@
 //!
 //! This file holds a single test so that no other test thread allocates while it counts.
 
-use nvme_dma::dptr::{self, Controller, DescriptorMemory, Outcome, QueueKind, Request, SglPolicy};
-use nvme_dma::sgl::{Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment, SglWalker};
+use nvme_dma::dptr::{self, ControllerCaps, DescriptorMemory, Outcome, Request, SglPolicy};
+use nvme_dma::sgl::{SegmentBuf, SglBuilder, SglCaps, SglWalker};
 use nvme_dma::spec::{MaxTransfer, Opcode, SglSupport, Sgls, SubmissionEntry};
+use nvme_dma::QueueKind;
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize, SliceMemory};
 
 #[path = "common/counting_alloc.rs"]
@@ -20,16 +22,16 @@ fn build_walk_and_fill_allocate_nothing() {
     let caps = SglCaps::new(
         Sgls::from_support(SglSupport::ByteAligned) | Sgls::BIT_BUCKET | Sgls::MPTR_SGL,
     );
-    let contiguous = [SglSegment::Data(Extent::new(0x10_0200, 8 << 20))];
-    let scattered: Vec<SglSegment> = (0..1000u64)
+    let contiguous = [Piece::Data(Extent::new(0x10_0200, 8 << 20))];
+    let scattered: Vec<Piece> = (0..1000u64)
         .map(|i| match i % 10 {
-            9 => SglSegment::Skip(512),
-            _ => SglSegment::Data(Extent::new((i * 2 + 1) << 12, 4096 - i % 7)),
+            9 => Piece::Skip(512),
+            _ => Piece::Data(Extent::new((i * 2 + 1) << 12, 4096 - i % 7)),
         })
         .collect();
     let mut segment_bytes = vec![0u8; 5 * 4096];
     let builder = SglBuilder::new(caps, Direction::Read);
-    let ctrl = Controller {
+    let ctrl = ControllerCaps {
         page_size: PageSize::SIZE_4K,
         sgl: caps,
         max_transfer: MaxTransfer::Unlimited,
@@ -38,7 +40,7 @@ fn build_walk_and_fill_allocate_nothing() {
     let metadata = [Extent::new(0x9000, 8), Extent::new(0xa000, 8)];
     let mut sqe = SubmissionEntry::new(Opcode::NVM_READ, 1);
     let mut mptr_bytes = [0u8; 16];
-    let mut out = [SglSegment::Skip(0); 32];
+    let mut out = [Piece::Skip(0); 32];
 
     let before = allocations();
     let mut checksum = 0u64;
@@ -69,7 +71,7 @@ fn build_walk_and_fill_allocate_nothing() {
             if n == 0 {
                 break;
             }
-            checksum = checksum.wrapping_add(out[..n].iter().map(SglSegment::len).sum::<u64>());
+            checksum = checksum.wrapping_add(out[..n].iter().map(Piece::len).sum::<u64>());
         }
         let summary = SglWalker::new(sgl1.to_raw(), Direction::Read, len, &caps, &mem)
             .validate()
@@ -99,6 +101,6 @@ fn build_walk_and_fill_allocate_nothing() {
     assert_eq!(after - before, 0, "the SGL hot path allocated");
     // The work really happened: each transfer walked three times (iterator, fill, validate),
     // plus MPTR.
-    let scattered_len: u64 = scattered.iter().map(SglSegment::len).sum();
+    let scattered_len: u64 = scattered.iter().map(Piece::len).sum();
     assert_eq!(checksum, 3 * ((8 << 20) + scattered_len) + 0x7000);
 }

@@ -10,10 +10,10 @@ use common::*;
 use nvme_dma::memory::AccessKind;
 use nvme_dma::prp::PrpBuilder;
 use nvme_dma::sgl::{
-    Direction, SegmentKind, SegmentPointer, SglBuilder, SglCaps, SglSegment, SglWalker, WalkError,
-    WalkLimits,
+    SegmentKind, SegmentPointer, SglBuilder, SglCaps, SglWalker, WalkError, WalkLimits,
 };
 use nvme_dma::spec::{SglDescriptor, SglSupport, Sgls, Status};
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize, SimMemory};
 use proptest::prelude::*;
 
@@ -43,13 +43,13 @@ fn gen() -> impl Strategy<Value = Gen> {
 /// Pieces that one SGL can carry: data in separate regions (or right after the previous data
 /// piece, to exercise merging), and on reads some bit buckets. In dword mode every address
 /// and length is a multiple of 4.
-fn pieces(gens: &[Gen], direction: Direction, dword: bool) -> Vec<SglSegment> {
-    let mut out: Vec<SglSegment> = Vec::new();
+fn pieces(gens: &[Gen], direction: Direction, dword: bool) -> Vec<Piece> {
+    let mut out: Vec<Piece> = Vec::new();
     let mut last_end: Option<u64> = None;
     for (i, g) in gens.iter().enumerate() {
         let len = if dword { g.len.div_ceil(4) * 4 } else { g.len };
         if g.kind == 0 && direction == Direction::Read {
-            out.push(SglSegment::Skip(len));
+            out.push(Piece::Skip(len));
             continue;
         }
         let addr = match last_end {
@@ -59,7 +59,7 @@ fn pieces(gens: &[Gen], direction: Direction, dword: bool) -> Vec<SglSegment> {
                 ((i as u64 + 1) << 40) + off
             }
         };
-        out.push(SglSegment::Data(Extent::new(addr, len)));
+        out.push(Piece::Data(Extent::new(addr, len)));
         last_end = Some(addr + len);
     }
     out
@@ -142,7 +142,7 @@ proptest! {
         // The batch form moves the same bytes and reads the same descriptors.
         mem.clear_log();
         let walker = SglWalker::new(layout.sgl1.to_raw(), direction, total, &caps, &mem);
-        let filled: Vec<SglSegment> =
+        let filled: Vec<Piece> =
             drain(walker, &[out_len], &[]).into_iter().collect::<Result<_, _>>().unwrap();
         prop_assert_eq!(gather_pieces(&mem, &filled), expected_data_bytes(&pieces, seed));
         prop_assert_eq!(&filled, &walked);
@@ -166,16 +166,16 @@ proptest! {
         let pieces = pieces(&gens, direction, dword);
         let mut cut_up = pieces.clone();
         let i = at % cut_up.len();
-        if let SglSegment::Data(e) = cut_up[i] {
+        if let Piece::Data(e) = cut_up[i] {
             if e.len >= 2 {
                 let k = 1 + cut % (e.len - 1);
-                cut_up[i] = SglSegment::Data(Extent::new(e.addr, k));
-                cut_up.insert(i + 1, SglSegment::Data(Extent::new(e.addr + k, e.len - k)));
+                cut_up[i] = Piece::Data(Extent::new(e.addr, k));
+                cut_up.insert(i + 1, Piece::Data(Extent::new(e.addr + k, e.len - k)));
             }
         }
         for e in empties {
             let at = (e as usize) % (cut_up.len() + 1);
-            cut_up.insert(at, SglSegment::Data(Extent::new(e, 0)));
+            cut_up.insert(at, Piece::Data(Extent::new(e, 0)));
         }
         let builder = SglBuilder::new(sgl_caps(dword), direction);
         let (mut whole_mem, mut cut_mem) = (SimMemory::new(), SimMemory::new());
@@ -207,15 +207,15 @@ proptest! {
         let walked = walk_sgl(layout.sgl1.to_raw(), Direction::Read, total, &caps, &mem).unwrap();
         mem.clear_log();
         deliver_read(&mut mem, &walked, seed);
-        let data: Vec<SglSegment> =
-            pieces.iter().copied().filter(|p| matches!(p, SglSegment::Data(_))).collect();
+        let data: Vec<Piece> =
+            pieces.iter().copied().filter(|p| matches!(p, Piece::Data(_))).collect();
         prop_assert_eq!(gather_pieces(&mem, &data), expected_data_bytes(&pieces, seed));
         // Each write lies inside the data pieces (adjacent pieces merged: one write may span them).
         let runs = sgl_normalize(&data);
         for access in mem.accesses() {
             prop_assert_eq!(access.kind, AccessKind::Write);
             let inside = runs.iter().any(|p| match p {
-                SglSegment::Data(e) => access.addr >= e.addr && access.addr + access.len <= e.addr + e.len,
+                Piece::Data(e) => access.addr >= e.addr && access.addr + access.len <= e.addr + e.len,
                 _ => false,
             });
             prop_assert!(inside, "write {:?} outside every data piece", access);
@@ -246,8 +246,8 @@ proptest! {
             let take = p.len().min(left);
             left -= take;
             match *p {
-                SglSegment::Data(e) => expected.push(SglSegment::Data(Extent::new(e.addr, take))),
-                SglSegment::Skip(_) => expected.push(SglSegment::Skip(take)),
+                Piece::Data(e) => expected.push(Piece::Data(Extent::new(e.addr, take))),
+                Piece::Skip(_) => expected.push(Piece::Skip(take)),
                 _ => unreachable!(),
             }
         }
@@ -276,11 +276,11 @@ proptest! {
         let prp_segments = walk(&prp, ps, &mem).unwrap();
 
         let caps = sgl_caps(false);
-        let pieces: Vec<SglSegment> = extents.iter().map(|&e| SglSegment::Data(e)).collect();
+        let pieces: Vec<Piece> = extents.iter().map(|&e| Piece::Data(e)).collect();
         let sgl = build_sgl_into(&SglBuilder::new(caps, Direction::Write), &pieces, capacity, &mut mem).unwrap();
         let sgl_segments = walk_sgl(sgl.sgl1.to_raw(), Direction::Write, sgl.plan.len(), &caps, &mem).unwrap();
 
-        let as_pieces: Vec<SglSegment> = prp_segments.iter().map(|&e| SglSegment::Data(e)).collect();
+        let as_pieces: Vec<Piece> = prp_segments.iter().map(|&e| Piece::Data(e)).collect();
         prop_assert_eq!(&sgl_segments, &as_pieces);
         prop_assert_eq!(gather_pieces(&mem, &sgl_segments), gather(&mem, &prp_segments));
         prop_assert_eq!(gather(&mem, &prp_segments), expected_bytes(seed, prp.plan.len()));
@@ -304,16 +304,16 @@ proptest! {
         for (at, kind, v) in mutations {
             let i = at % pieces.len();
             match kind {
-                0 => pieces.insert(i, SglSegment::Skip(v % 5000)),
-                1 => pieces.insert(i, SglSegment::Data(Extent::new(u64::MAX - v % 8192, v % 9000))),
-                2 => pieces.insert(i, SglSegment::Data(Extent::new(v, 0))),
-                3 => pieces.insert(i, SglSegment::Keyed { extent: Extent::new(v >> 8, v % 64), key: (v % 2) as u32 }),
-                4 => pieces.insert(i, SglSegment::Data(Extent::new(v & !3, (v >> 40) * 4))),
-                5 => pieces.insert(i, SglSegment::Data(Extent::new(1 << 20, u32::MAX as u64 + v % 9))),
-                6 => pieces.insert(i, SglSegment::Keyed { extent: Extent::new(0, (1 << 24) + v % 9), key: 0 }),
-                7 => pieces.insert(i, SglSegment::Data(Extent::new(v, u64::MAX - v % 4))),
+                0 => pieces.insert(i, Piece::Skip(v % 5000)),
+                1 => pieces.insert(i, Piece::Data(Extent::new(u64::MAX - v % 8192, v % 9000))),
+                2 => pieces.insert(i, Piece::Data(Extent::new(v, 0))),
+                3 => pieces.insert(i, Piece::Keyed { extent: Extent::new(v >> 8, v % 64), key: (v % 2) as u32 }),
+                4 => pieces.insert(i, Piece::Data(Extent::new(v & !3, (v >> 40) * 4))),
+                5 => pieces.insert(i, Piece::Data(Extent::new(1 << 20, u32::MAX as u64 + v % 9))),
+                6 => pieces.insert(i, Piece::Keyed { extent: Extent::new(0, (1 << 24) + v % 9), key: 0 }),
+                7 => pieces.insert(i, Piece::Data(Extent::new(v, u64::MAX - v % 4))),
                 _ => {
-                    if let SglSegment::Data(e) = &mut pieces[i] {
+                    if let Piece::Data(e) = &mut pieces[i] {
                         e.addr = e.addr.wrapping_add(v % 4);
                     }
                 }
@@ -357,16 +357,16 @@ proptest! {
             "plan: {:?}", plan
         );
         match plan {
-            Ok(plan) if pieces.iter().all(|p| !matches!(p, SglSegment::Data(e) if e.len > 1 << 24)) => {
+            Ok(plan) if pieces.iter().all(|p| !matches!(p, Piece::Data(e) if e.len > 1 << 24)) => {
                 // Walk it back: descriptors only (no data is read), so any addresses will do.
                 let mut mem = SimMemory::new();
                 let layout = build_sgl_into(&builder, &pieces, 16, &mut mem).unwrap();
                 let walked = walk_sgl(layout.sgl1.to_raw(), direction, plan.transfer_len(), &caps, &mem).unwrap();
                 prop_assert_eq!(walked.iter().map(|p| p.len()).sum::<u64>(), plan.transfer_len());
                 if plan.transfer_len() == plan.len() {
-                    let merged: Vec<SglSegment> = walked.iter().copied().filter(|p| !matches!(p, SglSegment::Keyed { .. })).collect();
-                    let expected: Vec<SglSegment> = sgl_normalize(&pieces).into_iter().filter(|p| !matches!(p, SglSegment::Keyed { .. })).collect();
-                    if !pieces.iter().any(|p| matches!(p, SglSegment::Keyed { .. })) {
+                    let merged: Vec<Piece> = walked.iter().copied().filter(|p| !matches!(p, Piece::Keyed { .. })).collect();
+                    let expected: Vec<Piece> = sgl_normalize(&pieces).into_iter().filter(|p| !matches!(p, Piece::Keyed { .. })).collect();
+                    if !pieces.iter().any(|p| matches!(p, Piece::Keyed { .. })) {
                         prop_assert_eq!(merged, expected);
                     }
                 }
@@ -382,7 +382,7 @@ proptest! {
     #[test]
     fn walker_is_bounded_on_hostile_input(case in hostile()) {
         let mem = case.memory();
-        let result: Result<Vec<SglSegment>, _> = case.walker(&mem).collect();
+        let result: Result<Vec<Piece>, _> = case.walker(&mem).collect();
         let Hostile { caps, limits, first, direction, len, from_mptr, .. } = case;
         prop_assert!(mem.bytes_read() <= limits.max_bytes_read(from_mptr),
             "read {} bytes > bound {}", mem.bytes_read(), limits.max_bytes_read(from_mptr));
@@ -401,7 +401,7 @@ proptest! {
                 prop_assert_eq!(pieces.iter().map(|p| p.len()).sum::<u64>(), len);
                 prop_assert!(pieces.iter().all(|p| !p.is_empty()));
                 if direction == Direction::Write {
-                    prop_assert!(pieces.iter().all(|p| !matches!(p, SglSegment::Skip(_))));
+                    prop_assert!(pieces.iter().all(|p| !matches!(p, Piece::Skip(_))));
                 }
             }
             Err(e) => {
@@ -425,7 +425,7 @@ proptest! {
     ) {
         let mut mem = case.memory();
         // The iterator yields the pieces, then the error if one ends the walk, then nothing.
-        let by_iter: Vec<Result<SglSegment, WalkError>> = case.walker(&mem).collect();
+        let by_iter: Vec<Result<Piece, WalkError>> = case.walker(&mem).collect();
         let iter_reads = mem.accesses();
         prop_assert!(by_iter.iter().all(|p| p.as_ref().map_or(true, |p| !p.is_empty())));
 
@@ -532,9 +532,9 @@ fn drain(
     mut walker: SglWalker<'_, SimMemory>,
     sizes: &[usize],
     mix: &[u8],
-) -> Vec<Result<SglSegment, WalkError>> {
+) -> Vec<Result<Piece, WalkError>> {
     // Poisoned, so a slot `fill` claims to have written but did not would show.
-    let mut out = [SglSegment::Transport(u64::MAX); 70];
+    let mut out = [Piece::Transport(u64::MAX); 70];
     let mut items = Vec::new();
     let mut size = sizes.iter().copied().cycle();
     for turn in 0.. {
@@ -556,7 +556,7 @@ fn drain(
                     Ok(n) => {
                         assert!(n <= k, "fill wrote {n} pieces into {k} slots");
                         items.extend(out[..n].iter().copied().map(Ok));
-                        out[..n].fill(SglSegment::Transport(u64::MAX));
+                        out[..n].fill(Piece::Transport(u64::MAX));
                     }
                     Err(e) => {
                         items.push(Err(e));
@@ -639,9 +639,9 @@ proptest! {
         }
         let len = layout.plan.len().saturating_add_signed(delta);
         let walker = || SglWalker::new(SglDescriptor::from_bytes(sgl1), direction, len, &caps, &mem);
-        let walked: Result<Vec<SglSegment>, _> = walker().collect();
+        let walked: Result<Vec<Piece>, _> = walker().collect();
         // The batch form, mixed with the iterator, yields the same.
-        let items: Vec<Result<SglSegment, WalkError>> = walker().collect();
+        let items: Vec<Result<Piece, WalkError>> = walker().collect();
         prop_assert_eq!(drain(walker(), &sizes, &mix), items);
         let reference = reference_walk(Ok(sgl1), direction == Direction::Write, len, RefCaps::of(&caps), &mem);
         match (&walked, &reference) {

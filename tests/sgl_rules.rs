@@ -4,17 +4,19 @@
 mod common;
 
 use common::*;
-use nvme_dma::dptr::{self, QueueKind};
+use nvme_dma::dptr::{self};
 use nvme_dma::memory::AccessKind;
 use nvme_dma::sgl::{
     contiguous_metadata, contiguous_mptr, BuildError, Capability, DataDescriptor, Descriptor,
-    DescriptorAt, Direction, SegmentBuf, SegmentKind, SegmentPointer, SglBuilder, SglCaps,
-    SglSegment, SglWalker, TypeProblem, WalkError, WalkLimits, WalkSummary,
+    DescriptorAt, SegmentBuf, SegmentKind, SegmentPointer, SglBuilder, SglCaps, SglWalker,
+    TypeProblem, WalkError, WalkLimits, WalkSummary,
 };
 use nvme_dma::spec::{
     Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, SglSupport, Sgls, Status,
     SubmissionEntry,
 };
+use nvme_dma::QueueKind;
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, SimMemory};
 
 const SEG: u64 = 0x50_0000;
@@ -244,9 +246,9 @@ fn more_data_blocks_than_msdbd_is_invalid_number_of_descriptors() {
     assert!(walk_sgl(last_segment(SEG, 3), Direction::Read, 24, &caps, &mem).is_ok());
     // The builder refuses the same layout up front, naming MSDBD.
     let pieces = [
-        SglSegment::Data(Extent::new(0x1000, 8)),
-        SglSegment::Data(Extent::new(0x3000, 8)),
-        SglSegment::Data(Extent::new(0x5000, 8)),
+        Piece::Data(Extent::new(0x1000, 8)),
+        Piece::Data(Extent::new(0x3000, 8)),
+        Piece::Data(Extent::new(0x5000, 8)),
     ];
     let err = SglBuilder::new(caps, Direction::Read)
         .plan(pieces)
@@ -314,8 +316,8 @@ fn data_block_longer_than_the_remaining_transfer_is_refused_not_truncated() {
     assert_eq!(
         pieces,
         [
-            SglSegment::Data(Extent::new(0x1000, 8)),
-            SglSegment::Data(Extent::new(0x3000, 4))
+            Piece::Data(Extent::new(0x1000, 8)),
+            Piece::Data(Extent::new(0x3000, 4))
         ]
     );
 }
@@ -337,7 +339,7 @@ fn lengths_that_wrap_past_2_64_are_data_sgl_length_invalid() {
     assert_eq!(err.status(), dnr(Status::DATA_SGL_LENGTH_INVALID));
     // Ending exactly at 2^64 is fine.
     let top = walk_sgl(data(u64::MAX - 15, 16), Direction::Write, 16, &caps(), &mem).unwrap();
-    assert_eq!(top, [SglSegment::Data(Extent::new(u64::MAX - 15, 16))]);
+    assert_eq!(top, [Piece::Data(Extent::new(u64::MAX - 15, 16))]);
     // A segment pointer past the top.
     let err = walk_err(
         last_segment(u64::MAX - 15, 2),
@@ -358,7 +360,7 @@ fn lengths_that_wrap_past_2_64_are_data_sgl_length_invalid() {
     );
     // Builder: a piece past the top, and a total past 2^64.
     let b = SglBuilder::new(caps(), Direction::Write);
-    let over = SglSegment::Data(Extent::new(u64::MAX - 7, 16));
+    let over = Piece::Data(Extent::new(u64::MAX - 7, 16));
     assert_eq!(
         b.plan([over]),
         Err(BuildError::AddressOverflow {
@@ -426,7 +428,7 @@ fn short_metadata_sgl_is_metadata_sgl_length_invalid() {
     let ok: Vec<_> = SglWalker::metadata(mptr, Direction::Write, 8, &caps, &mem)
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(ok, [SglSegment::Data(Extent::new(0x9000, 8))]);
+    assert_eq!(ok, [Piece::Data(Extent::new(0x9000, 8))]);
 }
 
 #[test]
@@ -519,7 +521,7 @@ fn metadata_sgl_builds_and_walks_back() {
     let walked: Vec<_> = SglWalker::metadata(0x7000, Direction::Write, 32, &caps, &mem)
         .collect::<Result<_, _>>()
         .unwrap();
-    let expected: Vec<SglSegment> = pieces.iter().map(|&e| SglSegment::Data(e)).collect();
+    let expected: Vec<Piece> = pieces.iter().map(|&e| Piece::Data(e)).collect();
     assert_eq!(walked, expected);
     // A misaligned MPTR segment is refused before anything is written.
     let mut mptr_bytes = [0xa5u8; 16];
@@ -632,15 +634,15 @@ fn fabrics_descriptors_walk_when_supported() {
     )
     .with_capsule_data(64);
     let pieces = [
-        SglSegment::Keyed {
+        Piece::Keyed {
             extent: Extent::new(0x1000, 0x20),
             key: 7,
         },
-        SglSegment::Capsule {
+        Piece::Capsule {
             offset: 16,
             len: 32,
         },
-        SglSegment::Transport(100),
+        Piece::Transport(100),
     ];
     let mut mem = SimMemory::new();
     let layout = build_sgl_into(
@@ -662,7 +664,7 @@ fn fabrics_descriptors_walk_when_supported() {
         pieces
     );
     // A keyed block longer than 24 bits takes two descriptors and merges back.
-    let big = [SglSegment::Keyed {
+    let big = [Piece::Keyed {
         extent: Extent::new(0, (1 << 24) + 5),
         key: 1,
     }];
@@ -706,7 +708,7 @@ fn capsule_offset_outside_the_capsule_is_sgl_offset_invalid() {
     assert_eq!(err.status(), dnr(Status::SGL_OFFSET_INVALID));
     let b = SglBuilder::new(caps, Direction::Write);
     assert!(matches!(
-        b.plan([SglSegment::Capsule {
+        b.plan([Piece::Capsule {
             offset: 48,
             len: 32
         }]),
@@ -814,7 +816,7 @@ fn reserved_psdt_is_invalid_field() {
 #[test]
 fn sgl_on_the_admin_queue_is_invalid_field() {
     let mut sqe = SubmissionEntry::new(Opcode::ADMIN_IDENTIFY, 1);
-    sqe.set_psdt(Psdt::SglContiguousMetadata);
+    sqe.set_psdt(Psdt::Sgl);
     sqe.set_sgl1(data(0x1000, 4096));
     let err = dptr::decode(&sqe, QueueKind::Admin, &caps()).unwrap_err();
     assert_eq!(err, dptr::PsdtError::SglOnAdminQueue);
@@ -841,7 +843,7 @@ fn sgl_without_controller_support_is_invalid_field() {
         capability: Capability::Sgl,
     };
     for len in [8, 0] {
-        let mut out = [SglSegment::Skip(0); 4];
+        let mut out = [Piece::Skip(0); 4];
         let mut walker = SglWalker::new(data(0x1000, 8), Direction::Write, len, &none, &mem);
         assert_eq!(walker.fill(&mut out), Err(refused), "len {len}");
         let mut metadata = SglWalker::metadata(0x1004, Direction::Write, len, &none, &mem);
@@ -849,7 +851,7 @@ fn sgl_without_controller_support_is_invalid_field() {
     }
     assert_eq!(mem.read_count(), 0);
     let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 1);
-    sqe.set_psdt(Psdt::SglSegmentMetadata);
+    sqe.set_psdt(Psdt::SglMetadataSgl);
     assert_eq!(
         dptr::decode(&sqe, QueueKind::Io, &none),
         Err(dptr::PsdtError::NotSupported(Capability::Sgl))
@@ -958,9 +960,9 @@ fn segment_of_2_pow_28_descriptors_is_refused_before_it_is_read() {
 fn bit_bucket_on_a_read_places_data_exactly() {
     // Read 0x30 bytes: 0x10 to A, 0x10 discarded, 0x10 to B.
     let pieces = [
-        SglSegment::Data(Extent::new(0xA000, 0x10)),
-        SglSegment::Skip(0x10),
-        SglSegment::Data(Extent::new(0xB000, 0x10)),
+        Piece::Data(Extent::new(0xA000, 0x10)),
+        Piece::Skip(0x10),
+        Piece::Data(Extent::new(0xB000, 0x10)),
     ];
     let caps = caps();
     let mut mem = SimMemory::new();
@@ -978,7 +980,7 @@ fn bit_bucket_on_a_read_places_data_exactly() {
     let source: Vec<u8> = (0..0x30u8).collect();
     let mut pos = 0;
     for p in &walked {
-        if let SglSegment::Data(e) = p {
+        if let Piece::Data(e) = p {
             mem.poke(e.addr, &source[pos..pos + e.len as usize])
                 .unwrap();
         }
@@ -1177,16 +1179,13 @@ fn error_text_names_the_piece_and_the_fix() {
         Direction::Read,
     );
     let err = b
-        .plan([
-            SglSegment::Data(Extent::new(0x1000, 8)),
-            SglSegment::Skip(8),
-        ])
+        .plan([Piece::Data(Extent::new(0x1000, 8)), Piece::Skip(8)])
         .unwrap_err();
     assert_eq!(
         err,
         BuildError::PieceNotSupported {
             index: 1,
-            piece: SglSegment::Skip(8),
+            piece: Piece::Skip(8),
             capability: Capability::BitBucket
         }
     );
@@ -1220,10 +1219,10 @@ fn error_text_names_the_piece_and_the_fix() {
 fn inline_fast_path_agrees_with_build() {
     let b = SglBuilder::new(caps(), Direction::Read);
     for piece in [
-        SglSegment::Data(Extent::new(0x1000, 0x10)),
-        SglSegment::Skip(8),
-        SglSegment::Data(Extent::new(0x1001, 3)),
-        SglSegment::Data(Extent::new(u64::MAX - 15, 16)),
+        Piece::Data(Extent::new(0x1000, 0x10)),
+        Piece::Skip(8),
+        Piece::Data(Extent::new(0x1001, 3)),
+        Piece::Data(Extent::new(u64::MAX - 15, 16)),
     ] {
         assert_eq!(
             b.build_inline(piece).unwrap(),
@@ -1251,7 +1250,7 @@ fn inline_fast_path_agrees_with_build() {
         })
     );
     assert!(SglBuilder::new(caps(), Direction::Write)
-        .build_inline(SglSegment::Skip(8))
+        .build_inline(Piece::Skip(8))
         .is_err());
 }
 
@@ -1341,17 +1340,17 @@ fn sgl1_alone_reports_like_any_walk() {
     assert_eq!((summary.pieces, summary.descriptors), (0, 0));
     // Through `fill`: an empty slice changes nothing, then the piece, then the end.
     let mut walker = SglWalker::new(whole, Direction::Read, 16, &caps(), &mem);
-    let mut out = [SglSegment::Skip(0); 2];
+    let mut out = [Piece::Skip(0); 2];
     assert_eq!(walker.fill(&mut []), Ok(0));
     assert_eq!(walker.fill(&mut out), Ok(1));
-    assert_eq!(out[0], SglSegment::Data(Extent::new(0x1000, 16)));
+    assert_eq!(out[0], Piece::Data(Extent::new(0x1000, 16)));
     assert_eq!(walker.fill(&mut out), Ok(0));
     assert_eq!(walker.next(), None);
     // The iterator, then `fill`, on the same walker.
     let mut walker = SglWalker::new(whole, Direction::Read, 16, &caps(), &mem);
     assert_eq!(
         walker.next(),
-        Some(Ok(SglSegment::Data(Extent::new(0x1000, 16))))
+        Some(Ok(Piece::Data(Extent::new(0x1000, 16))))
     );
     assert_eq!(walker.fill(&mut out), Ok(0));
     // SGL1 that is not the whole transfer takes the general path, and its status.
@@ -1384,17 +1383,14 @@ fn a_short_segment_then_a_long_one_reads_in_full_batches() {
     ];
     let mem = segments(&[(SEG, &first), (NEXT, &long)]);
     let len = 2 * 0x200 + 300 * 0x1000;
-    let pieces: Vec<SglSegment> =
-        SglWalker::new(segment(SEG, 3), Direction::Write, len, &caps(), &mem)
-            .collect::<Result<_, _>>()
-            .unwrap();
+    let pieces: Vec<Piece> = SglWalker::new(segment(SEG, 3), Direction::Write, len, &caps(), &mem)
+        .collect::<Result<_, _>>()
+        .unwrap();
     let mut expected = vec![
-        SglSegment::Data(Extent::new(0x10_0000, 0x200)),
-        SglSegment::Data(Extent::new(0x20_0000, 0x200)),
+        Piece::Data(Extent::new(0x10_0000, 0x200)),
+        Piece::Data(Extent::new(0x20_0000, 0x200)),
     ];
-    expected.extend(
-        (0..300u64).map(|i| SglSegment::Data(Extent::new(0x100_0000 + i * 0x2000, 0x1000))),
-    );
+    expected.extend((0..300u64).map(|i| Piece::Data(Extent::new(0x100_0000 + i * 0x2000, 0x1000))));
     assert_eq!(pieces, expected);
     let batches = 300u64.div_ceil(nvme_dma::sgl::BATCH_DESCRIPTORS as u64);
     assert_eq!(mem.read_count(), 1 + batches);

@@ -177,7 +177,7 @@ fn read_with_sgl_data_block() {
         SglSubtype::Address,
     );
     let cmd = SubmissionEntry::new(Opcode::NVM_READ, 0x20)
-        .with_psdt(Psdt::SglContiguousMetadata)
+        .with_psdt(Psdt::Sgl)
         .with_nsid(1)
         .with_sgl1(sgl1)
         .with_cdw12(7);

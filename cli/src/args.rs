@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use nvme_dma::{Extent, PageSize, SglSegment};
+use nvme_dma::{Extent, PageSize, Piece};
 
 use crate::decode;
 use crate::parse::{self, Memory};
@@ -125,7 +125,7 @@ pub enum DirectionArg {
 pub struct SglArgs {
     /// The pieces in transfer order: ADDR+LEN for data, skip:LEN for bytes a read discards.
     #[arg(value_name = "PIECE", required = true, value_parser = parse::piece)]
-    pub pieces: Vec<SglSegment>,
+    pub pieces: Vec<Piece>,
     /// Which way the data moves.
     #[arg(long, value_enum, default_value_t = DirectionArg::Read)]
     pub direction: DirectionArg,

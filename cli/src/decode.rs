@@ -162,10 +162,10 @@ fn sqe(e: &SubmissionEntry) -> Vec<Field> {
             u64::from(psdt.to_bits()),
             match psdt {
                 Psdt::Prp => "00b: PRPs for the data; MPTR is a contiguous metadata buffer",
-                Psdt::SglContiguousMetadata => {
+                Psdt::Sgl => {
                     "01b: an SGL for the data (DPTR is SGL1); MPTR is a contiguous metadata buffer"
                 }
-                Psdt::SglSegmentMetadata => {
+                Psdt::SglMetadataSgl => {
                     "10b: an SGL for the data (DPTR is SGL1); MPTR points at an SGL segment of one descriptor"
                 }
                 Psdt::Reserved => "11b: reserved; a controller answers Invalid Field in Command",
@@ -198,7 +198,7 @@ fn sqe(e: &SubmissionEntry) -> Vec<Field> {
             None,
             e.mptr(),
             match psdt {
-                Psdt::SglSegmentMetadata => {
+                Psdt::SglMetadataSgl => {
                     "metadata pointer: address of an SGL segment holding the metadata descriptor"
                 }
                 _ => "metadata pointer: address of a contiguous metadata buffer (0 if none)",

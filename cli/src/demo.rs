@@ -11,9 +11,10 @@
 //! segment, written into host memory the way a driver writes them before ringing a doorbell.
 
 use nvme_dma::controller::{ControllerConfig, NamespaceConfig, PcieLink};
-use nvme_dma::sgl::{Direction, SglCaps};
+use nvme_dma::sgl::SglCaps;
 use nvme_dma::spec::{Opcode, Psdt, SglSupport, Sgls, SubmissionEntry};
-use nvme_dma::{Extent, PageSize, SglSegment, SimMemory};
+use nvme_dma::Direction;
+use nvme_dma::{Extent, PageSize, Piece, SimMemory};
 use serde::Serialize;
 
 use crate::json::ExtentJson;
@@ -134,7 +135,7 @@ pub fn requests() -> (PrpRequest, SglRequest) {
         block_size: BLOCK,
     };
     let sgl = SglRequest {
-        pieces: EXTENTS.iter().copied().map(SglSegment::Data).collect(),
+        pieces: EXTENTS.iter().copied().map(Piece::Data).collect(),
         direction: Direction::Read,
         caps: SglCaps::new(tour_sgls()),
         max_transfer: Some(128 * 1024),
@@ -292,9 +293,7 @@ impl<'v> Bench<'v> {
                 &prp.memory
             }
             Layout::Sgl => {
-                sqe = sqe
-                    .with_psdt(Psdt::SglContiguousMetadata)
-                    .with_sgl1(sgl.sgl1_raw);
+                sqe = sqe.with_psdt(Psdt::Sgl).with_sgl1(sgl.sgl1_raw);
                 &sgl.memory
             }
         };

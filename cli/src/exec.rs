@@ -2,7 +2,7 @@
 //! DMA trace and PCIe cost, the checks, and digests of memory and namespaces.
 
 use nvme_dma::controller::{ControllerEvent, PcieLink};
-use nvme_dma::dptr::{self, Controller, DescriptorMemory, Outcome, Request};
+use nvme_dma::dptr::{self, ControllerCaps, DescriptorMemory, Outcome, Request};
 use nvme_dma::prp::PrpListPage;
 use nvme_dma::sgl::{SegmentBuf, SglCaps};
 use nvme_dma::spec::{CompletionEntry, Status, SubmissionEntry};
@@ -448,7 +448,7 @@ fn lay_out(
 ) -> Result<&'static str, ScenarioError> {
     let field = format!("commands[{index}].data");
     let config = host.machine.controller.config();
-    let caps = Controller {
+    let caps = ControllerCaps {
         page_size: setup.page_size,
         sgl: SglCaps::new(config.sgls).with_limits(config.walk_limits),
         max_transfer: config.max_transfer(),

@@ -7,9 +7,10 @@
 //! are, which address would be aligned.
 
 use nvme_dma::prp::{self, PrpBuilder};
-use nvme_dma::sgl::{self, Capability, Direction, SglBuilder, SglCaps};
+use nvme_dma::sgl::{self, Capability, SglBuilder, SglCaps};
 use nvme_dma::spec::{SglSupport, Sgls};
-use nvme_dma::{Extent, PageSize, SglSegment};
+use nvme_dma::Direction;
+use nvme_dma::{Extent, PageSize, Piece};
 use serde::Serialize;
 
 use crate::json::ExtentJson;
@@ -390,7 +391,7 @@ fn sgl_instead(extents: &[Extent]) -> Option<Fix> {
 /// What the SGL explanation needs to know about the request.
 pub struct SglContext<'a> {
     /// The pieces, as given.
-    pub pieces: &'a [SglSegment],
+    pub pieces: &'a [Piece],
     /// The builder that refused them.
     pub builder: SglBuilder,
     /// The memory page size, for the PRP alternative.
@@ -665,7 +666,7 @@ fn prp_instead(cx: &SglContext<'_>) -> Option<Fix> {
         .pieces
         .iter()
         .map(|p| match *p {
-            SglSegment::Data(e) => Some(e),
+            Piece::Data(e) => Some(e),
             _ => None,
         })
         .collect::<Option<_>>()?;

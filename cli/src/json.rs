@@ -101,9 +101,9 @@ impl From<Extent> for PieceJson {
     }
 }
 
-impl From<nvme_dma::SglSegment> for PieceJson {
-    fn from(s: nvme_dma::SglSegment) -> Self {
-        use nvme_dma::SglSegment as S;
+impl From<nvme_dma::Piece> for PieceJson {
+    fn from(s: nvme_dma::Piece) -> Self {
+        use nvme_dma::Piece as S;
         match s {
             S::Data(e) => e.into(),
             S::Skip(len) => PieceJson::Skip { len },

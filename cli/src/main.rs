@@ -36,8 +36,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use nvme_dma::sgl::{Direction, SglCaps};
+use nvme_dma::sgl::SglCaps;
 use nvme_dma::spec::{SglSupport, Sgls};
+use nvme_dma::Direction;
 
 use crate::args::{Cli, Command, DecodeArgs, DirectionArg, ExecArgs, PrpArgs, SglArgs};
 use crate::prp_view::{Outcome, PrpInput, PrpRequest};

@@ -2,7 +2,7 @@
 //! an SGL and descriptor memory. Each parser returns a message that says what was expected, so
 //! clap can print it after the argument's name.
 
-use nvme_dma::{Extent, PageSize, SglSegment};
+use nvme_dma::{Extent, PageSize, Piece};
 
 /// A number in decimal (`4096`, with an optional binary suffix: `4K`, `4KiB`, `2M`, `1G`) or
 /// hex (`0x1000`). Underscores may group digits.
@@ -78,12 +78,12 @@ pub fn page_size(text: &str) -> Result<PageSize, String> {
 }
 
 /// One piece of an SGL: `ADDR+LEN` for data, `skip:LEN` for bytes a read discards.
-pub fn piece(text: &str) -> Result<SglSegment, String> {
+pub fn piece(text: &str) -> Result<Piece, String> {
     if let Some(len) = text.strip_prefix("skip:") {
-        return Ok(SglSegment::Skip(number(len)?));
+        return Ok(Piece::Skip(number(len)?));
     }
     extent(text)
-        .map(SglSegment::Data)
+        .map(Piece::Data)
         .map_err(|e| format!("{e} (or skip:LEN for a bit bucket)"))
 }
 
@@ -173,11 +173,8 @@ mod tests {
         assert_eq!(extent("66048+3584"), Ok(Extent::new(0x10200, 0xe00)));
         assert!(extent("0x10200").is_err());
         assert!(extent("0xffffffffffffffff+2").is_err());
-        assert_eq!(piece("skip:0x200"), Ok(SglSegment::Skip(0x200)));
-        assert_eq!(
-            piece("0x1000+16"),
-            Ok(SglSegment::Data(Extent::new(0x1000, 16)))
-        );
+        assert_eq!(piece("skip:0x200"), Ok(Piece::Skip(0x200)));
+        assert_eq!(piece("0x1000+16"), Ok(Piece::Data(Extent::new(0x1000, 16))));
     }
 
     #[test]

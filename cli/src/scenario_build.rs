@@ -5,12 +5,13 @@
 use nvme_dma::controller::{
     CmbConfig, ControllerConfig, MockController, NamespaceConfig, PcieLink,
 };
-use nvme_dma::dptr::{QueueKind, SglPolicy};
-use nvme_dma::sgl::Direction;
+use nvme_dma::dptr::SglPolicy;
 use nvme_dma::spec::{
     DataDirection, Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, SglSupport, Sgls,
     Status, StatusCodeType, SubmissionEntry,
 };
+use nvme_dma::Direction;
+use nvme_dma::QueueKind;
 use nvme_dma::{Extent, PageSize};
 
 use crate::mock_host::{pair_bytes, QueuePlacement, ADMIN_ENTRIES};
@@ -829,8 +830,8 @@ fn psdt(token: &Token, field: &str) -> Result<Psdt> {
     Ok(match token {
         Token::Number(n) if *n <= 3 => Psdt::from_bits(*n as u8),
         Token::Name(n) if n == "prp" => Psdt::Prp,
-        Token::Name(n) if n == "sgl" => Psdt::SglContiguousMetadata,
-        Token::Name(n) if n == "sgl_mptr_segment" => Psdt::SglSegmentMetadata,
+        Token::Name(n) if n == "sgl" => Psdt::Sgl,
+        Token::Name(n) if n == "sgl_mptr_segment" => Psdt::SglMetadataSgl,
         Token::Name(n) if n == "reserved" => Psdt::Reserved,
         _ => {
             return Err(ScenarioError::at(
@@ -971,7 +972,7 @@ fn command(
     if let Some(d) = &c.sgl1 {
         sqe.set_sgl1(descriptor(d, &at("sgl1"))?);
         if c.psdt.is_none() {
-            sqe.set_psdt(Psdt::SglContiguousMetadata);
+            sqe.set_psdt(Psdt::Sgl);
         }
     }
     if let Some(n) = c.mptr {

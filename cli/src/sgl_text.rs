@@ -3,7 +3,7 @@
 
 use nvme_dma::sgl::Capability;
 use nvme_dma::spec::SglSupport;
-use nvme_dma::{PageSize, SglSegment};
+use nvme_dma::{PageSize, Piece};
 
 use crate::explain::Refusal;
 use crate::prp_text::{addr_width, walk_check};
@@ -172,19 +172,13 @@ pub fn refused(req: &SglRequest, refusal: &Refusal, style: &Style) -> String {
 }
 
 /// The pieces in transfer order, with the pages each data piece touches.
-fn pieces(
-    out: &mut Out,
-    pieces: &[SglSegment],
-    ps: PageSize,
-    broken: Option<usize>,
-    style: &Style,
-) {
+fn pieces(out: &mut Out, pieces: &[Piece], ps: PageSize, broken: Option<usize>, style: &Style) {
     out.line(style.heading("Pieces, in transfer order"));
     // Columns wide enough for the widest `ADDR+LEN`.
     let w = pieces
         .iter()
         .map(|p| match *p {
-            SglSegment::Data(e) => e.to_string().len(),
+            Piece::Data(e) => e.to_string().len(),
             other => other.to_string().len(),
         })
         .max()
@@ -197,12 +191,12 @@ fn pieces(
             String::new()
         };
         let what = match *piece {
-            SglSegment::Data(e) => format!(
+            Piece::Data(e) => format!(
                 "data {}  {} page(s)",
                 style.addr(format!("{:<w$}", e.to_string())),
                 pages_touched(e.addr, e.len, ps)
             ),
-            SglSegment::Skip(n) => format!(
+            Piece::Skip(n) => format!(
                 "skip {}  discarded (bit bucket)",
                 style.addr(format!("{:<w$}", format!("{n:#x}")))
             ),

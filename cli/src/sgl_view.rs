@@ -2,10 +2,10 @@
 //! from the segment memory it wrote, and walked by [`SglWalker`] as a controller would.
 
 use nvme_dma::sgl::{
-    DataDescriptor, Descriptor, Direction, SegmentBuf, SegmentKind, SglBuilder, SglCaps,
-    SglSegment, SglWalker,
+    DataDescriptor, Descriptor, SegmentBuf, SegmentKind, SglBuilder, SglCaps, SglWalker,
 };
 use nvme_dma::spec::SglDescriptor;
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize};
 use serde::Serialize;
 
@@ -22,7 +22,7 @@ use crate::Failure;
 #[derive(Clone, Debug)]
 pub struct SglRequest {
     /// The pieces, in transfer order.
-    pub pieces: Vec<SglSegment>,
+    pub pieces: Vec<Piece>,
     /// Which way the data moves.
     pub direction: Direction,
     /// The controller's capabilities.
@@ -364,7 +364,7 @@ fn walk_back(
     memory: &[(u64, Vec<u8>)],
 ) -> Result<WalkCheck, Failure> {
     let mem = host_memory(regions(memory))?;
-    let walked: Result<Vec<SglSegment>, _> =
+    let walked: Result<Vec<Piece>, _> =
         SglWalker::new(sgl1, req.direction, transfer, &req.caps, &mem).collect();
     Ok(check(
         "SglWalker",
@@ -375,10 +375,10 @@ fn walk_back(
 
 /// The pieces as a walker yields them: empty ones dropped, runs merged, and in a write no bit
 /// buckets (they describe nothing there).
-pub fn merged_pieces(pieces: &[SglSegment], direction: Direction) -> Vec<SglSegment> {
-    let mut out: Vec<SglSegment> = Vec::new();
+pub fn merged_pieces(pieces: &[Piece], direction: Direction) -> Vec<Piece> {
+    let mut out: Vec<Piece> = Vec::new();
     for piece in pieces.iter().filter(|p| !p.is_empty()) {
-        if direction == Direction::Write && matches!(piece, SglSegment::Skip(_)) {
+        if direction == Direction::Write && matches!(piece, Piece::Skip(_)) {
             continue;
         }
         let merged = out.last_mut().is_some_and(|last| last.try_merge(piece));
@@ -390,11 +390,11 @@ pub fn merged_pieces(pieces: &[SglSegment], direction: Direction) -> Vec<SglSegm
 }
 
 /// The data extents of `pieces`.
-pub fn data_extents(pieces: &[SglSegment]) -> Vec<Extent> {
+pub fn data_extents(pieces: &[Piece]) -> Vec<Extent> {
     pieces
         .iter()
         .filter_map(|p| match *p {
-            SglSegment::Data(e) => Some(e),
+            Piece::Data(e) => Some(e),
             _ => None,
         })
         .collect()

@@ -7,8 +7,9 @@ use std::process::Command;
 
 use common::{addr, hex, json, run, stderr, stdout};
 use nvme_dma::prp::PrpBuilder;
-use nvme_dma::sgl::{Direction, SglBuilder, SglCaps};
+use nvme_dma::sgl::{SglBuilder, SglCaps};
 use nvme_dma::spec::{SglSupport, Sgls};
+use nvme_dma::Direction;
 use nvme_dma::{Extent, PageSize};
 
 /// A bad argument: exit 2, nothing on stdout, one line on stderr that names the argument.

@@ -97,7 +97,7 @@ fn a_submission_entry_with_an_sgl_decodes_sgl1() {
         SglSubtype::Address,
     );
     let sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 9)
-        .with_psdt(Psdt::SglContiguousMetadata)
+        .with_psdt(Psdt::Sgl)
         .with_sgl1(sgl1);
     let (doc, code) = json(&["decode", &hex(&sqe.to_bytes())]);
     assert_eq!(code, 0);

@@ -4,10 +4,9 @@
 mod common;
 
 use common::{hex, json, marked_line, run, stdout};
-use nvme_dma::sgl::{
-    Descriptor, Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment, SglWalker,
-};
+use nvme_dma::sgl::{Descriptor, SegmentBuf, SglBuilder, SglCaps, SglWalker};
 use nvme_dma::spec::{SglDescriptor, SglSupport, Sgls};
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, SimMemory};
 use serde_json::Value;
 
@@ -15,11 +14,11 @@ fn default_caps() -> SglCaps {
     SglCaps::new(Sgls::from_support(SglSupport::ByteAligned) | Sgls::BIT_BUCKET)
 }
 
-const PIECES: [SglSegment; 4] = [
-    SglSegment::Data(Extent::new(0x10000, 0x1000)),
-    SglSegment::Skip(0x200),
-    SglSegment::Data(Extent::new(0x30000, 0x123)),
-    SglSegment::Data(Extent::new(0x50000, 0x100)),
+const PIECES: [Piece; 4] = [
+    Piece::Data(Extent::new(0x10000, 0x1000)),
+    Piece::Skip(0x200),
+    Piece::Data(Extent::new(0x30000, 0x123)),
+    Piece::Data(Extent::new(0x50000, 0x100)),
 ];
 const PIECE_ARGS: [&str; 4] = [
     "0x10000+0x1000",
@@ -29,7 +28,7 @@ const PIECE_ARGS: [&str; 4] = [
 ];
 
 /// The library's SGL1 and segment bytes for `pieces` in segments at `segments`.
-fn library(pieces: &[SglSegment], segments: &[(u64, usize)]) -> (SglDescriptor, Vec<Vec<u8>>) {
+fn library(pieces: &[Piece], segments: &[(u64, usize)]) -> (SglDescriptor, Vec<Vec<u8>>) {
     let mut buffers: Vec<Vec<u8>> = segments.iter().map(|&(_, n)| vec![0u8; n]).collect();
     let layout = {
         let mut bufs: Vec<SegmentBuf<'_>> = segments
@@ -102,19 +101,18 @@ fn a_chain_of_segments_is_the_library_s_chain() {
         mem.map(a, bytes.len() as u64).unwrap();
         mem.poke(a, bytes).unwrap();
     }
-    let walked: Vec<SglSegment> =
-        SglWalker::new(sgl1, Direction::Read, 0x1423, &default_caps(), &mem)
-            .collect::<Result<_, _>>()
-            .unwrap();
+    let walked: Vec<Piece> = SglWalker::new(sgl1, Direction::Read, 0x1423, &default_caps(), &mem)
+        .collect::<Result<_, _>>()
+        .unwrap();
     let pieces = layout["walk"]["segments"].as_array().unwrap();
     assert_eq!(pieces.len(), walked.len());
     for (p, w) in pieces.iter().zip(&walked) {
         match w {
-            SglSegment::Data(e) => {
+            Piece::Data(e) => {
                 assert_eq!(p["kind"], "data");
                 assert_eq!(p["addr"], hex(e.addr));
             }
-            SglSegment::Skip(_) => assert_eq!(p["kind"], "skip"),
+            Piece::Skip(_) => assert_eq!(p["kind"], "skip"),
             other => panic!("unexpected {other}"),
         }
         assert_eq!(p["len"], w.len());
@@ -158,7 +156,7 @@ fn adjacent_pieces_merge_and_one_run_is_inline() {
 }
 
 /// The refusal object of a refused `sgl` run, checked against the library's error.
-fn refusal(builder: SglBuilder, pieces: &[SglSegment], args: &[&str]) -> Value {
+fn refusal(builder: SglBuilder, pieces: &[Piece], args: &[&str]) -> Value {
     let (doc, code) = json(args);
     assert_eq!(code, 1, "a broken rule exits 1");
     let err = builder.plan(pieces).unwrap_err();
@@ -184,7 +182,7 @@ fn a_bit_bucket_in_a_write_is_refused() {
 #[test]
 fn dword_granular_controllers_refuse_unaligned_runs_and_prps_are_offered() {
     let caps = SglCaps::new(Sgls::from_support(SglSupport::DwordAligned) | Sgls::BIT_BUCKET);
-    let pieces = [SglSegment::Data(Extent::new(0x10000, 0x1001))];
+    let pieces = [Piece::Data(Extent::new(0x10000, 0x1001))];
     let r = refusal(
         SglBuilder::new(caps, Direction::Read),
         &pieces,
@@ -204,7 +202,7 @@ fn dword_granular_controllers_refuse_unaligned_runs_and_prps_are_offered() {
 #[test]
 fn a_controller_without_sgls_is_refused() {
     let caps = SglCaps::new(Sgls::empty());
-    let pieces = [SglSegment::Data(Extent::new(0x10000, 0x1000))];
+    let pieces = [Piece::Data(Extent::new(0x10000, 0x1000))];
     let r = refusal(
         SglBuilder::new(caps, Direction::Read),
         &pieces,

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 
 use common::run;
 use nvme_dma::prp::{PrpBuilder, PrpListPage};
-use nvme_dma::sgl::{Descriptor, Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment};
+use nvme_dma::sgl::{Descriptor, SegmentBuf, SglBuilder, SglCaps};
 use nvme_dma::spec::{SglDescriptor, SglSupport, Sgls};
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize};
 
 const PS: PageSize = PageSize::SIZE_4K;
@@ -234,10 +235,10 @@ fn a_long_prp_list_is_drawn_with_the_middle_left_out() {
 #[test]
 fn an_sgl_chain_is_drawn_as_built() {
     let pieces = [
-        SglSegment::Data(Extent::new(0x10000, 0x1000)),
-        SglSegment::Skip(0x200),
-        SglSegment::Data(Extent::new(0x30000, 0x2123)),
-        SglSegment::Data(Extent::new(0x50000, 0x100)),
+        Piece::Data(Extent::new(0x10000, 0x1000)),
+        Piece::Skip(0x200),
+        Piece::Data(Extent::new(0x30000, 0x2123)),
+        Piece::Data(Extent::new(0x50000, 0x100)),
     ];
     let svg = draw(
         "sgl-chain.svg",

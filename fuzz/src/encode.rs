@@ -8,9 +8,10 @@
 //! and `int_in_range` reads just enough big-endian bytes to cover the range.
 
 use arbitrary::{Result, Unstructured};
-use nvme_dma::dptr::QueueKind;
-use nvme_dma::sgl::{Direction, SglCaps, SglSegment};
+use nvme_dma::sgl::SglCaps;
 use nvme_dma::spec::{CompletionEntry, SglDescriptor, SubmissionEntry};
+use nvme_dma::QueueKind;
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize};
 
 /// A value that can be written as the bytes `Arbitrary` reads it from.
@@ -172,28 +173,28 @@ impl Encode for SglCaps {
     }
 }
 
-impl Encode for SglSegment {
+impl Encode for Piece {
     fn encode(&self, out: &mut Vec<u8>) {
         match *self {
-            SglSegment::Data(extent) => {
+            Piece::Data(extent) => {
                 variant(0, 5, out);
                 extent.encode(out);
             }
-            SglSegment::Skip(n) => {
+            Piece::Skip(n) => {
                 variant(1, 5, out);
                 n.encode(out);
             }
-            SglSegment::Keyed { extent, key } => {
+            Piece::Keyed { extent, key } => {
                 variant(2, 5, out);
                 extent.encode(out);
                 key.encode(out);
             }
-            SglSegment::Capsule { offset, len } => {
+            Piece::Capsule { offset, len } => {
                 variant(3, 5, out);
                 offset.encode(out);
                 len.encode(out);
             }
-            SglSegment::Transport(n) => {
+            Piece::Transport(n) => {
                 variant(4, 5, out);
                 n.encode(out);
             }

@@ -23,9 +23,11 @@
 use std::cell::RefCell;
 
 use nvme_dma::controller::{MockController, NamespaceConfig, QueueRole, QueueView};
-use nvme_dma::dptr::{self, QueueKind};
-use nvme_dma::sgl::{Direction, SglCaps, SglSegment};
+use nvme_dma::dptr::{self};
+use nvme_dma::sgl::SglCaps;
 use nvme_dma::spec::{CompletionEntry, Opcode, Status, SubmissionEntry};
+use nvme_dma::QueueKind;
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{DmaFault, DmaMemory, Extent, PageSize, SimMemory};
 
 /// What the monitor needs to know about the controller to judge a command.
@@ -218,7 +220,7 @@ impl Monitor {
             .chain(metadata_walk);
         for piece in walks {
             match piece {
-                Ok(SglSegment::Data(e)) => out.push(e),
+                Ok(Piece::Data(e)) => out.push(e),
                 Ok(_) => {}
                 Err(_) => return Vec::new(),
             }

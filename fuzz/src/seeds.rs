@@ -5,16 +5,14 @@
 use std::fmt::Debug;
 
 use arbitrary::{Arbitrary, Unstructured};
-use nvme_dma::dptr::QueueKind;
 use nvme_dma::prp::PrpBuilder;
-use nvme_dma::sgl::{
-    DataDescriptor, Direction, SegmentKind, SegmentPointer, SglBuilder, SglCaps, SglSegment,
-    WalkLimits,
-};
+use nvme_dma::sgl::{DataDescriptor, SegmentKind, SegmentPointer, SglBuilder, SglCaps, WalkLimits};
 use nvme_dma::spec::{
     CompletionEntry, Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, SglSupport, Sgls,
     Status, SubmissionEntry,
 };
+use nvme_dma::QueueKind;
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize};
 
 use crate::descriptor_memory::{pages_of, regions_of, segments_of, Buffers};
@@ -91,11 +89,8 @@ fn wire() -> Vec<Seed> {
     };
     let entries = [
         ("prp-read", sqe(Psdt::Prp, Opcode::NVM_READ)),
-        (
-            "sgl-write",
-            sqe(Psdt::SglContiguousMetadata, Opcode::NVM_WRITE),
-        ),
-        ("sgl-mptr", sqe(Psdt::SglSegmentMetadata, Opcode::NVM_READ)),
+        ("sgl-write", sqe(Psdt::Sgl, Opcode::NVM_WRITE)),
+        ("sgl-mptr", sqe(Psdt::SglMetadataSgl, Opcode::NVM_READ)),
         ("psdt-reserved", sqe(Psdt::Reserved, Opcode::NVM_READ)),
         ("identify", sqe(Psdt::Prp, Opcode::ADMIN_IDENTIFY)),
         ("all-ones", SubmissionEntry::from_bytes([0xff; 64])),
@@ -339,7 +334,7 @@ fn prp_walk() -> Vec<Seed> {
 /// memory regions, and SGL1.
 fn sgl_layout(
     builder: &SglBuilder,
-    pieces: &[SglSegment],
+    pieces: &[Piece],
     capacity: u64,
 ) -> (SglDescriptor, Vec<Region>) {
     let plan = builder.plan(pieces).expect("a valid layout");
@@ -396,7 +391,7 @@ fn sgl_walk() -> Vec<Seed> {
     let dword = caps(SglSupport::DwordAligned, Sgls::BIT_BUCKET);
     let lldts = caps(SglSupport::ByteAligned, Sgls::LLDTS);
     let mut cases: Vec<(&str, SglWalkInput)> = Vec::new();
-    let mut valid = |name, direction, caps: SglCaps, pieces: &[SglSegment], capacity| {
+    let mut valid = |name, direction, caps: SglCaps, pieces: &[Piece], capacity| {
         let (sgl1, regions) = sgl_layout(&SglBuilder::new(caps, direction), pieces, capacity);
         let len = pieces.iter().map(|p| p.len()).sum();
         cases.push((
@@ -404,7 +399,7 @@ fn sgl_walk() -> Vec<Seed> {
             sgl_input(SglStart::Sgl1(sgl1), direction, len, caps, regions),
         ));
     };
-    let data = |addr, len| SglSegment::Data(Extent::new(addr, len));
+    let data = |addr, len| Piece::Data(Extent::new(addr, len));
     valid(
         "inline-block",
         Write,
@@ -418,18 +413,18 @@ fn sgl_walk() -> Vec<Seed> {
         byte,
         &[
             data(0x10_0000, 0x800),
-            SglSegment::Skip(0x800),
+            Piece::Skip(0x800),
             data(0x20_0000, 0x800),
         ],
         16,
     );
-    let scattered: Vec<SglSegment> = (0..10)
+    let scattered: Vec<Piece> = (0..10)
         .map(|i| data(0x100_0000 * (i + 1), 0x1000 + i))
         .collect();
     valid("chain-capacity-4", Write, byte, &scattered, 4);
     valid("chain-capacity-2", Read, byte, &scattered, 2);
     valid("exact-fill-capacity-10", Write, byte, &scattered, 10);
-    let aligned: Vec<SglSegment> = (0..6)
+    let aligned: Vec<Piece> = (0..6)
         .map(|i| data(0x100_0000 * (i + 1), 0x200 * (i + 1)))
         .collect();
     valid("dword-chain", Read, dword, &aligned, 3);
@@ -439,7 +434,7 @@ fn sgl_walk() -> Vec<Seed> {
         Write,
         keyed,
         &[
-            SglSegment::Keyed {
+            Piece::Keyed {
                 extent: Extent::new(0x5000, 0x100),
                 key: 7,
             },
@@ -878,7 +873,7 @@ fn sgl_build() -> Vec<Seed> {
                 14,
                 vec![
                     near(0, 0, 0x1000),
-                    raw(SglSegment::Skip(0x200)),
+                    raw(Piece::Skip(0x200)),
                     near(2, 0, 0x123),
                     after(0x100),
                 ],
@@ -921,11 +916,11 @@ fn sgl_build() -> Vec<Seed> {
                 Write,
                 4,
                 vec![
-                    raw(SglSegment::Keyed {
+                    raw(Piece::Keyed {
                         extent: Extent::new(0x5000, 0x100),
                         key: 7,
                     }),
-                    raw(SglSegment::Keyed {
+                    raw(Piece::Keyed {
                         extent: Extent::new(0x5100, 0x100),
                         key: 7,
                     }),
@@ -938,7 +933,7 @@ fn sgl_build() -> Vec<Seed> {
                 byte,
                 Write,
                 4,
-                vec![raw(SglSegment::Keyed {
+                vec![raw(Piece::Keyed {
                     extent: Extent::new(0x5000, 0x100),
                     key: 7,
                 })],
@@ -950,7 +945,7 @@ fn sgl_build() -> Vec<Seed> {
                 byte | bucket,
                 Write,
                 4,
-                vec![near(1, 0, 8), raw(SglSegment::Skip(8))],
+                vec![near(1, 0, 8), raw(Piece::Skip(8))],
             ),
         ),
         (
@@ -959,7 +954,7 @@ fn sgl_build() -> Vec<Seed> {
                 byte,
                 Write,
                 4,
-                vec![raw(SglSegment::Data(Extent::new(1 << 40, (3 << 32) + 1)))],
+                vec![raw(Piece::Data(Extent::new(1 << 40, (3 << 32) + 1)))],
             ),
         ),
         (
@@ -968,7 +963,7 @@ fn sgl_build() -> Vec<Seed> {
                 byte,
                 Write,
                 4,
-                vec![raw(SglSegment::Data(Extent::new(u64::MAX - 7, 9)))],
+                vec![raw(Piece::Data(Extent::new(u64::MAX - 7, 9)))],
             ),
         ),
         ("unsupported", input(0, Write, 4, vec![near(1, 0, 8)])),

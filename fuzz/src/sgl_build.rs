@@ -9,9 +9,10 @@
 //! segment memory).
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use nvme_dma::sgl::{Capability, Direction, SglBuilder, SglCaps, SglSegment, SglWalker};
+use nvme_dma::sgl::{Capability, SglBuilder, SglCaps, SglWalker};
 use nvme_dma::spec::Sgls;
 use nvme_dma::Extent;
+use nvme_dma::{Direction, Piece};
 
 use crate::common::{sgl_normalize_all, sgl_oracle_accepts, OracleCaps, SEGMENT_REGION};
 use crate::descriptor_memory::{
@@ -29,12 +30,12 @@ pub const MAX_BUILD_SEGMENTS: u64 = 256;
 /// Segment buffers sit this far apart.
 const SEGMENT_STRIDE: u64 = 0x1_0000;
 
-/// One piece, as any public `SglSegment` or shaped so that merging and alignment come up.
+/// One piece, as any public `Piece` or shaped so that merging and alignment come up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PieceSpec {
     /// This piece (capsule data becomes host data at the same numbers, transport data a
     /// skip: the oracle knows data, skips and keyed data).
-    Raw(SglSegment),
+    Raw(Piece),
     /// Data at `offset` in region `region` (regions are 2^36 bytes apart).
     Near {
         /// Which region.
@@ -151,27 +152,25 @@ impl Encode for SglBuildInput {
 }
 
 /// The pieces the specs describe.
-pub fn resolve(specs: &[PieceSpec]) -> Vec<SglSegment> {
+pub fn resolve(specs: &[PieceSpec]) -> Vec<Piece> {
     let mut out = Vec::new();
     let mut data_end = 1u64 << 36;
     for spec in specs {
         let piece = match *spec {
-            PieceSpec::Raw(SglSegment::Capsule { offset, len }) => {
-                SglSegment::Data(Extent::new(offset, len))
-            }
-            PieceSpec::Raw(SglSegment::Transport(n)) => SglSegment::Skip(n),
+            PieceSpec::Raw(Piece::Capsule { offset, len }) => Piece::Data(Extent::new(offset, len)),
+            PieceSpec::Raw(Piece::Transport(n)) => Piece::Skip(n),
             PieceSpec::Raw(p) => p,
             PieceSpec::Near {
                 region,
                 offset,
                 len,
-            } => SglSegment::Data(Extent::new(
+            } => Piece::Data(Extent::new(
                 ((u64::from(region) + 1) << 36) + u64::from(offset),
                 u64::from(len),
             )),
-            PieceSpec::After { len } => SglSegment::Data(Extent::new(data_end, u64::from(len))),
+            PieceSpec::After { len } => Piece::Data(Extent::new(data_end, u64::from(len))),
         };
-        if let SglSegment::Data(e) = piece {
+        if let Piece::Data(e) = piece {
             data_end = e.addr.wrapping_add(e.len);
         }
         out.push(piece);
@@ -181,19 +180,19 @@ pub fn resolve(specs: &[PieceSpec]) -> Vec<SglSegment> {
 
 /// The pieces a walk of `transfer` bytes yields: the pieces cut where the transfer ends,
 /// then merged as a walker reports them.
-fn cut(pieces: &[SglSegment], transfer: u64) -> Vec<SglSegment> {
+fn cut(pieces: &[Piece], transfer: u64) -> Vec<Piece> {
     let mut left = transfer;
     let mut out = Vec::new();
     for p in pieces {
         let take = p.len().min(left);
         left -= take;
         out.push(match *p {
-            SglSegment::Data(e) => SglSegment::Data(Extent::new(e.addr, take)),
-            SglSegment::Keyed { extent, key } => SglSegment::Keyed {
+            Piece::Data(e) => Piece::Data(Extent::new(e.addr, take)),
+            Piece::Keyed { extent, key } => Piece::Keyed {
                 extent: Extent::new(extent.addr, take),
                 key,
             },
-            SglSegment::Skip(_) => SglSegment::Skip(take),
+            Piece::Skip(_) => Piece::Skip(take),
             other => panic!("{other} is not generated"),
         });
     }
@@ -290,7 +289,7 @@ pub fn check(input: &SglBuildInput) {
     assert_written_exactly(&buffers, &expected, 16);
 
     let mem = memory_of(&buffers);
-    let walked: std::result::Result<Vec<SglSegment>, _> =
+    let walked: std::result::Result<Vec<Piece>, _> =
         SglWalker::new(layout.sgl1.to_raw(), direction, transfer, &caps, &mem).collect();
     assert_eq!(walked, Ok(cut(&pieces, transfer)), "walked back");
     let held: u64 = expected.iter().sum();

@@ -9,9 +9,11 @@
 //! writes nothing.
 
 use arbitrary::{Arbitrary, Unstructured};
-use nvme_dma::dptr::{self, QueueKind};
-use nvme_dma::sgl::{Direction, SglCaps, SglSegment, SglWalker, WalkLimits, BATCH_DESCRIPTORS};
+use nvme_dma::dptr::{self};
+use nvme_dma::sgl::{SglCaps, SglWalker, WalkLimits, BATCH_DESCRIPTORS};
 use nvme_dma::spec::{Psdt, SglDescriptor, Status, SubmissionEntry};
+use nvme_dma::QueueKind;
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{PageSize, SimMemory};
 
 use crate::collect_walk;
@@ -102,13 +104,11 @@ pub fn work_bound(limits: WalkLimits, from_mptr: bool) -> (u64, u64) {
 
 /// The same pointer carried by a command, decoded and walked as a controller's command path
 /// does (an I/O queue; the page size plays no part in an SGL): the pieces, or the status.
-fn walk_via_dptr(input: &SglWalkInput, mem: &SimMemory) -> Result<Vec<SglSegment>, Status> {
+fn walk_via_dptr(input: &SglWalkInput, mem: &SimMemory) -> Result<Vec<Piece>, Status> {
     let sqe = match input.start {
-        SglStart::Sgl1(d) => SubmissionEntry::default()
-            .with_psdt(Psdt::SglContiguousMetadata)
-            .with_sgl1(d),
+        SglStart::Sgl1(d) => SubmissionEntry::default().with_psdt(Psdt::Sgl).with_sgl1(d),
         SglStart::Mptr(mptr) => SubmissionEntry::default()
-            .with_psdt(Psdt::SglSegmentMetadata)
+            .with_psdt(Psdt::SglMetadataSgl)
             .with_mptr(mptr),
     };
     let pointers = dptr::decode(&sqe, QueueKind::Io, &input.caps).map_err(|e| e.status())?;
@@ -171,10 +171,7 @@ pub fn check(input: &SglWalkInput) {
             assert_eq!(total, u128::from(input.len));
             for (i, p) in pieces.iter().enumerate() {
                 assert!(!p.is_empty(), "empty piece {p}");
-                assert!(
-                    !(write && matches!(p, SglSegment::Skip(_))),
-                    "a skip in a write"
-                );
+                assert!(!(write && matches!(p, Piece::Skip(_))), "a skip in a write");
                 if i > 0 {
                     let mut prev = pieces[i - 1];
                     assert!(!prev.try_merge(p), "{} and {p} not merged", pieces[i - 1]);

@@ -6,12 +6,13 @@
 //! as a controller must read it.
 
 use arbitrary::Arbitrary;
-use nvme_dma::dptr::{self, DataPointer, MetadataPointer, PsdtError, QueueKind};
+use nvme_dma::dptr::{self, DataPointer, MetadataPointer, PsdtError};
 use nvme_dma::sgl::{Capability, Descriptor, DescriptorError, Sgl1, SglCaps};
 use nvme_dma::spec::{
     CompletionEntry, Fuse, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, Status,
     SubmissionEntry,
 };
+use nvme_dma::QueueKind;
 
 /// Raw wire bytes, and the queue and capabilities to decode the entry's PSDT against.
 #[derive(Clone, Debug, PartialEq, Eq, Arbitrary)]

@@ -11,14 +11,14 @@ use super::datapath::{self, fail};
 use super::queue::{CompletionQueue, QueueMemory, SubmissionQueue};
 use super::trace::DmaPurpose;
 use super::{Engine, Outcome, CQE_BYTES, SQE_BYTES};
-use crate::dptr::QueueKind;
 use crate::memory::DmaMemory;
-use crate::sgl::Direction;
 use crate::spec::identify::{CNS_ACTIVE_NAMESPACE_LIST, CNS_CONTROLLER, CNS_NAMESPACE};
 use crate::spec::log::{
     ErrorInformationEntry, LogPageRequest, SmartCounter, SmartLog, LID_ERROR_INFORMATION, LID_SMART,
 };
 use crate::spec::{IdentifyController, Opcode, Status, StatusCodeType, SubmissionEntry};
+use crate::Direction;
+use crate::QueueKind;
 
 /// Feature Identifier 07h, Number of Queues.
 const FID_NUMBER_OF_QUEUES: u8 = 0x07;

@@ -12,11 +12,13 @@ use super::config::ControllerConfig;
 use super::dma::{DmaPort, Touched};
 use super::namespace::{Namespace, Stream};
 use super::trace::DmaPurpose;
-use crate::dptr::{self, DataPointer, MetadataPointer, QueueKind};
+use crate::dptr::{self, DataPointer, MetadataPointer};
 use crate::extent::PageSize;
 use crate::memory::DmaMemory;
-use crate::sgl::{Direction, SglCaps, SglSegment};
+use crate::sgl::SglCaps;
 use crate::spec::{MaxTransfer, Status, SubmissionEntry};
+use crate::QueueKind;
+use crate::{Direction, Piece};
 
 /// What the device needs to know to walk a pointer.
 #[derive(Clone, Copy, Debug)]
@@ -45,8 +47,8 @@ pub(crate) fn fail(status: Status) -> Status {
 /// A command's buffers, walked and checked: data pieces, then metadata pieces.
 #[derive(Debug, Default)]
 pub(crate) struct Gathered {
-    pub data: Vec<SglSegment>,
-    pub metadata: Vec<SglSegment>,
+    pub data: Vec<Piece>,
+    pub metadata: Vec<Piece>,
 }
 
 impl Gathered {
@@ -117,7 +119,7 @@ fn check_buffers<M: DmaMemory + ?Sized>(
         .chain(gathered.metadata.iter().map(|p| (p, metadata_purpose)));
     for (piece, purpose) in pieces {
         match piece {
-            SglSegment::Data(extent) => {
+            Piece::Data(extent) => {
                 let in_cmb = port
                     .probe(purpose, extent.addr, extent.len)
                     .map_err(|_| fail(Status::DATA_TRANSFER_ERROR))?;
@@ -127,9 +129,9 @@ fn check_buffers<M: DmaMemory + ?Sized>(
                     data.host = true;
                 }
             }
-            SglSegment::Skip(_) => {}
+            Piece::Skip(_) => {}
             // Fabrics-only pieces mean nothing to a PCIe controller.
-            SglSegment::Keyed { .. } | SglSegment::Capsule { .. } | SglSegment::Transport(_) => {
+            Piece::Keyed { .. } | Piece::Capsule { .. } | Piece::Transport(_) => {
                 return Err(fail(Status::SGL_DESCRIPTOR_TYPE_INVALID));
             }
         }
@@ -152,12 +154,12 @@ fn check_buffers<M: DmaMemory + ?Sized>(
 
 /// Walks a list of host pieces in order, handing out up to `n` bytes at a time.
 struct HostCursor<'g> {
-    pieces: core::slice::Iter<'g, SglSegment>,
+    pieces: core::slice::Iter<'g, Piece>,
     current: Option<(Option<u64>, u64)>,
 }
 
 impl<'g> HostCursor<'g> {
-    fn new(pieces: &'g [SglSegment]) -> Self {
+    fn new(pieces: &'g [Piece]) -> Self {
         HostCursor {
             pieces: pieces.iter(),
             current: None,
@@ -169,7 +171,7 @@ impl<'g> HostCursor<'g> {
     fn take(&mut self, n: u64) -> Option<(Option<u64>, u64)> {
         while !matches!(self.current, Some((_, len)) if len > 0) {
             self.current = Some(match *self.pieces.next()? {
-                SglSegment::Data(e) => (Some(e.addr), e.len),
+                Piece::Data(e) => (Some(e.addr), e.len),
                 other => (None, other.len()),
             });
         }
@@ -186,7 +188,7 @@ pub(crate) fn transfer<M: DmaMemory + ?Sized>(
     port: &mut DmaPort<'_, M>,
     ns: &mut Namespace,
     (stream, slba, nlb): (Stream, u64, u64),
-    host: &[SglSegment],
+    host: &[Piece],
     to_host: bool,
 ) -> Result<(), Status> {
     let purpose = match (stream, to_host) {
@@ -229,7 +231,7 @@ pub(crate) fn matches<M: DmaMemory + ?Sized>(
     port: &DmaPort<'_, M>,
     ns: &Namespace,
     (stream, slba, nlb): (Stream, u64, u64),
-    host: &[SglSegment],
+    host: &[Piece],
 ) -> Result<bool, Status> {
     let error = || fail(Status::DATA_TRANSFER_ERROR);
     let mut cursor = HostCursor::new(host);
@@ -266,7 +268,7 @@ pub(crate) fn send<M: DmaMemory + ?Sized>(
     port: &mut DmaPort<'_, M>,
     bytes: &[u8],
     total: u64,
-    host: &[SglSegment],
+    host: &[Piece],
 ) -> Result<(), Status> {
     static ZEROS: [u8; 512] = [0; 512];
     let error = || fail(Status::DATA_TRANSFER_ERROR);
@@ -303,7 +305,7 @@ pub(crate) fn send<M: DmaMemory + ?Sized>(
 pub(crate) fn receive<M: DmaMemory + ?Sized>(
     port: &DmaPort<'_, M>,
     out: &mut [u8],
-    host: &[SglSegment],
+    host: &[Piece],
 ) -> Result<(), Status> {
     let mut cursor = HostCursor::new(host);
     let mut at = 0usize;

@@ -78,13 +78,13 @@ use self::dma::{CmbWindow, DmaPort};
 use self::namespace::Namespace;
 use self::queue::{CompletionQueue, SubmissionQueue};
 use self::registers::Registers;
-use crate::dptr::QueueKind;
 use crate::extent::{Extent, PageSize};
 use crate::memory::DmaMemory;
 use crate::spec::{
     log::SmartLog, registers::offset, CmbLoc, CmbSz, CompletionEntry, Csts, Fuse, Status,
     SubmissionEntry,
 };
+use crate::QueueKind;
 
 /// The mock controller. See the [module docs](self) for how it behaves.
 #[derive(Debug)]
@@ -630,7 +630,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         &mut self,
         sqe: &SubmissionEntry,
         queue: QueueKind,
-        direction: crate::sgl::Direction,
+        direction: crate::Direction,
         lens: (u64, u64),
     ) -> Result<(), Status> {
         datapath::gather(

@@ -10,10 +10,10 @@ use alloc::vec::Vec;
 use super::datapath::{self, fail};
 use super::namespace::Stream;
 use super::{Engine, Outcome};
-use crate::dptr::QueueKind;
 use crate::memory::DmaMemory;
-use crate::sgl::Direction;
 use crate::spec::{Opcode, Status, StatusCodeType, SubmissionEntry};
+use crate::Direction;
+use crate::QueueKind;
 
 /// Compare Failure (media and data integrity errors, 85h).
 const COMPARE_FAILURE: Status = Status::new(StatusCodeType::MediaAndDataIntegrity, 0x85);

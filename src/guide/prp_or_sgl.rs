@@ -28,7 +28,8 @@
 //! ```
 //! use nvme_dma::{Extent, PageSize};
 //! use nvme_dma::prp::PrpBuilder;
-//! use nvme_dma::sgl::{Direction, SglBuilder, SglCaps};
+//! use nvme_dma::sgl::{SglBuilder, SglCaps};
+//! use nvme_dma::{Direction};
 //! use nvme_dma::spec::{SglSupport, Sgls};
 //!
 //! let prp = PrpBuilder::new(PageSize::SIZE_4K);
@@ -70,11 +71,13 @@
 //!
 //! ```
 //! use nvme_dma::{Extent, PageSize};
-//! use nvme_dma::dptr::{self, Controller, Plan, QueueKind, Request, SglPolicy};
-//! use nvme_dma::sgl::{Direction, SglCaps};
+//! use nvme_dma::dptr::{self, ControllerCaps, Plan, Request, SglPolicy};
+//! use nvme_dma::{QueueKind};
+//! use nvme_dma::sgl::{SglCaps};
+//! use nvme_dma::{Direction};
 //! use nvme_dma::spec::{MaxTransfer, SglSupport, Sgls};
 //!
-//! let ctrl = Controller {
+//! let ctrl = ControllerCaps {
 //!     page_size: PageSize::SIZE_4K,
 //!     sgl: SglCaps::new(Sgls::from_support(SglSupport::ByteAligned)),
 //!     max_transfer: MaxTransfer::Bytes(1 << 20),

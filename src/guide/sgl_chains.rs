@@ -64,8 +64,9 @@
 //! one: Segment (2h) for "more follow", Last Segment (3h) for "this is the end".
 //!
 //! ```
-//! use nvme_dma::{Extent, SglSegment};
-//! use nvme_dma::sgl::{DataDescriptor, Descriptor, Direction, SegmentBuf, SegmentKind, SglBuilder, SglCaps};
+//! use nvme_dma::{Extent, Piece};
+//! use nvme_dma::sgl::{DataDescriptor, Descriptor, SegmentBuf, SegmentKind, SglBuilder, SglCaps};
+//! use nvme_dma::{Direction};
 //! use nvme_dma::spec::{SglDescriptor, SglSupport, Sgls};
 //!
 //! let caps = SglCaps::new(Sgls::from_support(SglSupport::ByteAligned));
@@ -105,16 +106,17 @@
 //! toward the transfer length. In a write there is nothing to drop, so the builder refuses one.
 //!
 //! ```
-//! use nvme_dma::{Extent, SglSegment, SliceMemory};
-//! use nvme_dma::sgl::{BuildError, Direction, SegmentBuf, SglBuilder, SglCaps, SglWalker};
+//! use nvme_dma::{Extent, Piece, SliceMemory};
+//! use nvme_dma::sgl::{BuildError, SegmentBuf, SglBuilder, SglCaps, SglWalker};
+//! use nvme_dma::{Direction};
 //! use nvme_dma::spec::{SglSupport, Sgls};
 //!
 //! let caps = SglCaps::new(Sgls::from_support(SglSupport::ByteAligned) | Sgls::BIT_BUCKET);
 //! // Read 3 blocks of 512 bytes, keeping the first and the last.
 //! let pieces = [
-//!     SglSegment::Data(Extent::new(0x1_0000, 512)),
-//!     SglSegment::Skip(512),
-//!     SglSegment::Data(Extent::new(0x2_0000, 512)),
+//!     Piece::Data(Extent::new(0x1_0000, 512)),
+//!     Piece::Skip(512),
+//!     Piece::Data(Extent::new(0x2_0000, 512)),
 //! ];
 //! let read = SglBuilder::new(caps, Direction::Read);
 //! let mut segment = [0u8; 48];
@@ -123,7 +125,7 @@
 //!
 //! // The controller walks it back: data, skip, data.
 //! let mem = SliceMemory::new(0x8_0000, &mut segment);
-//! let walked: Vec<SglSegment> = SglWalker::new(layout.sgl1.to_raw(), Direction::Read, 1536, &caps, &mem)
+//! let walked: Vec<Piece> = SglWalker::new(layout.sgl1.to_raw(), Direction::Read, 1536, &caps, &mem)
 //!     .collect::<Result<_, _>>()
 //!     .unwrap();
 //! assert_eq!(walked, pieces);
@@ -142,7 +144,8 @@
 //!
 //! ```
 //! use nvme_dma::Extent;
-//! use nvme_dma::sgl::{BuildError, Direction, SglBuilder, SglCaps};
+//! use nvme_dma::sgl::{BuildError, SglBuilder, SglCaps};
+//! use nvme_dma::{Direction};
 //! use nvme_dma::spec::{SglSupport, Sgls};
 //!
 //! let dword = SglBuilder::new(SglCaps::new(Sgls::from_support(SglSupport::DwordAligned)), Direction::Read);
@@ -160,7 +163,8 @@
 //!
 //! ```
 //! use nvme_dma::SliceMemory;
-//! use nvme_dma::sgl::{Direction, SglCaps, SglWalker};
+//! use nvme_dma::sgl::{SglCaps, SglWalker};
+//! use nvme_dma::{Direction};
 //! use nvme_dma::spec::{SglDescriptor, SglDescriptorType, SglSubtype, SglSupport, Sgls, Status};
 //!
 //! let caps = SglCaps::new(Sgls::from_support(SglSupport::ByteAligned));

@@ -11,18 +11,20 @@ use super::error::DriverError;
 use super::ring::{CqRing, SqRing};
 use crate::bus::RegisterAccess;
 use crate::dptr::{
-    self, Controller, DescriptorMemory, Filled, Outcome, Plan, QueueKind, Request, SglPolicy,
+    self, ControllerCaps, DescriptorMemory, Filled, Outcome, Plan, Request, SglPolicy,
 };
 use crate::extent::{Extent, PageSize};
 use crate::memory::DmaMemory;
 use crate::prp::PrpListPage;
-use crate::sgl::{Direction, SegmentBuf, SglCaps};
+use crate::sgl::{SegmentBuf, SglCaps};
 use crate::spec::identify::{CNS_CONTROLLER, CNS_NAMESPACE};
 use crate::spec::registers::{self, offset};
 use crate::spec::{
     Aqa, Cap, Cc, CompletionEntry, Csts, IdentifyController, IdentifyNamespace, MaxTransfer,
     Opcode, Sgls, ShutdownNotification, ShutdownStatus, SubmissionEntry,
 };
+use crate::Direction;
+use crate::QueueKind;
 
 /// Identifiers tracked per queue: 64 words of 64 bits, 4096 CIDs, enough for any queue the
 /// driver creates.
@@ -167,7 +169,7 @@ pub struct Driver<B> {
     arena: DmaArena,
     /// `queues[0]` is the admin pair; I/O pairs follow in creation order.
     queues: Vec<QueuePair>,
-    controller: Controller,
+    controller: ControllerCaps,
     identify: Option<Box<IdentifyController>>,
     namespace: Option<Namespace>,
 }
@@ -221,7 +223,7 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
             });
         }
         let arena = DmaArena::new(config.arena, page_size)?;
-        let controller = Controller {
+        let controller = ControllerCaps {
             page_size,
             sgl: SglCaps::new(Sgls::empty()),
             max_transfer: MaxTransfer::Unlimited,
@@ -670,7 +672,7 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
     }
 
     /// What the driver builds data pointers for: page size, SGL support, maximum transfer.
-    pub const fn controller(&self) -> &Controller {
+    pub const fn controller(&self) -> &ControllerCaps {
         &self.controller
     }
 

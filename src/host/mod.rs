@@ -39,7 +39,7 @@
 //!         driver.bus_mut().write(piece.addr, &vec![i as u8 + 1; piece.len as usize])?;
 //!     }
 //!     let written = driver.write(0, &pieces, SglPolicy::Always)?; // an SGL if the controller has them
-//!     assert_eq!(written.filled.psdt, Psdt::SglContiguousMetadata);
+//!     assert_eq!(written.filled.psdt, Psdt::Sgl);
 //!     for piece in &pieces {
 //!         driver.bus_mut().write(piece.addr, &vec![0; piece.len as usize])?;
 //!     }

@@ -8,10 +8,10 @@ use super::descriptor::{
     DataDescriptor, SegmentKind, SegmentPointer, Sgl1, DESCRIPTOR_BYTES, MAX_KEYED_LEN,
 };
 use super::error::BuildError;
-use super::segment::{Flat, Kind, SglSegment};
-use super::Direction;
 use crate::extent::Extent;
+use crate::piece::{Flat, Kind, Piece};
 use crate::spec::{SglDescriptor, SglDescriptorType, SglSubtype};
+use crate::Direction;
 
 /// Most descriptors one segment can hold: its length field is 32 bits.
 const MAX_SEGMENT_DESCRIPTORS: u64 = (u32::MAX as u64) / DESCRIPTOR_BYTES;
@@ -89,7 +89,8 @@ impl<'a> SegmentBuf<'a> {
 ///
 /// ```
 /// use nvme_dma::Extent;
-/// use nvme_dma::sgl::{Direction, Sgl1, SglBuilder, SglCaps, DataDescriptor, Descriptor};
+/// use nvme_dma::sgl::{Sgl1, SglBuilder, SglCaps, DataDescriptor, Descriptor};
+/// use nvme_dma::{Direction};
 /// use nvme_dma::spec::{SglSupport, Sgls};
 ///
 /// let caps = SglCaps::new(Sgls::from_support(SglSupport::ByteAligned));
@@ -219,7 +220,7 @@ impl SglBuilder {
     /// Check the pieces against the SGL rules and the controller's capabilities, and count
     /// what the layout needs.
     ///
-    /// Accepts `&[Extent]`, `&[SglSegment]`, arrays, or any cloneable iterator of either.
+    /// Accepts `&[Extent]`, `&[Piece]`, arrays, or any cloneable iterator of either.
     /// Empty pieces are skipped (their `index` still counts in errors). Physically adjacent
     /// pieces merge into one run; a run longer than one descriptor can carry (4 GiB - 1 bytes,
     /// 16 MiB - 1 for keyed data) takes several descriptors.
@@ -233,7 +234,7 @@ impl SglBuilder {
     pub fn plan<I>(&self, pieces: I) -> Result<SglPlan, BuildError>
     where
         I: IntoIterator + Clone,
-        I::Item: Into<SglSegment>,
+        I::Item: Into<Piece>,
     {
         self.plan_shaped(pieces).map(|(plan, _)| plan)
     }
@@ -245,7 +246,7 @@ impl SglBuilder {
     fn plan_shaped<I>(&self, pieces: I) -> Result<(SglPlan, bool), BuildError>
     where
         I: IntoIterator + Clone,
-        I::Item: Into<SglSegment>,
+        I::Item: Into<Piece>,
     {
         if !self.caps.supported() {
             return Err(BuildError::NotSupported {
@@ -301,7 +302,7 @@ impl SglBuilder {
     fn scan_distinct<const GRANULAR: bool, I>(&self, pieces: I) -> Option<Tally>
     where
         I: IntoIterator,
-        I::Item: Into<SglSegment>,
+        I::Item: Into<Piece>,
     {
         let max = max_chunk(Kind::Data, GRANULAR); // the same for bit buckets
         let skips = self.direction == Direction::Read && self.caps.has(Capability::BitBucket);
@@ -356,7 +357,7 @@ impl SglBuilder {
     fn scan<const GRANULAR: bool, I>(&self, pieces: I) -> Tally
     where
         I: IntoIterator,
-        I::Item: Into<SglSegment>,
+        I::Item: Into<Piece>,
     {
         let granule = if GRANULAR { 3 } else { 0 };
         let max = max_chunk(Kind::Data, GRANULAR); // the same for bit buckets
@@ -415,7 +416,7 @@ impl SglBuilder {
     fn plan_general<I>(&self, pieces: I) -> Result<SglPlan, BuildError>
     where
         I: IntoIterator,
-        I::Item: Into<SglSegment>,
+        I::Item: Into<Piece>,
     {
         let mut planner = Planner {
             builder: self,
@@ -580,7 +581,8 @@ impl SglBuilder {
     ///
     /// ```
     /// use nvme_dma::Extent;
-    /// use nvme_dma::sgl::{DataDescriptor, Descriptor, Direction, SglBuilder, SglCaps};
+    /// use nvme_dma::sgl::{DataDescriptor, Descriptor, SglBuilder, SglCaps};
+    /// use nvme_dma::{Direction};
     /// use nvme_dma::spec::{SglSupport, Sgls};
     ///
     /// let builder = SglBuilder::new(SglCaps::new(Sgls::from_support(SglSupport::DwordAligned)), Direction::Read);
@@ -589,7 +591,7 @@ impl SglBuilder {
     /// # Ok::<(), nvme_dma::sgl::BuildError>(())
     /// ```
     #[inline]
-    pub fn build_inline(&self, piece: impl Into<SglSegment>) -> Result<Sgl1, BuildError> {
+    pub fn build_inline(&self, piece: impl Into<Piece>) -> Result<Sgl1, BuildError> {
         let piece = piece.into();
         match self.quick_block(&piece) {
             Some(block) => Ok(Sgl1::data(block)),
@@ -639,11 +641,11 @@ impl SglBuilder {
     ) -> Result<SglLayout, BuildError>
     where
         I: IntoIterator + Clone,
-        I::Item: Into<SglSegment>,
+        I::Item: Into<Piece>,
     {
         let mut peek = pieces.clone().into_iter();
         if let (Some(only), None) = (peek.next(), peek.next()) {
-            let only: SglSegment = only.into();
+            let only: Piece = only.into();
             if let Some(block) = self.quick_block(&only) {
                 return Ok(SglLayout {
                     sgl1: Sgl1::data(block),
@@ -664,7 +666,7 @@ impl SglBuilder {
     ) -> Result<SglLayout, BuildError>
     where
         I: IntoIterator + Clone,
-        I::Item: Into<SglSegment>,
+        I::Item: Into<Piece>,
     {
         let (plan, one_each) = self.plan_shaped(pieces.clone())?;
         if one_each && !plan.inline {
@@ -692,8 +694,8 @@ impl SglBuilder {
     /// below 2^64), or `None` for the planner to take the piece (and name the rule it
     /// breaks, if any).
     #[inline(always)]
-    fn quick_block(&self, piece: &SglSegment) -> Option<DataDescriptor> {
-        let SglSegment::Data(Extent { addr, len }) = *piece else {
+    fn quick_block(&self, piece: &Piece) -> Option<DataDescriptor> {
+        let Piece::Data(Extent { addr, len }) = *piece else {
             return None;
         };
         let (least, most) = self.quick;
@@ -735,7 +737,7 @@ impl SglBuilder {
     ) -> Result<MetadataLayout, BuildError>
     where
         I: IntoIterator + Clone,
-        I::Item: Into<SglSegment>,
+        I::Item: Into<Piece>,
     {
         let plan = self.plan_metadata(pieces.clone(), mptr_segment)?;
         let segments_used = place(&plan, segments)?;
@@ -757,7 +759,7 @@ impl SglBuilder {
     ) -> Result<SglPlan, BuildError>
     where
         I: IntoIterator + Clone,
-        I::Item: Into<SglSegment>,
+        I::Item: Into<Piece>,
     {
         if !self.caps.has(Capability::MetadataSgl) {
             return Err(BuildError::NotSupported {
@@ -800,7 +802,7 @@ impl SglBuilder {
     ) -> Sgl1
     where
         I: IntoIterator,
-        I::Item: Into<SglSegment>,
+        I::Item: Into<Piece>,
     {
         self.write_pieces(pieces, plan, segments, false)
     }
@@ -817,7 +819,7 @@ impl SglBuilder {
     ) -> Sgl1
     where
         I: IntoIterator,
-        I::Item: Into<SglSegment>,
+        I::Item: Into<Piece>,
     {
         if plan.inline {
             // One run that fits one descriptor (the plan checked): the pieces merge into it.
@@ -964,7 +966,7 @@ pub(crate) fn write_metadata_pointer(mptr_segment: &mut SegmentBuf<'_>, first: S
 fn write_one_segment<I>(first: &mut SegmentBuf<'_>, descriptors: u64, pieces: I) -> Option<Sgl1>
 where
     I: IntoIterator,
-    I::Item: Into<SglSegment>,
+    I::Item: Into<Piece>,
 {
     // At most the buffer's capacity, below 2^28, so the byte count fits 32 bits.
     let bytes = descriptors.checked_mul(DESCRIPTOR_BYTES)?;
@@ -1396,7 +1398,7 @@ pub fn contiguous_mptr(buffer: Extent, sgl_data: bool, caps: &SglCaps) -> Result
     if !buffer.fits_address_space() {
         return Err(BuildError::AddressOverflow {
             index: 0,
-            piece: SglSegment::Data(buffer),
+            piece: Piece::Data(buffer),
         });
     }
     Ok(buffer.addr)

@@ -5,10 +5,10 @@
 use core::fmt;
 
 use super::caps::Capability;
-use super::segment::SglSegment;
 use super::SglRole;
 use crate::extent::Extent;
 use crate::spec::Status;
+use crate::Piece;
 
 /// Why the builder refused a list of pieces or the segment memory it was given.
 ///
@@ -30,7 +30,7 @@ pub enum BuildError {
         /// Which piece.
         index: usize,
         /// The piece.
-        piece: SglSegment,
+        piece: Piece,
         /// The missing capability.
         capability: Capability,
     },
@@ -46,7 +46,7 @@ pub enum BuildError {
         /// Which piece.
         index: usize,
         /// The piece.
-        piece: SglSegment,
+        piece: Piece,
     },
     /// In dword-granular mode (SGLS bits 1:0 = 10b), a run of data does not start or end on a
     /// dword boundary.

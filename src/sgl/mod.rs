@@ -54,7 +54,7 @@
 //!   extents; [`SglBuilder::plan`] says first how many segments that takes.
 //!   [`SglBuilder::build_metadata`] and [`contiguous_mptr`] do the same for MPTR.
 //! * [`SglWalker`] reads the same descriptors back through [`DmaMemory`](crate::DmaMemory), as
-//!   a controller does, yielding [`SglSegment`]s (one at a time as an iterator, or a slice at
+//!   a controller does, yielding [`Piece`](crate::Piece)s (one at a time as an iterator, or a slice at
 //!   a time with [`SglWalker::fill`]) or the NVMe status for the rule that broke;
 //!   [`SglWalker::metadata`] and [`contiguous_metadata`] check MPTR.
 //!
@@ -64,16 +64,17 @@
 //!
 //! ```
 //! use nvme_dma::{Extent, SliceMemory};
-//! use nvme_dma::sgl::{Direction, SegmentBuf, SglBuilder, SglCaps, SglSegment, SglWalker};
+//! use nvme_dma::sgl::{SegmentBuf, SglBuilder, SglCaps, SglWalker};
+//! use nvme_dma::{Direction, Piece};
 //! use nvme_dma::spec::{SglSupport, Sgls};
 //!
 //! let caps = SglCaps::new(Sgls::from_support(SglSupport::ByteAligned) | Sgls::BIT_BUCKET);
 //! // A read: 0x1000 bytes, then 0x200 bytes to throw away, then two adjacent extents.
 //! let pieces = [
-//!     SglSegment::Data(Extent::new(0x1_0000, 0x1000)),
-//!     SglSegment::Skip(0x200),
-//!     SglSegment::Data(Extent::new(0x3_0000, 0x123)),
-//!     SglSegment::Data(Extent::new(0x3_0123, 0x100)),
+//!     Piece::Data(Extent::new(0x1_0000, 0x1000)),
+//!     Piece::Skip(0x200),
+//!     Piece::Data(Extent::new(0x3_0000, 0x123)),
+//!     Piece::Data(Extent::new(0x3_0123, 0x100)),
 //! ];
 //! let builder = SglBuilder::new(caps, Direction::Read);
 //! let plan = builder.plan(&pieces)?;
@@ -87,24 +88,21 @@
 //! // The controller's view: walk SGL1 with the segment in its memory.
 //! let mem = SliceMemory::new(0x8_0000, &mut segment);
 //! let walker = SglWalker::new(layout.sgl1.to_raw(), Direction::Read, plan.len(), &caps, &mem);
-//! let walked: Vec<SglSegment> = walker.collect::<Result<_, _>>().unwrap();
+//! let walked: Vec<Piece> = walker.collect::<Result<_, _>>().unwrap();
 //! assert_eq!(walked, [
-//!     SglSegment::Data(Extent::new(0x1_0000, 0x1000)),
-//!     SglSegment::Skip(0x200),
-//!     SglSegment::Data(Extent::new(0x3_0000, 0x223)),
+//!     Piece::Data(Extent::new(0x1_0000, 0x1000)),
+//!     Piece::Skip(0x200),
+//!     Piece::Data(Extent::new(0x3_0000, 0x223)),
 //! ]);
 //! # Ok::<(), nvme_dma::sgl::BuildError>(())
 //! ```
 
 use core::fmt;
 
-use crate::spec::DataDirection;
-
 mod build;
 mod caps;
 pub mod descriptor;
 mod error;
-mod segment;
 mod walk;
 
 pub use build::{contiguous_mptr, MetadataLayout, SegmentBuf, SglBuilder, SglLayout, SglPlan};
@@ -113,33 +111,9 @@ pub use descriptor::{
     DataDescriptor, Descriptor, DescriptorError, SegmentKind, SegmentPointer, Sgl1,
 };
 pub use error::{BuildError, DescriptorAt, TypeProblem, WalkError};
-pub use segment::SglSegment;
 pub use walk::{contiguous_metadata, SglWalker, WalkSummary, BATCH_DESCRIPTORS};
 
 pub(crate) use build::{place, write_metadata_pointer};
-
-/// Which way the data moves, which decides what a bit bucket means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub enum Direction {
-    /// Controller to host (a Read): the SGL is the destination; a bit bucket discards bytes
-    /// and counts toward the transfer.
-    Read,
-    /// Host to controller (a Write): the SGL is the source; a bit bucket counts as zero bytes.
-    Write,
-}
-
-impl Direction {
-    /// The direction of a command's data, from its opcode's direction bits; `None` for no
-    /// data or bidirectional transfers.
-    pub const fn from_data_direction(direction: DataDirection) -> Option<Direction> {
-        match direction {
-            DataDirection::ControllerToHost => Some(Direction::Read),
-            DataDirection::HostToController => Some(Direction::Write),
-            DataDirection::None | DataDirection::Bidirectional => None,
-        }
-    }
-}
 
 /// Whether an SGL describes a command's data or its metadata: length errors are Data SGL
 /// Length Invalid for one and Metadata SGL Length Invalid for the other.

@@ -8,11 +8,12 @@ use super::descriptor::{
     DataDescriptor, Descriptor, SegmentKind, SegmentPointer, DESCRIPTOR_BYTES,
 };
 use super::error::{DescriptorAt, TypeProblem, WalkError};
-use super::segment::{Flat, Kind, SglSegment};
-use super::{Direction, SglRole};
+use super::SglRole;
 use crate::extent::Extent;
 use crate::memory::DmaMemory;
+use crate::piece::{Flat, Kind, Piece};
 use crate::spec::{SglDescriptor, SglDescriptorType, SglSubtype};
+use crate::Direction;
 
 /// Descriptors fetched per memory read, at most (1 KiB, inside the walker).
 pub const BATCH_DESCRIPTORS: usize = 64;
@@ -56,7 +57,7 @@ enum State {
     Done,
 }
 
-/// Walks an SGL, as a controller does: an iterator over `Result<SglSegment, WalkError>`: it yields the transfer's
+/// Walks an SGL, as a controller does: an iterator over `Result<Piece, WalkError>`: it yields the transfer's
 /// pieces in order (host-memory data, and on reads the bit-bucket skips between them), merging
 /// pieces that continue each other, and stops at the first rule broken with the NVMe status to
 /// complete the command with.
@@ -127,7 +128,8 @@ enum State {
 ///
 /// ```
 /// use nvme_dma::{Extent, SliceMemory};
-/// use nvme_dma::sgl::{Direction, SglCaps, SglSegment, SglWalker, SegmentKind, SegmentPointer, DataDescriptor};
+/// use nvme_dma::sgl::{SglCaps, SglWalker, SegmentKind, SegmentPointer, DataDescriptor};
+/// use nvme_dma::{Direction, Piece};
 /// use nvme_dma::spec::{Sgls, SglSupport};
 /// use zerocopy::IntoBytes;
 ///
@@ -142,12 +144,12 @@ enum State {
 /// let mem = SliceMemory::new(0x8000, &mut bytes);
 /// let sgl1 = SegmentPointer::new(0x8000, 3, SegmentKind::LastSegment).unwrap().to_raw();
 ///
-/// let pieces: Vec<SglSegment> =
+/// let pieces: Vec<Piece> =
 ///     SglWalker::new(sgl1, Direction::Read, 0x1800, &caps, &mem).collect::<Result<_, _>>()?;
 /// assert_eq!(pieces, [
-///     SglSegment::Data(Extent::new(0x10_0000, 0x800)),
-///     SglSegment::Skip(0x800),
-///     SglSegment::Data(Extent::new(0x20_0000, 0x800)),
+///     Piece::Data(Extent::new(0x10_0000, 0x800)),
+///     Piece::Skip(0x800),
+///     Piece::Data(Extent::new(0x20_0000, 0x800)),
 /// ]);
 /// # Ok::<(), nvme_dma::sgl::WalkError>(())
 /// ```
@@ -161,7 +163,7 @@ pub struct SglWalker<'m, M: DmaMemory + ?Sized> {
     /// Pieces the batch loop found ahead of the iterator's consumer. Made on the iterator's
     /// first call: a walker that is only filled, or whose SGL1 is the whole transfer, never
     /// pays for these bytes (a `None` writes no payload).
-    ready: Option<[SglSegment; READY]>,
+    ready: Option<[Piece; READY]>,
     ready_pos: usize,
     ready_len: usize,
 }
@@ -373,7 +375,8 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
     ///
     /// ```
     /// use nvme_dma::{Extent, SliceMemory};
-    /// use nvme_dma::sgl::{DataDescriptor, Direction, SegmentKind, SegmentPointer, SglCaps, SglSegment, SglWalker};
+    /// use nvme_dma::sgl::{DataDescriptor, SegmentKind, SegmentPointer, SglCaps, SglWalker};
+    /// use nvme_dma::{Direction, Piece};
     /// use nvme_dma::spec::{SglSupport, Sgls};
     /// use zerocopy::IntoBytes;
     ///
@@ -386,7 +389,7 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
     /// let sgl1 = SegmentPointer::new(0x8000, 40, SegmentKind::LastSegment).unwrap().to_raw();
     ///
     /// let mut walker = SglWalker::new(sgl1, Direction::Write, 40 * 0x1000, &caps, &mem);
-    /// let mut out = [SglSegment::Skip(0); 16];
+    /// let mut out = [Piece::Skip(0); 16];
     /// let mut pieces = 0;
     /// loop {
     ///     let n = walker.fill(&mut out)?;
@@ -396,11 +399,11 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
     ///     pieces += n;
     /// }
     /// assert_eq!(pieces, 40);
-    /// assert_eq!(out[7], SglSegment::Data(Extent::new(0x10_0000 + 39 * 0x2000, 0x1000)));
+    /// assert_eq!(out[7], Piece::Data(Extent::new(0x10_0000 + 39 * 0x2000, 0x1000)));
     /// # Ok::<(), nvme_dma::sgl::WalkError>(())
     /// ```
     #[inline]
-    pub fn fill(&mut self, out: &mut [SglSegment]) -> Result<usize, WalkError> {
+    pub fn fill(&mut self, out: &mut [Piece]) -> Result<usize, WalkError> {
         match self.stage {
             // Only a walk under way has pieces the iterator buffered.
             Stage::Going if self.ready_pos >= self.ready_len => {
@@ -431,7 +434,7 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
 
     /// [`SglWalker::fill`] after the iterator has run ahead: the pieces it found come first.
     #[cold]
-    fn fill_buffered(&mut self, out: &mut [SglSegment]) -> Result<usize, WalkError> {
+    fn fill_buffered(&mut self, out: &mut [Piece]) -> Result<usize, WalkError> {
         let buffered = self
             .ready
             .as_ref()
@@ -487,7 +490,7 @@ impl Core {
     /// A walk that is over is handled here, inline in the caller; everything else is
     /// [`Core::fill_loop`]'s.
     #[inline]
-    fn fill(&mut self, mem: &dyn Fetch, out: &mut [SglSegment]) -> Result<usize, WalkError> {
+    fn fill(&mut self, mem: &dyn Fetch, out: &mut [Piece]) -> Result<usize, WalkError> {
         match self.state {
             // Nowhere to put a piece: nothing happens.
             _ if out.is_empty() => Ok(0),
@@ -565,18 +568,14 @@ impl Core {
     /// Open the walk and run the batch loop (for [`SglWalker::fill`]; one call from the
     /// caller's code).
     #[inline(never)]
-    fn open_and_fill(
-        &mut self,
-        mem: &dyn Fetch,
-        out: &mut [SglSegment],
-    ) -> Result<usize, WalkError> {
+    fn open_and_fill(&mut self, mem: &dyn Fetch, out: &mut [Piece]) -> Result<usize, WalkError> {
         self.open();
         self.fill_loop(mem, out)
     }
 
     /// [`Core::fill`] past its quick cases: the batch loop.
     #[inline(never)]
-    fn fill_loop(&mut self, mem: &dyn Fetch, out: &mut [SglSegment]) -> Result<usize, WalkError> {
+    fn fill_loop(&mut self, mem: &dyn Fetch, out: &mut [Piece]) -> Result<usize, WalkError> {
         let mut written = 0usize;
         if let State::Sgl1(raw) = self.state {
             // SGL1 pointing to the first segment needs no parsing: straight to `enter`, which
@@ -641,7 +640,7 @@ impl Core {
     /// The walk is over: write the piece being merged, if any, at `out[written]`; the new
     /// count.
     #[inline(always)]
-    fn flush(&mut self, out: &mut [SglSegment], written: usize) -> usize {
+    fn flush(&mut self, out: &mut [Piece], written: usize) -> usize {
         let last = core::mem::replace(&mut self.run, Flat::NONE);
         if last.len != 0 {
             put(out, written, last)
@@ -679,7 +678,7 @@ impl Core {
     /// [`Core::next_piece`], takes that one and applies every rule), at the end of the
     /// batch, or when a run ends and `out` is full. Returns the new `written`.
     #[inline(always)]
-    fn quick_batch(&mut self, out: &mut [SglSegment], written: usize) -> usize {
+    fn quick_batch(&mut self, out: &mut [Piece], written: usize) -> usize {
         // How many fetched descriptors may take this path at most: a segment that must end
         // with a pointer keeps its final descriptor for the general path, and MSDBD may cut
         // in earlier (counting every descriptor as a data block, to be safe).
@@ -738,7 +737,7 @@ impl Core {
                             next = here;
                             break;
                         };
-                        *slot = SglSegment::Data(Extent::new(start, stop.wrapping_sub(start)));
+                        *slot = Piece::Data(Extent::new(start, stop.wrapping_sub(start)));
                         start = addr;
                     }
                     // `n` is at most what remains of the transfer, so no sum of lengths
@@ -799,7 +798,7 @@ impl Core {
                 // A data run is the common one to end here: written without the general
                 // conversion.
                 *slot = if run.kind == Kind::Data {
-                    SglSegment::Data(Extent::new(run.start, run.len))
+                    Piece::Data(Extent::new(run.start, run.len))
                 } else {
                     run.segment()
                 };
@@ -1191,7 +1190,7 @@ fn undefined(at: DescriptorAt, raw: &SglDescriptor) -> WalkError {
 
 /// Store `piece` at `out[written]`; the new count.
 #[inline(always)]
-fn put(out: &mut [SglSegment], written: usize, piece: Flat) -> usize {
+fn put(out: &mut [Piece], written: usize, piece: Flat) -> usize {
     if let Some(slot) = out.get_mut(written) {
         *slot = piece.segment();
     }
@@ -1199,7 +1198,7 @@ fn put(out: &mut [SglSegment], written: usize, piece: Flat) -> usize {
 }
 
 impl<M: DmaMemory + ?Sized> Iterator for SglWalker<'_, M> {
-    type Item = Result<SglSegment, WalkError>;
+    type Item = Result<Piece, WalkError>;
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
@@ -1245,9 +1244,7 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
         };
         // Lazily: the buffer is built only the first time, not on every refill.
         #[allow(clippy::unnecessary_lazy_evaluations)]
-        let ready = self
-            .ready
-            .get_or_insert_with(|| [SglSegment::Skip(0); READY]);
+        let ready = self.ready.get_or_insert_with(|| [Piece::Skip(0); READY]);
         let n = core.fill_loop(&Reader(self.mem), ready)?;
         (self.ready_pos, self.ready_len) = (0, n);
         Ok(n != 0)

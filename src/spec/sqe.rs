@@ -213,12 +213,13 @@ pub enum Psdt {
     /// metadata address). The only value allowed for admin commands over PCIe.
     #[default]
     Prp,
-    /// 01b: an SGL is used for the data (DPTR = SGL1); MPTR is the address of one
-    /// contiguous, dword-aligned metadata buffer.
-    SglContiguousMetadata,
-    /// 10b: an SGL is used for the data (DPTR = SGL1); MPTR is the qword-aligned address of
-    /// an SGL segment holding exactly one metadata SGL descriptor.
-    SglSegmentMetadata,
+    /// 01b: an SGL is used for the data (DPTR = SGL1); MPTR, when the command has metadata,
+    /// is the address of one contiguous metadata buffer. What a command without metadata
+    /// sets to use an SGL.
+    Sgl,
+    /// 10b: an SGL is used for the data (DPTR = SGL1) and for the metadata: MPTR is the
+    /// qword-aligned address of an SGL segment holding exactly one metadata SGL descriptor.
+    SglMetadataSgl,
     /// 11b: reserved; a controller answers Invalid Field in Command.
     Reserved,
 }
@@ -230,8 +231,8 @@ impl Psdt {
     pub const fn from_bits(bits: u8) -> Self {
         match bits & 0b11 {
             0b00 => Self::Prp,
-            0b01 => Self::SglContiguousMetadata,
-            0b10 => Self::SglSegmentMetadata,
+            0b01 => Self::Sgl,
+            0b10 => Self::SglMetadataSgl,
             _ => Self::Reserved,
         }
     }
@@ -242,8 +243,8 @@ impl Psdt {
     pub const fn to_bits(self) -> u8 {
         match self {
             Self::Prp => 0b00,
-            Self::SglContiguousMetadata => 0b01,
-            Self::SglSegmentMetadata => 0b10,
+            Self::Sgl => 0b01,
+            Self::SglMetadataSgl => 0b10,
             Self::Reserved => 0b11,
         }
     }
@@ -252,7 +253,7 @@ impl Psdt {
     #[must_use]
     #[inline]
     pub const fn is_sgl(self) -> bool {
-        matches!(self, Self::SglContiguousMetadata | Self::SglSegmentMetadata)
+        matches!(self, Self::Sgl | Self::SglMetadataSgl)
     }
 }
 
@@ -636,7 +637,7 @@ mod tests {
         assert_eq!(e.opcode(), Opcode::NVM_READ);
         assert_eq!(e.fuse(), Fuse::FirstOfFused);
         assert_eq!(e.cdw0_reserved(), 0b1010);
-        assert_eq!(e.psdt(), Psdt::SglContiguousMetadata);
+        assert_eq!(e.psdt(), Psdt::Sgl);
         assert_eq!(e.cid(), 0x1234);
         assert_eq!(e.nsid(), 1);
         assert_eq!(e.cdw2(), 0x0A0B_0C0D);
@@ -657,7 +658,7 @@ mod tests {
         e.set_opcode(Opcode::NVM_READ);
         e.set_fuse(Fuse::FirstOfFused);
         e.set_cdw0_reserved(0b1010);
-        e.set_psdt(Psdt::SglContiguousMetadata);
+        e.set_psdt(Psdt::Sgl);
         e.set_cid(0x1234);
         e.set_nsid(1);
         e.set_cdw2(0x0A0B_0C0D);
@@ -767,7 +768,7 @@ mod tests {
             assert_eq!(Fuse::from_bits(bits).to_bits(), bits);
             assert_eq!(Psdt::from_bits(bits).to_bits(), bits);
         }
-        assert!(Psdt::SglSegmentMetadata.is_sgl());
+        assert!(Psdt::SglMetadataSgl.is_sgl());
         assert!(!Psdt::Reserved.is_sgl());
     }
 }

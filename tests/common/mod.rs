@@ -158,8 +158,9 @@ pub fn oracle_pages(extents: &[Extent], page_size: u64) -> u64 {
 
 // ---- SGL helpers ----
 
-use nvme_dma::sgl::{Direction, SegmentBuf, SglBuilder, SglCaps, SglLayout, SglSegment, SglWalker};
+use nvme_dma::sgl::{SegmentBuf, SglBuilder, SglCaps, SglLayout, SglWalker};
 use nvme_dma::spec::SglDescriptor;
+use nvme_dma::{Direction, Piece};
 
 /// Where tests put SGL segments: far from data regions and from the PRP list region.
 pub const SEGMENT_REGION: u64 = 0x7e00_0000_0000;
@@ -168,7 +169,7 @@ pub const SEGMENT_REGION: u64 = 0x7e00_0000_0000;
 /// 64 KiB apart in the segment region; copy them into `mem` where the controller reads them.
 pub fn build_sgl_into(
     builder: &SglBuilder,
-    pieces: &[SglSegment],
+    pieces: &[Piece],
     capacity: u64,
     mem: &mut SimMemory,
 ) -> Result<SglLayout, nvme_dma::sgl::BuildError> {
@@ -202,16 +203,16 @@ pub fn walk_sgl<M: DmaMemory>(
     len: u64,
     caps: &SglCaps,
     mem: &M,
-) -> Result<Vec<SglSegment>, nvme_dma::sgl::WalkError> {
+) -> Result<Vec<Piece>, nvme_dma::sgl::WalkError> {
     SglWalker::new(sgl1, direction, len, caps, mem).collect()
 }
 
 /// Map every data piece and write the transfer pattern into it, byte `k` of the transfer at
 /// its place among the pieces (skips take transfer positions but no memory).
-pub fn fill_pieces(mem: &mut SimMemory, pieces: &[SglSegment], seed: u64) {
+pub fn fill_pieces(mem: &mut SimMemory, pieces: &[Piece], seed: u64) {
     let mut pos = 0u64;
     for p in pieces {
-        if let SglSegment::Data(e) = p {
+        if let Piece::Data(e) = p {
             if e.len > 0 {
                 mem.map(e.addr, e.len)
                     .expect("piece fits the address space");
@@ -225,10 +226,10 @@ pub fn fill_pieces(mem: &mut SimMemory, pieces: &[SglSegment], seed: u64) {
 
 /// Act as a controller finishing a read: write transfer byte `k` of the pattern to wherever
 /// the walked pieces put it, skipping what the bit buckets discard.
-pub fn deliver_read(mem: &mut SimMemory, walked: &[SglSegment], seed: u64) {
+pub fn deliver_read(mem: &mut SimMemory, walked: &[Piece], seed: u64) {
     let mut pos = 0u64;
     for p in walked {
-        if let SglSegment::Data(e) = p {
+        if let Piece::Data(e) = p {
             let data: Vec<u8> = (0..e.len).map(|k| pattern_byte(seed, pos + k)).collect();
             mem.write(e.addr, &data).expect("walked data is mapped");
         }
@@ -237,11 +238,11 @@ pub fn deliver_read(mem: &mut SimMemory, walked: &[SglSegment], seed: u64) {
 }
 
 /// Gather the data pieces' bytes in order through host-side loads (skips contribute nothing).
-pub fn gather_pieces(mem: &SimMemory, pieces: &[SglSegment]) -> Vec<u8> {
+pub fn gather_pieces(mem: &SimMemory, pieces: &[Piece]) -> Vec<u8> {
     let data: Vec<Extent> = pieces
         .iter()
         .filter_map(|p| match p {
-            SglSegment::Data(e) => Some(*e),
+            Piece::Data(e) => Some(*e),
             _ => None,
         })
         .collect();
@@ -249,11 +250,11 @@ pub fn gather_pieces(mem: &SimMemory, pieces: &[SglSegment]) -> Vec<u8> {
 }
 
 /// The pattern bytes of the data pieces only, at their transfer positions.
-pub fn expected_data_bytes(pieces: &[SglSegment], seed: u64) -> Vec<u8> {
+pub fn expected_data_bytes(pieces: &[Piece], seed: u64) -> Vec<u8> {
     let mut out = Vec::new();
     let mut pos = 0u64;
     for p in pieces {
-        if let SglSegment::Data(e) = p {
+        if let Piece::Data(e) = p {
             out.extend((0..e.len).map(|k| pattern_byte(seed, pos + k)));
         }
         pos += p.len();
@@ -263,20 +264,18 @@ pub fn expected_data_bytes(pieces: &[SglSegment], seed: u64) -> Vec<u8> {
 
 /// What a walker reports for `pieces`: empty ones dropped, physically adjacent data merged,
 /// consecutive skips merged. Written from that definition, not with the library's merge.
-pub fn sgl_normalize(pieces: &[SglSegment]) -> Vec<SglSegment> {
-    let mut out: Vec<SglSegment> = Vec::new();
+pub fn sgl_normalize(pieces: &[Piece]) -> Vec<Piece> {
+    let mut out: Vec<Piece> = Vec::new();
     for p in pieces.iter().filter(|p| !p.is_empty()) {
         let merged = match (out.last_mut(), p) {
-            (Some(SglSegment::Data(a)), SglSegment::Data(b))
+            (Some(Piece::Data(a)), Piece::Data(b))
                 if (a.addr as u128 + a.len as u128) == b.addr as u128
                     && (a.len as u128 + b.len as u128) < (1u128 << 64) =>
             {
                 a.len += b.len;
                 true
             }
-            (Some(SglSegment::Skip(a)), SglSegment::Skip(b))
-                if (*a as u128 + *b as u128) < (1u128 << 64) =>
-            {
+            (Some(Piece::Skip(a)), Piece::Skip(b)) if (*a as u128 + *b as u128) < (1u128 << 64) => {
                 *a += b;
                 true
             }
@@ -309,7 +308,7 @@ pub struct OracleCaps {
 /// ceil(len / per-descriptor maximum) descriptors, and data blocks (all but bit buckets)
 /// number at most MSDBD.
 pub fn sgl_oracle_accepts(
-    pieces: &[SglSegment],
+    pieces: &[Piece],
     direction: Direction,
     caps: OracleCaps,
     transfer: Option<u64>,
@@ -323,14 +322,14 @@ pub fn sgl_oracle_accepts(
     let mut total: u128 = 0;
     for p in pieces.iter().filter(|p| !p.is_empty()) {
         let (kind, start, len, key) = match *p {
-            SglSegment::Data(e) => (0u8, e.addr as u128, e.len as u128, 0),
-            SglSegment::Skip(n) => {
+            Piece::Data(e) => (0u8, e.addr as u128, e.len as u128, 0),
+            Piece::Skip(n) => {
                 if direction == Direction::Write || !caps.bit_bucket {
                     return false;
                 }
                 (1, 0, n as u128, 0)
             }
-            SglSegment::Keyed { extent, key } => {
+            Piece::Keyed { extent, key } => {
                 if !caps.keyed {
                     return false;
                 }
@@ -428,7 +427,7 @@ pub fn reference_walk(
     len: u64,
     caps: RefCaps,
     mem: &SimMemory,
-) -> Result<Vec<SglSegment>, u8> {
+) -> Result<Vec<Piece>, u8> {
     const INVALID_FIELD: u8 = 0x02;
     const TRANSFER: u8 = 0x04;
     const SEGMENT: u8 = 0x0D;
@@ -486,10 +485,10 @@ pub fn reference_walk(
     }
 
     let mut remaining = len as u128;
-    let mut out: Vec<SglSegment> = Vec::new();
+    let mut out: Vec<Piece> = Vec::new();
     let (mut descriptors, mut segments, mut blocks) = (0u64, 0u64, 0u64);
     // Returns the piece a data descriptor describes, if any.
-    let take = |d: &D, remaining: &mut u128, blocks: &mut u64| -> Result<Option<SglSegment>, u8> {
+    let take = |d: &D, remaining: &mut u128, blocks: &mut u64| -> Result<Option<Piece>, u8> {
         let supported = match d {
             D::Block(..) => true,
             D::Capsule(..) => caps.offsets,
@@ -542,14 +541,14 @@ pub fn reference_walk(
         *remaining -= n;
         let n = n as u64;
         Ok(Some(match *d {
-            D::Block(a, _) => SglSegment::Data(Extent::new(a, n)),
-            D::Capsule(o, _) => SglSegment::Capsule { offset: o, len: n },
-            D::Bucket(_) => SglSegment::Skip(n),
-            D::Keyed(a, _, key) => SglSegment::Keyed {
+            D::Block(a, _) => Piece::Data(Extent::new(a, n)),
+            D::Capsule(o, _) => Piece::Capsule { offset: o, len: n },
+            D::Bucket(_) => Piece::Skip(n),
+            D::Keyed(a, _, key) => Piece::Keyed {
                 extent: Extent::new(a, n),
                 key,
             },
-            D::Transport(_) => SglSegment::Transport(n),
+            D::Transport(_) => Piece::Transport(n),
             D::Pointer(..) => unreachable!(),
         }))
     };
@@ -644,39 +643,36 @@ pub fn reference_walk(
 /// Merge runs of every kind the way a walker reports them (reference version, independent of
 /// the library): adjacent data, adjacent keyed data with one key, adjacent capsule data,
 /// consecutive skips, consecutive transport pieces; nothing whose total would reach 2^64.
-pub fn sgl_normalize_all(pieces: Vec<SglSegment>) -> Vec<SglSegment> {
-    let mut out: Vec<SglSegment> = Vec::new();
+pub fn sgl_normalize_all(pieces: Vec<Piece>) -> Vec<Piece> {
+    let mut out: Vec<Piece> = Vec::new();
     for p in pieces.into_iter().filter(|p| !p.is_empty()) {
         let fits = |a: u64, b: u64| (a as u128 + b as u128) < (1u128 << 64);
         let merged = match (out.last_mut(), p) {
-            (Some(SglSegment::Data(a)), SglSegment::Data(b))
+            (Some(Piece::Data(a)), Piece::Data(b))
                 if a.addr as u128 + a.len as u128 == b.addr as u128 && fits(a.len, b.len) =>
             {
                 a.len += b.len;
                 true
             }
-            (
-                Some(SglSegment::Keyed { extent: a, key }),
-                SglSegment::Keyed { extent: b, key: k },
-            ) if *key == k
-                && a.addr as u128 + a.len as u128 == b.addr as u128
-                && fits(a.len, b.len) =>
+            (Some(Piece::Keyed { extent: a, key }), Piece::Keyed { extent: b, key: k })
+                if *key == k
+                    && a.addr as u128 + a.len as u128 == b.addr as u128
+                    && fits(a.len, b.len) =>
             {
                 a.len += b.len;
                 true
             }
-            (
-                Some(SglSegment::Capsule { offset, len }),
-                SglSegment::Capsule { offset: o, len: l },
-            ) if *offset as u128 + *len as u128 == o as u128 && fits(*len, l) => {
+            (Some(Piece::Capsule { offset, len }), Piece::Capsule { offset: o, len: l })
+                if *offset as u128 + *len as u128 == o as u128 && fits(*len, l) =>
+            {
                 *len += l;
                 true
             }
-            (Some(SglSegment::Skip(a)), SglSegment::Skip(b)) if fits(*a, b) => {
+            (Some(Piece::Skip(a)), Piece::Skip(b)) if fits(*a, b) => {
                 *a += b;
                 true
             }
-            (Some(SglSegment::Transport(a)), SglSegment::Transport(b)) if fits(*a, b) => {
+            (Some(Piece::Transport(a)), Piece::Transport(b)) if fits(*a, b) => {
                 *a += b;
                 true
             }

@@ -2,10 +2,12 @@
 //! lists at chosen offsets, SGL segments of chosen sizes), data moved through guest RAM, and
 //! the crate's own device-side walker run over the same memory QEMU reads.
 
-use nvme_dma::dptr::{self, Controller, QueueKind};
+use nvme_dma::dptr::{self, ControllerCaps};
 use nvme_dma::prp::{PrpBuilder, PrpListPage};
-use nvme_dma::sgl::{Direction, SegmentBuf, SglBuilder, SglSegment};
+use nvme_dma::sgl::{SegmentBuf, SglBuilder};
 use nvme_dma::spec::{Opcode, Psdt, Status, SubmissionEntry};
+use nvme_dma::QueueKind;
+use nvme_dma::{Direction, Piece};
 use nvme_dma::{DmaMemory, Extent};
 
 /// Guest RAM for PRP list pages and SGL segments the tests place (8 MiB from 16 MiB).
@@ -61,7 +63,7 @@ pub fn io_sqe(direction: Direction, lba: u64, blocks: u64) -> SubmissionEntry {
 /// and PRP1/PRP2 into `sqe`. Returns the number of list pages used.
 pub fn place_prp<M: DmaMemory>(
     qemu: &mut M,
-    ctrl: &Controller,
+    ctrl: &ControllerCaps,
     sqe: &mut SubmissionEntry,
     extents: &[Extent],
     first_list: u64,
@@ -108,10 +110,10 @@ pub fn place_prp<M: DmaMemory>(
 /// into `sqe`. Returns the number of segments used.
 pub fn place_sgl<M: DmaMemory>(
     qemu: &mut M,
-    ctrl: &Controller,
+    ctrl: &ControllerCaps,
     sqe: &mut SubmissionEntry,
     direction: Direction,
-    pieces: &[SglSegment],
+    pieces: &[Piece],
     places: &[(u64, usize)],
 ) -> Result<usize, nvme_dma::sgl::BuildError> {
     let mut builder = SglBuilder::new(ctrl.sgl, direction);
@@ -131,7 +133,7 @@ pub fn place_sgl<M: DmaMemory>(
     for (addr, bytes) in buffers.iter().take(layout.segments_used) {
         qemu.write(*addr, bytes).expect("segment in guest RAM");
     }
-    sqe.set_psdt(Psdt::SglContiguousMetadata);
+    sqe.set_psdt(Psdt::Sgl);
     sqe.set_sgl1(layout.sgl1.to_raw());
     Ok(layout.segments_used)
 }
@@ -155,11 +157,11 @@ pub fn segment_places(first: u64, capacities: &[usize], gap: u64) -> Vec<(u64, u
 /// complete the command with.
 pub fn walk_ours<M: DmaMemory>(
     qemu: &M,
-    ctrl: &Controller,
+    ctrl: &ControllerCaps,
     sqe: &SubmissionEntry,
     direction: Direction,
     len: u64,
-) -> Result<Vec<SglSegment>, Status> {
+) -> Result<Vec<Piece>, Status> {
     let pointers = dptr::decode(sqe, QueueKind::Io, &ctrl.sgl).map_err(|e| e.status())?;
     pointers
         .walk_data(direction, len, ctrl.page_size, &ctrl.sgl, qemu)
@@ -168,10 +170,10 @@ pub fn walk_ours<M: DmaMemory>(
 }
 
 /// The data pieces of a walk, merged where adjacent, for comparing layouts.
-pub fn data_extents(pieces: &[SglSegment]) -> Vec<Extent> {
+pub fn data_extents(pieces: &[Piece]) -> Vec<Extent> {
     let mut out: Vec<Extent> = Vec::new();
     for piece in pieces {
-        let SglSegment::Data(e) = piece else {
+        let Piece::Data(e) = piece else {
             continue;
         };
         if e.len == 0 {

@@ -6,11 +6,12 @@
 
 use nvme_dma::bus::RegisterAccess;
 use nvme_dma::controller::{ControllerConfig, Machine, MockController};
-use nvme_dma::dptr::{self, Controller, DescriptorMemory, Outcome, QueueKind, Request, SglPolicy};
+use nvme_dma::dptr::{self, ControllerCaps, DescriptorMemory, Outcome, Request, SglPolicy};
 use nvme_dma::prp::PrpListPage;
 use nvme_dma::sgl::{SegmentBuf, SglCaps};
 use nvme_dma::spec::registers::{cq_head_doorbell, offset, sq_tail_doorbell};
 use nvme_dma::spec::{Aqa, Cc, CompletionEntry, Opcode, Status, SubmissionEntry};
+use nvme_dma::QueueKind;
 use nvme_dma::{DmaMemory, Extent, PageSize, SimMemory};
 
 /// Host memory the rig maps: queues and descriptors low, data buffers above.
@@ -256,9 +257,9 @@ impl<M: DmaMemory> Rig<M> {
     }
 
     /// What the host knows about the controller, for `dptr`.
-    pub fn caps(&self) -> Controller {
+    pub fn caps(&self) -> ControllerCaps {
         let config = self.m.controller.config();
-        Controller {
+        ControllerCaps {
             page_size: self.page,
             sgl: SglCaps::new(config.sgls).with_limits(config.walk_limits),
             max_transfer: config.max_transfer(),
@@ -327,9 +328,9 @@ impl<M: DmaMemory> Rig<M> {
         policy: SglPolicy,
     ) -> CompletionEntry {
         let direction = if opcode == Opcode::NVM_READ {
-            nvme_dma::sgl::Direction::Read
+            nvme_dma::Direction::Read
         } else {
-            nvme_dma::sgl::Direction::Write
+            nvme_dma::Direction::Write
         };
         let mut sqe = io_sqe(opcode, nsid, slba, nlb);
         let req = Request::new(extents, direction, QueueKind::Io);

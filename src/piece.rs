@@ -1,19 +1,25 @@
-//! What an SGL describes, piece by piece: the builder's input and the walker's output.
+//! A transfer, piece by piece: what the builders take and the walkers yield.
 //!
-//! One type serves both sides so that a round trip is a plain comparison: the builder takes a
-//! list of [`SglSegment`]s (or plain [`Extent`]s), and the walker yields the same list back,
-//! physically adjacent pieces merged, exactly as [`SglSegment::try_merge`] merges them.
+//! One type serves both sides and both pointer kinds, so that a round trip is a plain
+//! comparison: the SGL builder takes a list of [`Piece`]s (or plain [`Extent`]s), and the
+//! PRP and SGL walkers yield the same list back, physically adjacent pieces merged, exactly as
+//! [`Piece::try_merge`] merges them.
 
 use crate::extent::Extent;
 
 /// One piece of a transfer, in transfer order.
 ///
-/// Every variant has a length ([`SglSegment::len`]) that counts toward the transfer. The
+/// Every variant has a length ([`Piece::len`]) that counts toward the transfer. The
 /// controller moves `Data` bytes through host memory, discards `Skip` bytes (reads only), and
 /// leaves the three fabrics variants to its transport.
+///
+/// Over PCIe only `Data` and `Skip` occur: a PRP walk yields `Data` alone, and an SGL walk
+/// yields `Keyed`, `Capsule` and `Transport` only when its [`SglCaps`](crate::sgl::SglCaps)
+/// say the controller takes those descriptors, which only an NVMe over Fabrics controller
+/// does. A PCIe emulator can treat them as unreachable with an error arm, never a panic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub enum SglSegment {
+pub enum Piece {
     /// Bytes in memory the controller reaches by DMA: an SGL Data Block (subtype Address).
     Data(Extent),
     /// The next `n` bytes of the transfer are discarded: an SGL Bit Bucket. Only a read (the
@@ -39,13 +45,13 @@ pub enum SglSegment {
     Transport(u64),
 }
 
-impl SglSegment {
+impl Piece {
     /// Bytes of the transfer this piece accounts for.
     pub const fn len(&self) -> u64 {
         match *self {
-            SglSegment::Data(extent) | SglSegment::Keyed { extent, .. } => extent.len,
-            SglSegment::Skip(n) | SglSegment::Transport(n) => n,
-            SglSegment::Capsule { len, .. } => len,
+            Piece::Data(extent) | Piece::Keyed { extent, .. } => extent.len,
+            Piece::Skip(n) | Piece::Transport(n) => n,
+            Piece::Capsule { len, .. } => len,
         }
     }
 
@@ -61,7 +67,7 @@ impl SglSegment {
     ///
     /// The builder merges its input this way before it writes descriptors, and the walker
     /// merges its output the same way, so a round trip gives back the merged input.
-    pub fn try_merge(&mut self, next: &SglSegment) -> bool {
+    pub fn try_merge(&mut self, next: &Piece) -> bool {
         let mut run = Flat::of(self);
         let merged = run.extend(&Flat::of(next));
         if merged {
@@ -95,13 +101,13 @@ pub(crate) struct Flat {
 
 impl Flat {
     #[inline(always)]
-    pub(crate) const fn of(piece: &SglSegment) -> Flat {
+    pub(crate) const fn of(piece: &Piece) -> Flat {
         let (kind, key, start, len) = match *piece {
-            SglSegment::Data(e) => (Kind::Data, 0, e.addr, e.len),
-            SglSegment::Skip(n) => (Kind::Skip, 0, 0, n),
-            SglSegment::Keyed { extent, key } => (Kind::Keyed, key, extent.addr, extent.len),
-            SglSegment::Capsule { offset, len } => (Kind::Capsule, 0, offset, len),
-            SglSegment::Transport(n) => (Kind::Transport, 0, 0, n),
+            Piece::Data(e) => (Kind::Data, 0, e.addr, e.len),
+            Piece::Skip(n) => (Kind::Skip, 0, 0, n),
+            Piece::Keyed { extent, key } => (Kind::Keyed, key, extent.addr, extent.len),
+            Piece::Capsule { offset, len } => (Kind::Capsule, 0, offset, len),
+            Piece::Transport(n) => (Kind::Transport, 0, 0, n),
         };
         Flat {
             kind,
@@ -112,19 +118,19 @@ impl Flat {
     }
 
     #[inline(always)]
-    pub(crate) const fn segment(&self) -> SglSegment {
+    pub(crate) const fn segment(&self) -> Piece {
         match self.kind {
-            Kind::Data => SglSegment::Data(Extent::new(self.start, self.len)),
-            Kind::Skip => SglSegment::Skip(self.len),
-            Kind::Keyed => SglSegment::Keyed {
+            Kind::Data => Piece::Data(Extent::new(self.start, self.len)),
+            Kind::Skip => Piece::Skip(self.len),
+            Kind::Keyed => Piece::Keyed {
                 extent: Extent::new(self.start, self.len),
                 key: self.key,
             },
-            Kind::Capsule => SglSegment::Capsule {
+            Kind::Capsule => Piece::Capsule {
                 offset: self.start,
                 len: self.len,
             },
-            Kind::Transport => SglSegment::Transport(self.len),
+            Kind::Transport => Piece::Transport(self.len),
         }
     }
 
@@ -147,7 +153,7 @@ impl Flat {
         (done.len != 0).then_some(done)
     }
 
-    /// The merge rule of [`SglSegment::try_merge`], the one place it is stated.
+    /// The merge rule of [`Piece::try_merge`], the one place it is stated.
     #[inline(always)]
     pub(crate) fn extend(&mut self, next: &Flat) -> bool {
         if self.kind != next.kind || self.key != next.key {
@@ -169,35 +175,35 @@ impl Flat {
     }
 }
 
-impl From<Extent> for SglSegment {
+impl From<Extent> for Piece {
     #[inline]
     fn from(extent: Extent) -> Self {
-        SglSegment::Data(extent)
+        Piece::Data(extent)
     }
 }
 
-impl From<&Extent> for SglSegment {
+impl From<&Extent> for Piece {
     #[inline]
     fn from(extent: &Extent) -> Self {
-        SglSegment::Data(*extent)
+        Piece::Data(*extent)
     }
 }
 
-impl From<&SglSegment> for SglSegment {
+impl From<&Piece> for Piece {
     #[inline]
-    fn from(segment: &SglSegment) -> Self {
+    fn from(segment: &Piece) -> Self {
         *segment
     }
 }
 
-impl core::fmt::Display for SglSegment {
+impl core::fmt::Display for Piece {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match *self {
-            SglSegment::Data(extent) => write!(f, "data {extent}"),
-            SglSegment::Skip(n) => write!(f, "skip {n:#x}"),
-            SglSegment::Keyed { extent, key } => write!(f, "keyed {extent} key {key:#x}"),
-            SglSegment::Capsule { offset, len } => write!(f, "capsule @{offset:#x}+{len:#x}"),
-            SglSegment::Transport(n) => write!(f, "transport {n:#x}"),
+            Piece::Data(extent) => write!(f, "data {extent}"),
+            Piece::Skip(n) => write!(f, "skip {n:#x}"),
+            Piece::Keyed { extent, key } => write!(f, "keyed {extent} key {key:#x}"),
+            Piece::Capsule { offset, len } => write!(f, "capsule @{offset:#x}+{len:#x}"),
+            Piece::Transport(n) => write!(f, "transport {n:#x}"),
         }
     }
 }
@@ -208,32 +214,32 @@ mod tests {
 
     #[test]
     fn merges_only_runs() {
-        let mut a = SglSegment::Data(Extent::new(0x1000, 0x100));
-        assert!(a.try_merge(&SglSegment::Data(Extent::new(0x1100, 0x10))));
-        assert_eq!(a, SglSegment::Data(Extent::new(0x1000, 0x110)));
-        assert!(!a.try_merge(&SglSegment::Data(Extent::new(0x1200, 0x10))));
-        assert!(!a.try_merge(&SglSegment::Skip(4)));
-        let mut s = SglSegment::Skip(4);
-        assert!(s.try_merge(&SglSegment::Skip(8)));
+        let mut a = Piece::Data(Extent::new(0x1000, 0x100));
+        assert!(a.try_merge(&Piece::Data(Extent::new(0x1100, 0x10))));
+        assert_eq!(a, Piece::Data(Extent::new(0x1000, 0x110)));
+        assert!(!a.try_merge(&Piece::Data(Extent::new(0x1200, 0x10))));
+        assert!(!a.try_merge(&Piece::Skip(4)));
+        let mut s = Piece::Skip(4);
+        assert!(s.try_merge(&Piece::Skip(8)));
         assert_eq!(s.len(), 12);
-        assert!(!s.try_merge(&SglSegment::Skip(u64::MAX)));
-        let mut k = SglSegment::Keyed {
+        assert!(!s.try_merge(&Piece::Skip(u64::MAX)));
+        let mut k = Piece::Keyed {
             extent: Extent::new(0, 8),
             key: 1,
         };
-        assert!(!k.try_merge(&SglSegment::Keyed {
+        assert!(!k.try_merge(&Piece::Keyed {
             extent: Extent::new(8, 8),
             key: 2
         }));
-        assert!(k.try_merge(&SglSegment::Keyed {
+        assert!(k.try_merge(&Piece::Keyed {
             extent: Extent::new(8, 8),
             key: 1
         }));
-        let mut c = SglSegment::Capsule { offset: 0, len: 4 };
-        assert!(c.try_merge(&SglSegment::Capsule { offset: 4, len: 4 }));
+        let mut c = Piece::Capsule { offset: 0, len: 4 };
+        assert!(c.try_merge(&Piece::Capsule { offset: 4, len: 4 }));
         assert_eq!(c.len(), 8);
         // A run that would reach 2^64 bytes long stays two pieces.
-        let mut top = SglSegment::Data(Extent::new(0, 1 << 63));
-        assert!(!top.try_merge(&SglSegment::Data(Extent::new(1 << 63, 1 << 63))));
+        let mut top = Piece::Data(Extent::new(0, 1 << 63));
+        assert!(!top.try_merge(&Piece::Data(Extent::new(1 << 63, 1 << 63))));
     }
 }

@@ -91,6 +91,7 @@ use crate::sgl::{
     SglCaps, SglLayout, SglPlan, SglWalker,
 };
 use crate::spec::{MaxTransfer, Psdt, SglDescriptor, Status, SubmissionEntry};
+use crate::walk::{Pieces, Progress, Walk};
 use crate::{Direction, Piece, QueueKind};
 
 /// When to prefer an SGL over PRPs; see the [module docs](self) for the trade-offs.
@@ -754,11 +755,8 @@ impl fmt::Display for DptrWalkError {
 #[cfg(feature = "std")]
 impl std::error::Error for DptrWalkError {}
 
-/// Walks any data or metadata pointer into [`Piece`]s (PRP segments come out as
-/// [`Piece::Data`]).
-// Each walker is held by value (the crate allocates nothing), and each is mostly its own
-// read buffers, so the variants differ in size.
-#[allow(clippy::large_enum_variant)]
+/// Walks any data or metadata pointer into [`Piece`]s, whatever its kind; [`Walk`] states
+/// the contract.
 #[derive(Debug)]
 pub enum DptrWalker<'m, M: DmaMemory + ?Sized> {
     /// PRP1 and PRP2 with their lists.
@@ -769,17 +767,43 @@ pub enum DptrWalker<'m, M: DmaMemory + ?Sized> {
     Contiguous(Option<Result<Piece, sgl::WalkError>>),
 }
 
-impl<M: DmaMemory + ?Sized> Iterator for DptrWalker<'_, M> {
-    type Item = Result<Piece, DptrWalkError>;
+impl<M: DmaMemory + ?Sized> Walk for DptrWalker<'_, M> {
+    type Error = DptrWalkError;
 
-    fn next(&mut self) -> Option<Self::Item> {
+    #[inline]
+    fn fill(&mut self, out: &mut [Piece]) -> Result<Progress, DptrWalkError> {
         match self {
-            DptrWalker::Prp(w) => w
-                .next()
-                .map(|r| r.map(Piece::Data).map_err(DptrWalkError::Prp)),
-            DptrWalker::Sgl(w) => w.next().map(|r| r.map_err(DptrWalkError::Sgl)),
-            DptrWalker::Contiguous(once) => once.take().map(|r| r.map_err(DptrWalkError::Sgl)),
+            DptrWalker::Prp(w) => w.fill(out).map_err(DptrWalkError::Prp),
+            DptrWalker::Sgl(w) => Walk::fill(w, out).map_err(DptrWalkError::Sgl),
+            DptrWalker::Contiguous(once) => {
+                let Some(slot) = out.first_mut() else {
+                    return Ok(Progress {
+                        written: 0,
+                        done: once.is_none(),
+                    });
+                };
+                match once.take() {
+                    None => Ok(Progress::FINISHED),
+                    Some(Ok(piece)) => {
+                        *slot = piece;
+                        Ok(Progress {
+                            written: 1,
+                            done: true,
+                        })
+                    }
+                    Some(Err(e)) => Err(DptrWalkError::Sgl(e)),
+                }
+            }
         }
+    }
+}
+
+impl<'m, M: DmaMemory + ?Sized> IntoIterator for DptrWalker<'m, M> {
+    type Item = Result<Piece, DptrWalkError>;
+    type IntoIter = Pieces<Self>;
+
+    fn into_iter(self) -> Pieces<Self> {
+        self.pieces()
     }
 }
 

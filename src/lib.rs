@@ -90,6 +90,7 @@ pub mod prp;
 pub mod sgl;
 pub mod spec;
 pub mod transfer;
+pub mod walk;
 
 pub use extent::{Extent, PageSize};
 #[cfg(feature = "alloc")]

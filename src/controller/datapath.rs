@@ -78,10 +78,8 @@ pub(crate) fn gather<M: DmaMemory + ?Sized>(
             DataPointer::Sgl(_) => DmaPurpose::SglSegmentFetch,
         };
         let fetch = port.fetcher(purpose);
-        // Iterated through a reference: the walker is large, and moving it into the loop
-        // would copy it.
-        let mut walk = pointers.walk_data(direction, data_len, rules.page_size, &rules.sgl, &fetch);
-        for piece in &mut walk {
+        let walk = pointers.walk_data(direction, data_len, rules.page_size, &rules.sgl, &fetch);
+        for piece in walk {
             out.data.push(piece.map_err(|e| e.status())?);
         }
     }

@@ -85,4 +85,4 @@ mod walk;
 pub use build::{PrpBuilder, PrpLayout, PrpListPage, PrpPair, PrpPlan};
 pub use error::{BuildError, WalkError};
 pub use split::{ChunkExtents, PrpChunk, PrpSplit};
-pub use walk::{PrpWalker, WalkSummary};
+pub use walk::PrpWalker;

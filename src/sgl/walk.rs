@@ -1303,3 +1303,15 @@ impl WalkLimits {
             .saturating_add(from_mptr as u64)
     }
 }
+
+impl<M: DmaMemory + ?Sized> crate::walk::Walk for SglWalker<'_, M> {
+    type Error = WalkError;
+
+    fn fill(&mut self, out: &mut [Piece]) -> Result<crate::walk::Progress, WalkError> {
+        let written = SglWalker::fill(self, out)?;
+        Ok(crate::walk::Progress {
+            written,
+            done: written == 0 && !out.is_empty(),
+        })
+    }
+}

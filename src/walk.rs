@@ -1,0 +1,158 @@
+//! The contract every device-side walker keeps, written once: [`Walk::fill`], the
+//! [`Progress`] it reports, what a walk does after an error, the iterator form ([`Pieces`]),
+//! and [`WalkSummary`].
+//!
+//! A walker ([`PrpWalker`](crate::prp::PrpWalker), [`SglWalker`](crate::sgl::SglWalker),
+//! [`DptrWalker`](crate::dptr::DptrWalker)) is a few cache lines of plain state: where it is in
+//! the data pointer, and the piece it is merging. It reads descriptors from memory in batches
+//! into a buffer on the stack of the call that uses them, so that making one costs a few
+//! stores, moving one copies a few cache lines, and an emulator can keep one per command in
+//! flight.
+//!
+//! # The contract
+//!
+//! * `fill(out)` writes the next pieces of the transfer to the front of `out`, in order,
+//!   physically adjacent pieces merged ([`Piece::try_merge`]), and says how many
+//!   ([`Progress::written`]) and whether the walk is over ([`Progress::done`]). The call that
+//!   writes the last piece says so: a walk whose pieces all fit `out` takes one call.
+//! * When a rule is broken, `fill` returns the error at once, with the NVMe status to complete
+//!   the command with. What it wrote to `out` in that call is not counted: the command fails,
+//!   and no data may move for it. Every call after an error, or after the walk is over,
+//!   writes nothing and reports `done`.
+//! * An empty `out` is left alone: nothing is read, and the walk does not advance.
+//! * Move no data until the walk is over without an error: a controller must not move data
+//!   for a command whose data pointer is invalid, and reading each descriptor once, while
+//!   collecting the pieces, is what keeps a guest from changing them between a validating
+//!   walk and a transferring one.
+
+use crate::piece::Piece;
+
+/// Pieces the iterator form ([`Pieces`]) asks a walker for at a time.
+const LOOKAHEAD: usize = 16;
+
+/// What one call to [`Walk::fill`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Pieces written to the front of `out`.
+    pub written: usize,
+    /// The walk is over: every piece has been written, and later calls write nothing.
+    pub done: bool,
+}
+
+impl Progress {
+    /// The walk is over and this call wrote nothing.
+    pub const FINISHED: Progress = Progress {
+        written: 0,
+        done: true,
+    };
+}
+
+/// What a successful walk described, from [`Walk::validate`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WalkSummary {
+    /// Pieces after merging.
+    pub pieces: u64,
+    /// Bytes of the transfer the pieces account for (data and skips).
+    pub bytes: u64,
+}
+
+/// A device-side walk of a data pointer into the pieces of its transfer; see the
+/// [module docs](self) for the contract.
+pub trait Walk {
+    /// Why a walk stopped: a rule broken, with its NVMe status.
+    type Error: Copy;
+
+    /// Write the next pieces to the front of `out`; see the [module docs](self).
+    fn fill(&mut self, out: &mut [Piece]) -> Result<Progress, Self::Error>;
+
+    /// Walk to the end without keeping the pieces: `Ok` means the data pointer is valid for
+    /// the transfer.
+    fn validate(mut self) -> Result<WalkSummary, Self::Error>
+    where
+        Self: Sized,
+    {
+        let mut out = [Piece::Skip(0); LOOKAHEAD];
+        let mut summary = WalkSummary::default();
+        loop {
+            let progress = self.fill(&mut out)?;
+            for piece in out.get(..progress.written).unwrap_or_default() {
+                summary.pieces = summary.pieces.saturating_add(1);
+                summary.bytes = summary.bytes.saturating_add(piece.len());
+            }
+            if progress.done {
+                return Ok(summary);
+            }
+        }
+    }
+
+    /// The walk as an iterator over `Result<Piece, Error>`: it yields the pieces, then, if a
+    /// rule is broken, the error in place of the pieces not yet handed out, and then nothing.
+    fn pieces(self) -> Pieces<Self>
+    where
+        Self: Sized,
+    {
+        Pieces {
+            walk: self,
+            ahead: [Piece::Skip(0); LOOKAHEAD],
+            pos: 0,
+            len: 0,
+            done: false,
+        }
+    }
+}
+
+impl<W: Walk + ?Sized> Walk for &mut W {
+    type Error = W::Error;
+
+    #[inline]
+    fn fill(&mut self, out: &mut [Piece]) -> Result<Progress, Self::Error> {
+        (**self).fill(out)
+    }
+}
+
+/// The iterator form of any walk ([`Walk::pieces`]): it asks the walk for up to 16 pieces at
+/// a time and hands them out one by one. [`Walk::fill`] with a buffer of its own is the
+/// faster form for a caller that builds an I/O vector.
+#[derive(Debug)]
+pub struct Pieces<W> {
+    walk: W,
+    ahead: [Piece; LOOKAHEAD],
+    pos: usize,
+    len: usize,
+    /// The walk has reported `done`, or an error was handed out.
+    done: bool,
+}
+
+impl<W> Pieces<W> {
+    /// The walker, for what it can tell after the pieces handed out so far.
+    pub fn into_inner(self) -> W {
+        self.walk
+    }
+}
+
+impl<W: Walk> Iterator for Pieces<W> {
+    type Item = Result<Piece, W::Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos >= self.len {
+            if self.done {
+                return None;
+            }
+            match self.walk.fill(&mut self.ahead) {
+                Ok(progress) => {
+                    (self.pos, self.len, self.done) = (0, progress.written, progress.done);
+                    if progress.written == 0 {
+                        return None;
+                    }
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        let piece = self.ahead.get(self.pos).copied();
+        self.pos = self.pos.wrapping_add(1);
+        piece.map(Ok)
+    }
+}

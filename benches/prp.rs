@@ -10,7 +10,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use nvme_dma::prp::{PrpBuilder, PrpLayout, PrpListPage, PrpWalker};
-use nvme_dma::{Extent, PageSize, SliceMemory};
+use nvme_dma::walk::Walk;
+use nvme_dma::{Extent, PageSize, Piece, SliceMemory};
 
 const LIST_BASE: u64 = 0x8000_0000;
 const DATA_BASE: u64 = 0x1_0000_0000;
@@ -104,17 +105,17 @@ fn bench_walk(c: &mut Criterion) {
                 group.throughput(Throughput::Elements(entries));
                 group.bench_function(BenchmarkId::from_parameter(name), |b| {
                     // The batch API, as an emulator building an I/O vector would use it.
-                    let mut out = [Extent::default(); 64];
+                    let mut out = [Piece::Skip(0); 64];
                     b.iter(|| {
                         let mut segments = 0usize;
                         let mut walker =
                             PrpWalker::new(layout.pair.prp1, layout.pair.prp2, len, ps, &mem);
                         loop {
-                            let n = walker.fill(&mut out).unwrap();
-                            if n == 0 {
+                            let progress = walker.fill(&mut out).unwrap();
+                            segments += progress.written;
+                            if progress.done {
                                 break;
                             }
-                            segments += n;
                         }
                         black_box((segments, out[0]))
                     })
@@ -185,7 +186,7 @@ fn bench_walk_iter(c: &mut Criterion) {
     group.bench_function("1MiB", |b| {
         b.iter(|| {
             let walker = PrpWalker::new(layout.pair.prp1, layout.pair.prp2, 1 << 20, ps, &mem);
-            black_box(walker.map(|s| s.unwrap().len).sum::<u64>())
+            black_box(walker.into_iter().map(|s| s.unwrap().len()).sum::<u64>())
         })
     });
     group.finish();

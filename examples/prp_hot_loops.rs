@@ -12,7 +12,8 @@
 use std::hint::black_box;
 
 use nvme_dma::prp::{PrpBuilder, PrpListPage, PrpWalker};
-use nvme_dma::{Extent, PageSize, SliceMemory};
+use nvme_dma::walk::Walk;
+use nvme_dma::{Extent, PageSize, Piece, SliceMemory};
 
 fn main() {
     let ps = PageSize::SIZE_4K;
@@ -42,7 +43,7 @@ fn main() {
     };
     if mode == "walk" {
         let mem = SliceMemory::new(0x8000_0000, &mut buf);
-        let mut out = [Extent::default(); 64];
+        let mut out = [Piece::Skip(0); 64];
         for _ in 0..1000 {
             let mut walker = PrpWalker::new(
                 layout.pair.prp1,
@@ -52,11 +53,11 @@ fn main() {
                 black_box(&mem),
             );
             loop {
-                let n = walker.fill(&mut out).unwrap();
-                if n == 0 {
+                let progress = walker.fill(&mut out).unwrap();
+                checksum += progress.written as u64;
+                if progress.done {
                     break;
                 }
-                checksum += n as u64;
             }
         }
     }

@@ -66,7 +66,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     mem.map(LIST_ADDR, ps.bytes())?;
     mem.poke(LIST_ADDR, &list)?;
     let walker = PrpWalker::new(layout.pair.prp1, layout.pair.prp2, plan.len(), ps, &mem);
-    let segments: Vec<Extent> = walker.collect::<Result<_, _>>()?;
+    // A PRP walk yields only data pieces.
+    let segments: Vec<Extent> = walker
+        .into_iter()
+        .map(|piece| piece.map(|p| p.data().unwrap_or_default()))
+        .collect::<Result<_, _>>()?;
     println!("\nThe controller walks PRP1, PRP2 and the list back into segments:");
     let mut gathered = Vec::new();
     for s in &segments {

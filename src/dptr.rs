@@ -45,6 +45,7 @@
 //! use nvme_dma::dptr::{self, ControllerCaps, DescriptorMemory, Outcome, Request, SglPolicy};
 //! use nvme_dma::{QueueKind};
 //! use nvme_dma::sgl::{SegmentBuf, SglCaps};
+//! use nvme_dma::walk::Walk;
 //! use nvme_dma::{Direction, Piece};
 //! use nvme_dma::spec::{MaxTransfer, Opcode, Psdt, SglSupport, Sgls, SubmissionEntry};
 //!
@@ -66,6 +67,7 @@
 //! let pointers = dptr::decode(&sqe, QueueKind::Io, &ctrl.sgl).unwrap();
 //! let pieces: Vec<Piece> = pointers
 //!     .walk_data(Direction::Write, 0x1_0000, ctrl.page_size, &ctrl.sgl, &mem)
+//!     .pieces()
 //!     .collect::<Result<_, _>>()
 //!     .unwrap();
 //! assert_eq!(pieces, [Piece::Data(extents[0])]);

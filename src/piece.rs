@@ -55,6 +55,14 @@ impl Piece {
         }
     }
 
+    /// The host memory of a [`Piece::Data`]; `None` for every other kind.
+    pub const fn data(&self) -> Option<Extent> {
+        match *self {
+            Piece::Data(extent) => Some(extent),
+            _ => None,
+        }
+    }
+
     /// True when the piece accounts for no bytes.
     pub const fn is_empty(&self) -> bool {
         self.len() == 0

@@ -65,6 +65,7 @@ use nvme_dma::spec::{
     CompletionEntry, Opcode, Psdt, SglDescriptor, SglSubtype, SglSupport, Sgls, Status,
     SubmissionEntry,
 };
+use nvme_dma::walk::{Progress, Walk};
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize, SimMemory};
@@ -189,7 +190,7 @@ impl Command {
     }
 
     /// PRPs: no more list slots than `E + P - 1`, in no more than `2P - 1 + E / 64` reads
-    /// (none within two pages). SGLs: no more than the walk limits allow (descriptor bytes
+    /// (none within two pages) when `fill` has room for the pieces. SGLs: no more than the walk limits allow (descriptor bytes
     /// and memory reads).
     fn check_work_bound(&self, mem: &SimMemory) {
         let (bytes, reads) = (mem.bytes_read(), mem.read_count());
@@ -223,19 +224,34 @@ impl Command {
     }
 }
 
-/// Collect a walk; after an error it must yield nothing more.
+/// Collect a walk through `fill`, with room for many pieces as an emulator building an I/O
+/// vector gives it (the read bounds below assume that room); after an error it must yield
+/// nothing more.
 fn drain(mut walker: DptrWalker<'_, SimMemory>) -> Result<Vec<Piece>, Status> {
     let mut out = Vec::new();
-    while let Some(item) = walker.next() {
-        match item {
-            Ok(piece) => out.push(piece),
+    let mut buf = vec![Piece::Skip(0); 4096];
+    loop {
+        match walker.fill(&mut buf) {
+            Ok(progress) => {
+                assert!(
+                    progress.written > 0 || progress.done,
+                    "fill made no progress"
+                );
+                out.extend_from_slice(&buf[..progress.written]);
+                if progress.done {
+                    return Ok(out);
+                }
+            }
             Err(e) => {
-                assert!(walker.next().is_none(), "the walk went on after {e}");
+                assert_eq!(
+                    walker.fill(&mut buf),
+                    Ok(Progress::FINISHED),
+                    "the walk went on after {e}"
+                );
                 return Err(e.status());
             }
         }
     }
-    Ok(out)
 }
 
 /// PRP list slots as the guest writes them.

@@ -10,6 +10,7 @@ use nvme_dma::controller::{ControllerConfig, DmaPurpose, DmaTarget, NamespaceCon
 use nvme_dma::dptr::{self, SglPolicy};
 use nvme_dma::sgl::{SegmentBuf, SglBuilder, SglCaps};
 use nvme_dma::spec::{Opcode, Psdt, SglDescriptor, SubmissionEntry};
+use nvme_dma::walk::Walk;
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{DmaMemory, Extent, PageSize};
@@ -250,6 +251,7 @@ proptest! {
             let allowed: Vec<Extent> = match dptr::decode(&sqe, QueueKind::Io, &caps) {
                 Ok(ptrs) => ptrs
                     .walk_data(Direction::Read, nlb * 512, PageSize::SIZE_4K, &caps, &rig.m.memory)
+                    .pieces()
                     .chain(ptrs.walk_metadata(Direction::Read, nlb * 8, &caps, &rig.m.memory))
                     .filter_map(|p| match p.ok()? { Piece::Data(e) => Some(e), _ => None })
                     .collect(),

@@ -9,6 +9,7 @@ use nvme_dma::dptr::{
 use nvme_dma::prp::{self, PrpListPage};
 use nvme_dma::sgl::{self, Capability, SegmentBuf, SglCaps};
 use nvme_dma::spec::{MaxTransfer, Opcode, Psdt, SglSupport, Sgls, SubmissionEntry};
+use nvme_dma::walk::Walk;
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize, SimMemory};
@@ -110,6 +111,7 @@ fn fill_and_walk(
     let len: u64 = req.extents.iter().map(|e| e.len).sum();
     let walked: Vec<Piece> = pointers
         .walk_data(req.direction, len, ctrl.page_size, &ctrl.sgl, &mem)
+        .pieces()
         .collect::<Result<_, _>>()
         .unwrap();
     let walked_len: u64 = walked.iter().map(Piece::len).sum();
@@ -126,6 +128,7 @@ fn fill_and_walk(
         let meta_len: u64 = meta.iter().map(|e| e.len).sum();
         let walked: Vec<Piece> = pointers
             .walk_metadata(req.direction, meta_len, &ctrl.sgl, &mem)
+            .pieces()
             .collect::<Result<_, _>>()
             .unwrap();
         let meta_data: Vec<Extent> = walked

@@ -45,7 +45,7 @@ fn build_split_and_walk_allocate_nothing() {
             &mem,
         );
         for segment in walker {
-            checksum = checksum.wrapping_add(segment.unwrap().len);
+            checksum = checksum.wrapping_add(segment.unwrap().len());
         }
         for chunk in builder.split(extents, 512).unwrap() {
             checksum = checksum.wrapping_add(builder.plan(chunk.extents(extents)).unwrap().len());

@@ -236,7 +236,7 @@ proptest! {
         mem.poke(list_page + (prp2 % p).min(p - 8) % (1 << 16), &bytes[..bytes.len().min(4096)]).ok();
         mem.clear_log();
 
-        let result: Result<Vec<Extent>, _> = PrpWalker::new(prp1, prp2, len, ps, &mem).collect();
+        let result: Result<Vec<Extent>, _> = PrpWalker::new(prp1, prp2, len, ps, &mem).extents().collect();
         let pages = pages_touched(ps, prp1, len);
         let bound = 8 * list_slots_read(ps, prp2, list_entries(pages));
         prop_assert!(mem.bytes_read() <= bound, "read {} > bound {}", mem.bytes_read(), bound);

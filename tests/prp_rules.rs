@@ -8,7 +8,8 @@ use nvme_dma::memory::AccessKind;
 use nvme_dma::prp::geometry::list_slots_read;
 use nvme_dma::prp::{BuildError, PrpBuilder, PrpListPage, PrpPair, PrpWalker, WalkError};
 use nvme_dma::spec::Status;
-use nvme_dma::{Extent, PageSize, SimMemory};
+use nvme_dma::walk::{Progress, Walk};
+use nvme_dma::{Extent, PageSize, Piece, SimMemory};
 
 const PS: PageSize = PageSize::SIZE_4K;
 const P: u64 = 4096;
@@ -126,7 +127,7 @@ fn zero_length_extents_are_skipped_anywhere() {
 #[test]
 fn zero_length_walk_reads_nothing() {
     let mem = SimMemory::new();
-    let segments: Vec<_> = PrpWalker::new(0x1003, 0x5, 0, PS, &mem).collect();
+    let segments: Vec<_> = PrpWalker::new(0x1003, 0x5, 0, PS, &mem).extents().collect();
     assert!(segments.is_empty());
     assert_eq!(mem.read_count(), 0);
 }
@@ -199,6 +200,7 @@ fn list_memory(entries: &[u64]) -> SimMemory {
 
 fn walk_err(prp1: u64, prp2: u64, len: u64, mem: &SimMemory) -> WalkError {
     PrpWalker::new(prp1, prp2, len, PS, mem)
+        .extents()
         .find_map(Result::err)
         .expect("the walk must fail")
 }
@@ -282,6 +284,7 @@ fn prp2_ignored_within_one_page_and_prp1_zero_is_legal() {
     let mem = SimMemory::new();
     // PRP1 = 0 is an ordinary address; PRP2 is not even looked at for a one-page transfer.
     let segments: Vec<_> = PrpWalker::new(0, 0xdead_beef, P, PS, &mem)
+        .extents()
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(segments, [Extent::new(0, P)]);
@@ -297,6 +300,7 @@ fn self_referencing_list_is_bounded_by_the_length() {
         .unwrap();
     let len = 4000 * P;
     let segments: Vec<_> = PrpWalker::new(0x1000, LIST_REGION, len, PS, &mem)
+        .extents()
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(segments.iter().map(|s| s.len).sum::<u64>(), len);
@@ -576,55 +580,80 @@ fn fill_agrees_with_the_iterator_for_any_output_size() {
             PS,
             &mem,
         );
-        let mut out = vec![Extent::default(); size];
+        let mut out = vec![Piece::Skip(0); size];
         let mut got = Vec::new();
+        let mut calls = 0;
         loop {
-            let n = walker.fill(&mut out).unwrap();
-            if n == 0 {
+            let progress = walker.fill(&mut out).unwrap();
+            calls += 1;
+            assert!(
+                progress.written > 0 || progress.done,
+                "fill made no progress"
+            );
+            got.extend(out[..progress.written].iter().map(|p| p.data().unwrap()));
+            if progress.done {
                 break;
             }
-            got.extend_from_slice(&out[..n]);
         }
         assert_eq!(got, expected, "output size {size}");
+        if size >= expected.len() {
+            assert_eq!(calls, 1, "a walk that fits out ends in one call");
+        }
         assert_eq!(
             walker.fill(&mut out),
-            Ok(0),
+            Ok(Progress::FINISHED),
             "a finished walk stays finished"
         );
     }
     // An error ends the walk: fill reports it once, then nothing more.
     let bad = list_memory(&[0x2000, 0x3008]);
     let mut walker = PrpWalker::new(0x1000, LIST_REGION, 3 * P, PS, &bad);
-    let mut out = [Extent::default(); 8];
+    let mut out = [Piece::Skip(0); 8];
     assert!(matches!(
         walker.fill(&mut out),
         Err(WalkError::ListEntryOffset { .. })
     ));
-    assert_eq!(walker.fill(&mut out), Ok(0));
+    assert_eq!(walker.fill(&mut out), Ok(Progress::FINISHED));
+    // An empty out is left alone: nothing read, the walk not advanced.
+    let mut walker = PrpWalker::new(0x1000, LIST_REGION, 3 * P, PS, &bad);
+    let reads = bad.read_count();
+    assert_eq!(
+        walker.fill(&mut []),
+        Ok(Progress {
+            written: 0,
+            done: false
+        })
+    );
+    assert_eq!(bad.read_count(), reads);
 }
 
 #[test]
-fn iterator_and_fill_can_be_mixed() {
+fn iterator_and_fill_yield_the_same_pieces() {
     let extents: Vec<Extent> = (0..100u64)
         .map(|i| Extent::new((3 * i + 1) * P, P))
         .collect();
     let mut mem = SimMemory::new();
     let layout = build_into(&builder(), &extents, 0, &mut mem).unwrap();
-    let mut walker = PrpWalker::new(
-        layout.pair.prp1,
-        layout.pair.prp2,
-        layout.plan.len(),
-        PS,
-        &mem,
-    );
-    let mut got = vec![
-        walker.next().unwrap().unwrap(),
-        walker.next().unwrap().unwrap(),
-    ];
-    let mut out = [Extent::default(); 5];
-    let n = walker.fill(&mut out).unwrap();
-    assert_eq!(n, 5);
-    got.extend_from_slice(&out);
-    got.extend(walker.map(Result::unwrap));
-    assert_eq!(got, extents);
+    let walker = || {
+        PrpWalker::new(
+            layout.pair.prp1,
+            layout.pair.prp2,
+            layout.plan.len(),
+            PS,
+            &mem,
+        )
+    };
+    let iterated: Vec<Extent> = walker().extents().map(Result::unwrap).collect();
+    assert_eq!(iterated, extents);
+    let mut filled = Vec::new();
+    let mut w = walker();
+    let mut out = [Piece::Skip(0); 7];
+    loop {
+        let progress = w.fill(&mut out).unwrap();
+        filled.extend(out[..progress.written].iter().map(|p| p.data().unwrap()));
+        if progress.done {
+            break;
+        }
+    }
+    assert_eq!(filled, iterated);
 }

@@ -471,7 +471,9 @@ fn walk_back(
 ) -> Result<WalkCheck, Failure> {
     let mem = host_memory(regions(memory))?;
     let walked: Result<Vec<Extent>, _> =
-        PrpWalker::new(pair.prp1, pair.prp2, len, req.page_size, &mem).collect();
+        PrpWalker::new(pair.prp1, pair.prp2, len, req.page_size, &mem)
+            .extents()
+            .collect();
     Ok(check(
         "PrpWalker",
         walked.map_err(|e| e.to_string()),

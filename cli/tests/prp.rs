@@ -91,6 +91,7 @@ fn json_layout_is_what_the_library_builds_and_walks() {
     let mut list = lists[0].clone();
     let mem = SliceMemory::new(0x80000, &mut list);
     let walked: Vec<Extent> = PrpWalker::new(prp1, prp2, plan.len(), PS, &mem)
+        .extents()
         .collect::<Result<_, _>>()
         .unwrap();
     let segments = layout["walk"]["segments"].as_array().unwrap();

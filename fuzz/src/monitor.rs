@@ -26,6 +26,7 @@ use nvme_dma::controller::{MockController, NamespaceConfig, QueueRole, QueueView
 use nvme_dma::dptr::{self};
 use nvme_dma::sgl::SglCaps;
 use nvme_dma::spec::{CompletionEntry, Opcode, Status, SubmissionEntry};
+use nvme_dma::walk::Walk;
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{DmaFault, DmaMemory, Extent, PageSize, SimMemory};
@@ -217,6 +218,7 @@ impl Monitor {
             .flatten();
         let walks = ptrs
             .walk_data(Direction::Read, data, page, caps, &self.mem)
+            .pieces()
             .chain(metadata_walk);
         for piece in walks {
             match piece {

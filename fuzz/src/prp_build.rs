@@ -239,7 +239,9 @@ pub fn check(input: &PrpBuildInput) {
     // Walk it back over the list pages.
     let mem = memory_of(&buffers);
     let walked: std::result::Result<Vec<Extent>, _> =
-        PrpWalker::new(layout.pair.prp1, layout.pair.prp2, plan.len(), ps, &mem).collect();
+        PrpWalker::new(layout.pair.prp1, layout.pair.prp2, plan.len(), ps, &mem)
+            .extents()
+            .collect();
     assert_eq!(walked, Ok(normalize(&extents)), "walked back");
     assert_eq!(mem.bytes_read(), 8 * used.iter().sum::<u64>());
     assert_eq!(mem.write_count(), 0);

@@ -9,7 +9,8 @@
 use arbitrary::Arbitrary;
 use nvme_dma::prp::geometry::{list_slots_read, pages_touched};
 use nvme_dma::prp::{PrpWalker, WalkError};
-use nvme_dma::{Extent, PageSize, SimMemory};
+use nvme_dma::walk::{Progress, Walk};
+use nvme_dma::{Extent, PageSize, Piece, SimMemory};
 
 use crate::collect_walk;
 use crate::memory::MemorySpec;
@@ -75,17 +76,29 @@ pub fn work_bound(prp1: u64, prp2: u64, len: u64, ps: PageSize) -> Option<(u64, 
     Some((slots as u64, (2 * list_pages - 1 + entries / 64) as u64))
 }
 
-/// Walk through `fill` with an output buffer of `n` segments.
+/// Walk through `fill` with an output buffer of `n` pieces; also the number of calls.
 fn walk_fill(
     w: &mut PrpWalker<'_, SimMemory>,
     n: usize,
-) -> std::result::Result<Vec<Extent>, WalkError> {
+) -> std::result::Result<(Vec<Extent>, usize), WalkError> {
     let mut out = Vec::new();
-    let mut buf = vec![Extent::default(); n];
+    let mut buf = vec![Piece::Skip(0); n];
+    let mut calls = 0;
     loop {
-        match w.fill(&mut buf)? {
-            0 => return Ok(out),
-            k => out.extend_from_slice(&buf[..k]),
+        let progress = w.fill(&mut buf)?;
+        calls += 1;
+        assert!(
+            progress.written > 0 || progress.done,
+            "fill made no progress"
+        );
+        out.extend(
+            buf[..progress.written]
+                .iter()
+                .map(|p| p.data().expect("data")),
+        );
+        if progress.done {
+            assert_eq!(w.fill(&mut buf), Ok(Progress::FINISHED), "done stays done");
+            return Ok((out, calls));
         }
     }
 }
@@ -97,8 +110,16 @@ pub fn check(input: &PrpWalkInput) {
     let (prp1, prp2) = (input.prp1, input.prp2);
     let (mem, snapshot) = input.memory.build();
 
+    // Walked with room for every piece (within reason), where the tighter read bound holds.
+    let room = usize::try_from(pages_touched(ps, prp1, len).saturating_add(1))
+        .unwrap_or(usize::MAX)
+        .min(4096);
     let mut walker = PrpWalker::new(prp1, prp2, len, ps, &mem);
-    let walked = collect_walk(&mut walker);
+    let walked_in = walk_fill(&mut walker, room);
+    let walked = walked_in
+        .as_ref()
+        .map(|(pieces, _)| pieces.clone())
+        .map_err(|e| *e);
     let (bytes_read, reads) = (mem.bytes_read(), mem.read_count());
 
     // The work bound.
@@ -112,10 +133,13 @@ pub fn check(input: &PrpWalkInput) {
             } else {
                 assert!(bytes_read <= 8 * slots, "{bytes_read} bytes > 8 * {slots}");
             }
-            assert!(
-                reads <= max_reads,
-                "{reads} memory reads > bound {max_reads}"
-            );
+            assert!(reads <= slots, "{reads} memory reads > {slots} slots");
+            if room as u64 > entries {
+                assert!(
+                    reads <= max_reads,
+                    "{reads} memory reads > bound {max_reads}"
+                );
+            }
         }
     }
 
@@ -130,17 +154,34 @@ pub fn check(input: &PrpWalkInput) {
         _ => panic!("walker {walked:?}, reference {reference:?}"),
     }
 
-    // The other ways to walk agree.
+    // A walk whose pieces all fit `out` ends in the call that writes them.
+    if let Ok((pieces, calls)) = &walked_in {
+        if pieces.len() < room {
+            assert_eq!(*calls, 1, "a walk that fits out takes one call");
+        }
+    }
+
+    // The other ways to walk agree, and read each slot once too.
+    let before = mem.bytes_read();
     let mut again = PrpWalker::new(prp1, prp2, len, ps, &mem);
     assert_eq!(
-        walk_fill(&mut again, 1 + usize::from(input.fill_len % 32)),
+        walk_fill(&mut again, 1 + usize::from(input.fill_len % 32)).map(|(pieces, _)| pieces),
         walked,
         "fill"
     );
+    if walked.is_ok() {
+        assert_eq!(
+            mem.bytes_read() - before,
+            bytes_read,
+            "slots read with a small out"
+        );
+    }
+    let iterated = collect_walk(&mut PrpWalker::new(prp1, prp2, len, ps, &mem).extents());
+    assert_eq!(iterated, walked, "iterator");
     let summary = PrpWalker::new(prp1, prp2, len, ps, &mem).validate();
     match (&walked, summary) {
         (Ok(segments), Ok(s)) => {
-            assert_eq!((s.segments, s.bytes), (segments.len() as u64, len));
+            assert_eq!((s.pieces, s.bytes), (segments.len() as u64, len));
         }
         (Err(e), Err(f)) => assert_eq!(*e, f),
         (w, s) => panic!("walk {w:?} but validate {s:?}"),

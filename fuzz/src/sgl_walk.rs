@@ -20,6 +20,7 @@ use crate::collect_walk;
 use crate::common::{reference_walk, RefCaps};
 use crate::encode::Encode;
 use crate::memory::MemorySpec;
+use nvme_dma::walk::Walk;
 
 /// Where the walk starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,7 +120,10 @@ fn walk_via_dptr(input: &SglWalkInput, mem: &SimMemory) -> Result<Vec<Piece>, St
         }
         SglStart::Mptr(_) => pointers.walk_metadata(input.direction, input.len, &input.caps, mem),
     };
-    pieces.collect::<Result<_, _>>().map_err(|e| e.status())
+    pieces
+        .pieces()
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.status())
 }
 
 /// Run every SGL walker check on one input.

@@ -90,6 +90,7 @@
 //! // The controller reads it back into one run of bytes.
 //! let mem = SliceMemory::new(0x8_0f00, &mut block);
 //! let back: Vec<Extent> = PrpWalker::new(layout.pair.prp1, layout.pair.prp2, plan.len(), ps, &mem)
+//!     .extents()
 //!     .collect::<Result<_, _>>()
 //!     .unwrap();
 //! assert_eq!(back, extents);
@@ -155,6 +156,7 @@
 //!     mem.poke(addr, bytes).unwrap();
 //! }
 //! let back: Vec<Extent> = PrpWalker::new(layout.pair.prp1, layout.pair.prp2, plan.len(), ps, &mem)
+//!     .extents()
 //!     .collect::<Result<_, _>>()
 //!     .unwrap();
 //! assert_eq!(back, chained);
@@ -226,8 +228,8 @@
 //!
 //! let mut nothing = [0u8; 0];
 //! let mem = SliceMemory::new(0, &mut nothing);
-//! let mut walk = PrpWalker::new(0x1_0200, 0x1_1100, 0x1000, PageSize::SIZE_4K, &mem);
-//! let err = walk.find_map(Result::err).unwrap();
+//! let walk = PrpWalker::new(0x1_0200, 0x1_1100, 0x1000, PageSize::SIZE_4K, &mem);
+//! let err = walk.extents().find_map(Result::err).unwrap();
 //! assert_eq!(err, WalkError::Prp2Offset { prp2: 0x1_1100 });
 //! assert_eq!(err.status(), Status::PRP_OFFSET_INVALID.with_dnr(true));
 //! ```

@@ -71,7 +71,7 @@
 //! // The controller's view: walk PRP1/PRP2 with the list page in its memory.
 //! let mem = SliceMemory::new(0x8_0000, &mut list_bytes);
 //! let walker = PrpWalker::new(layout.pair.prp1, layout.pair.prp2, plan.len(), ps, &mem);
-//! let segments: Vec<Extent> = walker.collect::<Result<_, _>>().unwrap();
+//! let segments: Vec<Extent> = walker.extents().collect::<Result<_, _>>().unwrap();
 //! assert_eq!(segments, extents); // adjacent pages of extent 1 merge back into one segment
 //! # Ok::<(), nvme_dma::prp::BuildError>(())
 //! ```

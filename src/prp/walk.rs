@@ -287,6 +287,18 @@ impl<M: DmaMemory + ?Sized> Walk for PrpWalker<'_, M> {
     }
 }
 
+impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
+    /// The walk as an iterator over the extents of its pieces (a PRP walk yields nothing but
+    /// data), for callers that work with [`Extent`]s.
+    pub fn extents(self) -> impl Iterator<Item = Result<Extent, WalkError>> + 'm
+    where
+        M: 'm,
+    {
+        self.pieces()
+            .map(|piece| piece.map(|p| p.data().unwrap_or_default()))
+    }
+}
+
 impl<'m, M: DmaMemory + ?Sized> IntoIterator for PrpWalker<'m, M> {
     type Item = Result<Piece, WalkError>;
     type IntoIter = Pieces<Self>;

@@ -94,6 +94,7 @@ pub fn walk<M: DmaMemory>(
         ps,
         mem,
     )
+    .extents()
     .collect()
 }
 

@@ -6,6 +6,7 @@ use nvme_dma::dptr::{self, ControllerCaps};
 use nvme_dma::prp::{PrpBuilder, PrpListPage};
 use nvme_dma::sgl::{SegmentBuf, SglBuilder};
 use nvme_dma::spec::{Opcode, Psdt, Status, SubmissionEntry};
+use nvme_dma::walk::Walk;
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{DmaMemory, Extent};
@@ -165,6 +166,7 @@ pub fn walk_ours<M: DmaMemory>(
     let pointers = dptr::decode(sqe, QueueKind::Io, &ctrl.sgl).map_err(|e| e.status())?;
     pointers
         .walk_data(direction, len, ctrl.page_size, &ctrl.sgl, qemu)
+        .pieces()
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.status())
 }

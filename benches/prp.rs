@@ -80,12 +80,12 @@ fn bench_build(c: &mut Criterion) {
 
 fn bench_short(c: &mut Criterion) {
     let builder = PrpBuilder::new(PageSize::SIZE_4K);
-    let mut group = c.benchmark_group("build_short");
+    let mut group = c.benchmark_group("build_inline");
     group.throughput(Throughput::Elements(2));
     group.bench_function("8KiB_offset", |b| {
         b.iter(|| {
             builder
-                .build_short(black_box(Extent::new(DATA_BASE + 0x200, 0x1e00)))
+                .build_inline(black_box(Extent::new(DATA_BASE + 0x200, 0x1e00)))
                 .unwrap()
         })
     });
@@ -109,7 +109,7 @@ fn bench_walk(c: &mut Criterion) {
                     b.iter(|| {
                         let mut segments = 0usize;
                         let mut walker =
-                            PrpWalker::new(layout.pair.prp1, layout.pair.prp2, len, ps, &mem);
+                            PrpWalker::new(layout.pair.prp1, layout.pair.prp2.raw(), len, ps, &mem);
                         loop {
                             let progress = walker.fill(&mut out).unwrap();
                             segments += progress.written;
@@ -185,7 +185,8 @@ fn bench_walk_iter(c: &mut Criterion) {
     group.throughput(Throughput::Elements(entries));
     group.bench_function("1MiB", |b| {
         b.iter(|| {
-            let walker = PrpWalker::new(layout.pair.prp1, layout.pair.prp2, 1 << 20, ps, &mem);
+            let walker =
+                PrpWalker::new(layout.pair.prp1, layout.pair.prp2.raw(), 1 << 20, ps, &mem);
             black_box(walker.into_iter().map(|s| s.unwrap().len()).sum::<u64>())
         })
     });

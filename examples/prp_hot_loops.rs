@@ -47,7 +47,7 @@ fn main() {
         for _ in 0..1000 {
             let mut walker = PrpWalker::new(
                 layout.pair.prp1,
-                layout.pair.prp2,
+                layout.pair.prp2.raw(),
                 8 << 20,
                 ps,
                 black_box(&mem),

@@ -47,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut sqe = SubmissionEntry::new(Opcode::NVM_READ, 7);
     sqe.set_nsid(1);
     sqe.set_prp1(layout.pair.prp1);
-    sqe.set_prp2(layout.pair.prp2);
+    sqe.set_prp2(layout.pair.prp2.raw());
     println!("\nSubmission entry (Read, CID 7):");
     for row in sqe.to_bytes().chunks(16) {
         let hex: Vec<String> = row.iter().map(|b| format!("{b:02x}")).collect();
@@ -65,7 +65,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     mem.map(LIST_ADDR, ps.bytes())?;
     mem.poke(LIST_ADDR, &list)?;
-    let walker = PrpWalker::new(layout.pair.prp1, layout.pair.prp2, plan.len(), ps, &mem);
+    let walker = PrpWalker::new(
+        layout.pair.prp1,
+        layout.pair.prp2.raw(),
+        plan.len(),
+        ps,
+        &mem,
+    );
     // A PRP walk yields only data pieces.
     let segments: Vec<Extent> = walker
         .into_iter()
@@ -115,7 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             chunk.offset + chunk.len,
             list_string(&part),
             pair.prp1,
-            pair.prp2
+            pair.prp2.raw()
         );
     }
     Ok(())
@@ -137,11 +143,11 @@ fn explain(layout: &PrpLayout, list: &[u8]) {
     );
     println!(
         "  │ PRP2 = {:#014x} │──┐ (a PRP list pointer: more than two pages)",
-        pair.prp2
+        pair.prp2.raw()
     );
     println!("  └───────────────────────┘  │");
     println!("  ┌──────────────────────────┘");
-    println!("  ▼ PRP list page {:#x}", pair.prp2);
+    println!("  ▼ PRP list page {:#x}", pair.prp2.raw());
     let mut left = layout.plan.len() - first_len;
     for (i, entry) in list
         .chunks(8)

@@ -87,10 +87,10 @@ use core::fmt;
 use crate::extent::{Extent, PageSize};
 use crate::memory::DmaMemory;
 use crate::prp::geometry::{list_entries, list_slots_read};
-use crate::prp::{self, PrpBuilder, PrpLayout, PrpListPage, PrpPlan, PrpSplit, PrpWalker};
+use crate::prp::{self, PrpBuilder, PrpListPage, PrpPlan, PrpSplit, PrpWalker};
 use crate::sgl::{
-    self, contiguous_metadata, contiguous_mptr, Capability, MetadataLayout, SegmentBuf, SglBuilder,
-    SglCaps, SglLayout, SglPlan, SglWalker,
+    self, contiguous_metadata, contiguous_mptr, Capability, SegmentBuf, SglBuilder, SglCaps,
+    SglPlan, SglWalker,
 };
 use crate::spec::{MaxTransfer, Psdt, SglDescriptor, Status, SubmissionEntry};
 use crate::walk::{Pieces, Progress, Walk};
@@ -239,26 +239,20 @@ pub enum Outcome<'e> {
     Split(PrpSplit<'e>),
 }
 
-/// What [`fill_sqe`] wrote.
+/// What [`fill_sqe`] wrote, besides the command's fields (PSDT, DPTR and MPTR are in the
+/// command; read them there). Small and plain, as it is returned for every command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Filled {
     /// PSDT as written.
     pub psdt: Psdt,
-    /// The data layout.
-    pub data: DataLayout,
     /// MPTR as written (0 without metadata).
     pub mptr: u64,
-    /// The metadata SGL, when PSDT is 10b.
-    pub metadata: Option<MetadataLayout>,
-}
-
-/// The data layout written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DataLayout {
-    /// PRP1, PRP2 and the list pages written.
-    Prp(PrpLayout),
-    /// SGL1 and the segments written.
-    Sgl(SglLayout),
+    /// Descriptor memory the data pointer uses, from the front of what was supplied: PRP list
+    /// pages for PSDT 00b, SGL segments otherwise; 0 when the pointer fits in the command.
+    pub lists_used: usize,
+    /// Metadata segments used for PSDT 10b (MPTR's one-descriptor segment included); 0
+    /// otherwise.
+    pub metadata_segments_used: usize,
 }
 
 /// Why an SGL was not an option for a request.
@@ -452,55 +446,76 @@ fn sgl_metadata(
     }
 }
 
+/// Why an SGL cannot be used for `request` at all, whatever its extents: the checks that
+/// cost nothing, made before any planning.
+fn sgl_refusal(
+    request: &Request<'_>,
+    ctrl: &ControllerCaps,
+    policy: SglPolicy,
+) -> Option<SglRefusal> {
+    if request.queue == QueueKind::Admin {
+        Some(SglRefusal::AdminQueue)
+    } else if !ctrl.sgl.supported() {
+        Some(SglRefusal::NotSupported)
+    } else if matches!(policy, SglPolicy::Never | SglPolicy::Linux { threshold: 0 }) {
+        // Linux with `sgl_threshold=0` never builds an SGL, not even as a fallback.
+        Some(SglRefusal::Policy)
+    } else {
+        None
+    }
+}
+
 /// Decide how `request` travels: PRPs, an SGL, or a split into several PRP commands.
 /// Writes nothing.
+///
+/// Each kind is planned at most once, and only when the policy needs it: the preferred kind
+/// first, the other only when the preferred one cannot carry the request (both for
+/// [`SglPolicy::SmallestFootprint`], which compares them).
 pub fn plan<'e>(
     request: &Request<'e>,
     ctrl: &ControllerCaps,
     policy: SglPolicy,
 ) -> Result<Plan<'e>, DptrError> {
-    let prp = prp_builder(ctrl).plan(request.extents);
-    let sgl = if request.queue == QueueKind::Admin {
-        Err(SglRefusal::AdminQueue)
-    } else if !ctrl.sgl.supported() {
-        Err(SglRefusal::NotSupported)
-    } else if matches!(policy, SglPolicy::Never | SglPolicy::Linux { threshold: 0 }) {
-        // Linux with `sgl_threshold=0` never builds an SGL, not even as a fallback.
-        Err(SglRefusal::Policy)
-    } else {
-        sgl_builder(ctrl, request.direction)
+    let refusal = sgl_refusal(request, ctrl, policy);
+    let plan_prp = || prp_builder(ctrl).plan(request.extents);
+    let plan_sgl = || match refusal {
+        Some(refusal) => Err(refusal),
+        None => sgl_builder(ctrl, request.direction)
             .plan(request.extents)
-            .map_err(SglRefusal::Build)
+            .map_err(SglRefusal::Build),
     };
-    let prefer_sgl = match (&prp, &sgl) {
-        (_, Err(_)) => false,
-        (Err(_), Ok(_)) => true,
-        (Ok(prp_plan), Ok(sgl_plan)) => match policy {
-            SglPolicy::Never => false,
-            SglPolicy::Always => true,
-            SglPolicy::Linux { threshold } => average_segment(request.extents) >= threshold,
-            SglPolicy::SmallestFootprint => {
-                !sgl_plan.exceeds_sdt()
-                    && sgl_plan.footprint(page_segment_capacity(ctrl.page_size))
-                        < prp_footprint(prp_plan)
+    let (mut prp, mut sgl) = (None, None);
+    let prefer_sgl = match (refusal, policy) {
+        (Some(_), _) | (None, SglPolicy::Never) => false,
+        (None, SglPolicy::Always) => true,
+        (None, SglPolicy::Linux { threshold }) => average_segment(request.extents) >= threshold,
+        (None, SglPolicy::SmallestFootprint) => {
+            match (prp.insert(plan_prp()), sgl.insert(plan_sgl())) {
+                (Ok(prp_plan), Ok(sgl_plan)) => {
+                    !sgl_plan.exceeds_sdt()
+                        && sgl_plan.footprint(page_segment_capacity(ctrl.page_size))
+                            < prp_footprint(prp_plan)
+                }
+                (prp_plan, _) => prp_plan.is_err(),
             }
-        },
-    };
-    let as_prp =
-        |plan: PrpPlan| prp_metadata(ctrl, request.metadata).map(|mptr| Plan::Prp { plan, mptr });
-    let as_sgl = |plan: SglPlan| {
-        sgl_metadata(ctrl, request.direction, request.metadata)
-            .map(|metadata| Plan::Sgl { plan, metadata })
-    };
-    let (first, second) = if prefer_sgl {
-        (sgl.map(as_sgl).ok(), prp.map(as_prp).ok())
-    } else {
-        (prp.map(as_prp).ok(), sgl.map(as_sgl).ok())
+        }
     };
     // The preferred kind, or else the other; a metadata problem is reported only when no
     // kind can take both data and metadata.
     let mut metadata_error = None;
-    for attempt in [first, second].into_iter().flatten() {
+    for use_sgl in [prefer_sgl, !prefer_sgl] {
+        let attempt = if use_sgl {
+            let Ok(plan) = *sgl.get_or_insert_with(plan_sgl) else {
+                continue;
+            };
+            sgl_metadata(ctrl, request.direction, request.metadata)
+                .map(|metadata| Plan::Sgl { plan, metadata })
+        } else {
+            let Ok(plan) = *prp.get_or_insert_with(plan_prp) else {
+                continue;
+            };
+            prp_metadata(ctrl, request.metadata).map(|mptr| Plan::Prp { plan, mptr })
+        };
         match attempt {
             Ok(plan) => return Ok(plan),
             Err(e) => {
@@ -515,7 +530,7 @@ pub fn plan<'e>(
         Ok(split) => Ok(Plan::Split(split)),
         Err(prp) => Err(DptrError::Inexpressible {
             prp,
-            sgl: sgl.err().unwrap_or(SglRefusal::Policy),
+            sgl: sgl.and_then(Result::err).unwrap_or(SglRefusal::Policy),
         }),
     }
 }
@@ -533,16 +548,17 @@ impl<'e> Plan<'e> {
     ) -> Result<Outcome<'e>, DptrError> {
         let filled = match self {
             Plan::Split(split) => return Ok(Outcome::Split(split)),
-            Plan::Prp { mptr, .. } => {
-                let layout = prp_builder(ctrl).build(request.extents, memory.prp_lists)?;
+            Plan::Prp { plan, mptr } => {
+                let layout =
+                    prp_builder(ctrl).build_planned(&plan, request.extents, memory.prp_lists)?;
                 sqe.set_psdt(Psdt::Prp);
                 sqe.set_prp1(layout.pair.prp1);
-                sqe.set_prp2(layout.pair.prp2);
+                sqe.set_prp2(layout.pair.prp2.raw());
                 Filled {
                     psdt: Psdt::Prp,
-                    data: DataLayout::Prp(layout),
                     mptr: mptr.unwrap_or(0),
-                    metadata: None,
+                    lists_used: layout.list_pages_used,
+                    metadata_segments_used: 0,
                 }
             }
             Plan::Sgl { plan, metadata } => {
@@ -566,32 +582,23 @@ impl<'e> Plan<'e> {
                         // Everything is checked: write the metadata SGL, then the data SGL.
                         let first = builder.write(extents, &meta_plan, chain);
                         sgl::write_metadata_pointer(mptr_segment, first);
-                        Some(MetadataLayout {
-                            mptr: mptr_segment.bus_addr(),
-                            first,
-                            plan: meta_plan,
-                            segments_used: used,
-                        })
+                        Some((mptr_segment.bus_addr(), used.saturating_add(1)))
                     }
                     SglMetadata::None | SglMetadata::Contiguous(_) => None,
                 };
                 let sgl1 = builder.write(request.extents, &plan, memory.sgl_segments);
-                let (psdt, mptr) = match (metadata, metadata_layout) {
-                    (_, Some(layout)) => (Psdt::SglMetadataSgl, layout.mptr),
-                    (SglMetadata::Contiguous(mptr), None) => (Psdt::Sgl, mptr),
-                    _ => (Psdt::Sgl, 0),
+                let (psdt, mptr, metadata_segments_used) = match (metadata, metadata_layout) {
+                    (_, Some((mptr, used))) => (Psdt::SglMetadataSgl, mptr, used),
+                    (SglMetadata::Contiguous(mptr), None) => (Psdt::Sgl, mptr, 0),
+                    _ => (Psdt::Sgl, 0, 0),
                 };
                 sqe.set_psdt(psdt);
                 sqe.set_sgl1(sgl1.to_raw());
                 Filled {
                     psdt,
-                    data: DataLayout::Sgl(SglLayout {
-                        sgl1,
-                        plan,
-                        segments_used: data_segments,
-                    }),
                     mptr,
-                    metadata: metadata_layout,
+                    lists_used: data_segments,
+                    metadata_segments_used,
                 }
             }
         };

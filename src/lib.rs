@@ -38,8 +38,8 @@
 //!
 //! let builder = PrpBuilder::new(PageSize::SIZE_4K).with_max_transfer(128 * 1024);
 //! // Two pages' worth from a buffer 0x800 into a page: PRP2 is the next page, no list needed.
-//! let pair = builder.build_short(Extent::new(0x4_0800, 0x1000))?;
-//! assert_eq!((pair.prp1, pair.prp2), (0x4_0800, 0x4_1000));
+//! let pair = builder.build_inline(Extent::new(0x4_0800, 0x1000))?;
+//! assert_eq!((pair.prp1, pair.prp2.raw()), (0x4_0800, 0x4_1000));
 //!
 //! // A middle extent that ends inside a page cannot be carried by one PRP command.
 //! let err = builder

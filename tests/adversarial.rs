@@ -868,7 +868,7 @@ fn mdts_exactly_is_built_and_walked() {
         .with_max_transfer(mdts)
         .build(&extents, &mut [PrpListPage::new(LIST, &mut list)])
         .unwrap();
-    Command::prp(layout.pair.prp1, layout.pair.prp2, mdts)
+    Command::prp(layout.pair.prp1, layout.pair.prp2.raw(), mdts)
         .memory(LIST, list[..31 * 8].to_vec())
         .expect_data(&[data(0x10_0000, mdts)]);
 }

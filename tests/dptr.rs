@@ -3,8 +3,8 @@
 //! reading them back.
 
 use nvme_dma::dptr::{
-    self, ControllerCaps, DataLayout, DescriptorMemory, DptrError, Outcome, Plan, Request,
-    SglMetadata, SglPolicy, SglRefusal,
+    self, ControllerCaps, DescriptorMemory, DptrError, Outcome, Plan, Request, SglMetadata,
+    SglPolicy, SglRefusal,
 };
 use nvme_dma::prp::{self, PrpListPage};
 use nvme_dma::sgl::{self, Capability, SegmentBuf, SglCaps};
@@ -216,7 +216,7 @@ fn linux_uses_sgl_from_a_32k_average_segment() {
             .unwrap()
             .to_raw()
     );
-    assert!(matches!(filled.data, DataLayout::Sgl(l) if l.segments_used == 1));
+    assert_eq!((filled.psdt, filled.lists_used), (Psdt::Sgl, 1));
     // A threshold of 0 disables SGLs.
     let (_, filled) = fill_and_walk(
         &Request::new(&big, Direction::Write, QueueKind::Io),
@@ -440,14 +440,14 @@ fn scattered_metadata_goes_in_an_sgl_behind_mptr() {
         SEGS + 0x10_0000,
         "MPTR is the first metadata segment"
     );
-    let layout = filled.metadata.unwrap();
-    assert_eq!((layout.plan.descriptors(), layout.segments_used), (2, 1));
+    // MPTR's one-descriptor segment, then one segment of two descriptors.
+    assert_eq!(filled.metadata_segments_used, 2);
     assert!(matches!(
         dptr::plan(&req, &c, SglPolicy::LINUX),
         Ok(Plan::Sgl {
-            metadata: SglMetadata::Segment(_),
+            metadata: SglMetadata::Segment(meta),
             ..
-        })
+        }) if meta.descriptors() == 2
     ));
     // Without MSDS it cannot be described.
     let no_msds = sgl_ctrl();

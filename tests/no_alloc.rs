@@ -39,7 +39,7 @@ fn build_split_and_walk_allocate_nothing() {
         let mem = SliceMemory::new(0x8000_0000, &mut lists);
         let walker = PrpWalker::new(
             layout.pair.prp1,
-            layout.pair.prp2,
+            layout.pair.prp2.raw(),
             layout.plan.len(),
             ps,
             &mem,
@@ -52,9 +52,10 @@ fn build_split_and_walk_allocate_nothing() {
         }
         checksum = checksum.wrapping_add(
             builder
-                .build_short(Extent::new(0x1000, 0x2000))
+                .build_inline(Extent::new(0x1000, 0x2000))
                 .unwrap()
-                .prp2,
+                .prp2
+                .raw(),
         );
     }
     let after = allocations();

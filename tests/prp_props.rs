@@ -110,7 +110,7 @@ proptest! {
         prop_assert_eq!(gather(&mem, &segments), expected_bytes(seed, total));
         // The walker read exactly the list slots the closed form predicts.
         let entries = list_entries(layout.plan.pages());
-        prop_assert_eq!(mem.bytes_read(), 8 * list_slots_read(ps, layout.pair.prp2, entries));
+        prop_assert_eq!(mem.bytes_read(), 8 * list_slots_read(ps, layout.pair.prp2.raw(), entries));
     }
 
     /// The builder accepts exactly what the device-pages oracle accepts, at every page size.

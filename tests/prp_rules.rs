@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use nvme_dma::memory::AccessKind;
 use nvme_dma::prp::geometry::list_slots_read;
-use nvme_dma::prp::{BuildError, PrpBuilder, PrpListPage, PrpPair, PrpWalker, WalkError};
+use nvme_dma::prp::{BuildError, Prp2, PrpBuilder, PrpListPage, PrpPair, PrpWalker, WalkError};
 use nvme_dma::spec::Status;
 use nvme_dma::walk::{Progress, Walk};
 use nvme_dma::{Extent, PageSize, Piece, SimMemory};
@@ -27,7 +27,7 @@ fn round_trip_contiguous(pages: u64, list_offset: u64) -> (Vec<Extent>, SimMemor
     mem.clear_log();
     let segments = walk(&layout, PS, &mem).unwrap();
     assert_eq!(gather(&mem, &segments), expected_bytes(7, pages * P));
-    (segments, mem, layout.pair.prp2)
+    (segments, mem, layout.pair.prp2.raw())
 }
 
 // ---- Failure class: a list that exactly fills a page treated as chained ----
@@ -183,7 +183,7 @@ fn first_extent_must_be_dword_aligned() {
         BuildError::StartNotDwordAligned { index: 0, .. }
     ));
     assert!(err.to_string().contains("0x1002"));
-    assert!(builder().build_short(Extent::new(0x1001, 8)).is_err());
+    assert!(builder().build_inline(Extent::new(0x1001, 8)).is_err());
     // Any dword-aligned offset is fine for PRP1.
     assert!(builder().plan([Extent::new(0x1ffc, 4)]).is_ok());
 }
@@ -288,8 +288,15 @@ fn prp2_ignored_within_one_page_and_prp1_zero_is_legal() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(segments, [Extent::new(0, P)]);
-    let pair = builder().build_short(Extent::new(0, P)).unwrap();
-    assert_eq!(pair, PrpPair { prp1: 0, prp2: 0 });
+    let pair = builder().build_inline(Extent::new(0, P)).unwrap();
+    assert_eq!(
+        pair,
+        PrpPair {
+            prp1: 0,
+            prp2: Prp2::Unused
+        }
+    );
+    assert_eq!(pair.prp2.raw(), 0);
 }
 
 #[test]
@@ -359,7 +366,7 @@ fn a_short_list_buffer_cannot_chain() {
             &mut [PrpListPage::new(0x8_0f00, &mut small)],
         )
         .unwrap();
-    assert_eq!(layout.pair.prp2, 0x8_0f00);
+    assert_eq!(layout.pair.prp2.raw(), 0x8_0f00);
 }
 
 #[test]
@@ -429,7 +436,7 @@ fn extent_past_the_top_of_memory_is_refused() {
             extent: over
         }
     );
-    assert!(builder().build_short(over).is_err());
+    assert!(builder().build_inline(over).is_err());
     // Ending exactly at 2^64 is fine, and walks back.
     let top = [Extent::new(u64::MAX - 0x1fff, 0x2000)];
     let layout = builder().build(top, &mut []).unwrap();
@@ -463,24 +470,27 @@ fn maximum_transfer_and_one_byte_more() {
 #[test]
 fn short_path_covers_one_and_two_pages_only() {
     let b = builder();
-    assert_eq!(b.build_short(Extent::new(0x1ff0, 0x10)).unwrap().prp2, 0);
     assert_eq!(
-        b.build_short(Extent::new(0x1ff0, 0x11)).unwrap().prp2,
-        0x2000
+        b.build_inline(Extent::new(0x1ff0, 0x10)).unwrap().prp2,
+        Prp2::Unused
     );
     assert_eq!(
-        b.build_short(Extent::new(0x1000, 2 * P)).unwrap().prp2,
-        0x2000
+        b.build_inline(Extent::new(0x1ff0, 0x11)).unwrap().prp2,
+        Prp2::Page(0x2000)
     );
     assert_eq!(
-        b.build_short(Extent::new(0x1004, 2 * P)),
+        b.build_inline(Extent::new(0x1000, 2 * P)).unwrap().prp2,
+        Prp2::Page(0x2000)
+    );
+    assert_eq!(
+        b.build_inline(Extent::new(0x1004, 2 * P)),
         Err(BuildError::NotShort { pages: 3 })
     );
     // And agrees with the general builder, which also needs no list memory here.
     for e in [Extent::new(0x1ff0, 0x11), Extent::new(0x3000, 0x1000)] {
         assert_eq!(
             b.build([e], &mut []).unwrap().pair,
-            b.build_short(e).unwrap()
+            b.build_inline(e).unwrap()
         );
     }
 }
@@ -493,7 +503,7 @@ fn two_extents_within_two_pages_use_prp2_as_data() {
         layout.pair,
         PrpPair {
             prp1: 0x1800,
-            prp2: 0x7000
+            prp2: Prp2::Page(0x7000)
         }
     );
     let mem = SimMemory::new();
@@ -575,7 +585,7 @@ fn fill_agrees_with_the_iterator_for_any_output_size() {
     for size in [1usize, 2, 7, 64, 1000] {
         let mut walker = PrpWalker::new(
             layout.pair.prp1,
-            layout.pair.prp2,
+            layout.pair.prp2.raw(),
             layout.plan.len(),
             PS,
             &mem,
@@ -637,7 +647,7 @@ fn iterator_and_fill_yield_the_same_pieces() {
     let walker = || {
         PrpWalker::new(
             layout.pair.prp1,
-            layout.pair.prp2,
+            layout.pair.prp2.raw(),
             layout.plan.len(),
             PS,
             &mem,

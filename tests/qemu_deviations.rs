@@ -297,7 +297,7 @@ fn probes(max_blocks: u64) -> Vec<Probe> {
                 qemu.write(segment_addr(0), &list)
                     .expect("lists in guest RAM");
                 sqe.set_prp1(layout.pair.prp1);
-                sqe.set_prp2(layout.pair.prp2);
+                sqe.set_prp2(layout.pair.prp2.raw());
             },
         },
         Probe {

@@ -366,7 +366,7 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
         .map(|(i, page)| {
             let (entry, pointer) = match (i, prp2_role) {
                 (0, _) => (EntryRef::Prp1, layout.pair.prp1),
-                (1, Prp2Role::Data) => (EntryRef::Prp2, layout.pair.prp2),
+                (1, Prp2Role::Data) => (EntryRef::Prp2, layout.pair.prp2.raw()),
                 _ => entries.next().ok_or_else(|| {
                     Failure::Internal(format!("the PRP list holds no entry for data page {i}"))
                 })?,
@@ -389,7 +389,7 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
         length: plan.len(),
         pages: plan.pages(),
         prp1: Hex(layout.pair.prp1),
-        prp2: Hex(layout.pair.prp2),
+        prp2: Hex(layout.pair.prp2.raw()),
         prp2_role,
         list_entries: plan.list_entries(),
         list_placement: placement,
@@ -471,7 +471,7 @@ fn walk_back(
 ) -> Result<WalkCheck, Failure> {
     let mem = host_memory(regions(memory))?;
     let walked: Result<Vec<Extent>, _> =
-        PrpWalker::new(pair.prp1, pair.prp2, len, req.page_size, &mem)
+        PrpWalker::new(pair.prp1, pair.prp2.raw(), len, req.page_size, &mem)
             .extents()
             .collect();
     Ok(check(

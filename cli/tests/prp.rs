@@ -23,7 +23,7 @@ fn library(extents: &[Extent], lists: &[(u64, usize)]) -> (u64, u64, Vec<Vec<u8>
         PrpBuilder::new(PS).build(extents, &mut pages).unwrap()
     };
     buffers.truncate(layout.list_pages_used);
-    (layout.pair.prp1, layout.pair.prp2, buffers)
+    (layout.pair.prp1, layout.pair.prp2.raw(), buffers)
 }
 
 fn entries(bytes: &[u8]) -> Vec<u64> {
@@ -193,10 +193,10 @@ fn two_pages_put_the_second_in_prp2() {
     let (doc, code) = json(&["prp", "0x10800+0x1000"]);
     assert_eq!(code, 0);
     let pair = PrpBuilder::new(PS)
-        .build_short(Extent::new(0x10800, 0x1000))
+        .build_inline(Extent::new(0x10800, 0x1000))
         .unwrap();
     assert_eq!(doc["layout"]["prp1"], hex(pair.prp1));
-    assert_eq!(doc["layout"]["prp2"], hex(pair.prp2));
+    assert_eq!(doc["layout"]["prp2"], hex(pair.prp2.raw()));
     assert_eq!(doc["layout"]["prp2_role"], "data");
     assert_eq!(doc["layout"]["list_pages"].as_array().unwrap().len(), 0);
     assert_eq!(doc["layout"]["list_placement"], "none");
@@ -349,9 +349,9 @@ fn page_sizes_other_than_4k() {
     assert_eq!(code, 0);
     let ps = PageSize::new(16 * 1024).unwrap();
     let pair = PrpBuilder::new(ps)
-        .build_short(Extent::new(0x10000, 0x8000))
+        .build_inline(Extent::new(0x10000, 0x8000))
         .unwrap();
-    assert_eq!(doc["layout"]["prp2"], hex(pair.prp2));
+    assert_eq!(doc["layout"]["prp2"], hex(pair.prp2.raw()));
     assert_eq!(doc["layout"]["page_size"], 16384);
     assert_eq!(doc["input"]["page_size"], 16384);
 }

@@ -132,7 +132,7 @@ fn a_chained_prp_layout_is_drawn_as_built() {
     assert_eq!(pointers[0].0, "prp1");
     assert_eq!(num(&pointers[0].1["value"]), layout.pair.prp1);
     assert_eq!(pointers[1].0, "prp2");
-    assert_eq!(num(&pointers[1].1["value"]), layout.pair.prp2);
+    assert_eq!(num(&pointers[1].1["value"]), layout.pair.prp2.raw());
 
     // Pages: one per page touched, in order; bases, offsets and lengths from the rules.
     let pages = groups(&doc, "page");

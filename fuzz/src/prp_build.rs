@@ -232,22 +232,27 @@ pub fn check(input: &PrpBuildInput) {
     assert_eq!(layout.list_pages_used, used.len());
     assert_eq!(layout.pair.prp1, plan.prp1());
     if !used.is_empty() {
-        assert_eq!(layout.pair.prp2, page_addr(0));
+        assert_eq!(layout.pair.prp2.raw(), page_addr(0));
     }
     assert_written_exactly(&buffers, &used, 8);
 
     // Walk it back over the list pages.
     let mem = memory_of(&buffers);
-    let walked: std::result::Result<Vec<Extent>, _> =
-        PrpWalker::new(layout.pair.prp1, layout.pair.prp2, plan.len(), ps, &mem)
-            .extents()
-            .collect();
+    let walked: std::result::Result<Vec<Extent>, _> = PrpWalker::new(
+        layout.pair.prp1,
+        layout.pair.prp2.raw(),
+        plan.len(),
+        ps,
+        &mem,
+    )
+    .extents()
+    .collect();
     assert_eq!(walked, Ok(normalize(&extents)), "walked back");
     assert_eq!(mem.bytes_read(), 8 * used.iter().sum::<u64>());
     assert_eq!(mem.write_count(), 0);
 
     if let [single] = extents[..] {
-        let short = builder.build_short(single);
+        let short = builder.build_inline(single);
         match short {
             Ok(pair) => assert_eq!(pair, layout.pair),
             Err(_) => assert!(pages > 2),

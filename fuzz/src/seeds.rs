@@ -167,7 +167,11 @@ fn prp_layout(ps: PageSize, extents: &[Extent], list_offset: u64) -> (u64, u64, 
     let layout = builder
         .build(extents, &mut pages_of(&mut buffers))
         .expect("list memory suffices");
-    (layout.pair.prp1, layout.pair.prp2, regions_of(&buffers))
+    (
+        layout.pair.prp1,
+        layout.pair.prp2.raw(),
+        regions_of(&buffers),
+    )
 }
 
 fn prp_input(prp1: u64, prp2: u64, len: u64, ps: PageSize, regions: Vec<Region>) -> PrpWalkInput {

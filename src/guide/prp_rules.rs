@@ -36,24 +36,24 @@
 //! ```
 //! use nvme_dma::{Extent, PageSize};
 //! use nvme_dma::prp::geometry::pages_touched;
-//! use nvme_dma::prp::{PrpBuilder, PrpPair};
+//! use nvme_dma::prp::{Prp2, PrpBuilder, PrpPair};
 //!
 //! let ps = PageSize::SIZE_4K;
 //! let builder = PrpBuilder::new(ps);
 //!
 //! // Page aligned: one page, PRP2 unused.
 //! assert_eq!(pages_touched(ps, 0x1_0000, 0x1000), 1);
-//! assert_eq!(builder.build_short(Extent::new(0x1_0000, 0x1000))?, PrpPair { prp1: 0x1_0000, prp2: 0 });
+//! assert_eq!(builder.build_inline(Extent::new(0x1_0000, 0x1000))?, PrpPair { prp1: 0x1_0000, prp2: Prp2::Unused });
 //!
 //! // 0x200 into the page: the last 0x200 bytes spill into the next page, so PRP2 names it.
 //! assert_eq!(pages_touched(ps, 0x1_0200, 0x1000), 2);
 //! assert_eq!(
-//!     builder.build_short(Extent::new(0x1_0200, 0x1000))?,
-//!     PrpPair { prp1: 0x1_0200, prp2: 0x1_1000 }
+//!     builder.build_inline(Extent::new(0x1_0200, 0x1000))?,
+//!     PrpPair { prp1: 0x1_0200, prp2: Prp2::Page(0x1_1000) }
 //! );
 //!
 //! // Three pages need a list: the fast path says so instead of guessing.
-//! assert!(builder.build_short(Extent::new(0x1_0200, 0x2000)).is_err());
+//! assert!(builder.build_inline(Extent::new(0x1_0200, 0x2000)).is_err());
 //! # Ok::<(), nvme_dma::prp::BuildError>(())
 //! ```
 //!
@@ -78,7 +78,7 @@
 //! assert_eq!(plan.list_pages_needed(0x8_0f00), 1);
 //! let mut block = [0u8; 256];
 //! let layout = builder.build(&extents, &mut [PrpListPage::new(0x8_0f00, &mut block)])?;
-//! assert_eq!(layout.pair.prp2, 0x8_0f00);
+//! assert_eq!(layout.pair.prp2.raw(), 0x8_0f00);
 //!
 //! // The entries are page bases, in order, packed from the first slot.
 //! let entries: Vec<u64> = block[..24]
@@ -89,7 +89,7 @@
 //!
 //! // The controller reads it back into one run of bytes.
 //! let mem = SliceMemory::new(0x8_0f00, &mut block);
-//! let back: Vec<Extent> = PrpWalker::new(layout.pair.prp1, layout.pair.prp2, plan.len(), ps, &mem)
+//! let back: Vec<Extent> = PrpWalker::new(layout.pair.prp1, layout.pair.prp2.raw(), plan.len(), ps, &mem)
 //!     .extents()
 //!     .collect::<Result<_, _>>()
 //!     .unwrap();
@@ -155,7 +155,7 @@
 //!     mem.map(addr, 4096).unwrap();
 //!     mem.poke(addr, bytes).unwrap();
 //! }
-//! let back: Vec<Extent> = PrpWalker::new(layout.pair.prp1, layout.pair.prp2, plan.len(), ps, &mem)
+//! let back: Vec<Extent> = PrpWalker::new(layout.pair.prp1, layout.pair.prp2.raw(), plan.len(), ps, &mem)
 //!     .extents()
 //!     .collect::<Result<_, _>>()
 //!     .unwrap();

@@ -633,10 +633,7 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
             })?,
             Err(e) => Err(DriverError::Dptr(e))?,
         };
-        let used = match filled.data {
-            dptr::DataLayout::Prp(layout) => layout.list_pages_used,
-            dptr::DataLayout::Sgl(layout) => layout.segments_used,
-        };
+        let used = filled.lists_used;
         for (page, bytes) in pages.iter().zip(&buffers).take(used) {
             self.bus.write(page.addr, bytes)?;
         }

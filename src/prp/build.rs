@@ -7,8 +7,9 @@
 //! 2. [`PrpBuilder::build`] checks the caller's list memory against that plan, and only then
 //!    writes the list entries. A refused build leaves the list memory untouched.
 //!
-//! [`PrpBuilder::build_short`] is the fast path for one extent within two pages: no list, no
-//! second pass.
+//! [`PrpBuilder::build_planned`] is step 2 alone, for a caller that already holds the plan
+//! (as [`dptr`](crate::dptr) does), and [`PrpBuilder::build_inline`] is the fast path for one
+//! extent within two pages: no list, one pass.
 
 use core::borrow::Borrow;
 
@@ -24,21 +25,46 @@ use crate::extent::{Extent, PageSize};
 pub struct PrpPair {
     /// PRP Entry 1: the first data byte. The only data pointer that may carry a page offset.
     pub prp1: u64,
-    /// PRP Entry 2: unused (zero) for a transfer within one page, the second data page for a
-    /// transfer touching two pages, otherwise a pointer to the first PRP list.
-    pub prp2: u64,
+    /// PRP Entry 2, by what it means for this transfer.
+    pub prp2: Prp2,
+}
+
+/// What PRP Entry 2 holds: one field with three meanings, told apart by how many memory pages
+/// the transfer touches (NVMe Base Specification 2.1, 4.3.1). A driver that unmaps PRP2 after
+/// the command must know which it is: a data page belongs to the I/O, a list to the driver.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Prp2 {
+    /// The transfer stays within PRP1's page: PRP2 is not used, and is written as 0.
+    #[default]
+    Unused,
+    /// The transfer touches exactly two pages: the second page's address (page aligned).
+    Page(u64),
+    /// The transfer touches more than two pages: the address of the first PRP list (qword
+    /// aligned; it may sit at an offset in its page).
+    List(u64),
+}
+
+impl Prp2 {
+    /// The value of the PRP2 field in the submission entry.
+    #[inline]
+    pub const fn raw(self) -> u64 {
+        match self {
+            Prp2::Unused => 0,
+            Prp2::Page(addr) | Prp2::List(addr) => addr,
+        }
+    }
 }
 
 /// Builds PRP layouts for one memory page size and, optionally, a maximum transfer size.
 ///
 /// ```
 /// use nvme_dma::{Extent, PageSize};
-/// use nvme_dma::prp::{PrpBuilder, PrpPair};
+/// use nvme_dma::prp::{Prp2, PrpBuilder, PrpPair};
 ///
 /// let builder = PrpBuilder::new(PageSize::SIZE_4K);
 /// // 6 KiB starting 0x800 into a page: touches two pages, so PRP2 is the second data page.
-/// let pair = builder.build_short(Extent::new(0x10_0800, 0x1800))?;
-/// assert_eq!(pair, PrpPair { prp1: 0x10_0800, prp2: 0x10_1000 });
+/// let pair = builder.build_inline(Extent::new(0x10_0800, 0x1800))?;
+/// assert_eq!(pair, PrpPair { prp1: 0x10_0800, prp2: Prp2::Page(0x10_1000) });
 /// # Ok::<(), nvme_dma::prp::BuildError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,9 +158,9 @@ impl PrpBuilder {
         self.max_transfer
     }
 
-    /// The fast path: PRP1 and PRP2 for one extent within two memory pages. Touches no list
-    /// memory and makes no second pass.
-    pub fn build_short(&self, extent: Extent) -> Result<PrpPair, BuildError> {
+    /// The fast path: PRP1 and PRP2 for one extent within two memory pages, both carried in
+    /// the command. Touches no list memory; [`BuildError::NotShort`] for a longer extent.
+    pub fn build_inline(&self, extent: Extent) -> Result<PrpPair, BuildError> {
         if extent.len == 0 {
             return Err(BuildError::EmptyTransfer);
         }
@@ -149,12 +175,12 @@ impl PrpBuilder {
         match pages_touched(ps, extent.addr, extent.len) {
             1 => Ok(PrpPair {
                 prp1: extent.addr,
-                prp2: 0,
+                prp2: Prp2::Unused,
             }),
             // The last byte lies in the next page, so that page's base is below 2^64.
             2 => Ok(PrpPair {
                 prp1: extent.addr,
-                prp2: ps.page_base(extent.addr).wrapping_add(ps.bytes()),
+                prp2: Prp2::Page(ps.page_base(extent.addr).wrapping_add(ps.bytes())),
             }),
             pages => Err(BuildError::NotShort { pages }),
         }
@@ -247,7 +273,7 @@ impl PrpBuilder {
     }
 
     /// Build the layout for `extents`, writing PRP list entries into `lists` when the transfer
-    /// touches more than two pages.
+    /// touches more than two pages: [`PrpBuilder::plan`], then [`PrpBuilder::build_planned`].
     ///
     /// `lists[0]` is the page PRP2 will point at; further pages are used in order as the list
     /// chains. Supply at least [`PrpPlan::list_pages_needed`] of them (with the first one's
@@ -262,34 +288,43 @@ impl PrpBuilder {
         I::Item: Borrow<Extent>,
     {
         let plan = self.plan(extents.clone())?;
+        self.build_planned(&plan, extents, lists)
+    }
+
+    /// Build the layout `plan` describes for `extents`, the extents it was made from, without
+    /// checking them again: the list memory is checked against the plan, then the entries are
+    /// written in one pass. On error nothing has been written.
+    ///
+    /// Extents other than the planned ones give a wrong layout (never a panic, and no write
+    /// outside the list pages the plan counted).
+    pub fn build_planned<I>(
+        &self,
+        plan: &PrpPlan,
+        extents: I,
+        lists: &mut [PrpListPage<'_>],
+    ) -> Result<PrpLayout, BuildError>
+    where
+        I: IntoIterator,
+        I::Item: Borrow<Extent>,
+    {
         let entries = plan.list_entries();
-        if entries == 0 {
-            let prp2 = if plan.pages == 2 { plan.second_page } else { 0 };
-            return Ok(PrpLayout {
-                pair: PrpPair {
-                    prp1: plan.prp1,
-                    prp2,
-                },
-                plan,
-                list_pages_used: 0,
-            });
-        }
-        let used = check_list_memory(self.page_size, lists, entries)?;
-        let Some(first_list) = lists.first() else {
-            return Err(BuildError::ListMemoryTooSmall {
-                needed: 1,
-                given: 0,
-            });
+        let (prp2, list_pages_used) = match plan.pages {
+            0 | 1 => (Prp2::Unused, 0),
+            2 => (Prp2::Page(plan.second_page), 0),
+            _ => {
+                let used = check_list_memory(plan.page_size, lists, entries)?;
+                let first_list = lists.first().map_or(0, PrpListPage::bus_addr);
+                write_list(plan.page_size, extents, lists, entries);
+                (Prp2::List(first_list), used)
+            }
         };
-        let prp2 = first_list.bus_addr;
-        write_list(self.page_size, extents, lists, entries);
         Ok(PrpLayout {
             pair: PrpPair {
                 prp1: plan.prp1,
                 prp2,
             },
-            plan,
-            list_pages_used: used,
+            plan: *plan,
+            list_pages_used,
         })
     }
 

@@ -54,7 +54,7 @@ pub enum BuildError {
         /// The maximum transfer size in bytes.
         max: u64,
     },
-    /// `build_short` was asked for a transfer that needs a PRP list.
+    /// `build_inline` was asked for a transfer that needs a PRP list.
     NotShort {
         /// Memory pages the transfer touches.
         pages: u64,

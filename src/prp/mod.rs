@@ -40,7 +40,7 @@
 //!
 //! * [`PrpBuilder`] turns extents into a [`PrpPair`] and list entries written into
 //!   [`PrpListPage`]s the caller owns; [`PrpBuilder::plan`] says first how many list pages that
-//!   takes, [`PrpBuilder::build_short`] is the two-page fast path, and [`PrpBuilder::split`]
+//!   takes, [`PrpBuilder::build_inline`] is the two-page fast path, and [`PrpBuilder::split`]
 //!   cuts what one command cannot carry into the fewest commands that can.
 //! * [`PrpWalker`] reads the same pointers back through [`DmaMemory`](crate::DmaMemory), as a
 //!   controller does, yielding data segments or the NVMe status for the rule that broke.
@@ -66,11 +66,11 @@
 //! let mut list_bytes = [0u8; 4096];
 //! assert_eq!(plan.list_pages_needed(0x8_0000), 1);
 //! let layout = builder.build(&extents, &mut [PrpListPage::new(0x8_0000, &mut list_bytes)])?;
-//! assert_eq!((layout.pair.prp1, layout.pair.prp2), (0x1_0200, 0x8_0000));
+//! assert_eq!((layout.pair.prp1, layout.pair.prp2.raw()), (0x1_0200, 0x8_0000));
 //!
 //! // The controller's view: walk PRP1/PRP2 with the list page in its memory.
 //! let mem = SliceMemory::new(0x8_0000, &mut list_bytes);
-//! let walker = PrpWalker::new(layout.pair.prp1, layout.pair.prp2, plan.len(), ps, &mem);
+//! let walker = PrpWalker::new(layout.pair.prp1, layout.pair.prp2.raw(), plan.len(), ps, &mem);
 //! let segments: Vec<Extent> = walker.extents().collect::<Result<_, _>>().unwrap();
 //! assert_eq!(segments, extents); // adjacent pages of extent 1 merge back into one segment
 //! # Ok::<(), nvme_dma::prp::BuildError>(())
@@ -82,7 +82,7 @@ pub mod geometry;
 mod split;
 mod walk;
 
-pub use build::{PrpBuilder, PrpLayout, PrpListPage, PrpPair, PrpPlan};
+pub use build::{Prp2, PrpBuilder, PrpLayout, PrpListPage, PrpPair, PrpPlan};
 pub use error::{BuildError, WalkError};
 pub use split::{ChunkExtents, PrpChunk, PrpSplit};
 pub use walk::PrpWalker;

@@ -89,7 +89,7 @@ pub fn walk<M: DmaMemory>(
 ) -> Result<Vec<Extent>, WalkError> {
     PrpWalker::new(
         layout.pair.prp1,
-        layout.pair.prp2,
+        layout.pair.prp2.raw(),
         layout.plan.len(),
         ps,
         mem,

@@ -102,7 +102,7 @@ pub fn place_prp<M: DmaMemory>(
     }
     sqe.set_psdt(Psdt::Prp);
     sqe.set_prp1(layout.pair.prp1);
-    sqe.set_prp2(layout.pair.prp2);
+    sqe.set_prp2(layout.pair.prp2.raw());
     Ok(layout.list_pages_used)
 }
 

@@ -18,12 +18,12 @@ pub extern "C" fn nvme_dma_no_std_smoke(list: &mut [u8; 4096]) -> u64 {
     };
     let sqe = SubmissionEntry::new(Opcode::NVM_READ, 1)
         .with_prp1(layout.pair.prp1)
-        .with_prp2(layout.pair.prp2);
+        .with_prp2(layout.pair.prp2.raw());
     let mem = SliceMemory::new(0x8000, &mut list[..]);
     let mut total = 0u64;
     for segment in PrpWalker::new(sqe.prp1(), sqe.prp2(), layout.plan.len(), PageSize::SIZE_4K, &mem) {
         match segment {
-            Ok(s) => total += s.len,
+            Ok(s) => total += s.len(),
             Err(_) => return 0,
         }
     }

@@ -2,8 +2,12 @@
 //!
 //! This file holds a single test so that no other test thread allocates while it counts.
 
+use nvme_dma::dptr::{ControllerCaps, DeviceCommand, Transfer};
+use nvme_dma::memory::DataMover;
 use nvme_dma::prp::{PrpBuilder, PrpListPage, PrpWalker};
-use nvme_dma::{Extent, PageSize, SliceMemory};
+use nvme_dma::sgl::SglCaps;
+use nvme_dma::spec::{MaxTransfer, Opcode, Sgls, SubmissionEntry};
+use nvme_dma::{Extent, PageSize, Piece, QueueKind, SliceMemory};
 
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
@@ -58,6 +62,32 @@ fn build_split_and_walk_allocate_nothing() {
                 .raw(),
         );
     }
+    // The device side's three calls: decode, walk into a buffer, move the data.
+    let mut host = vec![0u8; 0x3000];
+    let data = [0x5au8; 0x1000];
+    let caps = ControllerCaps {
+        page_size: ps,
+        sgl: SglCaps::new(Sgls::empty()),
+        max_transfer: MaxTransfer::Bytes(1 << 20),
+    };
+    let sqe = SubmissionEntry::new(Opcode::NVM_READ, 1)
+        .with_prp1(0x1800)
+        .with_prp2(0x2000);
+    let mut pieces = [Piece::Skip(0); 4];
+    let before_device = allocations();
+    let mut mem = SliceMemory::new(0x1000, &mut host);
+    let cmd = DeviceCommand::decode(&sqe, QueueKind::Io, &caps, Transfer::read(0x1000)).unwrap();
+    let n = cmd.data_pieces(&mem, &mut pieces).unwrap();
+    DataMover::new(&pieces[..n], &mem)
+        .unwrap()
+        .to_host(&mut mem, &data)
+        .unwrap();
+    assert_eq!(
+        allocations() - before_device,
+        0,
+        "the device path allocated"
+    );
+    assert!(host[0x800..0x1800].iter().all(|&b| b == 0x5a));
     let after = allocations();
     assert_eq!(after - before, 0, "the PRP hot path allocated");
     // The work really happened: both transfers walked and split back to their full lengths.

@@ -14,7 +14,7 @@ use super::namespace::{Namespace, Stream};
 use super::trace::DmaPurpose;
 use crate::dptr::{self, DataPointer, MetadataPointer};
 use crate::extent::PageSize;
-use crate::memory::DmaMemory;
+use crate::memory::{DataMover, DmaMemory};
 use crate::sgl::SglCaps;
 use crate::spec::{MaxTransfer, Status, SubmissionEntry};
 use crate::QueueKind;
@@ -150,36 +150,6 @@ fn check_buffers<M: DmaMemory + ?Sized>(
     Ok(())
 }
 
-/// Walks a list of host pieces in order, handing out up to `n` bytes at a time.
-struct HostCursor<'g> {
-    pieces: core::slice::Iter<'g, Piece>,
-    current: Option<(Option<u64>, u64)>,
-}
-
-impl<'g> HostCursor<'g> {
-    fn new(pieces: &'g [Piece]) -> Self {
-        HostCursor {
-            pieces: pieces.iter(),
-            current: None,
-        }
-    }
-
-    /// Up to `n` bytes of the next piece: `(Some(addr), len)` for memory, `(None, len)` for
-    /// a bit bucket.
-    fn take(&mut self, n: u64) -> Option<(Option<u64>, u64)> {
-        while !matches!(self.current, Some((_, len)) if len > 0) {
-            self.current = Some(match *self.pieces.next()? {
-                Piece::Data(e) => (Some(e.addr), e.len),
-                other => (None, other.len()),
-            });
-        }
-        let (addr, len) = self.current?;
-        let k = len.min(n);
-        self.current = Some((addr.map(|a| a.saturating_add(k)), len.saturating_sub(k)));
-        Some((addr, k))
-    }
-}
-
 /// Move a stream of blocks between host pieces and the namespace. `to_host` is a Read (the
 /// controller writes host memory); otherwise the host's bytes are stored.
 pub(crate) fn transfer<M: DmaMemory + ?Sized>(
@@ -197,10 +167,10 @@ pub(crate) fn transfer<M: DmaMemory + ?Sized>(
     };
     let error = || fail(Status::DATA_TRANSFER_ERROR);
     let pieces = ns.pieces(stream, slba, nlb);
-    let mut cursor = HostCursor::new(host);
+    let mut cursor = DataMover::checked(host);
     for (store, mut offset, mut left) in pieces {
         while left > 0 {
-            let (addr, n) = cursor.take(left).ok_or_else(error)?;
+            let (addr, n) = cursor.next_run(left).ok_or_else(error)?;
             if let Some(mut addr) = addr {
                 if to_host {
                     ns.store(store).read_to(offset, n, |bytes| {
@@ -232,7 +202,7 @@ pub(crate) fn matches<M: DmaMemory + ?Sized>(
     host: &[Piece],
 ) -> Result<bool, Status> {
     let error = || fail(Status::DATA_TRANSFER_ERROR);
-    let mut cursor = HostCursor::new(host);
+    let mut cursor = DataMover::checked(host);
     let mut equal = true;
     let mut buf = [0u8; 512];
     for (store, offset, len) in ns.pieces(stream, slba, nlb) {
@@ -240,7 +210,7 @@ pub(crate) fn matches<M: DmaMemory + ?Sized>(
             let mut at = 0usize;
             while at < ours.len() {
                 let want = ours.len().saturating_sub(at).min(buf.len());
-                let (addr, n) = cursor.take(want as u64).ok_or_else(error)?;
+                let (addr, n) = cursor.next_run(want as u64).ok_or_else(error)?;
                 let n = usize::try_from(n).unwrap_or(0);
                 let (Some(theirs), Some(mine)) =
                     (buf.get_mut(..n), ours.get(at..at.saturating_add(n)))
@@ -270,7 +240,7 @@ pub(crate) fn send<M: DmaMemory + ?Sized>(
 ) -> Result<(), Status> {
     static ZEROS: [u8; 512] = [0; 512];
     let error = || fail(Status::DATA_TRANSFER_ERROR);
-    let mut cursor = HostCursor::new(host);
+    let mut cursor = DataMover::checked(host);
     let mut at = 0u64;
     while at < total {
         let from = usize::try_from(at).unwrap_or(usize::MAX);
@@ -285,7 +255,7 @@ pub(crate) fn send<M: DmaMemory + ?Sized>(
                 )
                 .unwrap_or_default(),
         };
-        let (addr, n) = cursor.take(chunk.len() as u64).ok_or_else(error)?;
+        let (addr, n) = cursor.next_run(chunk.len() as u64).ok_or_else(error)?;
         let piece = chunk
             .get(..usize::try_from(n).unwrap_or(0))
             .unwrap_or_default();
@@ -305,11 +275,13 @@ pub(crate) fn receive<M: DmaMemory + ?Sized>(
     out: &mut [u8],
     host: &[Piece],
 ) -> Result<(), Status> {
-    let mut cursor = HostCursor::new(host);
+    let mut cursor = DataMover::checked(host);
     let mut at = 0usize;
     while at < out.len() {
         let left = out.len().saturating_sub(at) as u64;
-        let (addr, n) = cursor.take(left).ok_or(fail(Status::DATA_TRANSFER_ERROR))?;
+        let (addr, n) = cursor
+            .next_run(left)
+            .ok_or(fail(Status::DATA_TRANSFER_ERROR))?;
         let end = at.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
         if let (Some(addr), Some(chunk)) = (addr, out.get_mut(at..end)) {
             port.read(DmaPurpose::DataRead, addr, chunk)

@@ -13,6 +13,8 @@
 
 use core::fmt;
 
+mod mover;
+pub use mover::{DataMover, MoveError};
 #[cfg(feature = "alloc")]
 mod sim;
 #[cfg(feature = "alloc")]

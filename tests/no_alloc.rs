@@ -25,6 +25,7 @@ fn build_split_and_walk_allocate_nothing() {
     let builder = PrpBuilder::new(ps).with_max_transfer(1 << 20);
     let unlimited = PrpBuilder::new(ps);
 
+    let mut host = vec![0u8; 0x3000];
     let before = allocations();
     let mut checksum = 0u64;
     for extents in [&contiguous[..], &paged[..]] {
@@ -63,7 +64,6 @@ fn build_split_and_walk_allocate_nothing() {
         );
     }
     // The device side's three calls: decode, walk into a buffer, move the data.
-    let mut host = vec![0u8; 0x3000];
     let data = [0x5au8; 0x1000];
     let caps = ControllerCaps {
         page_size: ps,

@@ -278,6 +278,7 @@ impl PrpBuilder {
     /// `lists[0]` is the page PRP2 will point at; further pages are used in order as the list
     /// chains. Supply at least [`PrpPlan::list_pages_needed`] of them (with the first one's
     /// offset). On error nothing has been written.
+    #[inline]
     pub fn build<I>(
         &self,
         extents: I,
@@ -297,6 +298,7 @@ impl PrpBuilder {
     ///
     /// Extents other than the planned ones give a wrong layout (never a panic, and no write
     /// outside the list pages the plan counted).
+    #[inline]
     pub fn build_planned<I>(
         &self,
         plan: &PrpPlan,

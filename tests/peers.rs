@@ -181,6 +181,61 @@ fn linux_setup_sgls_matches_the_crate_below_256_descriptors() {
     }
 }
 
+/// Linux's choice between PRPs and an SGL (SGLs supported, `sgl_threshold` 32 KiB) against
+/// `SglPolicy::LINUX`: the same layout, except that Linux sends any single segment of more
+/// than two pages as one Data Block (`nvme_setup_sgl_simple`, whatever the threshold), where
+/// the crate's policy applies the average-segment threshold to it too and picks PRPs below
+/// 32 KiB.
+#[test]
+fn linux_sgl_choice_matches_the_crate_policy_but_for_small_single_segments() {
+    let mut differ = Vec::new();
+    for case in Case::all() {
+        let mut dev = linux_dev(true);
+        let mut iod = linux::Iod::default();
+        let mut cmd = linux::RwCommand::default();
+        let st = linux::nvme_map_data(&mut dev, &mut iod, &mut cmd, &case.extents, case.len as u32);
+        assert_eq!(st, linux::BlkStatus::Ok, "{case:?}");
+        let linux_sgl = cmd.flags == linux::NVME_CMD_SGL_METABUF;
+        let block = words_to_bytes(linux::first_block(&dev, &iod));
+        let addr = if block.is_empty() {
+            LIST_BASE
+        } else {
+            iod.first_dma
+        };
+        // Room for a list when Linux took no block (the crate may want one where Linux did not).
+        let len = if block.is_empty() {
+            PAGE as usize
+        } else {
+            block.len()
+        };
+        let (sgl, dptr, memory) = ours::fill_sqe_linux_out(&case.extents, addr, len).expect("fill");
+
+        let e = case.extents[0];
+        let pages = (e.addr % PAGE + e.len).div_ceil(PAGE);
+        let single_small = case.extents.len() == 1 && pages > 2 && case.len < 32 << 10;
+        assert_eq!(linux_sgl, sgl || single_small, "{case:?}: PSDT");
+        assert_eq!(sgl, linux_sgl && !single_small, "{case:?}: PSDT");
+        if linux_sgl != sgl {
+            differ.push(format!("{case:?}"));
+            continue;
+        }
+        // DPTR's 16 bytes: PRP1 and PRP2, or SGL1.
+        let linux_dptr = peers::sgl_bytes(cmd.dptr);
+        assert_eq!(dptr, linux_dptr, "{case:?}: DPTR");
+        if !block.is_empty() {
+            assert_eq!(
+                first_difference(&memory, &block),
+                None,
+                "{case:?}: list or segment"
+            );
+        }
+    }
+    assert_eq!(
+        differ,
+        ["aligned/16KiB", "offset_0x200/8KiB", "offset_0x200/16KiB"]
+    );
+}
+
 /// SPDK's tracker: its list sits 72 bytes into a 4 KiB block and holds 503 entries; the
 /// crate is given the same place.
 fn spdk_list_len() -> usize {

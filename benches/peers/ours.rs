@@ -91,6 +91,20 @@ pub fn fill_sqe_sgl(
     )
 }
 
+/// `fill_sqe` under the Linux policy (an SGL when the average segment reaches 32 KiB).
+#[inline(always)]
+pub fn fill_sqe_linux(
+    sqe: &mut SubmissionEntry,
+    req: &Request<'_>,
+    ctrl: &ControllerCaps,
+    mem: &mut DescriptorMemory<'_, '_>,
+) -> bool {
+    matches!(
+        dptr::fill_sqe(sqe, req, ctrl, SglPolicy::LINUX, mem),
+        Ok(Outcome::Filled(_))
+    )
+}
+
 /// The PRP builder.
 pub fn prp_builder() -> PrpBuilder {
     PrpBuilder::new(PS)
@@ -315,4 +329,24 @@ pub fn sgl_pieces<M: DmaMemory + ?Sized>(sgl1: [u8; 16], len: u64, mem: &M) -> O
         |b| all.extend_from_slice(b),
     )?;
     Some(all)
+}
+
+/// What `fill_sqe` wrote: PSDT is an SGL, DPTR's 16 bytes, and the list or segment buffer
+/// (`len` bytes at `addr`, given to both kinds).
+pub fn fill_sqe_linux_out(
+    extents: &[Extent],
+    addr: u64,
+    len: usize,
+) -> Option<(bool, [u8; 16], Vec<u8>)> {
+    let mut list = vec![0u8; len];
+    let mut segment = vec![0u8; len];
+    let mut sqe = sqe();
+    let filled = {
+        let mut pages = [PrpListPage::new(addr, &mut list)];
+        let mut segs = [SegmentBuf::new(addr, &mut segment)];
+        let mut mem = descriptor_memory(&mut pages, &mut segs);
+        fill_sqe_linux(&mut sqe, &request(extents), &ctrl(), &mut mem)
+    };
+    let sgl = sqe.psdt().is_sgl();
+    filled.then(|| (sgl, sqe.sgl1().to_bytes(), if sgl { segment } else { list }))
 }

@@ -4,9 +4,9 @@
 //! timings cancels most of what drifts between rounds (frequency, other load), which
 //! criterion's separate runs cannot.
 //!
-//! Run: `cargo bench --bench per_command_ratios` (under 10 s on an idle machine). Prints markdown tables: one
-//! per shape, a row per pair and a column per size, each cell `ratio (crate ns / peer ns)`
-//! with the per-command medians.
+//! Run: `cargo bench --bench per_command_ratios` (under 10 s on an idle machine). It prints
+//! markdown tables: one per shape, a row per pair and a column per size, each cell
+//! `ratio (crate ns / peer ns)` with the per-command medians.
 
 mod peers;
 

@@ -1,6 +1,7 @@
-//! Linux nvme-pci: the per-command data pointer setup of `drivers/nvme/host/pci.c`, in the
-//! form it had from v5.10 to v6.14 (a scatterlist walked into PRP list or SGL segment blocks
-//! taken from two DMA pools), with its single-segment fast paths.
+//! Linux nvme-pci: the per-command data pointer setup of `drivers/nvme/host/pci.c` in its v5
+//! form (a scatterlist walked into PRP list or SGL segment blocks taken from two DMA pools,
+//! with single-segment fast paths; later kernels replaced the scatterlist with a DMA
+//! iterator).
 //!
 //! Modelled, not ported: `dma_map_sg`/`dma_map_bvec` are the identity (a scatterlist entry's
 //! DMA address is its extent's address), the block layer's scatterlist is the request's extents
@@ -257,7 +258,7 @@ pub fn nvme_setup_sgl_simple(
     BlkStatus::Ok
 }
 
-/// Ports `nvme_pci_setup_prps` (drivers/nvme/host/pci.c, v5.10 to v6.14): walk the scatterlist
+/// Ports `nvme_pci_setup_prps` (drivers/nvme/host/pci.c, scatterlist form): walk the scatterlist
 /// a controller page at a time; PRP2 is the second page when two suffice, else a list taken
 /// from the small pool (at most 32 entries) or the page pool, chaining a new page when one
 /// fills by moving its last entry to the new page and putting the new page's address in its
@@ -383,7 +384,7 @@ fn nvme_pci_sgl_set_seg(sge: &mut [u64], dma_addr: u64, entries: usize) {
     sge[1] = words[1];
 }
 
-/// Ports `nvme_pci_setup_sgls` (drivers/nvme/host/pci.c, v5.10 to v6.14): one entry is SGL1 as a
+/// Ports `nvme_pci_setup_sgls` (drivers/nvme/host/pci.c, scatterlist form): one entry is SGL1 as a
 /// Data Block; more go in a small-pool block (at most 16) or page-pool pages, SGL1 pointing at
 /// the first, and a full page chains by moving its last descriptor to the next page and
 /// putting a segment descriptor for the rest in its place. The driver never passes more than

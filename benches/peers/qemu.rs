@@ -108,14 +108,15 @@ pub struct NvmeCtrl {
 }
 
 impl NvmeCtrl {
-    /// A controller with 4 KiB pages, BAR0 at a typical MMIO address, no CMB or PMR, and the
-    /// SGLS QEMU reports (SGLs without alignment, bit buckets).
+    /// A controller with 4 KiB pages, BAR0 at a typical MMIO address, no CMB or PMR, and SGLS
+    /// as QEMU has long reported it (SGLs without alignment needs, bit buckets; the walks read
+    /// only the excess-length bit, which is clear).
     pub fn new() -> Self {
         NvmeCtrl {
             page_size: 4096,
             page_bits: 12,
             max_prp_ents: 4096 / 8,
-            sgls: 0x2 | (1 << 16),
+            sgls: 0x1 | (1 << 16),
             bar0: (0xfebf_0000, 0x4000),
             cmb: None,
             pmr: None,
@@ -401,7 +402,8 @@ pub fn nvme_map_prp(
 
 /// Ports `nvme_map_sgl_data` (hw/nvme/ctrl.c): map `segment`'s descriptors, which must all be
 /// Data Blocks (a segment descriptor here is Invalid Number of SGL Descriptors, any other
-/// type, bit buckets included, SGL Descriptor Type Invalid), skipping empty ones; data past
+/// type SGL Descriptor Type Invalid: the revision ported maps no Bit Bucket, older ones
+/// skipped its bytes), skipping empty ones; data past
 /// the transfer is an error unless SGLS allows excess length; a block ending past 2^64 is
 /// Data SGL Length Invalid.
 #[inline(always)]

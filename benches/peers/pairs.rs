@@ -31,6 +31,8 @@ pub enum Pair {
     SglFillSqe,
     /// `SglBuilder::build` vs SPDK's hardware SGL build.
     SglBuild,
+    /// `SglBuilder::build` vs Linux `nvme_pci_setup_sgls` (run whatever the threshold).
+    SglBuildLinux,
     /// `PrpWalker` vs QEMU `nvme_map_prp`.
     PrpWalk,
     /// `SglWalker` vs QEMU `nvme_map_sgl`.
@@ -39,13 +41,14 @@ pub enum Pair {
 
 impl Pair {
     /// Every pair, in table order.
-    pub const ALL: [Pair; 8] = [
+    pub const ALL: [Pair; 9] = [
         Pair::PrpFillSqe,
         Pair::PrpBuild,
         Pair::PrpBuildSpdk,
         Pair::LinuxPolicy,
         Pair::SglFillSqe,
         Pair::SglBuild,
+        Pair::SglBuildLinux,
         Pair::PrpWalk,
         Pair::SglWalk,
     ];
@@ -59,6 +62,7 @@ impl Pair {
             Pair::LinuxPolicy => "linux_policy_fill_sqe",
             Pair::SglFillSqe => "sgl_fill_sqe",
             Pair::SglBuild => "sgl_build",
+            Pair::SglBuildLinux => "sgl_build_linux",
             Pair::PrpWalk => "prp_walk",
             Pair::SglWalk => "sgl_walk",
         }
@@ -67,7 +71,7 @@ impl Pair {
     /// The peer's name in benchmark ids.
     pub fn peer(self) -> &'static str {
         match self {
-            Pair::PrpFillSqe | Pair::PrpBuild | Pair::LinuxPolicy => "linux",
+            Pair::PrpFillSqe | Pair::PrpBuild | Pair::LinuxPolicy | Pair::SglBuildLinux => "linux",
             Pair::PrpBuildSpdk | Pair::SglFillSqe | Pair::SglBuild => "spdk",
             Pair::PrpWalk | Pair::SglWalk => "qemu",
         }
@@ -82,6 +86,7 @@ impl Pair {
             Pair::LinuxPolicy => "`fill_sqe` (`SglPolicy::LINUX`) / Linux `nvme_map_data`, SGLs on",
             Pair::SglFillSqe => "`fill_sqe` (SGL) / SPDK request build",
             Pair::SglBuild => "`SglBuilder::build` / SPDK hw SGL build",
+            Pair::SglBuildLinux => "`SglBuilder::build` / Linux `nvme_pci_setup_sgls`",
             Pair::PrpWalk => "`PrpWalker` / QEMU `nvme_map_prp`",
             Pair::SglWalk => "`SglWalker` / QEMU `nvme_map_sgl`",
         }
@@ -107,6 +112,7 @@ impl Pair {
             Pair::LinuxPolicy => linux_policy(case, runner),
             Pair::SglFillSqe => sgl_fill_sqe(case, runner),
             Pair::SglBuild => sgl_build(case, runner),
+            Pair::SglBuildLinux => sgl_build_linux(case, runner),
             Pair::PrpWalk => prp_walk(case, runner),
             Pair::SglWalk => sgl_walk(case, &case.extents, runner),
         }
@@ -315,6 +321,33 @@ fn sgl_build<R: Runner>(case: &Case, runner: &mut R) {
             let mut req = spdk::Request::new(black_box(payload), len);
             let rc = build(&qpair, &mut req, &mut tr, qpair.dword_aligned);
             req.cmd.dptr[1] ^ rc as u64
+        },
+    );
+}
+
+fn sgl_build_linux<R: Runner>(case: &Case, runner: &mut R) {
+    let mut buf = crate_buffer();
+    let mut segs = ours::segments(&mut buf, LIST_BASE, PAGE as usize);
+    let builder = ours::sgl_builder();
+
+    let mut dev = linux_dev();
+    dev.sgl_supported = true;
+
+    runner.run(
+        "linux",
+        || {
+            let layout = ours::sgl_build(&builder, black_box(&case.extents), &mut segs);
+            black_box(layout.as_ref());
+            u64::from(layout.is_some())
+        },
+        || {
+            let mut iod = linux::Iod::default();
+            let mut cmd = linux::RwCommand::default();
+            let sg = black_box(&case.extents);
+            iod.use_sgl = true;
+            let st = linux::nvme_pci_setup_sgls(&mut dev, &mut iod, &mut cmd, sg, sg.len());
+            linux::nvme_unmap_data(&mut dev, &iod);
+            cmd.dptr[1] ^ (st == linux::BlkStatus::Ok) as u64
         },
     );
 }

@@ -67,7 +67,7 @@ fn per_command(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    // About 290 functions: short runs keep a full pass near ten minutes.
+    // About 320 functions: short runs keep a full pass near ten minutes.
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1))

@@ -468,3 +468,134 @@ fn bad_sgls_fail_both_walks() {
     )
     .is_none());
 }
+
+/// Beyond the benchmarked sizes, where lists and segments chain: 4 MiB of PRPs (two list
+/// pages) and 300 scattered SGL descriptors (two segments). Linux chains PRP lists exactly as
+/// the crate does and SGL segments but for one length, and QEMU walks the crate's chains to
+/// the same pieces.
+#[test]
+fn chained_lists_and_segments_match() {
+    // PRPs: Linux takes page-pool blocks 0 and 1, which are adjacent; the crate gets the same
+    // two pages.
+    let case = Case::new(Shape::Aligned, ("4MiB", 4 << 20));
+    let mut dev = linux_dev(false);
+    let mut iod = linux::Iod::default();
+    let mut cmd = linux::RwCommand::default();
+    let st =
+        linux::nvme_pci_setup_prps(&mut dev, &mut iod, &mut cmd, &case.extents, case.len as u32);
+    assert_eq!((st, iod.npages), (linux::BlkStatus::Ok, 2));
+    let linux_lists = [
+        words_to_bytes(dev.prp_page_pool.block(iod.list[0])),
+        words_to_bytes(dev.prp_page_pool.block(iod.list[1])),
+    ]
+    .concat();
+    let mut buf = vec![0u8; 2 * PAGE as usize];
+    let layout = {
+        let mut pages = ours::list_pages(&mut buf, iod.first_dma, PAGE as usize);
+        ours::prp_build(&ours::prp_builder(), &case.extents, &mut pages).expect("build")
+    };
+    assert_eq!(
+        (layout.pair.prp1, layout.pair.prp2),
+        (cmd.dptr[0], cmd.dptr[1])
+    );
+    assert_eq!(first_difference(&buf, &linux_lists), None, "PRP list pages");
+
+    // QEMU walks the crate's two list pages.
+    let (prp1, prp2) = (layout.pair.prp1, layout.pair.prp2);
+    let guest_bytes = buf.clone();
+    let ours_pieces = ours::prp_pieces(
+        prp1,
+        prp2,
+        case.len,
+        &SliceMemory::new(iod.first_dma, &mut buf),
+    )
+    .unwrap();
+    let n = qemu::NvmeCtrl::new();
+    let guest = qemu::Guest {
+        base: iod.first_dma,
+        bytes: &guest_bytes,
+    };
+    let mut scratch = qemu::Scratch::new(&n);
+    let mut sg = qemu::NvmeSg::new();
+    let st = qemu::nvme_map_prp(
+        &n,
+        &guest,
+        &mut scratch,
+        &mut sg,
+        prp1,
+        prp2,
+        case.len as u32,
+    );
+    assert_eq!(st, qemu::NVME_SUCCESS);
+    assert_eq!(sg.sg.len(), 1024);
+    assert_eq!(ours::merged(qemu_pieces(&sg)), ours_pieces);
+    assert_eq!(ours_pieces, expected(&case));
+
+    // SGL: 300 descriptors, 255 and a pointer in the first page, 45 in the second.
+    let extents: Vec<_> = (0..300)
+        .map(|i| nvme_dma::Extent::new(peers::cases::DATA_BASE + 2 * i * PAGE, PAGE))
+        .collect();
+    let mut dev = linux_dev(true);
+    let mut iod = linux::Iod::default();
+    let mut cmd = linux::RwCommand::default();
+    let st = linux::nvme_pci_setup_sgls(&mut dev, &mut iod, &mut cmd, &extents, extents.len());
+    assert_eq!((st, iod.npages), (linux::BlkStatus::Ok, 2));
+    let linux_segments = [
+        words_to_bytes(dev.prp_page_pool.block(iod.list[0])),
+        words_to_bytes(dev.prp_page_pool.block(iod.list[1])),
+    ]
+    .concat();
+    let mut buf = vec![0u8; 2 * PAGE as usize];
+    let layout = {
+        let mut segs = ours::segments(&mut buf, iod.first_dma, PAGE as usize);
+        ours::sgl_build(&ours::sgl_builder(), &extents, &mut segs).expect("build")
+    };
+    let sgl1 = ours::sgl1_raw(&layout).to_bytes();
+    assert_eq!(sgl1, peers::sgl_bytes(cmd.dptr), "SGL1");
+    // The one difference: the Last Segment descriptor Linux puts in the first page's last
+    // slot counts the descriptors still to come when the page filled (44), not the 45 the
+    // second page holds (the one moved there from the full page, too). The driver never
+    // chains (NVME_MAX_SEGS is 127), so it cannot show.
+    let link = 4096 - 16;
+    assert_eq!(
+        first_difference(&buf, &linux_segments),
+        Some(link + 8),
+        "segments"
+    );
+    let seg_len = |b: &[u8]| u32::from_le_bytes(b[link + 8..link + 12].try_into().unwrap());
+    assert_eq!(
+        (seg_len(&buf), seg_len(&linux_segments)),
+        (45 * 16, 44 * 16)
+    );
+    assert_eq!(
+        first_difference(&buf[link + 12..], &linux_segments[link + 12..]),
+        None
+    );
+
+    let guest_bytes = buf.clone();
+    let len = 300 * PAGE;
+    let ours_pieces =
+        ours::sgl_pieces(sgl1, len, &SliceMemory::new(iod.first_dma, &mut buf)).unwrap();
+    let n = qemu::NvmeCtrl::new();
+    let guest = qemu::Guest {
+        base: iod.first_dma,
+        bytes: &guest_bytes,
+    };
+    let mut scratch = qemu::Scratch::new(&n);
+    let mut sg = qemu::NvmeSg::new();
+    let d = qemu::NvmeSglDescriptor::from_bytes(&sgl1);
+    assert_eq!(
+        qemu::nvme_map_sgl(&n, &guest, &mut scratch, &mut sg, d, len),
+        qemu::NVME_SUCCESS
+    );
+    assert_eq!(ours::merged(qemu_pieces(&sg)), ours_pieces);
+    assert_eq!(ours_pieces.len(), 300);
+
+    // Walked as Linux wrote it, the SGL comes up one page short.
+    let guest = qemu::Guest {
+        base: iod.first_dma,
+        bytes: &linux_segments,
+    };
+    let st = qemu::nvme_map_sgl(&n, &guest, &mut scratch, &mut sg, d, len);
+    assert_eq!(st, qemu::NVME_DATA_SGL_LEN_INVALID | qemu::NVME_DNR);
+}

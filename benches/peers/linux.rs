@@ -388,8 +388,10 @@ fn nvme_pci_sgl_set_seg(sge: &mut [u64], dma_addr: u64, entries: usize) {
 /// Data Block; more go in a small-pool block (at most 16) or page-pool pages, SGL1 pointing at
 /// the first, and a full page chains by moving its last descriptor to the next page and
 /// putting a segment descriptor for the rest in its place. The driver never passes more than
-/// NVME_MAX_SEGS (127) entries; at exactly 256 the code writes a Segment (not a Last Segment)
-/// descriptor for a page of data descriptors alone, which the port keeps.
+/// NVME_MAX_SEGS (127) entries, so two quirks of the code never show, and the port keeps
+/// both: at exactly 256 entries SGL1 is a Segment (not a Last Segment) descriptor for a page
+/// of data descriptors alone, and a chained Last Segment's length leaves out the descriptor
+/// moved into its page (one descriptor short).
 #[inline(never)]
 pub fn nvme_pci_setup_sgls(
     dev: &mut Dev,

@@ -8,6 +8,13 @@
 //! `scattered` (page-sized extents on every other page). SPDK's SGL builds refuse more than
 //! 250 descriptors, so the 1 MiB scattered SGL groups have no SPDK function and are left out.
 //!
+//! What each side's time covers: a Linux command includes giving its pool blocks back
+//! (`nvme_unmap_data`, which the driver runs at completion); address translation is free on
+//! every side (SPDK's `spdk_vtophys` is a table lookup per page or element in reality), and
+//! QEMU's per-command allocations (the scatter-gather list, the PRP list buffer) are
+//! preallocated, so the SPDK and QEMU times are lower bounds. QEMU adds one entry per PRP
+//! entry or descriptor; the crate's walkers merge adjacent pages into one piece.
+//!
 //! Run: `cargo bench --bench per_command` (filter with e.g. `-- prp_build/aligned`). For the
 //! table of interleaved same-round ratios, run `cargo bench --bench per_command_ratios`.
 

@@ -2,9 +2,11 @@
 //! crate and the peer's port run alternately in rounds, and the median of the same-round
 //! ratios crate/peer is reported (below 1: the crate is faster). Pairing each round's two
 //! timings cancels most of what drifts between rounds (frequency, other load), which
-//! criterion's separate runs cannot.
+//! criterion's separate runs cannot. Batches are short (0.2 ms a side) so that few are
+//! preempted on a busy machine, and there are many rounds (31) for the median to discard
+//! those that are.
 //!
-//! Run: `cargo bench --bench per_command_ratios` (under 10 s on an idle machine). It prints
+//! Run: `cargo bench --bench per_command_ratios` (a few seconds). It prints
 //! markdown tables: one per shape, a row per pair and a column per size, each cell
 //! `ratio (crate ns / peer ns)` with the per-command medians.
 
@@ -48,9 +50,9 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 /// Rounds per case; the median of this many ratios is reported.
-const ROUNDS: usize = 15;
+const ROUNDS: usize = 31;
 /// How long one side's batch runs in a round.
-const BATCH: Duration = Duration::from_millis(2);
+const BATCH: Duration = Duration::from_micros(200);
 
 /// One case's result: the median ratio and the median per-command times.
 #[derive(Clone, Copy, Debug)]

@@ -495,13 +495,13 @@ fn chained_lists_and_segments_match() {
         ours::prp_build(&ours::prp_builder(), &case.extents, &mut pages).expect("build")
     };
     assert_eq!(
-        (layout.pair.prp1, layout.pair.prp2),
+        (layout.pair.prp1, layout.pair.prp2.raw()),
         (cmd.dptr[0], cmd.dptr[1])
     );
     assert_eq!(first_difference(&buf, &linux_lists), None, "PRP list pages");
 
     // QEMU walks the crate's two list pages.
-    let (prp1, prp2) = (layout.pair.prp1, layout.pair.prp2);
+    let (prp1, prp2) = (layout.pair.prp1, layout.pair.prp2.raw());
     let guest_bytes = buf.clone();
     let ours_pieces = ours::prp_pieces(
         prp1,

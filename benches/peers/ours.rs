@@ -6,6 +6,7 @@ use nvme_dma::memory::DmaMemory;
 use nvme_dma::prp::{PrpBuilder, PrpLayout, PrpListPage, PrpWalker};
 use nvme_dma::sgl::{SegmentBuf, SglBuilder, SglCaps, SglLayout, SglWalker};
 use nvme_dma::spec::{MaxTransfer, Opcode, SglDescriptor, SglSupport, Sgls, SubmissionEntry};
+use nvme_dma::walk::Walk;
 use nvme_dma::{Direction, Extent, PageSize, Piece, QueueKind};
 
 /// The page size of every case.
@@ -144,10 +145,10 @@ pub fn sgl1_raw(layout: &SglLayout) -> SglDescriptor {
 #[inline(always)]
 pub fn prp_fill<M: DmaMemory + ?Sized>(
     walker: &mut PrpWalker<'_, M>,
-    out: &mut [Extent],
+    out: &mut [Piece],
 ) -> Option<(usize, bool)> {
-    let n = walker.fill(out).ok()?;
-    Some((n, n == 0))
+    let progress = walker.fill(out).ok()?;
+    Some((progress.written, progress.done))
 }
 
 /// One batch of an SGL walk: (pieces written, walk over).
@@ -156,8 +157,8 @@ pub fn sgl_fill<M: DmaMemory + ?Sized>(
     walker: &mut SglWalker<'_, M>,
     out: &mut [Piece],
 ) -> Option<(usize, bool)> {
-    let n = walker.fill(out).ok()?;
-    Some((n, n == 0))
+    let progress = Walk::fill(walker, out).ok()?;
+    Some((progress.written, progress.done))
 }
 
 /// Walk PRPs to the end through `fill` into `out`, handing each batch to `each`; the number
@@ -168,8 +169,8 @@ pub fn walk_prp<M: DmaMemory + ?Sized>(
     prp2: u64,
     len: u64,
     mem: &M,
-    out: &mut [Extent],
-    mut each: impl FnMut(&[Extent]),
+    out: &mut [Piece],
+    mut each: impl FnMut(&[Piece]),
 ) -> Option<usize> {
     let mut walker = PrpWalker::new(prp1, prp2, len, PS, mem);
     let mut total = 0;
@@ -250,7 +251,7 @@ pub fn prp_build_out(extents: &[Extent], list_addr: u64, list_len: usize) -> Opt
     };
     Some(PrpOut {
         prp1: layout.pair.prp1,
-        prp2: layout.pair.prp2,
+        prp2: layout.pair.prp2.raw(),
         list,
     })
 }
@@ -307,11 +308,9 @@ pub fn prp_pieces<M: DmaMemory + ?Sized>(
     len: u64,
     mem: &M,
 ) -> Option<Vec<Piece>> {
-    let mut out = [Extent::default(); 64];
+    let mut out = [Piece::Skip(0); 64];
     let mut all = Vec::new();
-    walk_prp(prp1, prp2, len, mem, &mut out, |b| {
-        all.extend(b.iter().map(|&e| Piece::Data(e)))
-    })?;
+    walk_prp(prp1, prp2, len, mem, &mut out, |b| all.extend_from_slice(b))?;
     Some(all)
 }
 

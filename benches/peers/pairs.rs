@@ -224,7 +224,7 @@ fn prp_build<R: Runner>(case: &Case, runner: &mut R) {
         "linux",
         || {
             let layout = ours::prp_build(&builder, black_box(&case.extents), &mut pages);
-            layout.map_or(0, |l| l.pair.prp2)
+            layout.map_or(0, |l| l.pair.prp2.raw())
         },
         || {
             let mut iod = linux::Iod::default();
@@ -256,7 +256,7 @@ fn prp_build_spdk<R: Runner>(case: &Case, runner: &mut R) {
         "spdk",
         || {
             let layout = ours::prp_build(&builder, black_box(&case.extents), &mut pages);
-            layout.map_or(0, |l| l.pair.prp2)
+            layout.map_or(0, |l| l.pair.prp2.raw())
         },
         || {
             let mut req = spdk::Request::new(black_box(payload), len);
@@ -360,7 +360,7 @@ pub fn built_prps(case: &Case) -> (u64, u64, Vec<u8>) {
         let mut pages = ours::list_pages(&mut buf, LIST_BASE, PAGE as usize);
         ours::prp_build(&ours::prp_builder(), &case.extents, &mut pages).expect("PRP build")
     };
-    (layout.pair.prp1, layout.pair.prp2, buf)
+    (layout.pair.prp1, layout.pair.prp2.raw(), buf)
 }
 
 /// The crate's SGL for `extents` in segment memory at [`LIST_BASE`]: SGL1's 16 bytes and the
@@ -378,7 +378,7 @@ fn prp_walk<R: Runner>(case: &Case, runner: &mut R) {
     let (prp1, prp2, mut buf) = built_prps(case);
     let guest_bytes = buf.clone();
     let mem = SliceMemory::new(LIST_BASE, &mut buf);
-    let mut out = [Extent::default(); 64];
+    let mut out = [Piece::Skip(0); 64];
 
     let n = qemu::NvmeCtrl::new();
     let guest = qemu::Guest {

@@ -13,6 +13,8 @@ use nvme_dma::walk::Walk;
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize, SimMemory};
+use proptest::prelude::*;
+use zerocopy::IntoBytes;
 
 const KIB: u64 = 1024;
 const LIST: u64 = 0x7f00_0000;
@@ -54,6 +56,21 @@ impl Backing {
         ctrl: &ControllerCaps,
         policy: SglPolicy,
     ) -> Result<Outcome<'e>, DptrError> {
+        self.with_memory(|memory| dptr::fill_sqe(sqe, req, ctrl, policy, memory))
+    }
+
+    /// [`Backing::fill`] through the general path alone: `plan`, then `Plan::fill`.
+    fn fill_general<'e>(
+        &mut self,
+        sqe: &mut SubmissionEntry,
+        req: &Request<'e>,
+        ctrl: &ControllerCaps,
+        policy: SglPolicy,
+    ) -> Result<Outcome<'e>, DptrError> {
+        self.with_memory(|memory| dptr::plan(req, ctrl, policy)?.fill(sqe, req, ctrl, memory))
+    }
+
+    fn with_memory<R>(&mut self, f: impl FnOnce(&mut DescriptorMemory<'_, '_>) -> R) -> R {
         let mut lists: Vec<PrpListPage<'_>> = self
             .lists
             .chunks_mut(4096)
@@ -77,7 +94,7 @@ impl Backing {
             sgl_segments: &mut segs,
             metadata_segments: &mut meta,
         };
-        dptr::fill_sqe(sqe, req, ctrl, policy, &mut memory)
+        f(&mut memory)
     }
 
     /// The descriptor memory as the controller sees it.
@@ -181,8 +198,37 @@ fn linux_uses_sgl_from_a_32k_average_segment() {
         }
         .to_raw()
     );
-    // 16 KiB: below the threshold, so PRPs (with a list of 3 entries).
-    let small = [Extent::new(0x10_0000, 16 * KIB)];
+    // One 16 KiB buffer: one physical segment past two pages is one Data Block, whatever
+    // the threshold (nvme_map_data's single-segment path, nvme_setup_sgl_simple).
+    let one = [Extent::new(0x10_0000, 16 * KIB)];
+    let (sqe, filled) = fill_and_walk(
+        &Request::new(&one, Direction::Write, QueueKind::Io),
+        &c,
+        SglPolicy::LINUX,
+    );
+    assert_eq!(filled.psdt, Psdt::Sgl);
+    assert_eq!(
+        sqe.sgl1(),
+        sgl::DataDescriptor::Block {
+            addr: 0x10_0000,
+            len: 0x4000
+        }
+        .to_raw()
+    );
+    // One buffer within two pages: PRP1 and PRP2 (nvme_setup_prp_simple).
+    let two_pages = [Extent::new(0x10_0200, 4 * KIB)];
+    let (sqe, filled) = fill_and_walk(
+        &Request::new(&two_pages, Direction::Write, QueueKind::Io),
+        &c,
+        SglPolicy::LINUX,
+    );
+    assert_eq!(
+        (filled.psdt, sqe.prp1(), sqe.prp2()),
+        (Psdt::Prp, 0x10_0200, 0x10_1000)
+    );
+    // 16 KiB in four scattered pages: a 4 KiB average, below the threshold, so PRPs (with a
+    // list of 3 entries).
+    let small = scattered(4, 4 * KIB);
     let (sqe, filled) = fill_and_walk(
         &Request::new(&small, Direction::Write, QueueKind::Io),
         &c,
@@ -190,7 +236,7 @@ fn linux_uses_sgl_from_a_32k_average_segment() {
     );
     assert_eq!(
         (filled.psdt, sqe.prp1(), sqe.prp2()),
-        (Psdt::Prp, 0x10_0000, LIST)
+        (Psdt::Prp, small[0].addr, LIST)
     );
     // Exactly 32 KiB on average (two adjacent 16 KiB extents merge): SGL.
     let pair = [
@@ -529,4 +575,50 @@ fn a_refused_fill_writes_nothing() {
     );
     assert_eq!(sqe.to_bytes(), before);
     assert!(segs.iter().chain(&mptr).chain(&small).all(|&b| b == 0xa5));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// `fill_sqe`'s fast path for one buffer writes exactly what the general path writes (the
+    /// command, the descriptor memory, and what it returns), whatever the policy, queue,
+    /// controller and buffer; and where it does not apply, the general path is what runs.
+    #[test]
+    fn fill_sqe_agrees_with_plan_then_fill(
+        base in prop_oneof![Just(0u64), Just(0x10_0000), Just(u64::MAX - 0x3_0000), any::<u64>()],
+        offset in prop_oneof![Just(0u64), Just(0x200), Just(0xffc), Just(3), 0u64..0x1000],
+        len in prop_oneof![Just(0u64), Just(0x1000), Just(0x2000), Just(0x1e00), 1u64..0x2_2000],
+        policy in prop_oneof![
+            Just(SglPolicy::Never),
+            Just(SglPolicy::LINUX),
+            Just(SglPolicy::Linux { threshold: 0 }),
+            Just(SglPolicy::Always),
+            Just(SglPolicy::SmallestFootprint),
+        ],
+        sgls in prop_oneof![
+            Just(Sgls::empty()),
+            Just(Sgls::from_support(SglSupport::DwordAligned)),
+            Just(Sgls::from_support(SglSupport::ByteAligned)),
+        ],
+        admin in any::<bool>(),
+        read in any::<bool>(),
+        mdts in prop_oneof![Just(8u64 << 20), Just(0x1000), Just(0x2000)],
+        extra in prop::option::of(Just(Extent::new(0x40_0000, 0x1000))),
+    ) {
+        let mut c = ctrl(sgls);
+        c.max_transfer = MaxTransfer::Bytes(mdts);
+        let first = Extent::new(base & !0xfff | offset, len);
+        let extents: Vec<Extent> = [Some(first), extra].into_iter().flatten().collect();
+        let queue = if admin { QueueKind::Admin } else { QueueKind::Io };
+        let direction = if read { Direction::Read } else { Direction::Write };
+        let req = Request::new(&extents, direction, queue);
+        let (mut fast, mut general) = (Backing::new(), Backing::new());
+        let (mut sqe_fast, mut sqe_general) =
+            (SubmissionEntry::new(Opcode::NVM_WRITE, 9), SubmissionEntry::new(Opcode::NVM_WRITE, 9));
+        let by_fill = fast.fill(&mut sqe_fast, &req, &c, policy);
+        let by_plan = general.fill_general(&mut sqe_general, &req, &c, policy);
+        prop_assert_eq!(format!("{by_fill:?}"), format!("{by_plan:?}"));
+        prop_assert_eq!(sqe_fast.as_bytes(), sqe_general.as_bytes());
+        prop_assert!(fast.lists == general.lists && fast.segs == general.segs);
+    }
 }

@@ -91,7 +91,7 @@ pub use device::{
 };
 
 use crate::extent::{Extent, PageSize};
-use crate::prp::geometry::{list_entries, list_slots_read};
+use crate::prp::geometry::{list_entries, list_slots_read, pages_touched};
 use crate::prp::{self, PrpBuilder, PrpListPage, PrpPlan, PrpSplit};
 use crate::sgl::{self, contiguous_mptr, Capability, SegmentBuf, SglBuilder, SglCaps, SglPlan};
 use crate::spec::{MaxTransfer, Psdt, SubmissionEntry};
@@ -103,9 +103,11 @@ use crate::{Direction, Piece, QueueKind};
 pub enum SglPolicy {
     /// PRPs only.
     Never,
-    /// Linux nvme-pci: an SGL when the average physical segment (bytes / merged extents,
-    /// rounded up) is at least `threshold` bytes; a threshold of 0 disables SGLs entirely
-    /// (as `sgl_threshold=0` does), so what PRPs cannot carry is split, never sent as an SGL.
+    /// Linux nvme-pci (`nvme_map_data`): a request of one physical segment goes as PRPs when
+    /// it touches at most two pages and as one SGL Data Block otherwise; a longer scatter list
+    /// goes as an SGL when its average physical segment (bytes / merged extents, rounded up)
+    /// is at least `threshold` bytes. A threshold of 0 disables SGLs entirely (as
+    /// `sgl_threshold=0` does), so what PRPs cannot carry is split, never sent as an SGL.
     Linux {
         /// The `sgl_threshold` module parameter, in bytes.
         threshold: u64,
@@ -330,6 +332,7 @@ impl From<sgl::BuildError> for DptrError {
     }
 }
 
+#[inline]
 fn prp_builder(ctrl: &ControllerCaps) -> PrpBuilder {
     let builder = PrpBuilder::new(ctrl.page_size);
     match ctrl.max_transfer.bytes() {
@@ -338,6 +341,7 @@ fn prp_builder(ctrl: &ControllerCaps) -> PrpBuilder {
     }
 }
 
+#[inline]
 fn sgl_builder(ctrl: &ControllerCaps, direction: Direction) -> SglBuilder {
     let builder = SglBuilder::new(ctrl.sgl, direction);
     match ctrl.max_transfer.bytes() {
@@ -360,23 +364,32 @@ fn prp_footprint(plan: &PrpPlan) -> u64 {
     list_slots_read(plan.page_size(), 0, entries).saturating_mul(8)
 }
 
-/// The average physical segment Linux compares with its threshold: bytes over merged
-/// non-empty extents, rounded up (0 for no data).
-fn average_segment(extents: &[Extent]) -> u64 {
+/// Whether Linux's `nvme_map_data` sends `extents` as an SGL (where it may use one): one
+/// physical segment when it touches more than two pages; more segments when their average
+/// (bytes over merged non-empty extents, rounded up) reaches `threshold`.
+fn linux_prefers_sgl(extents: &[Extent], ps: PageSize, threshold: u64) -> bool {
     let mut runs = 0u64;
     let mut total = 0u64;
+    let mut first = None;
     let mut run: Option<Piece> = None;
     for extent in extents.iter().filter(|e| !e.is_empty()) {
         total = total.saturating_add(extent.len);
+        first.get_or_insert(extent.addr);
         let piece = Piece::Data(*extent);
         if !run.as_mut().is_some_and(|r| r.try_merge(&piece)) {
             run = Some(piece);
             runs = runs.saturating_add(1);
         }
     }
-    total.checked_div(runs).map_or(0, |avg| {
-        avg.saturating_add(u64::from(total.checked_rem(runs) != Some(0)))
-    })
+    match (runs, first) {
+        (1, Some(addr)) => pages_touched(ps, addr, total) > 2,
+        _ => {
+            let average = total.checked_div(runs).map_or(0, |avg| {
+                avg.saturating_add(u64::from(total.checked_rem(runs) != Some(0)))
+            });
+            average >= threshold
+        }
+    }
 }
 
 /// The metadata buffer as one extent, when its non-empty extents form one physical run.
@@ -401,6 +414,7 @@ fn single_run(extents: &[Extent]) -> Option<Extent> {
 }
 
 /// The metadata form for PRP data (PSDT 00b): a dword-aligned contiguous buffer.
+#[inline]
 fn prp_metadata(
     ctrl: &ControllerCaps,
     metadata: Option<&[Extent]>,
@@ -449,6 +463,7 @@ fn sgl_metadata(
 
 /// Why an SGL cannot be used for `request` at all, whatever its extents: the checks that
 /// cost nothing, made before any planning.
+#[inline]
 fn sgl_refusal(
     request: &Request<'_>,
     ctrl: &ControllerCaps,
@@ -472,6 +487,7 @@ fn sgl_refusal(
 /// Each kind is planned at most once, and only when the policy needs it: the preferred kind
 /// first, the other only when the preferred one cannot carry the request (both for
 /// [`SglPolicy::SmallestFootprint`], which compares them).
+#[inline]
 pub fn plan<'e>(
     request: &Request<'e>,
     ctrl: &ControllerCaps,
@@ -489,7 +505,9 @@ pub fn plan<'e>(
     let prefer_sgl = match (refusal, policy) {
         (Some(_), _) | (None, SglPolicy::Never) => false,
         (None, SglPolicy::Always) => true,
-        (None, SglPolicy::Linux { threshold }) => average_segment(request.extents) >= threshold,
+        (None, SglPolicy::Linux { threshold }) => {
+            linux_prefers_sgl(request.extents, ctrl.page_size, threshold)
+        }
         (None, SglPolicy::SmallestFootprint) => {
             match (prp.insert(plan_prp()), sgl.insert(plan_sgl())) {
                 (Ok(prp_plan), Ok(sgl_plan)) => {
@@ -540,6 +558,7 @@ impl<'e> Plan<'e> {
     /// Write the planned layout into `memory` and the command's PSDT, DPTR and MPTR into
     /// `sqe`. Checks all memory before writing any: on error nothing (descriptor memory or
     /// command) has been written. A split plan writes nothing and is handed back.
+    #[inline]
     pub fn fill(
         self,
         sqe: &mut SubmissionEntry,
@@ -611,6 +630,10 @@ impl<'e> Plan<'e> {
 /// Choose PRPs or an SGL for `request` under `policy`, write the layout into `memory`, and
 /// fill `sqe`'s PSDT, DPTR and MPTR; or hand back the split plan when no single command can
 /// carry the data. On error nothing has been written.
+///
+/// The same as [`plan`] then [`Plan::fill`], with a fast path for the command most I/O is:
+/// one buffer without separate metadata whose pointer fits in the command.
+#[inline]
 pub fn fill_sqe<'e>(
     sqe: &mut SubmissionEntry,
     request: &Request<'e>,
@@ -618,5 +641,57 @@ pub fn fill_sqe<'e>(
     policy: SglPolicy,
     memory: &mut DescriptorMemory<'_, '_>,
 ) -> Result<Outcome<'e>, DptrError> {
+    if let ([extent], None) = (request.extents, request.metadata) {
+        if let Some(filled) = fill_in_command(sqe, *extent, request, ctrl, policy) {
+            return Ok(Outcome::Filled(filled));
+        }
+    }
     plan(request, ctrl, policy)?.fill(sqe, request, ctrl, memory)
+}
+
+/// The fast path of [`fill_sqe`] for one extent without separate metadata: the pointer
+/// `plan` would prefer for it, when that pointer fits in the command (PRP1 and PRP2 within two
+/// pages, or SGL1 as one Data Block); `None`, writing nothing, for anything else, which the
+/// general path then takes.
+///
+/// Its invariant: whenever it fills the command, it writes exactly what `plan` then
+/// `Plan::fill` would (tests/dptr.rs checks the two against each other on random requests).
+/// It holds because, for one extent, the preferred kind is decided as `plan` decides it, and
+/// that kind's plan then needs no descriptor memory, which is all `build_inline` builds.
+#[inline]
+fn fill_in_command(
+    sqe: &mut SubmissionEntry,
+    extent: Extent,
+    request: &Request<'_>,
+    ctrl: &ControllerCaps,
+    policy: SglPolicy,
+) -> Option<Filled> {
+    let pages = pages_touched(ctrl.page_size, extent.addr, extent.len);
+    let prefer_sgl = match (sgl_refusal(request, ctrl, policy), policy) {
+        (Some(_), _) | (None, SglPolicy::Never) => false,
+        (None, SglPolicy::Always) => true,
+        // One segment: Linux's rule and the footprint rule agree. Within two pages both
+        // kinds fit the command (a tie, which goes to PRPs); beyond, only an SGL does.
+        (None, SglPolicy::Linux { .. } | SglPolicy::SmallestFootprint) => pages > 2,
+    };
+    let psdt = if prefer_sgl {
+        let sgl1 = sgl_builder(ctrl, request.direction)
+            .build_inline(extent)
+            .ok()?;
+        sqe.set_sgl1(sgl1.to_raw());
+        Psdt::Sgl
+    } else {
+        let pair = prp_builder(ctrl).build_inline(extent).ok()?;
+        sqe.set_prp1(pair.prp1);
+        sqe.set_prp2(pair.prp2.raw());
+        Psdt::Prp
+    };
+    sqe.set_psdt(psdt);
+    sqe.set_mptr(0);
+    Some(Filled {
+        psdt,
+        mptr: 0,
+        lists_used: 0,
+        metadata_segments_used: 0,
+    })
 }

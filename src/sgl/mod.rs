@@ -111,7 +111,7 @@ pub use descriptor::{
     DataDescriptor, Descriptor, DescriptorError, SegmentKind, SegmentPointer, Sgl1,
 };
 pub use error::{BuildError, DescriptorAt, TypeProblem, WalkError};
-pub use walk::{contiguous_metadata, SglWalker, WalkSummary, BATCH_DESCRIPTORS};
+pub use walk::{contiguous_metadata, SglWalker, BATCH_DESCRIPTORS};
 
 pub(crate) use build::{place, write_metadata_pointer};
 

@@ -85,7 +85,20 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
             index: index.wrapping_add(k),
             addr: addr.wrapping_add(u64::from(k).wrapping_mul(DESCRIPTOR_BYTES)),
         };
-        for (k, raw) in (0u32..).zip(batch.iter()) {
+        // The descriptors of this batch that may be data as far as their place goes: all but
+        // the final one of a segment that must end with a pointer (`n <= left`).
+        let may_be_data = if last { n } else { n.min(left.wrapping_sub(1)) };
+        let mut k = 0u32;
+        loop {
+            if self.fast_path && k < may_be_data {
+                let plain = batch.get(k as usize..may_be_data as usize);
+                let taken = self.take_plain(plain.unwrap_or_default(), out, &mut written);
+                k = k.wrapping_add(taken);
+            }
+            // The general path, for the descriptor the fast path stopped at.
+            let Some(raw) = batch.get(k as usize) else {
+                break;
+            };
             if self.remaining == 0 && lldts {
                 // The transfer is complete: the rest is not needed, nor checked.
                 self.state = State::Done;
@@ -119,6 +132,7 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
                     }
                 }
             }
+            k = k.wrapping_add(1);
         }
         // A segment holds fewer than 2^28 descriptors and ends below 2^64.
         self.state = State::InSegment {

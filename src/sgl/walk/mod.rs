@@ -6,6 +6,7 @@
 //! call is in `batch`.
 
 mod batch;
+mod plain;
 mod rules;
 
 use super::caps::{Capability, SglCaps, WalkLimits};
@@ -188,6 +189,9 @@ pub struct SglWalker<'m, M: DmaMemory + ?Sized> {
     data_blocks: u32,
     direction: Direction,
     role: SglRole,
+    /// Whether runs of plain Data Blocks take the fast path (`plain`); off only to test that
+    /// it agrees with the general path.
+    fast_path: bool,
 }
 
 impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
@@ -212,6 +216,7 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
             data_blocks: 0,
             direction,
             role,
+            fast_path: true,
         }
     }
 
@@ -241,14 +246,24 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
         Self::with_state(state, SglRole::Metadata, direction, len, caps, mem)
     }
 
+    /// The same walk with every descriptor through the general path: for tests that check the
+    /// fast path agrees with it. Not part of the API.
+    #[doc(hidden)]
+    pub fn without_fast_path(mut self) -> Self {
+        self.fast_path = false;
+        self
+    }
+
     /// Every piece is out: later calls write nothing.
     #[inline(always)]
     fn is_over(&self) -> bool {
         matches!(self.state, State::Done) && self.run.len == 0
     }
 
-    /// The walk in one function, so that a failure anywhere ends it in [`Walk::fill`].
-    #[inline]
+    /// The walk in one function, so that a failure anywhere ends it in [`Walk::fill`]. Out of
+    /// line, so that `fill`, and the iterator's `next` around it, stay small enough to inline
+    /// into the caller's loop.
+    #[inline(never)]
     fn advance(&mut self, out: &mut [Piece]) -> Result<Progress, WalkError> {
         match self.state {
             State::Start { sgl1 } => self.start(sgl1)?,
@@ -282,6 +297,9 @@ impl<M: DmaMemory + ?Sized> Walk for SglWalker<'_, M> {
                 written: 0,
                 done: self.is_over(),
             });
+        }
+        if self.is_over() {
+            return Ok(Progress::FINISHED);
         }
         self.advance(out).inspect_err(|_| {
             // A walk that failed yields nothing more.

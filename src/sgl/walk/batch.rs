@@ -5,6 +5,10 @@ use zerocopy::IntoBytes;
 
 use super::rules::{fetch_fault, undefined};
 use super::{SglWalker, State, BATCH, BATCH_DESCRIPTORS};
+
+/// The buffer a read of this many descriptors or fewer uses (256 bytes): zeroing a full
+/// batch's buffer would cost a short read more than the read itself.
+const SHORT_BATCH: usize = 16;
 use crate::memory::DmaMemory;
 use crate::piece::Piece;
 use crate::sgl::caps::Capability;
@@ -44,15 +48,75 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
     /// `written` on; the new count written.
     ///
     /// The read takes at most `room` descriptors, since each ends at most one piece, so
-    /// everything read is consumed here; and it stops at the end of its batch (the segment's
-    /// descriptors in runs of [`BATCH_DESCRIPTORS`] from its first), so that a fault in the
-    /// next batch is met only when that batch is reached.
-    #[inline(never)]
+    /// everything read is consumed here, and at most [`BATCH_DESCRIPTORS`]. Where a fault is
+    /// met is fixed by the batches, the segment's descriptors in runs of
+    /// [`BATCH_DESCRIPTORS`] from its first: a batch that cannot be read whole ends the walk
+    /// when the walk reaches it, before any of its descriptors is checked, however the reads
+    /// fall. So a read that begins a batch but is shorter than it probes the whole batch
+    /// first, and a read that runs into the next batch does so only when that batch can be
+    /// read whole (else it stops at the batch's start, and the walk meets the fault there).
+    #[inline]
     fn read_batch(
         &mut self,
         out: &mut [Piece],
-        mut written: usize,
+        written: usize,
         room: usize,
+    ) -> Result<usize, WalkError> {
+        let State::InSegment {
+            addr, left, index, ..
+        } = self.state
+        else {
+            return Ok(written);
+        };
+        let mut n = BATCH
+            .min(left)
+            .min(u32::try_from(room).unwrap_or(u32::MAX));
+        // Descriptors from here to the start of the next batch (the offset is below BATCH).
+        let to_boundary = BATCH.wrapping_sub(index % BATCH);
+        if to_boundary == BATCH {
+            let whole = BATCH.min(left);
+            if n < whole {
+                // The read begins a batch it does not cover: check the whole batch can be read,
+                // as a full read would have.
+                self.probe(addr, whole)?;
+            }
+        } else if n > to_boundary {
+            // The read runs into the next batch (`n <= BATCH`, so into one at most): only if
+            // that batch can be read whole.
+            let next = addr.wrapping_add(u64::from(to_boundary).wrapping_mul(DESCRIPTOR_BYTES));
+            // `left >= n > to_boundary`.
+            let whole = BATCH.min(left.wrapping_sub(to_boundary));
+            if self.probe(next, whole).is_err() {
+                n = to_boundary;
+            }
+        }
+        // A short read zeroes only a short buffer: the iterator form and `validate` read up to
+        // 16 descriptors at a time.
+        let n = n as usize;
+        if n <= SHORT_BATCH {
+            let mut buffer = [SglDescriptor::default(); SHORT_BATCH];
+            self.take_batch(buffer.get_mut(..n).unwrap_or_default(), out, written)
+        } else {
+            let mut buffer = [SglDescriptor::default(); BATCH_DESCRIPTORS];
+            self.take_batch(buffer.get_mut(..n).unwrap_or_default(), out, written)
+        }
+    }
+
+    /// Whether `count` descriptors at `addr` can be read; a fault is a Data Transfer Error for
+    /// the whole range, as a read of it would report.
+    fn probe(&self, addr: u64, count: u32) -> Result<(), WalkError> {
+        let bytes = u64::from(count).wrapping_mul(DESCRIPTOR_BYTES);
+        self.mem.probe(addr, bytes).map_err(fetch_fault)
+    }
+
+    /// Read `batch.len()` descriptors of the current segment into `batch` and take each
+    /// through the rules; [`SglWalker::read_batch`] says how many.
+    #[inline(never)]
+    fn take_batch(
+        &mut self,
+        batch: &mut [SglDescriptor],
+        out: &mut [Piece],
+        mut written: usize,
     ) -> Result<usize, WalkError> {
         let State::InSegment {
             addr,
@@ -63,20 +127,9 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
         else {
             return Ok(written);
         };
-        let batch_offset = index % BATCH;
-        // The offset is below BATCH.
-        let batch_left = BATCH.wrapping_sub(batch_offset).min(left);
-        let n = batch_left.min(u32::try_from(room).unwrap_or(u32::MAX));
-        if n < batch_left && batch_offset == 0 {
-            // Less room than the batch: check the whole batch can be read, so that a fault in
-            // it ends the walk here, as a full read would, and not after some of its
-            // descriptors were checked.
-            let bytes = u64::from(batch_left).wrapping_mul(DESCRIPTOR_BYTES);
-            self.mem.probe(addr, bytes).map_err(fetch_fault)?;
-        }
-        let mut buffer = [SglDescriptor::default(); BATCH_DESCRIPTORS];
-        let batch = buffer.get_mut(..n as usize).unwrap_or_default();
         self.read(addr, batch.as_mut_bytes())?;
+        // At most BATCH_DESCRIPTORS.
+        let n = u32::try_from(batch.len()).unwrap_or(0);
         let lldts = self.caps.has(Capability::Lldts);
         let segment = self.segments;
         // Where descriptor `k` of the batch is (the segment ends below 2^64).

@@ -65,24 +65,31 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
         // block (so the run) ends below 2^64.
         let mut remaining = self.remaining.wrapping_sub(len);
         let mut stop = end;
-        let mut taken = 1u32;
-        for raw in rest {
-            let Some((addr, len, end)) = plain(raw, remaining, granule) else {
+        // `todo` is the descriptors not yet taken, `slots` the pieces of `out` not yet written.
+        let mut todo = rest.iter();
+        let out_len = out.len();
+        let mut slots = out.get_mut(w..).unwrap_or_default().iter_mut();
+        loop {
+            let here = todo.clone();
+            let Some((addr, len, end)) = todo.next().and_then(|raw| plain(raw, remaining, granule))
+            else {
+                todo = here;
                 break;
             };
             if addr != stop {
-                let Some(slot) = out.get_mut(w) else {
+                let Some(slot) = slots.next() else {
+                    todo = here;
                     break;
                 };
                 *slot = Piece::Data(Extent::new(start, stop.wrapping_sub(start)));
-                w = w.wrapping_add(1);
                 start = addr;
             }
             remaining = remaining.wrapping_sub(len);
             stop = end;
-            taken = taken.wrapping_add(1);
         }
-        *written = w;
+        *written = out_len.wrapping_sub(slots.into_slice().len());
+        // The first block, and those of `rest` before `todo`: at most a batch.
+        let taken = u32::try_from(descriptors.len().wrapping_sub(todo.len())).unwrap_or(0);
         self.remaining = remaining;
         // At most `blocks_left`: within MSDBD, or the count of one batch.
         self.data_blocks = self.data_blocks.saturating_add(taken);

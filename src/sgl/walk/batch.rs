@@ -68,9 +68,7 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
         else {
             return Ok(written);
         };
-        let mut n = BATCH
-            .min(left)
-            .min(u32::try_from(room).unwrap_or(u32::MAX));
+        let mut n = BATCH.min(left).min(u32::try_from(room).unwrap_or(u32::MAX));
         // Descriptors from here to the start of the next batch (the offset is below BATCH).
         let to_boundary = BATCH.wrapping_sub(index % BATCH);
         if to_boundary == BATCH {

@@ -260,11 +260,43 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
         matches!(self.state, State::Done) && self.run.len == 0
     }
 
-    /// The walk in one function, so that a failure anywhere ends it in [`Walk::fill`]. Out of
-    /// line, so that `fill`, and the iterator's `next` around it, stay small enough to inline
-    /// into the caller's loop.
+    /// [`Walk::fill`] past its checks for an empty `out` and a walk that is over. Out of line,
+    /// so that `fill`, and the iterator's `next` around it, stay small enough to inline into
+    /// the caller's loop. SGL1 a plain Data Block that is the whole transfer, the most common
+    /// SGL of all, is answered here with the fast path's test alone ([`SglWalker::take_whole`]);
+    /// everything else goes on to [`SglWalker::advance_general`], whose set-up it does not pay.
     #[inline(never)]
     fn advance(&mut self, out: &mut [Piece]) -> Result<Progress, WalkError> {
+        if let (State::Start { sgl1 }, Some(slot)) = (self.state, out.first_mut()) {
+            if self.fast_path
+                && self.caps.supported()
+                && self.transfer != 0
+                && self.take_whole(&sgl1)
+            {
+                self.state = State::Done;
+                *slot = core::mem::replace(&mut self.run, Flat::NONE).segment();
+                return Ok(Progress {
+                    written: 1,
+                    done: true,
+                });
+            }
+        }
+        self.advance_general(out)
+    }
+
+    /// [`SglWalker::advance`] by the general path; a failure anywhere ends the walk here.
+    #[inline(never)]
+    fn advance_general(&mut self, out: &mut [Piece]) -> Result<Progress, WalkError> {
+        self.walk(out).inspect_err(|_| {
+            // A walk that failed yields nothing more.
+            self.state = State::Done;
+            self.run = Flat::NONE;
+        })
+    }
+
+    /// The walk, from wherever it is.
+    #[inline(always)]
+    fn walk(&mut self, out: &mut [Piece]) -> Result<Progress, WalkError> {
         match self.state {
             State::Start { sgl1 } => self.start(sgl1)?,
             State::MetadataStart { mptr } => self.start_metadata(mptr)?,
@@ -301,11 +333,7 @@ impl<M: DmaMemory + ?Sized> Walk for SglWalker<'_, M> {
         if self.is_over() {
             return Ok(Progress::FINISHED);
         }
-        self.advance(out).inspect_err(|_| {
-            // A walk that failed yields nothing more.
-            self.state = State::Done;
-            self.run = Flat::NONE;
-        })
+        self.advance(out)
     }
 }
 

@@ -8,6 +8,9 @@
 //! run or end the run with it. Anything else is left to the general path, which applies every
 //! rule in order.
 //!
+//! SGL1 that is a plain Data Block of exactly the transfer, the most common SGL of all, is the
+//! whole walk by the same invariant ([`SglWalker::take_whole`]).
+//!
 //! Most SGLs a driver builds are such runs (a Last Segment of data blocks, or long segments of
 //! them), and this loop keeps its state in registers where the general path goes through the
 //! typed descriptor and the rules one by one. `tests/sgl_props.rs` walks random SGLs, valid
@@ -100,6 +103,31 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
             len: stop.wrapping_sub(start),
         };
         taken
+    }
+}
+
+impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
+    /// Take SGL1 when it is a plain Data Block of exactly the transfer, within the descriptor
+    /// budget (MSDBD allows at least one data block): the whole walk, as the general path
+    /// would find it. Whether it was.
+    #[inline(always)]
+    pub(super) fn take_whole(&mut self, sgl1: &SglDescriptor) -> bool {
+        let granule = if self.caps.dword_granular() { 3 } else { 0 };
+        let Some((addr, len, _)) = plain(sgl1, self.transfer, granule) else {
+            return false;
+        };
+        // A shorter block is the general path's: Data SGL Length Invalid.
+        if len != self.transfer || self.caps.limits().max_descriptors == 0 {
+            return false;
+        }
+        (self.descriptors, self.data_blocks, self.remaining) = (1, 1, 0);
+        self.run = Flat {
+            kind: Kind::Data,
+            key: 0,
+            start: addr,
+            len,
+        };
+        true
     }
 }
 

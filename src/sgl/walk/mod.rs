@@ -61,9 +61,8 @@ enum State {
 /// fast form; [`Walk::pieces`] (or a `for` loop over the walker) is the iterator form, and
 /// [`Walk::validate`] walks to the end keeping only a count.
 ///
-/// A walker is about a hundred bytes of plain state (what it was given, where it is, the
-/// budget spent and the piece being merged): making one is a few stores, and moving one is
-/// cheap. It reads a segment's descriptors in batches into a buffer on the stack of the call
+/// A walker is 112 bytes of plain state (what it was given, where it is, the budget spent and
+/// the piece being merged): making one is a few stores, and moving one is cheap. It reads a segment's descriptors in batches into a buffer on the stack of the call
 /// that uses them, never more than that call can consume (each descriptor ends at most one
 /// piece), so that nothing read is kept between calls. A walk whose pieces fit `out` takes one
 /// call; SGL1 as the whole transfer reads no memory.
@@ -116,14 +115,18 @@ enum State {
 /// whatever the transfer length. A self-referencing chain ends after `S` segments, a run of
 /// zero-length descriptors after `D`, and a segment of 2^28 descriptors before it is read.
 ///
-/// A segment is read in batches of `B` descriptors counted from its first (the last batch
-/// shorter), each in one memory read when `out` has room for the pieces a whole batch could
-/// end. When it has less room, the walker reads only as many descriptors as it can consume,
-/// and a read that starts a batch first [probes](DmaMemory::probe) the whole batch: where a
-/// fault is met, and so the status, never depends on the size of `out`. Batches never run past
-/// the end of their segment. A walk into an `out` with room for all its pieces and `B` more
-/// makes the fewest reads, and the iterator form and [`Walk::validate`], which fill 16 pieces
-/// at a time, read up to 16 descriptors at a time.
+/// A read takes at most `B` descriptors, never more than the call has room for pieces in
+/// `out` (each descriptor ends at most one piece), and never runs past the end of its segment.
+/// Where a fault in segment memory is met, and so the status, is fixed by the segment's
+/// batches (its descriptors in runs of `B` from its first), not by the size of `out`: a batch
+/// that cannot be read whole ends the walk when the walk reaches it, before any of its
+/// descriptors is checked. So a read that begins a batch without covering it first
+/// [probes](DmaMemory::probe) the whole batch, and a read runs into the next batch only if
+/// that batch probes readable. A walk into an `out` with room for all its pieces and `B` more
+/// reads whole batches, the fewest reads; the iterator form and [`Walk::validate`], which fill
+/// 16 pieces at a time, read up to 16 descriptors at a time. A probe moves no data and is not
+/// counted above; a memory whose `probe` reads (the trait's default) reads a probed batch
+/// twice.
 ///
 /// # Validate before moving data
 ///
@@ -399,5 +402,19 @@ impl WalkLimits {
         (self.max_segments as u64)
             .saturating_add(descriptors.div_ceil(BATCH_DESCRIPTORS as u64))
             .saturating_add(from_mptr as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::SliceMemory;
+
+    /// A walker stays a few cache lines of plain state, cheap to make and to move.
+    #[test]
+    fn walker_is_small() {
+        let size = core::mem::size_of::<SglWalker<'_, SliceMemory<'_>>>();
+        assert!(size <= 128, "{size} bytes");
+        assert!(core::mem::size_of::<State>() <= 24);
     }
 }

@@ -1422,6 +1422,96 @@ fn sgl1_alone_reports_like_any_walk() {
     assert_eq!(mem.read_count(), 0);
 }
 
+// ---- Batches: where a fault is met does not depend on the room in `out` ----
+
+/// How a walk ends when filled `size` pieces at a time.
+fn walk_in_calls_of(
+    size: usize,
+    sgl1: SglDescriptor,
+    len: u64,
+    mem: &SimMemory,
+) -> Result<Vec<Piece>, WalkError> {
+    let mut walker = SglWalker::new(sgl1, Direction::Write, len, &caps(), mem);
+    let mut out = vec![Piece::Skip(0); size];
+    let mut pieces = Vec::new();
+    loop {
+        let progress = walker.fill(&mut out)?;
+        pieces.extend_from_slice(&out[..progress.written]);
+        if progress.done {
+            return Ok(pieces);
+        }
+    }
+}
+
+#[test]
+fn a_fault_is_met_where_whole_batches_meet_it_whatever_room_out_has() {
+    // A last segment of 100 blocks, none adjacent, of which only some can be read.
+    let blocks: Vec<SglDescriptor> = (0..100u64)
+        .map(|i| data(0x100_0000 + i * 0x2000, 8))
+        .collect();
+    let with_mapped = |readable: usize, bad: Option<usize>| {
+        let mut blocks = blocks.clone();
+        if let Some(i) = bad {
+            blocks[i].set_descriptor_type(SglDescriptorType::Reserved(7));
+        }
+        segments(&[(SEG, &blocks[..readable])])
+    };
+    let sgl1 = last_segment(SEG, 100);
+    let sizes = [1, 5, 16, 59, 63, 64, 65, 70, 200];
+    // The second batch (descriptors 64 to 99) cannot be read: Data Transfer Error for that
+    // batch, after every piece of the first.
+    let mem = with_mapped(64, None);
+    let fault = WalkError::FetchFault {
+        addr: SEG + 64 * 16,
+        len: 36 * 16,
+    };
+    for size in sizes {
+        assert_eq!(
+            walk_in_calls_of(size, sgl1, 800, &mem),
+            Err(fault),
+            "{size}"
+        );
+    }
+    // A bad descriptor in the first batch is met before the second batch is reached.
+    let mem = with_mapped(64, Some(10));
+    for size in sizes {
+        let err = walk_in_calls_of(size, sgl1, 800, &mem).unwrap_err();
+        assert!(
+            matches!(err, WalkError::DescriptorType { at, .. } if at == at_index(10)),
+            "{size}: {err}"
+        );
+    }
+    // The first batch cannot be read whole: its fault comes first, whatever it holds.
+    let mem = with_mapped(40, Some(10));
+    let fault = WalkError::FetchFault {
+        addr: SEG,
+        len: 64 * 16,
+    };
+    for size in sizes {
+        assert_eq!(
+            walk_in_calls_of(size, sgl1, 800, &mem),
+            Err(fault),
+            "{size}"
+        );
+    }
+    // All of it readable: the same pieces whatever the room.
+    let mem = with_mapped(100, None);
+    let all = walk_in_calls_of(200, sgl1, 800, &mem).unwrap();
+    assert_eq!(all.len(), 100);
+    for size in sizes {
+        assert_eq!(
+            walk_in_calls_of(size, sgl1, 800, &mem).as_ref(),
+            Ok(&all),
+            "{size}"
+        );
+    }
+}
+
+/// Descriptor `index` of the first segment, at `SEG`.
+fn at_index(index: u32) -> DescriptorAt {
+    at(1, index, SEG + u64::from(index) * 16)
+}
+
 // ---- Batches: a short first segment, then a long one ----
 
 #[test]

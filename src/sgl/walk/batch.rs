@@ -5,16 +5,17 @@ use zerocopy::IntoBytes;
 
 use super::rules::{fetch_fault, undefined};
 use super::{SglWalker, State, BATCH, BATCH_DESCRIPTORS};
-
-/// The buffer a read of this many descriptors or fewer uses (256 bytes): zeroing a full
-/// batch's buffer would cost a short read more than the read itself.
-const SHORT_BATCH: usize = 16;
 use crate::memory::DmaMemory;
 use crate::piece::Piece;
 use crate::sgl::caps::Capability;
 use crate::sgl::descriptor::{Descriptor, DESCRIPTOR_BYTES};
 use crate::sgl::error::{DescriptorAt, WalkError};
 use crate::spec::SglDescriptor;
+
+/// The buffer a read of this many descriptors or fewer uses (256 bytes): zeroing a full
+/// batch's buffer would cost a short read more than the read itself, and the iterator form
+/// and `validate` read up to 16 descriptors at a time.
+const SHORT_BATCH: usize = 16;
 
 impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
     /// Walk the current segment and those it chains to, writing finished pieces to `out`
@@ -88,8 +89,6 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
                 n = to_boundary;
             }
         }
-        // A short read zeroes only a short buffer: the iterator form and `validate` read up to
-        // 16 descriptors at a time.
         let n = n as usize;
         if n <= SHORT_BATCH {
             let mut buffer = [SglDescriptor::default(); SHORT_BATCH];

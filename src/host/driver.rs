@@ -429,7 +429,8 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
         let request = Request::new(data, direction, QueueKind::Io).with_block_size(ns.block_size);
         let plan = dptr::plan(&request, &self.controller, policy)?;
         let Plan::Split(split) = plan else {
-            let mut sqe = command(0, len / ns.block_size).map_err(|_| not_whole())?;
+            let mut sqe =
+                command(0, len.checked_div(ns.block_size).unwrap_or(0)).map_err(|_| not_whole())?;
             let (filled, pages) = self.fill_planned(&mut sqe, &request, plan)?;
             return self.run_and_free(sqe, filled, &pages, 1);
         };

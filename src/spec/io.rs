@@ -81,7 +81,8 @@ impl SubmissionEntry {
         let slba = (self.cdw11() as u64) << 32 | self.cdw10() as u64;
         BlockRange {
             slba,
-            blocks: (self.cdw12() & 0xffff) + 1,
+            // NLB is 16 bits, so one more fits 32.
+            blocks: (self.cdw12() & 0xffff).wrapping_add(1),
         }
     }
 

@@ -32,10 +32,12 @@ enum Stage {
 /// the SGL walker. [`Walk::fill`] is the fast form; [`Walk::pieces`] (or a `for` loop) is the
 /// iterator form. A transfer of one or two pages reads no memory and is walked in one call.
 ///
-/// A walker is 80 bytes of plain state. It fetches list entries in batches that never leave
-/// the current list page, never include a slot the transfer does not need, and never hold
-/// more entries than `out` has room for pieces (each entry ends at most one piece), so that
-/// nothing read is left over between calls.
+/// A walker is 88 bytes of plain state. It fetches list entries in batches of up to 64 that
+/// never leave the current list page and never include a slot the transfer does not need. A
+/// read takes no more entries than `out` has room for pieces (each entry ends at most one
+/// piece), so that nothing read is left over between calls; when that is less than the batch,
+/// the whole batch is probed first ([`DmaMemory::probe`]), so that a walk meets a fault, and
+/// reports it, the same way whatever room `out` has.
 ///
 /// # Work bound
 ///
@@ -97,6 +99,9 @@ pub struct PrpWalker<'m, M: DmaMemory + ?Sized> {
     page_slots_left: u64,
     /// List entries (data pages) still to read.
     entries_left: u64,
+    /// Entries left in the current batch: the batches a walk with room for every piece reads,
+    /// which decide where a fault is met whatever room `out` has.
+    batch_left: u64,
 }
 
 impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
@@ -115,6 +120,7 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
             slot_addr: 0,
             page_slots_left: 0,
             entries_left: 0,
+            batch_left: 0,
         }
     }
 
@@ -201,10 +207,22 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
                 self.follow_chain()?;
                 continue;
             }
-            let n = usize::try_from(data_here)
-                .unwrap_or(BATCH)
-                .min(BATCH)
-                .min(room);
+            let fresh = self.batch_left == 0;
+            if fresh {
+                self.batch_left = data_here.min(BATCH as u64);
+            }
+            let n = usize::try_from(self.batch_left).unwrap_or(BATCH).min(room);
+            if fresh && (n as u64) < self.batch_left {
+                // Less room than the batch: the read that would take it whole decides whether
+                // a fault is met here, so the answer does not depend on the room `out` has.
+                let bytes = self.batch_left.wrapping_mul(ENTRY_BYTES);
+                self.mem.probe(self.slot_addr, bytes).map_err(|fault| {
+                    WalkError::ListFetchFault {
+                        addr: fault.addr,
+                        len: fault.len,
+                    }
+                })?;
+            }
             let entries = batch.get_mut(..n).unwrap_or_default();
             fetch(self.mem, self.slot_addr, entries)?;
             for (i, entry) in entries.iter().enumerate() {
@@ -224,6 +242,7 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
             self.slot_addr = self.slot_addr.wrapping_add(n.wrapping_mul(ENTRY_BYTES));
             self.page_slots_left = self.page_slots_left.wrapping_sub(n);
             self.entries_left = self.entries_left.wrapping_sub(n);
+            self.batch_left = self.batch_left.wrapping_sub(n);
         }
         if self.entries_left == 0 {
             self.stage = Stage::Done;

@@ -230,7 +230,10 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
             if fresh {
                 self.batch_left = data_here.min(BATCH as u64);
             }
-            let n = usize::try_from(self.batch_left).unwrap_or(N).min(room).min(N);
+            let n = usize::try_from(self.batch_left)
+                .unwrap_or(N)
+                .min(room)
+                .min(N);
             if fresh && (n as u64) < self.batch_left {
                 // Less room than the batch: the read that would take it whole decides whether
                 // a fault is met here, so the answer does not depend on the room `out` has.

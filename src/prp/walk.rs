@@ -13,7 +13,7 @@ use crate::walk::{Pieces, Progress, Walk};
 /// call that walks a list; a walk of one or two pages never makes it).
 const BATCH: usize = 64;
 
-/// The buffer for a call with room for fewer than [`BATCH`] pieces (128 bytes).
+/// The buffer for a read of no more than this many entries (128 bytes).
 const SMALL_BATCH: usize = 16;
 
 /// Where a walk is.
@@ -190,26 +190,7 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
     /// Read list entries into pieces from `out[written]` on, until the list is read or `out`
     /// is full; the new count written.
     #[inline(never)]
-    fn walk_list(&mut self, out: &mut [Piece], written: usize) -> Result<usize, WalkError> {
-        // The buffer is zeroed on every call: a caller with little room (the iterator asks for
-        // 16 pieces at a time) gets a small one, since it cannot take more entries per read.
-        if out.len().saturating_sub(written) >= BATCH {
-            self.walk_list_in::<BATCH>(out, written)
-        } else {
-            self.walk_list_in::<SMALL_BATCH>(out, written)
-        }
-    }
-
-    /// [`PrpWalker::walk_list`] with a buffer of `N` entries.
-    #[inline(always)]
-    fn walk_list_in<const N: usize>(
-        &mut self,
-        out: &mut [Piece],
-        mut written: usize,
-    ) -> Result<usize, WalkError> {
-        let mut batch = [U64::ZERO; N];
-        let mask = self.ps.offset_mask();
-        let page = self.ps.bytes();
+    fn walk_list(&mut self, out: &mut [Piece], mut written: usize) -> Result<usize, WalkError> {
         while self.entries_left != 0 {
             let room = out.len().saturating_sub(written);
             if room == 0 {
@@ -230,10 +211,7 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
             if fresh {
                 self.batch_left = data_here.min(BATCH as u64);
             }
-            let n = usize::try_from(self.batch_left)
-                .unwrap_or(N)
-                .min(room)
-                .min(N);
+            let n = usize::try_from(self.batch_left).unwrap_or(BATCH).min(room);
             if fresh && (n as u64) < self.batch_left {
                 // Less room than the batch: the read that would take it whole decides whether
                 // a fault is met here, so the answer does not depend on the room `out` has.
@@ -245,44 +223,66 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
                     }
                 })?;
             }
-            let entries = batch.get_mut(..n).unwrap_or_default();
-            fetch(self.mem, self.slot_addr, entries)?;
-            // The run and the bytes left stay in locals through the loop and are stored once
-            // after it.
-            let (mut run, mut remaining) = (self.run, self.remaining);
-            for (i, entry) in entries.iter().enumerate() {
-                let entry = entry.get();
-                if entry & mask != 0 {
-                    // Slots never pass the end of their page, which is at most 2^64.
-                    let slot = self
-                        .slot_addr
-                        .wrapping_add((i as u64).wrapping_mul(ENTRY_BYTES));
-                    return Err(WalkError::ListEntryOffset { slot, entry });
-                }
-                let len = page.min(remaining);
-                remaining = remaining.wrapping_sub(len);
-                // Physically adjacent: the run goes on (its end is below 2^64).
-                if run.end() == Some(entry) {
-                    run.len = run.len.wrapping_add(len);
-                } else {
-                    // At most `room` entries are read, so `out[written]` is there.
-                    if let Some(slot) = out.get_mut(written) {
-                        *slot = Piece::Data(run);
-                        written = written.wrapping_add(1);
-                    }
-                    run = Extent::new(entry, len);
-                }
-            }
-            (self.run, self.remaining) = (run, remaining);
-            let n = n as u64;
-            self.slot_addr = self.slot_addr.wrapping_add(n.wrapping_mul(ENTRY_BYTES));
-            self.page_slots_left = self.page_slots_left.wrapping_sub(n);
-            self.entries_left = self.entries_left.wrapping_sub(n);
-            self.batch_left = self.batch_left.wrapping_sub(n);
+            // The buffer is zeroed for every read: a short read gets a short one.
+            written = if n <= SMALL_BATCH {
+                self.take_entries::<SMALL_BATCH>(n, out, written)?
+            } else {
+                self.take_entries::<BATCH>(n, out, written)?
+            };
         }
         if self.entries_left == 0 {
             self.stage = Stage::Done;
         }
+        Ok(written)
+    }
+
+    /// Read the next `n` list entries (`n <= N`, within the current batch and page) through a
+    /// buffer of `N`, and merge them into pieces from `out[written]` on (`out` has room for
+    /// `n`); the new count written.
+    #[inline(always)]
+    fn take_entries<const N: usize>(
+        &mut self,
+        n: usize,
+        out: &mut [Piece],
+        mut written: usize,
+    ) -> Result<usize, WalkError> {
+        let mut batch = [U64::ZERO; N];
+        let mask = self.ps.offset_mask();
+        let page = self.ps.bytes();
+        let entries = batch.get_mut(..n).unwrap_or_default();
+        fetch(self.mem, self.slot_addr, entries)?;
+        // The run and the bytes left stay in locals through the loop and are stored once
+        // after it.
+        let (mut run, mut remaining) = (self.run, self.remaining);
+        for (i, entry) in entries.iter().enumerate() {
+            let entry = entry.get();
+            if entry & mask != 0 {
+                // Slots never pass the end of their page, which is at most 2^64.
+                let slot = self
+                    .slot_addr
+                    .wrapping_add((i as u64).wrapping_mul(ENTRY_BYTES));
+                return Err(WalkError::ListEntryOffset { slot, entry });
+            }
+            let len = page.min(remaining);
+            remaining = remaining.wrapping_sub(len);
+            // Physically adjacent: the run goes on (its end is below 2^64).
+            if run.end() == Some(entry) {
+                run.len = run.len.wrapping_add(len);
+            } else {
+                // At most `room` entries are read, so `out[written]` is there.
+                if let Some(slot) = out.get_mut(written) {
+                    *slot = Piece::Data(run);
+                    written = written.wrapping_add(1);
+                }
+                run = Extent::new(entry, len);
+            }
+        }
+        (self.run, self.remaining) = (run, remaining);
+        let n = entries.len() as u64;
+        self.slot_addr = self.slot_addr.wrapping_add(n.wrapping_mul(ENTRY_BYTES));
+        self.page_slots_left = self.page_slots_left.wrapping_sub(n);
+        self.entries_left = self.entries_left.wrapping_sub(n);
+        self.batch_left = self.batch_left.wrapping_sub(n);
         Ok(written)
     }
 

@@ -271,17 +271,15 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
     #[inline(never)]
     fn advance(&mut self, out: &mut [Piece]) -> Result<Progress, WalkError> {
         if let (State::Start { sgl1 }, Some(slot)) = (self.state, out.first_mut()) {
-            if self.fast_path
-                && self.caps.supported()
-                && self.transfer != 0
-                && self.take_whole(&sgl1)
-            {
-                self.state = State::Done;
-                *slot = core::mem::replace(&mut self.run, Flat::NONE).segment();
-                return Ok(Progress {
-                    written: 1,
-                    done: true,
-                });
+            if self.fast_path && self.caps.supported() && self.transfer != 0 {
+                if let Some(whole) = self.take_whole(&sgl1) {
+                    self.state = State::Done;
+                    *slot = Piece::Data(whole);
+                    return Ok(Progress {
+                        written: 1,
+                        done: true,
+                    });
+                }
             }
         }
         self.advance_general(out)

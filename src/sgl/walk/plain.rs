@@ -109,25 +109,19 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
 impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
     /// Take SGL1 when it is a plain Data Block of exactly the transfer, within the descriptor
     /// budget (MSDBD allows at least one data block): the whole walk, as the general path
-    /// would find it. Whether it was.
+    /// would find it: its extent, or `None` for the general path.
     #[inline(always)]
-    pub(super) fn take_whole(&mut self, sgl1: &SglDescriptor) -> bool {
+    pub(super) fn take_whole(&mut self, sgl1: &SglDescriptor) -> Option<Extent> {
         let granule = if self.caps.dword_granular() { 3 } else { 0 };
-        let Some((addr, len, _)) = plain(sgl1, self.transfer, granule) else {
-            return false;
-        };
+        let (addr, len, _) = plain(sgl1, self.transfer, granule)?;
         // A shorter block is the general path's: Data SGL Length Invalid.
         if len != self.transfer || self.caps.limits().max_descriptors == 0 {
-            return false;
+            return None;
         }
         (self.descriptors, self.data_blocks, self.remaining) = (1, 1, 0);
-        self.run = Flat {
-            kind: Kind::Data,
-            key: 0,
-            start: addr,
-            len,
-        };
-        true
+        // Handed back rather than kept as the run: the caller writes it out at once, and a
+        // value stored and read straight back as a whole would wait on the store buffer.
+        Some(Extent::new(addr, len))
     }
 }
 

@@ -368,7 +368,7 @@ fn walk_back(
         SglWalker::new(sgl1, req.direction, transfer, &req.caps, &mem).collect();
     Ok(check(
         "SglWalker",
-        walked.map_err(|e| e.to_string()),
+        walked.map_err(|e| (e.to_string(), e.rule())),
         merged_pieces(&req.pieces, req.direction),
     ))
 }

@@ -27,7 +27,8 @@
 //! * No input makes library code panic, loop without bound or overflow: walkers do work bounded
 //!   by a formula in the transfer length (stated in [`prp::PrpWalker`]'s docs).
 //! * Device-side errors carry the NVMe status to complete the command with; host-side errors
-//!   name the extent, the address, the rule and the fix.
+//!   name the extent, the address, the rule and the fix. Every error's `rule()` is its
+//!   [`rule::Rule`]: a stable id, the section of the specification, and what the rule says.
 //! * A builder that refuses its input writes nothing; a walker reads every descriptor before
 //!   the caller moves any data.
 //!

@@ -67,7 +67,10 @@ impl Backing {
         ctrl: &ControllerCaps,
         policy: SglPolicy,
     ) -> Result<Outcome<'e>, DptrError> {
-        self.with_memory(|memory| dptr::plan(req, ctrl, policy)?.fill(sqe, req, ctrl, memory))
+        self.with_memory(|memory| match dptr::plan(req, ctrl, policy)? {
+            Plan::Split(split) => Ok(Outcome::Split(split)),
+            plan => plan.fill(sqe, req, ctrl, memory).map(Outcome::Filled),
+        })
     }
 
     fn with_memory<R>(&mut self, f: impl FnOnce(&mut DescriptorMemory<'_, '_>) -> R) -> R {

@@ -6,6 +6,7 @@
 use nvme_dma::dptr::{self, ControllerCaps, DescriptorMemory, Outcome, Request, SglPolicy};
 use nvme_dma::sgl::{SegmentBuf, SglBuilder, SglCaps, SglWalker};
 use nvme_dma::spec::{MaxTransfer, Opcode, SglSupport, Sgls, SubmissionEntry};
+use nvme_dma::walk::Walk;
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize, SliceMemory};
@@ -67,11 +68,12 @@ fn build_walk_and_fill_allocate_nothing() {
         }
         let mut walker = SglWalker::new(sgl1.to_raw(), Direction::Read, len, &caps, &mem);
         loop {
-            let n = walker.fill(&mut out).unwrap();
-            if n == 0 {
+            let progress = walker.fill(&mut out).unwrap();
+            let written = &out[..progress.written];
+            checksum = checksum.wrapping_add(written.iter().map(Piece::len).sum::<u64>());
+            if progress.done {
                 break;
             }
-            checksum = checksum.wrapping_add(out[..n].iter().map(Piece::len).sum::<u64>());
         }
         let summary = SglWalker::new(sgl1.to_raw(), Direction::Read, len, &caps, &mem)
             .validate()

@@ -13,6 +13,7 @@ use nvme_dma::sgl::{
     SegmentKind, SegmentPointer, SglBuilder, SglCaps, SglWalker, WalkError, WalkLimits,
 };
 use nvme_dma::spec::{SglDescriptor, SglSupport, Sgls, Status};
+use nvme_dma::walk::{Progress, Walk};
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize, SimMemory};
 use proptest::prelude::*;
@@ -381,13 +382,23 @@ proptest! {
     /// (pieces or status), and what it accepts accounts for exactly the transfer.
     #[test]
     fn walker_is_bounded_on_hostile_input(case in hostile()) {
-        let mem = case.memory();
-        let result: Result<Vec<Piece>, _> = case.walker(&mem).collect();
+        let mut mem = case.memory();
+        // Filled into room for every piece it could find (one per descriptor) and a batch
+        // more: every read a full batch, so the fewest reads.
+        let room = limits_room(&case.limits);
+        let by_fill = drain(case.walker(&mem), &[room], &[]);
         let Hostile { caps, limits, first, direction, len, from_mptr, .. } = case;
         prop_assert!(mem.bytes_read() <= limits.max_bytes_read(from_mptr),
             "read {} bytes > bound {}", mem.bytes_read(), limits.max_bytes_read(from_mptr));
         prop_assert!(mem.read_count() <= limits.max_reads(from_mptr),
             "{} reads > bound {}", mem.read_count(), limits.max_reads(from_mptr));
+        // The iterator (16 pieces at a time): the same answer, no more bytes, and never more
+        // reads than descriptors.
+        mem.clear_log();
+        let result: Result<Vec<Piece>, _> = case.walker(&mem).pieces().collect();
+        prop_assert_eq!(&outcome(by_fill), &result);
+        prop_assert!(mem.bytes_read() <= limits.max_bytes_read(from_mptr));
+        prop_assert!(mem.read_count() <= limits.max_bytes_read(from_mptr) / 16);
         // The same answer as the reference walker: the same pieces, or the same status.
         let first_arg = if from_mptr { Err(HOSTILE_MPTR) } else { Ok(first.to_bytes()) };
         let reference = reference_walk(first_arg, direction == Direction::Write, len, RefCaps::of(&caps), &mem);
@@ -411,12 +422,12 @@ proptest! {
         }
     }
 
-    /// On arbitrary descriptors in arbitrary memory, `fill` yields exactly what the iterator
-    /// yields: the same pieces in the same order, then the same error (the whole error, not
-    /// just its status), and nothing after; it makes exactly the same memory reads, so the
-    /// iterator's bound holds for it too. The same holds when the two are mixed on one walker,
-    /// with calls on an empty slice in between (which change nothing), and for any size of
-    /// output slice.
+    /// On arbitrary descriptors in arbitrary memory, `fill` with any size of output slice,
+    /// one call after another, with calls on an empty slice in between (which change
+    /// nothing), ends the walk as the iterator does: the same pieces, or the same error (the
+    /// whole error, not just its status), and nothing after. A call writes at least one piece
+    /// unless the walk is over, and the call whose slice has room for all the pieces left
+    /// ends the walk. It reads no more bytes than the bound.
     #[test]
     fn fill_yields_exactly_what_the_iterator_yields(
         case in hostile(),
@@ -424,21 +435,52 @@ proptest! {
         mix in prop::collection::vec(0u8..3, 0..24),
     ) {
         let mut mem = case.memory();
-        // The iterator yields the pieces, then the error if one ends the walk, then nothing.
-        let by_iter: Vec<Result<Piece, WalkError>> = case.walker(&mem).collect();
-        let iter_reads = mem.accesses();
-        prop_assert!(by_iter.iter().all(|p| p.as_ref().map_or(true, |p| !p.is_empty())));
+        let by_iter: Result<Vec<Piece>, WalkError> = case.walker(&mem).pieces().collect();
+        prop_assert!(by_iter.iter().flatten().all(|p| !p.is_empty()));
+
+        let all = drain(case.walker(&mem), &[limits_room(&case.limits)], &[]);
+        prop_assert_eq!(&outcome(all), &by_iter);
+        let most_bytes = case.limits.max_bytes_read(case.from_mptr);
 
         mem.clear_log();
-        let by_fill = drain(case.walker(&mem), &sizes, &[]);
-        prop_assert_eq!(&by_fill, &by_iter);
-        prop_assert_eq!(mem.accesses(), iter_reads.clone());
+        let by_fill = drain_checked(case.walker(&mem), &sizes, &[], &by_iter);
+        prop_assert_eq!(&outcome(by_fill), &by_iter);
+        prop_assert!(mem.bytes_read() <= most_bytes);
 
         mem.clear_log();
-        let mixed = drain(case.walker(&mem), &sizes, &mix);
-        prop_assert_eq!(&mixed, &by_iter);
-        prop_assert_eq!(mem.accesses(), iter_reads);
+        let mixed = drain_checked(case.walker(&mem), &sizes, &mix, &by_iter);
+        prop_assert_eq!(&outcome(mixed), &by_iter);
+        prop_assert!(mem.bytes_read() <= most_bytes);
     }
+
+    /// The fast path (runs of plain Data Blocks, and SGL1 as the whole transfer) agrees with
+    /// the general path on arbitrary descriptors in arbitrary memory: the same pieces or the
+    /// same error, from the same memory reads, whatever the size of the output slice.
+    #[test]
+    fn fast_path_agrees_with_the_general_path_on_hostile_input(
+        case in hostile(),
+        sizes in prop::collection::vec(1usize..70, 1..4),
+    ) {
+        let mut mem = case.memory();
+        let fast = drain(case.walker(&mem), &sizes, &[]);
+        let fast_reads = mem.accesses();
+        mem.clear_log();
+        let general = drain(case.walker(&mem).without_fast_path(), &sizes, &[]);
+        prop_assert_eq!(outcome(fast), outcome(general));
+        prop_assert_eq!(mem.accesses(), fast_reads);
+    }
+}
+
+/// Room for every piece a walk under `limits` could find (at most one per descriptor) and a
+/// batch more.
+fn limits_room(limits: &WalkLimits) -> usize {
+    let descriptors = limits.max_bytes_read(true) / 16;
+    usize::try_from(descriptors).unwrap() + nvme_dma::sgl::BATCH_DESCRIPTORS
+}
+
+/// What a walk's items come to: its pieces, or the error that ended it.
+fn outcome(items: Vec<Result<Piece, WalkError>>) -> Result<Vec<Piece>, WalkError> {
+    items.into_iter().collect()
 }
 
 /// A walk over arbitrary memory: capabilities, limits, SGL1 (or MPTR's descriptor) and the
@@ -524,51 +566,97 @@ impl Hostile {
     }
 }
 
-/// Everything a walker yields, pieces then the error if one ends it, taken in turns: for each
-/// entry of `mix` in order, 0 takes one item from the iterator, 1 calls `fill` with the next
-/// of `sizes` (cycling), 2 calls `fill` on an empty slice (which must yield nothing); once
-/// `mix` is used up, `fill` with `sizes` to the end. Checks that nothing follows the end.
+/// Everything a walker yields, pieces then the error if one ends it, by calls to `fill` in
+/// turns: for each entry of `mix` in order, 0 calls it with one slot, 1 with the next of
+/// `sizes` (cycling), 2 with an empty slice (which must change nothing); once `mix` is used
+/// up, with `sizes` to the end. Checks the contract on every call and that nothing follows the
+/// end.
 fn drain(
-    mut walker: SglWalker<'_, SimMemory>,
+    walker: SglWalker<'_, SimMemory>,
     sizes: &[usize],
     mix: &[u8],
 ) -> Vec<Result<Piece, WalkError>> {
+    drain_with(walker, sizes, mix, None)
+}
+
+/// [`drain`], and checks that the call whose slice has room for all the pieces left of
+/// `expected` (when the walk succeeds) ends the walk.
+fn drain_checked(
+    walker: SglWalker<'_, SimMemory>,
+    sizes: &[usize],
+    mix: &[u8],
+    expected: &Result<Vec<Piece>, WalkError>,
+) -> Vec<Result<Piece, WalkError>> {
+    drain_with(walker, sizes, mix, expected.as_ref().ok().map(Vec::len))
+}
+
+fn drain_with(
+    mut walker: SglWalker<'_, SimMemory>,
+    sizes: &[usize],
+    mix: &[u8],
+    total: Option<usize>,
+) -> Vec<Result<Piece, WalkError>> {
     // Poisoned, so a slot `fill` claims to have written but did not would show.
-    let mut out = [Piece::Transport(u64::MAX); 70];
+    let poison = Piece::Transport(u64::MAX);
+    let mut out = vec![poison; sizes.iter().copied().max().unwrap_or(1).max(1)];
     let mut items = Vec::new();
     let mut size = sizes.iter().copied().cycle();
     for turn in 0.. {
-        match mix.get(turn).copied().unwrap_or(1) {
-            0 => match walker.next() {
-                None => break,
-                Some(item) => {
-                    let failed = item.is_err();
-                    items.push(item);
-                    if failed {
-                        break;
+        let k = match mix.get(turn).copied().unwrap_or(1) {
+            0 => 1,
+            1 => size.next().unwrap_or(1),
+            _ => {
+                let before = walker.fill(&mut []);
+                assert!(
+                    matches!(before, Ok(Progress { written: 0, .. })),
+                    "fill on an empty slice: {before:?}"
+                );
+                continue;
+            }
+        };
+        match walker.fill(&mut out[..k]) {
+            Ok(Progress { written, done }) => {
+                assert!(written <= k, "fill wrote {written} pieces into {k} slots");
+                assert!(
+                    written > 0 || done,
+                    "fill wrote nothing and the walk is not over"
+                );
+                if let Some(total) = total {
+                    if total - items.len() <= k {
+                        assert!(
+                            done,
+                            "{} pieces left fit {k} slots, yet not done",
+                            total - items.len()
+                        );
                     }
                 }
-            },
-            1 => {
-                let k = size.next().unwrap_or(1);
-                match walker.fill(&mut out[..k]) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        assert!(n <= k, "fill wrote {n} pieces into {k} slots");
-                        items.extend(out[..n].iter().copied().map(Ok));
-                        out[..n].fill(Piece::Transport(u64::MAX));
-                    }
-                    Err(e) => {
-                        items.push(Err(e));
-                        break;
-                    }
+                assert!(
+                    out[..written].iter().all(|p| *p != poison),
+                    "a slot not written"
+                );
+                items.extend(out[..written].iter().copied().map(Ok));
+                out[..written].fill(poison);
+                if done {
+                    break;
                 }
             }
-            _ => assert_eq!(walker.fill(&mut []), Ok(0), "fill on an empty slice"),
+            Err(e) => {
+                items.push(Err(e));
+                break;
+            }
         }
     }
-    assert_eq!(walker.fill(&mut out[..1]), Ok(0), "fill after the end");
-    assert!(walker.next().is_none(), "next after the end");
+    assert_eq!(
+        walker.fill(&mut out[..1]),
+        Ok(Progress::FINISHED),
+        "fill after the end"
+    );
+    assert_eq!(
+        walker.fill(&mut []),
+        Ok(Progress::FINISHED),
+        "fill on an empty slice after the end"
+    );
+    assert!(walker.pieces().next().is_none(), "next after the end");
     items
 }
 
@@ -639,10 +727,10 @@ proptest! {
         }
         let len = layout.plan.len().saturating_add_signed(delta);
         let walker = || SglWalker::new(SglDescriptor::from_bytes(sgl1), direction, len, &caps, &mem);
-        let walked: Result<Vec<Piece>, _> = walker().collect();
-        // The batch form, mixed with the iterator, yields the same.
-        let items: Vec<Result<Piece, WalkError>> = walker().collect();
-        prop_assert_eq!(drain(walker(), &sizes, &mix), items);
+        let walked: Result<Vec<Piece>, _> = walker().pieces().collect();
+        // `fill` in calls of any size yields the same, and so does the general path alone.
+        prop_assert_eq!(outcome(drain_checked(walker(), &sizes, &mix, &walked)), walked.clone());
+        prop_assert_eq!(outcome(drain(walker().without_fast_path(), &sizes, &mix)), walked.clone());
         let reference = reference_walk(Ok(sgl1), direction == Direction::Write, len, RefCaps::of(&caps), &mem);
         match (&walked, &reference) {
             (Ok(pieces), Ok(expected)) => prop_assert_eq!(pieces, expected),
@@ -656,18 +744,20 @@ const HOSTILE_BASE: u64 = 0x4000_0000;
 const HOSTILE_SPAN: u64 = 0x1_0000;
 
 /// Descriptors a hostile guest might write: valid data, zero lengths, bit buckets, pointers
-/// back into the region (itself included), huge or misaligned segments, and random bytes.
+/// back into the region (itself included; segments of up to 159 descriptors, so more than a
+/// batch), huge or misaligned segments, and random bytes.
 fn hostile_descriptor() -> impl Strategy<Value = SglDescriptor> {
-    let pointer = (0u64..HOSTILE_SPAN / 16, 1u32..64, any::<bool>()).prop_map(|(slot, n, last)| {
-        let kind = if last {
-            SegmentKind::LastSegment
-        } else {
-            SegmentKind::Segment
-        };
-        SegmentPointer::new(HOSTILE_BASE + slot * 16, n, kind)
-            .unwrap()
-            .to_raw()
-    });
+    let pointer =
+        (0u64..HOSTILE_SPAN / 16, 1u32..160, any::<bool>()).prop_map(|(slot, n, last)| {
+            let kind = if last {
+                SegmentKind::LastSegment
+            } else {
+                SegmentKind::Segment
+            };
+            SegmentPointer::new(HOSTILE_BASE + slot * 16, n, kind)
+                .unwrap()
+                .to_raw()
+        });
     prop_oneof![
         3 => (any::<u64>(), 0u32..1 << 16).prop_map(|(a, l)| {
             nvme_dma::sgl::DataDescriptor::Block { addr: (a >> 8) & !3, len: l & !3 }.to_raw()

@@ -9,12 +9,13 @@ use nvme_dma::memory::AccessKind;
 use nvme_dma::sgl::{
     contiguous_metadata, contiguous_mptr, BuildError, Capability, DataDescriptor, Descriptor,
     DescriptorAt, SegmentBuf, SegmentKind, SegmentPointer, SglBuilder, SglCaps, SglWalker,
-    TypeProblem, WalkError, WalkLimits, WalkSummary,
+    TypeProblem, WalkError, WalkLimits,
 };
 use nvme_dma::spec::{
     Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, SglSupport, Sgls, Status,
     SubmissionEntry,
 };
+use nvme_dma::walk::{Progress, Walk, WalkSummary};
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, SimMemory};
@@ -69,8 +70,28 @@ fn walk_err(
     mem: &SimMemory,
 ) -> WalkError {
     SglWalker::new(sgl1, direction, len, caps, mem)
+        .pieces()
         .find_map(Result::err)
         .expect("the walk must fail")
+}
+
+/// The error a walk ends with when filled into an `out` with room for every piece and a batch
+/// more: the form that makes the fewest memory reads (full batches).
+fn walk_err_in_full_batches(
+    sgl1: SglDescriptor,
+    direction: Direction,
+    len: u64,
+    caps: &SglCaps,
+    mem: &SimMemory,
+) -> WalkError {
+    let mut out = vec![Piece::Skip(0); 1 << 14];
+    let mut walker = SglWalker::new(sgl1, direction, len, caps, mem);
+    loop {
+        match walker.fill(&mut out) {
+            Ok(progress) => assert!(!progress.done, "the walk must fail"),
+            Err(e) => return e,
+        }
+    }
 }
 
 fn at(segment: u32, index: u32, addr: u64) -> DescriptorAt {
@@ -275,8 +296,8 @@ fn sgl_shorter_than_the_transfer_is_data_sgl_length_invalid() {
     // An inline data block that is too short is refused before any of it is yielded.
     let mut walker = SglWalker::new(data(0x1000, 8), Direction::Write, 9, &caps(), &mem);
     assert!(matches!(
-        walker.next(),
-        Some(Err(WalkError::ShorterThanTransfer { .. }))
+        walker.fill(&mut [Piece::Skip(0); 4]),
+        Err(WalkError::ShorterThanTransfer { .. })
     ));
     // The null descriptor describes nothing.
     let err = walk_err(SglDescriptor::default(), Direction::Write, 1, &caps(), &mem);
@@ -405,6 +426,7 @@ fn short_metadata_sgl_is_metadata_sgl_length_invalid() {
     let mptr = SEG + 0x1000;
     let mem = segments(&[(mptr, &[data(0x9000, 8)])]);
     let err = SglWalker::metadata(mptr, Direction::Write, 16, &caps, &mem)
+        .pieces()
         .find_map(Result::err)
         .unwrap();
     assert_eq!(
@@ -419,6 +441,7 @@ fn short_metadata_sgl_is_metadata_sgl_length_invalid() {
     // Where the data pointer gets Data SGL Length Invalid, the metadata pointer gets 10h:
     // too long, and past 2^64.
     let err = SglWalker::metadata(mptr, Direction::Write, 4, &caps, &mem)
+        .pieces()
         .find_map(Result::err)
         .unwrap();
     assert_eq!(err.status(), dnr(Status::METADATA_SGL_LENGTH_INVALID));
@@ -426,6 +449,7 @@ fn short_metadata_sgl_is_metadata_sgl_length_invalid() {
     assert_eq!(err.status(), dnr(Status::METADATA_SGL_LENGTH_INVALID));
     // A well-formed one walks.
     let ok: Vec<_> = SglWalker::metadata(mptr, Direction::Write, 8, &caps, &mem)
+        .pieces()
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(ok, [Piece::Data(Extent::new(0x9000, 8))]);
@@ -437,6 +461,7 @@ fn metadata_pointer_rules() {
     // PSDT 10b needs MSDS; MPTR must be qword aligned: Invalid Field.
     let mem = SimMemory::new();
     let err = SglWalker::metadata(0x1000, Direction::Write, 8, &caps, &mem)
+        .pieces()
         .find_map(Result::err)
         .unwrap();
     assert_eq!(
@@ -448,6 +473,7 @@ fn metadata_pointer_rules() {
     assert_eq!(err.status(), dnr(Status::INVALID_FIELD));
     let msds = SglCaps::new(caps.sgls() | Sgls::MPTR_SGL);
     let err = SglWalker::metadata(0x1004, Direction::Write, 8, &msds, &mem)
+        .pieces()
         .find_map(Result::err)
         .unwrap();
     assert_eq!(
@@ -460,6 +486,7 @@ fn metadata_pointer_rules() {
     assert_eq!(mem.read_count(), 0);
     // The MPTR segment cannot be read: Data Transfer Error.
     let err = SglWalker::metadata(0x1000, Direction::Write, 8, &msds, &mem)
+        .pieces()
         .find_map(Result::err)
         .unwrap();
     assert_eq!(err.status(), dnr(Status::DATA_TRANSFER_ERROR));
@@ -519,6 +546,7 @@ fn metadata_sgl_builds_and_walks_back() {
     mem.map(0x8000, 256).unwrap();
     mem.poke(0x8000, &chain).unwrap();
     let walked: Vec<_> = SglWalker::metadata(0x7000, Direction::Write, 32, &caps, &mem)
+        .pieces()
         .collect::<Result<_, _>>()
         .unwrap();
     let expected: Vec<Piece> = pieces.iter().map(|&e| Piece::Data(e)).collect();
@@ -847,7 +875,7 @@ fn sgl_without_controller_support_is_invalid_field() {
         let mut walker = SglWalker::new(data(0x1000, 8), Direction::Write, len, &none, &mem);
         assert_eq!(walker.fill(&mut out), Err(refused), "len {len}");
         let mut metadata = SglWalker::metadata(0x1004, Direction::Write, len, &none, &mem);
-        assert_eq!(metadata.find_map(Result::err), Some(refused), "len {len}");
+        assert_eq!(metadata.fill(&mut out), Err(refused), "len {len}");
     }
     assert_eq!(mem.read_count(), 0);
     let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 1);
@@ -876,9 +904,9 @@ fn sgl_without_controller_support_is_invalid_field() {
 #[test]
 fn self_referencing_chain_ends_at_the_segment_limit() {
     // One data descriptor, then a Segment descriptor pointing at its own segment.
-    let mem = segments(&[(SEG, &[data(0x1000, 8), segment(SEG, 2)])]);
+    let mut mem = segments(&[(SEG, &[data(0x1000, 8), segment(SEG, 2)])]);
     let limits = WalkLimits::DEFAULT;
-    let err = walk_err(segment(SEG, 2), Direction::Write, 1 << 40, &caps(), &mem);
+    let err = walk_err_in_full_batches(segment(SEG, 2), Direction::Write, 1 << 40, &caps(), &mem);
     assert_eq!(
         err,
         WalkError::TooManySegments {
@@ -889,6 +917,13 @@ fn self_referencing_chain_ends_at_the_segment_limit() {
     assert_eq!(err.status(), dnr(Status::INVALID_NUMBER_OF_SGL_DESCRIPTORS));
     assert_eq!(mem.read_count(), 256);
     assert!(mem.bytes_read() <= limits.max_bytes_read(false));
+    // As an iterator (16 pieces at a time): the same error and the same bytes, in reads
+    // that never hold more descriptors than there is room for pieces.
+    mem.clear_log();
+    let again = walk_err(segment(SEG, 2), Direction::Write, 1 << 40, &caps(), &mem);
+    assert_eq!(again, err);
+    assert_eq!(mem.bytes_read(), 256 * 2 * 16);
+    assert!(mem.read_count() <= limits.max_bytes_read(false) / 16);
     // A segment holding nothing but a pointer to itself: the same bound.
     let mem = segments(&[(SEG, &[segment(SEG, 1)])]);
     let err = walk_err(segment(SEG, 1), Direction::Write, 8, &caps(), &mem);
@@ -902,9 +937,9 @@ fn self_referencing_chain_ends_at_the_segment_limit() {
 fn run_of_zero_length_descriptors_ends_within_the_descriptor_limit() {
     // Zero-length data blocks are valid, but each one is charged to the budget.
     let zeros = vec![data(0, 0); 4096];
-    let mem = segments(&[(SEG, &zeros[..255]), (SEG + 0x1_0000, &zeros)]);
+    let mut mem = segments(&[(SEG, &zeros[..255]), (SEG + 0x1_0000, &zeros)]);
     // A last segment of 4096 zero-length descriptors: legal, read in batches, ends short.
-    let err = walk_err(
+    let err = walk_err_in_full_batches(
         last_segment(SEG + 0x1_0000, 4096),
         Direction::Write,
         8,
@@ -917,6 +952,17 @@ fn run_of_zero_length_descriptors_ends_within_the_descriptor_limit() {
         mem.read_count(),
         4096 / nvme_dma::sgl::BATCH_DESCRIPTORS as u64
     );
+    // The iterator fills 16 pieces at a time, so it reads 16 descriptors at a time.
+    mem.clear_log();
+    let again = walk_err(
+        last_segment(SEG + 0x1_0000, 4096),
+        Direction::Write,
+        8,
+        &caps(),
+        &mem,
+    );
+    assert_eq!(again, err);
+    assert_eq!((mem.read_count(), mem.bytes_read()), (4096 / 16, 4096 * 16));
     // One more than the limit is refused before reading.
     let mem = segments(&[(SEG, &zeros[..1])]);
     let err = walk_err(last_segment(SEG, 4097), Direction::Write, 8, &caps(), &mem);
@@ -1150,24 +1196,22 @@ fn a_failing_sgl_is_found_before_any_data_moves() {
     let summary = SglWalker::new(last_segment(SEG, 2), Direction::Read, 16, &caps(), &mem)
         .validate()
         .unwrap();
-    assert_eq!(counts(&summary), (1, 16, 2, 1));
+    assert_eq!(counts(&summary), (1, 16));
+    // Its two descriptors, in one read.
+    assert_eq!((mem.read_count(), mem.bytes_read()), (1, 32));
 }
 
-/// What a walk summary counts: pieces, bytes, descriptors, segments.
-fn counts(summary: &WalkSummary) -> (u64, u64, u64, u64) {
-    (
-        summary.pieces,
-        summary.bytes,
-        summary.descriptors,
-        summary.segments,
-    )
+/// What a walk summary counts: pieces, bytes.
+fn counts(summary: &WalkSummary) -> (u64, u64) {
+    (summary.pieces, summary.bytes)
 }
 
 #[test]
 fn zero_length_transfer_reads_nothing() {
     let mem = SimMemory::new();
-    let pieces: Vec<_> =
-        SglWalker::new(last_segment(SEG, 3), Direction::Write, 0, &caps(), &mem).collect();
+    let pieces: Vec<_> = SglWalker::new(last_segment(SEG, 3), Direction::Write, 0, &caps(), &mem)
+        .pieces()
+        .collect();
     assert!(pieces.is_empty());
     assert_eq!(mem.read_count(), 0);
 }
@@ -1333,26 +1377,40 @@ fn sgl1_alone_reports_like_any_walk() {
     let summary = SglWalker::new(whole, Direction::Read, 16, &caps(), &mem)
         .validate()
         .unwrap();
-    assert_eq!(counts(&summary), (1, 16, 1, 0));
+    assert_eq!(counts(&summary), (1, 16));
     let summary = SglWalker::new(whole, Direction::Read, 0, &caps(), &mem)
         .validate()
         .unwrap();
-    assert_eq!((summary.pieces, summary.descriptors), (0, 0));
-    // Through `fill`: an empty slice changes nothing, then the piece, then the end.
+    assert_eq!(counts(&summary), (0, 0));
+    // Through `fill`: an empty slice changes nothing, then the piece and the end in one call,
+    // then nothing more.
     let mut walker = SglWalker::new(whole, Direction::Read, 16, &caps(), &mem);
     let mut out = [Piece::Skip(0); 2];
-    assert_eq!(walker.fill(&mut []), Ok(0));
-    assert_eq!(walker.fill(&mut out), Ok(1));
+    let nothing = Progress {
+        written: 0,
+        done: false,
+    };
+    assert_eq!(walker.fill(&mut []), Ok(nothing));
+    let one = Progress {
+        written: 1,
+        done: true,
+    };
+    assert_eq!(walker.fill(&mut out), Ok(one));
     assert_eq!(out[0], Piece::Data(Extent::new(0x1000, 16)));
-    assert_eq!(walker.fill(&mut out), Ok(0));
-    assert_eq!(walker.next(), None);
+    assert_eq!(walker.fill(&mut out), Ok(Progress::FINISHED));
+    assert_eq!(walker.fill(&mut []), Ok(Progress::FINISHED));
+    assert_eq!(walker.pieces().next(), None);
     // The iterator, then `fill`, on the same walker.
     let mut walker = SglWalker::new(whole, Direction::Read, 16, &caps(), &mem);
     assert_eq!(
-        walker.next(),
+        (&mut walker).pieces().next(),
         Some(Ok(Piece::Data(Extent::new(0x1000, 16))))
     );
-    assert_eq!(walker.fill(&mut out), Ok(0));
+    assert_eq!(walker.fill(&mut out), Ok(Progress::FINISHED));
+    // The general path alone gives the same.
+    let mut walker = SglWalker::new(whole, Direction::Read, 16, &caps(), &mem).without_fast_path();
+    assert_eq!(walker.fill(&mut out), Ok(one));
+    assert_eq!(out[0], Piece::Data(Extent::new(0x1000, 16)));
     // SGL1 that is not the whole transfer takes the general path, and its status.
     let err = SglWalker::new(whole, Direction::Read, 32, &caps(), &mem)
         .validate()
@@ -1360,18 +1418,109 @@ fn sgl1_alone_reports_like_any_walk() {
     assert_eq!(err.status(), dnr(Status::DATA_SGL_LENGTH_INVALID));
     let mut walker = SglWalker::new(whole, Direction::Read, 32, &caps(), &mem);
     assert!(walker.fill(&mut out).is_err());
-    assert_eq!(walker.fill(&mut out), Ok(0));
+    assert_eq!(walker.fill(&mut out), Ok(Progress::FINISHED));
     assert_eq!(mem.read_count(), 0);
+}
+
+// ---- Batches: where a fault is met does not depend on the room in `out` ----
+
+/// How a walk ends when filled `size` pieces at a time.
+fn walk_in_calls_of(
+    size: usize,
+    sgl1: SglDescriptor,
+    len: u64,
+    mem: &SimMemory,
+) -> Result<Vec<Piece>, WalkError> {
+    let mut walker = SglWalker::new(sgl1, Direction::Write, len, &caps(), mem);
+    let mut out = vec![Piece::Skip(0); size];
+    let mut pieces = Vec::new();
+    loop {
+        let progress = walker.fill(&mut out)?;
+        pieces.extend_from_slice(&out[..progress.written]);
+        if progress.done {
+            return Ok(pieces);
+        }
+    }
+}
+
+#[test]
+fn a_fault_is_met_where_whole_batches_meet_it_whatever_room_out_has() {
+    // A last segment of 100 blocks, none adjacent, of which only some can be read.
+    let blocks: Vec<SglDescriptor> = (0..100u64)
+        .map(|i| data(0x100_0000 + i * 0x2000, 8))
+        .collect();
+    let with_mapped = |readable: usize, bad: Option<usize>| {
+        let mut blocks = blocks.clone();
+        if let Some(i) = bad {
+            blocks[i].set_descriptor_type(SglDescriptorType::Reserved(7));
+        }
+        segments(&[(SEG, &blocks[..readable])])
+    };
+    let sgl1 = last_segment(SEG, 100);
+    let sizes = [1, 5, 16, 59, 63, 64, 65, 70, 200];
+    // The second batch (descriptors 64 to 99) cannot be read: Data Transfer Error for that
+    // batch, after every piece of the first.
+    let mem = with_mapped(64, None);
+    let fault = WalkError::FetchFault {
+        addr: SEG + 64 * 16,
+        len: 36 * 16,
+    };
+    for size in sizes {
+        assert_eq!(
+            walk_in_calls_of(size, sgl1, 800, &mem),
+            Err(fault),
+            "{size}"
+        );
+    }
+    // A bad descriptor in the first batch is met before the second batch is reached.
+    let mem = with_mapped(64, Some(10));
+    for size in sizes {
+        let err = walk_in_calls_of(size, sgl1, 800, &mem).unwrap_err();
+        assert!(
+            matches!(err, WalkError::DescriptorType { at, .. } if at == at_index(10)),
+            "{size}: {err}"
+        );
+    }
+    // The first batch cannot be read whole: its fault comes first, whatever it holds.
+    let mem = with_mapped(40, Some(10));
+    let fault = WalkError::FetchFault {
+        addr: SEG,
+        len: 64 * 16,
+    };
+    for size in sizes {
+        assert_eq!(
+            walk_in_calls_of(size, sgl1, 800, &mem),
+            Err(fault),
+            "{size}"
+        );
+    }
+    // All of it readable: the same pieces whatever the room.
+    let mem = with_mapped(100, None);
+    let all = walk_in_calls_of(200, sgl1, 800, &mem).unwrap();
+    assert_eq!(all.len(), 100);
+    for size in sizes {
+        assert_eq!(
+            walk_in_calls_of(size, sgl1, 800, &mem).as_ref(),
+            Ok(&all),
+            "{size}"
+        );
+    }
+}
+
+/// Descriptor `index` of the first segment, at `SEG`.
+fn at_index(index: u32) -> DescriptorAt {
+    at(1, index, SEG + u64::from(index) * 16)
 }
 
 // ---- Batches: a short first segment, then a long one ----
 
 #[test]
 fn a_short_segment_then_a_long_one_reads_in_full_batches() {
-    // 3 descriptors (two blocks and the pointer onward), then a last segment of 300 blocks:
-    // the walker starts with a small batch buffer and moves to a full one for the long
-    // segment. Every piece comes back, and the reads are those of full batches: one for the
-    // first segment, ceil(300 / B) for the second.
+    // 3 descriptors (two blocks and the pointer onward), then a last segment of 300 blocks.
+    // Every piece comes back. Filled into an `out` with room for them all, the reads are
+    // those of full batches: one for the first segment, ceil(300 / B) for the second. As an
+    // iterator (16 pieces at a time) the walk reads at most 16 descriptors at a time, each
+    // descriptor still once, and finds the same pieces.
     const NEXT: u64 = SEG + 0x1_0000;
     let long: Vec<SglDescriptor> = (0..300u64)
         .map(|i| data(0x100_0000 + i * 0x2000, 0x1000))
@@ -1381,18 +1530,29 @@ fn a_short_segment_then_a_long_one_reads_in_full_batches() {
         data(0x20_0000, 0x200),
         last_segment(NEXT, 300),
     ];
-    let mem = segments(&[(SEG, &first), (NEXT, &long)]);
+    let mut mem = segments(&[(SEG, &first), (NEXT, &long)]);
     let len = 2 * 0x200 + 300 * 0x1000;
-    let pieces: Vec<Piece> = SglWalker::new(segment(SEG, 3), Direction::Write, len, &caps(), &mem)
-        .collect::<Result<_, _>>()
-        .unwrap();
     let mut expected = vec![
         Piece::Data(Extent::new(0x10_0000, 0x200)),
         Piece::Data(Extent::new(0x20_0000, 0x200)),
     ];
     expected.extend((0..300u64).map(|i| Piece::Data(Extent::new(0x100_0000 + i * 0x2000, 0x1000))));
-    assert_eq!(pieces, expected);
+
+    let mut out = vec![Piece::Skip(0); 302 + nvme_dma::sgl::BATCH_DESCRIPTORS];
+    let mut walker = SglWalker::new(segment(SEG, 3), Direction::Write, len, &caps(), &mem);
+    let progress = walker.fill(&mut out).unwrap();
+    assert!(progress.done, "one call when everything fits");
+    assert_eq!(out[..progress.written], expected[..]);
     let batches = 300u64.div_ceil(nvme_dma::sgl::BATCH_DESCRIPTORS as u64);
     assert_eq!(mem.read_count(), 1 + batches);
     assert_eq!(mem.bytes_read(), (3 + 300) * 16);
+
+    mem.clear_log();
+    let pieces: Vec<Piece> = SglWalker::new(segment(SEG, 3), Direction::Write, len, &caps(), &mem)
+        .pieces()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(pieces, expected);
+    assert_eq!(mem.bytes_read(), (3 + 300) * 16);
+    assert!(mem.accesses().iter().all(|a| a.len <= 16 * 16));
 }

@@ -365,7 +365,9 @@ fn walk_back(
 ) -> Result<WalkCheck, Failure> {
     let mem = host_memory(regions(memory))?;
     let walked: Result<Vec<Piece>, _> =
-        SglWalker::new(sgl1, req.direction, transfer, &req.caps, &mem).collect();
+        SglWalker::new(sgl1, req.direction, transfer, &req.caps, &mem)
+            .into_iter()
+            .collect();
     Ok(check(
         "SglWalker",
         walked.map_err(|e| (e.to_string(), e.rule())),

@@ -102,6 +102,7 @@ fn a_chain_of_segments_is_the_library_s_chain() {
         mem.poke(a, bytes).unwrap();
     }
     let walked: Vec<Piece> = SglWalker::new(sgl1, Direction::Read, 0x1423, &default_caps(), &mem)
+        .into_iter()
         .collect::<Result<_, _>>()
         .unwrap();
     let pieces = layout["walk"]["segments"].as_array().unwrap();

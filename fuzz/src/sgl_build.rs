@@ -290,7 +290,9 @@ pub fn check(input: &SglBuildInput) {
 
     let mem = memory_of(&buffers);
     let walked: std::result::Result<Vec<Piece>, _> =
-        SglWalker::new(layout.sgl1.to_raw(), direction, transfer, &caps, &mem).collect();
+        SglWalker::new(layout.sgl1.to_raw(), direction, transfer, &caps, &mem)
+            .into_iter()
+            .collect();
     assert_eq!(walked, Ok(cut(&pieces, transfer)), "walked back");
     let held: u64 = expected.iter().sum();
     if transfer == described {

@@ -2,16 +2,18 @@
 //! transfer length, capabilities and host memory.
 //!
 //! Checks: the walker gives the same pieces, or the same status, as the reference SGL walker
-//! of the integration tests; it stays within its documented work bound (descriptor bytes and
-//! memory reads, from `WalkLimits`); `validate` and the `dptr` path (decode an SQE carrying the
+//! of the integration tests, filled into room for all its pieces or as an iterator; it stays
+//! within its documented work bound (descriptor bytes, and memory reads when it has room for
+//! full batches, from `WalkLimits`); `validate` and the `dptr` path (decode an SQE carrying the
 //! pointer, then walk it) agree with it; an accepted walk accounts for exactly the transfer in
 //! merged, non-empty pieces, with no skip in a write; a failed walk yields nothing more; and it
 //! writes nothing.
 
 use arbitrary::{Arbitrary, Unstructured};
 use nvme_dma::dptr::{self};
-use nvme_dma::sgl::{SglCaps, SglWalker, WalkLimits, BATCH_DESCRIPTORS};
+use nvme_dma::sgl::{SglCaps, SglWalker, WalkError, WalkLimits, BATCH_DESCRIPTORS};
 use nvme_dma::spec::{Psdt, SglDescriptor, Status, SubmissionEntry};
+use nvme_dma::walk::Walk;
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{PageSize, SimMemory};
@@ -20,7 +22,6 @@ use crate::collect_walk;
 use crate::common::{reference_walk, RefCaps};
 use crate::encode::Encode;
 use crate::memory::MemorySpec;
-use nvme_dma::walk::Walk;
 
 /// Where the walk starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,9 +90,9 @@ fn walker<'m>(input: &SglWalkInput, mem: &'m SimMemory) -> SglWalker<'m, SimMemo
 }
 
 /// The walker's work bound as its documentation states it, with `D` = `max_descriptors`,
-/// `S` = `max_segments` and `B` = `BATCH_DESCRIPTORS`: at most `16 (D + S)` descriptor bytes
-/// in at most `S + ceil((D + S) / B)` memory reads, each one more for a walk that starts at
-/// MPTR. 128-bit arithmetic.
+/// `S` = `max_segments` and `B` = `BATCH_DESCRIPTORS`: at most `16 (D + S)` descriptor bytes,
+/// in at most `S + ceil((D + S) / B)` memory reads when every read finds room for `B` pieces,
+/// each one more for a walk that starts at MPTR. 128-bit arithmetic.
 pub fn work_bound(limits: WalkLimits, from_mptr: bool) -> (u64, u64) {
     let (d, s) = (
         u128::from(limits.max_descriptors),
@@ -121,18 +122,36 @@ fn walk_via_dptr(input: &SglWalkInput, mem: &SimMemory) -> Result<Vec<Piece>, St
         SglStart::Mptr(_) => pointers.walk_metadata(input.direction, input.len, &input.caps, mem),
     };
     pieces
-        .pieces()
+        .into_iter()
         .collect::<Result<_, _>>()
         .map_err(|e| e.status())
 }
 
+/// The walk filled into one `out` with room for every piece it could find and a batch more
+/// (pieces are non-empty data descriptors, so no more than `max_descriptors` nor the
+/// transfer's bytes): every read then finds room for a full batch.
+fn walk_with_room(input: &SglWalkInput, mem: &SimMemory) -> Result<Vec<Piece>, WalkError> {
+    let pieces = u64::from(input.caps.limits().max_descriptors).min(input.len);
+    let room = usize::try_from(pieces).unwrap() + BATCH_DESCRIPTORS;
+    let mut out = vec![Piece::Skip(0); room];
+    let mut walker = walker(input, mem);
+    let mut walked = Vec::new();
+    loop {
+        let progress = walker.fill(&mut out)?;
+        walked.extend_from_slice(&out[..progress.written]);
+        if progress.done {
+            return Ok(walked);
+        }
+    }
+}
+
 /// Run every SGL walker check on one input.
 pub fn check(input: &SglWalkInput) {
-    let (mem, snapshot) = input.memory.build();
+    let (mut mem, snapshot) = input.memory.build();
     let from_mptr = matches!(input.start, SglStart::Mptr(_));
     let limits = input.caps.limits();
 
-    let walked = collect_walk(&mut walker(input, &mem));
+    let with_room = walk_with_room(input, &mem);
     let (max_bytes, max_reads) = work_bound(input.caps.limits(), from_mptr);
     assert_eq!(
         (max_bytes, max_reads),
@@ -145,6 +164,15 @@ pub fn check(input: &SglWalkInput) {
     let (bytes, reads) = (mem.bytes_read(), mem.read_count());
     assert!(bytes <= max_bytes, "read {bytes} bytes > bound {max_bytes}");
     assert!(reads <= max_reads, "{reads} reads > bound {max_reads}");
+
+    // As an iterator (16 pieces at a time): the same answer, no more bytes, and at least one
+    // descriptor a read.
+    mem.clear_log();
+    let walked = collect_walk(&mut walker(input, &mem).pieces());
+    assert_eq!(walked, with_room, "the iterator and a walk with room");
+    let (bytes, reads) = (mem.bytes_read(), mem.read_count());
+    assert!(bytes <= max_bytes, "read {bytes} bytes > bound {max_bytes}");
+    assert!(reads <= max_bytes / 16, "{reads} reads for {bytes} bytes");
 
     let first = match input.start {
         SglStart::Sgl1(d) => Ok(d.to_bytes()),

@@ -26,9 +26,8 @@ const DSM_DEALLOCATE: u32 = 1 << 2;
 
 /// Starting LBA and block count of a Read, Write, Compare or Write Zeroes.
 fn block_range(sqe: &SubmissionEntry) -> (u64, u64) {
-    let slba = u64::from(sqe.cdw11()) << 32 | u64::from(sqe.cdw10());
-    let nlb = u64::from(sqe.cdw12() & 0xffff).saturating_add(1);
-    (slba, nlb)
+    let range = sqe.block_range();
+    (range.slba(), range.blocks())
 }
 
 impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {

@@ -92,9 +92,9 @@ pub use device::{
 
 use crate::extent::{Extent, PageSize};
 use crate::prp::geometry::{list_entries, list_slots_read, pages_touched};
-use crate::prp::{self, PrpBuilder, PrpListPage, PrpPlan, PrpSplit};
+use crate::prp::{self, PrpBuilder, PrpChunk, PrpListPage, PrpPlan, PrpSplit};
 use crate::sgl::{self, contiguous_mptr, Capability, SegmentBuf, SglBuilder, SglCaps, SglPlan};
-use crate::spec::{MaxTransfer, Psdt, SubmissionEntry};
+use crate::spec::{BlockRange, MaxTransfer, Psdt, SubmissionEntry};
 use crate::{Direction, Piece, QueueKind};
 
 /// When to prefer an SGL over PRPs; see the [module docs](self) for the trade-offs.
@@ -300,6 +300,12 @@ pub enum DptrError {
     Prp(prp::BuildError),
     /// Building the chosen SGL layout failed (segment memory).
     Sgl(sgl::BuildError),
+    /// [`Plan::fill`] was handed a split: no single command carries this data, and each
+    /// chunk is filled on its own ([`fill_chunk`]).
+    NeedsSplit {
+        /// Commands the split takes.
+        commands: usize,
+    },
 }
 
 impl fmt::Display for DptrError {
@@ -313,6 +319,11 @@ impl fmt::Display for DptrError {
             DptrError::Metadata(e) => write!(f, "the metadata cannot be described: {e}"),
             DptrError::Prp(e) => write!(f, "{e}"),
             DptrError::Sgl(e) => write!(f, "{e}"),
+            DptrError::NeedsSplit { commands } => write!(
+                f,
+                "no single command can carry this data: fill each of the split's {commands} \
+                 chunks as a command of its own (dptr::fill_chunk)"
+            ),
         }
     }
 }
@@ -333,20 +344,31 @@ impl From<sgl::BuildError> for DptrError {
 }
 
 #[inline]
-fn prp_builder(ctrl: &ControllerCaps) -> PrpBuilder {
+fn prp_builder(ctrl: &ControllerCaps, request: &Request<'_>) -> PrpBuilder {
     let builder = PrpBuilder::new(ctrl.page_size);
-    match ctrl.max_transfer.bytes() {
+    match max_transfer(ctrl, request) {
         Some(max) => builder.with_max_transfer(max),
         None => builder,
     }
 }
 
 #[inline]
-fn sgl_builder(ctrl: &ControllerCaps, direction: Direction) -> SglBuilder {
-    let builder = SglBuilder::new(ctrl.sgl, direction);
-    match ctrl.max_transfer.bytes() {
+fn sgl_builder(ctrl: &ControllerCaps, request: &Request<'_>) -> SglBuilder {
+    let builder = SglBuilder::new(ctrl.sgl, request.direction);
+    match max_transfer(ctrl, request) {
         Some(max) => builder.with_max_transfer(max),
         None => builder,
+    }
+}
+
+/// The most data one command can carry: MDTS, and the 65,536 blocks NLB can count.
+#[inline]
+fn max_transfer(ctrl: &ControllerCaps, request: &Request<'_>) -> Option<u64> {
+    let nlb_limit =
+        Some(request.block_size.saturating_mul(BlockRange::MAX_BLOCKS)).filter(|&limit| limit > 0);
+    match (ctrl.max_transfer.bytes(), nlb_limit) {
+        (Some(mdts), Some(nlb)) => Some(mdts.min(nlb)),
+        (mdts, nlb) => mdts.or(nlb),
     }
 }
 
@@ -435,12 +457,8 @@ fn prp_metadata(
 
 /// The metadata form for SGL data: contiguous (PSDT 01b) when allowed, else an SGL behind
 /// MPTR (PSDT 10b).
-fn sgl_metadata(
-    ctrl: &ControllerCaps,
-    direction: Direction,
-    metadata: Option<&[Extent]>,
-) -> Result<SglMetadata, DptrError> {
-    let Some(extents) = metadata else {
+fn sgl_metadata(ctrl: &ControllerCaps, request: &Request<'_>) -> Result<SglMetadata, DptrError> {
+    let Some(extents) = request.metadata else {
         return Ok(SglMetadata::None);
     };
     let contiguous = single_run(extents).map(|buffer| contiguous_mptr(buffer, true, &ctrl.sgl));
@@ -453,7 +471,7 @@ fn sgl_metadata(
                     capability: Capability::MetadataSgl,
                 }));
             }
-            sgl_builder(ctrl, direction)
+            sgl_builder(ctrl, request)
                 .plan(extents)
                 .map(SglMetadata::Segment)
                 .map_err(DptrError::Metadata)
@@ -494,10 +512,10 @@ pub fn plan<'e>(
     policy: SglPolicy,
 ) -> Result<Plan<'e>, DptrError> {
     let refusal = sgl_refusal(request, ctrl, policy);
-    let plan_prp = || prp_builder(ctrl).plan(request.extents);
+    let plan_prp = || prp_builder(ctrl, request).plan(request.extents);
     let plan_sgl = || match refusal {
         Some(refusal) => Err(refusal),
-        None => sgl_builder(ctrl, request.direction)
+        None => sgl_builder(ctrl, request)
             .plan(request.extents)
             .map_err(SglRefusal::Build),
     };
@@ -527,8 +545,7 @@ pub fn plan<'e>(
             let Ok(plan) = *sgl.get_or_insert_with(plan_sgl) else {
                 continue;
             };
-            sgl_metadata(ctrl, request.direction, request.metadata)
-                .map(|metadata| Plan::Sgl { plan, metadata })
+            sgl_metadata(ctrl, request).map(|metadata| Plan::Sgl { plan, metadata })
         } else {
             let Ok(plan) = *prp.get_or_insert_with(plan_prp) else {
                 continue;
@@ -545,7 +562,7 @@ pub fn plan<'e>(
     if let Some(e) = metadata_error {
         return Err(e);
     }
-    match prp_builder(ctrl).split(request.extents, request.block_size) {
+    match prp_builder(ctrl, request).split(request.extents, request.block_size) {
         Ok(split) => Ok(Plan::Split(split)),
         Err(prp) => Err(DptrError::Inexpressible {
             prp,
@@ -557,7 +574,8 @@ pub fn plan<'e>(
 impl<'e> Plan<'e> {
     /// Write the planned layout into `memory` and the command's PSDT, DPTR and MPTR into
     /// `sqe`. Checks all memory before writing any: on error nothing (descriptor memory or
-    /// command) has been written. A split plan writes nothing and is handed back.
+    /// command) has been written. A split plan is not one command: it is
+    /// [`DptrError::NeedsSplit`], and its chunks are filled one by one ([`fill_chunk`]).
     #[inline]
     pub fn fill(
         self,
@@ -565,12 +583,19 @@ impl<'e> Plan<'e> {
         request: &Request<'e>,
         ctrl: &ControllerCaps,
         memory: &mut DescriptorMemory<'_, '_>,
-    ) -> Result<Outcome<'e>, DptrError> {
+    ) -> Result<Filled, DptrError> {
         let filled = match self {
-            Plan::Split(split) => return Ok(Outcome::Split(split)),
+            Plan::Split(split) => {
+                return Err(DptrError::NeedsSplit {
+                    commands: split.commands(),
+                })
+            }
             Plan::Prp { plan, mptr } => {
-                let layout =
-                    prp_builder(ctrl).build_planned(&plan, request.extents, memory.prp_lists)?;
+                let layout = prp_builder(ctrl, request).build_planned(
+                    &plan,
+                    request.extents,
+                    memory.prp_lists,
+                )?;
                 sqe.set_psdt(Psdt::Prp);
                 sqe.set_prp1(layout.pair.prp1);
                 sqe.set_prp2(layout.pair.prp2.raw());
@@ -582,7 +607,7 @@ impl<'e> Plan<'e> {
                 }
             }
             Plan::Sgl { plan, metadata } => {
-                let builder = sgl_builder(ctrl, request.direction);
+                let builder = sgl_builder(ctrl, request);
                 let data_segments = sgl::place(&plan, memory.sgl_segments)?;
                 let metadata_layout = match metadata {
                     SglMetadata::Segment(meta_plan) => {
@@ -623,7 +648,7 @@ impl<'e> Plan<'e> {
             }
         };
         sqe.set_mptr(filled.mptr);
-        Ok(Outcome::Filled(filled))
+        Ok(filled)
     }
 }
 
@@ -646,7 +671,60 @@ pub fn fill_sqe<'e>(
             return Ok(Outcome::Filled(filled));
         }
     }
-    plan(request, ctrl, policy)?.fill(sqe, request, ctrl, memory)
+    match plan(request, ctrl, policy)? {
+        Plan::Split(split) => Ok(Outcome::Split(split)),
+        plan => plan.fill(sqe, request, ctrl, memory).map(Outcome::Filled),
+    }
+}
+
+/// Fill `sqe`'s data pointer with the PRPs of one chunk of a split ([`Plan::Split`]): its
+/// extents, cut from `request`'s, written as PRP1, PRP2 and PRP lists in `memory`. The chunk's
+/// blocks go in the command too: [`PrpChunk::first_block`] past the request's starting LBA,
+/// and [`PrpChunk::blocks`] of them ([`SubmissionEntry::set_block_range`]). On error nothing
+/// has been written.
+///
+/// ```
+/// use nvme_dma::dptr::{self, ControllerCaps, DescriptorMemory, Plan, Request, SglPolicy};
+/// use nvme_dma::sgl::SglCaps;
+/// use nvme_dma::spec::{BlockRange, MaxTransfer, Opcode, Sgls, SubmissionEntry};
+/// use nvme_dma::{Direction, Extent, PageSize, QueueKind};
+///
+/// let caps = ControllerCaps {
+///     page_size: PageSize::SIZE_4K,
+///     sgl: SglCaps::new(Sgls::empty()),
+///     max_transfer: MaxTransfer::Bytes(8192),
+/// };
+/// // 16 KiB from LBA 100 in 512-byte blocks, through an 8 KiB MDTS: two commands.
+/// let extents = [Extent::new(0x10_0000, 0x4000)];
+/// let request = Request::new(&extents, Direction::Write, QueueKind::Io);
+/// let Plan::Split(split) = dptr::plan(&request, &caps, SglPolicy::Never)? else { panic!() };
+/// for chunk in split {
+///     let range = BlockRange::new(100 + chunk.first_block, chunk.blocks).unwrap();
+///     let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 1).with_block_range(range);
+///     dptr::fill_chunk(&mut sqe, &request, &chunk, &caps, &mut DescriptorMemory::none())?;
+///     assert_eq!(sqe.prp1(), 0x10_0000 + chunk.offset);
+/// }
+/// # Ok::<(), nvme_dma::dptr::DptrError>(())
+/// ```
+pub fn fill_chunk(
+    sqe: &mut SubmissionEntry,
+    request: &Request<'_>,
+    chunk: &PrpChunk,
+    ctrl: &ControllerCaps,
+    memory: &mut DescriptorMemory<'_, '_>,
+) -> Result<Filled, DptrError> {
+    let layout =
+        prp_builder(ctrl, request).build(chunk.extents(request.extents), memory.prp_lists)?;
+    sqe.set_psdt(Psdt::Prp);
+    sqe.set_prp1(layout.pair.prp1);
+    sqe.set_prp2(layout.pair.prp2.raw());
+    sqe.set_mptr(0);
+    Ok(Filled {
+        psdt: Psdt::Prp,
+        mptr: 0,
+        lists_used: layout.list_pages_used,
+        metadata_segments_used: 0,
+    })
 }
 
 /// The fast path of [`fill_sqe`] for one extent without separate metadata: the pointer
@@ -675,13 +753,11 @@ fn fill_in_command(
         (None, SglPolicy::Linux { .. } | SglPolicy::SmallestFootprint) => pages > 2,
     };
     let psdt = if prefer_sgl {
-        let sgl1 = sgl_builder(ctrl, request.direction)
-            .build_inline(extent)
-            .ok()?;
+        let sgl1 = sgl_builder(ctrl, request).build_inline(extent).ok()?;
         sqe.set_sgl1(sgl1.to_raw());
         Psdt::Sgl
     } else {
-        let pair = prp_builder(ctrl).build_inline(extent).ok()?;
+        let pair = prp_builder(ctrl, request).build_inline(extent).ok()?;
         sqe.set_prp1(pair.prp1);
         sqe.set_prp2(pair.prp2.raw());
         Psdt::Prp

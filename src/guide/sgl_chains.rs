@@ -126,6 +126,7 @@
 //! // The controller walks it back: data, skip, data.
 //! let mem = SliceMemory::new(0x8_0000, &mut segment);
 //! let walked: Vec<Piece> = SglWalker::new(layout.sgl1.to_raw(), Direction::Read, 1536, &caps, &mem)
+//!     .into_iter()
 //!     .collect::<Result<_, _>>()
 //!     .unwrap();
 //! assert_eq!(walked, pieces);
@@ -164,6 +165,7 @@
 //! ```
 //! use nvme_dma::SliceMemory;
 //! use nvme_dma::sgl::{SglCaps, SglWalker};
+//! use nvme_dma::walk::Walk;
 //! use nvme_dma::{Direction};
 //! use nvme_dma::spec::{SglDescriptor, SglDescriptorType, SglSubtype, SglSupport, Sgls, Status};
 //!

@@ -4,7 +4,8 @@
 //! [`DmaMemory`]. An emulator implements it over its guest memory; tests use
 //! [`SliceMemory`] (one flat region, no allocation) or, with the `alloc` feature,
 //! [`SimMemory`] (sparse, with unmapped holes that fault and a log of every access). With the
-//! `vm-memory` feature, `GuestMemoryDma` adapts rust-vmm's guest memory.
+//! `vm-memory` feature, `GuestMemoryDma` adapts rust-vmm's guest memory (vm-memory 0.18,
+//! re-exported as `memory::vm_memory`).
 //!
 //! Every access either completes whole or fails whole with a [`DmaFault`]: a read that is
 //! partly outside mapped memory returns an error and a write of that kind changes nothing,
@@ -22,7 +23,16 @@ pub use sim::{Access, AccessKind, SimMemory};
 #[cfg(feature = "vm-memory")]
 mod vm;
 #[cfg(feature = "vm-memory")]
-pub use vm::GuestMemoryDma;
+pub use vm::{AsGuestMemory, GuestMemoryDma};
+/// The vm-memory release [`GuestMemoryDma`] is built against (0.18).
+///
+/// Guest memory from another vm-memory release is a different type to the compiler, so build
+/// it with this re-export or with a dependency on the same major.minor release of `vm-memory`;
+/// see [`GuestMemoryDma`] for the error a mismatch gives. The re-export has the features the
+/// adapter needs (`backend-atomic`); `GuestMemoryMmap` also needs `backend-mmap`, which a
+/// dependency of your own on `vm-memory` 0.18 turns on for both (Cargo unifies features).
+#[cfg(feature = "vm-memory")]
+pub use vm_memory;
 
 /// A DMA access that could not be completed: `len` bytes at `addr` are not all backed by memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

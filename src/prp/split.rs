@@ -3,6 +3,7 @@
 use super::build::PrpBuilder;
 use super::error::BuildError;
 use crate::extent::Extent;
+use crate::spec::BlockRange;
 
 /// One command's share of a split transfer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -15,6 +16,11 @@ pub struct PrpChunk {
     pub len: u64,
     /// Byte position of the chunk in the whole transfer (a whole number of blocks).
     pub offset: u64,
+    /// The chunk's first block, counted from the transfer's first (`offset / block size`):
+    /// add the transfer's starting LBA for the command's.
+    pub first_block: u64,
+    /// Blocks in the chunk: 1 to 65,536, what one command's NLB can carry.
+    pub blocks: u64,
 }
 
 impl PrpChunk {
@@ -115,7 +121,8 @@ impl Iterator for PrpSplit<'_> {
 
 impl PrpBuilder {
     /// Split `extents` into the fewest PRP commands, each a whole number of `block_size`-byte
-    /// blocks and within the maximum transfer.
+    /// blocks, within the maximum transfer and within the 65,536 blocks one command's NLB can
+    /// count.
     ///
     /// The whole transfer is checked before anything is returned, so a driver either gets a
     /// complete plan or an error naming the extent that makes one impossible (a rule break that
@@ -130,7 +137,8 @@ impl PrpBuilder {
         if block_size == 0 || block_size % 4 != 0 || block_size > limit {
             return Err(BuildError::InvalidBlockSize { block_size, max });
         }
-        // The largest whole number of blocks within the limit.
+        // The largest whole number of blocks within the limit and within NLB's reach.
+        let limit = limit.min(block_size.saturating_mul(BlockRange::MAX_BLOCKS));
         let chunk_max = limit.saturating_sub(limit.checked_rem(block_size).unwrap_or(0));
         let cursor = Cursor {
             builder: *self,
@@ -242,6 +250,8 @@ impl Cursor<'_> {
             first_skip,
             len,
             offset: self.offset,
+            first_block: self.offset.checked_div(self.block_size).unwrap_or(0),
+            blocks: len.checked_div(self.block_size).unwrap_or(0),
         };
         self.offset = self.offset.saturating_add(len);
         Ok(Some(chunk))

@@ -54,9 +54,10 @@
 //!   extents; [`SglBuilder::plan`] says first how many segments that takes.
 //!   [`SglBuilder::build_metadata`] and [`contiguous_mptr`] do the same for MPTR.
 //! * [`SglWalker`] reads the same descriptors back through [`DmaMemory`](crate::DmaMemory), as
-//!   a controller does, yielding [`Piece`](crate::Piece)s (one at a time as an iterator, or a slice at
-//!   a time with [`SglWalker::fill`]) or the NVMe status for the rule that broke;
-//!   [`SglWalker::metadata`] and [`contiguous_metadata`] check MPTR.
+//!   a controller does, yielding [`Piece`](crate::Piece)s (a slice at a time with
+//!   [`Walk::fill`](crate::walk::Walk::fill), or one at a time as an iterator) or the NVMe
+//!   status for the rule that broke; [`SglWalker::metadata`] and [`contiguous_metadata`] check
+//!   MPTR.
 //!
 //! [`crate::dptr`] chooses between PRPs and SGLs for a request and fills the command.
 //!
@@ -88,7 +89,7 @@
 //! // The controller's view: walk SGL1 with the segment in its memory.
 //! let mem = SliceMemory::new(0x8_0000, &mut segment);
 //! let walker = SglWalker::new(layout.sgl1.to_raw(), Direction::Read, plan.len(), &caps, &mem);
-//! let walked: Vec<Piece> = walker.collect::<Result<_, _>>().unwrap();
+//! let walked: Vec<Piece> = walker.into_iter().collect::<Result<_, _>>().unwrap();
 //! assert_eq!(walked, [
 //!     Piece::Data(Extent::new(0x1_0000, 0x1000)),
 //!     Piece::Skip(0x200),
@@ -111,7 +112,7 @@ pub use descriptor::{
     DataDescriptor, Descriptor, DescriptorError, SegmentKind, SegmentPointer, Sgl1,
 };
 pub use error::{BuildError, DescriptorAt, TypeProblem, WalkError};
-pub use walk::{contiguous_metadata, SglWalker, WalkSummary, BATCH_DESCRIPTORS};
+pub use walk::{contiguous_metadata, SglWalker, BATCH_DESCRIPTORS};
 
 pub(crate) use build::{place, write_metadata_pointer};
 

@@ -28,6 +28,7 @@ mod bits;
 
 pub mod cqe;
 pub mod identify;
+mod io;
 pub mod log;
 pub mod registers;
 pub mod sgl;
@@ -38,6 +39,7 @@ pub use cqe::CompletionEntry;
 pub use identify::{
     mdts_bytes, IdentifyController, IdentifyNamespace, LbaFormat, MaxTransfer, SglSupport, Sgls,
 };
+pub use io::{BlockCountOutOfRange, BlockRange};
 pub use registers::{Aqa, Cap, Cc, CmbLoc, CmbSz, Csts, ShutdownNotification, ShutdownStatus, Vs};
 pub use sgl::{SglDescriptor, SglDescriptorType, SglSubtype};
 pub use sqe::{CdwOutOfRange, DataDirection, Fuse, Opcode, Psdt, SubmissionEntry};

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use nvme_dma::prp::{BuildError, PrpBuilder, PrpLayout, PrpListPage, PrpWalker, WalkError};
+use nvme_dma::walk::Walk;
 use nvme_dma::{DmaMemory, Extent, PageSize, SimMemory};
 
 /// Where tests put PRP list pages: far from any data region the generators use.
@@ -205,7 +206,9 @@ pub fn walk_sgl<M: DmaMemory>(
     caps: &SglCaps,
     mem: &M,
 ) -> Result<Vec<Piece>, nvme_dma::sgl::WalkError> {
-    SglWalker::new(sgl1, direction, len, caps, mem).collect()
+    SglWalker::new(sgl1, direction, len, caps, mem)
+        .pieces()
+        .collect()
 }
 
 /// Map every data piece and write the transfer pattern into it, byte `k` of the transfer at

@@ -69,6 +69,7 @@ const PSDT: &str = base!(
     "4.1.1 Admin Command and I/O Command Common SQE, CDW0.PSDT (PRP or SGL for Data Transfer)"
 );
 const PRP2: &str = base!("4.1.1 Admin Command and I/O Command Common SQE, DPTR (PRP Entry 2)");
+const DPTR: &str = base!("4.1.1 Admin Command and I/O Command Common SQE, DPTR (Data Pointer)");
 const SGL1: &str = base!("4.1.1 Admin Command and I/O Command Common SQE, DPTR (SGL Entry 1)");
 const TRANSFER_ERROR: &str = base!("4.2.3 Status Field Definition, Data Transfer Error");
 const NLB: &str =
@@ -554,6 +555,17 @@ rules! {
         summary: MAX_TRANSFER_SUMMARY,
         text: MAX_TRANSFER_TEXT,
     }
+    /// A split is several commands, each with its own data pointer.
+    DptrSplitCommands {
+        id: "dptr.split_commands",
+        section: DPTR,
+        summary: "a command has one data pointer: a split is filled one command at a time",
+        text: "When no single data pointer can describe a request (PRPs would break a page rule \
+            or MDTS, and no SGL can be used), the request becomes a split: several commands, \
+            each moving part of the transfer. A command has exactly one DPTR, so a split cannot \
+            be written into one command; each of its chunks is filled as a command of its own, \
+            with its own PRP1, PRP2 and list.",
+    }
     /// The caller's buffer holds every piece of a walk.
     DptrPieceRoom {
         id: "dptr.piece_room",
@@ -661,6 +673,7 @@ mod tests {
         "dptr.psdt_reserved",
         "dptr.admin_prps_only",
         "dptr.max_transfer",
+        "dptr.split_commands",
         "dptr.piece_room",
         "memory.reachable",
         "memory.within_pieces",
@@ -1263,6 +1276,7 @@ mod tests {
                 DptrError::Metadata(_) => 1,
                 DptrError::Prp(_) => 2,
                 DptrError::Sgl(_) => 3,
+                DptrError::NeedsSplit { .. } => 4,
             }
         }
         let mut dptrs = Vec::new();
@@ -1282,7 +1296,8 @@ mod tests {
             dptrs.push((DptrError::Sgl(e), id));
             dptrs.push((DptrError::Metadata(e), id));
         }
-        check(&dptrs, dptr_variant, 4, DptrError::rule);
+        dptrs.push((DptrError::NeedsSplit { commands: 2 }, "dptr.split_commands"));
+        check(&dptrs, dptr_variant, 5, DptrError::rule);
     }
 
     /// The same broken rule has one name whether the host's builder or the device's walker

@@ -783,6 +783,7 @@ impl DptrError {
             DptrError::Inexpressible { prp, .. } => prp.rule(),
             DptrError::Metadata(e) | DptrError::Sgl(e) => e.rule(),
             DptrError::Prp(e) => e.rule(),
+            DptrError::NeedsSplit { .. } => crate::rule::Rule::DptrSplitCommands,
         }
     }
 }

@@ -14,7 +14,11 @@
 //! * `fill(out)` writes the next pieces of the transfer to the front of `out`, in order,
 //!   physically adjacent pieces merged ([`Piece::try_merge`]), and says how many
 //!   ([`Progress::written`]) and whether the walk is over ([`Progress::done`]). The call that
-//!   writes the last piece says so: a walk whose pieces all fit `out` takes one call.
+//!   writes the last piece says so: a walk whose pieces all fit `out` takes one call. A call
+//!   that is not the last writes at least one piece, so a loop of calls always ends.
+//! * A call reads no more descriptors than `out` has room for pieces (each ends at most one),
+//!   so that nothing read is carried to the next call; give `out` room for 64 pieces or more
+//!   and the walkers read in their full batches.
 //! * When a rule is broken, `fill` returns the error at once, with the NVMe status to complete
 //!   the command with. What it wrote to `out` in that call is not counted: the command fails,
 //!   and no data may move for it. Every call after an error, or after the walk is over,
@@ -121,13 +125,6 @@ pub struct Pieces<W> {
     len: usize,
     /// The walk has reported `done`, or an error was handed out.
     done: bool,
-}
-
-impl<W> Pieces<W> {
-    /// The walker, for what it can tell after the pieces handed out so far.
-    pub fn into_inner(self) -> W {
-        self.walk
-    }
 }
 
 impl<W: Walk> Iterator for Pieces<W> {

@@ -181,14 +181,12 @@ fn linux_setup_sgls_matches_the_crate_below_256_descriptors() {
     }
 }
 
-/// Linux's choice between PRPs and an SGL (SGLs supported, `sgl_threshold` 32 KiB) against
-/// `SglPolicy::LINUX`: the same layout, except that Linux sends any single segment of more
-/// than two pages as one Data Block (`nvme_setup_sgl_simple`, whatever the threshold), where
-/// the crate's policy applies the average-segment threshold to it too and picks PRPs below
-/// 32 KiB.
+/// Linux's choice between PRPs and an SGL (SGLs supported, `sgl_threshold` 32 KiB):
+/// `SglPolicy::LINUX` makes Linux's choice and Linux's layout on every case: PRPs for one
+/// segment within two pages, one Data Block for one longer segment (`nvme_setup_sgl_simple`,
+/// whatever the threshold), the average-segment threshold for scatter lists.
 #[test]
-fn linux_sgl_choice_matches_the_crate_policy_but_for_small_single_segments() {
-    let mut differ = Vec::new();
+fn linux_sgl_choice_matches_the_crate_policy() {
     for case in Case::all() {
         let mut dev = linux_dev(true);
         let mut iod = linux::Iod::default();
@@ -210,15 +208,7 @@ fn linux_sgl_choice_matches_the_crate_policy_but_for_small_single_segments() {
         };
         let (sgl, dptr, memory) = ours::fill_sqe_linux_out(&case.extents, addr, len).expect("fill");
 
-        let e = case.extents[0];
-        let pages = (e.addr % PAGE + e.len).div_ceil(PAGE);
-        let single_small = case.extents.len() == 1 && pages > 2 && case.len < 32 << 10;
-        assert_eq!(linux_sgl, sgl || single_small, "{case:?}: PSDT");
-        assert_eq!(sgl, linux_sgl && !single_small, "{case:?}: PSDT");
-        if linux_sgl != sgl {
-            differ.push(format!("{case:?}"));
-            continue;
-        }
+        assert_eq!(sgl, linux_sgl, "{case:?}: PSDT");
         // DPTR's 16 bytes: PRP1 and PRP2, or SGL1.
         let linux_dptr = peers::sgl_bytes(cmd.dptr);
         assert_eq!(dptr, linux_dptr, "{case:?}: DPTR");
@@ -230,10 +220,6 @@ fn linux_sgl_choice_matches_the_crate_policy_but_for_small_single_segments() {
             );
         }
     }
-    assert_eq!(
-        differ,
-        ["aligned/16KiB", "offset_0x200/8KiB", "offset_0x200/16KiB"]
-    );
 }
 
 /// SPDK's tracker: its list sits 72 bytes into a 4 KiB block and holds 503 entries; the

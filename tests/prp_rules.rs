@@ -667,3 +667,41 @@ fn iterator_and_fill_yield_the_same_pieces() {
     }
     assert_eq!(filled, iterated);
 }
+
+#[test]
+fn the_answer_does_not_depend_on_the_room_out_has() {
+    // 100 scattered pages. The list starts 0x200 before the end of its page, so 63 entries and
+    // a chain pointer fit there; the page it chains to is not in memory, so the batch of the
+    // last 36 entries faults, whatever part of it a walk with little room would read first.
+    let mut mem = SimMemory::new();
+    let list = LIST_REGION + P - 0x200;
+    mem.map(LIST_REGION, P).unwrap();
+    let entries: Vec<u64> = (1..=99u64).map(|i| (2 * i + 1) * P).collect();
+    let bytes: Vec<u8> = entries.iter().flat_map(|e| e.to_le_bytes()).collect();
+    mem.poke(list, &bytes[..0x200]).unwrap();
+    let walk = |mem: &SimMemory, room: usize| {
+        let mut walker = PrpWalker::new(P, list, 100 * P, PS, mem);
+        let mut out = vec![Piece::Skip(0); room];
+        loop {
+            match walker.fill(&mut out) {
+                Ok(progress) if progress.done => return Ok(()),
+                Ok(_) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let fault = walk(&mem, 4096).unwrap_err();
+    assert!(matches!(fault, WalkError::ListFetchFault { .. }), "{fault}");
+    for room in 1..=80 {
+        assert_eq!(walk(&mem, room), Err(fault), "room {room}");
+    }
+    // An entry with an offset before the fault is what every walk reports.
+    mem.poke(list + 3 * 8, &(9 * P + 0x10).to_le_bytes())
+        .unwrap();
+    for room in [1, 2, 5, 64, 4096] {
+        assert!(
+            matches!(walk(&mem, room), Err(WalkError::ListEntryOffset { .. })),
+            "room {room}"
+        );
+    }
+}

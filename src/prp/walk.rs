@@ -13,6 +13,9 @@ use crate::walk::{Pieces, Progress, Walk};
 /// call that walks a list; a walk of one or two pages never makes it).
 const BATCH: usize = 64;
 
+/// The buffer for a call with room for fewer than [`BATCH`] pieces (128 bytes).
+const SMALL_BATCH: usize = 16;
+
 /// Where a walk is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stage {
@@ -32,10 +35,12 @@ enum Stage {
 /// the SGL walker. [`Walk::fill`] is the fast form; [`Walk::pieces`] (or a `for` loop) is the
 /// iterator form. A transfer of one or two pages reads no memory and is walked in one call.
 ///
-/// A walker is 80 bytes of plain state. It fetches list entries in batches that never leave
-/// the current list page, never include a slot the transfer does not need, and never hold
-/// more entries than `out` has room for pieces (each entry ends at most one piece), so that
-/// nothing read is left over between calls.
+/// A walker is 88 bytes of plain state. It fetches list entries in batches of up to 64 that
+/// never leave the current list page and never include a slot the transfer does not need. A
+/// read takes no more entries than `out` has room for pieces (each entry ends at most one
+/// piece), so that nothing read is left over between calls; when that is less than the batch,
+/// the whole batch is probed first ([`DmaMemory::probe`]), so that a walk meets a fault, and
+/// reports it, the same way whatever room `out` has.
 ///
 /// # Work bound
 ///
@@ -97,6 +102,9 @@ pub struct PrpWalker<'m, M: DmaMemory + ?Sized> {
     page_slots_left: u64,
     /// List entries (data pages) still to read.
     entries_left: u64,
+    /// Entries left in the current batch: the batches a walk with room for every piece reads,
+    /// which decide where a fault is met whatever room `out` has.
+    batch_left: u64,
 }
 
 impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
@@ -115,6 +123,7 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
             slot_addr: 0,
             page_slots_left: 0,
             entries_left: 0,
+            batch_left: 0,
         }
     }
 
@@ -181,8 +190,24 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
     /// Read list entries into pieces from `out[written]` on, until the list is read or `out`
     /// is full; the new count written.
     #[inline(never)]
-    fn walk_list(&mut self, out: &mut [Piece], mut written: usize) -> Result<usize, WalkError> {
-        let mut batch = [U64::ZERO; BATCH];
+    fn walk_list(&mut self, out: &mut [Piece], written: usize) -> Result<usize, WalkError> {
+        // The buffer is zeroed on every call: a caller with little room (the iterator asks for
+        // 16 pieces at a time) gets a small one, since it cannot take more entries per read.
+        if out.len().saturating_sub(written) >= BATCH {
+            self.walk_list_in::<BATCH>(out, written)
+        } else {
+            self.walk_list_in::<SMALL_BATCH>(out, written)
+        }
+    }
+
+    /// [`PrpWalker::walk_list`] with a buffer of `N` entries.
+    #[inline(always)]
+    fn walk_list_in<const N: usize>(
+        &mut self,
+        out: &mut [Piece],
+        mut written: usize,
+    ) -> Result<usize, WalkError> {
+        let mut batch = [U64::ZERO; N];
         let mask = self.ps.offset_mask();
         let page = self.ps.bytes();
         while self.entries_left != 0 {
@@ -201,12 +226,30 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
                 self.follow_chain()?;
                 continue;
             }
-            let n = usize::try_from(data_here)
-                .unwrap_or(BATCH)
-                .min(BATCH)
-                .min(room);
+            let fresh = self.batch_left == 0;
+            if fresh {
+                self.batch_left = data_here.min(BATCH as u64);
+            }
+            let n = usize::try_from(self.batch_left)
+                .unwrap_or(N)
+                .min(room)
+                .min(N);
+            if fresh && (n as u64) < self.batch_left {
+                // Less room than the batch: the read that would take it whole decides whether
+                // a fault is met here, so the answer does not depend on the room `out` has.
+                let bytes = self.batch_left.wrapping_mul(ENTRY_BYTES);
+                self.mem.probe(self.slot_addr, bytes).map_err(|fault| {
+                    WalkError::ListFetchFault {
+                        addr: fault.addr,
+                        len: fault.len,
+                    }
+                })?;
+            }
             let entries = batch.get_mut(..n).unwrap_or_default();
             fetch(self.mem, self.slot_addr, entries)?;
+            // The run and the bytes left stay in locals through the loop and are stored once
+            // after it.
+            let (mut run, mut remaining) = (self.run, self.remaining);
             for (i, entry) in entries.iter().enumerate() {
                 let entry = entry.get();
                 if entry & mask != 0 {
@@ -216,14 +259,26 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
                         .wrapping_add((i as u64).wrapping_mul(ENTRY_BYTES));
                     return Err(WalkError::ListEntryOffset { slot, entry });
                 }
-                let len = page.min(self.remaining);
-                self.remaining = self.remaining.wrapping_sub(len);
-                written = self.extend_run(entry, len, out, written);
+                let len = page.min(remaining);
+                remaining = remaining.wrapping_sub(len);
+                // Physically adjacent: the run goes on (its end is below 2^64).
+                if run.end() == Some(entry) {
+                    run.len = run.len.wrapping_add(len);
+                } else {
+                    // At most `room` entries are read, so `out[written]` is there.
+                    if let Some(slot) = out.get_mut(written) {
+                        *slot = Piece::Data(run);
+                        written = written.wrapping_add(1);
+                    }
+                    run = Extent::new(entry, len);
+                }
             }
+            (self.run, self.remaining) = (run, remaining);
             let n = n as u64;
             self.slot_addr = self.slot_addr.wrapping_add(n.wrapping_mul(ENTRY_BYTES));
             self.page_slots_left = self.page_slots_left.wrapping_sub(n);
             self.entries_left = self.entries_left.wrapping_sub(n);
+            self.batch_left = self.batch_left.wrapping_sub(n);
         }
         if self.entries_left == 0 {
             self.stage = Stage::Done;

@@ -20,9 +20,13 @@
 //! use nvme_dma::rule::Rule;
 //! use nvme_dma::{Extent, PageSize};
 //!
-//! let err = PrpBuilder::new(PageSize::SIZE_4K)
-//!     .plan([Extent::new(0x1000, 0x1000), Extent::new(0x8000, 0x200), Extent::new(0xa000, 0x1000)])
-//!     .unwrap_err();
+//! // A middle extent that ends inside a page.
+//! let extents = [
+//!     Extent::new(0x1000, 0x1000),
+//!     Extent::new(0x8000, 0x200),
+//!     Extent::new(0xa000, 0x1000),
+//! ];
+//! let err = PrpBuilder::new(PageSize::SIZE_4K).plan(extents).unwrap_err();
 //! let rule = err.rule();
 //! assert_eq!(rule, Rule::PrpEndOnPageBoundary);
 //! assert_eq!(rule.id(), "prp.end_on_page_boundary");
@@ -82,9 +86,9 @@ const MAX_TRANSFER_SUMMARY: &str =
     "a command moves at most the controller's maximum transfer size (MDTS)";
 const MAX_TRANSFER_TEXT: &str = "The controller reports in Identify Controller the largest \
     transfer one command may move: MDTS, a power of two in units of the minimum memory page \
-    size (CAP.MPSMIN), with 0 meaning no limit. The controller sizes its internal buffers by \
-    it, and aborts a command that asks for more with Invalid Field in Command. A host splits a \
-    larger request into several commands of at most MDTS bytes each.";
+    size (CAP.MPSMIN), with 0 meaning no limit. It is the most the controller commits to one \
+    command, and a command that asks for more is aborted with Invalid Field in Command. A host \
+    splits a larger request into several commands of at most MDTS bytes each.";
 
 /// Defines [`Rule`], its accessors and the table of all rules from one list, so that a rule
 /// cannot exist without an id, a section and a text, nor be left out of the table.
@@ -164,12 +168,12 @@ rules! {
         section: PRP,
         summary: "PRP1 (the first byte of the transfer) is dword aligned: bits 1:0 clear",
         text: "A PRP entry is a memory page address plus an offset into the page, and the \
-            offset must be dword aligned: bits 1:0 clear. Only PRP1 may have a non-zero offset \
-            at all, so this rule is about where the whole transfer starts. A controller may \
-            refuse an unaligned PRP1 with PRP Offset Invalid, or act as if bits 1:0 were clear \
-            and move the wrong bytes; a driver aligns the buffer or copies it through an \
-            aligned bounce buffer. An SGL on a controller with byte-aligned SGL support (SGLS \
-            bits 1:0 = 01b) has no such rule.",
+            offset must be dword aligned: bits 1:0 clear. Of the entries that name data, only \
+            PRP1 may have a non-zero offset at all, so this rule is about where the whole \
+            transfer starts. A controller may refuse an unaligned PRP1 with PRP Offset Invalid, \
+            or act as if bits 1:0 were clear and move the wrong bytes; a driver aligns the \
+            buffer or copies it through an aligned bounce buffer. An SGL on a controller with \
+            byte-aligned SGL support (SGLS bits 1:0 = 01b) has no such rule.",
     }
     /// Every PRP entry after the first has page offset 0.
     PrpStartOnPageBoundary {
@@ -543,10 +547,10 @@ rules! {
         section: PSDT,
         summary: "admin commands use PRPs (PSDT 00b)",
         text: "On NVMe over PCIe, SGLs are not used for admin commands: every admin command \
-            describes its data with PRPs, PSDT 00b, so that a host can bring up any controller \
-            before it knows whether SGLs are supported. A controller aborts an admin command \
-            that asks for an SGL with Invalid Field in Command. (NVMe over Fabrics is the \
-            opposite: every command there uses SGLs.)",
+            describes its data with PRPs, PSDT 00b, which keeps the admin path (the one a host \
+            uses before it has read Identify Controller) the same on every controller. A \
+            controller aborts an admin command that asks for an SGL with Invalid Field in \
+            Command. (NVMe over Fabrics is the opposite: every command there uses SGLs.)",
     }
     /// A command moves at most MDTS bytes, whatever its data pointer.
     DptrMaxTransfer {

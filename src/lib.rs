@@ -15,6 +15,7 @@
 //! | [`bus`] | [`bus::RegisterAccess`]: BAR0 register reads and writes, where a driver meets a controller |
 //! | `controller` (with `alloc`) | `controller::MockController`: a strict mock NVMe controller over simulated memory, with a DMA trace and its PCIe cost; `controller::Machine` |
 //! | [`host`] | queue rings, phase tags and CIDs for a driver; a small polling driver over [`bus::RegisterAccess`] and [`DmaMemory`] (with `alloc`) |
+//! | [`rule`] | [`rule::Rule`]: every rule a refusal names, with a stable id, the section of the specification and what the rule says and why |
 //! | [`dptr`] | choosing PRP or SGL for a request (Linux, SPDK, smallest-footprint policies), filling PSDT/DPTR/MPTR, and decoding them on the device side |
 //! | [`guide`] | chapters with worked examples: [PRP alignment rules](guide::prp_rules), [SGL chains](guide::sgl_chains), [PRP or SGL](guide::prp_or_sgl) |
 //!
@@ -26,7 +27,8 @@
 //! * No input makes library code panic, loop without bound or overflow: walkers do work bounded
 //!   by a formula in the transfer length (stated in [`prp::PrpWalker`]'s docs).
 //! * Device-side errors carry the NVMe status to complete the command with; host-side errors
-//!   name the extent, the address, the rule and the fix.
+//!   name the extent, the address, the rule and the fix. Every error's `rule()` is its
+//!   [`rule::Rule`]: a stable id, the section of the specification, and what the rule says.
 //! * A builder that refuses its input writes nothing; a walker reads every descriptor before
 //!   the caller moves any data.
 //!
@@ -87,6 +89,7 @@ pub mod host;
 pub mod memory;
 pub mod piece;
 pub mod prp;
+pub mod rule;
 pub mod sgl;
 pub mod spec;
 pub mod transfer;

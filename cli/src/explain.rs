@@ -1,12 +1,14 @@
 //! Why a layout was refused, and what would fix it.
 //!
-//! The library's error says which rule broke, for which extent, and why (its `Display` text is
-//! the message). This module adds what a reader needs next: a stable rule name for scripts, the
-//! section of the specification that states the rule, and fixes worked out for these very
-//! extents: where a split would go, whether the other kind of data pointer carries them as they
-//! are, which address would be aligned.
+//! The library says everything about the rule: its error's `Display` text is the message (the
+//! extent, the address, why), and the error's [`Rule`] gives the stable name for scripts, the
+//! section of the specification and the explanation. This module adds only what depends on
+//! the input: which extent or list page to mark, and fixes worked out for these very extents:
+//! where a split would go, whether the other kind of data pointer carries them as they are,
+//! which address would be aligned.
 
 use nvme_dma::prp::{self, PrpBuilder};
+use nvme_dma::rule::Rule;
 use nvme_dma::sgl::{self, Capability, SglBuilder, SglCaps};
 use nvme_dma::spec::{SglSupport, Sgls};
 use nvme_dma::Direction;
@@ -15,25 +17,12 @@ use serde::Serialize;
 
 use crate::json::ExtentJson;
 
-/// Where the PRP rules are stated.
-pub const PRP_SPEC: &str = "NVMe Base Specification 2.x, 4.3.1 Physical Region Page Entry and List";
-/// Where the SGL rules are stated.
-pub const SGL_SPEC: &str = "NVMe Base Specification 2.x, 4.3.2 Scatter Gather List (SGL)";
-const MDTS_SPEC: &str =
-    "NVMe Base Specification 2.x, Identify Controller data structure, MDTS (Maximum Data Transfer Size)";
-const SGLS_SPEC: &str =
-    "NVMe Base Specification 2.x, Identify Controller data structure, SGLS (SGL Support)";
-const MSDBD_SPEC: &str =
-    "NVMe over Fabrics Specification, Identify Controller MSDBD (Maximum SGL Data Block Descriptors)";
-const MPTR_SPEC: &str =
-    "NVMe Base Specification 2.x, Submission Queue Entry, MPTR (Metadata Pointer)";
-
-/// A refused layout, explained.
+/// A refused layout, explained. The rule's fields are the library's [`Rule`], as it gives them.
 #[derive(Clone, Debug, Serialize)]
 pub struct Refusal {
-    /// A stable name for the rule, e.g. `prp.end_on_page_boundary`.
+    /// The rule's stable name, e.g. `prp.end_on_page_boundary` ([`Rule::id`]).
     pub rule: &'static str,
-    /// The rule in one sentence.
+    /// The rule in one sentence ([`Rule::summary`]).
     pub summary: &'static str,
     /// The library's explanation: the extent, the address, why, and its own fix.
     pub message: String,
@@ -43,10 +32,34 @@ pub struct Refusal {
     /// The list page (PRP) or segment buffer (SGL) that broke the rule, counted from 0.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory: Option<usize>,
-    /// Where the specification states the rule.
+    /// Where the specification states the rule ([`Rule::section`]).
     pub spec: &'static str,
+    /// What the rule says and why ([`Rule::text`]).
+    pub text: &'static str,
     /// Fixes worked out for this input, most direct first.
     pub fixes: Vec<Fix>,
+}
+
+impl Refusal {
+    /// A refusal of `rule`, with the library's message and what this input adds.
+    fn new(
+        rule: Rule,
+        message: String,
+        extent: Option<usize>,
+        memory: Option<usize>,
+        fixes: Vec<Fix>,
+    ) -> Self {
+        Refusal {
+            rule: rule.id(),
+            summary: rule.summary(),
+            message,
+            extent,
+            memory,
+            spec: rule.section(),
+            text: rule.text(),
+            fixes,
+        }
+    }
 }
 
 /// One way to make the layout valid.
@@ -136,19 +149,13 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
     use prp::BuildError as E;
     let ps = cx.builder.page_size();
     let mut fixes = Vec::new();
-    let (rule, summary, extent, memory, spec) = match *err {
+    let (extent, memory) = match *err {
         E::EmptyTransfer => {
             fixes.push(fix(
                 FixKind::Extend,
                 "give at least one extent with a non-zero length".into(),
             ));
-            (
-                "prp.nonempty",
-                "a PRP data pointer describes at least one byte",
-                None,
-                None,
-                PRP_SPEC,
-            )
+            (None, None)
         }
         E::StartNotDwordAligned { index, extent } => {
             fixes.push(fix(
@@ -160,13 +167,7 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
                 ),
             ));
             fixes.extend(sgl_instead(cx.extents));
-            (
-                "prp.start_dword_aligned",
-                "PRP1 (the first byte of the transfer) is dword aligned: bits 1:0 clear",
-                Some(index),
-                None,
-                PRP_SPEC,
-            )
+            (Some(index), None)
         }
         E::StartInsidePage { index, extent, .. } => {
             fixes.extend(split(cx));
@@ -179,14 +180,7 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
                     extent.addr
                 ),
             ));
-            (
-                "prp.start_on_page_boundary",
-                "every extent after the first starts on a memory page boundary (list entries and \
-                 PRP2 as a data pointer have offset 0)",
-                Some(index),
-                None,
-                PRP_SPEC,
-            )
+            (Some(index), None)
         }
         E::EndInsidePage { index, extent, .. } => {
             fixes.extend(split(cx));
@@ -202,35 +196,18 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
                     extent.len
                 ),
             ));
-            (
-                "prp.end_on_page_boundary",
-                "every extent before the last ends on a memory page boundary (the next entry starts \
-                 where a page ends)",
-                Some(index),
-                None,
-                PRP_SPEC,
-            )
+            (Some(index), None)
         }
-        E::AddressOverflow { index, .. } => (
-            "prp.address_space",
-            "no extent runs past the end of the 64-bit address space",
-            Some(index),
-            None,
-            PRP_SPEC,
-        ),
+        E::AddressOverflow { index, .. } | E::BoundaryInsideBlock { index, .. } => {
+            (Some(index), None)
+        }
         E::TransferTooLong { max, .. } => {
             fixes.extend(split(cx));
             fixes.push(fix(
                 FixKind::Trim,
                 format!("move at most {max} bytes in one command"),
             ));
-            (
-                "prp.max_transfer",
-                "a command moves at most the controller's maximum transfer size (MDTS)",
-                None,
-                None,
-                MDTS_SPEC,
-            )
+            (None, None)
         }
         E::ListMemoryTooSmall { needed, given } => {
             fixes.push(fix(
@@ -240,14 +217,7 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
                      place the list pages)"
                 ),
             ));
-            (
-                "prp.list_memory",
-                "the PRP list holds every page after the first; list pages chain through their \
-                 last slot",
-                None,
-                None,
-                PRP_SPEC,
-            )
+            (None, None)
         }
         E::ListPageTooSmall {
             page,
@@ -263,14 +233,7 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
                     slots.saturating_mul(8)
                 ),
             ));
-            (
-                "prp.list_page_size",
-                "a list page that chains runs to the end of its memory page: its last slot points \
-                 to the next list page",
-                None,
-                Some(page),
-                PRP_SPEC,
-            )
+            (None, Some(page))
         }
         E::ListPageMisaligned { page, addr, .. } => {
             let (aligned, what) = if page == 0 {
@@ -289,32 +252,11 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
                     None => format!("put list page {page} on a {what}"),
                 },
             ));
-            (
-                "prp.list_page_alignment",
-                "the list pointer in PRP2 is qword aligned; a pointer to a following list page is \
-                 page aligned",
-                None,
-                Some(page),
-                PRP_SPEC,
-            )
+            (None, Some(page))
         }
-        _ => (
-            "prp.other",
-            "a PRP rule (see the message)",
-            None,
-            None,
-            PRP_SPEC,
-        ),
+        _ => (None, None),
     };
-    Refusal {
-        rule,
-        summary,
-        message: err.to_string(),
-        extent,
-        memory,
-        spec,
-        fixes,
-    }
+    Refusal::new(err.rule(), err.to_string(), extent, memory, fixes)
 }
 
 /// Most commands a split fix lists one by one.
@@ -404,19 +346,13 @@ pub struct SglContext<'a> {
 pub fn sgl(err: &sgl::BuildError, cx: &SglContext<'_>) -> Refusal {
     use sgl::BuildError as E;
     let mut fixes = Vec::new();
-    let (rule, summary, extent, memory, spec) = match *err {
+    let (extent, memory) = match *err {
         E::EmptyTransfer => {
             fixes.push(fix(
                 FixKind::Extend,
                 "give at least one piece with a non-zero length".into(),
             ));
-            (
-                "sgl.nonempty",
-                "an SGL data pointer describes at least one byte",
-                None,
-                None,
-                SGL_SPEC,
-            )
+            (None, None)
         }
         E::NotSupported { capability } => {
             fixes.extend(prp_instead(cx));
@@ -424,13 +360,7 @@ pub fn sgl(err: &sgl::BuildError, cx: &SglContext<'_>) -> Refusal {
                 FixKind::Capability,
                 format!("use a controller that reports {capability} (--sgls)"),
             ));
-            (
-                "sgl.supported",
-                "SGLs are used only with a controller that reports SGL support",
-                None,
-                None,
-                SGLS_SPEC,
-            )
+            (None, None)
         }
         E::PieceNotSupported {
             index, capability, ..
@@ -448,34 +378,16 @@ pub fn sgl(err: &sgl::BuildError, cx: &SglContext<'_>) -> Refusal {
                 FixKind::Capability,
                 format!("use a controller that reports {capability}"),
             ));
-            (
-                "sgl.capability",
-                "every descriptor type used is one the controller reports in SGLS",
-                Some(index),
-                None,
-                SGLS_SPEC,
-            )
+            (Some(index), None)
         }
         E::SkipInWrite { index, .. } => {
             fixes.push(fix(
                 FixKind::Remove,
                 format!("remove piece {index}: a write sends exactly the bytes of its data pieces"),
             ));
-            (
-                "sgl.bit_bucket_in_read_only",
-                "a bit bucket discards bytes a read would write to host memory; a write has none",
-                Some(index),
-                None,
-                SGL_SPEC,
-            )
+            (Some(index), None)
         }
-        E::AddressOverflow { index, .. } => (
-            "sgl.address_space",
-            "no data block runs past the end of the 64-bit address space",
-            Some(index),
-            None,
-            SGL_SPEC,
-        ),
+        E::AddressOverflow { index, .. } => (Some(index), None),
         E::Granularity { index, run } => {
             let start = run.addr & !3;
             let end = run.addr.saturating_add(run.len);
@@ -493,34 +405,15 @@ pub fn sgl(err: &sgl::BuildError, cx: &SglContext<'_>) -> Refusal {
                 FixKind::Capability,
                 "use a controller with byte-aligned SGL support (SGLS bits 1:0 = 01b)".into(),
             ));
-            (
-                "sgl.dword_granularity",
-                "with dword-granular SGL support (SGLS bits 1:0 = 10b) data block addresses and \
-                 lengths are multiples of 4",
-                Some(index),
-                None,
-                SGL_SPEC,
-            )
+            (Some(index), None)
         }
-        E::OutsideCapsule { index, .. } => (
-            "sgl.capsule",
-            "an offset-addressed data block lies inside the command capsule's data",
-            Some(index),
-            None,
-            SGL_SPEC,
-        ),
+        E::OutsideCapsule { index, .. } => (Some(index), None),
         E::TransferTooLong { max, .. } => {
             fixes.push(fix(
                 FixKind::Split,
                 format!("split the request into commands of at most {max} bytes"),
             ));
-            (
-                "sgl.max_transfer",
-                "a command moves at most the controller's maximum transfer size (MDTS)",
-                None,
-                None,
-                MDTS_SPEC,
-            )
+            (None, None)
         }
         E::ShorterThanTransfer {
             described,
@@ -533,13 +426,7 @@ pub fn sgl(err: &sgl::BuildError, cx: &SglContext<'_>) -> Refusal {
                     transfer.saturating_sub(described)
                 ),
             ));
-            (
-                "sgl.covers_transfer",
-                "the SGL describes at least the whole transfer",
-                None,
-                None,
-                SGL_SPEC,
-            )
+            (None, None)
         }
         E::LongerThanTransfer {
             described,
@@ -556,13 +443,7 @@ pub fn sgl(err: &sgl::BuildError, cx: &SglContext<'_>) -> Refusal {
                 FixKind::Capability,
                 "use a controller that reports LLDTS (SGLS bit 18, --lldts)".into(),
             ));
-            (
-                "sgl.longer_than_transfer",
-                "an SGL longer than the transfer needs LLDTS (SGLS bit 18)",
-                None,
-                None,
-                SGL_SPEC,
-            )
+            (None, None)
         }
         E::TooManyDataBlocks { msdbd, .. } => {
             fixes.push(fix(
@@ -573,24 +454,11 @@ pub fn sgl(err: &sgl::BuildError, cx: &SglContext<'_>) -> Refusal {
                 ),
             ));
             fixes.extend(prp_instead(cx));
-            (
-                "sgl.msdbd",
-                "a command carries at most MSDBD data block descriptors",
-                None,
-                None,
-                MSDBD_SPEC,
-            )
+            (None, None)
         }
         E::SegmentMemoryTooSmall { .. } => {
             fixes.extend(segments_needed(cx));
-            (
-                "sgl.segment_memory",
-                "the segments hold every descriptor; a segment that continues gives its last slot \
-                 to the pointer onward",
-                None,
-                None,
-                SGL_SPEC,
-            )
+            (None, None)
         }
         E::SegmentTooSmall { segment, .. } => {
             fixes.push(fix(
@@ -600,13 +468,7 @@ pub fn sgl(err: &sgl::BuildError, cx: &SglContext<'_>) -> Refusal {
                      pointer onward)"
                 ),
             ));
-            (
-                "sgl.segment_size",
-                "a segment that continues holds a data descriptor and the pointer onward",
-                None,
-                Some(segment),
-                SGL_SPEC,
-            )
+            (None, Some(segment))
         }
         E::SegmentMisaligned { segment, addr } => {
             fixes.push(fix(
@@ -619,45 +481,13 @@ pub fn sgl(err: &sgl::BuildError, cx: &SglContext<'_>) -> Refusal {
                     None => format!("put segment buffer {segment} on a 16-byte boundary"),
                 },
             ));
-            (
-                "sgl.segment_alignment",
-                "an SGL segment address is qword aligned",
-                None,
-                Some(segment),
-                SGL_SPEC,
-            )
+            (None, Some(segment))
         }
-        E::SegmentOverflow { segment, .. } => (
-            "sgl.segment_address_space",
-            "a segment lies below the end of the 64-bit address space",
-            None,
-            Some(segment),
-            SGL_SPEC,
-        ),
-        E::MetadataMisaligned { .. } => (
-            "sgl.metadata_alignment",
-            "MPTR is dword aligned (qword for an SGL segment)",
-            None,
-            None,
-            MPTR_SPEC,
-        ),
-        _ => (
-            "sgl.other",
-            "an SGL rule (see the message)",
-            None,
-            None,
-            SGL_SPEC,
-        ),
+        E::SegmentOverflow { segment, .. } => (None, Some(segment)),
+        E::MetadataMisaligned { .. } => (None, None),
+        _ => (None, None),
     };
-    Refusal {
-        rule,
-        summary,
-        message: err.to_string(),
-        extent,
-        memory,
-        spec,
-        fixes,
-    }
+    Refusal::new(err.rule(), err.to_string(), extent, memory, fixes)
 }
 
 /// PRPs, when the pieces are plain extents that one PRP command carries.
@@ -705,25 +535,36 @@ pub fn align_up(addr: u64, align: u64) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    /// Every rule name this file can emit is listed in the JSON schema's documentation.
+    use nvme_dma::rule::Rule;
+
+    /// Every rule a refusal can name (the library's PRP and SGL rules) is listed in the JSON
+    /// schema's documentation, and the documentation lists no other.
     #[test]
     fn every_rule_name_is_documented() {
-        let source = include_str!("explain.rs");
         let doc = include_str!("../../docs/cli-json.md");
-        let mut names = 0;
-        for quoted in source.split('"').skip(1).step_by(2) {
+        let printable: Vec<&str> = Rule::all()
+            .iter()
+            .map(|r| r.id())
+            .filter(|id| id.starts_with("prp.") || id.starts_with("sgl."))
+            .collect();
+        for id in &printable {
+            assert!(
+                doc.contains(&format!("`{id}`")),
+                "{id} is not in docs/cli-json.md"
+            );
+        }
+        for quoted in doc.split('`').skip(1).step_by(2) {
             let is_rule = ["prp.", "sgl."].iter().any(|p| quoted.starts_with(p))
                 && quoted[4..]
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c == '_');
             if is_rule {
-                names += 1;
                 assert!(
-                    doc.contains(&format!("`{quoted}`")),
-                    "{quoted} is not in docs/cli-json.md"
+                    printable.contains(&quoted),
+                    "docs/cli-json.md names {quoted}, which the library does not have"
                 );
             }
         }
-        assert!(names > 20, "found {names} rule names");
+        assert!(printable.len() > 20, "found {} rule names", printable.len());
     }
 }

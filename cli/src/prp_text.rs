@@ -232,11 +232,14 @@ pub fn walk_check(out: &mut Out, walk: &crate::prp_view::WalkCheck, what: &str, 
             style.bad("✗")
         )),
         (Some(e), _) => out.line(format!(
-            "{} {} refuses the layout {}: {}",
+            "{} {} refuses the layout {}: {}{}",
             style.heading("Check:"),
             walk.walker,
             style.bad("✗"),
-            wrap(e, 80, "  ")
+            wrap(e, 80, "  "),
+            walk.error_rule
+                .map(|id| format!("  [{}]", style.dim(id)))
+                .unwrap_or_default()
         )),
     }
 }

@@ -3,6 +3,7 @@
 
 use nvme_dma::prp::geometry::first_page_slots;
 use nvme_dma::prp::{PrpBuilder, PrpListPage, PrpWalker};
+use nvme_dma::rule::Rule;
 use nvme_dma::{Extent, PageSize, SimMemory};
 use serde::Serialize;
 
@@ -202,6 +203,9 @@ pub struct WalkCheck {
     /// The walker's error, if it refused the layout.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The id of the rule the walker enforced in refusing ([`nvme_dma::rule::Rule::id`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_rule: Option<&'static str>,
 }
 
 /// A built layout, or why there is none.
@@ -476,15 +480,15 @@ fn walk_back(
             .collect();
     Ok(check(
         "PrpWalker",
-        walked.map_err(|e| e.to_string()),
+        walked.map_err(|e| (e.to_string(), e.rule())),
         merged(req.extents.iter().copied()),
     ))
 }
 
-/// Compare what a walker yielded with what it should have.
+/// Compare what a walker yielded with what it should have; a refusal comes with its rule.
 pub fn check<T: Copy + PartialEq + Into<PieceJson>>(
     walker: &'static str,
-    walked: Result<Vec<T>, String>,
+    walked: Result<Vec<T>, (String, Rule)>,
     expected: Vec<T>,
 ) -> WalkCheck {
     match walked {
@@ -496,14 +500,16 @@ pub fn check<T: Copy + PartialEq + Into<PieceJson>>(
                 bytes: pieces.iter().map(PieceJson::len).sum(),
                 segments: pieces,
                 error: None,
+                error_rule: None,
             }
         }
-        Err(error) => WalkCheck {
+        Err((error, rule)) => WalkCheck {
             walker,
             segments: Vec::new(),
             bytes: 0,
             matches_input: false,
             error: Some(error),
+            error_rule: Some(rule.id()),
         },
     }
 }
@@ -526,5 +532,29 @@ fn no_room(arg: &str) -> Failure {
     Failure::Usage {
         arg: arg.into(),
         message: "there is no room above the data for descriptor memory: give its addresses".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A walker's refusal reaches the output with the library's rule id beside its message.
+    #[test]
+    fn a_walk_refusal_carries_its_rule() {
+        let mem = SimMemory::new();
+        let err = PrpWalker::new(0x1002, 0, 0x10, PageSize::SIZE_4K, &mem)
+            .extents()
+            .collect::<Result<Vec<Extent>, _>>()
+            .unwrap_err();
+        let walk = check(
+            "PrpWalker",
+            Err::<Vec<Extent>, _>((err.to_string(), err.rule())),
+            vec![Extent::new(0x1002, 0x10)],
+        );
+        assert_eq!(walk.error.as_deref(), Some(err.to_string().as_str()));
+        assert_eq!(walk.error_rule, Some("prp.start_dword_aligned"));
+        let json = serde_json::to_value(&walk).unwrap();
+        assert_eq!(json["error_rule"], "prp.start_dword_aligned");
     }
 }

@@ -370,7 +370,7 @@ fn walk_back(
             .collect();
     Ok(check(
         "SglWalker",
-        walked.map_err(|e| e.to_string()),
+        walked.map_err(|e| (e.to_string(), e.rule())),
         merged_pieces(&req.pieces, req.direction),
     ))
 }

@@ -127,7 +127,8 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
-/// The explanation of a refused layout: rule, message, spec section, fixes.
+/// The explanation of a refused layout: rule, message, spec section, what the rule says and
+/// why, fixes.
 pub fn refusal(out: &mut Out, refusal: &Refusal, style: &Style) {
     out.line(format!(
         "{} {}",
@@ -142,6 +143,10 @@ pub fn refusal(out: &mut Out, refusal: &Refusal, style: &Style) {
         "  Rule:  {}  [{}]",
         refusal.spec,
         style.dim(refusal.rule)
+    ));
+    out.line(format!(
+        "         {}",
+        style.dim(wrap(refusal.text, 88, "         "))
     ));
     if refusal.fixes.is_empty() {
         return;

@@ -219,9 +219,16 @@ fn refusal(extents: &[Extent], args: &[&str]) -> Value {
     let (doc, code) = json(args);
     assert_eq!(code, 1, "a broken rule exits 1");
     let err = PrpBuilder::new(PS).plan(extents).unwrap_err();
-    assert_eq!(doc["refusal"]["message"], err.to_string());
+    let r = &doc["refusal"];
+    assert_eq!(r["message"], err.to_string());
+    // The rule is the library's, word for word.
+    let rule = err.rule();
+    assert_eq!(r["rule"], rule.id());
+    assert_eq!(r["summary"], rule.summary());
+    assert_eq!(r["spec"], rule.section());
+    assert_eq!(r["text"], rule.text());
     assert!(doc.get("layout").is_none());
-    doc["refusal"].clone()
+    r.clone()
 }
 
 #[test]
@@ -269,7 +276,12 @@ fn a_middle_extent_ending_inside_a_page_is_refused_with_fixes() {
     let marked = marked_line(&text);
     assert!(marked.contains("extent 1"), "{marked}");
     assert!(text.contains("ends at 0x8200"), "{text}");
-    assert!(text.contains("4.3.1"), "{text}");
+    assert!(
+        text.contains("NVMe Base Specification 2.1, 4.3.1"),
+        "{text}"
+    );
+    // The library's explanation of the rule follows the section.
+    assert!(text.contains("PRP entries carry no lengths"), "{text}");
     assert!(text.contains("split:"), "{text}");
     assert!(text.contains("use an SGL:"), "{text}");
     assert!(text.contains("command 2: bytes 0x1200..0x2200"), "{text}");

@@ -161,8 +161,15 @@ fn refusal(builder: SglBuilder, pieces: &[Piece], args: &[&str]) -> Value {
     let (doc, code) = json(args);
     assert_eq!(code, 1, "a broken rule exits 1");
     let err = builder.plan(pieces).unwrap_err();
-    assert_eq!(doc["refusal"]["message"], err.to_string());
-    doc["refusal"].clone()
+    let r = &doc["refusal"];
+    assert_eq!(r["message"], err.to_string());
+    // The rule is the library's, word for word.
+    let rule = err.rule();
+    assert_eq!(r["rule"], rule.id());
+    assert_eq!(r["summary"], rule.summary());
+    assert_eq!(r["spec"], rule.section());
+    assert_eq!(r["text"], rule.text());
+    r.clone()
 }
 
 #[test]

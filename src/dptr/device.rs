@@ -491,3 +491,40 @@ impl From<crate::memory::DmaFault> for DeviceError {
         DeviceError::Move(crate::memory::MoveError::Fault(fault))
     }
 }
+
+impl PsdtError {
+    /// The rule PSDT broke: reserved, an SGL on the admin queue, or an SGL the controller
+    /// does not support (the same rule the SGL builder enforces).
+    pub const fn rule(&self) -> crate::rule::Rule {
+        use crate::rule::Rule;
+        match self {
+            PsdtError::Reserved => Rule::DptrPsdtReserved,
+            PsdtError::SglOnAdminQueue => Rule::DptrAdminPrpsOnly,
+            PsdtError::NotSupported(_) => Rule::SglSupported,
+        }
+    }
+}
+
+impl DptrWalkError {
+    /// The rule the PRPs or the SGL broke.
+    pub const fn rule(&self) -> crate::rule::Rule {
+        match self {
+            DptrWalkError::Prp(e) => e.rule(),
+            DptrWalkError::Sgl(e) => e.rule(),
+        }
+    }
+}
+
+impl DeviceError {
+    /// The rule the command broke; for a wrapped error, the rule of its cause.
+    pub const fn rule(&self) -> crate::rule::Rule {
+        use crate::rule::Rule;
+        match self {
+            DeviceError::Psdt(e) => e.rule(),
+            DeviceError::TransferTooLong { .. } => Rule::DptrMaxTransfer,
+            DeviceError::Walk(e) => e.rule(),
+            DeviceError::TooManyPieces { .. } => Rule::DptrPieceRoom,
+            DeviceError::Move(e) => e.rule(),
+        }
+    }
+}

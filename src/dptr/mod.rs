@@ -771,3 +771,19 @@ fn fill_in_command(
         metadata_segments_used: 0,
     })
 }
+
+impl DptrError {
+    /// The rule behind the refusal; for a wrapped error, the rule of its cause.
+    ///
+    /// For [`DptrError::Inexpressible`] it is the PRP rule that no split could satisfy: PRPs
+    /// are the data pointer every controller accepts, so theirs is the rule that decided; the
+    /// `sgl` field (and the `Display` text) says why the SGL fallback did not help.
+    pub const fn rule(&self) -> crate::rule::Rule {
+        match self {
+            DptrError::Inexpressible { prp, .. } => prp.rule(),
+            DptrError::Metadata(e) | DptrError::Sgl(e) => e.rule(),
+            DptrError::Prp(e) => e.rule(),
+            DptrError::NeedsSplit { .. } => crate::rule::Rule::DptrSplitCommands,
+        }
+    }
+}

@@ -211,3 +211,17 @@ impl<'p> DataMover<'p> {
         Ok(())
     }
 }
+
+impl MoveError {
+    /// The rule the move broke: unreachable memory, a piece a PCIe controller cannot carry
+    /// (a descriptor type it does not support, as its status says), or more data than the
+    /// pieces describe.
+    pub const fn rule(&self) -> crate::rule::Rule {
+        use crate::rule::Rule;
+        match self {
+            MoveError::Fault(_) => Rule::MemoryReachable,
+            MoveError::NotHostMemory(_) => Rule::SglCapability,
+            MoveError::PastEnd { .. } => Rule::MemoryWithinPieces,
+        }
+    }
+}

@@ -337,3 +337,46 @@ impl fmt::Display for WalkError {
 
 #[cfg(feature = "std")]
 impl std::error::Error for WalkError {}
+
+impl BuildError {
+    /// The rule this refusal enforces: its stable id, the section of the specification and
+    /// what it says. The `Display` text gives this refusal's specifics.
+    pub const fn rule(&self) -> crate::rule::Rule {
+        use crate::rule::Rule;
+        match self {
+            BuildError::EmptyTransfer => Rule::PrpNonempty,
+            BuildError::StartNotDwordAligned { .. } => Rule::PrpStartDwordAligned,
+            BuildError::StartInsidePage { .. } => Rule::PrpStartOnPageBoundary,
+            BuildError::EndInsidePage { .. } => Rule::PrpEndOnPageBoundary,
+            BuildError::AddressOverflow { .. } => Rule::PrpAddressSpace,
+            BuildError::TransferTooLong { .. } => Rule::PrpMaxTransfer,
+            BuildError::NotShort { .. } => Rule::PrpInlineTwoPages,
+            BuildError::ListMemoryTooSmall { .. } => Rule::PrpListMemory,
+            BuildError::ListPageTooSmall { .. } => Rule::PrpListPageSize,
+            BuildError::ListPageMisaligned { .. } => Rule::PrpListPageAlignment,
+            BuildError::InvalidBlockSize { .. } => Rule::PrpSplitBlockSize,
+            BuildError::NotBlockMultiple { .. } => Rule::PrpWholeBlocks,
+            BuildError::BoundaryInsideBlock { .. } => Rule::PrpSplitOnBlockBoundary,
+        }
+    }
+}
+
+impl WalkError {
+    /// The rule the PRPs broke: the same rule the host-side builder enforces, seen from the
+    /// controller (PRP2 or a list entry with a page offset breaks the rule that every entry
+    /// after the first starts a page; an unreadable list breaks the rule that every address
+    /// is reachable memory).
+    pub const fn rule(&self) -> crate::rule::Rule {
+        use crate::rule::Rule;
+        match self {
+            WalkError::Prp1NotDwordAligned { .. } => Rule::PrpStartDwordAligned,
+            WalkError::Prp2Offset { .. } | WalkError::ListEntryOffset { .. } => {
+                Rule::PrpStartOnPageBoundary
+            }
+            WalkError::ListPointerMisaligned { .. } | WalkError::ChainPointerOffset { .. } => {
+                Rule::PrpListPageAlignment
+            }
+            WalkError::ListFetchFault { .. } => Rule::MemoryReachable,
+        }
+    }
+}

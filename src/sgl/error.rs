@@ -604,3 +604,63 @@ impl fmt::Display for WalkError {
 
 #[cfg(feature = "std")]
 impl std::error::Error for WalkError {}
+
+impl BuildError {
+    /// The rule this refusal enforces: its stable id, the section of the specification and
+    /// what it says. The `Display` text gives this refusal's specifics.
+    pub const fn rule(&self) -> crate::rule::Rule {
+        use crate::rule::Rule;
+        match self {
+            BuildError::EmptyTransfer => Rule::SglNonempty,
+            BuildError::NotSupported { .. } => Rule::SglSupported,
+            BuildError::PieceNotSupported { .. } => Rule::SglCapability,
+            BuildError::SkipInWrite { .. } => Rule::SglBitBucketInReadOnly,
+            BuildError::AddressOverflow { .. } => Rule::SglAddressSpace,
+            BuildError::Granularity { .. } => Rule::SglDwordGranularity,
+            BuildError::OutsideCapsule { .. } => Rule::SglCapsule,
+            BuildError::TransferTooLong { .. } => Rule::SglMaxTransfer,
+            BuildError::ShorterThanTransfer { .. } => Rule::SglCoversTransfer,
+            BuildError::LongerThanTransfer { .. } => Rule::SglLongerThanTransfer,
+            BuildError::TooManyDataBlocks { .. } => Rule::SglMsdbd,
+            BuildError::NotInline { .. } => Rule::SglInlineOneDescriptor,
+            BuildError::SegmentMemoryTooSmall { .. } => Rule::SglSegmentMemory,
+            BuildError::SegmentTooSmall { .. } => Rule::SglSegmentSize,
+            BuildError::SegmentMisaligned { .. } => Rule::SglSegmentAlignment,
+            BuildError::SegmentOverflow { .. } => Rule::SglSegmentAddressSpace,
+            BuildError::MetadataMisaligned { .. } => Rule::SglMetadataAlignment,
+        }
+    }
+}
+
+impl WalkError {
+    /// The rule the SGL broke. Where the host-side builder enforces the same rule, it is the
+    /// same [`Rule`](crate::rule::Rule): a controller finding a misaligned segment and a builder
+    /// refusing one both name `sgl.segment_alignment`.
+    pub const fn rule(&self) -> crate::rule::Rule {
+        use crate::rule::Rule;
+        match self {
+            WalkError::NotSupported { .. } => Rule::SglSupported,
+            WalkError::MetadataMisaligned { .. } => Rule::SglMetadataAlignment,
+            WalkError::DescriptorType {
+                problem: TypeProblem::Unsupported(_),
+                ..
+            } => Rule::SglCapability,
+            WalkError::DescriptorType { .. } => Rule::SglDescriptorType,
+            WalkError::PointerNotLast { .. }
+            | WalkError::PointerInLastSegment { .. }
+            | WalkError::SegmentWithoutPointer { .. } => Rule::SglSegmentChain,
+            WalkError::SegmentLength { .. } => Rule::SglSegmentLength,
+            WalkError::SegmentMisaligned { .. } => Rule::SglSegmentAlignment,
+            WalkError::TooManyDescriptors { .. } | WalkError::TooManySegments { .. } => {
+                Rule::SglWalkLimit
+            }
+            WalkError::TooManyDataBlocks { .. } => Rule::SglMsdbd,
+            WalkError::Granularity { .. } => Rule::SglDwordGranularity,
+            WalkError::AddressOverflow { .. } => Rule::SglAddressSpace,
+            WalkError::LongerThanTransfer { .. } => Rule::SglLongerThanTransfer,
+            WalkError::ShorterThanTransfer { .. } => Rule::SglCoversTransfer,
+            WalkError::OutsideCapsule { .. } => Rule::SglCapsule,
+            WalkError::FetchFault { .. } => Rule::MemoryReachable,
+        }
+    }
+}

@@ -64,44 +64,19 @@ pub fn descriptor_memory<'m, 'a>(
     }
 }
 
-/// `fill_sqe` with PRPs only; true when the command was filled (not split).
+/// `fill_sqe` under `policy`; true when the command was filled (not split). The pairs use
+/// `SglPolicy::Never` (PRPs, as Linux without SGLs), `SglPolicy::Always` (SPDK's choice) and
+/// `SglPolicy::LINUX`.
 #[inline(always)]
-pub fn fill_sqe_prp(
+pub fn fill_sqe(
     sqe: &mut SubmissionEntry,
     req: &Request<'_>,
     ctrl: &ControllerCaps,
+    policy: SglPolicy,
     mem: &mut DescriptorMemory<'_, '_>,
 ) -> bool {
     matches!(
-        dptr::fill_sqe(sqe, req, ctrl, SglPolicy::Never, mem),
-        Ok(Outcome::Filled(_))
-    )
-}
-
-/// `fill_sqe` preferring an SGL whenever the controller has them (SPDK's policy).
-#[inline(always)]
-pub fn fill_sqe_sgl(
-    sqe: &mut SubmissionEntry,
-    req: &Request<'_>,
-    ctrl: &ControllerCaps,
-    mem: &mut DescriptorMemory<'_, '_>,
-) -> bool {
-    matches!(
-        dptr::fill_sqe(sqe, req, ctrl, SglPolicy::Always, mem),
-        Ok(Outcome::Filled(_))
-    )
-}
-
-/// `fill_sqe` under the Linux policy (an SGL when the average segment reaches 32 KiB).
-#[inline(always)]
-pub fn fill_sqe_linux(
-    sqe: &mut SubmissionEntry,
-    req: &Request<'_>,
-    ctrl: &ControllerCaps,
-    mem: &mut DescriptorMemory<'_, '_>,
-) -> bool {
-    matches!(
-        dptr::fill_sqe(sqe, req, ctrl, SglPolicy::LINUX, mem),
+        dptr::fill_sqe(sqe, req, ctrl, policy, mem),
         Ok(Outcome::Filled(_))
     )
 }
@@ -263,7 +238,13 @@ pub fn fill_sqe_prp_out(extents: &[Extent], list_addr: u64, list_len: usize) -> 
     let filled = {
         let mut pages = [PrpListPage::new(list_addr, &mut list)];
         let mut mem = descriptor_memory(&mut pages, &mut []);
-        fill_sqe_prp(&mut sqe, &request(extents), &ctrl(), &mut mem)
+        fill_sqe(
+            &mut sqe,
+            &request(extents),
+            &ctrl(),
+            SglPolicy::Never,
+            &mut mem,
+        )
     };
     filled.then(|| PrpOut {
         prp1: sqe.prp1(),
@@ -293,7 +274,13 @@ pub fn fill_sqe_sgl_out(extents: &[Extent], seg_addr: u64, seg_len: usize) -> Op
     let filled = {
         let mut segs = [SegmentBuf::new(seg_addr, &mut segment)];
         let mut mem = descriptor_memory(&mut [], &mut segs);
-        fill_sqe_sgl(&mut sqe, &request(extents), &ctrl(), &mut mem)
+        fill_sqe(
+            &mut sqe,
+            &request(extents),
+            &ctrl(),
+            SglPolicy::Always,
+            &mut mem,
+        )
     };
     (filled && sqe.psdt().is_sgl()).then(|| SglOut {
         sgl1: sqe.sgl1().to_bytes(),
@@ -344,7 +331,13 @@ pub fn fill_sqe_linux_out(
         let mut pages = [PrpListPage::new(addr, &mut list)];
         let mut segs = [SegmentBuf::new(addr, &mut segment)];
         let mut mem = descriptor_memory(&mut pages, &mut segs);
-        fill_sqe_linux(&mut sqe, &request(extents), &ctrl(), &mut mem)
+        fill_sqe(
+            &mut sqe,
+            &request(extents),
+            &ctrl(),
+            SglPolicy::LINUX,
+            &mut mem,
+        )
     };
     let sgl = sqe.psdt().is_sgl();
     filled.then(|| (sgl, sqe.sgl1().to_bytes(), if sgl { segment } else { list }))

@@ -5,6 +5,7 @@
 
 use std::hint::black_box;
 
+use nvme_dma::dptr::SglPolicy;
 use nvme_dma::{Extent, Piece, SliceMemory};
 
 use super::cases::{Case, LINUX_PAGE_POOL, LINUX_SMALL_POOL, LIST_BASE, PAGE, SPDK_TRACKER};
@@ -163,7 +164,8 @@ fn prp_fill_sqe<R: Runner>(case: &Case, runner: &mut R) {
     runner.run(
         "linux",
         || {
-            let filled = ours::fill_sqe_prp(&mut sqe, black_box(&req), &ctrl, &mut mem);
+            let filled =
+                ours::fill_sqe(&mut sqe, black_box(&req), &ctrl, SglPolicy::Never, &mut mem);
             sqe.prp2() ^ u64::from(filled)
         },
         || {
@@ -198,7 +200,8 @@ fn linux_policy<R: Runner>(case: &Case, runner: &mut R) {
     runner.run(
         "linux",
         || {
-            let filled = ours::fill_sqe_linux(&mut sqe, black_box(&req), &ctrl, &mut mem);
+            let filled =
+                ours::fill_sqe(&mut sqe, black_box(&req), &ctrl, SglPolicy::LINUX, &mut mem);
             sqe.prp2() ^ u64::from(filled)
         },
         || {
@@ -282,7 +285,13 @@ fn sgl_fill_sqe<R: Runner>(case: &Case, runner: &mut R) {
     runner.run(
         "spdk",
         || {
-            let filled = ours::fill_sqe_sgl(&mut sqe, black_box(&req), &ctrl, &mut mem);
+            let filled = ours::fill_sqe(
+                &mut sqe,
+                black_box(&req),
+                &ctrl,
+                SglPolicy::Always,
+                &mut mem,
+            );
             sqe.prp2() ^ u64::from(filled)
         },
         || {

@@ -300,6 +300,12 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
         Ok(())
     }
 
+    /// Every piece is out: later calls write nothing.
+    #[inline(always)]
+    fn is_over(&self) -> bool {
+        self.stage == Stage::Done && self.run.len == 0
+    }
+
     /// The walk in one function, so that a failure anywhere ends it in [`Walk::fill`].
     #[inline]
     fn advance(&mut self, out: &mut [Piece]) -> Result<Progress, WalkError> {
@@ -318,7 +324,7 @@ impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {
         }
         Ok(Progress {
             written,
-            done: self.stage == Stage::Done && self.run.len == 0,
+            done: self.is_over(),
         })
     }
 }
@@ -331,7 +337,7 @@ impl<M: DmaMemory + ?Sized> Walk for PrpWalker<'_, M> {
         if out.is_empty() {
             return Ok(Progress {
                 written: 0,
-                done: self.stage == Stage::Done && self.run.len == 0,
+                done: self.is_over(),
             });
         }
         self.advance(out).inspect_err(|_| {

@@ -332,22 +332,7 @@ fn qemu_map_prp_finds_what_the_crate_walker_finds() {
         let mem = SliceMemory::new(LIST_BASE, &mut buf);
         let ours = ours::prp_pieces(prp1, prp2, case.len, &mem).expect("crate walk");
 
-        let n = qemu::NvmeCtrl::new();
-        let guest = qemu::Guest {
-            base: LIST_BASE,
-            bytes: &guest_bytes,
-        };
-        let mut scratch = qemu::Scratch::new(&n);
-        let mut sg = qemu::NvmeSg::new();
-        let st = qemu::nvme_map_prp(
-            &n,
-            &guest,
-            &mut scratch,
-            &mut sg,
-            prp1,
-            prp2,
-            case.len as u32,
-        );
+        let (st, sg) = qemu_walk_prp(prp1, prp2, case.len, LIST_BASE, &guest_bytes);
         assert_eq!(st, qemu::NVME_SUCCESS, "{case:?}");
         // QEMU adds one entry per PRP entry and never merges.
         let pages = case.len.div_ceil(PAGE) + u64::from(case.shape == Shape::Offset);
@@ -360,6 +345,25 @@ fn qemu_map_prp_finds_what_the_crate_walker_finds() {
             "{case:?}: the crate merges as it walks"
         );
     }
+}
+
+/// QEMU's `nvme_map_prp` over `guest_bytes` at `base`: its status and its scatter list.
+fn qemu_walk_prp(
+    prp1: u64,
+    prp2: u64,
+    len: u64,
+    base: u64,
+    guest_bytes: &[u8],
+) -> (u16, qemu::NvmeSg) {
+    let n = qemu::NvmeCtrl::new();
+    let guest = qemu::Guest {
+        base,
+        bytes: guest_bytes,
+    };
+    let mut scratch = qemu::Scratch::new(&n);
+    let mut sg = qemu::NvmeSg::new();
+    let st = qemu::nvme_map_prp(&n, &guest, &mut scratch, &mut sg, prp1, prp2, len as u32);
+    (st, sg)
 }
 
 fn qemu_walk_sgl(sgl1: [u8; 16], len: u64, guest_bytes: &[u8]) -> (u16, Vec<Piece>) {
@@ -407,22 +411,7 @@ fn a_misaligned_prp_list_entry_fails_both_walks() {
     let mem = SliceMemory::new(LIST_BASE, &mut buf);
     assert!(ours::prp_pieces(prp1, prp2, case.len, &mem).is_none());
 
-    let n = qemu::NvmeCtrl::new();
-    let guest = qemu::Guest {
-        base: LIST_BASE,
-        bytes: &guest_bytes,
-    };
-    let mut scratch = qemu::Scratch::new(&n);
-    let mut sg = qemu::NvmeSg::new();
-    let st = qemu::nvme_map_prp(
-        &n,
-        &guest,
-        &mut scratch,
-        &mut sg,
-        prp1,
-        prp2,
-        case.len as u32,
-    );
+    let (st, sg) = qemu_walk_prp(prp1, prp2, case.len, LIST_BASE, &guest_bytes);
     assert_eq!(st, qemu::NVME_INVALID_PRP_OFFSET | qemu::NVME_DNR);
     assert!(sg.sg.is_empty(), "QEMU unmaps on failure");
 }
@@ -496,22 +485,7 @@ fn chained_lists_and_segments_match() {
         &SliceMemory::new(iod.first_dma, &mut buf),
     )
     .unwrap();
-    let n = qemu::NvmeCtrl::new();
-    let guest = qemu::Guest {
-        base: iod.first_dma,
-        bytes: &guest_bytes,
-    };
-    let mut scratch = qemu::Scratch::new(&n);
-    let mut sg = qemu::NvmeSg::new();
-    let st = qemu::nvme_map_prp(
-        &n,
-        &guest,
-        &mut scratch,
-        &mut sg,
-        prp1,
-        prp2,
-        case.len as u32,
-    );
+    let (st, sg) = qemu_walk_prp(prp1, prp2, case.len, iod.first_dma, &guest_bytes);
     assert_eq!(st, qemu::NVME_SUCCESS);
     assert_eq!(sg.sg.len(), 1024);
     assert_eq!(ours::merged(qemu_pieces(&sg)), ours_pieces);

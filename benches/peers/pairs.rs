@@ -107,10 +107,10 @@ impl Pair {
     /// Set the pair up on `case` and hand it to `runner`.
     pub fn run<R: Runner>(self, case: &Case, runner: &mut R) {
         match self {
-            Pair::PrpFillSqe => prp_fill_sqe(case, runner),
+            Pair::PrpFillSqe => linux_fill_sqe(case, runner, SglPolicy::Never),
             Pair::PrpBuild => prp_build(case, runner),
             Pair::PrpBuildSpdk => prp_build_spdk(case, runner),
-            Pair::LinuxPolicy => linux_policy(case, runner),
+            Pair::LinuxPolicy => linux_fill_sqe(case, runner, SglPolicy::LINUX),
             Pair::SglFillSqe => sgl_fill_sqe(case, runner),
             Pair::SglBuild => sgl_build(case, runner),
             Pair::SglBuildLinux => sgl_build_linux(case, runner),
@@ -150,40 +150,10 @@ pub fn spdk_payload(case: &Case) -> spdk::Payload<'_> {
     }
 }
 
-fn prp_fill_sqe<R: Runner>(case: &Case, runner: &mut R) {
-    let mut buf = crate_buffer();
-    let mut pages = ours::list_pages(&mut buf, LIST_BASE, PAGE as usize);
-    let mut mem = ours::descriptor_memory(&mut pages, &mut []);
-    let ctrl = ours::ctrl();
-    let req = ours::request(&case.extents);
-    let mut sqe = ours::sqe();
-
-    let mut dev = linux_dev();
-    let len = case.len as u32;
-
-    runner.run(
-        "linux",
-        || {
-            let filled =
-                ours::fill_sqe(&mut sqe, black_box(&req), &ctrl, SglPolicy::Never, &mut mem);
-            sqe.prp2() ^ u64::from(filled)
-        },
-        || {
-            // nvme_queue_rq's fresh iod and command, the mapping, and completion's unmap.
-            let mut iod = linux::Iod::default();
-            let mut cmd = linux::RwCommand::default();
-            let st =
-                linux::nvme_map_data(&mut dev, &mut iod, &mut cmd, black_box(&case.extents), len);
-            linux::nvme_unmap_data(&mut dev, &iod);
-            cmd.dptr[1] ^ (st == linux::BlkStatus::Ok) as u64
-        },
-    );
-}
-
-/// Both sides choose between PRPs and an SGL by their Linux rules. They choose differently
-/// for one segment of more than two pages and under 32 KiB (see `tests/peers.rs`), so those
-/// cells time different layouts.
-fn linux_policy<R: Runner>(case: &Case, runner: &mut R) {
+/// `fill_sqe` under `policy` against Linux's `nvme_map_data`, with SGLs on the Linux side
+/// when the crate's policy may use them too. Both sides choose between PRPs and an SGL by
+/// Linux's rules, and `tests/peers.rs` checks they choose alike.
+fn linux_fill_sqe<R: Runner>(case: &Case, runner: &mut R, policy: SglPolicy) {
     let mut list_buf = crate_buffer();
     let mut seg_buf = crate_buffer();
     let mut pages = ours::list_pages(&mut list_buf, LIST_BASE, PAGE as usize);
@@ -194,17 +164,17 @@ fn linux_policy<R: Runner>(case: &Case, runner: &mut R) {
     let mut sqe = ours::sqe();
 
     let mut dev = linux_dev();
-    dev.sgl_supported = true;
+    dev.sgl_supported = policy != SglPolicy::Never;
     let len = case.len as u32;
 
     runner.run(
         "linux",
         || {
-            let filled =
-                ours::fill_sqe(&mut sqe, black_box(&req), &ctrl, SglPolicy::LINUX, &mut mem);
+            let filled = ours::fill_sqe(&mut sqe, black_box(&req), &ctrl, policy, &mut mem);
             sqe.prp2() ^ u64::from(filled)
         },
         || {
+            // nvme_queue_rq's fresh iod and command, the mapping, and completion's unmap.
             let mut iod = linux::Iod::default();
             let mut cmd = linux::RwCommand::default();
             let st =

@@ -38,7 +38,7 @@
 //! [`decode`] reads PSDT, DPTR and MPTR out of a command as a controller does (reserved PSDT,
 //! an SGL on the admin queue or on a controller without SGLs: Invalid Field in Command), and
 //! [`CommandPointers::walk_data`] / [`CommandPointers::walk_metadata`] walk them into
-//! [`Piece`]s through one iterator type, [`DptrWalker`], whatever the pointer kind.
+//! [`Piece`](crate::Piece)s through one iterator type, [`DptrWalker`], whatever the pointer kind.
 //!
 //! ```
 //! use nvme_dma::{Extent, PageSize, SimMemory};
@@ -85,20 +85,22 @@
 use core::fmt;
 
 mod device;
+mod metadata;
 mod policy;
 pub use device::{
     decode, CommandPointers, DataPointer, DeviceCommand, DeviceError, DptrWalkError, DptrWalker,
     MetadataPointer, PsdtError, Transfer,
 };
+use metadata::{prp_metadata, sgl_metadata};
 pub use policy::SglPolicy;
 use policy::{linux_prefers_sgl, page_segment_capacity, prp_footprint, sgl_refusal};
 
 use crate::extent::{Extent, PageSize};
 use crate::prp::geometry::pages_touched;
 use crate::prp::{self, PrpBuilder, PrpChunk, PrpListPage, PrpPlan, PrpSplit};
-use crate::sgl::{self, contiguous_mptr, Capability, SegmentBuf, SglBuilder, SglCaps, SglPlan};
+use crate::sgl::{self, SegmentBuf, SglBuilder, SglCaps, SglPlan};
 use crate::spec::{BlockRange, MaxTransfer, Psdt, SubmissionEntry};
-use crate::{Direction, Piece, QueueKind};
+use crate::{Direction, QueueKind};
 
 /// What the host knows about the controller that matters for data pointers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -343,71 +345,6 @@ fn max_transfer(ctrl: &ControllerCaps, request: &Request<'_>) -> Option<u64> {
     match (ctrl.max_transfer.bytes(), nlb_limit) {
         (Some(mdts), Some(nlb)) => Some(mdts.min(nlb)),
         (mdts, nlb) => mdts.or(nlb),
-    }
-}
-
-/// The metadata buffer as one extent, when its non-empty extents form one physical run.
-fn single_run(extents: &[Extent]) -> Option<Extent> {
-    let mut run: Option<Piece> = None;
-    for extent in extents.iter().filter(|e| !e.is_empty()) {
-        let piece = Piece::Data(*extent);
-        match run.as_mut() {
-            None => run = Some(piece),
-            Some(r) => {
-                if !r.try_merge(&piece) {
-                    return None;
-                }
-            }
-        }
-    }
-    match run {
-        Some(Piece::Data(extent)) => Some(extent),
-        // No non-empty extent: an empty buffer at the first extent's address.
-        _ => Some(extents.first().copied().unwrap_or_default()),
-    }
-}
-
-/// The metadata form for PRP data (PSDT 00b): a dword-aligned contiguous buffer.
-#[inline]
-fn prp_metadata(
-    ctrl: &ControllerCaps,
-    metadata: Option<&[Extent]>,
-) -> Result<Option<u64>, DptrError> {
-    let Some(extents) = metadata else {
-        return Ok(None);
-    };
-    let Some(buffer) = single_run(extents) else {
-        // Several pieces need an SGL behind MPTR, which PRP data cannot have.
-        return Err(DptrError::Metadata(sgl::BuildError::NotSupported {
-            capability: Capability::MetadataSgl,
-        }));
-    };
-    contiguous_mptr(buffer, false, &ctrl.sgl)
-        .map(Some)
-        .map_err(DptrError::Metadata)
-}
-
-/// The metadata form for SGL data: contiguous (PSDT 01b) when allowed, else an SGL behind
-/// MPTR (PSDT 10b).
-fn sgl_metadata(ctrl: &ControllerCaps, request: &Request<'_>) -> Result<SglMetadata, DptrError> {
-    let Some(extents) = request.metadata else {
-        return Ok(SglMetadata::None);
-    };
-    let contiguous = single_run(extents).map(|buffer| contiguous_mptr(buffer, true, &ctrl.sgl));
-    match contiguous {
-        Some(Ok(mptr)) => Ok(SglMetadata::Contiguous(mptr)),
-        Some(Err(e)) if !ctrl.sgl.has(Capability::MetadataSgl) => Err(DptrError::Metadata(e)),
-        _ => {
-            if !ctrl.sgl.has(Capability::MetadataSgl) {
-                return Err(DptrError::Metadata(sgl::BuildError::NotSupported {
-                    capability: Capability::MetadataSgl,
-                }));
-            }
-            sgl_builder(ctrl, request)
-                .plan(extents)
-                .map(SglMetadata::Segment)
-                .map_err(DptrError::Metadata)
-        }
     }
 }
 

@@ -37,6 +37,8 @@ struct Backing {
     lists: Vec<u8>,
     segs: Vec<u8>,
     meta: Vec<u8>,
+    /// How many pages of each kind are offered (at most 4).
+    pages: usize,
 }
 
 impl Backing {
@@ -45,7 +47,14 @@ impl Backing {
             lists: vec![0; 4 * 4096],
             segs: vec![0; 4 * 4096],
             meta: vec![0; 4 * 4096],
+            pages: 4,
         }
+    }
+
+    /// Offer only the first `pages` pages of each kind of descriptor memory.
+    fn with_pages(mut self, pages: usize) -> Self {
+        self.pages = pages;
+        self
     }
 
     /// Fill `sqe` for `req` under `policy`, with every kind of descriptor memory available.
@@ -77,18 +86,21 @@ impl Backing {
         let mut lists: Vec<PrpListPage<'_>> = self
             .lists
             .chunks_mut(4096)
+            .take(self.pages)
             .enumerate()
             .map(|(i, c)| PrpListPage::new(LIST + i as u64 * 4096, c))
             .collect();
         let mut segs: Vec<SegmentBuf<'_>> = self
             .segs
             .chunks_mut(4096)
+            .take(self.pages)
             .enumerate()
             .map(|(i, c)| SegmentBuf::new(SEGS + i as u64 * 4096, c))
             .collect();
         let mut meta: Vec<SegmentBuf<'_>> = self
             .meta
             .chunks_mut(4096)
+            .take(self.pages)
             .enumerate()
             .map(|(i, c)| SegmentBuf::new(SEGS + 0x10_0000 + i as u64 * 4096, c))
             .collect();
@@ -583,9 +595,10 @@ fn a_refused_fill_writes_nothing() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
-    /// `fill_sqe`'s fast path for one buffer writes exactly what the general path writes (the
-    /// command, the descriptor memory, and what it returns), whatever the policy, queue,
-    /// controller and buffer; and where it does not apply, the general path is what runs.
+    /// `fill_sqe`'s fast path writes exactly what the general path writes (the command, the
+    /// descriptor memory, and what it returns, refusals of too little memory included),
+    /// whatever the policy, queue, controller, extents and memory offered; and where it does
+    /// not apply, the general path is what runs.
     #[test]
     fn fill_sqe_agrees_with_plan_then_fill(
         base in prop_oneof![Just(0u64), Just(0x10_0000), Just(u64::MAX - 0x3_0000), any::<u64>()],
@@ -606,16 +619,24 @@ proptest! {
         admin in any::<bool>(),
         read in any::<bool>(),
         mdts in prop_oneof![Just(8u64 << 20), Just(0x1000), Just(0x2000)],
-        extra in prop::option::of(Just(Extent::new(0x40_0000, 0x1000))),
+        // Whole pages after the first buffer: none, adjacent ones (which merge), scattered.
+        extra in prop::collection::vec(
+            prop_oneof![Just(0x40_0000u64), Just(0x40_1000), Just(0x80_0000), Just(0x80_2000)],
+            0..4,
+        ),
+        pages in 0usize..=4,
     ) {
         let mut c = ctrl(sgls);
         c.max_transfer = MaxTransfer::Bytes(mdts);
         let first = Extent::new(base & !0xfff | offset, len);
-        let extents: Vec<Extent> = [Some(first), extra].into_iter().flatten().collect();
+        let extents: Vec<Extent> = core::iter::once(first)
+            .chain(extra.into_iter().map(|addr| Extent::new(addr, 0x1000)))
+            .collect();
         let queue = if admin { QueueKind::Admin } else { QueueKind::Io };
         let direction = if read { Direction::Read } else { Direction::Write };
         let req = Request::new(&extents, direction, queue);
-        let (mut fast, mut general) = (Backing::new(), Backing::new());
+        let (mut fast, mut general) =
+            (Backing::new().with_pages(pages), Backing::new().with_pages(pages));
         let (mut sqe_fast, mut sqe_general) =
             (SubmissionEntry::new(Opcode::NVM_WRITE, 9), SubmissionEntry::new(Opcode::NVM_WRITE, 9));
         let by_fill = fast.fill(&mut sqe_fast, &req, &c, policy);

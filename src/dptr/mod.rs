@@ -505,8 +505,8 @@ impl<'e> Plan<'e> {
 /// fill `sqe`'s PSDT, DPTR and MPTR; or hand back the split plan when no single command can
 /// carry the data. On error nothing has been written.
 ///
-/// The same as [`plan`] then [`Plan::fill`], with a fast path for the command most I/O is:
-/// one buffer without separate metadata whose pointer fits in the command.
+/// The same as [`plan`] then [`Plan::fill`], with a fast path for what most I/O is: data
+/// without separate metadata, carried by the kind the policy prefers ([`fill_preferred`]).
 #[inline]
 pub fn fill_sqe<'e>(
     sqe: &mut SubmissionEntry,
@@ -515,8 +515,8 @@ pub fn fill_sqe<'e>(
     policy: SglPolicy,
     memory: &mut DescriptorMemory<'_, '_>,
 ) -> Result<Outcome<'e>, DptrError> {
-    if let ([extent], None) = (request.extents, request.metadata) {
-        if let Some(filled) = fill_in_command(sqe, *extent, request, ctrl, policy) {
+    if request.metadata.is_none() {
+        if let Some(filled) = fill_preferred(sqe, request, ctrl, policy, memory)? {
             return Ok(Outcome::Filled(filled));
         }
     }
@@ -576,49 +576,88 @@ pub fn fill_chunk(
     })
 }
 
-/// The fast path of [`fill_sqe`] for one extent without separate metadata: the pointer
-/// `plan` would prefer for it, when that pointer fits in the command (PRP1 and PRP2 within two
-/// pages, or SGL1 as one Data Block); `None`, writing nothing, for anything else, which the
-/// general path then takes.
+/// The fast path of [`fill_sqe`], for a request without separate metadata: build the kind
+/// the policy prefers in one call of its builder, which plans and writes in a single step.
+/// `Ok(None)`, having written nothing, when the policy needs both plans to decide
+/// ([`SglPolicy::SmallestFootprint`] beyond one extent) or when the preferred builder refuses
+/// the extents by a rule: the general path then decides from scratch, falling back to the
+/// other kind or to a split.
 ///
-/// Its invariant: whenever it fills the command, it writes exactly what `plan` then
-/// `Plan::fill` would (tests/dptr.rs checks the two against each other on random requests).
-/// It holds because, for one extent, the preferred kind is decided as `plan` decides it, and
-/// that kind's plan then needs no descriptor memory, which is all `build_inline` builds.
+/// Its invariant: whatever it returns, `plan` then `Plan::fill` would return too
+/// (tests/dptr.rs checks the two against each other on random requests). It holds because,
+/// without metadata, `plan` chooses the preferred kind whenever that kind's rules accept the
+/// extents, and `Plan::fill` then builds it as the builder does, refusing the same
+/// descriptor memory with the same error.
 #[inline]
-fn fill_in_command(
+fn fill_preferred(
     sqe: &mut SubmissionEntry,
-    extent: Extent,
     request: &Request<'_>,
     ctrl: &ControllerCaps,
     policy: SglPolicy,
-) -> Option<Filled> {
-    let pages = pages_touched(ctrl.page_size, extent.addr, extent.len);
+    memory: &mut DescriptorMemory<'_, '_>,
+) -> Result<Option<Filled>, DptrError> {
     let prefer_sgl = match (sgl_refusal(request, ctrl, policy), policy) {
         (Some(_), _) | (None, SglPolicy::Never) => false,
         (None, SglPolicy::Always) => true,
-        // One segment: Linux's rule and the footprint rule agree. Within two pages both
-        // kinds fit the command (a tie, which goes to PRPs); beyond, only an SGL does.
-        (None, SglPolicy::Linux { .. } | SglPolicy::SmallestFootprint) => pages > 2,
+        (None, SglPolicy::Linux { threshold }) => {
+            linux_prefers_sgl(request.extents, ctrl.page_size, threshold)
+        }
+        // One extent: the smaller footprint is the one that fits the command. Within two
+        // pages both kinds do (a tie, which goes to PRPs); beyond, only an SGL does, when it
+        // is SGL1 alone, which is all this path takes for this policy.
+        (None, SglPolicy::SmallestFootprint) => match request.extents {
+            [extent] => pages_touched(ctrl.page_size, extent.addr, extent.len) > 2,
+            _ => return Ok(None),
+        },
     };
-    let psdt = if prefer_sgl {
-        let sgl1 = sgl_builder(ctrl, request).build_inline(extent).ok()?;
-        sqe.set_sgl1(sgl1.to_raw());
-        Psdt::Sgl
+    if prefer_sgl {
+        let segments: &mut [SegmentBuf<'_>] = match policy {
+            SglPolicy::SmallestFootprint => &mut [],
+            _ => memory.sgl_segments,
+        };
+        let layout = match sgl_builder(ctrl, request).build(request.extents, segments) {
+            Ok(layout) => layout,
+            Err(e) if e.is_about_memory() && policy != SglPolicy::SmallestFootprint => {
+                return Err(DptrError::Sgl(e))
+            }
+            Err(_) => return Ok(None),
+        };
+        sqe.set_psdt(Psdt::Sgl);
+        sqe.set_sgl1(layout.sgl1.to_raw());
+        sqe.set_mptr(0);
+        Ok(Some(Filled {
+            psdt: Psdt::Sgl,
+            mptr: 0,
+            lists_used: layout.segments_used,
+            metadata_segments_used: 0,
+        }))
     } else {
-        let pair = prp_builder(ctrl, request).build_inline(extent).ok()?;
+        let builder = prp_builder(ctrl, request);
+        let built = match request.extents {
+            // One buffer within two pages, most I/O of all: PRP1 and PRP2 straight from it.
+            [only] if pages_touched(ctrl.page_size, only.addr, only.len) <= 2 => {
+                builder.build_inline(*only).map(|pair| (pair, 0))
+            }
+            extents => builder
+                .build(extents, memory.prp_lists)
+                .map(|layout| (layout.pair, layout.list_pages_used)),
+        };
+        let (pair, lists_used) = match built {
+            Ok(built) => built,
+            Err(e) if e.is_about_memory() => return Err(DptrError::Prp(e)),
+            Err(_) => return Ok(None),
+        };
+        sqe.set_psdt(Psdt::Prp);
         sqe.set_prp1(pair.prp1);
         sqe.set_prp2(pair.prp2.raw());
-        Psdt::Prp
-    };
-    sqe.set_psdt(psdt);
-    sqe.set_mptr(0);
-    Some(Filled {
-        psdt,
-        mptr: 0,
-        lists_used: 0,
-        metadata_segments_used: 0,
-    })
+        sqe.set_mptr(0);
+        Ok(Some(Filled {
+            psdt: Psdt::Prp,
+            mptr: 0,
+            lists_used,
+            metadata_segments_used: 0,
+        }))
+    }
 }
 
 impl DptrError {

@@ -74,6 +74,9 @@ pub(super) fn prp_footprint(plan: &PrpPlan) -> u64 {
 /// physical segment when it touches more than two pages; more segments when their average
 /// (bytes over merged non-empty extents, rounded up) reaches `threshold`.
 pub(super) fn linux_prefers_sgl(extents: &[Extent], ps: PageSize, threshold: u64) -> bool {
+    if let [only] = extents {
+        return pages_touched(ps, only.addr, only.len) > 2;
+    }
     let mut runs = 0u64;
     let mut total = 0u64;
     let mut first = None;

@@ -160,6 +160,7 @@ impl PrpBuilder {
 
     /// The fast path: PRP1 and PRP2 for one extent within two memory pages, both carried in
     /// the command. Touches no list memory; [`BuildError::NotShort`] for a longer extent.
+    #[inline]
     pub fn build_inline(&self, extent: Extent) -> Result<PrpPair, BuildError> {
         if extent.len == 0 {
             return Err(BuildError::EmptyTransfer);

@@ -339,6 +339,17 @@ impl fmt::Display for WalkError {
 impl std::error::Error for WalkError {}
 
 impl BuildError {
+    /// Whether the refusal is about the list memory supplied rather than the extents: the
+    /// same extents may succeed with more or better-placed list pages.
+    pub const fn is_about_memory(&self) -> bool {
+        matches!(
+            self,
+            BuildError::ListMemoryTooSmall { .. }
+                | BuildError::ListPageTooSmall { .. }
+                | BuildError::ListPageMisaligned { .. }
+        )
+    }
+
     /// The rule this refusal enforces: its stable id, the section of the specification and
     /// what it says. The `Display` text gives this refusal's specifics.
     pub const fn rule(&self) -> crate::rule::Rule {

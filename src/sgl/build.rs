@@ -121,6 +121,7 @@ pub struct SglBuilder {
 /// and within the maximum transfer; equal to the transfer length when one is set (an SGL
 /// longer than the transfer is left to the planner). MSDBD never refuses one data block.
 /// An empty range (`(1, 0)`) when none qualifies.
+#[inline]
 const fn quick_lengths(
     caps: &SglCaps,
     max_transfer: Option<u64>,
@@ -181,6 +182,7 @@ pub struct MetadataLayout {
 impl SglBuilder {
     /// A builder for a controller with `caps`, for transfers in `direction`, with no limit on
     /// the transfer size; the transfer length is what the pieces describe.
+    #[inline]
     pub const fn new(caps: SglCaps, direction: Direction) -> Self {
         SglBuilder {
             caps,
@@ -192,6 +194,7 @@ impl SglBuilder {
     }
 
     /// Refuse transfers longer than `bytes` (the controller's MDTS in bytes).
+    #[inline]
     pub const fn with_max_transfer(mut self, bytes: u64) -> Self {
         self.max_transfer = Some(bytes);
         self.quick = quick_lengths(&self.caps, self.max_transfer, self.transfer_len);
@@ -201,6 +204,7 @@ impl SglBuilder {
     /// The command transfers exactly `bytes`. Pieces that describe fewer are refused; pieces
     /// that describe more are accepted only when the controller supports SGLs longer than
     /// their data (LLDTS). Without this, the transfer is exactly what the pieces describe.
+    #[inline]
     pub const fn with_transfer_len(mut self, bytes: u64) -> Self {
         self.transfer_len = Some(bytes);
         self.quick = quick_lengths(&self.caps, self.max_transfer, self.transfer_len);

@@ -606,6 +606,18 @@ impl fmt::Display for WalkError {
 impl std::error::Error for WalkError {}
 
 impl BuildError {
+    /// Whether the refusal is about the segment memory supplied rather than the pieces: the
+    /// same pieces may succeed with more or better-placed segment buffers.
+    pub const fn is_about_memory(&self) -> bool {
+        matches!(
+            self,
+            BuildError::SegmentMemoryTooSmall { .. }
+                | BuildError::SegmentTooSmall { .. }
+                | BuildError::SegmentMisaligned { .. }
+                | BuildError::SegmentOverflow { .. }
+        )
+    }
+
     /// The rule this refusal enforces: its stable id, the section of the specification and
     /// what it says. The `Display` text gives this refusal's specifics.
     pub const fn rule(&self) -> crate::rule::Rule {

@@ -91,7 +91,7 @@ fn walk(
     direction: Direction,
     len: u64,
     caps: &SglCaps,
-    mem: &SliceMemory,
+    mem: &SliceMemory<'_>,
     out: Option<&mut [Piece]>,
 ) -> usize {
     let mut pieces = 0;

@@ -25,7 +25,7 @@ fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
     let mut checksum = 0u64;
     let layout = {
-        let mut pages: Vec<PrpListPage> = buf
+        let mut pages: Vec<PrpListPage<'_>> = buf
             .chunks_mut(4096)
             .enumerate()
             .map(|(i, c)| PrpListPage::new(0x8000_0000 + i as u64 * 4096, c))

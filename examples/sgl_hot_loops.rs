@@ -71,7 +71,7 @@ fn main() {
     let mut buf = vec![0u8; pages as usize * 4096];
     let mut checksum = 0u64;
     let layout = {
-        let mut segments: Vec<SegmentBuf> = buf
+        let mut segments: Vec<SegmentBuf<'_>> = buf
             .chunks_mut(4096)
             .enumerate()
             .map(|(i, c)| SegmentBuf::new(SEGMENT_BASE + i as u64 * 4096, c))

@@ -56,6 +56,8 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// On docs.rs, every feature-gated item carries a badge naming its feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Library code must not panic on any input: emulators run it on guest-controlled memory.
 // These lints keep the obvious panic sources out of non-test code; where an operation is
 // provably in range, the code says why at that spot and allows the lint locally.

@@ -290,11 +290,11 @@ fn linux_uses_sgl_from_a_32k_average_segment() {
     let req = Request::new(&ragged, Direction::Write, QueueKind::Io);
     assert!(matches!(
         dptr::plan(&req, &c, SglPolicy::Linux { threshold: 0 }),
-        Ok(dptr::Plan::Split(_))
+        Ok(Plan::Split(_))
     ));
     assert!(matches!(
         dptr::plan(&req, &c, SglPolicy::LINUX),
-        Ok(dptr::Plan::Sgl { .. })
+        Ok(Plan::Sgl { .. })
     ));
 }
 

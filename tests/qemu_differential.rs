@@ -916,7 +916,7 @@ fn probes() -> Vec<Probe> {
                         .map(Piece::Data)
                         .collect();
                     let places = segment_places(segment_addr(0), &[2, 2, 2], 0);
-                    let used = place_sgl(twin, &ctrl, sqe, Direction::Write, &pieces, &places)
+                    let used = place_sgl(twin, &ctrl, sqe, Write, &pieces, &places)
                         .expect("a valid chain");
                     assert_eq!(
                         used, 3,

@@ -467,17 +467,17 @@ fn lay_out(
     let outcome = {
         let (prp, rest) = buffers.split_at_mut(DESCRIPTOR_PAGES as usize);
         let (sgl, meta) = rest.split_at_mut(DESCRIPTOR_PAGES as usize);
-        let mut prp_lists: Vec<PrpListPage> = prp
+        let mut prp_lists: Vec<PrpListPage<'_>> = prp
             .iter_mut()
             .zip(0..)
             .map(|(b, i)| PrpListPage::new(addr(0, i), b))
             .collect();
-        let mut sgl_segments: Vec<SegmentBuf> = sgl
+        let mut sgl_segments: Vec<SegmentBuf<'_>> = sgl
             .iter_mut()
             .zip(0..)
             .map(|(b, i)| SegmentBuf::new(addr(1, i), b))
             .collect();
-        let mut metadata_segments: Vec<SegmentBuf> = meta
+        let mut metadata_segments: Vec<SegmentBuf<'_>> = meta
             .iter_mut()
             .zip(0..)
             .map(|(b, i)| SegmentBuf::new(addr(2, i), b))

@@ -205,7 +205,7 @@ impl Registers {
         off: u64,
         value: u32,
         _config: &ControllerConfig,
-    ) -> Option<super::ControllerEvent> {
+    ) -> Option<ControllerEvent> {
         match off {
             offset::INTMS => self.intms |= value,
             offset::INTMC => self.intms &= !value,
@@ -222,7 +222,7 @@ impl Registers {
             0x2C => set_half(&mut self.asq, true, value),
             offset::ACQ => set_half(&mut self.acq, false, value),
             0x34 => set_half(&mut self.acq, true, value),
-            _ => return Some(super::ControllerEvent::ReadOnlyRegister { offset: off }),
+            _ => return Some(ControllerEvent::ReadOnlyRegister { offset: off }),
         }
         None
     }

@@ -506,7 +506,8 @@ impl<'e> Plan<'e> {
 /// carry the data. On error nothing has been written.
 ///
 /// The same as [`plan`] then [`Plan::fill`], with a fast path for what most I/O is: data
-/// without separate metadata, carried by the kind the policy prefers ([`fill_preferred`]).
+/// without separate metadata, carried by the kind the policy prefers: that kind is built in
+/// one call of its builder, and plans are made only when the builder refuses the extents.
 #[inline]
 pub fn fill_sqe<'e>(
     sqe: &mut SubmissionEntry,

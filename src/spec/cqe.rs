@@ -67,7 +67,7 @@ pub struct CompletionEntry {
     status_phase: U16,
 }
 
-const _: () = assert!(core::mem::size_of::<CompletionEntry>() == 16);
+const _: () = assert!(size_of::<CompletionEntry>() == 16);
 const _: () = assert!(core::mem::offset_of!(CompletionEntry, sqhd) == 8);
 const _: () = assert!(core::mem::offset_of!(CompletionEntry, status_phase) == 14);
 

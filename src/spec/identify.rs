@@ -478,7 +478,7 @@ pub struct LbaFormat {
     pub rp: u8,
 }
 
-const _: () = assert!(core::mem::size_of::<LbaFormat>() == 4);
+const _: () = assert!(size_of::<LbaFormat>() == 4);
 
 impl LbaFormat {
     /// A format with metadata size `ms`, data size 2^`lbads` and relative performance `rp`

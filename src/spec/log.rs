@@ -101,7 +101,7 @@ pub struct ErrorInformationEntry {
     pub reserved_42: [u8; 22],
 }
 
-const _: () = assert!(core::mem::size_of::<ErrorInformationEntry>() == 64);
+const _: () = assert!(size_of::<ErrorInformationEntry>() == 64);
 const _: () = assert!(core::mem::offset_of!(ErrorInformationEntry, namespace) == 24);
 const _: () = assert!(core::mem::offset_of!(ErrorInformationEntry, command_specific) == 32);
 
@@ -130,7 +130,7 @@ pub struct SmartLog {
     pub bytes_192_511: [u8; 320],
 }
 
-const _: () = assert!(core::mem::size_of::<SmartLog>() == 512);
+const _: () = assert!(size_of::<SmartLog>() == 512);
 const _: () = assert!(core::mem::offset_of!(SmartLog, counters) == 32);
 
 /// The 128-bit counters of the SMART / Health Information page, at bytes 32 + 16 × index.

@@ -169,7 +169,7 @@ pub struct SglDescriptor {
     identifier: u8,
 }
 
-const _: () = assert!(core::mem::size_of::<SglDescriptor>() == 16);
+const _: () = assert!(size_of::<SglDescriptor>() == 16);
 
 impl SglDescriptor {
     /// Size of a descriptor in bytes.

@@ -322,7 +322,7 @@ pub struct SubmissionEntry {
     cdw15: U32,
 }
 
-const _: () = assert!(core::mem::size_of::<SubmissionEntry>() == 64);
+const _: () = assert!(size_of::<SubmissionEntry>() == 64);
 const _: () = assert!(core::mem::offset_of!(SubmissionEntry, mptr) == 16);
 const _: () = assert!(core::mem::offset_of!(SubmissionEntry, prp1) == 24);
 const _: () = assert!(core::mem::offset_of!(SubmissionEntry, cdw10) == 40);

@@ -274,17 +274,17 @@ impl<M: DmaMemory> Rig<M> {
         let mut prp: Vec<Vec<u8>> = vec![vec![0u8; page as usize]; DESCRIPTOR_PAGES];
         let mut sgl: Vec<Vec<u8>> = vec![vec![0u8; page as usize]; DESCRIPTOR_PAGES];
         let mut meta: Vec<Vec<u8>> = vec![vec![0u8; page as usize]; DESCRIPTOR_PAGES];
-        let mut prp_pages: Vec<PrpListPage> = prp
+        let mut prp_pages: Vec<PrpListPage<'_>> = prp
             .iter_mut()
             .enumerate()
             .map(|(i, b)| PrpListPage::new(region(0, i), b))
             .collect();
-        let mut sgl_segs: Vec<SegmentBuf> = sgl
+        let mut sgl_segs: Vec<SegmentBuf<'_>> = sgl
             .iter_mut()
             .enumerate()
             .map(|(i, b)| SegmentBuf::new(region(1, i), b))
             .collect();
-        let mut meta_segs: Vec<SegmentBuf> = meta
+        let mut meta_segs: Vec<SegmentBuf<'_>> = meta
             .iter_mut()
             .enumerate()
             .map(|(i, b)| SegmentBuf::new(region(2, i), b))

@@ -411,8 +411,8 @@ mod tests {
     /// A walker stays a few cache lines of plain state, cheap to make and to move.
     #[test]
     fn walker_is_small() {
-        let size = core::mem::size_of::<SglWalker<'_, SliceMemory<'_>>>();
+        let size = size_of::<SglWalker<'_, SliceMemory<'_>>>();
         assert!(size <= 128, "{size} bytes");
-        assert!(core::mem::size_of::<State>() <= 24);
+        assert!(size_of::<State>() <= 24);
     }
 }

@@ -10,7 +10,7 @@
 //! host + controller path, after a bring-up of a few hundred thousand instructions: divide the
 //! total by 20,000 for instructions per command.
 
-#[path = "../tests/support/rig.rs"]
+#[path = "../../tests/support/rig.rs"]
 mod rig;
 
 use nvme_dma::controller::ControllerConfig;

@@ -10,7 +10,7 @@
 //! | pieces must join at page boundaries | yes | no: any address, any length (byte or dword granular) |
 //! | can skip bytes of a read | no | yes, with bit buckets |
 //! | admin commands (PCIe) | yes | no: admin commands use PRPs only |
-//! | controller support | every controller | optional (Identify Controller SGLS) |
+//! | controller support | every PCIe controller; fabrics use SGLs only | optional over PCIe (Identify Controller SGLS) |
 //!
 //! ## What each costs, shape by shape
 //!

@@ -8,7 +8,11 @@
 //!
 //! ## Rule 1: PRP1 is the first byte, and only PRP1 has an offset
 //!
-//! PRP1 may point anywhere in its page as long as it is dword aligned (bits 1:0 clear). The
+//! PRP1 may point anywhere in its page as long as it is dword aligned: the host shall clear bits
+//! 1:0. A controller is not required to check them; it may report PRP Offset Invalid when they
+//! are set, and if it does not, it operates as if they were 00b (NVMe Base Specification 2.1,
+//! 4.3.1). The mock controller and [`PrpWalker`](crate::prp::PrpWalker) report the error, one
+//! of the two answers the specification allows. The
 //! transfer uses its page from there to the page's end. Every other data page is named by an
 //! entry with offset 0 and, except the last, used whole.
 //!
@@ -217,9 +221,11 @@
 //!
 //! ## The controller's side
 //!
-//! A controller checks the same rules as it walks, and a break is the status PRP Offset
-//! Invalid, with Do Not Retry set. Here PRP2 names the second data page of a two-page
-//! transfer but carries an offset:
+//! A controller sees PRP1, PRP2 and the list entries: page addresses, never the extents the
+//! driver started from. So it checks only what those addresses show: that PRP2 and every list
+//! entry after PRP1 carry no offset, that the list pointer is qword aligned. A break is the
+//! status PRP Offset Invalid. Here PRP2 names the second data page of a two-page transfer but
+//! carries an offset:
 //!
 //! ```
 //! use nvme_dma::{Extent, PageSize, SliceMemory};
@@ -233,3 +239,49 @@
 //! assert_eq!(err, WalkError::Prp2Offset { prp2: 0x1_1100 });
 //! assert_eq!(err.status(), Status::PRP_OFFSET_INVALID.with_dnr(true));
 //! ```
+//!
+//! Do Not Retry is the mock's choice, and this crate's: the same command fails the same way
+//! every time. The specification leaves DNR to the controller.
+//!
+//! What a controller cannot see is an extent that ends inside its page. Every page after the
+//! first is used whole but the last, so the controller takes each entry's page whole. A driver
+//! that writes an entry per extent for a middle extent ending mid-page gets no error: the
+//! command completes *successfully with the wrong bytes*. Here the middle extent has 0x800
+//! bytes, but the controller moves the whole page 0x20000, and the last extent loses its
+//! second half:
+//!
+//! ```
+//! use nvme_dma::{Extent, PageSize, SliceMemory};
+//! use nvme_dma::prp::{BuildError, PrpBuilder, PrpWalker};
+//!
+//! let ps = PageSize::SIZE_4K;
+//! let extents = [
+//!     Extent::new(0x1_0000, 0x1000),
+//!     Extent::new(0x2_0000, 0x800), // ends mid-page: no PRP layout can say so
+//!     Extent::new(0x3_0000, 0x1000),
+//! ];
+//! // The builder refuses, naming the extent and the rule.
+//! let err = PrpBuilder::new(ps).plan(&extents).unwrap_err();
+//! assert!(matches!(err, BuildError::EndInsidePage { index: 1, .. }));
+//!
+//! // A naive driver writes one entry per extent anyway: PRP1, then a list of two.
+//! let mut list = [0u8; 16];
+//! list[..8].copy_from_slice(&0x2_0000u64.to_le_bytes());
+//! list[8..].copy_from_slice(&0x3_0000u64.to_le_bytes());
+//! let mem = SliceMemory::new(0x9_0000, &mut list);
+//! let walk = PrpWalker::new(0x1_0000, 0x9_0000, 0x2800, ps, &mem);
+//! let moved: Vec<Extent> = walk.extents().collect::<Result<_, _>>()?;
+//! // The walk is valid, and not what the driver meant.
+//! assert_eq!(
+//!     moved,
+//!     [
+//!         Extent::new(0x1_0000, 0x1000),
+//!         Extent::new(0x2_0000, 0x1000), // 0x800 bytes past the extent's end
+//!         Extent::new(0x3_0000, 0x800),  // half of the last extent
+//!     ]
+//! );
+//! # Ok::<(), nvme_dma::prp::WalkError>(())
+//! ```
+//!
+//! That is why the page rules are the host's to keep: the builder checks what the controller
+//! cannot.

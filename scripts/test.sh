@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The project's test command (README): every test, property test and doctest, with the core
 # alone (no default features) and with every feature, plus the README's main job (the demo)
-# and the PRP tour as smoke runs, and a short smoke run of every fuzz target. It installs
-# QEMU when missing and makes the QEMU conformance tests (tests/qemu_*.rs) mandatory: without
-# QEMU they fail here instead of skipping.
+# and the examples (the PRP and SGL tours, the emulator, the driver round trip) as smoke runs,
+# and a short smoke run of every fuzz target. It installs QEMU when missing and makes the QEMU
+# conformance tests (tests/qemu_*.rs) mandatory: without QEMU they fail here instead of
+# skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,8 +15,11 @@ export NVME_DMA_REQUIRE_QEMU=1
 
 echo "== the main job: nvme-dma demo"
 cargo run --quiet -p nvme-dma-cli -- demo >/dev/null
-echo "== tour example"
+echo "== examples"
 cargo run --quiet --example prp_tour >/dev/null
+cargo run --quiet --example sgl_tour >/dev/null
+cargo run --quiet --example emulator --features vm-memory >/dev/null
+cargo run --quiet --example driver_round_trip >/dev/null
 echo "== core unit tests without std or alloc"
 cargo test --quiet --lib --no-default-features
 echo "== all tests, all features (the library and the nvme-dma command)"

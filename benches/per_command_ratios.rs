@@ -12,43 +12,16 @@
 
 mod peers;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use peers::cases::{Case, Shape, SIZES};
 use peers::pairs::{self, Pair, Runner};
 
-/// The system allocator, counting allocations, so that a timed round that allocates is
-/// caught: both sides must do their per-command work in memory set up beforehand.
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: every call is passed to the system allocator unchanged.
-#[allow(unsafe_code)] // Counting allocations needs a global allocator; it only forwards.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's contract is the system allocator's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+// The system allocator, counting allocations, so that a timed round that allocates is
+// caught: both sides must do their per-command work in memory set up beforehand.
+#[path = "../tests/common/counting_alloc.rs"]
+mod counting_alloc;
 
 /// Rounds per case; the median of this many ratios is reported.
 const ROUNDS: usize = 31;
@@ -103,7 +76,7 @@ impl Runner for Ratios {
             Vec::with_capacity(ROUNDS),
             Vec::with_capacity(ROUNDS),
         );
-        let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+        let allocations = counting_alloc::allocations();
         for round in 0..ROUNDS {
             // Alternate which side goes first, so neither always runs on a warmer cache.
             let (ta, tb) = if round % 2 == 0 {
@@ -118,7 +91,7 @@ impl Runner for Ratios {
             b_ns.push(tb.as_secs_f64() * 1e9 / iters as f64);
         }
         assert_eq!(
-            ALLOCATIONS.load(Ordering::Relaxed),
+            counting_alloc::allocations(),
             allocations,
             "a timed command allocated"
         );

@@ -173,8 +173,12 @@ fn data_path<M: DmaMemory>(
     store: &mut [u8],
 ) -> Result<(), DeviceError> {
     let cmd = DeviceCommand::decode(sqe, QueueKind::Io, &CAPS, transfer)?;
-    // The longest PRP walk MDTS allows: 128 KiB / 4 KiB pages + 1 for an unaligned PRP1.
-    let mut pieces = [Piece::Skip(0); 33];
+    // Room for the longest walk MDTS allows, worked out once at compile time.
+    const ROOM: usize = match CAPS.max_data_pieces() {
+        Some(room) => room as usize,
+        None => panic!("the emulator's controller has an MDTS"),
+    };
+    let mut pieces = [Piece::Skip(0); ROOM];
     let n = cmd.data_pieces(mem, &mut pieces)?;
     let walked: Vec<String> = pieces[..n].iter().map(Piece::to_string).collect();
     println!("  emulator walks: {}", walked.join(", "));

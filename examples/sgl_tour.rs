@@ -7,9 +7,7 @@
 //! Run: `cargo run --example sgl_tour`
 
 use nvme_dma::memory::DataMover;
-use nvme_dma::sgl::{
-    DataDescriptor, Descriptor, SegmentBuf, SegmentKind, SglBuilder, SglCaps, SglWalker,
-};
+use nvme_dma::sgl::{Descriptor, SegmentBuf, SglBuilder, SglCaps, SglWalker};
 use nvme_dma::spec::{SglDescriptor, SglSupport, Sgls};
 use nvme_dma::{Direction, DmaMemory, Extent, Piece, SimMemory};
 
@@ -61,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Follow the chain through the buffers, as the host wrote it. Segments are numbered from
     // 1, as the walker's errors number them; the builder fills the buffers in order.
     let mut next = layout.sgl1.descriptor();
-    println!("\n  SGL1 (in the command): {}", words(&next));
+    println!("\n  SGL1 (in the command): {next}");
     for (n, bytes) in (1..).zip(&bufs) {
         let Descriptor::Pointer(segment) = next else {
             break;
@@ -72,10 +70,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             segment.addr
         );
         for (slot, raw) in bytes.chunks_exact(16).take(count).enumerate() {
-            // DescriptorError implements Display but not std::error::Error.
-            next = Descriptor::parse(&SglDescriptor::from_bytes(raw.try_into()?))
-                .map_err(|e| e.to_string())?;
-            println!("    [{slot}] {}", words(&next));
+            next = Descriptor::parse(&SglDescriptor::from_bytes(raw.try_into()?))?;
+            println!("    [{slot}] {next}");
         }
     }
 
@@ -145,24 +141,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
     }
     Ok(())
-}
-
-/// One descriptor in words.
-fn words(d: &Descriptor) -> String {
-    match *d {
-        Descriptor::Data(DataDescriptor::Block { addr, len }) => {
-            format!("Data Block     {len:>6} bytes at {addr:#x}")
-        }
-        Descriptor::Data(DataDescriptor::BitBucket { len }) => {
-            format!("Bit Bucket     {len:>6} bytes discarded")
-        }
-        Descriptor::Data(other) => format!("{other:?}"),
-        Descriptor::Pointer(p) => {
-            let kind = match p.kind {
-                SegmentKind::Segment => "Segment     ",
-                SegmentKind::LastSegment => "Last Segment",
-            };
-            format!("{kind} -> {} descriptors at {:#x}", p.descriptors(), p.addr)
-        }
-    }
 }

@@ -205,6 +205,39 @@ fn a_buffer_too_small_for_the_walk_is_said_so() {
     assert_eq!(cmd.data_pieces(&mem, &mut [Piece::Skip(0); 4]), Ok(4));
 }
 
+/// `ControllerCaps::max_data_pieces` is room enough for the worst PRP command MDTS allows (its
+/// first byte on the last dword of a page, every page elsewhere), and one piece less is not.
+#[test]
+fn max_data_pieces_fits_the_worst_prp_command_exactly() {
+    let mdts = 0x2_0000;
+    let prp_only = ControllerCaps {
+        sgl: SglCaps::new(Sgls::empty()),
+        ..caps(mdts)
+    };
+    let room = prp_only.max_data_pieces().unwrap();
+    assert_eq!(room, 33);
+    // 4 bytes, 31 whole pages, then the rest of the transfer, each on a page of its own.
+    let mut extents = vec![Extent::new(0x10_0ffc, 4)];
+    extents.extend((0..31u64).map(|i| Extent::new((2 * i + 3) << 16, 0x1000)));
+    extents.push(Extent::new(0x100 << 16, mdts - 4 - 31 * 0x1000));
+    let mut mem = memory(&extents);
+    let sqe = prp_read(&extents, &mut mem);
+    let cmd = DeviceCommand::decode(&sqe, QueueKind::Io, &prp_only, Transfer::read(mdts)).unwrap();
+    let mut out = vec![Piece::Skip(0); room as usize];
+    assert_eq!(cmd.data_pieces(&mem, &mut out), Ok(33));
+    assert_eq!(
+        cmd.data_pieces(&mem, &mut out[..32]),
+        Err(DeviceError::TooManyPieces { room: 32 })
+    );
+    // With SGLs the walk limits decide; without an MDTS there is no bound to give.
+    assert_eq!(caps(mdts).max_data_pieces(), Some(4096));
+    let unlimited = ControllerCaps {
+        max_transfer: MaxTransfer::Unlimited,
+        ..prp_only
+    };
+    assert_eq!(unlimited.max_data_pieces(), None);
+}
+
 #[test]
 fn an_sgl_read_with_a_bit_bucket_moves_around_it() {
     let c = caps(1 << 20);

@@ -150,6 +150,22 @@ pub fn spdk_payload(case: &Case) -> spdk::Payload<'_> {
     }
 }
 
+/// SPDK's per-request build (`nvme_pcie_qpair_build_request`) of `case`, one command per call:
+/// the peer side of the pairs that compare against SPDK's whole request path.
+fn spdk_request_build<'a>(
+    qpair: &'a spdk::Qpair,
+    tr: &'a mut spdk::Tracker,
+    case: &'a Case,
+) -> impl FnMut() -> u64 + 'a {
+    let payload = spdk_payload(case);
+    let len = case.len as u32;
+    move || {
+        let mut req = spdk::Request::new(black_box(payload), len);
+        let rc = spdk::nvme_pcie_qpair_build_request(qpair, &mut req, tr);
+        req.cmd.dptr[1] ^ rc as u64
+    }
+}
+
 /// `fill_sqe` under `policy` against Linux's `nvme_map_data`, with SGLs on the Linux side
 /// when the crate's policy may use them too. Both sides choose between PRPs and an SGL by
 /// Linux's rules, and `tests/peers.rs` checks they choose alike.
@@ -222,8 +238,6 @@ fn prp_build_spdk<R: Runner>(case: &Case, runner: &mut R) {
 
     let qpair = spdk_qpair(false);
     let mut tr = spdk::Tracker::new(SPDK_TRACKER);
-    let payload = spdk_payload(case);
-    let len = case.len as u32;
 
     runner.run(
         "spdk",
@@ -231,11 +245,7 @@ fn prp_build_spdk<R: Runner>(case: &Case, runner: &mut R) {
             let layout = ours::prp_build(&builder, black_box(&case.extents), &mut pages);
             layout.map_or(0, |l| l.pair.prp2.raw())
         },
-        || {
-            let mut req = spdk::Request::new(black_box(payload), len);
-            let rc = spdk::nvme_pcie_qpair_build_request(&qpair, &mut req, &mut tr);
-            req.cmd.dptr[1] ^ rc as u64
-        },
+        spdk_request_build(&qpair, &mut tr, case),
     );
 }
 
@@ -249,8 +259,6 @@ fn sgl_fill_sqe<R: Runner>(case: &Case, runner: &mut R) {
 
     let qpair = spdk_qpair(true);
     let mut tr = spdk::Tracker::new(SPDK_TRACKER);
-    let payload = spdk_payload(case);
-    let len = case.len as u32;
 
     runner.run(
         "spdk",
@@ -264,11 +272,7 @@ fn sgl_fill_sqe<R: Runner>(case: &Case, runner: &mut R) {
             );
             sqe.prp2() ^ u64::from(filled)
         },
-        || {
-            let mut req = spdk::Request::new(black_box(payload), len);
-            let rc = spdk::nvme_pcie_qpair_build_request(&qpair, &mut req, &mut tr);
-            req.cmd.dptr[1] ^ rc as u64
-        },
+        spdk_request_build(&qpair, &mut tr, case),
     );
 }
 

@@ -373,8 +373,8 @@ impl DeviceCommand {
 
     /// Walk the whole data pointer into `out` and return how many pieces it holds; the walk
     /// is over and valid when this returns `Ok`. A walk with more pieces than `out` holds is
-    /// [`DeviceError::TooManyPieces`]: size `out` for the longest command the controller takes
-    /// (MDTS / page size + 1 pieces for PRPs; the SGL walk limits for SGLs).
+    /// [`DeviceError::TooManyPieces`]: size `out` for the longest command the controller takes,
+    /// [`ControllerCaps::max_data_pieces`](super::ControllerCaps::max_data_pieces).
     pub fn data_pieces<M: DmaMemory + ?Sized>(
         &self,
         mem: &M,

@@ -113,6 +113,28 @@ pub struct ControllerCaps {
     pub max_transfer: MaxTransfer,
 }
 
+impl ControllerCaps {
+    /// The most pieces a data walk ([`DeviceCommand::data_pieces`]) of any command this
+    /// controller accepts can yield: the size of `out` that never gets
+    /// [`DeviceError::TooManyPieces`]. For PRPs it is the pages an MDTS-long transfer touches
+    /// when it starts on the last dword of a page (MDTS / page size + 1 for a page multiple);
+    /// for SGLs, the walk limits' data descriptors ([`sgl::WalkLimits::max_descriptors`]).
+    /// `None` without an MDTS: a PRP walk is then bounded only by the transfer's length.
+    pub const fn max_data_pieces(&self) -> Option<u64> {
+        let Some(mdts) = self.max_transfer.bytes() else {
+            return None;
+        };
+        let ps = self.page_size;
+        let prp = pages_touched(ps, ps.bytes().saturating_sub(4), mdts);
+        let sgl = if self.sgl.supported() {
+            self.sgl.limits().max_descriptors as u64
+        } else {
+            0
+        };
+        Some(if prp > sgl { prp } else { sgl })
+    }
+}
+
 /// One command's data, as the host wants it moved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Request<'e> {

@@ -168,6 +168,71 @@ impl fmt::Display for DescriptorError {
     }
 }
 
+#[cfg(feature = "std")]
+impl std::error::Error for DescriptorError {}
+
+/// In the specification's words, with lengths and addresses in hex: `Data Block 0x1000 bytes
+/// at 0x10000`, `Bit Bucket 0x200 bytes`, `Keyed Data Block 0x1000 bytes at 0x10000, key
+/// 0x7`, `Data Block 0x200 bytes at capsule offset 0x40`, `Transport Data Block 0x1000 bytes`.
+impl fmt::Display for DataDescriptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            DataDescriptor::Block { addr, len } => {
+                write!(f, "Data Block {len:#x} bytes at {addr:#x}")
+            }
+            DataDescriptor::CapsuleBlock { offset, len } => {
+                write!(f, "Data Block {len:#x} bytes at capsule offset {offset:#x}")
+            }
+            DataDescriptor::BitBucket { len } => write!(f, "Bit Bucket {len:#x} bytes"),
+            DataDescriptor::Keyed { addr, len, key, .. } => {
+                write!(
+                    f,
+                    "Keyed Data Block {len:#x} bytes at {addr:#x}, key {key:#x}"
+                )
+            }
+            DataDescriptor::Transport { len, .. } => {
+                write!(f, "Transport Data Block {len:#x} bytes")
+            }
+        }
+    }
+}
+
+/// `Segment of 4 descriptors at 0x8000` or `Last Segment of 2 descriptors at 0x9000`; a length
+/// that is not a whole number of descriptors is shown in bytes.
+impl fmt::Display for SegmentPointer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            SegmentKind::Segment => "Segment",
+            SegmentKind::LastSegment => "Last Segment",
+        };
+        if self.len % DESCRIPTOR_LEN == 0 {
+            write!(
+                f,
+                "{kind} of {} descriptors at {:#x}",
+                self.descriptors(),
+                self.addr
+            )
+        } else {
+            write!(f, "{kind} of {:#x} bytes at {:#x}", self.len, self.addr)
+        }
+    }
+}
+
+impl fmt::Display for Descriptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Descriptor::Data(d) => d.fmt(f),
+            Descriptor::Pointer(p) => p.fmt(f),
+        }
+    }
+}
+
+impl fmt::Display for Sgl1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 impl DataDescriptor {
     /// The number of bytes this descriptor names (for a bit bucket: the bytes it discards).
     pub const fn len(&self) -> u32 {
@@ -357,6 +422,61 @@ mod tests {
             raw.type_specific() == [0; 3],
             !matches!(d, Descriptor::Data(DataDescriptor::Keyed { .. }))
         );
+    }
+
+    #[test]
+    fn descriptors_read_in_the_specification_s_words() {
+        use std::string::ToString;
+        let cases: [(Descriptor, &str); 6] = [
+            (
+                Descriptor::Data(DataDescriptor::Block {
+                    addr: 0x1_0000,
+                    len: 0x1000,
+                }),
+                "Data Block 0x1000 bytes at 0x10000",
+            ),
+            (
+                Descriptor::Data(DataDescriptor::BitBucket { len: 0x200 }),
+                "Bit Bucket 0x200 bytes",
+            ),
+            (
+                Descriptor::Data(DataDescriptor::Keyed {
+                    addr: 0x1_0000,
+                    len: 0x1000,
+                    key: 7,
+                    subtype: SglSubtype::Address,
+                }),
+                "Keyed Data Block 0x1000 bytes at 0x10000, key 0x7",
+            ),
+            (
+                Descriptor::Pointer(SegmentPointer {
+                    addr: 0x8000,
+                    len: 64,
+                    kind: SegmentKind::Segment,
+                }),
+                "Segment of 4 descriptors at 0x8000",
+            ),
+            (
+                Descriptor::Pointer(SegmentPointer {
+                    addr: 0x9000,
+                    len: 20,
+                    kind: SegmentKind::LastSegment,
+                }),
+                "Last Segment of 0x14 bytes at 0x9000",
+            ),
+            (
+                Descriptor::Data(DataDescriptor::CapsuleBlock {
+                    offset: 0x40,
+                    len: 0x200,
+                }),
+                "Data Block 0x200 bytes at capsule offset 0x40",
+            ),
+        ];
+        for (descriptor, text) in cases {
+            assert_eq!(descriptor.to_string(), text);
+        }
+        let sgl1 = Sgl1::data(DataDescriptor::BitBucket { len: 4 });
+        assert_eq!(sgl1.to_string(), "Bit Bucket 0x4 bytes");
     }
 
     #[test]

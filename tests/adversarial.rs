@@ -16,12 +16,12 @@
 //! controller's event record; that the DMA trace holds only what the case allows; and that
 //! the queue still works afterwards (next slot, next phase, next SQ head).
 //!
-//! The cases cover every failure class of NVME-FACTS section 9, the PSDT and PRP corner cases
-//! real drivers and emulators have mishandled, the host-side builder's refusals (descriptor
+//! The cases cover every failure class real drivers and emulators have shipped (the table
+//! below), the PSDT and PRP corner cases they have mishandled, the host-side builder's refusals (descriptor
 //! memory, middle extents, MDTS), and the controller's own limits, log pages, doorbells and
 //! queues.
 //!
-//! | failure class (NVME-FACTS section 9) | cases |
+//! | failure class | cases |
 //! |---|---|
 //! | a list that exactly fills a page treated as chained | `exactly_512_list_entries_fill_one_page`, `exactly_513_list_entries_chain_to_a_second_page` |
 //! | a PRP2 list pointer with an offset read past its page | `list_pointer_with_an_offset_stays_in_its_page`, `list_pointer_whose_offset_leaves_one_slot`, `list_pointer_whose_one_slot_chains_into_nothing` |

@@ -1,5 +1,6 @@
-//! One test per PRP rule and per known failure class (NVME-FACTS §9 classes that touch PRPs),
-//! each with the exact error or status expected.
+//! One test per PRP rule (NVMe Base Specification 2.1, 4.3.1) and per failure class real
+//! drivers and emulators have shipped that touches PRPs, each with the exact error or status
+//! expected.
 
 mod common;
 

@@ -1,5 +1,6 @@
-//! One test per SGL status code and per SGL failure class (NVME-FACTS §4 and §9), each with
-//! the exact error or status expected; plus the builder's refusals and layout rules.
+//! One test per SGL status code (NVMe Base Specification 2.1, 4.3.2) and per SGL failure class
+//! real drivers and emulators have shipped, each with the exact error or status expected; plus
+//! the builder's refusals and layout rules.
 
 mod common;
 

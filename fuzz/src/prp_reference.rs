@@ -1,4 +1,4 @@
-//! A reference PRP walker, written from NVMe Base 4.3.1 (NVME-FACTS section 3) alone: one
+//! A reference PRP walker, written from NVMe Base Specification 2.1, 4.3.1, alone: one
 //! page at a time, 128-bit arithmetic, memory read host-side, no library code. The library
 //! walker must give the same segments or the same status on any input.
 //!

@@ -1,5 +1,5 @@
 //! The seed corpora: a few dozen typed inputs per target, chosen to start the fuzzer at every
-//! layout shape and every failure class (NVME-FACTS section 9), encoded into the bytes the
+//! layout shape and every failure class real drivers and emulators have shipped, encoded into the bytes the
 //! target decodes. `tests/seeds.rs` writes them to `corpus/<target>/`.
 
 use std::fmt::Debug;

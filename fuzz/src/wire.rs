@@ -230,7 +230,7 @@ fn check_descriptor(bytes: &[u8; 16]) {
     }
 }
 
-/// PSDT read as a controller must (NVMe Base 4.2 and NVME-FACTS section 1): 11b reserved; an
+/// PSDT read as a controller must (NVMe Base Specification 2.1, 4.2): 11b reserved; an
 /// SGL on the admin queue, or one the controller does not support, refused; everything else
 /// the pointers the bytes hold.
 fn check_psdt_decode(bytes: &[u8; 64], queue: QueueKind, caps: &SglCaps) {

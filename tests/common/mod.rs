@@ -303,8 +303,8 @@ pub struct OracleCaps {
     pub msdbd: Option<u64>,
 }
 
-/// The oracle: does one SGL express `pieces` for this controller? Written from NVME-FACTS §4
-/// and §5 alone, with 128-bit arithmetic and no library code: every piece's kind is
+/// The oracle: does one SGL express `pieces` for this controller? Written from NVMe Base
+/// Specification 2.1, 4.3.2, and Identify Controller's SGLS and MSDBD fields alone, with 128-bit arithmetic and no library code: every piece's kind is
 /// supported and bit buckets appear only in reads; nothing runs past 2^64; the total is
 /// non-zero, below 2^64, within `max`, covers `transfer` and exceeds it only with LLDTS;
 /// after merging adjacent data (and consecutive skips, and adjacent keyed data with one key),
@@ -420,7 +420,7 @@ impl RefCaps {
     }
 }
 
-/// A reference SGL walker, written from NVME-FACTS §4 and the walker's documented order of
+/// A reference SGL walker, written from NVMe Base Specification 2.1, 4.3.2, and the walker's documented order of
 /// checks, one descriptor at a time, with 128-bit arithmetic and no library code. It reads
 /// memory host-side (`peek`), in the same batches the library walker fetches (so a fault is
 /// met at the same point). Returns the merged pieces, or the status code (SC) of the first

@@ -338,7 +338,8 @@ rules! {
     SglBitBucketInReadOnly {
         id: "sgl.bit_bucket_in_read_only",
         section: SGL,
-        summary: "a bit bucket discards bytes a read would write to host memory; a write has none",
+        summary: "a bit bucket has an effect only in a read; in a write it counts as 0 bytes, and \
+            the builder refuses it",
         text: "A Bit Bucket descriptor tells the controller to drop part of the source data \
             instead of storing it at the destination: in a read, bytes from the media that the \
             host does not want in memory. In a write the source is host memory, and there the \

@@ -21,9 +21,22 @@
 //! | 5h Transport Data Block | Ah–Fh | [`DataDescriptor::Transport`] |
 //! | 6h–Eh reserved, Fh vendor | any | [`DescriptorError`] |
 //!
-//! Segment and Last Segment descriptors with the Offset subtype (segments inside a fabrics
-//! command capsule) are not modelled: they parse as [`DescriptorError::UnsupportedSubtype`],
-//! which is what a controller that does not support them answers.
+//! Where each subtype is valid (NVMe Base Specification 2.1, 4.3.2, SGL Descriptor Sub Type):
+//!
+//! - **Address (0h)** names host memory: valid for Data Block, Segment, Last Segment and Keyed
+//!   Data Block, and the only value a Bit Bucket takes. Over PCIe it is the only subtype a
+//!   data pointer uses.
+//! - **Offset (1h)** names a place in the command capsule's in-capsule data: valid for Data
+//!   Block, Segment and Last Segment, in NVMe over Fabrics only. Over PCIe there is no capsule,
+//!   so a Data Block with the Offset subtype describes no host memory:
+//!   [`DataDescriptor::CapsuleBlock`] parses it, and a PCIe controller must not move data
+//!   through it (the data mover refuses a capsule piece).
+//! - **Transport specific (Ah–Fh)**: Keyed and Transport Data Blocks, fabrics only.
+//!
+//! Segment and Last Segment descriptors with the Offset subtype are valid in fabrics (a chain
+//! of segments inside the capsule) but not modelled here: they parse as
+//! [`DescriptorError::UnsupportedSubtype`], which is the answer of a controller that does not
+//! support in-capsule segments, and the right answer over PCIe.
 //!
 //! Reserved bytes (14:12 of every type but the keyed one, and the address of a bit bucket or
 //! transport block) are ignored when parsing and written as zero.
@@ -131,8 +144,8 @@ pub enum DescriptorError {
     ReservedType(u8),
     /// The vendor specific descriptor type (Fh), which this crate does not interpret.
     VendorSpecific,
-    /// A defined type with a subtype it cannot have (or, for Segment and Last Segment, the
-    /// Offset subtype, which is not modelled).
+    /// A defined type with a subtype it cannot have, or (for Segment and Last Segment) the
+    /// Offset subtype: valid in fabrics capsules, not modelled here, and invalid over PCIe.
     UnsupportedSubtype {
         /// The descriptor type.
         descriptor_type: SglDescriptorType,

@@ -167,10 +167,12 @@ impl fmt::Display for BuildError {
             ),
             BuildError::SkipInWrite { index, len } => write!(
                 f,
-                "piece {index} asks to skip {len} bytes in a write, but a bit bucket only means \
-                 something in a read, where the controller discards bytes it would have written \
-                 to host memory (NVMe Base 4.3.2, SGL Bit Bucket). Fix: remove it; a write sends \
-                 exactly the bytes of its data pieces"
+                "piece {index} asks to skip {len} bytes in a write. A bit bucket has an effect \
+                 only in a read, where the controller discards bytes it would have written to host \
+                 memory; in a write the specification lets it stand but counts it as 0 bytes \
+                 (NVMe Base 4.3.2, SGL Bit Bucket), so the controller would transfer {len} bytes \
+                 fewer than the pieces add up to. This builder refuses it rather than let the two \
+                 counts differ. Fix: remove it; a write sends exactly the bytes of its data pieces"
             ),
             BuildError::AddressOverflow { index, piece } => write!(
                 f,

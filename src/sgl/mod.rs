@@ -26,8 +26,9 @@
 //!   Segment or Last Segment descriptor. The segment reached through a **Last Segment**
 //!   descriptor holds data descriptors only.
 //! * The **SGL length** is the sum of the data lengths: data blocks always, bit buckets only in
-//!   a read (in a write a bit bucket means nothing). It must cover the transfer; it may exceed
-//!   it only where the controller reports LLDTS.
+//!   a read (in a write the specification counts a bit bucket as 0 bytes, and the builder
+//!   refuses one: a policy, not a rule a controller enforces). It must cover the transfer; it
+//!   may exceed it only where the controller reports LLDTS.
 //! * In **dword-granular** mode (SGLS bits 1:0 = 10b), Data Block addresses and lengths are
 //!   multiples of 4.
 //! * The specification bounds neither descriptors nor segments, so the walker bounds its own

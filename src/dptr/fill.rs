@@ -1,0 +1,255 @@
+//! Writing the chosen data pointer: [`fill_sqe`] (choose and write in one call, with its fast
+//! path), [`Plan::fill`] (write what [`plan`](super::plan) chose) and [`fill_chunk`] (one
+//! command of a split). Choosing lives in the parent module; this file is where descriptor
+//! memory and the command are written.
+
+use super::policy::{linux_prefers_sgl, sgl_refusal};
+use super::{
+    plan, prp_builder, sgl_builder, ControllerCaps, DescriptorMemory, DptrError, Filled, Outcome,
+    Plan, Request, SglMetadata, SglPolicy,
+};
+use crate::prp::geometry::pages_touched;
+use crate::prp::PrpChunk;
+use crate::sgl::{self, SegmentBuf};
+use crate::spec::{Psdt, SubmissionEntry};
+
+impl<'e> Plan<'e> {
+    /// Write the planned layout into `memory` and the command's PSDT, DPTR and MPTR into
+    /// `sqe`. Checks all memory before writing any: on error nothing (descriptor memory or
+    /// command) has been written. A split plan is not one command: it is
+    /// [`DptrError::NeedsSplit`], and its chunks are filled one by one ([`fill_chunk`]).
+    #[inline]
+    pub fn fill(
+        self,
+        sqe: &mut SubmissionEntry,
+        request: &Request<'e>,
+        ctrl: &ControllerCaps,
+        memory: &mut DescriptorMemory<'_, '_>,
+    ) -> Result<Filled, DptrError> {
+        let filled = match self {
+            Plan::Split(split) => {
+                return Err(DptrError::NeedsSplit {
+                    commands: split.commands(),
+                })
+            }
+            Plan::Prp { plan, mptr } => {
+                let layout = prp_builder(ctrl, request).build_planned(
+                    &plan,
+                    request.extents,
+                    memory.prp_lists,
+                )?;
+                sqe.set_psdt(Psdt::Prp);
+                sqe.set_prp1(layout.pair.prp1);
+                sqe.set_prp2(layout.pair.prp2.raw());
+                Filled {
+                    psdt: Psdt::Prp,
+                    mptr: mptr.unwrap_or(0),
+                    lists_used: layout.list_pages_used,
+                    metadata_segments_used: 0,
+                }
+            }
+            Plan::Sgl { plan, metadata } => {
+                let builder = sgl_builder(ctrl, request);
+                let data_segments = sgl::place(&plan, memory.sgl_segments)?;
+                let metadata_layout = match metadata {
+                    SglMetadata::Segment(meta_plan) => {
+                        let (mptr_segment, chain) = memory
+                            .metadata_segments
+                            .split_first_mut()
+                            .ok_or(sgl::BuildError::SegmentMemoryTooSmall {
+                                descriptors: 1,
+                                given: 0,
+                            })
+                            .map_err(DptrError::Metadata)?;
+                        let extents = request.metadata.unwrap_or_default();
+                        builder
+                            .plan_metadata(extents, mptr_segment)
+                            .map_err(DptrError::Metadata)?;
+                        let used = sgl::place(&meta_plan, chain).map_err(DptrError::Metadata)?;
+                        // Everything is checked: write the metadata SGL, then the data SGL.
+                        let first = builder.write(extents, &meta_plan, chain);
+                        sgl::write_metadata_pointer(mptr_segment, first);
+                        Some((mptr_segment.bus_addr(), used.saturating_add(1)))
+                    }
+                    SglMetadata::None | SglMetadata::Contiguous(_) => None,
+                };
+                let sgl1 = builder.write(request.extents, &plan, memory.sgl_segments);
+                let (psdt, mptr, metadata_segments_used) = match (metadata, metadata_layout) {
+                    (_, Some((mptr, used))) => (Psdt::SglMetadataSgl, mptr, used),
+                    (SglMetadata::Contiguous(mptr), None) => (Psdt::Sgl, mptr, 0),
+                    _ => (Psdt::Sgl, 0, 0),
+                };
+                sqe.set_psdt(psdt);
+                sqe.set_sgl1(sgl1.to_raw());
+                Filled {
+                    psdt,
+                    mptr,
+                    lists_used: data_segments,
+                    metadata_segments_used,
+                }
+            }
+        };
+        sqe.set_mptr(filled.mptr);
+        Ok(filled)
+    }
+}
+
+/// Choose PRPs or an SGL for `request` under `policy`, write the layout into `memory`, and
+/// fill `sqe`'s PSDT, DPTR and MPTR; or hand back the split plan when no single command can
+/// carry the data. On error nothing has been written.
+///
+/// The same as [`plan`] then [`Plan::fill`], with a fast path for what most I/O is: data
+/// without separate metadata, carried by the kind the policy prefers: that kind is built in
+/// one call of its builder, and plans are made only when the builder refuses the extents.
+#[inline]
+pub fn fill_sqe<'e>(
+    sqe: &mut SubmissionEntry,
+    request: &Request<'e>,
+    ctrl: &ControllerCaps,
+    policy: SglPolicy,
+    memory: &mut DescriptorMemory<'_, '_>,
+) -> Result<Outcome<'e>, DptrError> {
+    if request.metadata.is_none() {
+        if let Some(filled) = fill_preferred(sqe, request, ctrl, policy, memory)? {
+            return Ok(Outcome::Filled(filled));
+        }
+    }
+    match plan(request, ctrl, policy)? {
+        Plan::Split(split) => Ok(Outcome::Split(split)),
+        plan => plan.fill(sqe, request, ctrl, memory).map(Outcome::Filled),
+    }
+}
+
+/// Fill `sqe`'s data pointer with the PRPs of one chunk of a split ([`Plan::Split`]): its
+/// extents, cut from `request`'s, written as PRP1, PRP2 and PRP lists in `memory`. The chunk's
+/// blocks go in the command too: [`PrpChunk::first_block`] past the request's starting LBA,
+/// and [`PrpChunk::blocks`] of them ([`SubmissionEntry::set_block_range`]). On error nothing
+/// has been written.
+///
+/// ```
+/// use nvme_dma::dptr::{self, ControllerCaps, DescriptorMemory, Plan, Request, SglPolicy};
+/// use nvme_dma::sgl::SglCaps;
+/// use nvme_dma::spec::{BlockRange, MaxTransfer, Opcode, Sgls, SubmissionEntry};
+/// use nvme_dma::{Direction, Extent, PageSize, QueueKind};
+///
+/// let caps = ControllerCaps {
+///     page_size: PageSize::SIZE_4K,
+///     sgl: SglCaps::new(Sgls::empty()),
+///     max_transfer: MaxTransfer::Bytes(8192),
+/// };
+/// // 16 KiB from LBA 100 in 512-byte blocks, through an 8 KiB MDTS: two commands.
+/// let extents = [Extent::new(0x10_0000, 0x4000)];
+/// let request = Request::new(&extents, Direction::Write, QueueKind::Io);
+/// let Plan::Split(split) = dptr::plan(&request, &caps, SglPolicy::Never)? else { panic!() };
+/// for chunk in split {
+///     let range = BlockRange::new(100 + chunk.first_block, chunk.blocks).unwrap();
+///     let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 1).with_block_range(range);
+///     dptr::fill_chunk(&mut sqe, &request, &chunk, &caps, &mut DescriptorMemory::none())?;
+///     assert_eq!(sqe.prp1(), 0x10_0000 + chunk.offset);
+/// }
+/// # Ok::<(), nvme_dma::dptr::DptrError>(())
+/// ```
+pub fn fill_chunk(
+    sqe: &mut SubmissionEntry,
+    request: &Request<'_>,
+    chunk: &PrpChunk,
+    ctrl: &ControllerCaps,
+    memory: &mut DescriptorMemory<'_, '_>,
+) -> Result<Filled, DptrError> {
+    let layout =
+        prp_builder(ctrl, request).build(chunk.extents(request.extents), memory.prp_lists)?;
+    sqe.set_psdt(Psdt::Prp);
+    sqe.set_prp1(layout.pair.prp1);
+    sqe.set_prp2(layout.pair.prp2.raw());
+    sqe.set_mptr(0);
+    Ok(Filled {
+        psdt: Psdt::Prp,
+        mptr: 0,
+        lists_used: layout.list_pages_used,
+        metadata_segments_used: 0,
+    })
+}
+
+/// The fast path of [`fill_sqe`], for a request without separate metadata: build the kind
+/// the policy prefers in one call of its builder, which plans and writes in a single step.
+/// `Ok(None)`, having written nothing, when the policy needs both plans to decide
+/// ([`SglPolicy::SmallestFootprint`] beyond one extent) or when the preferred builder refuses
+/// the extents by a rule: the general path then decides from scratch, falling back to the
+/// other kind or to a split.
+///
+/// Its invariant: whatever it returns, `plan` then `Plan::fill` would return too
+/// (tests/dptr.rs checks the two against each other on random requests). It holds because,
+/// without metadata, `plan` chooses the preferred kind whenever that kind's rules accept the
+/// extents, and `Plan::fill` then builds it as the builder does, refusing the same
+/// descriptor memory with the same error.
+#[inline]
+fn fill_preferred(
+    sqe: &mut SubmissionEntry,
+    request: &Request<'_>,
+    ctrl: &ControllerCaps,
+    policy: SglPolicy,
+    memory: &mut DescriptorMemory<'_, '_>,
+) -> Result<Option<Filled>, DptrError> {
+    let prefer_sgl = match (sgl_refusal(request, ctrl, policy), policy) {
+        (Some(_), _) | (None, SglPolicy::Never) => false,
+        (None, SglPolicy::Always) => true,
+        (None, SglPolicy::Linux { threshold }) => {
+            linux_prefers_sgl(request.extents, ctrl.page_size, threshold)
+        }
+        // One extent: the smaller footprint is the one that fits the command. Within two
+        // pages both kinds do (a tie, which goes to PRPs); beyond, only an SGL does, when it
+        // is SGL1 alone, which is all this path takes for this policy.
+        (None, SglPolicy::SmallestFootprint) => match request.extents {
+            [extent] => pages_touched(ctrl.page_size, extent.addr, extent.len) > 2,
+            _ => return Ok(None),
+        },
+    };
+    if prefer_sgl {
+        let segments: &mut [SegmentBuf<'_>] = match policy {
+            SglPolicy::SmallestFootprint => &mut [],
+            _ => memory.sgl_segments,
+        };
+        let layout = match sgl_builder(ctrl, request).build(request.extents, segments) {
+            Ok(layout) => layout,
+            Err(e) if e.is_about_memory() && policy != SglPolicy::SmallestFootprint => {
+                return Err(DptrError::Sgl(e))
+            }
+            Err(_) => return Ok(None),
+        };
+        sqe.set_psdt(Psdt::Sgl);
+        sqe.set_sgl1(layout.sgl1.to_raw());
+        sqe.set_mptr(0);
+        Ok(Some(Filled {
+            psdt: Psdt::Sgl,
+            mptr: 0,
+            lists_used: layout.segments_used,
+            metadata_segments_used: 0,
+        }))
+    } else {
+        let builder = prp_builder(ctrl, request);
+        let built = match request.extents {
+            // One buffer within two pages, most I/O of all: PRP1 and PRP2 straight from it.
+            [only] if pages_touched(ctrl.page_size, only.addr, only.len) <= 2 => {
+                builder.build_inline(*only).map(|pair| (pair, 0))
+            }
+            extents => builder
+                .build(extents, memory.prp_lists)
+                .map(|layout| (layout.pair, layout.list_pages_used)),
+        };
+        let (pair, lists_used) = match built {
+            Ok(built) => built,
+            Err(e) if e.is_about_memory() => return Err(DptrError::Prp(e)),
+            Err(_) => return Ok(None),
+        };
+        sqe.set_psdt(Psdt::Prp);
+        sqe.set_prp1(pair.prp1);
+        sqe.set_prp2(pair.prp2.raw());
+        sqe.set_mptr(0);
+        Ok(Some(Filled {
+            psdt: Psdt::Prp,
+            mptr: 0,
+            lists_used,
+            metadata_segments_used: 0,
+        }))
+    }
+}

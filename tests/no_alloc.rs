@@ -1,17 +1,36 @@
-//! The core allocates nothing: build, split and walk PRPs under a counting global allocator.
+//! The core allocates nothing: build, split and walk PRPs, fill from a pool, and the device
+//! side's three calls, under a counting global allocator.
 //!
 //! This file holds a single test so that no other test thread allocates while it counts.
 
-use nvme_dma::dptr::{ControllerCaps, DeviceCommand, Transfer};
+use nvme_dma::dptr::{
+    self, ControllerCaps, DescriptorPage, DescriptorPool, DeviceCommand, Request, SglPolicy,
+    Transfer,
+};
 use nvme_dma::memory::DataMover;
 use nvme_dma::prp::{PrpBuilder, PrpListPage, PrpWalker};
 use nvme_dma::sgl::SglCaps;
 use nvme_dma::spec::{MaxTransfer, Opcode, Sgls, SubmissionEntry};
-use nvme_dma::{Extent, PageSize, Piece, QueueKind, SliceMemory};
+use nvme_dma::{Direction, Extent, PageSize, Piece, QueueKind, SliceMemory};
 
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
 use counting_alloc::allocations;
+
+/// A pool over a fixed array of pages, as a driver without an allocator keeps one.
+struct ArrayPool<'p, 'a>(&'p mut [Option<DescriptorPage<'a>>]);
+
+impl<'a> DescriptorPool<'a> for ArrayPool<'_, 'a> {
+    fn take(&mut self) -> Option<DescriptorPage<'a>> {
+        self.0.iter_mut().find_map(Option::take)
+    }
+
+    fn give_back(&mut self, page: DescriptorPage<'a>) {
+        if let Some(slot) = self.0.iter_mut().find(|slot| slot.is_none()) {
+            *slot = Some(page);
+        }
+    }
+}
 
 #[test]
 fn build_split_and_walk_allocate_nothing() {
@@ -26,6 +45,7 @@ fn build_split_and_walk_allocate_nothing() {
     let unlimited = PrpBuilder::new(ps);
 
     let mut host = vec![0u8; 0x3000];
+    let mut region = vec![0u8; 2 * 4096];
     let before = allocations();
     let mut checksum = 0u64;
     for extents in [&contiguous[..], &paged[..]] {
@@ -88,6 +108,36 @@ fn build_split_and_walk_allocate_nothing() {
         "the device path allocated"
     );
     assert!(host[0x800..0x1800].iter().all(|&b| b == 0x5a));
+    // The host side from a pool: pages taken, written, held, and given back.
+    let mut pool = {
+        let (a, b) = region.split_at_mut(4096);
+        [
+            Some(DescriptorPage {
+                bus_addr: 0x8000_0000,
+                bytes: a,
+            }),
+            Some(DescriptorPage {
+                bus_addr: 0x8000_1000,
+                bytes: b,
+            }),
+        ]
+    };
+    let mut held: [Option<DescriptorPage<'_>>; 2] = Default::default();
+    let long = [Extent::new(0x10_0000, 0x1_0000)];
+    let request = Request::new(&long, Direction::Write, QueueKind::Io);
+    let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 1);
+    let before_pool = allocations();
+    let done = dptr::fill_sqe_pooled(
+        &mut sqe,
+        &request,
+        &caps,
+        SglPolicy::Never,
+        &mut ArrayPool(&mut pool),
+        &mut held,
+    )
+    .unwrap();
+    assert_eq!(allocations() - before_pool, 0, "the pooled fill allocated");
+    assert_eq!(done.pages, 1);
     let after = allocations();
     assert_eq!(after - before, 0, "the PRP hot path allocated");
     // The work really happened: both transfers walked and split back to their full lengths.

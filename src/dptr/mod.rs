@@ -7,7 +7,9 @@
 //! [`ControllerCaps`]'s capabilities into a filled [`SubmissionEntry`](crate::spec::SubmissionEntry), writing PRP lists or SGL
 //! segments into memory the caller owns ([`DescriptorMemory`]). [`plan`] is the same decision
 //! without writing anything, for a caller that wants to size or pick descriptor memory first;
-//! [`Plan::fill`] then finishes the job.
+//! [`Plan::fill`] then finishes the job. A driver with a pool of descriptor pages implements
+//! [`DescriptorPool`] over it and calls [`fill_sqe_pooled`], which takes just the pages the
+//! chosen pointer needs ([`Plan::pages_needed`]), whatever they are used as.
 //!
 //! The rules no policy can change:
 //!
@@ -88,6 +90,7 @@ mod device;
 mod fill;
 mod metadata;
 mod policy;
+mod pool;
 pub use device::{
     decode, CommandPointers, DataPointer, DeviceCommand, DeviceError, DptrWalkError, DptrWalker,
     MetadataPointer, PsdtError, Transfer,
@@ -96,6 +99,7 @@ pub use fill::{fill_chunk, fill_sqe};
 use metadata::{prp_metadata, sgl_metadata};
 pub use policy::SglPolicy;
 use policy::{linux_prefers_sgl, page_segment_capacity, prp_footprint, sgl_refusal};
+pub use pool::{fill_sqe_pooled, DescriptorPage, DescriptorPool, Pooled};
 
 use crate::extent::{Extent, PageSize};
 use crate::prp::geometry::pages_touched;

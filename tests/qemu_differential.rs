@@ -8,7 +8,7 @@
 //! Both controllers are driven by the crate's host driver with the same configuration, so
 //! queue memory, descriptor pages and command identifiers land at the same places; every
 //! descriptor and data byte a stream writes goes to both hosts' memories. One QEMU runs every
-//! stream.
+//! stream, in order, and each stream is reported as a test of its own ([`Streams`]).
 
 mod qemu;
 
@@ -1813,10 +1813,14 @@ fn large_pages(twin: &mut Twin, rng: &mut XorShift) {
     twin.same_blocks("64 KiB pages, after write zeroes", PROBE_LBA, blocks);
 }
 
-#[test]
-fn the_same_command_streams_on_qemu_and_on_the_mock() {
+/// The streams, in order, on one QEMU and one mock (each stream builds on the state the ones
+/// before it left), each reported as a test of its own: it fails with the differences it
+/// met, so a failure names its stream. A custom harness (`harness = false` in Cargo.toml),
+/// since the standard one runs tests apart and in any order.
+fn main() -> std::process::ExitCode {
     let Some(qemu) = Qemu::start("differential", "") else {
-        return;
+        println!("test result: ok. 0 passed; 0 failed; 1 ignored (no QEMU)");
+        return std::process::ExitCode::SUCCESS;
     };
     let config = DriverConfig::new(ARENA);
     let mut twin = Twin::start(qemu, config);
@@ -1832,32 +1836,52 @@ fn the_same_command_streams_on_qemu_and_on_the_mock() {
         "seed {seed:#x} (NVME_DMA_DIFFERENTIAL_SEED), {cases} I/O cases (NVME_DMA_QEMU_CASES)"
     );
     let mut rng = XorShift(seed);
-
-    bring_up(&mut twin);
-    identify_values(&mut twin);
-    log_pages(&mut twin);
-    queues(&mut twin);
-    namespaces_ranges_and_limits(&mut twin);
-    data_pointer_probes(&mut twin, &mut rng);
     let mut kinds = BTreeMap::new();
-    valid_io(&mut twin, &mut rng, cases, &mut kinds);
+    let mut streams = Streams::default();
 
-    let mut twin = twin.restart(PageSize::from_mps(4).expect("64 KiB"));
-    bring_up(&mut twin);
-    large_pages(&mut twin, &mut rng);
-    valid_io(&mut twin, &mut rng, cases / 4, &mut kinds);
-
-    let image = twin.same_blocks("the whole namespace at the end", 0, NAMESPACE_BLOCKS);
-    assert_eq!(image.len() as u64, IMAGE_BYTES);
-    let events = twin.mock.bus().controller.events().to_vec();
-    assert!(events.is_empty(), "the mock saw host errors: {events:?}");
-
+    streams.run("bring_up", &mut twin, bring_up);
+    streams.run("identify_values", &mut twin, identify_values);
+    streams.run("log_pages", &mut twin, log_pages);
+    streams.run("queues", &mut twin, queues);
+    streams.run(
+        "namespaces_ranges_and_limits",
+        &mut twin,
+        namespaces_ranges_and_limits,
+    );
+    streams.run("data_pointer_probes", &mut twin, |t| {
+        data_pointer_probes(t, &mut rng)
+    });
+    streams.run("valid_io", &mut twin, |t| {
+        valid_io(t, &mut rng, cases, &mut kinds)
+    });
+    if !streams.stopped {
+        twin = twin.restart(PageSize::from_mps(4).expect("64 KiB"));
+    }
+    streams.run("64k_pages/bring_up", &mut twin, bring_up);
+    streams.run("64k_pages/large_pages", &mut twin, |t| {
+        large_pages(t, &mut rng)
+    });
+    streams.run("64k_pages/valid_io", &mut twin, |t| {
+        valid_io(t, &mut rng, cases / 4, &mut kinds)
+    });
+    streams.run("every_layout_and_difference_met", &mut twin, |t| {
+        every_layout_and_difference_met(t, &kinds)
+    });
     eprintln!(
         "differential: {} commands on each controller",
         twin.commands
     );
+    streams.finish()
+}
+
+/// The end of the run: the namespaces agree whole, the mock saw no host error, and the
+/// generator reached every layout kind and every named difference.
+fn every_layout_and_difference_met(twin: &mut Twin, kinds: &BTreeMap<&'static str, u64>) {
+    let image = twin.same_blocks("the whole namespace at the end", 0, NAMESPACE_BLOCKS);
+    assert_eq!(image.len() as u64, IMAGE_BYTES);
+    let events = twin.mock.bus().controller.events().to_vec();
+    assert!(events.is_empty(), "the mock saw host errors: {events:?}");
     eprintln!("valid reads and writes by layout: {kinds:?}");
-    // The generator must reach every layout kind.
     for kind in [
         "PRP1 and PRP2 alone",
         "a PRP list",
@@ -1879,5 +1903,66 @@ fn the_same_command_streams_on_qemu_and_on_the_mock() {
             ));
         }
     }
-    assert!(twin.problems.is_empty(), "{}", twin.problems.join("\n"));
+}
+
+/// The streams' results, printed as the standard test harness prints its tests.
+#[derive(Default)]
+struct Streams {
+    passed: usize,
+    failed: Vec<String>,
+    /// A stream panicked: the controllers' state is unknown, so the rest do not run.
+    stopped: bool,
+}
+
+impl Streams {
+    /// Run `stream`; it fails with the problems it added to `twin`, or with its panic.
+    fn run(&mut self, name: &str, twin: &mut Twin, stream: impl FnOnce(&mut Twin)) {
+        if self.stopped {
+            println!("test {name} ... not run (an earlier stream panicked)");
+            self.failed.push(format!("{name}: not run"));
+            return;
+        }
+        let before = twin.problems.len();
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream(twin)));
+        let problems = twin.problems.get(before..).unwrap_or_default().to_vec();
+        match run {
+            Ok(()) if problems.is_empty() => {
+                println!("test {name} ... ok");
+                self.passed += 1;
+            }
+            Ok(()) => {
+                println!("test {name} ... FAILED");
+                for problem in &problems {
+                    println!("    {problem}");
+                }
+                self.failed.push(format!("{name}: {}", problems.join("; ")));
+            }
+            Err(_) => {
+                println!("test {name} ... FAILED (panicked; the message is above)");
+                self.failed.push(format!("{name}: panicked"));
+                self.stopped = true;
+            }
+        }
+    }
+
+    /// The summary line, and the exit code: failure when any stream failed.
+    fn finish(self) -> std::process::ExitCode {
+        let failed = self.failed.len();
+        if failed > 0 {
+            println!("\nfailures:");
+            for failure in &self.failed {
+                println!("    {failure}");
+            }
+        }
+        let verdict = if failed == 0 { "ok" } else { "FAILED" };
+        println!(
+            "\ntest result: {verdict}. {} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out",
+            self.passed
+        );
+        if failed == 0 {
+            std::process::ExitCode::SUCCESS
+        } else {
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

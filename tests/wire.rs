@@ -350,23 +350,19 @@ fn identify_controller_command() {
 #[test]
 fn read_with_prp1_and_prp2() {
     let slba: u64 = 0x1_2345_6789;
-    let nlb_z: u16 = 7;
     let cmd = SubmissionEntry::new(Opcode::NVM_READ, 0x10)
         .with_nsid(1)
         .with_prp1(0x1_0000_0200)
         .with_prp2(0x1_0000_3000)
-        .with_cdw10(u32::try_from(slba & 0xFFFF_FFFF).unwrap())
-        .with_cdw11(u32::try_from(slba >> 32).unwrap())
-        .with_cdw12(u32::from(nlb_z));
+        .with_block_range(BlockRange::new(slba, 8).unwrap());
     assert_eq!(cmd.to_bytes(), READ_TWO_PAGES);
 
     let cmd = SubmissionEntry::from_bytes(READ_TWO_PAGES);
     assert_eq!(cmd.opcode(), Opcode::NVM_READ);
     assert_eq!(cmd.opcode().nvm_name(), Some("Read"));
     assert_eq!(cmd.opcode().direction(), DataDirection::ControllerToHost);
-    let decoded_slba = u64::from(cmd.cdw11()) << 32 | u64::from(cmd.cdw10());
-    assert_eq!(decoded_slba, slba);
-    assert_eq!(cmd.cdw12() & 0xFFFF, 7);
+    assert_eq!(cmd.block_range().slba(), slba);
+    assert_eq!(cmd.block_range().blocks(), 8, "NLB 7, zero-based");
     assert_eq!(cmd.prp1() & 0xFFF, 0x200, "PRP1 may carry an offset");
     assert_eq!(cmd.prp2() & 0xFFF, 0, "PRP2 as a data page has none");
 }
@@ -401,7 +397,7 @@ fn read_with_sgl_data_block() {
         .with_psdt(Psdt::Sgl)
         .with_nsid(1)
         .with_sgl1(sgl1)
-        .with_cdw12(7);
+        .with_block_range(BlockRange::new(0, 8).unwrap());
     assert_eq!(cmd.to_bytes(), READ_SGL_DATA_BLOCK);
 
     let cmd = SubmissionEntry::from_bytes(READ_SGL_DATA_BLOCK);

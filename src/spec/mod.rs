@@ -22,12 +22,14 @@
 //! | `count`        | zero-based counts: [`QueueSize`], [`QueueCount`], [`DsmRangeCount`]       |
 //! | [`identify`]   | [`IdentifyController`], [`IdentifyNamespace`] (4096 B), [`Sgls`], MDTS  |
 //!
-//! Each command's fields have a typed view (`LogPageRequest`, `CreateIoCq`, ...): a plain
-//! struct with `from_sqe`, which decodes any entry, and `write_to`, which writes the fields
-//! and nothing else, so a command is built and read without shifts and masks of its own.
+//! Each command's fields have a typed view (`CreateIoCq`, `LogPageRequest`, ...): a plain
+//! struct with `from_sqe`, which decodes any entry, and `write_to`, which writes its fields
+//! and keeps every other bit (`LogPageRequest::write_to` alone writes CDW10 to CDW13 whole),
+//! so a command is built and read without shifts and masks of its own.
 //!
 //! Figure and section names in the docs refer to the NVM Express Base Specification (2.x)
-//! and, for Identify Namespace, the NVM Command Set Specification.
+//! and, for Identify Namespace, Write Zeroes and Dataset Management, the NVM Command Set
+//! Specification.
 //!
 //! The accessors of the per-command formats ([`sqe`], [`cqe`], [`sgl`] and the bit-field
 //! helpers) are `#[inline]`: each is a load or a store and a shift, called for every command

@@ -31,9 +31,11 @@ use nvme_dma::sgl::SegmentKind;
 use nvme_dma::spec::identify::{CNS_ACTIVE_NAMESPACE_LIST, CNS_CONTROLLER, CNS_NAMESPACE};
 use nvme_dma::spec::log::{LogPageRequest, LID_SMART};
 use nvme_dma::spec::registers::{cq_head_doorbell, offset, sq_tail_doorbell};
-use nvme_dma::spec::{CompletionEntry, Opcode, Psdt, SglDescriptor, Status, SubmissionEntry};
+use nvme_dma::spec::{
+    CompletionEntry, Identify, Opcode, Psdt, SglDescriptor, Status, SubmissionEntry,
+};
 use nvme_dma::Extent;
-use rig::{create_cq, create_sq, io_sqe, pattern, HostQueue, Rig};
+use rig::{create_cq, create_sq, delete_queue, io_sqe, pattern, HostQueue, Rig};
 use zerocopy::IntoBytes;
 
 // ---- Controller level: the mock controller, driven through its registers ----
@@ -232,10 +234,9 @@ fn next_admin_command_works(rig: &mut Rig) {
 }
 
 fn identify(cns: u8, nsid: u32, buf: u64) -> SubmissionEntry {
-    SubmissionEntry::new(Opcode::ADMIN_IDENTIFY, 0)
-        .with_nsid(nsid)
-        .with_prp1(buf)
-        .with_cdw10(u32::from(cns))
+    let mut sqe = SubmissionEntry::new(Opcode::ADMIN_IDENTIFY, 0).with_prp1(buf);
+    Identify::namespace(cns, nsid).write_to(&mut sqe);
+    sqe
 }
 
 fn get_log_page(lid: u8, len: u64, offset: u64, buf: u64) -> SubmissionEntry {
@@ -733,7 +734,7 @@ fn sq_doorbell_of_a_deleted_queue() {
     rig.create_io_pair(2, 16);
     rig.poke(BUF, &pattern(7, 512));
     rig.submit_no_doorbell(2, &io_sqe(Opcode::NVM_WRITE, 1, 0, 1).with_prp1(BUF));
-    let delete = |opcode| SubmissionEntry::new(opcode, 0).with_cdw10(2);
+    let delete = |opcode| delete_queue(opcode, 2);
     assert_eq!(
         rig.admin(delete(Opcode::ADMIN_DELETE_IO_SQ)),
         Status::SUCCESS
@@ -861,14 +862,14 @@ fn a_full_completion_queue_holds_the_next_command() {
 fn deleting_a_cq_an_sq_still_uses() {
     let mut rig = io_rig();
     next_write_lands(&mut rig, 1, 0);
-    let delete_cq = SubmissionEntry::new(Opcode::ADMIN_DELETE_IO_CQ, 0).with_cdw10(1);
+    let delete_cq = delete_queue(Opcode::ADMIN_DELETE_IO_CQ, 1);
     let (cqe, dma) = run(&mut rig, 0, delete_cq, &[], &[]);
     assert_eq!(cqe.status(), dnr(Status::INVALID_QUEUE_DELETION));
     assert_eq!(dma, []);
     next_write_lands(&mut rig, 1, 1);
     next_write_lands(&mut rig, 1, 2);
     // In the right order, both deletions succeed.
-    let delete_sq = SubmissionEntry::new(Opcode::ADMIN_DELETE_IO_SQ, 0).with_cdw10(1);
+    let delete_sq = delete_queue(Opcode::ADMIN_DELETE_IO_SQ, 1);
     assert_eq!(rig.admin(delete_sq), Status::SUCCESS);
     assert_eq!(rig.admin(delete_cq), Status::SUCCESS);
 }

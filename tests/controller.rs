@@ -9,26 +9,43 @@ use nvme_dma::controller::{
     CmbConfig, ControllerConfig, ControllerEvent, DmaPurpose, DmaTarget, NamespaceConfig, PcieLink,
 };
 use nvme_dma::dptr::SglPolicy;
+use nvme_dma::spec::features::FID_NUMBER_OF_QUEUES;
 use nvme_dma::spec::identify::{CNS_ACTIVE_NAMESPACE_LIST, CNS_CONTROLLER, CNS_NAMESPACE};
 use nvme_dma::spec::log::{
     ErrorInformationEntry, LogPageRequest, SmartCounter, SmartLog, LID_ERROR_INFORMATION, LID_SMART,
 };
 use nvme_dma::spec::registers::{cq_head_doorbell, offset, sq_tail_doorbell};
 use nvme_dma::spec::{
-    Cap, Cc, Csts, IdentifyController, IdentifyNamespace, Opcode, Psdt, Status, StatusCodeType,
-    SubmissionEntry, Vs,
+    Abort, BlockRange, Cap, Cc, CreateIoCq, CreateIoSq, Csts, DatasetManagement, DsmRange,
+    DsmRangeCount, GetFeatures, Identify, IdentifyController, IdentifyNamespace, NumberOfQueues,
+    Opcode, Psdt, QueueCount, SetFeatures, Status, StatusCodeType, SubmissionEntry, Vs,
+    WriteZeroes,
 };
 use nvme_dma::Extent;
-use rig::{create_cq, create_sq, pattern, Rig, DATA};
-use zerocopy::FromBytes;
+use rig::{
+    create_cq, create_cq_with, create_sq, create_sq_with, delete_queue, pattern, queue_size, Rig,
+    DATA,
+};
+use zerocopy::{FromBytes, IntoBytes};
 
 fn identify(rig: &mut Rig, cns: u8, nsid: u32, buf: u64) -> Status {
-    rig.admin(
-        SubmissionEntry::new(Opcode::ADMIN_IDENTIFY, 0)
-            .with_nsid(nsid)
-            .with_prp1(buf)
-            .with_cdw10(u32::from(cns)),
-    )
+    rig.admin(identify_sqe(cns, nsid).with_prp1(buf))
+}
+
+/// Identify CNS `cns` about `nsid`, no data pointer yet.
+fn identify_sqe(cns: u8, nsid: u32) -> SubmissionEntry {
+    let mut sqe = SubmissionEntry::new(Opcode::ADMIN_IDENTIFY, 0);
+    Identify::namespace(cns, nsid).write_to(&mut sqe);
+    sqe
+}
+
+/// A Dataset Management command on namespace 1 over the ranges at `at`.
+fn dsm_sqe(dsm: DatasetManagement, at: u64) -> SubmissionEntry {
+    let mut sqe = SubmissionEntry::new(Opcode::NVM_DATASET_MANAGEMENT, 0)
+        .with_nsid(1)
+        .with_prp1(at);
+    dsm.write_to(&mut sqe);
+    sqe
 }
 
 fn get_log(rig: &mut Rig, lid: u8, len: u64, offset: u64, buf: u64) -> Status {
@@ -218,9 +235,8 @@ fn identify_active_namespace_list_and_invalid_namespaces() {
 #[test]
 fn identify_with_an_sgl_on_the_admin_queue_is_invalid_field() {
     let mut rig = Rig::new(ControllerConfig::default());
-    let sqe = SubmissionEntry::new(Opcode::ADMIN_IDENTIFY, 0)
+    let sqe = identify_sqe(CNS_CONTROLLER, 0)
         .with_prp1(DATA)
-        .with_cdw10(1)
         .with_psdt(Psdt::Sgl);
     assert_eq!(rig.admin(sqe), dnr(Status::INVALID_FIELD));
     rig.poke(DATA, &[0xee; 16]);
@@ -251,7 +267,12 @@ fn create_queue_statuses() {
         rig.admin(create_cq(1, 16, base + 8)),
         dnr(Status::PRP_OFFSET_INVALID)
     );
-    let vector = create_cq(1, 16, base).with_cdw11(1 | 0b10 | 500 << 16);
+    let vector = CreateIoCq {
+        interrupts: true,
+        vector: 500,
+        ..CreateIoCq::polled(1, queue_size(16))
+    };
+    let vector = create_cq_with(vector, base);
     assert_eq!(rig.admin(vector), dnr(Status::INVALID_INTERRUPT_VECTOR));
     assert!(rig.admin(create_cq(1, 16, base)).is_success());
     assert_eq!(rig.admin(create_cq(1, 16, base)), qid_err, "duplicate CQ");
@@ -277,8 +298,8 @@ fn queue_in_unmapped_memory_is_refused_at_creation() {
 #[test]
 fn deleting_a_cq_before_its_sq_is_invalid_queue_deletion() {
     let mut rig = rig_with_io();
-    let del_cq = |q: u32| SubmissionEntry::new(Opcode::ADMIN_DELETE_IO_CQ, 0).with_cdw10(q);
-    let del_sq = |q: u32| SubmissionEntry::new(Opcode::ADMIN_DELETE_IO_SQ, 0).with_cdw10(q);
+    let del_cq = |qid| delete_queue(Opcode::ADMIN_DELETE_IO_CQ, qid);
+    let del_sq = |qid| delete_queue(Opcode::ADMIN_DELETE_IO_SQ, qid);
     assert_eq!(rig.admin(del_cq(1)), dnr(Status::INVALID_QUEUE_DELETION));
     assert_eq!(rig.admin(del_sq(2)), dnr(Status::INVALID_QUEUE_IDENTIFIER));
     assert_eq!(rig.admin(del_sq(0)), dnr(Status::INVALID_QUEUE_IDENTIFIER));
@@ -298,7 +319,11 @@ fn non_contiguous_queues_follow_their_prp_list_and_cqr_forbids_them() {
     poke_list(&mut rig, list, &[p1, p0]);
     let cq = rig.alloc_queue_mem(128 * 16);
     assert!(rig.admin(create_cq(1, 128, cq)).is_success());
-    let sq = create_sq(1, 128, list, 1).with_cdw11(1 << 16); // PC = 0
+    let paged = CreateIoSq {
+        contiguous: false,
+        ..CreateIoSq::contiguous(1, queue_size(128), 1)
+    };
+    let sq = create_sq_with(paged, list);
     assert!(rig.admin(sq).is_success());
     rig.queues.insert(
         1,
@@ -330,7 +355,13 @@ fn non_contiguous_queues_follow_their_prp_list_and_cqr_forbids_them() {
     });
     let cq = strict.alloc_queue_mem(4096);
     assert_eq!(
-        strict.admin(create_cq(1, 16, cq).with_cdw11(0)),
+        strict.admin(create_cq_with(
+            CreateIoCq {
+                contiguous: false,
+                ..CreateIoCq::polled(1, queue_size(16))
+            },
+            cq
+        )),
         dnr(Status::INVALID_FIELD)
     );
 }
@@ -338,20 +369,31 @@ fn non_contiguous_queues_follow_their_prp_list_and_cqr_forbids_them() {
 #[test]
 fn number_of_queues_is_granted_then_fixed_once_queues_exist() {
     let mut rig = Rig::new(ControllerConfig::default());
-    let set = |nsq: u32, ncq: u32| {
-        SubmissionEntry::new(Opcode::ADMIN_SET_FEATURES, 0)
-            .with_cdw10(0x07)
-            .with_cdw11(ncq << 16 | nsq)
+    let queues = |nsq: u32, ncq: u32| NumberOfQueues {
+        submission: QueueCount::new(nsq).unwrap(),
+        completion: QueueCount::new(ncq).unwrap(),
     };
-    let c = rig.exec(0, set(3, 1));
+    let set = |nsq: u32, ncq: u32| {
+        let mut sqe = SubmissionEntry::new(Opcode::ADMIN_SET_FEATURES, 0);
+        SetFeatures {
+            fid: FID_NUMBER_OF_QUEUES,
+            save: false,
+        }
+        .write_to(&mut sqe);
+        queues(nsq, ncq).write_to(&mut sqe);
+        sqe
+    };
+    let get = |fid| {
+        let mut sqe = SubmissionEntry::new(Opcode::ADMIN_GET_FEATURES, 0);
+        GetFeatures { fid }.write_to(&mut sqe);
+        sqe
+    };
+    let c = rig.exec(0, set(4, 2));
     assert!(c.status().is_success());
-    assert_eq!(c.dw0(), 1 << 16 | 3);
-    let c = rig.exec(
-        0,
-        SubmissionEntry::new(Opcode::ADMIN_GET_FEATURES, 0).with_cdw10(7),
-    );
-    assert_eq!(c.dw0(), 1 << 16 | 3);
-    assert_eq!(rig.admin(set(0xffff, 0)), dnr(Status::INVALID_FIELD));
+    assert_eq!(NumberOfQueues::from_dw0(c.dw0()), queues(4, 2));
+    let c = rig.exec(0, get(FID_NUMBER_OF_QUEUES));
+    assert_eq!(NumberOfQueues::from_dw0(c.dw0()), queues(4, 2));
+    assert_eq!(rig.admin(set(65_536, 1)), dnr(Status::INVALID_FIELD));
     // Two CQs were granted (NCQA = 1): CQ 3 is beyond them.
     let base = rig.alloc_queue_mem(4096);
     assert_eq!(
@@ -360,14 +402,11 @@ fn number_of_queues_is_granted_then_fixed_once_queues_exist() {
     );
     rig.create_io_pair(1, 16);
     assert_eq!(
-        rig.admin(set(1, 1)),
+        rig.admin(set(2, 2)),
         dnr(Status::new(StatusCodeType::Generic, 0x0C)),
         "Command Sequence Error once I/O queues exist"
     );
-    assert_eq!(
-        rig.admin(SubmissionEntry::new(Opcode::ADMIN_GET_FEATURES, 0).with_cdw10(0x55)),
-        dnr(Status::INVALID_FIELD)
-    );
+    assert_eq!(rig.admin(get(0x55)), dnr(Status::INVALID_FIELD));
 }
 
 // ---- log pages ----
@@ -451,10 +490,9 @@ fn log_page_offsets_at_and_past_the_end() {
 #[test]
 fn abort_reports_not_aborted_and_unknown_opcodes_are_invalid() {
     let mut rig = rig_with_io();
-    let c = rig.exec(
-        0,
-        SubmissionEntry::new(Opcode::ADMIN_ABORT, 0).with_cdw10(5 << 16 | 1),
-    );
+    let mut abort = SubmissionEntry::new(Opcode::ADMIN_ABORT, 0);
+    Abort { sqid: 1, cid: 5 }.write_to(&mut abort);
+    let c = rig.exec(0, abort);
     assert!(c.status().is_success());
     assert_eq!(c.dw0() & 1, 1);
     assert_eq!(
@@ -520,20 +558,20 @@ fn write_zeroes_and_deallocate_free_blocks_and_read_as_zeros() {
     // Write Zeroes blocks 2..4 (stay allocated), with DEAC blocks 4..6 (freed).
     let wz = Rig::io_sqe(Opcode::NVM_WRITE_ZEROES, 1, 2, 2);
     assert!(rig.exec(1, wz).status().is_success());
-    let wz = Rig::io_sqe(Opcode::NVM_WRITE_ZEROES, 1, 4, 2).with_cdw12(1 | 1 << 25);
+    let mut wz = SubmissionEntry::new(Opcode::NVM_WRITE_ZEROES, 0).with_nsid(1);
+    WriteZeroes {
+        range: BlockRange::new(4, 2).unwrap(),
+        deallocate: true,
+    }
+    .write_to(&mut wz);
     assert!(rig.exec(1, wz).status().is_success());
     let data = rig.m.controller.namespace_data(1, 0, 8).unwrap();
     assert!(data[1024..3072].iter().all(|&b| b == 0));
     assert_eq!(&data[..1024], &pattern(4, 1024)[..]);
     // Dataset Management, deallocate ranges (8, 8): blocks 8..16.
-    let mut range = [0u8; 16];
-    range[4..8].copy_from_slice(&8u32.to_le_bytes());
-    range[8..16].copy_from_slice(&8u64.to_le_bytes());
-    rig.poke(DATA + 0x8000, &range);
-    let dsm = SubmissionEntry::new(Opcode::NVM_DATASET_MANAGEMENT, 0)
-        .with_nsid(1)
-        .with_prp1(DATA + 0x8000)
-        .with_cdw11(1 << 2);
+    rig.poke(DATA + 0x8000, DsmRange::new(8, 8).as_bytes());
+    let one = DsmRangeCount::new(1).unwrap();
+    let dsm = dsm_sqe(DatasetManagement::deallocate(one), DATA + 0x8000);
     assert!(rig.exec(1, dsm).status().is_success());
     assert!(blocks_are_zero(&rig, 8, 8));
     assert!(identify(&mut rig, CNS_NAMESPACE, 1, DATA + 0x10000).is_success());
@@ -554,16 +592,10 @@ fn dataset_management_with_one_bad_range_deallocates_nothing() {
         .io(1, Opcode::NVM_WRITE, (1, 0, 8), &ext, SglPolicy::Never)
         .status()
         .is_success());
-    let mut ranges = [0u8; 32];
-    ranges[4..8].copy_from_slice(&8u32.to_le_bytes());
-    ranges[16 + 4..16 + 8].copy_from_slice(&1u32.to_le_bytes());
-    ranges[16 + 8..32].copy_from_slice(&(1u64 << 40).to_le_bytes());
-    rig.poke(DATA + 0x8000, &ranges);
-    let dsm = SubmissionEntry::new(Opcode::NVM_DATASET_MANAGEMENT, 0)
-        .with_nsid(1)
-        .with_prp1(DATA + 0x8000)
-        .with_cdw10(1)
-        .with_cdw11(1 << 2);
+    let ranges = [DsmRange::new(0, 8), DsmRange::new(1 << 40, 1)];
+    rig.poke(DATA + 0x8000, ranges.as_bytes());
+    let two = DsmRangeCount::new(2).unwrap();
+    let dsm = dsm_sqe(DatasetManagement::deallocate(two), DATA + 0x8000);
     assert_eq!(rig.exec(1, dsm).status(), dnr(Status::LBA_OUT_OF_RANGE));
     assert_eq!(
         rig.m.controller.namespace_data(1, 0, 8).unwrap(),
@@ -1118,9 +1150,7 @@ fn fused_commands_are_refused_and_change_nothing() {
             dnr(Status::INVALID_FIELD),
             "{fuse:?}"
         );
-        let mut admin = SubmissionEntry::new(Opcode::ADMIN_IDENTIFY, 0)
-            .with_prp1(DATA + 0x1000)
-            .with_cdw10(u32::from(CNS_CONTROLLER));
+        let mut admin = identify_sqe(CNS_CONTROLLER, 0).with_prp1(DATA + 0x1000);
         admin.set_fuse(fuse);
         assert_eq!(rig.admin(admin), dnr(Status::INVALID_FIELD), "{fuse:?}");
     }

@@ -247,7 +247,7 @@ proptest! {
             // same pointers over memory as it is before the command runs (a read may overwrite
             // its own lists).
             let caps = SglCaps::new(rig.m.controller.config().sgls);
-            let nlb = u64::from(sqe.cdw12() & 0xffff) + 1;
+            let nlb = sqe.block_range().blocks();
             let allowed: Vec<Extent> = match dptr::decode(&sqe, QueueKind::Io, &caps) {
                 Ok(ptrs) => ptrs
                     .walk_data(Direction::Read, nlb * 512, PageSize::SIZE_4K, &caps, &rig.m.memory)

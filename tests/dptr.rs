@@ -8,7 +8,7 @@ use nvme_dma::dptr::{
 };
 use nvme_dma::prp::{self, PrpListPage};
 use nvme_dma::sgl::{self, Capability, SegmentBuf, SglCaps};
-use nvme_dma::spec::{MaxTransfer, Opcode, Psdt, SglSupport, Sgls, SubmissionEntry};
+use nvme_dma::spec::{BlockRange, MaxTransfer, Opcode, Psdt, SglSupport, Sgls, SubmissionEntry};
 use nvme_dma::walk::Walk;
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
@@ -530,7 +530,7 @@ fn sqe_fields_are_exactly_psdt_dptr_and_mptr() {
     let req = Request::new(&data, Direction::Write, QueueKind::Io).with_metadata(&meta);
     let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 0xBEEF)
         .with_nsid(1)
-        .with_cdw12(7);
+        .with_block_range(BlockRange::new(0, 8).unwrap());
     let before = sqe.to_bytes();
     let mut backing = Backing::new();
     backing.fill(&mut sqe, &req, &c, SglPolicy::Always).unwrap();

@@ -10,7 +10,7 @@ use nvme_dma::dptr::SglPolicy;
 use nvme_dma::host::{Driver, DriverConfig, DriverError, RingError};
 use nvme_dma::spec::registers::offset;
 use nvme_dma::spec::{
-    Cc, Csts, Opcode, Psdt, SglSupport, Sgls, ShutdownStatus, Status, StatusCodeType,
+    BlockRange, Cc, Csts, Opcode, Psdt, SglSupport, Sgls, ShutdownStatus, Status, StatusCodeType,
     SubmissionEntry,
 };
 use nvme_dma::{Extent, PageSize, SimMemory};
@@ -318,7 +318,7 @@ fn queues_wrap_pairs_come_and_go_and_errors_carry_the_status() {
     );
     // The same command built by hand reaches the controller, which refuses it.
     let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 0).with_nsid(1);
-    sqe.set_cdw12(u32::try_from((max + 4096) / 512 - 1).unwrap());
+    sqe.set_block_range(BlockRange::new(0, (max + 4096) / 512).unwrap());
     sqe.set_prp1(WRITE_BUFFERS);
     assert_eq!(
         status_of(driver.submit(1, sqe)),

@@ -4,7 +4,7 @@
 mod qemu;
 
 use nvme_dma::host::{Driver, DriverConfig, DriverError, RingError};
-use nvme_dma::spec::{Opcode, Status, StatusCodeType, SubmissionEntry};
+use nvme_dma::spec::{BlockRange, Opcode, Status, StatusCodeType, SubmissionEntry};
 use nvme_dma::Extent;
 use qemu::{Qemu, IMAGE_BYTES};
 
@@ -107,7 +107,8 @@ fn bring_up_identify_queues_and_shutdown() {
     let page = driver.arena_mut().alloc(1).expect("a page");
     let mut past_end = SubmissionEntry::new(Opcode::NVM_READ, 0).with_nsid(1);
     past_end.set_prp1(page.addr);
-    past_end.set_cdw10(u32::try_from(ns.blocks).unwrap()); // the first LBA past the end
+    // One block at the first LBA past the end.
+    past_end.set_block_range(BlockRange::new(ns.blocks, 1).unwrap());
     match driver.submit(1, past_end) {
         Err(DriverError::Command { status, .. }) => {
             assert!(status.same_code(Status::LBA_OUT_OF_RANGE), "{status}")

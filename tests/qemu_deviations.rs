@@ -9,8 +9,10 @@ mod qemu;
 use nvme_dma::dptr::ControllerCaps;
 use nvme_dma::host::{Driver, DriverConfig, DriverError};
 use nvme_dma::prp::{PrpBuilder, PrpListPage};
+use nvme_dma::spec::identify::CNS_CONTROLLER;
 use nvme_dma::spec::{
-    Opcode, Psdt, SglDescriptor, SglDescriptorType as T, SglSubtype, Status, SubmissionEntry,
+    Identify, Opcode, Psdt, SglDescriptor, SglDescriptorType as T, SglSubtype, Status,
+    SubmissionEntry,
 };
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{DmaMemory, Extent};
@@ -310,7 +312,7 @@ fn probes(max_blocks: u64) -> Vec<Probe> {
             qid: 0,
             build: |_, _, sqe| {
                 *sqe = SubmissionEntry::new(Opcode::ADMIN_IDENTIFY, 0);
-                sqe.set_cdw10(1);
+                Identify::namespace(CNS_CONTROLLER, 0).write_to(sqe);
                 with_sgl1(sqe, data(data_page(0), 4096));
             },
         },

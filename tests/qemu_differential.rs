@@ -18,11 +18,13 @@ use nvme_dma::bus::RegisterAccess;
 use nvme_dma::controller::{ControllerConfig, Machine, MockController, NamespaceConfig};
 use nvme_dma::dptr::SglPolicy;
 use nvme_dma::host::{Driver, DriverConfig};
+use nvme_dma::spec::features::{NumberOfQueues, SetFeatures, FID_NUMBER_OF_QUEUES};
 use nvme_dma::spec::identify::{CNS_ACTIVE_NAMESPACE_LIST, CNS_CONTROLLER, CNS_NAMESPACE};
 use nvme_dma::spec::log::{LogPageRequest, LID_ERROR_INFORMATION, LID_SMART};
 use nvme_dma::spec::registers::offset;
 use nvme_dma::spec::{
-    Cap, CompletionEntry, Fuse, IdentifyController, IdentifyNamespace, Opcode, Psdt, SglDescriptor,
+    Cap, CompletionEntry, CreateIoCq, CreateIoSq, DeleteIoQueue, Fuse, Identify,
+    IdentifyController, IdentifyNamespace, Opcode, Psdt, QueueCount, QueueSize, SglDescriptor,
     SglDescriptorType as T, SglSubtype, SglSupport, Sgls, Status, SubmissionEntry, Vs,
 };
 use nvme_dma::{Direction, Piece};
@@ -430,40 +432,52 @@ where
 
 // ---- commands built by hand ----
 
-fn admin(opcode: Opcode, nsid: u32, cdw10: u32, cdw11: u32) -> SubmissionEntry {
-    let mut sqe = SubmissionEntry::new(opcode, 0).with_nsid(nsid);
-    sqe.set_cdw10(cdw10);
-    sqe.set_cdw11(cdw11);
+/// An admin command `opcode` on namespace `nsid`, every command dword 0.
+fn admin(opcode: Opcode, nsid: u32) -> SubmissionEntry {
+    SubmissionEntry::new(opcode, 0).with_nsid(nsid)
+}
+
+/// A queue of `slots` slots (1 to 65536).
+fn queue_size(slots: u32) -> QueueSize {
+    QueueSize::new(slots).expect("1 to 65536 slots")
+}
+
+/// Create I/O Completion Queue `create`, the queue at `base`.
+fn create_cq_with(create: CreateIoCq, base: u64) -> SubmissionEntry {
+    let mut sqe = admin(Opcode::ADMIN_CREATE_IO_CQ, 0).with_prp1(base);
+    create.write_to(&mut sqe);
     sqe
 }
 
-/// Create I/O Completion Queue `qid` of `slots` slots at `base`; CDW11 as given (PC, IEN, IV).
-fn create_cq(qid: u16, slots: u32, base: u64, cdw11: u32) -> SubmissionEntry {
-    let mut sqe = admin(
-        Opcode::ADMIN_CREATE_IO_CQ,
-        0,
-        (slots - 1) << 16 | u32::from(qid),
-        cdw11,
-    );
-    sqe.set_prp1(base);
-    sqe
+/// Create I/O Completion Queue `qid` of `slots` slots at `base`, polled; `contiguous` is PC.
+fn create_cq(qid: u16, slots: u32, base: u64, contiguous: bool) -> SubmissionEntry {
+    let create = CreateIoCq {
+        contiguous,
+        ..CreateIoCq::polled(qid, queue_size(slots))
+    };
+    create_cq_with(create, base)
 }
 
 /// Create I/O Submission Queue `qid` of `slots` slots at `base`, feeding `cqid`.
 fn create_sq(qid: u16, slots: u32, base: u64, cqid: u16, contiguous: bool) -> SubmissionEntry {
-    let cdw11 = u32::from(cqid) << 16 | u32::from(contiguous);
-    let mut sqe = admin(
-        Opcode::ADMIN_CREATE_IO_SQ,
-        0,
-        (slots - 1) << 16 | u32::from(qid),
-        cdw11,
-    );
-    sqe.set_prp1(base);
+    let create = CreateIoSq {
+        contiguous,
+        ..CreateIoSq::contiguous(qid, queue_size(slots), cqid)
+    };
+    let mut sqe = admin(Opcode::ADMIN_CREATE_IO_SQ, 0).with_prp1(base);
+    create.write_to(&mut sqe);
+    sqe
+}
+
+/// Identify CNS `cns` about `nsid`, no data pointer yet.
+fn identify_sqe(cns: u8, nsid: u32) -> SubmissionEntry {
+    let mut sqe = admin(Opcode::ADMIN_IDENTIFY, 0);
+    Identify::namespace(cns, nsid).write_to(&mut sqe);
     sqe
 }
 
 fn get_log(lid: u8, nsid: u32, len: u64, offset: u64, buf: u64) -> SubmissionEntry {
-    let mut sqe = admin(Opcode::ADMIN_GET_LOG_PAGE, nsid, 0, 0);
+    let mut sqe = admin(Opcode::ADMIN_GET_LOG_PAGE, nsid);
     LogPageRequest { lid, len, offset }
         .write_to(&mut sqe)
         .expect("a valid log request");
@@ -578,15 +592,25 @@ fn bring_up(twin: &mut Twin) {
 
     // Number of Queues: one pair asked for. The controller may allocate more than asked; QEMU
     // always allocates its maximum (64 pairs), the mock what was asked.
-    let number_of_queues =
-        |pairs_z: u32| admin(Opcode::ADMIN_SET_FEATURES, 0, 0x07, pairs_z << 16 | pairs_z);
+    let pairs = |n: u32| NumberOfQueues::pairs(QueueCount::new(n).expect("1 to 65536 queues"));
+    let number_of_queues = |n: u32| {
+        let mut sqe = admin(Opcode::ADMIN_SET_FEATURES, 0);
+        SetFeatures {
+            fid: FID_NUMBER_OF_QUEUES,
+            save: false,
+        }
+        .write_to(&mut sqe);
+        pairs(n).write_to(&mut sqe);
+        sqe
+    };
     let [q, m] = twin.exec(
         "set features: number of queues, 1 pair",
         0,
-        number_of_queues(0),
+        number_of_queues(1),
         Expect::succeeds().any_dw0(),
     );
-    if (q.dw0(), m.dw0()) == (0x003f_003f, 0) {
+    let granted = |c: CompletionEntry| NumberOfQueues::from_dw0(c.dw0());
+    if (granted(q), granted(m)) == (pairs(64), pairs(1)) {
         twin.seen_difference("queues-allocated-beyond-request");
     } else {
         twin.problem(format!(
@@ -598,13 +622,13 @@ fn bring_up(twin: &mut Twin) {
     twin.exec(
         "set features: number of queues, 65536 pairs",
         0,
-        number_of_queues(0xffff),
+        number_of_queues(65_536),
         Expect::fails(Status::INVALID_FIELD),
     );
     twin.exec(
         "set features: number of queues, 64 pairs",
         0,
-        number_of_queues(63),
+        number_of_queues(64),
         Expect::succeeds(),
     );
     assert_eq!(
@@ -630,8 +654,7 @@ fn identify(twin: &mut Twin, what: &str, cns: u8, nsid: u32, expect: Expect) -> 
     let page = twin.alloc(1);
     let buf = Extent::new(page.addr, 4096);
     twin.write(buf.addr, &[0xa5; 4096]).expect("host memory");
-    let mut sqe = admin(Opcode::ADMIN_IDENTIFY, nsid, u32::from(cns), 0);
-    sqe.set_prp1(buf.addr);
+    let sqe = identify_sqe(cns, nsid).with_prp1(buf.addr);
     twin.exec(what, 0, sqe, expect);
     let both = [
         gather(twin.qemu.bus(), &[buf]),
@@ -1383,10 +1406,14 @@ fn queues(twin: &mut Twin) {
     let qid = Status::INVALID_QUEUE_IDENTIFIER;
     let size = Status::INVALID_QUEUE_SIZE;
     let cq_invalid = Status::COMPLETION_QUEUE_INVALID;
-    let delete = |opcode, id: u16| admin(opcode, 0, u32::from(id), 0);
+    let delete = |opcode, qid: u16| {
+        let mut sqe = admin(opcode, 0);
+        DeleteIoQueue { qid }.write_to(&mut sqe);
+        sqe
+    };
     let del_sq = Opcode::ADMIN_DELETE_IO_SQ;
     let del_cq = Opcode::ADMIN_DELETE_IO_CQ;
-    let pc = 1;
+    let pc = true;
     let delete_cq_invalid = Expect::fails(qid).qemu(
         "delete-cq-answers-completion-queue-invalid",
         cq_invalid.with_dnr(true),
@@ -1415,7 +1442,7 @@ fn queues(twin: &mut Twin) {
         ),
         (
             "create CQ, not contiguous (CAP.CQR)",
-            create_cq(2, 16, cq, 0),
+            create_cq(2, 16, cq, false),
             Expect::fails(Status::INVALID_FIELD),
         ),
         (
@@ -1425,7 +1452,14 @@ fn queues(twin: &mut Twin) {
         ),
         (
             "create CQ, interrupt vector 65",
-            create_cq(2, 16, cq, 65 << 16 | 0b11),
+            create_cq_with(
+                CreateIoCq {
+                    interrupts: true,
+                    vector: 65,
+                    ..CreateIoCq::polled(2, queue_size(16))
+                },
+                cq,
+            ),
             Expect::fails(Status::INVALID_INTERRUPT_VECTOR),
         ),
         (
@@ -1514,7 +1548,7 @@ fn queues(twin: &mut Twin) {
         ("delete CQ 2 again", delete(del_cq, 2), delete_cq_invalid),
         (
             "unknown admin opcode 7Fh",
-            admin(Opcode(0x7f), 0, 0, 0),
+            admin(Opcode(0x7f), 0),
             Expect::fails(Status::INVALID_OPCODE),
         ),
     ];
@@ -1767,7 +1801,7 @@ fn identify_values(twin: &mut Twin) {
     }
     // Over PCIe, admin commands take PRPs only: an SGL is Invalid Field in Command.
     let page = twin.alloc(1);
-    let mut sqe = admin(Opcode::ADMIN_IDENTIFY, 0, u32::from(CNS_CONTROLLER), 0);
+    let mut sqe = identify_sqe(CNS_CONTROLLER, 0);
     with_sgl1(&mut sqe, data(page.addr, 4096));
     twin.exec(
         "identify controller through an SGL",

@@ -3,12 +3,17 @@
 //! The round-trip laws prove that the public getters and setters reach every bit: if any bit
 //! had no accessor, copying the fields one by one into a zeroed value would lose it.
 
+use nvme_dma::spec::log::LogPageRequest;
 use nvme_dma::spec::registers::{cq_head_doorbell, sq_tail_doorbell};
 use nvme_dma::spec::{
-    mdts_bytes, Cap, Cc, CompletionEntry, MaxTransfer, SglDescriptor, ShutdownNotification, Status,
-    StatusCodeType, SubmissionEntry,
+    mdts_bytes, Abort, BlockRange, Cap, Cc, CompletionEntry, CreateIoCq, CreateIoSq,
+    DatasetManagement, DeleteIoQueue, DsmRange, DsmRangeCount, GetFeatures, Identify, MaxTransfer,
+    NumberOfQueues, QueueCount, QueuePriority, QueueSize, SetFeatures, SglDescriptor,
+    ShutdownNotification, Status, StatusCodeType, SubmissionEntry, WriteZeroes,
 };
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use zerocopy::{FromBytes, IntoBytes};
 
 fn bytes<const N: usize>() -> impl Strategy<Value = [u8; N]> {
     prop::collection::vec(any::<u8>(), N).prop_map(|v| <[u8; N]>::try_from(v).unwrap())
@@ -239,5 +244,196 @@ proptest! {
     #[test]
     fn sct_values_round_trip(raw in 0u8..8) {
         prop_assert_eq!(StatusCodeType::from_raw(raw).to_raw(), raw);
+    }
+}
+
+// ---- The typed views of the command dwords ----
+
+/// Which bits of an entry a view's fields cover: NSID and CDW10 to CDW15, as masks written
+/// from the layouts in the specification.
+#[derive(Clone, Copy)]
+struct Fields {
+    nsid: u32,
+    cdw: [u32; 6],
+}
+
+impl Fields {
+    const fn cdw10_11(cdw10: u32, cdw11: u32) -> Self {
+        Fields {
+            nsid: 0,
+            cdw: [cdw10, cdw11, 0, 0, 0, 0],
+        }
+    }
+
+    /// `sqe` with every bit outside the fields cleared (`keep = true`: inside them).
+    fn select(self, sqe: &SubmissionEntry, keep: bool) -> SubmissionEntry {
+        let pick = |value: u32, mask: u32| if keep { value & mask } else { value & !mask };
+        let mut out = if keep {
+            SubmissionEntry::default()
+        } else {
+            *sqe
+        };
+        out.set_nsid(pick(sqe.nsid(), self.nsid));
+        for (n, mask) in (10..=15).zip(self.cdw) {
+            out.set_cdw(n, pick(sqe.cdw(n).unwrap(), mask)).unwrap();
+        }
+        out
+    }
+}
+
+/// The laws every view keeps, for a valid `x` and any entry `raw`:
+/// * `from_sqe(write_to(x)) == x`, written over any entry, whose bits outside the fields
+///   stay as they were (`keeps_the_rest`);
+/// * `write_to(from_sqe(sqe))` on a zeroed entry reproduces exactly the fields' bits of `sqe`,
+///   and on `sqe` itself changes nothing (`keeps_the_rest`).
+fn view_laws<V: Copy + PartialEq + std::fmt::Debug>(
+    x: V,
+    raw: [u8; 64],
+    fields: Fields,
+    keeps_the_rest: bool,
+    from_sqe: fn(&SubmissionEntry) -> V,
+    write_to: fn(&V, &mut SubmissionEntry),
+) -> Result<(), TestCaseError> {
+    let sqe = SubmissionEntry::from_bytes(raw);
+
+    let mut written = sqe;
+    write_to(&x, &mut written);
+    prop_assert_eq!(from_sqe(&written), x);
+    if keeps_the_rest {
+        prop_assert_eq!(fields.select(&written, false), fields.select(&sqe, false));
+    }
+
+    let decoded = from_sqe(&sqe);
+    let mut zeroed = SubmissionEntry::default();
+    write_to(&decoded, &mut zeroed);
+    prop_assert_eq!(zeroed, fields.select(&sqe, true));
+    if keeps_the_rest {
+        let mut again = sqe;
+        write_to(&decoded, &mut again);
+        prop_assert_eq!(again, sqe);
+    }
+    Ok(())
+}
+
+fn queue_size() -> impl Strategy<Value = QueueSize> {
+    (1..=QueueSize::MAX).prop_map(|n| QueueSize::new(n).unwrap())
+}
+
+fn queue_count() -> impl Strategy<Value = QueueCount> {
+    (1..=QueueCount::MAX).prop_map(|n| QueueCount::new(n).unwrap())
+}
+
+fn priority() -> impl Strategy<Value = QueuePriority> {
+    (0u8..4).prop_map(QueuePriority::from_bits)
+}
+
+fn block_range() -> impl Strategy<Value = BlockRange> {
+    (any::<u64>(), 1..=BlockRange::MAX_BLOCKS).prop_map(|(s, n)| BlockRange::new(s, n).unwrap())
+}
+
+proptest! {
+    #[test]
+    fn counts_take_exactly_one_to_their_max(n in any::<u32>(), z in any::<u16>(), z8 in any::<u8>()) {
+        prop_assert_eq!(QueueSize::new(n).is_ok(), (1..=65_536).contains(&n));
+        prop_assert_eq!(QueueCount::new(n).map(QueueCount::get).ok(), QueueCount::new(n).ok().map(|_| n));
+        prop_assert_eq!(DsmRangeCount::new(n).is_ok(), (1..=256).contains(&n));
+        let size = QueueSize::from_zero_based(z);
+        prop_assert_eq!(QueueSize::new(size.get()), Ok(size));
+        prop_assert_eq!(size.zero_based(), z);
+        let ranges = DsmRangeCount::from_zero_based(z8);
+        prop_assert_eq!(DsmRangeCount::new(ranges.get()), Ok(ranges));
+    }
+
+    #[test]
+    fn create_io_cq_round_trips(
+        qid: u16, size in queue_size(), contiguous: bool, interrupts: bool, vector: u16,
+        raw in bytes::<64>(),
+    ) {
+        let x = CreateIoCq { qid, size, contiguous, interrupts, vector };
+        // CDW10 all; CDW11 bits 1:0 and 31:16.
+        let fields = Fields::cdw10_11(u32::MAX, 0xFFFF_0003);
+        view_laws(x, raw, fields, true, CreateIoCq::from_sqe, CreateIoCq::write_to)?;
+    }
+
+    #[test]
+    fn create_io_sq_round_trips(
+        qid: u16, size in queue_size(), contiguous: bool, priority in priority(), cqid: u16,
+        raw in bytes::<64>(),
+    ) {
+        let x = CreateIoSq { qid, size, contiguous, priority, cqid };
+        // CDW10 all; CDW11 bits 2:0 and 31:16.
+        let fields = Fields::cdw10_11(u32::MAX, 0xFFFF_0007);
+        view_laws(x, raw, fields, true, CreateIoSq::from_sqe, CreateIoSq::write_to)?;
+    }
+
+    #[test]
+    fn delete_io_queue_round_trips(qid: u16, raw in bytes::<64>()) {
+        let fields = Fields::cdw10_11(0x0000_FFFF, 0);
+        view_laws(DeleteIoQueue { qid }, raw, fields, true, DeleteIoQueue::from_sqe, DeleteIoQueue::write_to)?;
+    }
+
+    #[test]
+    fn identify_round_trips(cns: u8, cntid: u16, nsid: u32, raw in bytes::<64>()) {
+        // NSID; CDW10 bits 7:0 and 31:16.
+        let fields = Fields { nsid: u32::MAX, ..Fields::cdw10_11(0xFFFF_00FF, 0) };
+        view_laws(Identify { cns, cntid, nsid }, raw, fields, true, Identify::from_sqe, Identify::write_to)?;
+    }
+
+    #[test]
+    fn features_round_trip(
+        fid: u8, save: bool, submission in queue_count(), completion in queue_count(),
+        raw in bytes::<64>(), dw0: u32,
+    ) {
+        let get = Fields::cdw10_11(0x0000_00FF, 0);
+        view_laws(GetFeatures { fid }, raw, get, true, GetFeatures::from_sqe, GetFeatures::write_to)?;
+        let set = Fields::cdw10_11(0x8000_00FF, 0);
+        view_laws(SetFeatures { fid, save }, raw, set, true, SetFeatures::from_sqe, SetFeatures::write_to)?;
+        let queues = NumberOfQueues { submission, completion };
+        let cdw11 = Fields::cdw10_11(0, u32::MAX);
+        view_laws(queues, raw, cdw11, true, NumberOfQueues::from_sqe, NumberOfQueues::write_to)?;
+        prop_assert_eq!(NumberOfQueues::from_dw0(queues.to_dw0()), queues);
+        prop_assert_eq!(NumberOfQueues::from_dw0(dw0).to_dw0(), dw0);
+    }
+
+    #[test]
+    fn abort_round_trips(sqid: u16, cid: u16, raw in bytes::<64>()) {
+        let fields = Fields::cdw10_11(u32::MAX, 0);
+        view_laws(Abort { sqid, cid }, raw, fields, true, Abort::from_sqe, Abort::write_to)?;
+    }
+
+    #[test]
+    fn block_views_round_trip(range in block_range(), deallocate: bool, raw in bytes::<64>()) {
+        // CDW10 and CDW11, the Starting LBA; CDW12 bits 15:0, and bit 25 for Write Zeroes.
+        let nlb = Fields { nsid: 0, cdw: [u32::MAX, u32::MAX, 0x0000_FFFF, 0, 0, 0] };
+        view_laws(range, raw, nlb, true, SubmissionEntry::block_range, |r, sqe| sqe.set_block_range(*r))?;
+        let zeroes = Fields { nsid: 0, cdw: [u32::MAX, u32::MAX, 0x0200_FFFF, 0, 0, 0] };
+        let x = WriteZeroes { range, deallocate };
+        view_laws(x, raw, zeroes, true, WriteZeroes::from_sqe, WriteZeroes::write_to)?;
+    }
+
+    #[test]
+    fn dataset_management_round_trips(
+        nr: u8, integral_read: bool, integral_write: bool, deallocate: bool,
+        raw in bytes::<64>(), range in bytes::<16>(),
+    ) {
+        let ranges = DsmRangeCount::new(u32::from(nr) + 1).unwrap();
+        let x = DatasetManagement { ranges, integral_read, integral_write, deallocate };
+        // CDW10 bits 7:0; CDW11 bits 2:0.
+        let fields = Fields::cdw10_11(0x0000_00FF, 0x0000_0007);
+        view_laws(x, raw, fields, true, DatasetManagement::from_sqe, DatasetManagement::write_to)?;
+        let decoded = DsmRange::read_from_bytes(&range[..]).unwrap();
+        prop_assert_eq!(decoded.as_bytes(), &range[..]);
+        prop_assert_eq!(decoded.slba.get(), u64::from_le_bytes(range[8..].try_into().unwrap()));
+    }
+
+    #[test]
+    fn log_page_request_round_trips(
+        lid: u8, dwords in 1..=1u64 << 32, offset: u64, raw in bytes::<64>(),
+    ) {
+        let x = LogPageRequest { lid, len: dwords * 4, offset };
+        // CDW10 bits 7:0 and 31:16; CDW11 bits 15:0; CDW12 and CDW13. `write_to` writes
+        // CDW10 to CDW13 whole, LSP, RAE and LSI as zeros.
+        let fields = Fields { nsid: 0, cdw: [0xFFFF_00FF, 0x0000_FFFF, u32::MAX, u32::MAX, 0, 0] };
+        view_laws(x, raw, fields, false, LogPageRequest::from_sqe, |r, sqe| r.write_to(sqe).unwrap())?;
     }
 }

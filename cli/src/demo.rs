@@ -12,7 +12,7 @@
 
 use nvme_dma::controller::{ControllerConfig, NamespaceConfig, PcieLink};
 use nvme_dma::sgl::SglCaps;
-use nvme_dma::spec::{Opcode, Psdt, SglSupport, Sgls, SubmissionEntry};
+use nvme_dma::spec::{BlockRange, Opcode, Psdt, SglSupport, Sgls, SubmissionEntry};
 use nvme_dma::Direction;
 use nvme_dma::{Extent, PageSize, Piece, SimMemory};
 use serde::Serialize;
@@ -281,12 +281,11 @@ impl<'v> Bench<'v> {
         link: &PcieLink,
     ) -> Result<(nvme_dma::spec::Status, CostJson), Failure> {
         let (prp, sgl) = (self.prp, self.sgl);
-        let blocks = transfer_len() / BLOCK;
+        let range = BlockRange::new(slba, transfer_len() / BLOCK)
+            .map_err(|e| Failure::Internal(format!("the tour's transfer: {e}")))?;
         let mut sqe = SubmissionEntry::new(opcode, 0)
             .with_nsid(1)
-            .with_cdw10(slba as u32)
-            .with_cdw11((slba >> 32) as u32)
-            .with_cdw12(blocks as u32 - 1);
+            .with_block_range(range);
         let memory = match layout {
             Layout::Prp => {
                 sqe = sqe.with_prp1(prp.prp1.0).with_prp2(prp.prp2.0);

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use nvme_dma::bus::RegisterAccess;
 use nvme_dma::controller::{ControllerConfig, ControllerEvent, DmaTrace, Machine, MockController};
 use nvme_dma::spec::registers::{cq_head_doorbell, offset, sq_tail_doorbell};
-use nvme_dma::spec::{Aqa, Cc, CompletionEntry, Opcode, SubmissionEntry};
+use nvme_dma::spec::{
+    Aqa, Cc, CompletionEntry, CreateIoCq, CreateIoSq, Opcode, QueueSize, SubmissionEntry,
+};
 use nvme_dma::{DmaMemory, PageSize, SimMemory};
 
 /// Slots of the admin submission and completion queues.
@@ -109,15 +111,12 @@ impl MockHost {
     /// physically contiguous at `at`. Fails with the status of the command that failed.
     pub fn create_io_pair(&mut self, qid: u16, at: QueuePlacement) -> Result<(), String> {
         self.zero(at.cq, at.entries)?;
-        let dwords = |entries: u16| u32::from(entries.saturating_sub(1)) << 16 | u32::from(qid);
-        let create_cq = SubmissionEntry::new(Opcode::ADMIN_CREATE_IO_CQ, 0)
-            .with_prp1(at.cq)
-            .with_cdw10(dwords(at.entries))
-            .with_cdw11(1); // PC: contiguous; no interrupts
-        let create_sq = SubmissionEntry::new(Opcode::ADMIN_CREATE_IO_SQ, 0)
-            .with_prp1(at.sq)
-            .with_cdw10(dwords(at.entries))
-            .with_cdw11(u32::from(qid) << 16 | 1);
+        // 0 entries asks for one, the fewest QSIZE can say (the controller refuses it).
+        let size = QueueSize::from_zero_based(at.entries.saturating_sub(1));
+        let mut create_cq = SubmissionEntry::new(Opcode::ADMIN_CREATE_IO_CQ, 0).with_prp1(at.cq);
+        CreateIoCq::polled(qid, size).write_to(&mut create_cq);
+        let mut create_sq = SubmissionEntry::new(Opcode::ADMIN_CREATE_IO_SQ, 0).with_prp1(at.sq);
+        CreateIoSq::contiguous(qid, size, qid).write_to(&mut create_sq);
         for (what, sqe) in [("completion", create_cq), ("submission", create_sq)] {
             let ran = self.run(0, sqe.with_cid(qid))?;
             match ran.completion.map(|c| c.status()) {

@@ -7,8 +7,8 @@ use nvme_dma::controller::{
 };
 use nvme_dma::dptr::SglPolicy;
 use nvme_dma::spec::{
-    DataDirection, Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, SglSupport, Sgls,
-    Status, StatusCodeType, SubmissionEntry,
+    BlockRange, DataDirection, Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype,
+    SglSupport, Sgls, Status, StatusCodeType, SubmissionEntry,
 };
 use nvme_dma::Direction;
 use nvme_dma::QueueKind;
@@ -934,18 +934,16 @@ fn command(
         None => 1,
     };
     sqe.set_nsid(nsid);
-    if let Some(slba) = c.slba {
-        sqe.set_cdw10(slba.0 as u32);
-        sqe.set_cdw11((slba.0 >> 32) as u32);
-    }
-    if let Some(nlb) = c.nlb {
-        if nlb.0 == 0 || nlb.0 > 65536 {
-            return Err(ScenarioError::at(
+    if c.slba.is_some() || c.nlb.is_some() {
+        // Either alone leaves the other at its zero: LBA 0, or NLB 0 (one block).
+        let blocks = c.nlb.map_or(1, |n| n.0);
+        let range = BlockRange::new(c.slba.map_or(0, |n| n.0), blocks).map_err(|_| {
+            ScenarioError::at(
                 at("nlb"),
-                format!("{} blocks: a command moves 1 to 65536", nlb.0),
-            ));
-        }
-        sqe.set_cdw12((nlb.0 - 1) as u32);
+                format!("{blocks} blocks: a command moves 1 to 65536"),
+            )
+        })?;
+        sqe.set_block_range(range);
     }
     let pointer_given = [
         ("prp1", c.prp1.is_some()),

@@ -28,7 +28,8 @@ use arbitrary::{Arbitrary, Unstructured};
 use nvme_dma::controller::{ControllerConfig, MockController, NamespaceConfig, QueueView};
 use nvme_dma::sgl::{SglCaps, WalkLimits};
 use nvme_dma::spec::{
-    registers::offset, CompletionEntry, MaxTransfer, Opcode, SglSupport, Sgls, SubmissionEntry,
+    registers::offset, CompletionEntry, CreateIoCq, CreateIoSq, MaxTransfer, Opcode, QueueSize,
+    SglSupport, Sgls, SubmissionEntry,
 };
 use nvme_dma::{PageSize, SimMemory};
 
@@ -543,7 +544,9 @@ impl Harness {
 
         let slots = u16::from(self.shape.queue_slots % 16) + 2;
         let cq1 = QUEUES + 2 * QUEUE_STRIDE;
-        let create_cq = self.admin_entry(Opcode::ADMIN_CREATE_IO_CQ, cq1, 1, slots, 1);
+        let size = QueueSize::new(u32::from(slots)).expect("2 to 17 slots");
+        let mut create_cq = self.admin_entry(Opcode::ADMIN_CREATE_IO_CQ, cq1);
+        CreateIoCq::polled(1, size).write_to(&mut create_cq);
         self.bring_up_command(create_cq);
         self.cqs[1] = Some(HostCq {
             slots: contiguous(cq1, slots, 16),
@@ -553,8 +556,8 @@ impl Harness {
         for qid in 1..=2u16 {
             let base = QUEUES + u64::from(qid + 2) * QUEUE_STRIDE;
             let paged = qid == 2 && self.shape.bits & 0x40 != 0 && self.shape.bits & 0x20 == 0;
-            let mut entry =
-                self.admin_entry(Opcode::ADMIN_CREATE_IO_SQ, base, qid, slots, 1 << 16 | 1);
+            let mut entry = self.admin_entry(Opcode::ADMIN_CREATE_IO_SQ, base);
+            let mut create = CreateIoSq::contiguous(qid, size, 1);
             if paged {
                 // PC = 0: PRP1 is a list naming one page (the queue fits in 4 KiB).
                 let list = QUEUES + 6 * QUEUE_STRIDE;
@@ -563,8 +566,9 @@ impl Harness {
                     .poke(list, &base.to_le_bytes())
                     .expect("queue area");
                 entry.set_prp1(list);
-                entry.set_cdw11(1 << 16);
+                create.contiguous = false;
             }
+            create.write_to(&mut entry);
             self.bring_up_command(entry);
             self.sqs[usize::from(qid)] = Some(HostSq {
                 slots: contiguous(base, slots, 64),
@@ -574,19 +578,10 @@ impl Harness {
         }
     }
 
-    fn admin_entry(
-        &mut self,
-        op: Opcode,
-        base: u64,
-        qid: u16,
-        slots: u16,
-        cdw11: u32,
-    ) -> SubmissionEntry {
+    /// An admin command `op` with the next CID and PRP1 `base`; the caller writes its fields.
+    fn admin_entry(&mut self, op: Opcode, base: u64) -> SubmissionEntry {
         self.next_cid = self.next_cid.wrapping_add(1);
-        SubmissionEntry::new(op, self.next_cid)
-            .with_prp1(base)
-            .with_cdw10(u32::from(slots - 1) << 16 | u32::from(qid))
-            .with_cdw11(cdw11)
+        SubmissionEntry::new(op, self.next_cid).with_prp1(base)
     }
 
     fn bring_up_command(&mut self, entry: SubmissionEntry) {

@@ -5,7 +5,12 @@
 //! deletion order, CID reuse, resets, queues backed by PRP lists.
 
 use nvme_dma::sgl::DataDescriptor;
-use nvme_dma::spec::{Opcode, SglDescriptor, SglDescriptorType, SglSubtype};
+use nvme_dma::spec::identify::{CNS_ACTIVE_NAMESPACE_LIST, CNS_CONTROLLER, CNS_NAMESPACE};
+use nvme_dma::spec::log::LogPageRequest;
+use nvme_dma::spec::{
+    BlockRange, CreateIoCq, CreateIoSq, DatasetManagement, DeleteIoQueue, DsmRangeCount, Identify,
+    Opcode, QueueSize, SglDescriptor, SglDescriptorType, SglSubtype, SubmissionEntry,
+};
 
 use crate::controller::{Action, Addr, Command, ControllerInput, Shape, BAR0};
 use crate::memory::{MemorySpec, Region, Run};
@@ -57,20 +62,37 @@ fn quiet(queue: u8, command: Command) -> Action {
 
 /// An NVM command on namespace 1: `nlb` blocks from `slba`, data at `data`.
 fn io(op: Opcode, cid: u16, slba: u32, nlb: u16, data: Addr) -> Command {
+    let range = BlockRange::new(slba.into(), nlb.into()).expect("1 to 65536 blocks");
     Command {
         nsid: 1,
         prp1: data,
-        cdw: [slba, 0, u32::from(nlb - 1), 0, 0, 0],
+        ..Command::new(op, cid)
+    }
+    .with(|sqe| sqe.set_block_range(range))
+}
+
+/// An admin command with its data at `data` and every command dword 0.
+fn admin(op: Opcode, cid: u16, data: Addr) -> Command {
+    Command {
+        prp1: data,
         ..Command::new(op, cid)
     }
 }
 
-fn admin(op: Opcode, cid: u16, cdw10: u32, cdw11: u32, data: Addr) -> Command {
-    Command {
-        prp1: data,
-        cdw: [cdw10, cdw11, 0, 0, 0, 0],
-        ..Command::new(op, cid)
-    }
+/// Identify CNS `cns` about `nsid`, into `DATA_2`.
+fn identify(cid: u16, cns: u8, nsid: u32) -> Command {
+    admin(Opcode::ADMIN_IDENTIFY, cid, DATA_2)
+        .with(|sqe| Identify::namespace(cns, nsid).write_to(sqe))
+}
+
+/// Delete I/O Submission or Completion Queue (`op`) `qid`.
+fn delete(op: Opcode, cid: u16, qid: u16) -> Command {
+    admin(op, cid, Addr::default()).with(|sqe| DeleteIoQueue { qid }.write_to(sqe))
+}
+
+/// A contiguous queue of 4 slots.
+fn four_slots() -> QueueSize {
+    QueueSize::new(4).expect("4 slots")
 }
 
 fn store(at: Addr, bytes: Vec<u8>) -> Action {
@@ -105,7 +127,7 @@ pub fn seeds() -> Vec<Seed> {
     let plain = shape(0, 1);
     let write = |cid, nlb| io(Opcode::NVM_WRITE, cid, 0, nlb, DATA_1);
     let read = |cid, nlb| io(Opcode::NVM_READ, cid, 0, nlb, DATA_2);
-    let aer = admin(Opcode::ADMIN_ASYNC_EVENT_REQUEST, 40, 0, 0, Addr::default());
+    let aer = admin(Opcode::ADMIN_ASYNC_EVENT_REQUEST, 40, Addr::default());
     let mut out = Vec::new();
     let mut add = |name: &str, value: ControllerInput| {
         out.push(crate::seeds::seed("controller", name, &value));
@@ -238,12 +260,9 @@ pub fn seeds() -> Vec<Seed> {
             plain,
             MemorySpec::default(),
             vec![
-                submit(0, admin(Opcode::ADMIN_IDENTIFY, 12, 1, 0, DATA_2)),
-                submit(
-                    0,
-                    admin(Opcode::ADMIN_IDENTIFY, 13, 0, 0, DATA_2).with_nsid(1),
-                ),
-                submit(0, admin(Opcode::ADMIN_IDENTIFY, 14, 2, 0, DATA_2)),
+                submit(0, identify(12, CNS_CONTROLLER, 0)),
+                submit(0, identify(13, CNS_NAMESPACE, 1)),
+                submit(0, identify(14, CNS_ACTIVE_NAMESPACE_LIST, 0)),
                 // SMART (02h), 512 bytes; then 4 bytes at offset 508, then at 512.
                 submit(0, log_page(15, 2, 128, 0)),
                 submit(0, log_page(16, 2, 1, 508)),
@@ -308,14 +327,8 @@ pub fn seeds() -> Vec<Seed> {
             ],
         ),
     );
-    let delete = |op, cid, qid: u32| admin(op, cid, qid, 0, Addr::default());
-    let create_cq = admin(
-        Opcode::ADMIN_CREATE_IO_CQ,
-        28,
-        3 << 16 | 1,
-        1,
-        Addr::queues(0x2_0000),
-    );
+    let create_cq = admin(Opcode::ADMIN_CREATE_IO_CQ, 28, Addr::queues(0x2_0000))
+        .with(|sqe| CreateIoCq::polled(1, four_slots()).write_to(sqe));
     add(
         "delete-a-completion-queue-before-its-submission-queues",
         input(
@@ -331,20 +344,10 @@ pub fn seeds() -> Vec<Seed> {
         ),
     );
     // The same in one doorbell, CQ 1 coming back where it was (8 admin slots hold it all).
-    let same_place = admin(
-        Opcode::ADMIN_CREATE_IO_CQ,
-        56,
-        3 << 16 | 1,
-        1,
-        Addr::queues(0x8000),
-    );
-    let new_sq = admin(
-        Opcode::ADMIN_CREATE_IO_SQ,
-        57,
-        3 << 16 | 1,
-        1 << 16 | 1,
-        Addr::queues(0xc000),
-    );
+    let same_place = admin(Opcode::ADMIN_CREATE_IO_CQ, 56, Addr::queues(0x8000))
+        .with(|sqe| CreateIoCq::polled(1, four_slots()).write_to(sqe));
+    let new_sq = admin(Opcode::ADMIN_CREATE_IO_SQ, 57, Addr::queues(0xc000))
+        .with(|sqe| CreateIoSq::contiguous(1, four_slots(), 1).write_to(sqe));
     add(
         "completion-queue-deleted-and-created-again-in-one-doorbell",
         input(
@@ -420,13 +423,8 @@ pub fn seeds() -> Vec<Seed> {
         ),
     );
     // A new SQ over SQ 1's memory: two queues, one ring.
-    let create_sq = admin(
-        Opcode::ADMIN_CREATE_IO_SQ,
-        37,
-        3 << 16 | 3,
-        1 << 16 | 1,
-        Addr::queues(3 * 0x4000),
-    );
+    let create_sq = admin(Opcode::ADMIN_CREATE_IO_SQ, 37, Addr::queues(3 * 0x4000))
+        .with(|sqe| CreateIoSq::contiguous(3, four_slots(), 1).write_to(sqe));
     add(
         "submission-queue-created-over-another",
         input(
@@ -488,10 +486,7 @@ pub fn seeds() -> Vec<Seed> {
             vec![
                 submit(1, write(44, 1).with_flags(1)),
                 submit(1, read(45, 1).with_flags(3 << 6)),
-                submit(
-                    0,
-                    admin(Opcode::ADMIN_IDENTIFY, 46, 1, 0, DATA_2).with_flags(1 << 6),
-                ),
+                submit(0, identify(46, CNS_CONTROLLER, 0).with_flags(1 << 6)),
             ],
         ),
     );
@@ -505,9 +500,16 @@ pub fn seeds() -> Vec<Seed> {
                 store(Addr::lists(0x800), quadwords(&[8u64 << 32, 0])),
                 submit(
                     1,
-                    // One range (NR 0), attribute AD: deallocate blocks 0 to 7.
-                    io(Opcode::NVM_DATASET_MANAGEMENT, 48, 0, 1, Addr::lists(0x800))
-                        .with_cdw(1, 1 << 2),
+                    // One range, attribute AD: deallocate blocks 0 to 7.
+                    Command {
+                        nsid: 1,
+                        prp1: Addr::lists(0x800),
+                        ..Command::new(Opcode::NVM_DATASET_MANAGEMENT, 48)
+                    }
+                    .with(|sqe| {
+                        let one = DsmRangeCount::new(1).expect("one range");
+                        DatasetManagement::deallocate(one).write_to(sqe)
+                    }),
                 ),
                 submit(1, io(Opcode::NVM_WRITE_ZEROES, 49, 4, 4, Addr::default())),
                 submit(1, read(50, 8)),
@@ -540,23 +542,21 @@ pub fn seeds() -> Vec<Seed> {
 }
 
 /// Get Log Page of `dwords` dwords of log `lid` from byte `offset`, into `DATA_2`.
-fn log_page(cid: u16, lid: u32, dwords: u32, offset: u32) -> Command {
-    admin(
-        Opcode::ADMIN_GET_LOG_PAGE,
-        cid,
-        (dwords - 1) << 16 | lid,
-        0,
-        DATA_2,
-    )
-    .with_cdw(2, offset)
+fn log_page(cid: u16, lid: u8, dwords: u64, offset: u64) -> Command {
+    let request = LogPageRequest {
+        lid,
+        len: dwords * 4,
+        offset,
+    };
+    admin(Opcode::ADMIN_GET_LOG_PAGE, cid, DATA_2).with(|sqe| {
+        request
+            .write_to(sqe)
+            .expect("a log request a command can carry")
+    })
 }
 
 /// One field changed, for the seeds above.
 impl Command {
-    fn with_nsid(self, nsid: u32) -> Self {
-        Command { nsid, ..self }
-    }
-
     fn with_prp2(self, prp2: Addr) -> Self {
         Command { prp2, ..self }
     }
@@ -569,9 +569,15 @@ impl Command {
         Command { flags, ..self }
     }
 
-    /// CDW `10 + index`.
-    fn with_cdw(mut self, index: usize, value: u32) -> Self {
-        self.cdw[index] = value;
+    /// The NSID and command dwords `write` leaves in the command's entry: a typed view's
+    /// fields, written over what the command holds.
+    fn with(mut self, write: impl FnOnce(&mut SubmissionEntry)) -> Self {
+        let mut sqe = self.entry();
+        write(&mut sqe);
+        self.nsid = sqe.nsid();
+        for (n, dword) in (10..=15).zip(self.cdw.iter_mut()) {
+            *dword = sqe.cdw(n).expect("CDW10 to CDW15");
+        }
         self
     }
 }

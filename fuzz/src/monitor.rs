@@ -25,6 +25,7 @@ use std::cell::RefCell;
 use nvme_dma::controller::{MockController, NamespaceConfig, QueueRole, QueueView};
 use nvme_dma::dptr::{self};
 use nvme_dma::sgl::SglCaps;
+use nvme_dma::spec::log::LogPageRequest;
 use nvme_dma::spec::{CompletionEntry, Opcode, Status, SubmissionEntry};
 use nvme_dma::walk::Walk;
 use nvme_dma::QueueKind;
@@ -240,7 +241,7 @@ impl Monitor {
             .context
             .namespaces
             .get(usize::try_from(sqe.nsid()).ok()?.checked_sub(1)?)?;
-        let nlb = u64::from(sqe.cdw12() & 0xffff) + 1;
+        let nlb = sqe.block_range().blocks();
         let (lba, ms) = (u64::from(ns.lba_size), u64::from(ns.metadata_size));
         Some(if ns.extended {
             (nlb * (lba + ms), 0)
@@ -473,10 +474,7 @@ fn contains(outer: Extent, inner: Extent) -> bool {
 fn admin_data_len(sqe: &SubmissionEntry) -> Option<u64> {
     match sqe.opcode() {
         Opcode::ADMIN_IDENTIFY => Some(4096),
-        Opcode::ADMIN_GET_LOG_PAGE => {
-            let numd = (sqe.cdw11() & 0xffff) << 16 | sqe.cdw10() >> 16;
-            Some((u64::from(numd) + 1) * 4)
-        }
+        Opcode::ADMIN_GET_LOG_PAGE => Some(LogPageRequest::from_sqe(sqe).len),
         _ => None,
     }
 }

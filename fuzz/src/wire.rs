@@ -2,15 +2,17 @@
 //! an SGL descriptor. Decoding then encoding gives the same bytes; the field accessors, read
 //! and written back one by one, rebuild the same bytes (so they cover every bit and do not
 //! overlap); every field reads what its bit positions in the specification hold; a typed
-//! descriptor re-encodes to the raw one with only its reserved bytes cleared; and PSDT decodes
-//! as a controller must read it.
+//! descriptor re-encodes to the raw one with only its reserved bytes cleared; every typed view
+//! of the command dwords, decoded from the entry and written back over it, changes nothing;
+//! and PSDT decodes as a controller must read it.
 
 use arbitrary::Arbitrary;
 use nvme_dma::dptr::{self, DataPointer, MetadataPointer, PsdtError};
 use nvme_dma::sgl::{Capability, Descriptor, DescriptorError, Sgl1, SglCaps};
 use nvme_dma::spec::{
-    CompletionEntry, Fuse, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, Status,
-    SubmissionEntry,
+    Abort, CompletionEntry, CreateIoCq, CreateIoSq, DatasetManagement, DeleteIoQueue, Fuse,
+    GetFeatures, Identify, NumberOfQueues, Psdt, SetFeatures, SglDescriptor, SglDescriptorType,
+    SglSubtype, Status, SubmissionEntry, WriteZeroes,
 };
 use nvme_dma::QueueKind;
 
@@ -49,6 +51,7 @@ fn le64(bytes: &[u8], at: usize) -> u64 {
 pub fn check(input: &WireInput) {
     let sqe = input.sqe.to_bytes();
     check_sqe(&sqe);
+    check_typed_views(&input.sqe);
     check_cqe(&input.cqe.to_bytes());
     check_descriptor(&input.descriptor.to_bytes());
     check_psdt_decode(&sqe, input.queue, &input.caps);
@@ -98,6 +101,35 @@ fn check_sqe(bytes: &[u8; 64]) {
     assert_eq!(rebuilt.to_bytes(), *bytes, "SQE rebuilt field by field");
     let mut untouched = e;
     assert!(untouched.set_cdw(9, 1).is_err() && untouched == e);
+}
+
+/// Every typed view decodes any entry, and writing what it decoded back over the entry leaves
+/// it as it was: the view reads exactly the bits it writes.
+fn check_typed_views(e: &SubmissionEntry) {
+    fn same<V: std::fmt::Debug>(
+        e: &SubmissionEntry,
+        view: V,
+        write_to: fn(&V, &mut SubmissionEntry),
+    ) {
+        let mut again = *e;
+        write_to(&view, &mut again);
+        assert_eq!(again, *e, "{view:?} written back changed the entry");
+    }
+    same(e, CreateIoCq::from_sqe(e), CreateIoCq::write_to);
+    same(e, CreateIoSq::from_sqe(e), CreateIoSq::write_to);
+    same(e, DeleteIoQueue::from_sqe(e), DeleteIoQueue::write_to);
+    same(e, Identify::from_sqe(e), Identify::write_to);
+    same(e, Abort::from_sqe(e), Abort::write_to);
+    same(e, GetFeatures::from_sqe(e), GetFeatures::write_to);
+    same(e, SetFeatures::from_sqe(e), SetFeatures::write_to);
+    same(e, NumberOfQueues::from_sqe(e), NumberOfQueues::write_to);
+    same(e, WriteZeroes::from_sqe(e), WriteZeroes::write_to);
+    same(
+        e,
+        DatasetManagement::from_sqe(e),
+        DatasetManagement::write_to,
+    );
+    same(e, e.block_range(), |r, sqe| sqe.set_block_range(*r));
 }
 
 fn check_cqe(bytes: &[u8; 16]) {

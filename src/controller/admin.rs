@@ -12,16 +12,19 @@ use super::queue::{CompletionQueue, QueueMemory, SubmissionQueue};
 use super::trace::DmaPurpose;
 use super::{Engine, Outcome, CQE_BYTES, SQE_BYTES};
 use crate::memory::DmaMemory;
+use crate::spec::features::FID_NUMBER_OF_QUEUES;
 use crate::spec::identify::{CNS_ACTIVE_NAMESPACE_LIST, CNS_CONTROLLER, CNS_NAMESPACE};
 use crate::spec::log::{
     ErrorInformationEntry, LogPageRequest, SmartCounter, SmartLog, LID_ERROR_INFORMATION, LID_SMART,
 };
-use crate::spec::{IdentifyController, Opcode, Status, StatusCodeType, SubmissionEntry};
+use crate::spec::{
+    CreateIoCq, CreateIoSq, DeleteIoQueue, GetFeatures, Identify, IdentifyController,
+    NumberOfQueues, Opcode, QueueCount, QueueSize, SetFeatures, Status, StatusCodeType,
+    SubmissionEntry,
+};
 use crate::Direction;
 use crate::QueueKind;
 
-/// Feature Identifier 07h, Number of Queues.
-const FID_NUMBER_OF_QUEUES: u8 = 0x07;
 /// Asynchronous Event Request Limit Exceeded (command specific 05h).
 const ASYNC_LIMIT_EXCEEDED: Status = Status::new(StatusCodeType::CommandSpecific, 0x05);
 /// Feature Identifier Not Saveable (command specific 0Dh).
@@ -164,19 +167,29 @@ impl AdminState {
     }
 }
 
-/// Fields of CDW10/CDW11 for queue creation.
+/// The fields both queue creation commands have.
 struct QueueFields {
     qid: u16,
-    size: u32,
+    size: QueueSize,
     contiguous: bool,
 }
 
-impl QueueFields {
-    fn from_sqe(sqe: &SubmissionEntry) -> Self {
+impl From<CreateIoCq> for QueueFields {
+    fn from(c: CreateIoCq) -> Self {
         QueueFields {
-            qid: (sqe.cdw10() & 0xffff) as u16,
-            size: (sqe.cdw10() >> 16).saturating_add(1),
-            contiguous: sqe.cdw11() & 1 == 1,
+            qid: c.qid,
+            size: c.size,
+            contiguous: c.contiguous,
+        }
+    }
+}
+
+impl From<CreateIoSq> for QueueFields {
+    fn from(c: CreateIoSq) -> Self {
+        QueueFields {
+            qid: c.qid,
+            size: c.size,
+            contiguous: c.contiguous,
         }
     }
 }
@@ -227,8 +240,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     }
 
     fn identify(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {
-        let cns = (sqe.cdw10() & 0xff) as u8;
-        let nsid = sqe.nsid();
+        let Identify { cns, nsid, .. } = Identify::from_sqe(sqe);
         let data: Vec<u8> = match cns {
             CNS_NAMESPACE => {
                 let ns = self
@@ -308,7 +320,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         if f.qid == 0 || f.qid > granted || existing {
             return Err(fail(Status::INVALID_QUEUE_IDENTIFIER));
         }
-        if f.size < 2 || f.size > self.config.max_queue_entries {
+        if f.size.get() < 2 || f.size.get() > self.config.max_queue_entries {
             return Err(fail(Status::INVALID_QUEUE_SIZE));
         }
         if !f.contiguous && self.config.contiguous_queues_required {
@@ -319,7 +331,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         if !self.rules.page_size.is_aligned(base) {
             return Err(fail(Status::PRP_OFFSET_INVALID));
         }
-        let bytes = u64::from(f.size).saturating_mul(entry_bytes);
+        let bytes = u64::from(f.size.get()).saturating_mul(entry_bytes);
         let cmb_allowed = |caps: crate::spec::CmbSz| {
             if entry_bytes == SQE_BYTES {
                 caps.sqs()
@@ -371,19 +383,18 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     }
 
     fn create_cq(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {
-        let f = QueueFields::from_sqe(sqe);
+        let create = CreateIoCq::from_sqe(sqe);
+        let f = QueueFields::from(create);
         let exists = self.queues.cq(f.qid).is_some();
         let granted = self.admin.queues_granted.1;
-        let interrupts_enabled = sqe.cdw11() & 0b10 != 0;
-        let vector = sqe.cdw11() >> 16;
         if self.regs.cc.iocqes() != 4 {
             return Err(fail(Status::INVALID_FIELD));
         }
-        if interrupts_enabled && vector >= u32::from(self.config.interrupt_vectors) {
+        if create.interrupts && create.vector >= self.config.interrupt_vectors {
             return Err(fail(Status::INVALID_INTERRUPT_VECTOR));
         }
         let memory = self.new_queue_memory(sqe, &f, CQE_BYTES, exists, granted)?;
-        let size = u16::try_from(f.size).map_err(|_| fail(Status::INVALID_QUEUE_SIZE))?;
+        let size = u16::try_from(f.size.get()).map_err(|_| fail(Status::INVALID_QUEUE_SIZE))?;
         if let Some(slot) = self.queues.cqs.get_mut(usize::from(f.qid)) {
             *slot = Some(CompletionQueue::new(memory, size));
         }
@@ -391,8 +402,9 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     }
 
     fn create_sq(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {
-        let f = QueueFields::from_sqe(sqe);
-        let cqid = (sqe.cdw11() >> 16) as u16;
+        let create = CreateIoSq::from_sqe(sqe);
+        let f = QueueFields::from(create);
+        let cqid = create.cqid;
         let exists = self.queues.sq(f.qid).is_some();
         let granted = self.admin.queues_granted.0;
         if self.regs.cc.iosqes() != 6 {
@@ -406,7 +418,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
             return Err(fail(Status::COMPLETION_QUEUE_INVALID));
         }
         let memory = self.new_queue_memory(sqe, &f, SQE_BYTES, exists, granted)?;
-        let size = u16::try_from(f.size).map_err(|_| fail(Status::INVALID_QUEUE_SIZE))?;
+        let size = u16::try_from(f.size.get()).map_err(|_| fail(Status::INVALID_QUEUE_SIZE))?;
         if let Some(slot) = self.queues.sqs.get_mut(usize::from(f.qid)) {
             *slot = Some(SubmissionQueue {
                 memory,
@@ -420,7 +432,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     }
 
     fn delete_sq(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {
-        let qid = (sqe.cdw10() & 0xffff) as u16;
+        let DeleteIoQueue { qid } = DeleteIoQueue::from_sqe(sqe);
         match self.queues.sqs.get_mut(usize::from(qid)) {
             Some(slot @ Some(_)) if qid != 0 => {
                 *slot = None;
@@ -431,7 +443,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     }
 
     fn delete_cq(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {
-        let qid = (sqe.cdw10() & 0xffff) as u16;
+        let DeleteIoQueue { qid } = DeleteIoQueue::from_sqe(sqe);
         if qid == 0 || self.queues.cq(qid).is_none() {
             return Err(fail(Status::INVALID_QUEUE_IDENTIFIER));
         }
@@ -445,23 +457,29 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     }
 
     fn set_features(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {
-        if sqe.cdw10() >> 31 == 1 {
+        let set = SetFeatures::from_sqe(sqe);
+        if set.save {
             return Err(fail(NOT_SAVEABLE));
         }
-        match (sqe.cdw10() & 0xff) as u8 {
+        match set.fid {
             FID_NUMBER_OF_QUEUES => {
-                let (nsqr_z, ncqr_z) = (sqe.cdw11() & 0xffff, sqe.cdw11() >> 16);
-                if nsqr_z == 0xffff || ncqr_z == 0xffff {
+                let requested = NumberOfQueues::from_sqe(sqe);
+                // 65,536 queues (FFFFh zero-based) may not be asked for.
+                if [requested.submission, requested.completion]
+                    .iter()
+                    .any(|n| n.get() == QueueCount::MAX)
+                {
                     return Err(fail(Status::INVALID_FIELD));
                 }
                 if self.queues.io_queues_exist() {
                     return Err(fail(COMMAND_SEQUENCE_ERROR));
                 }
                 let max = u32::from(self.config.max_io_queues);
-                let grant = |requested_z: u32| {
-                    u16::try_from(requested_z.saturating_add(1).min(max)).unwrap_or(u16::MAX)
+                let grant = |requested: QueueCount| {
+                    u16::try_from(requested.get().min(max)).unwrap_or(u16::MAX)
                 };
-                self.admin.queues_granted = (grant(nsqr_z), grant(ncqr_z));
+                self.admin.queues_granted =
+                    (grant(requested.submission), grant(requested.completion));
                 Ok(self.queues_dw0())
             }
             _ => Err(fail(Status::INVALID_FIELD)),
@@ -469,16 +487,21 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     }
 
     fn get_features(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {
-        match (sqe.cdw10() & 0xff) as u8 {
+        match GetFeatures::from_sqe(sqe).fid {
             FID_NUMBER_OF_QUEUES => Ok(self.queues_dw0()),
             _ => Err(fail(Status::INVALID_FIELD)),
         }
     }
 
-    /// Number of Queues DW0: NCQA (31:16) and NSQA (15:0), zero-based.
+    /// Number of Queues DW0: NSQA and NCQA, what was granted.
     fn queues_dw0(&self) -> u32 {
         let (sq, cq) = self.admin.queues_granted;
-        u32::from(cq.saturating_sub(1)) << 16 | u32::from(sq.saturating_sub(1))
+        let granted = |n: u16| QueueCount::from_zero_based(n.saturating_sub(1));
+        NumberOfQueues {
+            submission: granted(sq),
+            completion: granted(cq),
+        }
+        .to_dw0()
     }
 
     fn get_log_page(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {

@@ -7,22 +7,20 @@
 
 use alloc::vec::Vec;
 
+use zerocopy::IntoBytes;
+
 use super::datapath::{self, fail};
 use super::namespace::Stream;
 use super::{Engine, Outcome};
 use crate::memory::DmaMemory;
-use crate::spec::{Opcode, Status, StatusCodeType, SubmissionEntry};
+use crate::spec::{
+    DatasetManagement, DsmRange, Opcode, Status, StatusCodeType, SubmissionEntry, WriteZeroes,
+};
 use crate::Direction;
 use crate::QueueKind;
 
 /// Compare Failure (media and data integrity errors, 85h).
 const COMPARE_FAILURE: Status = Status::new(StatusCodeType::MediaAndDataIntegrity, 0x85);
-/// Dataset Management range: 16 bytes (context attributes, length in blocks, starting LBA).
-const DSM_RANGE_BYTES: usize = 16;
-/// CDW12 bit 25 of Write Zeroes: DEAC, deallocate the blocks.
-const WRITE_ZEROES_DEAC: u32 = 1 << 25;
-/// CDW11 bit 2 of Dataset Management: AD, deallocate the ranges.
-const DSM_DEALLOCATE: u32 = 1 << 2;
 
 /// Starting LBA and block count of a Read, Write, Compare or Write Zeroes.
 fn block_range(sqe: &SubmissionEntry) -> (u64, u64) {
@@ -121,7 +119,8 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
 
     fn write_zeroes(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {
         let index = self.namespace_index(sqe.nsid())?;
-        let (slba, nlb) = block_range(sqe);
+        let zeroes = WriteZeroes::from_sqe(sqe);
+        let (slba, nlb) = (zeroes.range.slba(), zeroes.range.blocks());
         let ns = self
             .namespaces
             .get_mut(index)
@@ -129,17 +128,18 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         if slba.checked_add(nlb).map_or(true, |end| end > ns.blocks()) {
             return Err(fail(Status::LBA_OUT_OF_RANGE));
         }
-        ns.zero(slba, nlb, sqe.cdw12() & WRITE_ZEROES_DEAC != 0);
+        ns.zero(slba, nlb, zeroes.deallocate);
         Ok(0)
     }
 
     fn dataset_management(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {
         let index = self.namespace_index(sqe.nsid())?;
-        let ranges = usize::from((sqe.cdw10() & 0xff) as u8).saturating_add(1);
-        let mut list = alloc::vec![0u8; ranges.saturating_mul(DSM_RANGE_BYTES)];
-        self.gather(sqe, QueueKind::Io, Direction::Write, (list.len() as u64, 0))?;
-        datapath::receive(self.port, &mut list, &self.scratch.data)?;
-        if sqe.cdw11() & DSM_DEALLOCATE == 0 {
+        let dsm = DatasetManagement::from_sqe(sqe);
+        let ranges = usize::try_from(dsm.ranges.get()).unwrap_or(usize::MAX);
+        let mut list = alloc::vec![DsmRange::default(); ranges];
+        self.gather(sqe, QueueKind::Io, Direction::Write, (dsm.data_len(), 0))?;
+        datapath::receive(self.port, list.as_mut_bytes(), &self.scratch.data)?;
+        if !dsm.deallocate {
             // Only deallocation has an effect here; other attributes are hints.
             return Ok(0);
         }
@@ -148,15 +148,8 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
             .get_mut(index)
             .ok_or_else(|| fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
         let parsed: Vec<(u64, u64)> = list
-            .chunks_exact(DSM_RANGE_BYTES)
-            .map(|r| {
-                let field = |at: usize, n: usize| {
-                    r.get(at..at.saturating_add(n)).map_or(0, |b| {
-                        b.iter().rev().fold(0u64, |acc, &x| acc << 8 | u64::from(x))
-                    })
-                };
-                (field(8, 8), field(4, 4))
-            })
+            .iter()
+            .map(|r| (r.slba.get(), u64::from(r.blocks.get())))
             .collect();
         // Check every range before deallocating any, so a bad range changes nothing.
         if parsed

@@ -11,7 +11,26 @@
 use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
+use super::bits::Bits;
 use super::sqe::SubmissionEntry;
+
+/// Bit positions inside CDW10 and CDW11, and of the values split across two dwords.
+mod field {
+    use super::Bits;
+
+    /// CDW10 bits 7:0, LID.
+    pub(super) const LID: Bits = Bits::new(0, 8);
+    /// CDW10 bits 31:16, NUMDL; also the low half of NUMD.
+    pub(super) const NUMDL: Bits = Bits::new(16, 16);
+    /// CDW11 bits 15:0, NUMDU.
+    pub(super) const NUMDU: Bits = Bits::new(0, 16);
+    /// NUMD bits 31:16, the part NUMDU holds.
+    pub(super) const NUMD_HIGH: Bits = Bits::new(16, 16);
+    /// The offset's low dword, LPOL (CDW12).
+    pub(super) const LOW: Bits = Bits::new(0, 32);
+    /// The offset's high dword, LPOU (CDW13).
+    pub(super) const HIGH: Bits = Bits::new(32, 32);
+}
 
 /// LID 01h: Error Information, one [`ErrorInformationEntry`] per entry (ELPE + 1 entries).
 pub const LID_ERROR_INFORMATION: u8 = 0x01;
@@ -32,13 +51,12 @@ pub struct LogPageRequest {
 impl LogPageRequest {
     /// Read the request out of a Get Log Page command.
     pub fn from_sqe(sqe: &SubmissionEntry) -> Self {
-        let numdl = u64::from(sqe.cdw10() >> 16);
-        let numdu = u64::from(sqe.cdw11() & 0xffff);
-        let dwords = (numdu << 16 | numdl).saturating_add(1);
+        let (cdw10, cdw11) = (u64::from(sqe.cdw10()), u64::from(sqe.cdw11()));
+        let numd = field::NUMD_HIGH.set(field::NUMDL.get(cdw10), field::NUMDU.get(cdw11));
         LogPageRequest {
-            lid: sqe.cdw10().to_le_bytes()[0],
-            len: dwords.saturating_mul(4),
-            offset: u64::from(sqe.cdw13()) << 32 | u64::from(sqe.cdw12()),
+            lid: field::LID.get_u8(cdw10),
+            len: numd.saturating_add(1).saturating_mul(4),
+            offset: field::HIGH.set(u64::from(sqe.cdw12()), u64::from(sqe.cdw13())),
         }
     }
 
@@ -48,10 +66,12 @@ impl LogPageRequest {
         let dwords_z = u32::try_from(self.len.checked_add(3)? / 4)
             .ok()?
             .checked_sub(1)?;
-        sqe.set_cdw10(u32::from(self.lid) | (dwords_z & 0xffff) << 16);
-        sqe.set_cdw11(dwords_z >> 16);
-        sqe.set_cdw12(u32::try_from(self.offset & 0xffff_ffff).ok()?);
-        sqe.set_cdw13(u32::try_from(self.offset >> 32).ok()?);
+        let dwords_z = u64::from(dwords_z);
+        let cdw10 = field::LID.set32(0, u64::from(self.lid));
+        sqe.set_cdw10(field::NUMDL.set32(cdw10, dwords_z));
+        sqe.set_cdw11(field::NUMDU.set32(0, field::NUMD_HIGH.get(dwords_z)));
+        sqe.set_cdw12(field::LOW.get_u32(self.offset));
+        sqe.set_cdw13(field::HIGH.get_u32(self.offset));
         Some(())
     }
 }

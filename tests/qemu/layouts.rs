@@ -5,7 +5,7 @@
 use nvme_dma::dptr::{self, ControllerCaps};
 use nvme_dma::prp::{PrpBuilder, PrpListPage};
 use nvme_dma::sgl::{SegmentBuf, SglBuilder};
-use nvme_dma::spec::{Opcode, Psdt, Status, SubmissionEntry};
+use nvme_dma::spec::{BlockRange, Opcode, Psdt, Status, SubmissionEntry};
 use nvme_dma::walk::Walk;
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
@@ -52,11 +52,10 @@ pub fn io_sqe(direction: Direction, lba: u64, blocks: u64) -> SubmissionEntry {
         Direction::Write => Opcode::NVM_WRITE,
         Direction::Read => Opcode::NVM_READ,
     };
-    let mut sqe = SubmissionEntry::new(opcode, 0).with_nsid(1);
-    sqe.set_cdw10(lba as u32);
-    sqe.set_cdw11((lba >> 32) as u32);
-    sqe.set_cdw12((blocks - 1) as u32);
-    sqe
+    let range = BlockRange::new(lba, blocks).expect("1 to 65536 blocks");
+    SubmissionEntry::new(opcode, 0)
+        .with_nsid(1)
+        .with_block_range(range)
 }
 
 /// Build PRPs for `extents` with the first list page at `first_list` (any qword-aligned

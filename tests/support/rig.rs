@@ -10,7 +10,10 @@ use nvme_dma::dptr::{self, ControllerCaps, DescriptorMemory, Outcome, Request, S
 use nvme_dma::prp::PrpListPage;
 use nvme_dma::sgl::{SegmentBuf, SglCaps};
 use nvme_dma::spec::registers::{cq_head_doorbell, offset, sq_tail_doorbell};
-use nvme_dma::spec::{Aqa, Cc, CompletionEntry, Opcode, Status, SubmissionEntry};
+use nvme_dma::spec::{
+    Aqa, BlockRange, Cc, CompletionEntry, CreateIoCq, CreateIoSq, DeleteIoQueue, Opcode, QueueSize,
+    Status, SubmissionEntry,
+};
 use nvme_dma::QueueKind;
 use nvme_dma::{DmaMemory, Extent, PageSize, SimMemory};
 
@@ -341,11 +344,10 @@ impl<M: DmaMemory> Rig<M> {
 
 /// An I/O command on namespace `nsid` over blocks `slba .. slba + nlb`.
 pub fn io_sqe(opcode: Opcode, nsid: u32, slba: u64, nlb: u32) -> SubmissionEntry {
+    let range = BlockRange::new(slba, u64::from(nlb)).expect("1 to 65536 blocks");
     SubmissionEntry::new(opcode, 0)
         .with_nsid(nsid)
-        .with_cdw10(slba as u32)
-        .with_cdw11((slba >> 32) as u32)
-        .with_cdw12(nlb - 1)
+        .with_block_range(range)
 }
 
 impl Rig {
@@ -355,18 +357,43 @@ impl Rig {
     }
 }
 
-pub fn create_cq(qid: u16, size: u16, base: u64) -> SubmissionEntry {
-    SubmissionEntry::new(Opcode::ADMIN_CREATE_IO_CQ, 0)
-        .with_prp1(base)
-        .with_cdw10(u32::from(size - 1) << 16 | u32::from(qid))
-        .with_cdw11(1)
+/// A queue of `entries` slots (1 to 65536).
+pub fn queue_size(entries: u32) -> QueueSize {
+    QueueSize::new(entries).expect("1 to 65536 entries")
 }
 
+/// Create I/O Completion Queue `create`, the queue at `base`.
+pub fn create_cq_with(create: CreateIoCq, base: u64) -> SubmissionEntry {
+    let mut sqe = SubmissionEntry::new(Opcode::ADMIN_CREATE_IO_CQ, 0).with_prp1(base);
+    create.write_to(&mut sqe);
+    sqe
+}
+
+/// Create I/O Submission Queue `create`, the queue (or its PRP list) at `base`.
+pub fn create_sq_with(create: CreateIoSq, base: u64) -> SubmissionEntry {
+    let mut sqe = SubmissionEntry::new(Opcode::ADMIN_CREATE_IO_SQ, 0).with_prp1(base);
+    create.write_to(&mut sqe);
+    sqe
+}
+
+/// Delete I/O Submission Queue or Delete I/O Completion Queue (`opcode`) `qid`.
+pub fn delete_queue(opcode: Opcode, qid: u16) -> SubmissionEntry {
+    let mut sqe = SubmissionEntry::new(opcode, 0);
+    DeleteIoQueue { qid }.write_to(&mut sqe);
+    sqe
+}
+
+/// A contiguous, polled completion queue of `size` slots at `base`.
+pub fn create_cq(qid: u16, size: u16, base: u64) -> SubmissionEntry {
+    create_cq_with(CreateIoCq::polled(qid, queue_size(size.into())), base)
+}
+
+/// A contiguous submission queue of `size` slots at `base`, feeding `cqid`.
 pub fn create_sq(qid: u16, size: u16, base: u64, cqid: u16) -> SubmissionEntry {
-    SubmissionEntry::new(Opcode::ADMIN_CREATE_IO_SQ, 0)
-        .with_prp1(base)
-        .with_cdw10(u32::from(size - 1) << 16 | u32::from(qid))
-        .with_cdw11(u32::from(cqid) << 16 | 1)
+    create_sq_with(
+        CreateIoSq::contiguous(qid, queue_size(size.into()), cqid),
+        base,
+    )
 }
 
 /// A deterministic byte pattern.

@@ -18,11 +18,13 @@ use crate::dptr::{ControllerCaps, Filled};
 use crate::extent::{Extent, PageSize};
 use crate::memory::DmaMemory;
 use crate::sgl::SglCaps;
+use crate::spec::features::{NumberOfQueues, SetFeatures, FID_NUMBER_OF_QUEUES};
 use crate::spec::identify::{CNS_CONTROLLER, CNS_NAMESPACE};
 use crate::spec::registers::{self, offset};
 use crate::spec::{
-    Aqa, Cap, Cc, CompletionEntry, Csts, IdentifyController, IdentifyNamespace, MaxTransfer,
-    Opcode, Sgls, ShutdownNotification, ShutdownStatus, SubmissionEntry,
+    Aqa, Cap, Cc, CompletionEntry, CreateIoCq, CreateIoSq, Csts, DeleteIoQueue, Identify,
+    IdentifyController, IdentifyNamespace, MaxTransfer, Opcode, QueueCount, QueueSize, Sgls,
+    ShutdownNotification, ShutdownStatus, SubmissionEntry,
 };
 
 mod io;
@@ -37,9 +39,6 @@ pub const MAX_DRIVER_QUEUE_ENTRIES: u32 = 4096;
 
 /// The largest admin queue the specification allows (AQA sizes are 12 bits).
 const MAX_ADMIN_QUEUE_ENTRIES: u32 = 4096;
-
-/// Feature Identifier 07h, Number of Queues.
-const FEATURE_NUMBER_OF_QUEUES: u32 = 0x07;
 
 /// log2 of the submission and completion entry sizes the driver uses (64 and 16 bytes).
 const SQES_LOG2: u8 = 6;
@@ -297,16 +296,17 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
     /// Returns the counts the controller allocated (submission, completion). The spec allows
     /// it only before any I/O queue exists (after: Command Sequence Error).
     pub fn set_queue_count(&mut self, pairs: u16) -> Result<(u32, u32), B> {
-        let z = u32::from(pairs.saturating_sub(1));
+        // 0 pairs asks for one, the fewest the field can say.
+        let count = QueueCount::from_zero_based(pairs.saturating_sub(1));
         let mut sqe = SubmissionEntry::new(Opcode::ADMIN_SET_FEATURES, 0);
-        sqe.set_cdw10(FEATURE_NUMBER_OF_QUEUES);
-        sqe.set_cdw11(z << 16 | z);
-        let done = self.submit(0, sqe)?;
-        let dw0 = done.dw0();
-        Ok((
-            (dw0 & 0xffff).saturating_add(1),
-            (dw0 >> 16).saturating_add(1),
-        ))
+        SetFeatures {
+            fid: FID_NUMBER_OF_QUEUES,
+            save: false,
+        }
+        .write_to(&mut sqe);
+        NumberOfQueues::pairs(count).write_to(&mut sqe);
+        let granted = NumberOfQueues::from_dw0(self.submit(0, sqe)?.dw0());
+        Ok((granted.submission.get(), granted.completion.get()))
     }
 
     /// Create an I/O completion queue and its submission queue, both of `entries` slots and
@@ -319,17 +319,15 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
         let qid = u16::try_from(self.queues.len())
             .map_err(|_| DriverError::QueueSize { entries, max })?;
         let pair = self.new_queue_pair(qid, entries)?;
-        let qsize = u32::from(pair.sq.size_z()) << 16 | u32::from(qid);
+        let size = QueueSize::from_zero_based(pair.sq.size_z());
         let created = (|| {
             let mut cq = SubmissionEntry::new(Opcode::ADMIN_CREATE_IO_CQ, 0);
             cq.set_prp1(pair.cq_mem.addr);
-            cq.set_cdw10(qsize);
-            cq.set_cdw11(1); // PC = 1, IEN = 0: contiguous, polled
+            CreateIoCq::polled(qid, size).write_to(&mut cq);
             self.submit(0, cq)?;
             let mut sq = SubmissionEntry::new(Opcode::ADMIN_CREATE_IO_SQ, 0);
             sq.set_prp1(pair.sq_mem.addr);
-            sq.set_cdw10(qsize);
-            sq.set_cdw11(u32::from(qid) << 16 | 1); // CQID, PC = 1, priority 0
+            CreateIoSq::contiguous(qid, size, qid).write_to(&mut sq);
             self.submit(0, sq).map(|_| ())
         })();
         if let Err(e) = created {
@@ -348,12 +346,12 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
         let Some(pair) = self.queues.get(1..).and_then(|io| io.last()) else {
             return Err(DriverError::NoSuchQueue { qid: 1 });
         };
-        let (qid, sq_mem, cq_mem) = (u32::from(pair.qid), pair.sq_mem, pair.cq_mem);
+        let (queue, sq_mem, cq_mem) = (DeleteIoQueue { qid: pair.qid }, pair.sq_mem, pair.cq_mem);
         let mut sq = SubmissionEntry::new(Opcode::ADMIN_DELETE_IO_SQ, 0);
-        sq.set_cdw10(qid);
+        queue.write_to(&mut sq);
         self.submit(0, sq)?;
         let mut cq = SubmissionEntry::new(Opcode::ADMIN_DELETE_IO_CQ, 0);
-        cq.set_cdw10(qid);
+        queue.write_to(&mut cq);
         self.submit(0, cq)?;
         self.queues.pop();
         self.arena.free(sq_mem)?;
@@ -427,10 +425,10 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
     /// Identify data for `cns` and `nsid` into `out` (4096 bytes), through a page of the arena.
     fn identify_into(&mut self, cns: u8, nsid: u32, out: &mut [u8]) -> Result<(), B> {
         let page = self.arena.alloc(1)?;
-        let mut sqe = SubmissionEntry::new(Opcode::ADMIN_IDENTIFY, 0).with_nsid(nsid);
+        let mut sqe = SubmissionEntry::new(Opcode::ADMIN_IDENTIFY, 0);
+        Identify::namespace(cns, nsid).write_to(&mut sqe);
         // One page of at least 4 KiB holds the 4096 bytes: PRP1 alone describes it.
         sqe.set_prp1(page.addr);
-        sqe.set_cdw10(u32::from(cns));
         let result = self
             .submit(0, sqe)
             .and_then(|_| Ok(self.bus.read(page.addr, out)?));

@@ -80,7 +80,7 @@ pub fn work_bound(prp1: u64, prp2: u64, len: u64, ps: PageSize) -> Option<(u64, 
 fn walk_fill(
     w: &mut PrpWalker<'_, SimMemory>,
     n: usize,
-) -> std::result::Result<(Vec<Extent>, usize), WalkError> {
+) -> Result<(Vec<Extent>, usize), WalkError> {
     let mut out = Vec::new();
     let mut buf = vec![Piece::Skip(0); n];
     let mut calls = 0;

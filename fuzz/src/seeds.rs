@@ -674,12 +674,12 @@ fn sgl_walk() -> Vec<Seed> {
                         addr: 0x4000,
                         len: 0x10,
                         key: 9,
-                        subtype: nvme_dma::spec::SglSubtype::Address,
+                        subtype: SglSubtype::Address,
                     }
                     .to_raw(),
                     DataDescriptor::Transport {
                         len: 0x10,
-                        subtype: nvme_dma::spec::SglSubtype::TransportSpecific(0xa),
+                        subtype: SglSubtype::TransportSpecific(0xa),
                     }
                     .to_raw(),
                 ]),

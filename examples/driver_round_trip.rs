@@ -1,15 +1,15 @@
 //! A round trip through the crate's host driver and mock controller: bring the controller up,
 //! write a pattern to the namespace from one scatter list (as an SGL), read it back through a
 //! different scatter list (as PRPs), and compare. Then a transfer larger than the
-//! controller's maximum (MDTS), which the driver splits into several commands. The DMA trace
-//! of the controller shows what each command carried.
+//! controller's maximum (MDTS), which the driver splits into several commands. The driver's
+//! report says what each command was; the controller's DMA trace, what it fetched for each.
 //!
 //! Run: `cargo run --example driver_round_trip`
 
 use nvme_dma::controller::{ControllerConfig, DmaPurpose, DmaTrace, Machine, MockController};
 use nvme_dma::dptr::SglPolicy;
-use nvme_dma::host::{Driver, DriverConfig, Transfer};
-use nvme_dma::spec::{Psdt, SubmissionEntry};
+use nvme_dma::host::{Driver, DriverConfig, IoReport};
+use nvme_dma::spec::Psdt;
 use nvme_dma::{DmaFault, DmaMemory, Extent, SimMemory};
 
 type Device = Machine<SimMemory>;
@@ -51,7 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = pattern(0xc000, 1);
     scatter(driver.bus_mut(), &source, &data)?;
     let written = driver.write(100, &source, SglPolicy::Always)?;
-    assert_eq!(written.filled.psdt, Psdt::Sgl);
+    assert_eq!(written.last().ok_or("no command")?.filled.psdt, Psdt::Sgl);
     report(
         "Write 48 KiB to LBA 100 from 5 pieces",
         &written,
@@ -65,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Extent::new(0x68_0000, 0x6800),
     ];
     let read = driver.read(100, &target, SglPolicy::Never)?;
-    assert_eq!(read.filled.psdt, Psdt::Prp);
+    assert_eq!(read.last().ok_or("no command")?.filled.psdt, Psdt::Prp);
     report("Read 48 KiB from LBA 100 into 3 pieces", &read, &mut driver)?;
     assert_eq!(
         gather(driver.bus(), &target)?,
@@ -88,7 +88,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &written,
         &mut driver,
     )?;
-    assert_eq!(written.commands, 3, "128 + 128 + 64 KiB");
+    assert_eq!(written.commands.len(), 3, "128 + 128 + 64 KiB");
     let back = [Extent::new(0x120_0000, 0x5_0000)];
     let read = driver.read(2048, &back, SglPolicy::Never)?;
     report("Read it back into one buffer", &read, &mut driver)?;
@@ -103,24 +103,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// What a transfer took, command by command: each command's entry as the controller fetched
-/// it, and the descriptor memory it read, from the controller's DMA trace.
-fn report(what: &str, transfer: &Transfer, driver: &mut Driver<Device>) -> Result<(), DmaFault> {
+/// What a transfer took, command by command: the driver's report of each command (its blocks
+/// and data pointer), and what the controller fetched for it, from its DMA trace.
+fn report(what: &str, transfer: &IoReport, driver: &mut Driver<Device>) -> Result<(), DmaFault> {
     let trace: DmaTrace = driver.bus_mut().controller.take_trace();
     let page_size = driver.controller().page_size;
-    println!(
-        "\n{what}\n  driver: {} command(s), the last with PSDT {:?} and {} descriptor page(s)",
-        transfer.commands, transfer.filled.psdt, transfer.filled.lists_used
-    );
-    let (mut psdt, mut bytes, mut pages, mut data) = (Psdt::Prp, 0, Vec::new(), 0);
-    let mut n = 0;
+    println!("\n{what}: {} command(s)", transfer.commands.len());
+    let mut commands = transfer.commands.iter();
+    let (mut bytes, mut pages, mut data) = (0, Vec::new(), 0);
     for access in trace.accesses() {
         match access.purpose {
-            DmaPurpose::SqeFetch => {
-                let mut sqe = [0u8; 64];
-                driver.bus().read(access.addr, &mut sqe)?;
-                psdt = SubmissionEntry::from_bytes(sqe).psdt();
-            }
             DmaPurpose::PrpListFetch | DmaPurpose::SglSegmentFetch => {
                 bytes += access.len;
                 let page = page_size.page_base(access.addr);
@@ -130,14 +122,20 @@ fn report(what: &str, transfer: &Transfer, driver: &mut Driver<Device>) -> Resul
             }
             DmaPurpose::DataRead | DmaPurpose::DataWrite => data += access.len,
             DmaPurpose::CqePost => {
-                let pointer = match (psdt, bytes) {
+                let Some(command) = commands.next() else {
+                    continue;
+                };
+                let pointer = match (command.filled.psdt, bytes) {
                     (Psdt::Prp, 0) => "PRP1 and PRP2 alone".to_string(),
                     (Psdt::Prp, _) => format!("PRPs: {} list entries", bytes / 8),
                     (_, 0) => "an SGL: SGL1 alone".to_string(),
                     _ => format!("an SGL: {} descriptors", bytes / 16),
                 };
-                n += 1;
-                print!("  command {n}: {data:>6} data bytes through {pointer}");
+                print!(
+                    "  LBA {} + {} blocks: {data:>6} data bytes through {pointer}",
+                    command.blocks.slba(),
+                    command.blocks.blocks()
+                );
                 match pages.len() {
                     0 => println!(),
                     1 => println!(" in 1 page"),

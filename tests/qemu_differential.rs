@@ -425,7 +425,11 @@ where
             Direction::Write => self.write(lba, pieces, policy),
             Direction::Read => self.read(lba, pieces, policy),
         };
-        let c = done.map_err(|e| e.to_string())?.completion;
+        let report = done.map_err(|e| e.to_string())?;
+        let c = report
+            .last()
+            .ok_or("the transfer ran no command")?
+            .completion;
         Ok((c.status(), c.sqhd(), c.sqid(), c.cid()))
     }
 }

@@ -232,7 +232,11 @@ fn run_command(
                 Direction::Read => driver.read(lba, pieces, policy),
             };
             let done = done.map_err(|e| TestCaseError::fail(format!("driver {policy:?}: {e}")))?;
-            prop_assert!(done.completion.status().is_success());
+            prop_assert!(!done.commands.is_empty());
+            prop_assert!(done
+                .commands
+                .iter()
+                .all(|c| c.completion.status().is_success()));
             return Ok(Shape::Driver);
         }
     };

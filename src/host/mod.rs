@@ -83,6 +83,8 @@ pub use ring::{CqRing, RingError, SqRing, MAX_QUEUE_ENTRIES, MIN_QUEUE_ENTRIES};
 #[cfg(feature = "alloc")]
 pub use arena::{ArenaError, DmaArena};
 #[cfg(feature = "alloc")]
-pub use driver::{Driver, DriverConfig, Namespace, Transfer, MAX_DRIVER_QUEUE_ENTRIES};
+pub use driver::{
+    CommandReport, Driver, DriverConfig, IoReport, Namespace, MAX_DRIVER_QUEUE_ENTRIES,
+};
 #[cfg(feature = "alloc")]
 pub use error::DriverError;

@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 
-use super::{Driver, Result, Transfer};
+use super::{CommandReport, Driver, IoReport, Result};
 use crate::bus::RegisterAccess;
 use crate::dptr::{
     self, ControllerCaps, DescriptorMemory, DptrError, Filled, Plan, Request, SglPolicy,
@@ -21,13 +21,13 @@ use crate::QueueKind;
 impl<B: RegisterAccess + DmaMemory> Driver<B> {
     /// Write `data` to the namespace from logical block `lba`. `data` is the buffer's extents
     /// in host memory, holding the bytes already; `policy` picks PRP or SGL.
-    pub fn write(&mut self, lba: u64, data: &[Extent], policy: SglPolicy) -> Result<Transfer, B> {
+    pub fn write(&mut self, lba: u64, data: &[Extent], policy: SglPolicy) -> Result<IoReport, B> {
         self.transfer(Direction::Write, lba, data, policy)
     }
 
     /// Read from logical block `lba` of the namespace into `data`, the buffer's extents in
     /// host memory; `policy` picks PRP or SGL.
-    pub fn read(&mut self, lba: u64, data: &[Extent], policy: SglPolicy) -> Result<Transfer, B> {
+    pub fn read(&mut self, lba: u64, data: &[Extent], policy: SglPolicy) -> Result<IoReport, B> {
         self.transfer(Direction::Read, lba, data, policy)
     }
 
@@ -41,7 +41,7 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
         lba: u64,
         data: &[Extent],
         policy: SglPolicy,
-    ) -> Result<Transfer, B> {
+    ) -> Result<IoReport, B> {
         let ns = self.namespace.ok_or(DriverError::NoNamespace)?;
         let len = data
             .iter()
@@ -75,10 +75,13 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
             let mut sqe =
                 command(0, len.checked_div(ns.block_size).unwrap_or(0)).map_err(|_| not_whole())?;
             let (filled, pages) = self.fill_planned(&mut sqe, &request, plan)?;
-            return self.run_and_free(sqe, filled, &pages, 1);
+            let done = self.run_and_free(sqe, filled, &pages)?;
+            return Ok(IoReport {
+                commands: alloc::vec![done],
+            });
         };
-        let mut last = None;
-        for (done, chunk) in (1..).zip(split) {
+        let mut commands = Vec::with_capacity(split.commands());
+        for chunk in split {
             let mut sqe = command(chunk.first_block, chunk.blocks).map_err(|_| not_whole())?;
             let pages_needed = PrpBuilder::new(self.controller.page_size)
                 .plan(chunk.extents(data))
@@ -93,9 +96,9 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
                 self.with_descriptor_pages(pages_needed, true, |memory, ctrl| {
                     dptr::fill_chunk(&mut sqe, &request, &chunk, ctrl, memory)
                 })?;
-            last = Some(self.run_and_free(sqe, filled, &pages, done)?);
+            commands.push(self.run_and_free(sqe, filled, &pages)?);
         }
-        last.ok_or_else(not_whole)
+        Ok(IoReport { commands })
     }
 
     /// Run one command of a transfer on I/O queue 1 and give its descriptor pages back.
@@ -104,14 +107,13 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
         sqe: SubmissionEntry,
         filled: Filled,
         pages: &[Extent],
-        commands: usize,
-    ) -> Result<Transfer, B> {
+    ) -> Result<CommandReport, B> {
         let done = self.submit(1, sqe);
         self.free_pages(pages)?;
-        Ok(Transfer {
-            completion: done?,
+        Ok(CommandReport {
+            blocks: sqe.block_range(),
             filled,
-            commands,
+            completion: done?,
         })
     }
 

@@ -22,9 +22,9 @@ use crate::spec::features::{NumberOfQueues, SetFeatures, FID_NUMBER_OF_QUEUES};
 use crate::spec::identify::{CNS_CONTROLLER, CNS_NAMESPACE};
 use crate::spec::registers::{self, offset};
 use crate::spec::{
-    Aqa, Cap, Cc, CompletionEntry, CreateIoCq, CreateIoSq, Csts, DeleteIoQueue, Identify,
-    IdentifyController, IdentifyNamespace, MaxTransfer, Opcode, QueueCount, QueueSize, Sgls,
-    ShutdownNotification, ShutdownStatus, SubmissionEntry,
+    Aqa, BlockRange, Cap, Cc, CompletionEntry, CreateIoCq, CreateIoSq, Csts, DeleteIoQueue,
+    Identify, IdentifyController, IdentifyNamespace, MaxTransfer, Opcode, QueueCount, QueueSize,
+    Sgls, ShutdownNotification, ShutdownStatus, SubmissionEntry,
 };
 
 mod io;
@@ -126,16 +126,31 @@ pub struct Namespace {
     pub metadata_size: u16,
 }
 
-/// A finished Read or Write: the completion and data pointer of its last command, and how
-/// many commands it took.
+/// What a finished Read or Write did: every command it took, in order. One command unless no
+/// single command could carry the data (MDTS, NLB's 65,536 blocks, or PRP rules the buffer
+/// breaks between extents), when each chunk of the split is a command at its own blocks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IoReport {
+    /// Each command of the transfer, in the order they ran.
+    pub commands: Vec<CommandReport>,
+}
+
+/// One command of a Read or Write ([`IoReport`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Transfer {
-    /// The completion entry.
-    pub completion: CompletionEntry,
-    /// PSDT, MPTR and the descriptor memory used, as written into the (last) command.
+pub struct CommandReport {
+    /// The blocks the command moved.
+    pub blocks: BlockRange,
+    /// PSDT, MPTR and the descriptor memory its data pointer used.
     pub filled: Filled,
-    /// Commands the transfer took: more than one when it had to be split.
-    pub commands: usize,
+    /// Its completion entry.
+    pub completion: CompletionEntry,
+}
+
+impl IoReport {
+    /// The last command's report: the whole transfer's, when one command carried it.
+    pub fn last(&self) -> Option<&CommandReport> {
+        self.commands.last()
+    }
 }
 
 /// One submission queue with its completion queue, their memory and doorbells.

@@ -6,10 +6,10 @@ use nvme_dma::spec::features::FID_NUMBER_OF_QUEUES;
 use nvme_dma::spec::identify::CNS_CONTROLLER;
 use nvme_dma::spec::log::{LogPageRequest, LID_SMART};
 use nvme_dma::spec::{
-    Abort, BlockRange, CompletionEntry, CreateIoCq, CreateIoSq, DataDirection, DatasetManagement,
-    DeleteIoQueue, DsmRange, DsmRangeCount, Fuse, GetFeatures, Identify, NumberOfQueues, Opcode,
-    Psdt, QueueCount, QueuePriority, QueueSize, SetFeatures, SglDescriptor, SglDescriptorType,
-    SglSubtype, Status, StatusCodeType, SubmissionEntry, WriteZeroes,
+    Abort, BlockRange, CommandId, CompletionEntry, CreateIoCq, CreateIoSq, DataDirection,
+    DatasetManagement, DeleteIoQueue, DsmRange, DsmRangeCount, Fuse, GetFeatures, Identify,
+    NumberOfQueues, Opcode, Psdt, QueueCount, QueuePriority, QueueSize, SetFeatures, SglDescriptor,
+    SglDescriptorType, SglSubtype, Status, StatusCodeType, SubmissionEntry, WriteZeroes,
 };
 use zerocopy::{FromBytes, IntoBytes};
 
@@ -411,16 +411,15 @@ fn read_with_sgl_data_block() {
 
 #[test]
 fn completions() {
-    let done = CompletionEntry::new(1, 0, 1, Status::SUCCESS, true);
+    let done = CompletionEntry::new(CommandId { sqid: 0, cid: 1 }, 1, Status::SUCCESS, true);
     assert_eq!(done.to_bytes(), IDENTIFY_DONE);
     let done = CompletionEntry::from_bytes(IDENTIFY_DONE);
     assert!(done.status().is_success());
     assert!(done.phase());
 
     let failed = CompletionEntry::new(
+        CommandId { sqid: 1, cid: 0x20 },
         0x11,
-        1,
-        0x20,
         Status::DATA_SGL_LENGTH_INVALID.with_dnr(true),
         false,
     );
@@ -560,7 +559,8 @@ fn number_of_queues_commands_and_completion() {
     let done = CompletionEntry::from_bytes(NUMBER_OF_QUEUES_GRANTED);
     let granted = NumberOfQueues::from_dw0(done.dw0());
     assert_eq!((granted.submission.get(), granted.completion.get()), (2, 2));
-    let built = CompletionEntry::new(7, 0, 7, Status::SUCCESS, true).with_dw0(granted.to_dw0());
+    let built = CompletionEntry::new(CommandId { sqid: 0, cid: 7 }, 7, Status::SUCCESS, true)
+        .with_dw0(granted.to_dw0());
     assert_eq!(built.to_bytes(), NUMBER_OF_QUEUES_GRANTED);
 }
 

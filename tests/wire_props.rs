@@ -6,7 +6,7 @@
 use nvme_dma::spec::log::LogPageRequest;
 use nvme_dma::spec::registers::{cq_head_doorbell, sq_tail_doorbell};
 use nvme_dma::spec::{
-    mdts_bytes, Abort, BlockRange, Cap, Cc, CompletionEntry, CreateIoCq, CreateIoSq,
+    mdts_bytes, Abort, BlockRange, Cap, Cc, CommandId, CompletionEntry, CreateIoCq, CreateIoSq,
     DatasetManagement, DeleteIoQueue, DsmRange, DsmRangeCount, GetFeatures, Identify, MaxTransfer,
     NumberOfQueues, QueueCount, QueuePriority, QueueSize, SetFeatures, SglDescriptor,
     ShutdownNotification, Status, StatusCodeType, SubmissionEntry, WriteZeroes,
@@ -101,7 +101,7 @@ proptest! {
         dst.set_phase(src.phase());
         prop_assert_eq!(dst.to_bytes(), raw);
 
-        let built = CompletionEntry::new(src.sqhd(), src.sqid(), src.cid(), src.status(), src.phase())
+        let built = CompletionEntry::new(CommandId { sqid: src.sqid(), cid: src.cid() }, src.sqhd(), src.status(), src.phase())
             .with_dw0(src.dw0())
             .with_dw1(src.dw1());
         prop_assert_eq!(built, src);

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use common::{json, run, stderr, stdout};
 use nvme_dma::spec::{
-    CompletionEntry, Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, Status,
+    CommandId, CompletionEntry, Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, Status,
     SubmissionEntry,
 };
 use serde_json::Value;
@@ -117,7 +117,16 @@ fn a_submission_entry_with_an_sgl_decodes_sgl1() {
 #[test]
 fn a_completion_entry_names_every_field() {
     let status = Status::PRP_OFFSET_INVALID.with_dnr(true);
-    let cqe = CompletionEntry::new(5, 1, 0x1234, status, true).with_dw0(0xabcd);
+    let cqe = CompletionEntry::new(
+        CommandId {
+            sqid: 1,
+            cid: 0x1234,
+        },
+        5,
+        status,
+        true,
+    )
+    .with_dw0(0xabcd);
     let bytes = hex(&cqe.to_bytes());
     let (doc, code) = json(&["decode", "--as", "cqe", &bytes]);
     assert_eq!(code, 0);

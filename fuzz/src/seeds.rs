@@ -8,8 +8,8 @@ use arbitrary::{Arbitrary, Unstructured};
 use nvme_dma::prp::PrpBuilder;
 use nvme_dma::sgl::{DataDescriptor, SegmentKind, SegmentPointer, SglBuilder, SglCaps, WalkLimits};
 use nvme_dma::spec::{
-    CompletionEntry, Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, SglSupport, Sgls,
-    Status, SubmissionEntry,
+    CommandId, CompletionEntry, Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype,
+    SglSupport, Sgls, Status, SubmissionEntry,
 };
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
@@ -96,16 +96,32 @@ fn wire() -> Vec<Seed> {
         ("all-ones", SubmissionEntry::from_bytes([0xff; 64])),
     ];
     let cqes = [
-        CompletionEntry::new(0, 0, 0, Status::SUCCESS, true),
-        CompletionEntry::new(7, 1, 0x1234, Status::INVALID_FIELD.with_dnr(true), false),
+        CompletionEntry::new(CommandId { sqid: 0, cid: 0 }, 0, Status::SUCCESS, true),
         CompletionEntry::new(
-            0xffff,
-            0xffff,
+            CommandId {
+                sqid: 1,
+                cid: 0x1234,
+            },
+            7,
+            Status::INVALID_FIELD.with_dnr(true),
+            false,
+        ),
+        CompletionEntry::new(
+            CommandId {
+                sqid: 0xffff,
+                cid: 0xffff,
+            },
             0xffff,
             Status::PRP_OFFSET_INVALID.with_more(true).with_crd(2),
             true,
         ),
-        CompletionEntry::new(1, 2, 3, Status::INVALID_QUEUE_DELETION, true).with_dw0(0xdead_beef),
+        CompletionEntry::new(
+            CommandId { sqid: 2, cid: 3 },
+            1,
+            Status::INVALID_QUEUE_DELETION,
+            true,
+        )
+        .with_dw0(0xdead_beef),
     ];
     // Every descriptor type with subtype 0h, and the other pairs the table names.
     let mut identifiers: Vec<u8> = (0..16).map(|t| t << 4).collect();

@@ -10,9 +10,9 @@ use arbitrary::Arbitrary;
 use nvme_dma::dptr::{self, DataPointer, MetadataPointer, PsdtError};
 use nvme_dma::sgl::{Capability, Descriptor, DescriptorError, Sgl1, SglCaps};
 use nvme_dma::spec::{
-    Abort, CompletionEntry, CreateIoCq, CreateIoSq, DatasetManagement, DeleteIoQueue, Fuse,
-    GetFeatures, Identify, NumberOfQueues, Psdt, SetFeatures, SglDescriptor, SglDescriptorType,
-    SglSubtype, Status, SubmissionEntry, WriteZeroes,
+    Abort, CommandId, CompletionEntry, CreateIoCq, CreateIoSq, DatasetManagement, DeleteIoQueue,
+    Fuse, GetFeatures, Identify, NumberOfQueues, Psdt, SetFeatures, SglDescriptor,
+    SglDescriptorType, SglSubtype, Status, SubmissionEntry, WriteZeroes,
 };
 use nvme_dma::QueueKind;
 
@@ -161,9 +161,17 @@ fn check_cqe(bytes: &[u8; 16]) {
         .with_dnr(s.dnr());
     assert_eq!(rebuilt, s, "status rebuilt from its fields");
 
-    let rebuilt = CompletionEntry::new(e.sqhd(), e.sqid(), e.cid(), s, e.phase())
-        .with_dw0(e.dw0())
-        .with_dw1(e.dw1());
+    let rebuilt = CompletionEntry::new(
+        CommandId {
+            sqid: e.sqid(),
+            cid: e.cid(),
+        },
+        e.sqhd(),
+        s,
+        e.phase(),
+    )
+    .with_dw0(e.dw0())
+    .with_dw1(e.dw1());
     assert_eq!(rebuilt.to_bytes(), *bytes, "CQE rebuilt field by field");
 }
 

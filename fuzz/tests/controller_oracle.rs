@@ -3,7 +3,7 @@
 //! real controller up, and expects the monitor to stop it with that rule's message. One test
 //! runs a clean round trip through the harness and checks the data arrived.
 
-use nvme_dma::spec::{CompletionEntry, Opcode, Status};
+use nvme_dma::spec::{CommandId, CompletionEntry, Opcode, Status};
 use nvme_dma::DmaMemory;
 use nvme_dma_fuzz::controller::{
     Action, Addr, Command, Harness, Shape, BAR0, DATA, QUEUES, QUEUE_STRIDE,
@@ -36,7 +36,7 @@ fn fetched() -> Harness {
 }
 
 fn complete(h: &mut Harness, status: Status, phase: bool, sqhd: u16) {
-    let cqe = CompletionEntry::new(sqhd, 1, 7, status, phase);
+    let cqe = CompletionEntry::new(CommandId { sqid: 1, cid: 7 }, sqhd, status, phase);
     h.memory.write(CQ1, &cqe.to_bytes()).unwrap();
 }
 

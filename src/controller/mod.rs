@@ -81,8 +81,8 @@ use self::registers::Registers;
 use crate::extent::{Extent, PageSize};
 use crate::memory::DmaMemory;
 use crate::spec::{
-    log::SmartLog, registers::offset, CmbLoc, CmbSz, CompletionEntry, Csts, Fuse, Status,
-    SubmissionEntry,
+    log::SmartLog, registers::offset, CmbLoc, CmbSz, CommandId, CompletionEntry, Csts, Fuse,
+    Status, SubmissionEntry,
 };
 use crate::QueueKind;
 
@@ -600,7 +600,8 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         let Some(cq) = self.queues.cq_mut(cqid) else {
             return;
         };
-        let entry = CompletionEntry::new(sqhd, sqid, cid, status, cq.phase).with_dw0(dw0);
+        let entry =
+            CompletionEntry::new(CommandId { sqid, cid }, sqhd, status, cq.phase).with_dw0(dw0);
         let Some(addr) = cq.memory.slot(cq.tail, CQE_BYTES, page) else {
             return;
         };

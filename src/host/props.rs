@@ -8,7 +8,7 @@ use std::vec::Vec;
 use proptest::prelude::*;
 
 use super::{CidAllocator, CqRing, RingError, SqRing};
-use crate::spec::{CompletionEntry, Status};
+use crate::spec::{CommandId, CompletionEntry, Status};
 
 #[derive(Clone, Copy, Debug)]
 enum Step {
@@ -91,7 +91,7 @@ proptest! {
                             let sqhd = (model.fetched % n) as u16;
                             let phase = (model.posted / n) % 2 == 0;
                             let slot = (model.posted % n) as usize;
-                            model.cq[slot] = CompletionEntry::new(sqhd, 1, cid, Status::SUCCESS, phase);
+                            model.cq[slot] = CompletionEntry::new(CommandId { sqid: 1, cid }, sqhd, Status::SUCCESS, phase);
                             model.posted += 1;
                             model.fetched_at_post.push_back(model.fetched);
                             expected_order.push_back(cid);

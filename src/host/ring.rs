@@ -213,10 +213,10 @@ impl SqRing {
 ///
 /// ```
 /// use nvme_dma::host::CqRing;
-/// use nvme_dma::spec::{CompletionEntry, Status};
+/// use nvme_dma::spec::{CommandId, CompletionEntry, Status};
 ///
 /// let mut cq = CqRing::new(2)?;
-/// let fresh = CompletionEntry::new(1, 1, 7, Status::SUCCESS, true); // first pass: phase 1
+/// let fresh = CompletionEntry::new(CommandId { sqid: 1, cid: 7 }, 1, Status::SUCCESS, true); // first pass: phase 1
 /// let stale = CompletionEntry::default(); // the zeroed queue: phase 0
 /// assert!(!cq.consume(&stale));
 /// assert!(cq.consume(&fresh));
@@ -289,7 +289,7 @@ impl CqRing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::Status;
+    use crate::spec::{CommandId, Status};
 
     #[test]
     fn sizes_outside_the_spec_are_refused() {
@@ -350,7 +350,8 @@ mod tests {
     #[test]
     fn cq_phase_flips_on_every_wrap() {
         let mut cq = CqRing::new(3).unwrap();
-        let with_phase = |p| CompletionEntry::new(0, 0, 0, Status::SUCCESS, p);
+        let with_phase =
+            |p| CompletionEntry::new(CommandId { sqid: 0, cid: 0 }, 0, Status::SUCCESS, p);
         for pass in 0..4 {
             let phase = pass % 2 == 0;
             for slot in 0..3 {

@@ -71,22 +71,42 @@ const _: () = assert!(size_of::<CompletionEntry>() == 16);
 const _: () = assert!(core::mem::offset_of!(CompletionEntry, sqhd) == 8);
 const _: () = assert!(core::mem::offset_of!(CompletionEntry, status_phase) == 14);
 
+/// The command an entry completes: the submission queue it came from and its command
+/// identifier, which together name it among every command in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct CommandId {
+    /// SQID: the submission queue.
+    pub sqid: u16,
+    /// CID: the command identifier, unique among the queue's commands in flight.
+    pub cid: u16,
+}
+
 impl CompletionEntry {
     /// Size of a completion queue entry in bytes (CQES = 4, 2^4).
     pub const SIZE: usize = 16;
 
-    /// An entry completing command `cid` from submission queue `sqid`, reporting the queue's
-    /// head as `sqhd`, with `status` and phase tag `phase`; DW0 and DW1 are zero.
+    /// An entry completing `command`, reporting its submission queue's head as `sq_head`,
+    /// with `status` and phase tag `phase`; DW0 and DW1 are zero.
     #[must_use]
     #[inline]
-    pub fn new(sqhd: u16, sqid: u16, cid: u16, status: Status, phase: bool) -> Self {
+    pub fn new(command: CommandId, sq_head: u16, status: Status, phase: bool) -> Self {
         let mut entry = Self::default();
-        entry.set_sqhd(sqhd);
-        entry.set_sqid(sqid);
-        entry.set_cid(cid);
+        entry.set_sqhd(sq_head);
+        entry.set_sqid(command.sqid);
+        entry.set_cid(command.cid);
         entry.set_status(status);
         entry.set_phase(phase);
         entry
+    }
+
+    /// The command this entry completes (SQID and CID).
+    #[must_use]
+    #[inline]
+    pub const fn command(&self) -> CommandId {
+        CommandId {
+            sqid: self.sqid(),
+            cid: self.cid(),
+        }
     }
 
     /// Decodes 16 bytes (any bytes decode).
@@ -262,7 +282,7 @@ impl fmt::Debug for CompletionEntry {
 
 #[cfg(test)]
 mod tests {
-    use super::CompletionEntry;
+    use super::{CommandId, CompletionEntry};
     use crate::spec::status::{Status, StatusCodeType};
 
     /// DW0 0xDEADBEEF, DW1 0x01020304, SQHD 5, SQID 1, CID 0x00AB, phase 1,
@@ -304,10 +324,14 @@ mod tests {
         e.set_phase(true);
         assert_eq!(e.to_bytes(), ENTRY);
 
-        let built =
-            CompletionEntry::new(5, 1, 0xAB, Status::PRP_OFFSET_INVALID.with_dnr(true), true)
-                .with_dw0(0xDEAD_BEEF)
-                .with_dw1(0x0102_0304);
+        let built = CompletionEntry::new(
+            CommandId { sqid: 1, cid: 0xAB },
+            5,
+            Status::PRP_OFFSET_INVALID.with_dnr(true),
+            true,
+        )
+        .with_dw0(0xDEAD_BEEF)
+        .with_dw1(0x0102_0304);
         assert_eq!(built.to_bytes(), ENTRY);
     }
 

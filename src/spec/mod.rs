@@ -54,7 +54,7 @@ pub mod status;
 
 pub use admin::{Abort, Identify};
 pub use count::{CountOutOfRange, DsmRangeCount, QueueCount, QueueSize};
-pub use cqe::CompletionEntry;
+pub use cqe::{CommandId, CompletionEntry};
 pub use dsm::{DatasetManagement, DsmRange};
 pub use features::{GetFeatures, NumberOfQueues, SetFeatures};
 pub use identify::{

@@ -39,12 +39,12 @@
 //!         driver.bus_mut().write(piece.addr, &vec![i as u8 + 1; piece.len as usize])?;
 //!     }
 //!     let written = driver.write(0, &pieces, SglPolicy::Always)?; // an SGL if the controller has them
-//!     assert_eq!(written.filled.psdt, Psdt::Sgl);
+//!     assert_eq!(written.commands[0].filled.psdt, Psdt::Sgl); // one command: it fits MDTS
 //!     for piece in &pieces {
 //!         driver.bus_mut().write(piece.addr, &vec![0; piece.len as usize])?;
 //!     }
 //!     let read = driver.read(0, &pieces, SglPolicy::Never)?; // PRPs: PRP1 and a PRP list
-//!     assert_eq!(read.filled.psdt, Psdt::Prp);
+//!     assert_eq!(read.commands[0].filled.psdt, Psdt::Prp);
 //!     let mut back = Vec::new();
 //!     for piece in &pieces {
 //!         let mut bytes = vec![0; piece.len as usize];

@@ -11,8 +11,7 @@
 //!
 //! Run: `cargo bench --bench controller` (add `-- --quick` for a fast pass).
 
-#[path = "../tests/support/rig.rs"]
-mod rig;
+use nvme_dma_testkit::rig;
 
 use std::hint::black_box;
 
@@ -23,7 +22,8 @@ use nvme_dma::spec::Opcode;
 use nvme_dma::Direction;
 use nvme_dma::Extent;
 use nvme_dma::QueueKind;
-use rig::{io_sqe, pattern, Rig, DATA};
+use nvme_dma_testkit::pattern::pattern;
+use rig::{io_sqe, Rig, DATA};
 
 const SIZES: [u64; 2] = [4 * 1024, 128 * 1024];
 

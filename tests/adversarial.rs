@@ -28,10 +28,11 @@
 //! | a data block longer than the remaining transfer silently truncated | `sgl_data_block_longer_than_the_transfer` |
 //! | lengths that wrap past 2^64 | `sgl_data_block_wrapping_at_2_64`, `sgl_segment_wrapping_at_2_64`, `contiguous_metadata_wrapping_at_2_64` (and `prp_transfer_ending_at_2_64`, `sgl_data_block_ending_at_2_64`, which must pass) |
 
-#[path = "support/guest.rs"]
-mod guest;
+use nvme_dma_testkit::guest;
 
-use guest::{block, descriptors, dnr, pages_from, pointer, slots, POISON, PS};
+use guest::{
+    block, bucket, byte_aligned, descriptors, dnr, pages_from, pointer, slots, POISON, PS,
+};
 use nvme_dma::dptr::{self, DptrWalker};
 use nvme_dma::prp::geometry::{
     first_page_slots, list_entries, list_pages, list_slots_read, pages_touched,
@@ -48,10 +49,6 @@ use nvme_dma::{Extent, PageSize, SimMemory};
 
 /// Where the guest put its PRP lists and SGL segments.
 const LIST: u64 = 0x8_0000;
-
-fn byte_aligned() -> SglCaps {
-    SglCaps::new(Sgls::from_support(SglSupport::ByteAligned) | Sgls::BIT_BUCKET)
-}
 
 /// One command as a controller receives it, and the memory around it.
 struct Command {
@@ -487,7 +484,7 @@ fn sgl_bit_bucket_on_a_read_keeps_data_in_place() {
         LIST,
         descriptors(&[
             block(0x1_0000, 0x800),
-            DataDescriptor::BitBucket { len: 0x800 }.to_raw(),
+            bucket(0x800),
             block(0x2_0000, 0x800),
         ]),
     )
@@ -505,13 +502,7 @@ fn sgl_bit_bucket_in_a_write_counts_nothing() {
         Direction::Write,
         0x800,
     )
-    .memory(
-        LIST,
-        descriptors(&[
-            DataDescriptor::BitBucket { len: 0x800 }.to_raw(),
-            block(0x1_0000, 0x800),
-        ]),
-    )
+    .memory(LIST, descriptors(&[bucket(0x800), block(0x1_0000, 0x800)]))
     .expect_data(&[data(0x1_0000, 0x800)]);
 }
 
@@ -522,13 +513,7 @@ fn sgl_bit_bucket_unsupported() {
         Direction::Read,
         0x20,
     )
-    .memory(
-        LIST,
-        descriptors(&[
-            block(0x1_0000, 0x10),
-            DataDescriptor::BitBucket { len: 0x10 }.to_raw(),
-        ]),
-    )
+    .memory(LIST, descriptors(&[block(0x1_0000, 0x10), bucket(0x10)]))
     .caps(SglCaps::new(Sgls::from_support(SglSupport::ByteAligned)))
     .expect(dnr(Status::SGL_DESCRIPTOR_TYPE_INVALID));
 }

@@ -1,6 +1,6 @@
 //! A catalogue of hostile NVMe inputs at the controller level (the data-pointer level is in
 //! `tests/adversarial.rs`). Each case drives the mock controller through its registers and
-//! queues, from the independent test host in `tests/support/rig.rs`, and holds the exact status
+//! queues, from the independent test host in `nvme_dma_testkit::rig`, and holds the exact status
 //! it must complete with; besides the status it checks that nothing else changed: the host
 //! memory it names and every completion queue ring (but the slots it was due to post to), the
 //! namespace, the registers and the controller's event record; that the DMA trace holds only
@@ -17,10 +17,8 @@
 //! | queues | `a_full_completion_queue_holds_the_next_command`, `deleting_a_cq_an_sq_still_uses` |
 //! | command identifiers | `a_cid_reused_on_the_same_sq`, `a_cid_reused_while_an_aer_holds_it` |
 
-#[path = "support/guest.rs"]
-mod guest;
-#[path = "support/rig.rs"]
-mod rig;
+use nvme_dma_testkit::guest;
+use nvme_dma_testkit::rig;
 
 use guest::{block, descriptors, dnr, pages_from, pointer, slots, POISON, PS};
 use nvme_dma::bus::RegisterAccess;
@@ -35,13 +33,14 @@ use nvme_dma::spec::{
     CompletionEntry, Identify, Opcode, Psdt, SglDescriptor, Status, SubmissionEntry,
 };
 use nvme_dma::Extent;
-use rig::{create_cq, create_sq, delete_queue, io_sqe, pattern, HostQueue, Rig};
+use nvme_dma_testkit::pattern::pattern;
+use rig::{create_cq, create_sq, delete_queue, io_sqe, HostQueue, Rig};
 use zerocopy::IntoBytes;
 
 // ---- Controller level: the mock controller, driven through its registers ----
 //
 // Each case runs on `MockController` through the independent test host in
-// tests/support/rig.rs. Besides the exact status, every case checks that nothing else
+// nvme_dma_testkit::rig. Besides the exact status, every case checks that nothing else
 // changed: the host memory it names and every completion queue ring (but for the slots the
 // case was due to post to), the namespace, the controller registers and the event record;
 // and that the queue still works (the next command completes in the next slot, with the next

@@ -1,8 +1,8 @@
 //! The mock controller, one test per behaviour and status path: bring-up, admin commands,
 //! NVM commands, data pointers, the CMB, self-protection, doorbells and the DMA trace.
 
-#[path = "support/rig.rs"]
-mod rig;
+use nvme_dma_testkit::guest::dnr;
+use nvme_dma_testkit::rig;
 
 use nvme_dma::bus::RegisterAccess;
 use nvme_dma::controller::{
@@ -22,9 +22,9 @@ use nvme_dma::spec::{
     WriteZeroes,
 };
 use nvme_dma::Extent;
+use nvme_dma_testkit::pattern::pattern;
 use rig::{
-    create_cq, create_cq_with, create_sq, create_sq_with, delete_queue, pattern, queue_size, Rig,
-    DATA,
+    create_cq, create_cq_with, create_sq, create_sq_with, delete_queue, queue_size, Rig, DATA,
 };
 use zerocopy::{FromBytes, IntoBytes};
 
@@ -72,11 +72,6 @@ fn blocks_are_zero(rig: &Rig, slba: u64, nlb: u64) -> bool {
 fn poke_list(rig: &mut Rig, at: u64, entries: &[u64]) {
     let bytes: Vec<u8> = entries.iter().flat_map(|e| e.to_le_bytes()).collect();
     rig.poke(at, &bytes);
-}
-
-/// The status a failed command must carry: the code, with DNR.
-fn dnr(s: Status) -> Status {
-    s.with_dnr(true)
 }
 
 // ---- bring-up and registers ----

@@ -3,8 +3,7 @@
 //! their data, and hostile command streams never panic, never write where a command's own
 //! buffers are not, and change nothing when they fail.
 
-#[path = "support/rig.rs"]
-mod rig;
+use nvme_dma_testkit::rig;
 
 use nvme_dma::controller::{ControllerConfig, DmaPurpose, DmaTarget, NamespaceConfig};
 use nvme_dma::dptr::{self, SglPolicy};
@@ -14,8 +13,9 @@ use nvme_dma::walk::Walk;
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{DmaMemory, Extent, PageSize};
+use nvme_dma_testkit::pattern::pattern;
 use proptest::prelude::*;
-use rig::{pattern, Rig, DATA};
+use rig::{Rig, DATA};
 
 const BLOCK: u64 = 512;
 

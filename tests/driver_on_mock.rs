@@ -27,11 +27,9 @@ const READ_BUFFERS: u64 = 32 << 20;
 #[allow(dead_code)]
 #[path = "qemu/layouts.rs"]
 mod layouts;
-#[path = "support/rig.rs"]
-mod rig;
 
 use layouts::{after_read, gather, scatter};
-use rig::pattern;
+use nvme_dma_testkit::pattern::pattern;
 
 type Mock = Machine<SimMemory>;
 

@@ -2,12 +2,11 @@
 //! accepts exactly what an independent oracle accepts; the splitter's commands carry the same
 //! bytes in the fewest commands; the walker terminates within its bound on hostile input.
 
-mod common;
-
-use common::*;
 use nvme_dma::prp::geometry::{list_entries, list_slots_read, pages_touched};
 use nvme_dma::prp::{PrpBuilder, PrpWalker};
 use nvme_dma::{Extent, PageSize, SimMemory};
+use nvme_dma_testkit::oracle::*;
+use nvme_dma_testkit::pattern::*;
 use proptest::prelude::*;
 
 /// Parameters of one extent in a generated layout.

@@ -2,15 +2,14 @@
 //! drivers and emulators have shipped that touches PRPs, each with the exact error or status
 //! expected.
 
-mod common;
-
-use common::*;
 use nvme_dma::memory::AccessKind;
 use nvme_dma::prp::geometry::list_slots_read;
 use nvme_dma::prp::{BuildError, Prp2, PrpBuilder, PrpListPage, PrpPair, PrpWalker, WalkError};
 use nvme_dma::spec::Status;
 use nvme_dma::walk::{Progress, Walk};
 use nvme_dma::{Extent, PageSize, Piece, SimMemory};
+use nvme_dma_testkit::oracle::*;
+use nvme_dma_testkit::pattern::*;
 
 const PS: PageSize = PageSize::SIZE_4K;
 const P: u64 = 4096;

@@ -4,9 +4,6 @@
 //! accepts; the walker terminates within its stated bound, and never panics, on arbitrary
 //! memory.
 
-mod common;
-
-use common::*;
 use nvme_dma::memory::AccessKind;
 use nvme_dma::prp::PrpBuilder;
 use nvme_dma::sgl::{
@@ -16,6 +13,8 @@ use nvme_dma::spec::{SglDescriptor, SglSupport, Sgls, Status};
 use nvme_dma::walk::{Progress, Walk};
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize, SimMemory};
+use nvme_dma_testkit::oracle::*;
+use nvme_dma_testkit::pattern::*;
 use proptest::prelude::*;
 
 /// Parameters of one generated piece.

@@ -2,9 +2,6 @@
 //! real drivers and emulators have shipped, each with the exact error or status expected; plus
 //! the builder's refusals and layout rules.
 
-mod common;
-
-use common::*;
 use nvme_dma::dptr::{self};
 use nvme_dma::memory::AccessKind;
 use nvme_dma::sgl::{
@@ -20,42 +17,19 @@ use nvme_dma::walk::{Progress, Walk, WalkSummary};
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, SimMemory};
+use nvme_dma_testkit::guest::{
+    self, block, bucket, byte_aligned as caps, dnr, dword_aligned as dword_caps, last_segment,
+    segment,
+};
+use nvme_dma_testkit::oracle::*;
 
 const SEG: u64 = 0x50_0000;
-
-fn caps() -> SglCaps {
-    SglCaps::new(Sgls::from_support(SglSupport::ByteAligned) | Sgls::BIT_BUCKET)
-}
-
-fn dword_caps() -> SglCaps {
-    SglCaps::new(Sgls::from_support(SglSupport::DwordAligned) | Sgls::BIT_BUCKET)
-}
-
-fn data(addr: u64, len: u32) -> SglDescriptor {
-    DataDescriptor::Block { addr, len }.to_raw()
-}
-
-fn bucket(len: u32) -> SglDescriptor {
-    DataDescriptor::BitBucket { len }.to_raw()
-}
-
-fn last_segment(addr: u64, descriptors: u32) -> SglDescriptor {
-    SegmentPointer::new(addr, descriptors, SegmentKind::LastSegment)
-        .unwrap()
-        .to_raw()
-}
-
-fn segment(addr: u64, descriptors: u32) -> SglDescriptor {
-    SegmentPointer::new(addr, descriptors, SegmentKind::Segment)
-        .unwrap()
-        .to_raw()
-}
 
 /// Memory holding each `(address, descriptors)` segment.
 fn segments(list: &[(u64, &[SglDescriptor])]) -> SimMemory {
     let mut mem = SimMemory::new();
     for (addr, descriptors) in list {
-        let bytes: Vec<u8> = descriptors.iter().flat_map(|d| d.to_bytes()).collect();
+        let bytes = guest::descriptors(descriptors);
         mem.map(*addr, bytes.len().max(16) as u64).unwrap();
         mem.poke(*addr, &bytes).unwrap();
     }
@@ -103,16 +77,12 @@ fn at(segment: u32, index: u32, addr: u64) -> DescriptorAt {
     }
 }
 
-fn dnr(status: Status) -> Status {
-    status.with_dnr(true)
-}
-
 // ---- 0Dh Invalid SGL Segment Descriptor ----
 
 #[test]
 fn pointer_inside_the_last_segment_is_invalid_segment_descriptor() {
     // The last segment's last descriptor points onward: the last segment may hold none.
-    let mem = segments(&[(SEG, &[data(0x1000, 8), last_segment(SEG + 0x100, 1)])]);
+    let mem = segments(&[(SEG, &[block(0x1000, 8), last_segment(SEG + 0x100, 1)])]);
     let err = walk_err(last_segment(SEG, 2), Direction::Write, 16, &caps(), &mem);
     assert_eq!(
         err,
@@ -127,7 +97,7 @@ fn pointer_inside_the_last_segment_is_invalid_segment_descriptor() {
 fn segment_where_last_segment_belongs_is_invalid_segment_descriptor() {
     // Failure class: a Segment descriptor for what is really the last segment (a driver that
     // fills a segment exactly and still calls it "Segment"). Emulators often accept this.
-    let mem = segments(&[(SEG, &[data(0x1000, 8), data(0x3000, 8)])]);
+    let mem = segments(&[(SEG, &[block(0x1000, 8), block(0x3000, 8)])]);
     let err = walk_err(segment(SEG, 2), Direction::Write, 16, &caps(), &mem);
     assert_eq!(
         err,
@@ -143,7 +113,7 @@ fn segment_where_last_segment_belongs_is_invalid_segment_descriptor() {
 
 #[test]
 fn segment_length_zero_or_not_a_multiple_of_16_is_invalid_segment_descriptor() {
-    let mem = segments(&[(SEG, &[data(0x1000, 8)])]);
+    let mem = segments(&[(SEG, &[block(0x1000, 8)])]);
     for len in [0u32, 8, 17, 31] {
         let sgl1 = SegmentPointer {
             addr: SEG,
@@ -166,7 +136,7 @@ fn segment_length_zero_or_not_a_multiple_of_16_is_invalid_segment_descriptor() {
     let mem = segments(&[(
         SEG,
         &[
-            data(0x1000, 8),
+            block(0x1000, 8),
             SegmentPointer {
                 addr: SEG + 0x100,
                 len: 24,
@@ -187,7 +157,7 @@ fn segment_length_zero_or_not_a_multiple_of_16_is_invalid_segment_descriptor() {
 
 #[test]
 fn misaligned_segment_address_is_invalid_segment_descriptor() {
-    let mem = segments(&[(SEG, &[data(0x1000, 8), data(0x2000, 8)])]);
+    let mem = segments(&[(SEG, &[block(0x1000, 8), block(0x2000, 8)])]);
     for offset in [4u64, 1, 12] {
         let err = walk_err(
             last_segment(SEG + offset, 1),
@@ -208,7 +178,7 @@ fn misaligned_segment_address_is_invalid_segment_descriptor() {
     // Qword aligned is enough: a segment need not be 16-byte aligned.
     let mut mem = SimMemory::new();
     mem.map(SEG, 64).unwrap();
-    mem.poke(SEG + 8, &data(0x1000, 8).to_bytes()).unwrap();
+    mem.poke(SEG + 8, &block(0x1000, 8).to_bytes()).unwrap();
     assert!(walk_sgl(last_segment(SEG + 8, 1), Direction::Write, 8, &caps(), &mem).is_ok());
     assert_eq!(mem.read_count(), 1);
 }
@@ -218,8 +188,8 @@ fn misaligned_segment_address_is_invalid_segment_descriptor() {
 #[test]
 fn pointer_before_the_end_of_its_segment_is_invalid_number_of_descriptors() {
     let mem = segments(&[
-        (SEG, &[last_segment(SEG + 0x100, 1), data(0x1000, 8)]),
-        (SEG + 0x100, &[data(0x2000, 8)]),
+        (SEG, &[last_segment(SEG + 0x100, 1), block(0x1000, 8)]),
+        (SEG + 0x100, &[block(0x2000, 8)]),
     ]);
     let err = walk_err(segment(SEG, 2), Direction::Write, 16, &caps(), &mem);
     assert_eq!(err, WalkError::PointerNotLast { at: at(1, 0, SEG) });
@@ -233,7 +203,7 @@ fn more_descriptors_than_the_limit_is_invalid_number_of_descriptors() {
         max_segments: 4,
     };
     let caps = caps().with_limits(limits);
-    let descriptors: Vec<SglDescriptor> = (0..9).map(|i| data(0x1000 * i, 1)).collect();
+    let descriptors: Vec<SglDescriptor> = (0..9).map(|i| block(0x1000 * i, 1)).collect();
     let mem = segments(&[(SEG, &descriptors)]);
     let err = walk_err(last_segment(SEG, 9), Direction::Write, 9, &caps, &mem);
     assert_eq!(
@@ -253,7 +223,12 @@ fn more_data_blocks_than_msdbd_is_invalid_number_of_descriptors() {
     let caps = caps().with_msdbd(2);
     let mem = segments(&[(
         SEG,
-        &[data(0x1000, 8), bucket(8), data(0x3000, 8), data(0x5000, 8)],
+        &[
+            block(0x1000, 8),
+            bucket(8),
+            block(0x3000, 8),
+            block(0x5000, 8),
+        ],
     )]);
     // Bit buckets do not count: the third data block is the first too many.
     let err = walk_err(last_segment(SEG, 4), Direction::Read, 32, &caps, &mem);
@@ -283,7 +258,7 @@ fn more_data_blocks_than_msdbd_is_invalid_number_of_descriptors() {
 
 #[test]
 fn sgl_shorter_than_the_transfer_is_data_sgl_length_invalid() {
-    let mem = segments(&[(SEG, &[data(0x1000, 8), data(0x3000, 8)])]);
+    let mem = segments(&[(SEG, &[block(0x1000, 8), block(0x3000, 8)])]);
     let err = walk_err(last_segment(SEG, 2), Direction::Write, 17, &caps(), &mem);
     assert_eq!(
         err,
@@ -295,7 +270,7 @@ fn sgl_shorter_than_the_transfer_is_data_sgl_length_invalid() {
     );
     assert_eq!(err.status(), dnr(Status::DATA_SGL_LENGTH_INVALID));
     // An inline data block that is too short is refused before any of it is yielded.
-    let mut walker = SglWalker::new(data(0x1000, 8), Direction::Write, 9, &caps(), &mem);
+    let mut walker = SglWalker::new(block(0x1000, 8), Direction::Write, 9, &caps(), &mem);
     assert!(matches!(
         walker.fill(&mut [Piece::Skip(0); 4]),
         Err(WalkError::ShorterThanTransfer { .. })
@@ -309,7 +284,7 @@ fn sgl_shorter_than_the_transfer_is_data_sgl_length_invalid() {
 fn data_block_longer_than_the_remaining_transfer_is_refused_not_truncated() {
     // Failure class: an emulator silently truncates the last data block. Without LLDTS the
     // SGL may not describe more than the transfer.
-    let mem = segments(&[(SEG, &[data(0x1000, 8), data(0x3000, 16)])]);
+    let mem = segments(&[(SEG, &[block(0x1000, 8), block(0x3000, 16)])]);
     let err = walk_err(last_segment(SEG, 2), Direction::Write, 12, &caps(), &mem);
     assert_eq!(
         err,
@@ -322,14 +297,14 @@ fn data_block_longer_than_the_remaining_transfer_is_refused_not_truncated() {
     );
     assert_eq!(err.status(), dnr(Status::DATA_SGL_LENGTH_INVALID));
     // A descriptor after the transfer is complete is refused too.
-    let mem2 = segments(&[(SEG, &[data(0x1000, 8), data(0x3000, 4)])]);
+    let mem2 = segments(&[(SEG, &[block(0x1000, 8), block(0x3000, 4)])]);
     let err = walk_err(last_segment(SEG, 2), Direction::Write, 8, &caps(), &mem2);
     assert!(
         matches!(err, WalkError::LongerThanTransfer { remaining: 0, .. }),
         "{err:?}"
     );
     // Zero-length descriptors after the end are not "longer".
-    let mem3 = segments(&[(SEG, &[data(0x1000, 8), data(0, 0)])]);
+    let mem3 = segments(&[(SEG, &[block(0x1000, 8), block(0, 0)])]);
     assert!(walk_sgl(last_segment(SEG, 2), Direction::Write, 8, &caps(), &mem3).is_ok());
 
     // With LLDTS the block is cut where the transfer ends, and the walk stops there.
@@ -347,7 +322,7 @@ fn data_block_longer_than_the_remaining_transfer_is_refused_not_truncated() {
 #[test]
 fn lengths_that_wrap_past_2_64_are_data_sgl_length_invalid() {
     // Walker: a data block that ends past the top of memory.
-    let mem = segments(&[(SEG, &[data(u64::MAX - 7, 16)])]);
+    let mem = segments(&[(SEG, &[block(u64::MAX - 7, 16)])]);
     let err = walk_err(last_segment(SEG, 1), Direction::Write, 16, &caps(), &mem);
     assert_eq!(
         err,
@@ -360,7 +335,14 @@ fn lengths_that_wrap_past_2_64_are_data_sgl_length_invalid() {
     );
     assert_eq!(err.status(), dnr(Status::DATA_SGL_LENGTH_INVALID));
     // Ending exactly at 2^64 is fine.
-    let top = walk_sgl(data(u64::MAX - 15, 16), Direction::Write, 16, &caps(), &mem).unwrap();
+    let top = walk_sgl(
+        block(u64::MAX - 15, 16),
+        Direction::Write,
+        16,
+        &caps(),
+        &mem,
+    )
+    .unwrap();
     assert_eq!(top, [Piece::Data(Extent::new(u64::MAX - 15, 16))]);
     // A segment pointer past the top.
     let err = walk_err(
@@ -425,7 +407,7 @@ fn lengths_that_wrap_past_2_64_are_data_sgl_length_invalid() {
 fn short_metadata_sgl_is_metadata_sgl_length_invalid() {
     let caps = SglCaps::new(caps().sgls() | Sgls::MPTR_SGL);
     let mptr = SEG + 0x1000;
-    let mem = segments(&[(mptr, &[data(0x9000, 8)])]);
+    let mem = segments(&[(mptr, &[block(0x9000, 8)])]);
     let err = SglWalker::metadata(mptr, Direction::Write, 16, &caps, &mem)
         .pieces()
         .find_map(Result::err)
@@ -578,7 +560,7 @@ fn metadata_sgl_builds_and_walks_back() {
 fn reserved_vendor_and_bad_subtypes_are_descriptor_type_invalid() {
     let mem = SimMemory::new();
     for identifier in [0x60u8, 0xE0, 0xF0, 0x02, 0x11, 0x21, 0x31, 0x50, 0x0A] {
-        let mut raw = data(0x1000, 8);
+        let mut raw = block(0x1000, 8);
         raw.set_identifier(identifier);
         let err = walk_err(raw, Direction::Write, 8, &caps(), &mem);
         assert_eq!(
@@ -597,7 +579,7 @@ fn reserved_vendor_and_bad_subtypes_are_descriptor_type_invalid() {
 #[test]
 fn unsupported_types_are_descriptor_type_invalid() {
     let none = SglCaps::new(Sgls::from_support(SglSupport::ByteAligned));
-    let mem = segments(&[(SEG, &[data(0x1000, 8), bucket(8)])]);
+    let mem = segments(&[(SEG, &[block(0x1000, 8), bucket(8)])]);
     let cases = [
         (bucket(8), Capability::BitBucket),
         (
@@ -757,7 +739,7 @@ fn dword_mode_refuses_unaligned_data_blocks() {
     let mem = SimMemory::new();
     for (addr, len) in [(0x1002u64, 8u32), (0x1000, 6), (0x1001, 3)] {
         let err = walk_err(
-            data(addr, len),
+            block(addr, len),
             Direction::Write,
             u64::from(len),
             &dword_caps(),
@@ -777,7 +759,7 @@ fn dword_mode_refuses_unaligned_data_blocks() {
         );
         // Byte-aligned controllers take it.
         assert!(walk_sgl(
-            data(addr, len),
+            block(addr, len),
             Direction::Write,
             u64::from(len),
             &caps(),
@@ -786,7 +768,7 @@ fn dword_mode_refuses_unaligned_data_blocks() {
         .is_ok());
     }
     // Inside a segment too, in the middle of it.
-    let mem = segments(&[(SEG, &[data(0x1000, 8), data(0x2002, 8), data(0x3000, 8)])]);
+    let mem = segments(&[(SEG, &[block(0x1000, 8), block(0x2002, 8), block(0x3000, 8)])]);
     let err = walk_err(
         last_segment(SEG, 3),
         Direction::Write,
@@ -846,7 +828,7 @@ fn reserved_psdt_is_invalid_field() {
 fn sgl_on_the_admin_queue_is_invalid_field() {
     let mut sqe = SubmissionEntry::new(Opcode::ADMIN_IDENTIFY, 1);
     sqe.set_psdt(Psdt::Sgl);
-    sqe.set_sgl1(data(0x1000, 4096));
+    sqe.set_sgl1(block(0x1000, 4096));
     let err = dptr::decode(&sqe, QueueKind::Admin, &caps()).unwrap_err();
     assert_eq!(err, dptr::PsdtError::SglOnAdminQueue);
     assert_eq!(err.status(), dnr(Status::INVALID_FIELD));
@@ -858,7 +840,7 @@ fn sgl_on_the_admin_queue_is_invalid_field() {
 fn sgl_without_controller_support_is_invalid_field() {
     let none = SglCaps::new(Sgls::empty());
     let mem = SimMemory::new();
-    let err = walk_err(data(0x1000, 8), Direction::Write, 8, &none, &mem);
+    let err = walk_err(block(0x1000, 8), Direction::Write, 8, &none, &mem);
     assert_eq!(
         err,
         WalkError::NotSupported {
@@ -873,7 +855,7 @@ fn sgl_without_controller_support_is_invalid_field() {
     };
     for len in [8, 0] {
         let mut out = [Piece::Skip(0); 4];
-        let mut walker = SglWalker::new(data(0x1000, 8), Direction::Write, len, &none, &mem);
+        let mut walker = SglWalker::new(block(0x1000, 8), Direction::Write, len, &none, &mem);
         assert_eq!(walker.fill(&mut out), Err(refused), "len {len}");
         let mut metadata = SglWalker::metadata(0x1004, Direction::Write, len, &none, &mem);
         assert_eq!(metadata.fill(&mut out), Err(refused), "len {len}");
@@ -905,7 +887,7 @@ fn sgl_without_controller_support_is_invalid_field() {
 #[test]
 fn self_referencing_chain_ends_at_the_segment_limit() {
     // One data descriptor, then a Segment descriptor pointing at its own segment.
-    let mut mem = segments(&[(SEG, &[data(0x1000, 8), segment(SEG, 2)])]);
+    let mut mem = segments(&[(SEG, &[block(0x1000, 8), segment(SEG, 2)])]);
     let limits = WalkLimits::DEFAULT;
     let err = walk_err_in_full_batches(segment(SEG, 2), Direction::Write, 1 << 40, &caps(), &mem);
     assert_eq!(
@@ -937,7 +919,7 @@ fn self_referencing_chain_ends_at_the_segment_limit() {
 #[test]
 fn run_of_zero_length_descriptors_ends_within_the_descriptor_limit() {
     // Zero-length data blocks are valid, but each one is charged to the budget.
-    let zeros = vec![data(0, 0); 4096];
+    let zeros = vec![block(0, 0); 4096];
     let mut mem = segments(&[(SEG, &zeros[..255]), (SEG + 0x1_0000, &zeros)]);
     // A last segment of 4096 zero-length descriptors: legal, read in batches, ends short.
     let err = walk_err_in_full_batches(
@@ -983,7 +965,7 @@ fn run_of_zero_length_descriptors_ends_within_the_descriptor_limit() {
 
 #[test]
 fn segment_of_2_pow_28_descriptors_is_refused_before_it_is_read() {
-    let mem = segments(&[(SEG, &[data(0x1000, 8)])]);
+    let mem = segments(&[(SEG, &[block(0x1000, 8)])]);
     let sgl1 = SegmentPointer {
         addr: SEG,
         len: 0xFFFF_FFF0,
@@ -1066,9 +1048,9 @@ fn descriptors_that_exactly_fill_a_segment_do_not_chain() {
         .collect();
     let plan = b.plan(&pieces).unwrap();
     assert_eq!(plan.segments_needed(16), 1);
-    let mut block = [0u8; 256];
+    let mut buf = [0u8; 256];
     let layout = b
-        .build(&pieces, &mut [SegmentBuf::new(SEG, &mut block)])
+        .build(&pieces, &mut [SegmentBuf::new(SEG, &mut buf)])
         .unwrap();
     assert_eq!(layout.sgl1.to_raw(), last_segment(SEG, 16));
     // 17: 15 data + a Last Segment pointer to a segment of 2.
@@ -1104,9 +1086,9 @@ fn too_little_segment_memory_is_refused_before_writing() {
     let pieces: Vec<Extent> = (0..20)
         .map(|i| Extent::new(0x10_0000 * (i + 1), 8))
         .collect();
-    let mut block = [0xa5u8; 256];
+    let mut buf = [0xa5u8; 256];
     let err = b
-        .build(&pieces, &mut [SegmentBuf::new(SEG, &mut block)])
+        .build(&pieces, &mut [SegmentBuf::new(SEG, &mut buf)])
         .unwrap_err();
     assert_eq!(
         err,
@@ -1115,7 +1097,7 @@ fn too_little_segment_memory_is_refused_before_writing() {
             given: 1
         }
     );
-    assert!(block.iter().all(|&x| x == 0xa5), "nothing written on error");
+    assert!(buf.iter().all(|&x| x == 0xa5), "nothing written on error");
     assert!(err.to_string().contains("segments_needed"));
     // A one-descriptor buffer cannot continue a chain.
     let (mut tiny, mut rest) = ([0xa5u8; 16], [0xa5u8; 512]);
@@ -1178,11 +1160,11 @@ fn builder_never_writes_past_its_buffers() {
 #[test]
 fn a_failing_sgl_is_found_before_any_data_moves() {
     // The first segment is fine; the last one hides a reserved descriptor type.
-    let mut bad = data(0x9000, 8);
+    let mut bad = block(0x9000, 8);
     bad.set_descriptor_type(SglDescriptorType::Reserved(7));
     let mem = segments(&[
-        (SEG, &[data(0x1000, 8), last_segment(SEG + 0x100, 2)]),
-        (SEG + 0x100, &[data(0x3000, 8), bad]),
+        (SEG, &[block(0x1000, 8), last_segment(SEG + 0x100, 2)]),
+        (SEG + 0x100, &[block(0x3000, 8), bad]),
     ]);
     let err = SglWalker::new(segment(SEG, 2), Direction::Read, 24, &caps(), &mem)
         .validate()
@@ -1193,7 +1175,7 @@ fn a_failing_sgl_is_found_before_any_data_moves() {
         "validation only reads"
     );
     // A good one reports what it found.
-    let mem = segments(&[(SEG, &[data(0x1000, 8), data(0x1008, 8)])]);
+    let mem = segments(&[(SEG, &[block(0x1000, 8), block(0x1008, 8)])]);
     let summary = SglWalker::new(last_segment(SEG, 2), Direction::Read, 16, &caps(), &mem)
         .validate()
         .unwrap();
@@ -1374,7 +1356,7 @@ fn one_piece_quick_path_agrees_with_the_planner() {
 #[test]
 fn sgl1_alone_reports_like_any_walk() {
     let mem = SimMemory::new();
-    let whole = data(0x1000, 16);
+    let whole = block(0x1000, 16);
     let summary = SglWalker::new(whole, Direction::Read, 16, &caps(), &mem)
         .validate()
         .unwrap();
@@ -1448,7 +1430,7 @@ fn walk_in_calls_of(
 fn a_fault_is_met_where_whole_batches_meet_it_whatever_room_out_has() {
     // A last segment of 100 blocks, none adjacent, of which only some can be read.
     let blocks: Vec<SglDescriptor> = (0..100u64)
-        .map(|i| data(0x100_0000 + i * 0x2000, 8))
+        .map(|i| block(0x100_0000 + i * 0x2000, 8))
         .collect();
     let with_mapped = |readable: usize, bad: Option<usize>| {
         let mut blocks = blocks.clone();
@@ -1524,11 +1506,11 @@ fn a_short_segment_then_a_long_one_reads_in_full_batches() {
     // descriptor still once, and finds the same pieces.
     const NEXT: u64 = SEG + 0x1_0000;
     let long: Vec<SglDescriptor> = (0..300u64)
-        .map(|i| data(0x100_0000 + i * 0x2000, 0x1000))
+        .map(|i| block(0x100_0000 + i * 0x2000, 0x1000))
         .collect();
     let first = [
-        data(0x10_0000, 0x200),
-        data(0x20_0000, 0x200),
+        block(0x10_0000, 0x200),
+        block(0x20_0000, 0x200),
         last_segment(NEXT, 300),
     ];
     let mut mem = segments(&[(SEG, &first), (NEXT, &long)]);

@@ -3,8 +3,7 @@
 //! snapshot of a `GuestMemoryAtomic`, behind an IOMMU), holes between regions included.
 #![cfg(feature = "vm-memory")]
 
-#[path = "support/rig.rs"]
-mod rig;
+use nvme_dma_testkit::rig;
 
 use std::rc::Rc;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -16,7 +15,8 @@ use nvme_dma::memory::{AsGuestMemory, GuestMemoryDma};
 use nvme_dma::prp::{PrpBuilder, PrpListPage, PrpWalker, WalkError};
 use nvme_dma::spec::{Opcode, Status};
 use nvme_dma::{DmaFault, DmaMemory, Extent, PageSize};
-use rig::{pattern, Rig, DATA, RAM};
+use nvme_dma_testkit::pattern::pattern;
+use rig::{Rig, DATA, RAM};
 use vmm::iommu::{Error as IommuError, Iommu, IommuMemory, Iotlb, IotlbIterator, IovaRange};
 use vmm::{
     Bytes, GuestAddress, GuestAddressSpace, GuestMemory, GuestMemoryAtomic, GuestMemoryMmap,

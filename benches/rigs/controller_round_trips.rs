@@ -10,8 +10,7 @@
 //! host + controller path, after a bring-up of a few hundred thousand instructions: divide the
 //! total by 20,000 for instructions per command.
 
-#[path = "../../tests/support/rig.rs"]
-mod rig;
+use nvme_dma_testkit::rig;
 
 use nvme_dma::controller::ControllerConfig;
 use nvme_dma::dptr::{Request, SglPolicy};
@@ -19,7 +18,8 @@ use nvme_dma::spec::Opcode;
 use nvme_dma::Direction;
 use nvme_dma::Extent;
 use nvme_dma::QueueKind;
-use rig::{io_sqe, pattern, Rig, DATA};
+use nvme_dma_testkit::pattern::pattern;
+use rig::{io_sqe, Rig, DATA};
 
 fn main() {
     let size: u64 = std::env::args()

@@ -11,6 +11,7 @@ use nvme_dma::spec::{
     BlockRange, CreateIoCq, CreateIoSq, DatasetManagement, DeleteIoQueue, DsmRangeCount, Identify,
     Opcode, QueueSize, SglDescriptor, SglDescriptorType, SglSubtype, SubmissionEntry,
 };
+use nvme_dma_testkit::guest::slots;
 
 use crate::controller::{Action, Addr, Command, ControllerInput, Shape, BAR0};
 use crate::memory::{MemorySpec, Region, Run};
@@ -99,10 +100,6 @@ fn store(at: Addr, bytes: Vec<u8>) -> Action {
     Action::Store { at, bytes }
 }
 
-fn quadwords(words: &[u64]) -> Vec<u8> {
-    words.iter().flat_map(|w| w.to_le_bytes()).collect()
-}
-
 fn with_sgl(mut command: Command, at: Addr, len: u32, kind: SglDescriptorType) -> Command {
     command.flags = 1 << 6; // PSDT 01b: SGL data, contiguous metadata
     command.prp1 = at;
@@ -152,9 +149,9 @@ pub fn seeds() -> Vec<Seed> {
             plain,
             MemorySpec::default(),
             vec![
-                store(Addr::lists(0), quadwords(&entries)),
+                store(Addr::lists(0), slots(&entries)),
                 submit(1, listed),
-                store(Addr::lists(0x1000), quadwords(&read_entries)),
+                store(Addr::lists(0x1000), slots(&read_entries)),
                 submit(1, read(4, 32).with_prp2(Addr::lists(0x1000))),
             ],
         ),
@@ -466,7 +463,7 @@ pub fn seeds() -> Vec<Seed> {
             shape(0, 1),
             MemorySpec::default(),
             vec![
-                store(Addr::lists(0), quadwords(&pages)),
+                store(Addr::lists(0), slots(&pages)),
                 submit(
                     1,
                     io(Opcode::NVM_WRITE, 42, 0, 256, DATA_1).with_prp2(Addr::lists(0)),
@@ -497,7 +494,7 @@ pub fn seeds() -> Vec<Seed> {
             MemorySpec::default(),
             vec![
                 submit(1, write(47, 8)),
-                store(Addr::lists(0x800), quadwords(&[8u64 << 32, 0])),
+                store(Addr::lists(0x800), slots(&[8u64 << 32, 0])),
                 submit(
                     1,
                     // One range, attribute AD: deallocate blocks 0 to 7.

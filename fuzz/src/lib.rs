@@ -34,12 +34,6 @@ pub mod sgl_build;
 pub mod sgl_walk;
 pub mod wire;
 
-/// The integration tests' helpers (the PRP and SGL acceptance oracles, the reference SGL
-/// walker, normalisation), compiled here from the same file so that the fuzz targets judge
-/// the library by exactly the rules the tests do.
-#[path = "../../tests/common/mod.rs"]
-pub mod common;
-
 /// The names of the fuzz targets, as `cargo fuzz` and the corpus directories know them.
 pub const TARGETS: [&str; 6] = [
     "wire_roundtrip",

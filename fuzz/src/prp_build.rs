@@ -10,8 +10,8 @@
 use arbitrary::{Arbitrary, Result, Unstructured};
 use nvme_dma::prp::{PrpBuilder, PrpListPage, PrpWalker};
 use nvme_dma::{Extent, PageSize};
+use nvme_dma_testkit::oracle::{normalize, oracle_accepts, oracle_pages, LIST_REGION};
 
-use crate::common::{normalize, oracle_accepts, oracle_pages, LIST_REGION};
 use crate::descriptor_memory::{
     assert_untouched, assert_written_exactly, chained_use, memory_of, pages_of, Buffers, POISON,
 };

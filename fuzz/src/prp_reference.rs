@@ -9,8 +9,7 @@
 //! problem first.
 
 use nvme_dma::{Extent, SimMemory};
-
-use crate::common::normalize;
+use nvme_dma_testkit::oracle::normalize;
 
 /// Status code (SCT 0) for an entry or pointer with a forbidden offset.
 pub const PRP_OFFSET_INVALID: u8 = 0x13;

@@ -13,8 +13,8 @@ use nvme_dma::sgl::{Capability, SglBuilder, SglCaps, SglWalker};
 use nvme_dma::spec::Sgls;
 use nvme_dma::Extent;
 use nvme_dma::{Direction, Piece};
+use nvme_dma_testkit::oracle::{sgl_normalize_all, sgl_oracle_accepts, OracleCaps, SEGMENT_REGION};
 
-use crate::common::{sgl_normalize_all, sgl_oracle_accepts, OracleCaps, SEGMENT_REGION};
 use crate::descriptor_memory::{
     assert_untouched, assert_written_exactly, chained_use, memory_of, segments_of, Buffers, POISON,
 };

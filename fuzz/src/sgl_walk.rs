@@ -17,9 +17,9 @@ use nvme_dma::walk::Walk;
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{PageSize, SimMemory};
+use nvme_dma_testkit::oracle::{reference_walk, RefCaps};
 
 use crate::collect_walk;
-use crate::common::{reference_walk, RefCaps};
 use crate::encode::Encode;
 use crate::memory::MemorySpec;
 

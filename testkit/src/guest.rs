@@ -1,11 +1,9 @@
-//! What a guest writes for a controller to read, shared by the adversarial catalogues (the
-//! data-pointer level, `tests/adversarial.rs`, and the controller level,
-//! `tests/adversarial_controller.rs`): PRP list slots, SGL descriptors, and the status every
-//! data-pointer error carries.
-#![allow(dead_code)]
+//! What a guest writes for a controller to read: PRP list slots, SGL descriptors, the
+//! controller capabilities the catalogues assume, and the status every data-pointer error
+//! carries.
 
-use nvme_dma::sgl::{DataDescriptor, SegmentKind, SegmentPointer};
-use nvme_dma::spec::{SglDescriptor, Status};
+use nvme_dma::sgl::{DataDescriptor, SegmentKind, SegmentPointer, SglCaps};
+use nvme_dma::spec::{SglDescriptor, SglSupport, Sgls, Status};
 
 /// The memory page size of every case (4 KiB).
 pub const PS: u64 = 4096;
@@ -32,12 +30,37 @@ pub fn block(addr: u64, len: u32) -> SglDescriptor {
     DataDescriptor::Block { addr, len }.to_raw()
 }
 
+/// An SGL Bit Bucket of `len` bytes.
+pub fn bucket(len: u32) -> SglDescriptor {
+    DataDescriptor::BitBucket { len }.to_raw()
+}
+
 /// A Segment or Last Segment descriptor for `count` descriptors at `addr`.
 pub fn pointer(addr: u64, count: u32, kind: SegmentKind) -> SglDescriptor {
     SegmentPointer::new(addr, count, kind).unwrap().to_raw()
 }
 
+/// A Segment descriptor for `count` descriptors at `addr`.
+pub fn segment(addr: u64, count: u32) -> SglDescriptor {
+    pointer(addr, count, SegmentKind::Segment)
+}
+
+/// A Last Segment descriptor for `count` descriptors at `addr`.
+pub fn last_segment(addr: u64, count: u32) -> SglDescriptor {
+    pointer(addr, count, SegmentKind::LastSegment)
+}
+
 /// `n` pages of one contiguous buffer at `base`, as list entries.
 pub fn pages_from(base: u64, n: u64) -> Vec<u64> {
     (0..n).map(|i| base + i * PS).collect()
+}
+
+/// A controller with byte-aligned SGLs and bit buckets.
+pub fn byte_aligned() -> SglCaps {
+    SglCaps::new(Sgls::from_support(SglSupport::ByteAligned) | Sgls::BIT_BUCKET)
+}
+
+/// A controller with dword-aligned SGLs and bit buckets.
+pub fn dword_aligned() -> SglCaps {
+    SglCaps::new(Sgls::from_support(SglSupport::DwordAligned) | Sgls::BIT_BUCKET)
 }

@@ -1,6 +1,6 @@
-//! Helpers shared by the integration tests: data patterns in simulated memory, PRP list
-//! placement, gathering through walked segments, and an independent acceptance oracle.
-#![allow(dead_code)]
+//! Oracles and placement: PRP list pages and SGL segments put where a controller reads them,
+//! walks collected, gathering through walked segments, what a walker should report, and
+//! acceptance oracles and a reference SGL walk written from the specification alone.
 
 use nvme_dma::prp::{BuildError, PrpBuilder, PrpLayout, PrpListPage, PrpWalker, WalkError};
 use nvme_dma::walk::Walk;
@@ -8,30 +8,6 @@ use nvme_dma::{DmaMemory, Extent, PageSize, SimMemory};
 
 /// Where tests put PRP list pages: far from any data region the generators use.
 pub const LIST_REGION: u64 = 0x7f00_0000_0000;
-
-/// The byte at position `pos` of a transfer tagged `seed`: what the data should read as.
-pub fn pattern_byte(seed: u64, pos: u64) -> u8 {
-    let x = (pos ^ seed.rotate_left(17)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (x >> 56) as u8 ^ (pos as u8)
-}
-
-/// Map every extent and write the transfer pattern into it, byte `k` of the transfer at its
-/// place in the extents. Extents must not overlap.
-pub fn fill_extents(mem: &mut SimMemory, extents: &[Extent], seed: u64) {
-    let mut pos = 0u64;
-    for e in extents.iter().filter(|e| e.len > 0) {
-        mem.map(e.addr, e.len)
-            .expect("extent fits the address space");
-        let data: Vec<u8> = (0..e.len).map(|k| pattern_byte(seed, pos + k)).collect();
-        mem.poke(e.addr, &data).expect("mapped");
-        pos += e.len;
-    }
-}
-
-/// The transfer as it should arrive: `len` pattern bytes.
-pub fn expected_bytes(seed: u64, len: u64) -> Vec<u8> {
-    (0..len).map(|k| pattern_byte(seed, k)).collect()
-}
 
 /// Read the bytes the segments describe, in order, through host-side loads.
 pub fn gather(mem: &SimMemory, segments: &[Extent]) -> Vec<u8> {
@@ -211,36 +187,6 @@ pub fn walk_sgl<M: DmaMemory>(
         .collect()
 }
 
-/// Map every data piece and write the transfer pattern into it, byte `k` of the transfer at
-/// its place among the pieces (skips take transfer positions but no memory).
-pub fn fill_pieces(mem: &mut SimMemory, pieces: &[Piece], seed: u64) {
-    let mut pos = 0u64;
-    for p in pieces {
-        if let Piece::Data(e) = p {
-            if e.len > 0 {
-                mem.map(e.addr, e.len)
-                    .expect("piece fits the address space");
-                let data: Vec<u8> = (0..e.len).map(|k| pattern_byte(seed, pos + k)).collect();
-                mem.poke(e.addr, &data).expect("mapped");
-            }
-        }
-        pos += p.len();
-    }
-}
-
-/// Act as a controller finishing a read: write transfer byte `k` of the pattern to wherever
-/// the walked pieces put it, skipping what the bit buckets discard.
-pub fn deliver_read(mem: &mut SimMemory, walked: &[Piece], seed: u64) {
-    let mut pos = 0u64;
-    for p in walked {
-        if let Piece::Data(e) = p {
-            let data: Vec<u8> = (0..e.len).map(|k| pattern_byte(seed, pos + k)).collect();
-            mem.write(e.addr, &data).expect("walked data is mapped");
-        }
-        pos += p.len();
-    }
-}
-
 /// Gather the data pieces' bytes in order through host-side loads (skips contribute nothing).
 pub fn gather_pieces(mem: &SimMemory, pieces: &[Piece]) -> Vec<u8> {
     let data: Vec<Extent> = pieces
@@ -251,19 +197,6 @@ pub fn gather_pieces(mem: &SimMemory, pieces: &[Piece]) -> Vec<u8> {
         })
         .collect();
     gather(mem, &data)
-}
-
-/// The pattern bytes of the data pieces only, at their transfer positions.
-pub fn expected_data_bytes(pieces: &[Piece], seed: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut pos = 0u64;
-    for p in pieces {
-        if let Piece::Data(e) = p {
-            out.extend((0..e.len).map(|k| pattern_byte(seed, pos + k)));
-        }
-        pos += p.len();
-    }
-    out
 }
 
 /// What a walker reports for `pieces`: empty ones dropped, physically adjacent data merged,
@@ -295,11 +228,17 @@ pub fn sgl_normalize(pieces: &[Piece]) -> Vec<Piece> {
 /// What the oracle needs to know of a controller.
 #[derive(Clone, Copy, Debug)]
 pub struct OracleCaps {
+    /// SGLs are supported at all.
     pub supported: bool,
+    /// Data blocks must be dword granular (addresses and lengths).
     pub dword: bool,
+    /// Bit Bucket descriptors are supported.
     pub bit_bucket: bool,
+    /// Keyed SGL Data Block descriptors are supported.
     pub keyed: bool,
+    /// A data block may be longer than the transfer (SGLS LLDTS).
     pub lldts: bool,
+    /// The most data blocks one command may use (MSDBD), if limited.
     pub msdbd: Option<u64>,
 }
 
@@ -386,21 +325,34 @@ pub fn sgl_oracle_accepts(
 /// What the reference walker needs to know of a controller.
 #[derive(Clone, Copy, Debug)]
 pub struct RefCaps {
+    /// SGLs are supported at all.
     pub supported: bool,
+    /// Data blocks must be dword granular (addresses and lengths).
     pub dword: bool,
+    /// Bit Bucket descriptors are supported.
     pub bit_bucket: bool,
+    /// Keyed SGL Data Block descriptors are supported.
     pub keyed: bool,
+    /// Transport SGL Data Block descriptors are supported.
     pub transport: bool,
+    /// Addresses may be offsets into the capsule (SGLS "address as offset").
     pub offsets: bool,
+    /// A data block may be longer than the transfer (SGLS LLDTS).
     pub lldts: bool,
+    /// Metadata may be described by an SGL (SGLS MSDS).
     pub msds: bool,
+    /// The most data blocks one command may use (MSDBD), if limited.
     pub msdbd: Option<u64>,
+    /// In-capsule data bytes, the bound of capsule offsets.
     pub capsule: u64,
+    /// The walk limit on descriptors.
     pub max_descriptors: u64,
+    /// The walk limit on segments.
     pub max_segments: u64,
 }
 
 impl RefCaps {
+    /// What `caps` says, field by field.
     pub fn of(caps: &SglCaps) -> Self {
         use nvme_dma::sgl::Capability as C;
         RefCaps {

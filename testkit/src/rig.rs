@@ -2,7 +2,6 @@
 //! registers, keeps its own queue bookkeeping, fills data pointers with the crate's `dptr`
 //! module, and checks every completion it reaps. Deliberately independent of the library's
 //! host driver, so the controller is tested against a second implementation of the host side.
-#![allow(dead_code)]
 
 use nvme_dma::bus::RegisterAccess;
 use nvme_dma::controller::{ControllerConfig, Machine, MockController};
@@ -32,18 +31,24 @@ pub const DATA: u64 = 0x0100_0000;
 /// A queue pair as the host tracks it.
 #[derive(Clone, Debug)]
 pub struct HostQueue {
+    /// Where the submission queue lives.
     pub sq_base: u64,
+    /// Where the completion queue lives.
     pub cq_base: u64,
+    /// Slots in each queue.
     pub size: u16,
+    /// The next submission slot the host writes.
     pub sq_tail: u16,
+    /// The next completion slot the host reads.
     pub cq_head: u16,
+    /// The phase tag a new completion carries.
     pub phase: bool,
+    /// The completion queue the submission queue posts to.
     pub cqid: u16,
 }
 
 impl HostQueue {
     /// A pair just created: tail and head at slot 0, phase 1.
-    #[allow(dead_code)] // not every test file that includes the rig uses it
     pub fn new(sq_base: u64, cq_base: u64, size: u16, cqid: u16) -> Self {
         HostQueue {
             sq_base,
@@ -72,16 +77,17 @@ impl HostQueues {
         self.0[at] = Some(queue);
     }
 
+    /// Pair `qid`, if tracked.
     pub fn get(&self, qid: u16) -> Option<&HostQueue> {
         self.0.get(usize::from(qid))?.as_ref()
     }
 
+    /// Pair `qid`, if tracked, to update.
     pub fn get_mut(&mut self, qid: u16) -> Option<&mut HostQueue> {
         self.0.get_mut(usize::from(qid))?.as_mut()
     }
 
     /// Every pair tracked, by queue id.
-    #[allow(dead_code)] // not every test file that includes the rig uses it
     pub fn values(&self) -> impl Iterator<Item = &HostQueue> {
         self.0.iter().flatten()
     }
@@ -97,11 +103,15 @@ impl std::ops::Index<&u16> for HostQueues {
     }
 }
 
+/// The test host: a machine (controller and host memory) and the host's own bookkeeping.
 pub struct Rig<M: DmaMemory = SimMemory> {
+    /// The controller and the host memory it reaches.
     pub m: Machine<M>,
+    /// The queue pairs the host tracks.
     pub queues: HostQueues,
     next_queue_mem: u64,
     next_cid: u16,
+    /// The memory page size the controller was enabled with (CC.MPS).
     pub page: PageSize,
 }
 
@@ -111,6 +121,7 @@ impl Rig {
         Self::with_mps(config, 0)
     }
 
+    /// As [`Rig::new`], with memory page size `4 KiB << mps`.
     pub fn with_mps(config: ControllerConfig, mps: u8) -> Rig {
         let mut memory = SimMemory::new();
         memory.set_logging(false);
@@ -171,11 +182,13 @@ impl<M: DmaMemory> Rig<M> {
         at
     }
 
+    /// A fresh command identifier.
     pub fn cid(&mut self) -> u16 {
         self.next_cid = self.next_cid.wrapping_add(1);
         self.next_cid
     }
 
+    /// The controller's doorbell stride (CAP.DSTRD).
     pub fn dstrd(&self) -> u8 {
         self.m.controller.config().doorbell_stride
     }
@@ -194,6 +207,7 @@ impl<M: DmaMemory> Rig<M> {
         self.m.write(slot, &sqe.to_bytes()).unwrap();
     }
 
+    /// Ring `qid`'s tail doorbell with the tail the host tracks.
     pub fn ring_sq(&mut self, qid: u16) {
         let tail = self.queues.get(qid).expect("queue exists").sq_tail;
         let db = sq_tail_doorbell(qid, self.dstrd()).unwrap();
@@ -315,6 +329,7 @@ impl<M: DmaMemory> Rig<M> {
         self.m.write(addr, bytes).unwrap();
     }
 
+    /// Read `len` bytes of host memory (host CPU load, not DMA).
     pub fn peek(&self, addr: u64, len: usize) -> Vec<u8> {
         let mut buf = vec![0u8; len];
         self.m.read(addr, &mut buf).unwrap();
@@ -394,17 +409,4 @@ pub fn create_sq(qid: u16, size: u16, base: u64, cqid: u16) -> SubmissionEntry {
         CreateIoSq::contiguous(qid, queue_size(size.into()), cqid),
         base,
     )
-}
-
-/// A deterministic byte pattern.
-pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command (README): every test, property test and doctest, with the core
-# alone (no default features) and with every feature, plus the README's main job (the demo)
+# without std and with every feature, plus the README's main job (the demo)
 # and the examples (the PRP and SGL tours, the emulator, the driver round trip) as smoke runs,
 # and a short smoke run of every fuzz target. It installs QEMU when missing and makes the QEMU
 # conformance tests (tests/qemu_*.rs) mandatory: without QEMU they fail here instead of
@@ -20,7 +20,9 @@ cargo run --quiet --example prp_tour >/dev/null
 cargo run --quiet --example sgl_tour >/dev/null
 cargo run --quiet --example emulator --features vm-memory >/dev/null
 cargo run --quiet --example driver_round_trip >/dev/null
-echo "== core unit tests without std or alloc"
+# The test kit, a dev-dependency, needs `alloc`, and cargo unifies features within a test
+# build: so these run without std but with alloc. CI builds the core with no feature at all.
+echo "== core unit tests without std"
 cargo test --quiet --lib --no-default-features
 echo "== all tests, all features (the library and the nvme-dma command)"
 cargo test --workspace --all-features

@@ -327,7 +327,7 @@ pub fn event_words(e: &ControllerEvent) -> String {
         ),
         ControllerEvent::CqePostFailed { cqid, addr } => format!(
             "fatal: a completion could not be posted to queue {cqid} at {addr:#x} (CSTS.CFS)"
-        ),
+        ),    ControllerEvent::Hung { .. } => e.to_string(),
     }
 }
 

@@ -8,6 +8,7 @@ use zerocopy::{FromZeros, IntoBytes};
 
 use super::config::ControllerConfig;
 use super::datapath::{self, fail};
+use super::profile::Deviation;
 use super::queue::{CompletionQueue, QueueMemory, SubmissionQueue};
 use super::trace::DmaPurpose;
 use super::{Engine, Outcome, CQE_BYTES, SQE_BYTES};
@@ -239,6 +240,11 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         Ok(0)
     }
 
+    /// Whether the controller's profile makes `deviation`.
+    fn has(&self, deviation: Deviation) -> bool {
+        self.config.profile.has(deviation)
+    }
+
     fn identify(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {
         let Identify { cns, nsid, .. } = Identify::from_sqe(sqe);
         let data: Vec<u8> = match cns {
@@ -252,7 +258,11 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
             CNS_NAMESPACE_DESCRIPTORS => {
                 self.namespace(nsid)
                     .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
-                namespace_descriptors(self.config.serial, nsid)
+                if self.has(Deviation::NamespaceDescriptorsWithoutIdentifier) {
+                    command_set_descriptor()
+                } else {
+                    namespace_descriptors(self.config.serial, nsid)
+                }
             }
             CNS_ACTIVE_NAMESPACE_LIST => {
                 if nsid >= 0xffff_fffe {
@@ -410,11 +420,9 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         if self.regs.cc.iosqes() != 6 {
             return Err(fail(Status::INVALID_FIELD));
         }
-        if f.qid != 0
-            && f.qid <= granted
-            && !exists
-            && (cqid == 0 || self.queues.cq(cqid).is_none())
-        {
+        let cq_missing = cqid == 0 || self.queues.cq(cqid).is_none();
+        let sq_valid = f.qid != 0 && f.qid <= granted && !exists;
+        if cq_missing && (sq_valid || self.has(Deviation::CompletionQueueCheckedFirst)) {
             return Err(fail(Status::COMPLETION_QUEUE_INVALID));
         }
         let memory = self.new_queue_memory(sqe, &f, SQE_BYTES, exists, granted)?;
@@ -445,10 +453,17 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     fn delete_cq(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {
         let DeleteIoQueue { qid } = DeleteIoQueue::from_sqe(sqe);
         if qid == 0 || self.queues.cq(qid).is_none() {
-            return Err(fail(Status::INVALID_QUEUE_IDENTIFIER));
+            return Err(fail(
+                if self.has(Deviation::DeleteCqAnswersCompletionQueueInvalid) {
+                    Status::COMPLETION_QUEUE_INVALID
+                } else {
+                    Status::INVALID_QUEUE_IDENTIFIER
+                },
+            ));
         }
         if self.queues.sqs.iter().flatten().any(|sq| sq.cqid == qid) {
-            return Err(fail(Status::INVALID_QUEUE_DELETION));
+            let dnr = !self.has(Deviation::InvalidQueueDeletionWithoutDnr);
+            return Err(Status::INVALID_QUEUE_DELETION.with_dnr(dnr));
         }
         if let Some(slot) = self.queues.cqs.get_mut(usize::from(qid)) {
             *slot = None;
@@ -475,8 +490,14 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
                     return Err(fail(COMMAND_SEQUENCE_ERROR));
                 }
                 let max = u32::from(self.config.max_io_queues);
+                let everything = self.has(Deviation::QueuesAllocatedBeyondRequest);
                 let grant = |requested: QueueCount| {
-                    u16::try_from(requested.get().min(max)).unwrap_or(u16::MAX)
+                    let n = if everything {
+                        max
+                    } else {
+                        requested.get().min(max)
+                    };
+                    u16::try_from(n).unwrap_or(u16::MAX)
                 };
                 self.admin.queues_granted =
                     (grant(requested.submission), grant(requested.completion));
@@ -508,7 +529,13 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         let req = LogPageRequest::from_sqe(sqe);
         let page: Vec<u8> = match req.lid {
             LID_ERROR_INFORMATION => self.admin.error_log_bytes(),
-            LID_FIRMWARE_SLOT => firmware_slot_log(),
+            LID_FIRMWARE_SLOT => {
+                firmware_slot_log(if self.has(Deviation::FirmwareSlotRevisionNotFr) {
+                    *b"1.0     "
+                } else {
+                    firmware_revision()
+                })
+            }
             LID_SMART => {
                 // Controller-wide only: NSID 0 or FFFFFFFFh (LPA bit 0 is clear).
                 if sqe.nsid() != 0 && sqe.nsid() != u32::MAX {
@@ -519,7 +546,12 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
             _ => return Err(fail(Status::INVALID_FIELD)),
         };
         let size = page.len() as u64;
-        if req.offset % 4 != 0 || req.offset > size {
+        let past_end = if self.has(Deviation::LogOffsetAtPageEndRefused) {
+            req.offset >= size
+        } else {
+            req.offset > size
+        };
+        if req.offset % 4 != 0 || past_end {
             return Err(fail(Status::INVALID_FIELD));
         }
         if !self.rules.max_transfer.allows(req.len) {
@@ -547,17 +579,27 @@ fn firmware_revision() -> [u8; 8] {
 }
 
 /// The Firmware Slot Information log page (512 bytes): AFI names slot 1 as the active slot
-/// (bits 2:0) with no activation pending; FRS1 (bytes 15:8) holds the running revision, the
-/// same FR that Identify Controller reports.
-fn firmware_slot_log() -> Vec<u8> {
+/// (bits 2:0) with no activation pending; FRS1 (bytes 15:8) holds `revision`, the running
+/// one, which is the FR Identify Controller reports.
+fn firmware_slot_log(revision: [u8; 8]) -> Vec<u8> {
     let mut page = alloc::vec![0u8; 512];
     if let Some(afi) = page.first_mut() {
         *afi = 1;
     }
     if let Some(frs1) = page.get_mut(8..16) {
-        frs1.copy_from_slice(&firmware_revision());
+        frs1.copy_from_slice(&revision);
     }
     page
+}
+
+/// A Namespace Identification Descriptor list holding only a Command Set Identifier
+/// descriptor (NIDT 4h, NIDL 1) for the NVM command set (CSI 0).
+fn command_set_descriptor() -> Vec<u8> {
+    let mut list = alloc::vec![0u8; 4096];
+    if let Some(header) = list.get_mut(..4) {
+        header.copy_from_slice(&[4, 1, 0, 0]);
+    }
+    list
 }
 
 /// The Namespace Identification Descriptor list of namespace `nsid` (4096 bytes): one UUID

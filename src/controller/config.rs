@@ -4,6 +4,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::namespace::NamespaceConfig;
+use super::profile::Profile;
 use crate::sgl::WalkLimits;
 use crate::spec::{mdts_bytes, MaxTransfer, SglSupport, Sgls, Vs};
 
@@ -86,6 +87,9 @@ pub struct ControllerConfig {
     pub serial: &'static str,
     /// Identify Controller MN.
     pub model: &'static str,
+    /// Where the controller answers otherwise than the specification's letter (none by
+    /// default; [`Profile::QEMU_7_2`] stands in for QEMU).
+    pub profile: Profile,
 }
 
 impl Default for ControllerConfig {
@@ -113,6 +117,7 @@ impl Default for ControllerConfig {
             namespaces: alloc::vec![NamespaceConfig::new(128 * 1024, 512)],
             serial: "NVMEDMA-0001",
             model: "nvme-dma mock controller",
+            profile: Profile::STRICT,
         }
     }
 }

@@ -10,13 +10,15 @@ use alloc::vec::Vec;
 
 use super::config::ControllerConfig;
 use super::dma::{DmaPort, Touched};
+use super::lenient::{Mapper, Stop};
 use super::namespace::{Namespace, Stream};
+use super::profile::Deviation;
 use super::trace::DmaPurpose;
 use crate::dptr::{self, DataPointer, MetadataPointer};
-use crate::extent::PageSize;
+use crate::extent::{Extent, PageSize};
 use crate::memory::{DataMover, DmaMemory};
-use crate::sgl::SglCaps;
-use crate::spec::{MaxTransfer, Status, SubmissionEntry};
+use crate::sgl::{Capability, SglCaps};
+use crate::spec::{mdts_bytes, MaxTransfer, Opcode, Psdt, Status, SubmissionEntry};
 use crate::QueueKind;
 use crate::{Direction, Piece};
 
@@ -27,14 +29,28 @@ pub(crate) struct PointerRules {
     pub sgl: SglCaps,
     /// MDTS in bytes: the longest transfer a command may ask for.
     pub max_transfer: MaxTransfer,
+    /// The profile's PRP and SGL leniencies, and what the mapper that applies them needs.
+    pub lenient: Mapper,
 }
 
 impl PointerRules {
     pub fn new(config: &ControllerConfig, page_size: PageSize) -> Self {
+        let max_transfer = if config.profile.has(Deviation::MdtsInCcPageUnits) {
+            mdts_bytes(config.mdts, page_size.bytes())
+        } else {
+            config.max_transfer()
+        };
         PointerRules {
             page_size,
             sgl: SglCaps::new(config.sgls).with_limits(config.walk_limits),
-            max_transfer: config.max_transfer(),
+            max_transfer,
+            lenient: Mapper {
+                profile: config.profile,
+                page_size,
+                sgls: config.sgls,
+                limits: config.walk_limits,
+                registers: Extent::new(config.bar0, config.bar0_size()),
+            },
         }
     }
 }
@@ -49,12 +65,16 @@ pub(crate) fn fail(status: Status) -> Status {
 pub(crate) struct Gathered {
     pub data: Vec<Piece>,
     pub metadata: Vec<Piece>,
+    /// The profile's SGL mapper found a chain that never ends
+    /// ([`Deviation::SglEmptySegmentLoops`]): the controller it models hangs here.
+    pub hung: bool,
 }
 
 impl Gathered {
     fn clear(&mut self) {
         self.data.clear();
         self.metadata.clear();
+        self.hung = false;
     }
 }
 
@@ -70,9 +90,48 @@ pub(crate) fn gather<M: DmaMemory + ?Sized>(
     out: &mut Gathered,
 ) -> Result<(), Status> {
     out.clear();
-    let pointers = dptr::decode(sqe, queue, &rules.sgl).map_err(|e| e.status())?;
+    let profile = rules.lenient.profile;
+    let mut sqe = *sqe;
+    if sqe.psdt() == Psdt::SglMetadataSgl
+        && profile.has(Deviation::Psdt10bAs01b)
+        && !rules.sgl.has(Capability::MetadataSgl)
+    {
+        sqe.set_psdt(Psdt::Sgl);
+    }
+    let pointers = dptr::decode(&sqe, queue, &rules.sgl).map_err(|e| e.status())?;
     port.reset_touched();
-    if data_len > 0 {
+    let lenient = match pointers.data {
+        DataPointer::Prp { .. } => profile.maps_prps_leniently(),
+        DataPointer::Sgl(_) => profile.maps_sgls_leniently(),
+    };
+    if data_len > 0 && lenient {
+        let write = queue == QueueKind::Io && sqe.opcode() == Opcode::NVM_WRITE;
+        let mapped = match pointers.data {
+            DataPointer::Prp { prp1, prp2 } => {
+                let fetch = port.fetcher(DmaPurpose::PrpListFetch);
+                rules
+                    .lenient
+                    .map_prp(&fetch, (prp1, prp2), data_len, &mut out.data)
+            }
+            DataPointer::Sgl(sgl1) => {
+                let fetch = port.fetcher(DmaPurpose::SglSegmentFetch);
+                rules
+                    .lenient
+                    .map_sgl(&fetch, sgl1, data_len, write, &mut out.data)
+            }
+        };
+        match mapped {
+            Ok(()) => {}
+            // QEMU's Read and Write paths set DNR on every mapping failure; its admin
+            // commands return the mapper's status as it is.
+            Err(Stop::Status(status)) if queue == QueueKind::Io => return Err(fail(status)),
+            Err(Stop::Status(status)) => return Err(status),
+            Err(Stop::Hang) => {
+                out.hung = true;
+                return Err(fail(Status::INTERNAL_ERROR));
+            }
+        }
+    } else if data_len > 0 {
         let purpose = match pointers.data {
             DataPointer::Prp { .. } => DmaPurpose::PrpListFetch,
             DataPointer::Sgl(_) => DmaPurpose::SglSegmentFetch,

@@ -51,6 +51,21 @@ pub(crate) struct DmaPort<'a, M: DmaMemory + ?Sized> {
     registers: Extent,
     trace: Option<RefCell<&'a mut DmaTrace>>,
     touched: Cell<Touched>,
+    /// Data (not descriptor) accesses that fault are ignored: reads give zeros, writes go
+    /// nowhere ([`Deviation::DataOutsideMemoryIgnored`](super::Deviation)).
+    data_faults_ignored: bool,
+}
+
+/// Whether an access moves a command's data or metadata (rather than a queue entry, a list
+/// or a segment).
+fn moves_data(purpose: DmaPurpose) -> bool {
+    matches!(
+        purpose,
+        DmaPurpose::DataRead
+            | DmaPurpose::DataWrite
+            | DmaPurpose::MetadataRead
+            | DmaPurpose::MetadataWrite
+    )
 }
 
 fn fault(addr: u64, len: usize) -> DmaFault {
@@ -73,7 +88,18 @@ impl<'a, M: DmaMemory + ?Sized> DmaPort<'a, M> {
             registers,
             trace: trace.map(RefCell::new),
             touched: Cell::new(Touched::default()),
+            data_faults_ignored: false,
         }
+    }
+
+    /// This port, ignoring data accesses that fault when `ignored` is true.
+    pub fn with_data_faults_ignored(mut self, ignored: bool) -> Self {
+        self.data_faults_ignored = ignored;
+        self
+    }
+
+    fn ignores(&self, purpose: DmaPurpose) -> bool {
+        self.data_faults_ignored && moves_data(purpose)
     }
 
     /// The CMB's capabilities, if there is one.
@@ -156,6 +182,9 @@ impl<'a, M: DmaMemory + ?Sized> DmaPort<'a, M> {
             });
         if result.is_err() {
             self.record(purpose, addr, len, DmaTarget::Refused);
+            if self.ignores(purpose) {
+                return Ok(false);
+            }
         }
         result
     }
@@ -182,6 +211,10 @@ impl<'a, M: DmaMemory + ?Sized> DmaPort<'a, M> {
             buf.len() as u64,
             *result.as_ref().unwrap_or(&DmaTarget::Refused),
         );
+        if result.is_err() && self.ignores(purpose) {
+            buf.fill(0);
+            return Ok(());
+        }
         result.map(|_| ())
     }
 
@@ -207,6 +240,9 @@ impl<'a, M: DmaMemory + ?Sized> DmaPort<'a, M> {
             data.len() as u64,
             *result.as_ref().unwrap_or(&DmaTarget::Refused),
         );
+        if result.is_err() && self.ignores(purpose) {
+            return Ok(());
+        }
         result.map(|_| ())
     }
 

@@ -54,10 +54,12 @@ mod admin;
 mod config;
 mod datapath;
 mod dma;
+mod lenient;
 mod machine;
 mod namespace;
 mod nvm;
 mod pcie;
+mod profile;
 mod queue;
 mod registers;
 mod trace;
@@ -68,6 +70,7 @@ pub use config::{CmbConfig, ConfigError, ControllerConfig};
 pub use machine::Machine;
 pub use namespace::NamespaceConfig;
 pub use pcie::{PcieCost, PcieLink};
+pub use profile::{Deviation, DeviationKind, Profile};
 pub use queue::{QueueRole, QueueView};
 pub use registers::ControllerEvent;
 pub use trace::{summarize, DmaAccess, DmaPurpose, DmaTarget, DmaTrace, TraceSummary};
@@ -102,6 +105,9 @@ pub struct MockController {
     /// What walking a data pointer needs; the page size is fixed when the controller is
     /// enabled, the rest by the configuration.
     rules: PointerRules,
+    /// The profile's controller would be spinning on a command for good
+    /// ([`ControllerEvent::Hung`]): nothing is processed until a reset.
+    hung: bool,
 }
 
 /// The queues that exist, indexed by queue id (0 is the admin pair).
@@ -175,6 +181,7 @@ impl MockController {
             events: Vec::new(),
             scratch: Gathered::default(),
             rules: PointerRules::new(&config, PageSize::SIZE_4K),
+            hung: false,
             config,
         })
     }
@@ -350,6 +357,7 @@ impl MockController {
     /// CC.EN 1 → 0: a controller reset. Queues and outstanding requests are dropped;
     /// namespaces and logs persist.
     fn reset(&mut self) {
+        self.hung = false;
         self.queues.clear();
         self.admin.reset(&self.config);
         self.regs.csts = Csts::empty();
@@ -437,7 +445,8 @@ impl MockController {
             caps: cmb_size(&c),
         });
         let trace = self.tracing.then_some(&mut self.trace);
-        let mut port = DmaPort::new(mem, cmb, registers, trace);
+        let ignore = self.config.profile.has(Deviation::DataOutsideMemoryIgnored);
+        let mut port = DmaPort::new(mem, cmb, registers, trace).with_data_faults_ignored(ignore);
         let mut engine = Engine {
             port: &mut port,
             queues: &mut self.queues,
@@ -448,6 +457,7 @@ impl MockController {
             scratch: &mut self.scratch,
             config: &self.config,
             rules: self.rules,
+            hung: &mut self.hung,
         };
         engine.post_async_events();
         match wake {
@@ -508,6 +518,7 @@ pub(crate) struct Engine<'e, 'a, M: DmaMemory + ?Sized> {
     pub scratch: &'e mut Gathered,
     pub config: &'e ControllerConfig,
     pub rules: PointerRules,
+    hung: &'e mut bool,
 }
 
 /// What a command completes with.
@@ -541,7 +552,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     /// Fetch, execute and complete commands from `qid` until it is empty or its CQ is full.
     fn process(&mut self, qid: u16) {
         loop {
-            if self.regs.csts.contains(Csts::CFS) {
+            if self.regs.csts.contains(Csts::CFS) || *self.hung {
                 return;
             }
             let Some(sq) = self.queues.sq(qid) else {
@@ -578,12 +589,23 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
             let outcome = if sqe.fuse() != Fuse::Normal {
                 // FUSES is 0: no fused operation is supported, so a FUSE value other than 00b
                 // is an unsupported value in a defined field.
-                Outcome::Complete(datapath::fail(Status::INVALID_FIELD), 0)
+                let dnr = !self.config.profile.has(Deviation::FusedRefusedWithoutDnr);
+                Outcome::Complete(Status::INVALID_FIELD.with_dnr(dnr), 0)
             } else if qid == 0 {
                 self.admin_command(&sqe)
             } else {
                 self.io_command(&sqe)
             };
+            if core::mem::take(&mut self.scratch.hung) {
+                // The controller the profile models never completes this command, nor any
+                // other: it spins on the SGL for good. The mock stops instead.
+                *self.hung = true;
+                self.events.push(ControllerEvent::Hung {
+                    qid,
+                    cid: sqe.cid(),
+                });
+                return;
+            }
             if let Outcome::Complete(status, dw0) = outcome {
                 if !status.is_success() {
                     self.admin.log_error(qid, &sqe, status);

@@ -11,6 +11,7 @@ use zerocopy::IntoBytes;
 
 use super::datapath::{self, fail};
 use super::namespace::Stream;
+use super::profile::Deviation;
 use super::{Engine, Outcome};
 use crate::memory::DmaMemory;
 use crate::spec::{
@@ -30,6 +31,15 @@ fn block_range(sqe: &SubmissionEntry) -> (u64, u64) {
 
 impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     pub(crate) fn io_command(&mut self, sqe: &SubmissionEntry) -> Outcome {
+        let broadcast = sqe.nsid() == u32::MAX && sqe.opcode() != Opcode::NVM_FLUSH;
+        if broadcast
+            && self
+                .config
+                .profile
+                .has(Deviation::BroadcastNsidInvalidField)
+        {
+            return Outcome::Complete(fail(Status::INVALID_FIELD), 0);
+        }
         let result = match sqe.opcode() {
             Opcode::NVM_READ => self.read_write(sqe, Direction::Read),
             Opcode::NVM_WRITE => self.read_write(sqe, Direction::Write),
@@ -61,11 +71,16 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
             .get(index)
             .ok_or_else(|| fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
         let (slba, nlb) = block_range(sqe);
-        if slba.checked_add(nlb).map_or(true, |end| end > ns.blocks()) {
+        let data_len = ns.stream_len(Stream::Data, nlb);
+        let in_range = slba.checked_add(nlb).is_some_and(|end| end <= ns.blocks());
+        let within_mdts = self.rules.max_transfer.allows(data_len);
+        if !within_mdts && self.config.profile.has(Deviation::MdtsCheckedBeforeRange) {
+            return Err(fail(Status::INVALID_FIELD));
+        }
+        if !in_range {
             return Err(fail(Status::LBA_OUT_OF_RANGE));
         }
-        let data_len = ns.stream_len(Stream::Data, nlb);
-        if !self.rules.max_transfer.allows(data_len) {
+        if !within_mdts {
             return Err(fail(Status::INVALID_FIELD));
         }
         Ok((index, data_len, ns.stream_len(Stream::Metadata, nlb)))

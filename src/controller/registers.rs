@@ -55,6 +55,15 @@ pub enum ControllerEvent {
         /// The slot's address.
         addr: u64,
     },
+    /// The profile's controller hangs on this command for good (an SGL whose segments loop
+    /// without moving data, [`Deviation::SglEmptySegmentLoops`](super::Deviation)): the
+    /// mock completes nothing more until it is reset.
+    Hung {
+        /// The submission queue.
+        qid: u16,
+        /// The command.
+        cid: u16,
+    },
 }
 
 impl fmt::Display for ControllerEvent {
@@ -89,6 +98,12 @@ impl fmt::Display for ControllerEvent {
             ControllerEvent::CqePostFailed { cqid, addr } => write!(
                 f,
                 "completion queue {cqid}: the entry at {addr:#x} could not be posted; CSTS.CFS set"
+            ),
+            ControllerEvent::Hung { qid, cid } => write!(
+                f,
+                "SQ {qid} CID {cid}: the SGL's segments loop without moving data; the \
+                 controller modelled would spin for good, so nothing more is processed \
+                 until a reset"
             ),
         }
     }

@@ -1,0 +1,367 @@
+//! The data pointer as QEMU's `nvme` device maps it, for the profiles that bend PRP or SGL
+//! rules ([`Profile`]).
+//!
+//! A profile with any PRP (or SGL) switch on walks PRPs (or SGLs) here instead of with the
+//! crate's walkers. The structure is that of QEMU 7.2's `nvme_map_prp` and `nvme_map_sgl`
+//! (hw/nvme/ctrl.c): what it reads, in which order, how much at a time, and which check comes
+//! first. Where QEMU leaves out a check the specification makes, a switch decides: on, QEMU's
+//! answer; off, the specification's check at that place. So `QEMU_7_2` answers as QEMU does,
+//! and a profile with a single leniency differs from the strict walker only in it (and in
+//! QEMU's order of checks when one command breaks two rules).
+//!
+//! Three things of QEMU's are kept whatever the switches: a transfer of more than 1024
+//! pieces is Internal Error (QEMU's IOV_MAX), a data buffer that starts in the register
+//! window is Data Transfer Error, and a list or segment that cannot be read is Data Transfer
+//! Error.
+
+use alloc::vec::Vec;
+
+use super::profile::{Deviation, Profile};
+use crate::extent::{Extent, PageSize};
+use crate::memory::DmaMemory;
+use crate::sgl::WalkLimits;
+use crate::spec::{SglDescriptor, SglDescriptorType, SglSubtype, Sgls, Status};
+use crate::Piece;
+
+/// Why a mapping stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// Complete the command with this status (DNR as QEMU sets it).
+    Status(Status),
+    /// The SGL never ends: QEMU 7.2 would spin here for good.
+    Hang,
+}
+
+impl From<Status> for Stop {
+    fn from(status: Status) -> Self {
+        Stop::Status(status)
+    }
+}
+
+/// Pieces one command may map: QEMU's IOV_MAX.
+const MAX_MAPPINGS: usize = 1024;
+
+/// Descriptors QEMU reads from a segment at a time (its stack buffer).
+const SEGMENT_CHUNK: usize = 256;
+
+/// Consecutive segments that move no data after which a looping chain is taken to loop for
+/// good. A chain of empty segments that reaches data after more than this many would end on
+/// QEMU and hangs here; no host has a reason to send one.
+const EMPTY_SEGMENTS_BEFORE_HANG: u32 = 1024;
+
+fn dnr(status: Status) -> Status {
+    status.with_dnr(true)
+}
+
+/// What the mapper needs of the controller.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Mapper {
+    pub profile: Profile,
+    pub page_size: PageSize,
+    pub sgls: Sgls,
+    pub limits: WalkLimits,
+    /// The register window: a data buffer that starts in it is Data Transfer Error.
+    pub registers: Extent,
+}
+
+impl Mapper {
+    /// `nvme_map_addr`: append one piece of data.
+    fn map_addr(&self, out: &mut Vec<Piece>, addr: u64, len: u64) -> Result<(), Stop> {
+        if len == 0 {
+            return Ok(());
+        }
+        let in_registers = addr
+            .checked_sub(self.registers.addr)
+            .is_some_and(|offset| offset < self.registers.len);
+        if in_registers {
+            return Err(Status::DATA_TRANSFER_ERROR.into());
+        }
+        if out.len() >= MAX_MAPPINGS {
+            return Err(dnr(Status::INTERNAL_ERROR).into());
+        }
+        out.push(Piece::Data(Extent::new(addr, len)));
+        Ok(())
+    }
+
+    /// `nvme_map_prp`: PRP1 to its page end, then PRP2 as the second page or as a list
+    /// pointer; a list's last entry chains on while more than a page is left.
+    pub fn map_prp<M: DmaMemory + ?Sized>(
+        &self,
+        mem: &M,
+        (prp1, prp2): (u64, u64),
+        len: u64,
+        out: &mut Vec<Piece>,
+    ) -> Result<(), Stop> {
+        let ps = self.page_size.bytes();
+        let offset_mask = ps.wrapping_sub(1);
+        let invalid_offset = || Stop::Status(dnr(Status::PRP_OFFSET_INVALID));
+        if prp1 & 3 != 0 && !self.profile.has(Deviation::Prp1NotDwordAligned) {
+            return Err(invalid_offset());
+        }
+        let mut len = len;
+        let first = len.min(ps.saturating_sub(prp1 & offset_mask));
+        self.map_addr(out, prp1, first)?;
+        len = len.saturating_sub(first);
+        if len == 0 {
+            return Ok(());
+        }
+        if len <= ps {
+            if prp2 & offset_mask != 0 {
+                return Err(invalid_offset());
+            }
+            return self.map_addr(out, prp2, len);
+        }
+        if prp2 & 7 != 0 && !self.profile.has(Deviation::PrpListPointerNotQwordAligned) {
+            return Err(invalid_offset());
+        }
+        // QEMU reads the first list to the end of PRP2's page, and each later one for as many
+        // entries as the transfer still needs, up to a page.
+        let max_entries = usize::try_from(ps / 8).unwrap_or(usize::MAX);
+        let mut list = alloc::vec![0u64; max_entries];
+        let mut entries = usize::try_from(ps.saturating_sub(prp2 & offset_mask) >> 3).unwrap_or(0);
+        read_entries(mem, prp2, list.get_mut(..entries).unwrap_or_default())?;
+        let mut i = 0usize;
+        while len != 0 {
+            let mut entry = list.get(i).copied().unwrap_or(0);
+            if i.saturating_add(1) == entries && len > ps {
+                if entry & offset_mask != 0 {
+                    return Err(invalid_offset());
+                }
+                i = 0;
+                entries = usize::try_from(len.div_ceil(ps))
+                    .unwrap_or(usize::MAX)
+                    .min(max_entries);
+                read_entries(mem, entry, list.get_mut(..entries).unwrap_or_default())?;
+                entry = list.first().copied().unwrap_or(0);
+            }
+            if entry & offset_mask != 0 {
+                return Err(invalid_offset());
+            }
+            let n = len.min(ps);
+            self.map_addr(out, entry, n)?;
+            len = len.saturating_sub(n);
+            i = i.saturating_add(1);
+        }
+        Ok(())
+    }
+
+    /// `nvme_map_sgl`: SGL1 as a Data Block is the whole transfer; otherwise follow the
+    /// chain, a segment (read 256 descriptors at a time) at a turn, until one ends in data.
+    /// `write` is QEMU's test for a Write command, the one that ignores Bit Buckets whole.
+    pub fn map_sgl<M: DmaMemory + ?Sized>(
+        &self,
+        mem: &M,
+        sgl1: SglDescriptor,
+        len: u64,
+        write: bool,
+        out: &mut Vec<Piece>,
+    ) -> Result<(), Stop> {
+        let mut len = len;
+        let invalid_segment = || Stop::Status(dnr(Status::INVALID_SGL_SEGMENT_DESCRIPTOR));
+        if sgl1.descriptor_type() == SglDescriptorType::DataBlock {
+            self.map_data(core::slice::from_ref(&sgl1), &mut len, write, out)?;
+            return finish(len);
+        }
+        self.check_pointer_type(sgl1.descriptor_type())?;
+        let mut buffer = [SglDescriptor::default(); SEGMENT_CHUNK];
+        let mut pointer = sgl1;
+        // Where, in `buffer`, the pointer was read from (none for SGL1): QEMU keeps a
+        // reference there and reads the Last Segment check through it after the buffer has
+        // been overwritten with the segment it points to.
+        let mut pointer_slot: Option<usize> = None;
+        let (mut segments, mut empty_run) = (0u32, 0u32);
+        loop {
+            let before = len;
+            match pointer.descriptor_type() {
+                SglDescriptorType::Segment | SglDescriptorType::LastSegment => {}
+                _ => return Err(invalid_segment()),
+            }
+            self.check_subtype(&pointer)?;
+            let mut addr = pointer.address();
+            let seg_len = pointer.length();
+            if addr & 7 != 0 && !self.profile.has(Deviation::SglSegmentAlignmentUnchecked) {
+                return Err(invalid_segment());
+            }
+            if seg_len == 0 || seg_len % 16 != 0 {
+                return Err(invalid_segment());
+            }
+            if addr.checked_add(u64::from(seg_len)).is_none() {
+                return Err(dnr(Status::DATA_SGL_LENGTH_INVALID).into());
+            }
+            let mut left = usize::try_from(seg_len / 16).unwrap_or(usize::MAX);
+            while left > SEGMENT_CHUNK {
+                read_descriptors(mem, addr, &mut buffer)?;
+                self.map_data(&buffer, &mut len, write, out)?;
+                left = left.saturating_sub(SEGMENT_CHUNK);
+                addr = addr.wrapping_add((SEGMENT_CHUNK * 16) as u64);
+            }
+            let chunk = buffer.get_mut(..left).unwrap_or_default();
+            read_descriptors(mem, addr, chunk)?;
+            let Some(&last) = chunk.last() else {
+                return Err(invalid_segment());
+            };
+            if last.descriptor_type() == SglDescriptorType::DataBlock {
+                self.map_data(chunk, &mut len, write, out)?;
+                return finish(len);
+            }
+            let reached_through = match pointer_slot {
+                Some(slot) if self.profile.has(Deviation::SglStaleLastSegmentCheck) => {
+                    buffer.get(slot).copied().unwrap_or(pointer)
+                }
+                _ => pointer,
+            };
+            if reached_through.descriptor_type() == SglDescriptorType::LastSegment {
+                return Err(invalid_segment());
+            }
+            self.check_pointer_type(last.descriptor_type())?;
+            // The last descriptor is the next turn's pointer; the rest must be data.
+            let data = buffer.get(..left.saturating_sub(1)).unwrap_or_default();
+            self.map_data(data, &mut len, write, out)?;
+            (pointer, pointer_slot) = (last, Some(left.saturating_sub(1)));
+            segments = segments.saturating_add(1);
+            if len != before {
+                empty_run = 0;
+            } else if self.profile.has(Deviation::SglEmptySegmentRefused) {
+                return Err(invalid_segment());
+            } else {
+                empty_run = empty_run.saturating_add(1);
+            }
+            if self.profile.has(Deviation::SglEmptySegmentLoops) {
+                // QEMU bounds nothing: only a chain that keeps moving no data never ends.
+                if empty_run > EMPTY_SEGMENTS_BEFORE_HANG {
+                    return Err(Stop::Hang);
+                }
+            } else if segments > self.limits.max_segments {
+                return Err(dnr(Status::INVALID_NUMBER_OF_SGL_DESCRIPTORS).into());
+            }
+        }
+    }
+
+    /// The type of a descriptor about to be taken for a segment pointer (SGL1, or a
+    /// segment's last descriptor when it is not a Data Block). QEMU takes anything for one
+    /// and refuses it on the next turn as Invalid SGL Segment Descriptor; the specification
+    /// refuses an unsupported type as SGL Descriptor Type Invalid.
+    fn check_pointer_type(&self, kind: SglDescriptorType) -> Result<(), Stop> {
+        let type_invalid = Stop::Status(dnr(Status::SGL_DESCRIPTOR_TYPE_INVALID));
+        match kind {
+            SglDescriptorType::Segment | SglDescriptorType::LastSegment => Ok(()),
+            SglDescriptorType::BitBucket
+                if !self.sgls.contains(Sgls::BIT_BUCKET)
+                    && !self.profile.has(Deviation::BitBucketUnadvertisedUsed) =>
+            {
+                Err(type_invalid)
+            }
+            SglDescriptorType::BitBucket => Ok(()),
+            _ if self.profile.has(Deviation::SglNonDataAsSegment) => Ok(()),
+            _ => Err(type_invalid),
+        }
+    }
+
+    /// The specification's subtype rule, unless the profile ignores subtypes: only the
+    /// Address subtype is valid over PCIe.
+    fn check_subtype(&self, d: &SglDescriptor) -> Result<(), Stop> {
+        if d.subtype() == SglSubtype::Address || self.profile.has(Deviation::SglSubtypeIgnored) {
+            return Ok(());
+        }
+        Err(dnr(Status::SGL_DESCRIPTOR_TYPE_INVALID).into())
+    }
+
+    /// `nvme_map_sgl_data`: map a run of descriptors that must all be data (Data Blocks, or
+    /// Bit Buckets where the profile uses them), taking at most `len` bytes.
+    fn map_data(
+        &self,
+        descriptors: &[SglDescriptor],
+        len: &mut u64,
+        write: bool,
+        out: &mut Vec<Piece>,
+    ) -> Result<(), Stop> {
+        let bit_buckets = self.sgls.contains(Sgls::BIT_BUCKET)
+            || self.profile.has(Deviation::BitBucketUnadvertisedUsed);
+        for d in descriptors {
+            let kind = d.descriptor_type();
+            match kind {
+                SglDescriptorType::BitBucket if bit_buckets => {
+                    if write {
+                        continue;
+                    }
+                }
+                SglDescriptorType::DataBlock => {}
+                SglDescriptorType::Segment | SglDescriptorType::LastSegment => {
+                    return Err(dnr(Status::INVALID_NUMBER_OF_SGL_DESCRIPTORS).into());
+                }
+                _ => return Err(dnr(Status::SGL_DESCRIPTOR_TYPE_INVALID).into()),
+            }
+            self.check_subtype(d)?;
+            let dlen = u64::from(d.length());
+            if dlen == 0 {
+                continue;
+            }
+            let excess_allowed = self.sgls.contains(Sgls::LLDTS)
+                || self.profile.has(Deviation::SglLongerThanTransferTruncated);
+            if *len == 0 {
+                if self.sgls.contains(Sgls::LLDTS) {
+                    break;
+                }
+                return Err(dnr(Status::DATA_SGL_LENGTH_INVALID).into());
+            }
+            if dlen > *len && !excess_allowed {
+                return Err(dnr(Status::DATA_SGL_LENGTH_INVALID).into());
+            }
+            let take = (*len).min(dlen);
+            if kind == SglDescriptorType::BitBucket {
+                out.push(Piece::Skip(take));
+            } else {
+                let addr = d.address();
+                if addr.checked_add(dlen).is_none() {
+                    return Err(dnr(Status::DATA_SGL_LENGTH_INVALID).into());
+                }
+                self.map_addr(out, addr, take)?;
+            }
+            *len = len.saturating_sub(take);
+        }
+        Ok(())
+    }
+}
+
+/// Data left unmapped at the end: the SGL was too short.
+fn finish(len: u64) -> Result<(), Stop> {
+    if len != 0 {
+        return Err(dnr(Status::DATA_SGL_LENGTH_INVALID).into());
+    }
+    Ok(())
+}
+
+/// `nvme_addr_read` of PRP entries: a range that wraps or cannot be read is Data Transfer
+/// Error.
+fn read_entries<M: DmaMemory + ?Sized>(mem: &M, addr: u64, out: &mut [u64]) -> Result<(), Stop> {
+    let mut bytes = alloc::vec![0u8; out.len().saturating_mul(8)];
+    read(mem, addr, &mut bytes)?;
+    for (entry, b) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+        *entry = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+    }
+    Ok(())
+}
+
+/// `nvme_addr_read` of SGL descriptors.
+fn read_descriptors<M: DmaMemory + ?Sized>(
+    mem: &M,
+    addr: u64,
+    out: &mut [SglDescriptor],
+) -> Result<(), Stop> {
+    let mut bytes = alloc::vec![0u8; out.len().saturating_mul(16)];
+    read(mem, addr, &mut bytes)?;
+    for (d, b) in out.iter_mut().zip(bytes.chunks_exact(16)) {
+        *d = SglDescriptor::from_bytes(b.try_into().unwrap_or([0; 16]));
+    }
+    Ok(())
+}
+
+fn read<M: DmaMemory + ?Sized>(mem: &M, addr: u64, bytes: &mut [u8]) -> Result<(), Stop> {
+    let wraps = addr
+        .checked_add((bytes.len() as u64).saturating_sub(1))
+        .is_none();
+    if wraps || mem.read(addr, bytes).is_err() {
+        return Err(Status::DATA_TRANSFER_ERROR.into());
+    }
+    Ok(())
+}

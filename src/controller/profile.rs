@@ -1,0 +1,421 @@
+//! Behaviour profiles: where the mock controller answers otherwise than the specification's
+//! letter, switch by switch.
+//!
+//! By default ([`Profile::STRICT`]) the mock is the specification's judge: it gives the one
+//! answer the specification asks for, and where it allows two, the one its module docs name.
+//! A real controller departs from that in known ways. Each departure the crate knows is a
+//! [`Deviation`], a switch with a name, the rule it bends and the answer it gives instead;
+//! a [`Profile`] is a set of them. [`Profile::QEMU_7_2`] turns on every way QEMU 7.2's `nvme`
+//! device answers otherwise (CONFORMANCE.md measures each on QEMU itself), so that the mock
+//! stands in for QEMU exactly; a user whose hardware has only some of those leniencies starts
+//! from `STRICT` and turns on just those.
+//!
+//! ```
+//! use nvme_dma::controller::{ControllerConfig, Deviation, Profile};
+//!
+//! let lenient = Profile::STRICT.with(Deviation::Prp1NotDwordAligned);
+//! assert!(lenient.has(Deviation::Prp1NotDwordAligned));
+//! assert!(!lenient.has(Deviation::MdtsInCcPageUnits));
+//! assert_eq!(Profile::by_name("qemu"), Some(Profile::QEMU_7_2));
+//! let config = ControllerConfig { profile: lenient, ..ControllerConfig::default() };
+//! # let _ = config;
+//! ```
+//!
+//! # How the data pointer switches work
+//!
+//! The strict data path walks pointers with the crate's own walkers. Turning on any PRP
+//! switch (or any SGL switch) hands PRPs (or SGLs) to a mapper written after QEMU's: it reads
+//! lists and segments in QEMU's order and makes QEMU's checks, and each switch that is off puts
+//! back the specification's check at the place QEMU leaves it out. With every switch of a kind
+//! off the crate's walker runs, so `STRICT` is exactly the specification.
+
+use core::fmt;
+
+/// What kind of departure a [`Deviation`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DeviationKind {
+    /// The specification asks for another answer.
+    Violation,
+    /// The specification allows both answers; the strict profile gives the other one.
+    Choice,
+    /// The specification says a controller *should not*; it may.
+    Observation,
+}
+
+/// One named way of answering otherwise than the strict profile; see the [module docs](self).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Deviation {
+    /// A segment reached through a Segment descriptor is checked against the descriptor that
+    /// happens to sit, in the controller's segment buffer, where the previous segment's last
+    /// descriptor was: a valid chain whose Last Segment is as long as the segment before it
+    /// is refused, and an invalid one (a pointer after a Last Segment) is followed when the
+    /// new segment is longer.
+    SglStaleLastSegmentCheck,
+    /// Anything in SGL1, or at the end of a segment, that is not a Data Block is taken for a
+    /// segment pointer: a Keyed Data Block or a reserved type gets Invalid SGL Segment
+    /// Descriptor, not SGL Descriptor Type Invalid.
+    SglNonDataAsSegment,
+    /// Bit Buckets are used though SGLS does not advertise them (a Write ignores them
+    /// whole); one that ends a segment is taken for a segment pointer.
+    BitBucketUnadvertisedUsed,
+    /// A descriptor's subtype is ignored: a Data Block with the Offset subtype is read as an
+    /// address.
+    SglSubtypeIgnored,
+    /// An SGL longer than the transfer is cut to it and the command succeeds (without LLDTS
+    /// the specification says the controller should not transfer, and may abort).
+    SglLongerThanTransferTruncated,
+    /// Segments and segment pointers are read from any address, not only qword-aligned ones.
+    SglSegmentAlignmentUnchecked,
+    /// A segment that moves no data before pointing on is followed like any other, so a
+    /// segment that points back at itself never ends: the controller hangs. The mock never
+    /// hangs; it stops, and records [`ControllerEvent::Hung`](super::ControllerEvent::Hung).
+    SglEmptySegmentLoops,
+    /// A segment that moves no data before pointing on is refused with Invalid SGL Segment
+    /// Descriptor (later QEMU), which bounds self-referencing chains but also refuses valid
+    /// chains in which a segment carries no data.
+    SglEmptySegmentRefused,
+    /// PRP1's bits 1:0 are not checked: data moves from the unaligned address.
+    Prp1NotDwordAligned,
+    /// A PRP list pointer with bits 2:0 set is read from where it points.
+    PrpListPointerNotQwordAligned,
+    /// MDTS is counted in pages of CC.MPS's size rather than CAP.MPSMIN's.
+    MdtsInCcPageUnits,
+    /// PSDT 10b without SGLS bit 19 is read as 01b instead of Invalid Field in Command.
+    Psdt10bAs01b,
+    /// Data buffers outside host memory are not refused: a write from them stores zeros, a
+    /// read into them goes nowhere, and the command succeeds. (Lists and segments there are
+    /// still Data Transfer Error.)
+    DataOutsideMemoryIgnored,
+    /// Get Log Page refuses an offset equal to the page's size (the specification refuses
+    /// only a greater one).
+    LogOffsetAtPageEndRefused,
+    /// Delete I/O Completion Queue answers a queue identifier it cannot delete with
+    /// Completion Queue Invalid instead of Invalid Queue Identifier.
+    DeleteCqAnswersCompletionQueueInvalid,
+    /// Identify CNS 03h returns a Command Set Identifier descriptor alone, without an
+    /// EUI64, NGUID or UUID.
+    NamespaceDescriptorsWithoutIdentifier,
+    /// The Firmware Slot Information page names revision "1.0" for the active slot, while
+    /// Identify Controller FR holds the device's version.
+    FirmwareSlotRevisionNotFr,
+    /// Set Features Number of Queues allocates every queue the controller has, whatever
+    /// was asked.
+    QueuesAllocatedBeyondRequest,
+    /// Create I/O Submission Queue with two faults reports the completion queue's first.
+    CompletionQueueCheckedFirst,
+    /// A Read or Write past both MDTS and the namespace's end reports MDTS first.
+    MdtsCheckedBeforeRange,
+    /// An I/O command other than Flush with NSID FFFFFFFFh gets Invalid Field in Command
+    /// rather than Invalid Namespace or Format.
+    BroadcastNsidInvalidField,
+    /// Invalid Queue Deletion is answered without DNR.
+    InvalidQueueDeletionWithoutDnr,
+    /// A fused command (refused: no fused operation is supported) is answered without DNR.
+    FusedRefusedWithoutDnr,
+}
+
+impl Deviation {
+    /// Every switch, in the order of its bit in a [`Profile`].
+    pub const ALL: [Deviation; 23] = [
+        Deviation::SglStaleLastSegmentCheck,
+        Deviation::SglNonDataAsSegment,
+        Deviation::BitBucketUnadvertisedUsed,
+        Deviation::SglSubtypeIgnored,
+        Deviation::SglLongerThanTransferTruncated,
+        Deviation::SglSegmentAlignmentUnchecked,
+        Deviation::SglEmptySegmentLoops,
+        Deviation::SglEmptySegmentRefused,
+        Deviation::Prp1NotDwordAligned,
+        Deviation::PrpListPointerNotQwordAligned,
+        Deviation::MdtsInCcPageUnits,
+        Deviation::Psdt10bAs01b,
+        Deviation::DataOutsideMemoryIgnored,
+        Deviation::LogOffsetAtPageEndRefused,
+        Deviation::DeleteCqAnswersCompletionQueueInvalid,
+        Deviation::NamespaceDescriptorsWithoutIdentifier,
+        Deviation::FirmwareSlotRevisionNotFr,
+        Deviation::QueuesAllocatedBeyondRequest,
+        Deviation::CompletionQueueCheckedFirst,
+        Deviation::MdtsCheckedBeforeRange,
+        Deviation::BroadcastNsidInvalidField,
+        Deviation::InvalidQueueDeletionWithoutDnr,
+        Deviation::FusedRefusedWithoutDnr,
+    ];
+
+    fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+
+    /// The switch's name, as scenarios and the command's flags write it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Deviation::SglStaleLastSegmentCheck => "sgl-stale-last-segment-check",
+            Deviation::SglNonDataAsSegment => "sgl-non-data-as-segment",
+            Deviation::BitBucketUnadvertisedUsed => "bit-bucket-unadvertised-used",
+            Deviation::SglSubtypeIgnored => "sgl-subtype-ignored",
+            Deviation::SglLongerThanTransferTruncated => "sgl-longer-than-transfer-truncated",
+            Deviation::SglSegmentAlignmentUnchecked => "sgl-segment-alignment-unchecked",
+            Deviation::SglEmptySegmentLoops => "sgl-empty-segment-loops",
+            Deviation::SglEmptySegmentRefused => "sgl-empty-segment-refused",
+            Deviation::Prp1NotDwordAligned => "prp1-not-dword-aligned",
+            Deviation::PrpListPointerNotQwordAligned => "prp-list-pointer-not-qword-aligned",
+            Deviation::MdtsInCcPageUnits => "mdts-in-cc-page-units",
+            Deviation::Psdt10bAs01b => "psdt-10b-as-01b",
+            Deviation::DataOutsideMemoryIgnored => "data-outside-memory-ignored",
+            Deviation::LogOffsetAtPageEndRefused => "log-offset-at-page-end-refused",
+            Deviation::DeleteCqAnswersCompletionQueueInvalid => {
+                "delete-cq-answers-completion-queue-invalid"
+            }
+            Deviation::NamespaceDescriptorsWithoutIdentifier => {
+                "namespace-descriptors-without-identifier"
+            }
+            Deviation::FirmwareSlotRevisionNotFr => "firmware-slot-revision-not-fr",
+            Deviation::QueuesAllocatedBeyondRequest => "queues-allocated-beyond-request",
+            Deviation::CompletionQueueCheckedFirst => "completion-queue-checked-first",
+            Deviation::MdtsCheckedBeforeRange => "mdts-checked-before-range",
+            Deviation::BroadcastNsidInvalidField => "broadcast-nsid-invalid-field",
+            Deviation::InvalidQueueDeletionWithoutDnr => "invalid-queue-deletion-without-dnr",
+            Deviation::FusedRefusedWithoutDnr => "fused-refused-without-dnr",
+        }
+    }
+
+    /// The switch called `name`.
+    pub fn by_name(name: &str) -> Option<Deviation> {
+        Deviation::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// Whether the specification forbids this answer, allows it, or discourages it.
+    pub const fn kind(self) -> DeviationKind {
+        match self {
+            Deviation::SglLongerThanTransferTruncated => DeviationKind::Observation,
+            Deviation::QueuesAllocatedBeyondRequest
+            | Deviation::CompletionQueueCheckedFirst
+            | Deviation::MdtsCheckedBeforeRange
+            | Deviation::BroadcastNsidInvalidField
+            | Deviation::InvalidQueueDeletionWithoutDnr
+            | Deviation::FusedRefusedWithoutDnr => DeviationKind::Choice,
+            _ => DeviationKind::Violation,
+        }
+    }
+
+    /// The rule the specification states, which the strict profile keeps.
+    pub const fn rule(self) -> &'static str {
+        match self {
+            Deviation::SglStaleLastSegmentCheck => {
+                "only a segment reached through a Last Segment descriptor must end in data \
+                 (Base 2.1, 4.3.2)"
+            }
+            Deviation::SglNonDataAsSegment | Deviation::SglSubtypeIgnored => {
+                "an unsupported descriptor type or subtype is SGL Descriptor Type Invalid \
+                 (Base 2.1, 4.3.2)"
+            }
+            Deviation::BitBucketUnadvertisedUsed => {
+                "a Bit Bucket needs SGLS bit 16; without it, SGL Descriptor Type Invalid"
+            }
+            Deviation::SglLongerThanTransferTruncated => {
+                "without SGLS bit 18 (LLDTS) a controller should not transfer an SGL longer \
+                 than the data, and may abort with Data SGL Length Invalid"
+            }
+            Deviation::SglSegmentAlignmentUnchecked => {
+                "a segment is a qword-aligned array of descriptors; a misaligned one is \
+                 Invalid SGL Segment Descriptor"
+            }
+            Deviation::SglEmptySegmentLoops | Deviation::SglEmptySegmentRefused => {
+                "a segment may hold only a pointer to the next one; the controller bounds \
+                 the work it does per SGL"
+            }
+            Deviation::Prp1NotDwordAligned => "PRP entries are dword aligned (bits 1:0 clear)",
+            Deviation::PrpListPointerNotQwordAligned => {
+                "a PRP list pointer may have an offset but is qword aligned (bits 2:0 clear)"
+            }
+            Deviation::MdtsInCcPageUnits => "MDTS counts pages of CAP.MPSMIN's size",
+            Deviation::Psdt10bAs01b => {
+                "PSDT 10b needs SGLS bit 19 (MPTR as an SGL segment); otherwise Invalid Field"
+            }
+            Deviation::DataOutsideMemoryIgnored => {
+                "data that cannot be transferred is Data Transfer Error"
+            }
+            Deviation::LogOffsetAtPageEndRefused => {
+                "Get Log Page refuses an offset greater than the page's size"
+            }
+            Deviation::DeleteCqAnswersCompletionQueueInvalid => {
+                "Delete I/O Completion Queue answers a bad identifier with Invalid Queue \
+                 Identifier"
+            }
+            Deviation::NamespaceDescriptorsWithoutIdentifier => {
+                "Identify CNS 03h returns an EUI64, NGUID or UUID descriptor"
+            }
+            Deviation::FirmwareSlotRevisionNotFr => {
+                "the active slot's revision is Identify Controller FR"
+            }
+            Deviation::QueuesAllocatedBeyondRequest => {
+                "Number of Queues may allocate more than asked; strict allocates what is asked"
+            }
+            Deviation::CompletionQueueCheckedFirst | Deviation::MdtsCheckedBeforeRange => {
+                "no order of checks is prescribed; strict reports the command's own field first"
+            }
+            Deviation::BroadcastNsidInvalidField => {
+                "strict answers an unusable NSID with Invalid Namespace or Format"
+            }
+            Deviation::InvalidQueueDeletionWithoutDnr | Deviation::FusedRefusedWithoutDnr => {
+                "DNR says a retry cannot succeed; strict sets it on every failure"
+            }
+        }
+    }
+}
+
+impl fmt::Display for Deviation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A set of [`Deviation`]s the mock controller makes; see the [module docs](self).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Profile {
+    switches: u32,
+}
+
+impl Profile {
+    /// The specification's letter: no deviation.
+    pub const STRICT: Profile = Profile { switches: 0 };
+
+    /// QEMU 7.2's `nvme` device: every deviation CONFORMANCE.md measures on it. A segment
+    /// that moves no data loops (QEMU 7.2 hangs); later versions refuse it instead
+    /// ([`Deviation::SglEmptySegmentRefused`]).
+    pub const QEMU_7_2: Profile = Profile::STRICT
+        .with(Deviation::SglStaleLastSegmentCheck)
+        .with(Deviation::SglNonDataAsSegment)
+        .with(Deviation::BitBucketUnadvertisedUsed)
+        .with(Deviation::SglSubtypeIgnored)
+        .with(Deviation::SglLongerThanTransferTruncated)
+        .with(Deviation::SglSegmentAlignmentUnchecked)
+        .with(Deviation::SglEmptySegmentLoops)
+        .with(Deviation::Prp1NotDwordAligned)
+        .with(Deviation::PrpListPointerNotQwordAligned)
+        .with(Deviation::MdtsInCcPageUnits)
+        .with(Deviation::Psdt10bAs01b)
+        .with(Deviation::DataOutsideMemoryIgnored)
+        .with(Deviation::LogOffsetAtPageEndRefused)
+        .with(Deviation::DeleteCqAnswersCompletionQueueInvalid)
+        .with(Deviation::NamespaceDescriptorsWithoutIdentifier)
+        .with(Deviation::FirmwareSlotRevisionNotFr)
+        .with(Deviation::QueuesAllocatedBeyondRequest)
+        .with(Deviation::CompletionQueueCheckedFirst)
+        .with(Deviation::MdtsCheckedBeforeRange)
+        .with(Deviation::BroadcastNsidInvalidField)
+        .with(Deviation::InvalidQueueDeletionWithoutDnr)
+        .with(Deviation::FusedRefusedWithoutDnr);
+
+    /// The named profiles: `strict` and `qemu` (QEMU 7.2).
+    pub const NAMED: [(&'static str, Profile); 2] =
+        [("strict", Profile::STRICT), ("qemu", Profile::QEMU_7_2)];
+
+    /// The profile called `name` (see [`Profile::NAMED`]).
+    pub fn by_name(name: &str) -> Option<Profile> {
+        Profile::NAMED
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, p)| p)
+    }
+
+    /// This profile with `deviation` on.
+    pub const fn with(self, deviation: Deviation) -> Profile {
+        Profile {
+            switches: self.switches | 1 << (deviation as u32),
+        }
+    }
+
+    /// This profile with `deviation` off.
+    pub const fn without(self, deviation: Deviation) -> Profile {
+        Profile {
+            switches: self.switches & !(1 << (deviation as u32)),
+        }
+    }
+
+    /// Whether `deviation` is on.
+    pub fn has(self, deviation: Deviation) -> bool {
+        self.switches & deviation.bit() != 0
+    }
+
+    /// The switches that are on, in [`Deviation::ALL`]'s order.
+    pub fn deviations(self) -> impl Iterator<Item = Deviation> {
+        Deviation::ALL.into_iter().filter(move |d| self.has(*d))
+    }
+
+    /// Whether any SGL switch is on, so that SGLs go through the QEMU-style mapper.
+    pub(crate) fn maps_sgls_leniently(self) -> bool {
+        [
+            Deviation::SglStaleLastSegmentCheck,
+            Deviation::SglNonDataAsSegment,
+            Deviation::BitBucketUnadvertisedUsed,
+            Deviation::SglSubtypeIgnored,
+            Deviation::SglLongerThanTransferTruncated,
+            Deviation::SglSegmentAlignmentUnchecked,
+            Deviation::SglEmptySegmentLoops,
+            Deviation::SglEmptySegmentRefused,
+        ]
+        .into_iter()
+        .any(|d| self.has(d))
+    }
+
+    /// Whether any PRP switch is on, so that PRPs go through the QEMU-style mapper.
+    pub(crate) fn maps_prps_leniently(self) -> bool {
+        self.has(Deviation::Prp1NotDwordAligned)
+            || self.has(Deviation::PrpListPointerNotQwordAligned)
+    }
+}
+
+/// The named profile it equals, else its switches joined by `+`.
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((name, _)) = Profile::NAMED.iter().find(|(_, p)| p == self) {
+            return f.write_str(name);
+        }
+        f.write_str("strict")?;
+        for d in self.deviations() {
+            write!(f, "+{d}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn every_switch_has_its_own_bit_and_name() {
+        let mut all = Profile::STRICT;
+        for (i, d) in Deviation::ALL.into_iter().enumerate() {
+            assert_eq!(d as usize, i, "{d} is out of order in ALL");
+            assert!(!all.has(d));
+            all = all.with(d);
+            assert_eq!(Deviation::by_name(d.name()), Some(d));
+        }
+        assert_eq!(all.deviations().count(), Deviation::ALL.len());
+    }
+
+    #[test]
+    fn qemu_profile_names_itself_and_a_custom_one_lists_its_switches() {
+        assert_eq!(Profile::QEMU_7_2.to_string(), "qemu");
+        assert!(!Profile::QEMU_7_2.has(Deviation::SglEmptySegmentRefused));
+        let custom = Profile::STRICT
+            .with(Deviation::Prp1NotDwordAligned)
+            .with(Deviation::MdtsInCcPageUnits);
+        assert_eq!(
+            custom.to_string(),
+            "strict+prp1-not-dword-aligned+mdts-in-cc-page-units"
+        );
+        assert!(custom.maps_prps_leniently() && !custom.maps_sgls_leniently());
+        assert_eq!(
+            custom
+                .without(Deviation::Prp1NotDwordAligned)
+                .deviations()
+                .count(),
+            1
+        );
+    }
+}

@@ -70,7 +70,7 @@ pub use config::{CmbConfig, ConfigError, ControllerConfig};
 pub use machine::Machine;
 pub use namespace::NamespaceConfig;
 pub use pcie::{PcieCost, PcieLink};
-pub use profile::{Deviation, DeviationKind, Profile};
+pub use profile::{Deviation, DeviationKind, Profile, ProfileParseError};
 pub use queue::{QueueRole, QueueView};
 pub use registers::ControllerEvent;
 pub use trace::{summarize, DmaAccess, DmaPurpose, DmaTarget, DmaTrace, TraceSummary};

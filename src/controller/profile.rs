@@ -367,6 +367,64 @@ impl Profile {
     }
 }
 
+/// A profile as text: a named profile (`strict`, `qemu`), then any number of switches to
+/// turn on (`+NAME`) or off (`-NAME`), the form [`Display`](fmt::Display) writes:
+/// `strict+prp1-not-dword-aligned`, `qemu-sgl-stale-last-segment-check`.
+impl core::str::FromStr for Profile {
+    type Err = ProfileParseError;
+
+    fn from_str(text: &str) -> Result<Profile, ProfileParseError> {
+        let base_end = text.find(['+', '-']).unwrap_or(text.len());
+        let (base, mut rest) = text.split_at(base_end);
+        let mut profile = Profile::by_name(base).ok_or(ProfileParseError::UnknownProfile)?;
+        while let Some(sign) = rest.chars().next() {
+            let body = rest.get(1..).unwrap_or_default();
+            // Switch names hold dashes, so the next switch starts at the longest name that
+            // matches here.
+            let deviation = Deviation::ALL
+                .into_iter()
+                .filter(|d| {
+                    body.strip_prefix(d.name())
+                        .is_some_and(|after| after.is_empty() || after.starts_with(['+', '-']))
+                })
+                .max_by_key(|d| d.name().len())
+                .ok_or(ProfileParseError::UnknownSwitch)?;
+            profile = if sign == '+' {
+                profile.with(deviation)
+            } else {
+                profile.without(deviation)
+            };
+            rest = body.get(deviation.name().len()..).unwrap_or_default();
+        }
+        Ok(profile)
+    }
+}
+
+/// Why a profile's text was not understood.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfileParseError {
+    /// The text does not start with a named profile (`strict` or `qemu`).
+    UnknownProfile,
+    /// A `+` or `-` is followed by no switch's name.
+    UnknownSwitch,
+}
+
+impl fmt::Display for ProfileParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProfileParseError::UnknownProfile => {
+                f.write_str("a profile starts with its name: strict or qemu")
+            }
+            ProfileParseError::UnknownSwitch => f.write_str(
+                "a switch after + or - is not one of the names `nvme-dma profiles` lists",
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ProfileParseError {}
+
 /// The named profile it equals, else its switches joined by `+`.
 impl fmt::Display for Profile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -417,5 +475,28 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    #[test]
+    fn a_profile_reads_back_what_it_writes() {
+        let custom: Profile = "strict+prp1-not-dword-aligned+mdts-in-cc-page-units"
+            .parse()
+            .unwrap();
+        assert!(custom.has(Deviation::Prp1NotDwordAligned));
+        assert!(custom.has(Deviation::MdtsInCcPageUnits));
+        assert_eq!(custom.to_string().parse::<Profile>(), Ok(custom));
+        let qemu: Profile = "qemu-sgl-empty-segment-loops+sgl-empty-segment-refused"
+            .parse()
+            .unwrap();
+        assert!(!qemu.has(Deviation::SglEmptySegmentLoops));
+        assert!(qemu.has(Deviation::SglEmptySegmentRefused));
+        assert_eq!("qemu".parse(), Ok(Profile::QEMU_7_2));
+        let fails = |text: &str| text.parse::<Profile>().err();
+        assert_eq!(fails("lenient"), Some(ProfileParseError::UnknownProfile));
+        assert_eq!(
+            fails("strict+nonsense"),
+            Some(ProfileParseError::UnknownSwitch)
+        );
+        assert_eq!(fails("strict+"), Some(ProfileParseError::UnknownSwitch));
     }
 }

@@ -86,6 +86,8 @@ pub mod bus;
 pub mod controller;
 pub mod dptr;
 pub mod extent;
+#[cfg(feature = "fuzzkit")]
+pub mod fuzzkit;
 pub mod guide;
 pub mod host;
 pub mod memory;

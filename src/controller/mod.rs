@@ -667,3 +667,29 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         )
     }
 }
+
+/// What a controller built from `config`, enabled with `page_size`, makes of an I/O
+/// command's data pointer for `data_len` bytes: the pieces it would move, the status it
+/// would complete with (`Err(Some)`), or that it would hang (`Err(None)`). The same data path
+/// [`MockController`] runs, for the fuzz kit's oracle.
+#[cfg(feature = "fuzzkit")]
+pub(crate) fn data_path<M: DmaMemory + ?Sized>(
+    config: &ControllerConfig,
+    page_size: PageSize,
+    sqe: &SubmissionEntry,
+    direction: crate::Direction,
+    data_len: u64,
+    mem: &mut M,
+) -> Result<Vec<crate::Piece>, Option<Status>> {
+    let rules = PointerRules::new(config, page_size);
+    let ignore = config.profile.has(Deviation::DataOutsideMemoryIgnored);
+    let registers = Extent::new(config.bar0, config.bar0_size());
+    let port = DmaPort::new(mem, None, registers, None).with_data_faults_ignored(ignore);
+    let mut out = Gathered::default();
+    let lens = (data_len, 0);
+    match datapath::gather(&port, sqe, QueueKind::Io, direction, lens, &rules, &mut out) {
+        Ok(()) => Ok(out.data),
+        Err(_) if out.hung => Err(None),
+        Err(status) => Err(Some(status)),
+    }
+}

@@ -5,7 +5,9 @@ use nvme_dma::controller::{ControllerEvent, DmaAccess, PcieLink};
 use nvme_dma::dptr::{self, ControllerCaps, DescriptorMemory, Outcome, Request};
 use nvme_dma::prp::PrpListPage;
 use nvme_dma::sgl::{SegmentBuf, SglCaps};
-use nvme_dma::spec::{CompletionEntry, Csts, ShutdownStatus, Status, SubmissionEntry};
+use nvme_dma::spec::{
+    CompletionEntry, Csts, ShutdownNotification, ShutdownStatus, Status, SubmissionEntry,
+};
 use nvme_dma::{DmaMemory, Extent, SimMemory};
 use serde::Serialize;
 
@@ -298,7 +300,13 @@ pub struct StepReport {
     /// reap: the completions taken, in order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completions: Option<Vec<CompletionJson>>,
-    /// reset, shutdown: CSTS read right after.
+    /// reset: whether the controller was brought back up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable: Option<bool>,
+    /// shutdown: `normal` or `abrupt`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shutdown: Option<&'static str>,
+    /// reset: CSTS right after CC.EN = 0; shutdown: CSTS right after CC.SHN.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub csts: Option<CstsReport>,
     /// What the scenario expected, as it said it.
@@ -473,6 +481,8 @@ fn step(
         doorbell: None,
         register: None,
         completions: None,
+        enable: None,
+        shutdown: None,
         csts: None,
         expect: None,
         ok: true,
@@ -653,6 +663,7 @@ fn step(
             let seen = host.observe(|h| Ok(h.reset(*enable)));
             let seen = seen.map_err(err)?;
             report.kind = "reset";
+            report.enable = Some(*enable);
             let csts = match &seen.value {
                 Ok(csts) => Some(*csts),
                 Err(e) => {
@@ -676,6 +687,10 @@ fn step(
         Step::Shutdown { kind, expect } => {
             let seen = host.observe(|h| h.shutdown(*kind)).map_err(err)?;
             report.kind = "shutdown";
+            report.shutdown = Some(match kind {
+                ShutdownNotification::Abrupt => "abrupt",
+                _ => "normal",
+            });
             report.csts = Some(seen.value.into());
             if let Some(e) = expect {
                 expected = true;

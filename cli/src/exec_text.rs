@@ -299,12 +299,16 @@ fn step(out: &mut Out, s: &StepReport, count: usize, style: &Style) {
             let (offset, value, bits) = r.map_or((0, 0, 32), |r| (r.offset.0, r.value.0, r.bits));
             let verb = if s.kind == "read" { "->" } else { "<-" };
             format!(
-                "{} {name}({offset:#x}, {bits} bits) {verb} {value:#x}",
+                "{} {name}at {offset:#x} ({bits} bits) {verb} {value:#x}",
                 s.kind
             )
         }
+        "reset" if s.enable == Some(true) => {
+            "reset: CC.EN = 0, then back up with the queues created again".to_string()
+        }
         "reset" => "reset: CC.EN = 0".to_string(),
-        "shutdown" => "shutdown: CC.SHN written".to_string(),
+        "shutdown" if s.shutdown == Some("abrupt") => "shutdown: CC.SHN = 10b (abrupt)".to_string(),
+        "shutdown" => "shutdown: CC.SHN = 01b (normal)".to_string(),
         other => other.to_string(),
     };
     out.line(style.heading(format!("Step {} of {count}{name}: {what}", s.index + 1)));
@@ -341,9 +345,14 @@ fn step(out: &mut Out, s: &StepReport, count: usize, style: &Style) {
         }
         "read" if expected => out.line(format!("  {} as expected", mark(true, s.ok, style))),
         "reset" | "shutdown" => {
+            let when = if s.kind == "reset" {
+                "right after CC.EN = 0"
+            } else {
+                "right after"
+            };
             if let Some(c) = &s.csts {
                 out.line(format!(
-                    "  {} {}",
+                    "  {} {} {when}",
                     mark(expected, s.ok, style),
                     csts_words(c)
                 ));

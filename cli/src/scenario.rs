@@ -350,8 +350,7 @@ pub struct ExpectJson {
 }
 
 /// `steps[]`: one host action, named by its only key.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug)]
 pub enum StepJson {
     /// A command run as in `commands`: submitted, rung, and every completion reaped.
     Command(CommandJson),
@@ -372,6 +371,59 @@ pub enum StepJson {
     Reset(ResetJson),
     /// CC.SHN written.
     Shutdown(ShutdownJson),
+}
+
+/// The step kinds, as `steps[]` keys.
+const STEP_KINDS: &[&str] = &[
+    "command", "submit", "ring", "doorbell", "reap", "write", "read", "reset", "shutdown",
+];
+
+impl<'de> Deserialize<'de> for StepJson {
+    // By hand rather than derived: a step with two keys (`{"ring": ..., "reap": ...}`) then
+    // gets an error that says so, and the value is read in place, so errors inside it keep
+    // their field path and line.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct StepVisitor;
+        impl<'de> Visitor<'de> for StepVisitor {
+            type Value = StepJson;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "an object with one key: {}", STEP_KINDS.join(", "))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<StepJson, A::Error> {
+                let Some(kind) = map.next_key::<String>()? else {
+                    return Err(de::Error::custom(format!(
+                        "an empty step: give one of {}",
+                        STEP_KINDS.join(", ")
+                    )));
+                };
+                let step = match kind.as_str() {
+                    "command" => StepJson::Command(map.next_value()?),
+                    "submit" => StepJson::Submit(map.next_value()?),
+                    "ring" => StepJson::Ring(map.next_value()?),
+                    "doorbell" => StepJson::Doorbell(map.next_value()?),
+                    "reap" => StepJson::Reap(map.next_value()?),
+                    "write" => StepJson::Write(map.next_value()?),
+                    "read" => StepJson::Read(map.next_value()?),
+                    "reset" => StepJson::Reset(map.next_value()?),
+                    "shutdown" => StepJson::Shutdown(map.next_value()?),
+                    other => {
+                        return Err(de::Error::custom(format!(
+                            "`{other}` is not a step: give one of {}",
+                            STEP_KINDS.join(", ")
+                        )))
+                    }
+                };
+                if let Some(more) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format!(
+                        "a step is one action, but this one has `{kind}` and `{more}`: give \
+                         each its own step"
+                    )));
+                }
+                Ok(step)
+            }
+        }
+        d.deserialize_map(StepVisitor)
+    }
 }
 
 /// `steps[].ring`.

@@ -1532,12 +1532,15 @@ fn steps(list: &[StepJson], qids: &[u16], config: &ControllerConfig) -> Result<V
                 };
                 let window = config.bar0_size();
                 let offset = offset.filter(|o| o + 4 <= window).ok_or_else(|| {
+                    // Each queue has two doorbells, `4 << DSTRD` bytes apart, from 1000h.
+                    let pair = 8u64 << dstrd.min(15);
+                    let last = (window - offset::DOORBELL_BASE) / pair - 1;
                     ScenarioError::at(
                         at("queue"),
                         format!(
-                            "queue {}'s doorbell lies outside the {window:#x}-byte register window \
-                             (it holds the doorbells of queues 0 to {})",
-                            d.queue, config.max_io_queues
+                            "queue {}'s doorbell lies outside the {window:#x}-byte register window, \
+                             which holds the doorbells of queues 0 to {last}",
+                            d.queue
                         ),
                     )
                 })?;

@@ -2,7 +2,7 @@
 //! docs/scenario.md) as serde types, and loading it so that every error names the field.
 //!
 //! These types hold what the file says, barely checked; [`crate::scenario_build`] turns them
-//! into a controller, memory and commands, and checks what serde cannot.
+//! into a controller, memory, commands and steps, and checks what serde cannot.
 
 use std::fmt;
 use std::path::Path;

@@ -757,16 +757,23 @@ fn take(host: &mut MockHost, reap: &Reap) -> Result<Taken, String> {
 /// What of a reap's expectations the completions taken do not meet.
 fn reap_unmet(expect: &[Expect], taken: &[CompletionEntry], queue: u16) -> Vec<String> {
     let mut failures = Vec::new();
+    let completions = |n: usize| {
+        if n == 1 {
+            "1 completion".to_string()
+        } else {
+            format!("{n} completions")
+        }
+    };
     if expect.len() != taken.len() {
         failures.push(match (expect.len(), taken.len()) {
             (0, n) => format!(
                 "expected no completion waiting on queue {queue}, but the controller posted {n}"
             ),
             (e, 0) => format!(
-                "expected {e} completion{} on queue {queue}, but none was posted",
-                if e == 1 { "" } else { "s" }
+                "expected {} on queue {queue}, but none was posted",
+                completions(e)
             ),
-            (e, n) => format!("expected {e} completions on queue {queue}, took {n}"),
+            (e, n) => format!("expected {} on queue {queue}, took {n}", completions(e)),
         });
     }
     for (i, (e, c)) in expect.iter().zip(taken).enumerate() {

@@ -1,6 +1,6 @@
 //! From a scenario file to what `exec` runs: the controller's configuration, the memory
-//! contents, the queues and the commands or steps, with every value checked and every error naming
-//! its field.
+//! contents, the queues and the commands or steps, with every value checked and every error
+//! naming its field.
 
 use nvme_dma::controller::{
     CmbConfig, ControllerConfig, MockController, NamespaceConfig, PcieLink,

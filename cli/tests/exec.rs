@@ -751,6 +751,18 @@ fn failed_step_expectations_exit_1_and_say_what_differed() {
         step["failures"][0],
         "expected 2 completions on queue 1, took 1"
     );
+    // One expected, none posted (the command was never rung).
+    let (step, _) = one_failure(
+        "reap-missing",
+        &with_steps(
+            16,
+            r#"{ "submit": { "opcode": "flush" } }, { "reap": { "expect": [ { "status": "success" } ] } }"#,
+        ),
+    );
+    assert_eq!(
+        step["failures"][0],
+        "expected 1 completion on queue 1, but none was posted"
+    );
     // A field of one completion.
     let (step, text) = one_failure(
         "reap-head",

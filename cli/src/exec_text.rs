@@ -122,14 +122,7 @@ fn command(out: &mut Out, c: &CommandReport, count: usize, style: &Style) {
         c.queue,
         c.cid
     )));
-    for (i, row) in c.sqe.as_bytes().chunks(32).enumerate() {
-        let pairs: Vec<&str> = row
-            .chunks(2)
-            .map(|p| std::str::from_utf8(p).unwrap_or("??"))
-            .collect();
-        let label = if i == 0 { "SQE" } else { "" };
-        out.line(format!("  {label:<4} {}", style.dim(pairs.join(" "))));
-    }
+    sqe_lines(out, &c.sqe, style);
     let expected = c.expect.as_ref().map(|e| e.status.clone());
     let mark = match (&c.expect, c.ok) {
         (None, _) => "•".to_string(),
@@ -170,6 +163,18 @@ fn command(out: &mut Out, c: &CommandReport, count: usize, style: &Style) {
         }
     }
     out.line(format!("  Cost: {}", cost(&c.cost)));
+}
+
+/// The 64 bytes of a submission entry, 16 to a line.
+fn sqe_lines(out: &mut Out, sqe: &str, style: &Style) {
+    for (i, row) in sqe.as_bytes().chunks(32).enumerate() {
+        let pairs: Vec<&str> = row
+            .chunks(2)
+            .map(|p| std::str::from_utf8(p).unwrap_or("??"))
+            .collect();
+        let label = if i == 0 { "SQE" } else { "" };
+        out.line(format!("  {label:<4} {}", style.dim(pairs.join(" "))));
+    }
 }
 
 /// The opcode by name, or in hex when it has none.
@@ -312,6 +317,9 @@ fn step(out: &mut Out, s: &StepReport, count: usize, style: &Style) {
         other => other.to_string(),
     };
     out.line(style.heading(format!("Step {} of {count}{name}: {what}", s.index + 1)));
+    if let Some(sqe) = &s.sqe {
+        sqe_lines(out, sqe, style);
+    }
     let expected = s.expect.is_some();
     match s.kind {
         "command" => match s.completion.as_ref().and_then(Option::as_ref) {

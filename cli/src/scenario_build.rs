@@ -1388,10 +1388,11 @@ fn register(
     field: &str,
 ) -> Result<Register> {
     let at = |name: &str| format!("{field}.{name}");
-    let named = match token {
+    let (name, offset, own_bits) = match token {
+        Token::Number(n) => (None, *n, 32),
         Token::Name(n) => {
             let want = normalized(n);
-            let found = REGISTERS
+            let (name, offset, bits) = REGISTERS
                 .iter()
                 .find(|(name, _, _)| normalized(name) == want)
                 .ok_or_else(|| {
@@ -1404,14 +1405,8 @@ fn register(
                         ),
                     )
                 })?;
-            Some(*found)
+            (Some(*name), *offset, *bits)
         }
-        Token::Number(_) => None,
-    };
-    let (name, offset, own_bits) = match (named, token) {
-        (Some((name, offset, bits)), _) => (Some(name), offset, bits),
-        (None, Token::Number(n)) => (None, *n, 32),
-        (None, Token::Name(_)) => unreachable!("a name was looked up above"),
     };
     let bits = match (bits, name) {
         (None, _) => own_bits,
@@ -1531,10 +1526,11 @@ fn steps(list: &[StepJson], qids: &[u16], config: &ControllerConfig) -> Result<V
                     sq_tail_doorbell(d.queue, dstrd)
                 };
                 let window = config.bar0_size();
-                let offset = offset.filter(|o| o + 4 <= window).ok_or_else(|| {
+                let inside = |o: &u64| o.checked_add(4).is_some_and(|end| end <= window);
+                let offset = offset.filter(inside).ok_or_else(|| {
                     // Each queue has two doorbells, `4 << DSTRD` bytes apart, from 1000h.
                     let pair = 8u64 << dstrd.min(15);
-                    let last = (window - offset::DOORBELL_BASE) / pair - 1;
+                    let last = (window.saturating_sub(offset::DOORBELL_BASE) / pair).saturating_sub(1);
                     ScenarioError::at(
                         at("queue"),
                         format!(

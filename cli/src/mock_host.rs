@@ -74,6 +74,8 @@ pub struct MockHost {
     admin: QueuePlacement,
     /// The I/O queue pairs created, in order, to create again after a reset.
     created: Vec<(u16, QueuePlacement)>,
+    /// Refuse to submit into a submission queue that is full as far as the host knows.
+    pub refuse_full: bool,
 }
 
 /// What the controller did during a host action.
@@ -105,6 +107,7 @@ impl MockHost {
             page_size,
             admin,
             created: Vec::new(),
+            refuse_full: false,
         };
         host.enable()?;
         Ok(host)
@@ -273,15 +276,17 @@ impl MockHost {
     }
 
     /// Write `sqe` into the next slot of submission queue `qid` without ringing; returns the
-    /// slot's address. Refused when the queue is full as far as the host knows (the slot
-    /// may still hold a command the controller has not fetched).
+    /// slot's address. With [`refuse_full`](Self::refuse_full), refused when the queue is
+    /// full as far as the host knows (the slot may still hold a command the controller has
+    /// not fetched); without, the slot is written regardless, as a host that runs one command
+    /// at a time may (each command leaves the queue empty unless the controller stopped).
     pub fn submit(&mut self, qid: u16, sqe: SubmissionEntry) -> Result<u64, String> {
         let q = self
             .queues
             .get_mut(&qid)
             .ok_or_else(|| format!("queue {qid} was not created"))?;
         let next = (q.sq_tail + 1) % q.entries;
-        if next == q.sq_head {
+        if self.refuse_full && next == q.sq_head {
             return Err(format!(
                 "submission queue {qid} is full as far as the host knows: its {} slots hold {}                  commands no completion has reported fetched; reap first",
                 q.entries,

@@ -1,21 +1,23 @@
 //! `exec`: run a scenario on the mock controller and report each completion, each command's
 //! DMA trace and PCIe cost, the checks, and digests of memory and namespaces.
 
-use nvme_dma::controller::{ControllerEvent, PcieLink};
+use nvme_dma::controller::{ControllerEvent, DmaAccess, PcieLink};
 use nvme_dma::dptr::{self, ControllerCaps, DescriptorMemory, Outcome, Request};
 use nvme_dma::prp::PrpListPage;
 use nvme_dma::sgl::{SegmentBuf, SglCaps};
-use nvme_dma::spec::{CompletionEntry, Status, SubmissionEntry};
+use nvme_dma::spec::{
+    CompletionEntry, Csts, ShutdownNotification, ShutdownStatus, Status, SubmissionEntry,
+};
 use nvme_dma::{DmaMemory, Extent, SimMemory};
 use serde::Serialize;
 
 use crate::digest::fnv1a64;
 use crate::json::{ExtentJson, Hex};
-use crate::mock_host::{MockHost, Ran};
+use crate::mock_host::{MockHost, Observed, Ran};
 use crate::scenario::ScenarioError;
 use crate::scenario_build::{
-    target_len, Check, Command, DataFill, Digest, Expect, Setup, Target, Wanted, DESCRIPTOR_PAGES,
-    MAX_RANGE_BYTES,
+    target_len, Check, Command, CstsExpect, DataFill, Digest, Expect, Form, Reap, Register, Setup,
+    Step, StepSpec, Target, Wanted, DESCRIPTOR_PAGES, MAX_RANGE_BYTES,
 };
 use crate::trace_view::{AccessJson, CostJson, LinkJson};
 
@@ -41,8 +43,14 @@ pub struct ExecReport {
     pub controller: ControllerInfo,
     /// The link costs are counted on.
     pub link: LinkJson,
-    /// Every command, in order.
+    /// Every command, in order (a scenario with `steps` reports them there).
     pub commands: Vec<CommandReport>,
+    /// Every step, in order, for a scenario with `steps`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<StepReport>>,
+    /// Steps not run because a reset could not bring the controller back up.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_run: usize,
     /// All commands' traces together.
     pub total: CostJson,
     /// The content checks.
@@ -51,6 +59,10 @@ pub struct ExecReport {
     pub digests: Vec<DigestReport>,
     /// How many expectations there were, and how many failed.
     pub expectations: Tally,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Expectations counted.
@@ -218,6 +230,15 @@ pub struct ExpectJson {
     /// DW0, when it matters.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dw0: Option<u32>,
+    /// CID, when it matters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cid: Option<u16>,
+    /// SQ identifier, when it matters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sqid: Option<u16>,
+    /// SQ head, when it matters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sq_head: Option<u16>,
 }
 
 impl From<&Expect> for ExpectJson {
@@ -226,7 +247,557 @@ impl From<&Expect> for ExpectJson {
             status: status_words(e.status),
             dnr: e.dnr,
             dw0: e.dw0,
+            cid: e.cid,
+            sqid: e.sqid,
+            sq_head: e.sq_head,
         }
+    }
+}
+
+/// One step's run, for a scenario with `steps`. Which fields are present depends on `kind`.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepReport {
+    /// Position in `steps`, from 0.
+    pub index: usize,
+    /// `command`, `submit`, `ring`, `doorbell`, `reap`, `write`, `read`, `reset`, `shutdown`.
+    pub kind: &'static str,
+    /// Its `name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The queue it names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<u16>,
+    /// command, submit: the opcode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opcode: Option<u8>,
+    /// command, submit: the opcode's name, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opcode_name: Option<&'static str>,
+    /// command, submit: CID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cid: Option<u16>,
+    /// command, submit: the data pointer the library laid out for `data`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<&'static str>,
+    /// command, submit: the 64 bytes, in hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sqe: Option<String>,
+    /// submit: the slot's address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slot: Option<Hex>,
+    /// command: the completion for it (null when none was posted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completion: Option<Option<CompletionJson>>,
+    /// command: other completions taken meanwhile.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_completions: Vec<CompletionJson>,
+    /// ring, doorbell, reap: the doorbell written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doorbell: Option<DoorbellReport>,
+    /// write, read: the register and its value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub register: Option<RegisterReport>,
+    /// reap: the completions taken, in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completions: Option<Vec<CompletionJson>>,
+    /// reset: whether the controller was brought back up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable: Option<bool>,
+    /// shutdown: `normal` or `abrupt`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shutdown: Option<&'static str>,
+    /// reset: CSTS right after CC.EN = 0; shutdown: CSTS right after CC.SHN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csts: Option<CstsReport>,
+    /// What the scenario expected, as it said it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect: Option<serde_json::Value>,
+    /// Whether the expectation held (true without one).
+    pub ok: bool,
+    /// What did not hold.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
+    /// What the controller recorded that no completion reports.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
+    /// Every DMA access the controller made during the step.
+    pub trace: Vec<AccessJson>,
+    /// Their totals and cost.
+    pub cost: CostJson,
+}
+
+/// A doorbell write.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct DoorbellReport {
+    /// `sq_tail` or `cq_head`.
+    pub register: &'static str,
+    /// Its BAR0 offset.
+    pub offset: Hex,
+    /// The value written.
+    pub value: u32,
+}
+
+/// A register access.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct RegisterReport {
+    /// Its name, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'static str>,
+    /// Its BAR0 offset.
+    pub offset: Hex,
+    /// 32 or 64.
+    pub bits: u8,
+    /// The value written, or read.
+    pub value: Hex,
+}
+
+/// CSTS, decoded.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct CstsReport {
+    /// The register.
+    pub raw: Hex,
+    /// Ready.
+    pub rdy: bool,
+    /// Controller Fatal Status.
+    pub cfs: bool,
+    /// Shutdown Status: `normal`, `occurring`, `complete`, `reserved`.
+    pub shst: &'static str,
+    /// NVM Subsystem Reset Occurred.
+    pub nssro: bool,
+    /// Processing Paused.
+    pub pp: bool,
+}
+
+fn shst_name(s: ShutdownStatus) -> &'static str {
+    match s {
+        ShutdownStatus::Normal => "normal",
+        ShutdownStatus::Occurring => "occurring",
+        ShutdownStatus::Complete => "complete",
+        ShutdownStatus::Reserved => "reserved",
+    }
+}
+
+impl From<Csts> for CstsReport {
+    fn from(c: Csts) -> Self {
+        CstsReport {
+            raw: Hex(u64::from(c.bits())),
+            rdy: c.contains(Csts::RDY),
+            cfs: c.contains(Csts::CFS),
+            shst: shst_name(c.shst()),
+            nssro: c.contains(Csts::NSSRO),
+            pp: c.contains(Csts::PP),
+        }
+    }
+}
+
+/// An expectation on CSTS, as the report shows it.
+#[derive(Clone, Copy, Debug, Serialize)]
+struct CstsExpectJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rdy: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cfs: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shst: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nssro: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pp: Option<bool>,
+}
+
+/// What of `expect` CSTS does not meet.
+fn csts_unmet(expect: &CstsExpect, got: Csts) -> Vec<String> {
+    let mut failures = Vec::new();
+    let mut flag = |name: &str, want: Option<bool>, bit: Csts| {
+        if let Some(want) = want.filter(|&w| w != got.contains(bit)) {
+            failures.push(format!(
+                "expected CSTS.{name} {}, got {}",
+                u8::from(want),
+                u8::from(!want)
+            ));
+        }
+    };
+    flag("RDY", expect.rdy, Csts::RDY);
+    flag("CFS", expect.cfs, Csts::CFS);
+    flag("NSSRO", expect.nssro, Csts::NSSRO);
+    flag("PP", expect.pp, Csts::PP);
+    if let Some(want) = expect.shst.filter(|&w| w != got.shst()) {
+        failures.push(format!(
+            "expected CSTS.SHST {} ({:02b}b), got {} ({:02b}b)",
+            shst_name(want),
+            want.to_bits(),
+            shst_name(got.shst()),
+            got.shst().to_bits()
+        ));
+    }
+    failures
+}
+
+fn csts_expect_json(e: &CstsExpect) -> serde_json::Value {
+    serde_json::to_value(CstsExpectJson {
+        rdy: e.rdy,
+        cfs: e.cfs,
+        shst: e.shst.map(shst_name),
+        nssro: e.nssro,
+        pp: e.pp,
+    })
+    .unwrap_or_default()
+}
+
+/// A step run: its report, and what the run as a whole needs from it.
+struct StepRun {
+    report: StepReport,
+    /// The command's report, for a scenario with `commands`.
+    command: Option<CommandReport>,
+    accesses: Vec<DmaAccess>,
+    /// Whether the step stated an expectation.
+    expected: bool,
+    ok: bool,
+}
+
+/// Run one step. The flag is false when the run cannot go on (a reset did not bring the
+/// controller back up).
+fn step(
+    host: &mut MockHost,
+    setup: &Setup,
+    index: usize,
+    spec: &StepSpec,
+    link: &PcieLink,
+) -> Result<(StepRun, bool), ScenarioError> {
+    let err = |e: String| ScenarioError::at(spec.field.clone(), e);
+    let mut report = StepReport {
+        index,
+        kind: "",
+        name: spec.name.clone(),
+        queue: None,
+        opcode: None,
+        opcode_name: None,
+        cid: None,
+        layout: None,
+        sqe: None,
+        slot: None,
+        completion: None,
+        other_completions: Vec::new(),
+        doorbell: None,
+        register: None,
+        completions: None,
+        enable: None,
+        shutdown: None,
+        csts: None,
+        expect: None,
+        ok: true,
+        failures: Vec::new(),
+        events: Vec::new(),
+        trace: Vec::new(),
+        cost: CostJson::from(&nvme_dma::controller::summarize(&[], link)),
+    };
+    let mut expected = false;
+    let mut went_on = true;
+    let observed: (Vec<DmaAccess>, Vec<ControllerEvent>) = match &spec.step {
+        Step::Command(command) => {
+            let mut sqe = command.sqe;
+            let layout = match &command.data {
+                Some(fill) => Some(lay_out(host, setup, fill, &mut sqe, &command.field)?),
+                None => None,
+            };
+            let ran = host.run(command.queue, sqe).map_err(err)?;
+            let c = report_command(index, command, sqe, layout, &ran, link);
+            let accesses = ran.trace.accesses().to_vec();
+            let ok = c.ok;
+            report = StepReport {
+                kind: "command",
+                queue: Some(c.queue),
+                opcode: Some(c.opcode),
+                opcode_name: c.opcode_name,
+                cid: Some(c.cid),
+                layout: c.layout,
+                sqe: Some(c.sqe.clone()),
+                completion: Some(c.completion.clone()),
+                other_completions: c.other_completions.clone(),
+                expect: c.expect.as_ref().and_then(|e| serde_json::to_value(e).ok()),
+                ok: c.ok,
+                failures: c.failures.clone(),
+                events: c.events.clone(),
+                trace: c.trace.clone(),
+                cost: c.cost,
+                ..report
+            };
+            return Ok((
+                StepRun {
+                    report,
+                    command: Some(c),
+                    accesses,
+                    expected: command.expect.is_some(),
+                    ok,
+                },
+                true,
+            ));
+        }
+        Step::Submit(command) => {
+            let mut sqe = command.sqe;
+            report.layout = match &command.data {
+                Some(fill) => Some(lay_out(host, setup, fill, &mut sqe, &command.field)?),
+                None => None,
+            };
+            let seen = host
+                .observe(|h| h.submit(command.queue, sqe))
+                .map_err(err)?;
+            report.kind = "submit";
+            report.queue = Some(command.queue);
+            let opcode = sqe.opcode();
+            report.opcode = Some(opcode.0);
+            report.opcode_name = if command.queue == 0 {
+                opcode.admin_name()
+            } else {
+                opcode.nvm_name()
+            };
+            report.cid = Some(sqe.cid());
+            report.sqe = Some(sqe.to_bytes().iter().map(|b| format!("{b:02x}")).collect());
+            report.slot = Some(Hex(seen.value));
+            parts(seen)
+        }
+        Step::Ring(queue) => {
+            let seen = host.observe(|h| h.ring(*queue)).map_err(err)?;
+            report.kind = "ring";
+            report.queue = Some(*queue);
+            report.doorbell = Some(DoorbellReport {
+                register: "sq_tail",
+                offset: Hex(sq_tail_offset(*queue, setup)),
+                value: u32::from(seen.value),
+            });
+            parts(seen)
+        }
+        Step::Doorbell {
+            queue,
+            cq_head,
+            offset,
+            value,
+        } => {
+            let seen = host
+                .observe(|h| {
+                    h.write32(*offset, *value);
+                    Ok(())
+                })
+                .map_err(err)?;
+            report.kind = "doorbell";
+            report.queue = Some(*queue);
+            report.doorbell = Some(DoorbellReport {
+                register: if *cq_head { "cq_head" } else { "sq_tail" },
+                offset: Hex(*offset),
+                value: *value,
+            });
+            parts(seen)
+        }
+        Step::Reap(reap) => {
+            let seen = host.observe(|h| take(h, reap)).map_err(err)?;
+            report.kind = "reap";
+            report.queue = Some(reap.queue);
+            let (taken, rung) = &seen.value;
+            report.doorbell = rung.map(|(offset, value)| DoorbellReport {
+                register: "cq_head",
+                offset: Hex(offset),
+                value: u32::from(value),
+            });
+            if let Some(list) = &reap.expect {
+                expected = true;
+                report.expect =
+                    serde_json::to_value(list.iter().map(ExpectJson::from).collect::<Vec<_>>())
+                        .ok();
+                report.failures = reap_unmet(list, taken, reap.queue);
+            }
+            report.completions = Some(taken.iter().map(CompletionJson::from).collect());
+            parts(seen)
+        }
+        Step::Write { register, value } => {
+            let seen = host
+                .observe(|h| {
+                    if register.bits == 64 {
+                        h.write64(register.offset, *value);
+                    } else {
+                        h.write32(register.offset, *value as u32);
+                    }
+                    Ok(())
+                })
+                .map_err(err)?;
+            report.kind = "write";
+            report.register = Some(register_report(register, *value));
+            parts(seen)
+        }
+        Step::Read { register, expect } => {
+            let seen = host
+                .observe(|h| {
+                    Ok(if register.bits == 64 {
+                        h.read64(register.offset)
+                    } else {
+                        u64::from(h.read32(register.offset))
+                    })
+                })
+                .map_err(err)?;
+            report.kind = "read";
+            let got = seen.value;
+            report.register = Some(register_report(register, got));
+            if let Some((value, mask)) = *expect {
+                expected = true;
+                let all = register.bits == 32 && mask == u64::from(u32::MAX)
+                    || register.bits == 64 && mask == u64::MAX;
+                report.expect = Some(if all {
+                    serde_json::json!({ "value": Hex(value) })
+                } else {
+                    serde_json::json!({ "value": Hex(value), "mask": Hex(mask) })
+                });
+                if got & mask != value {
+                    let what = register_words(register);
+                    report.failures.push(if all {
+                        format!("expected {what} = {value:#x}, got {got:#x}")
+                    } else {
+                        format!(
+                            "expected {what} & {mask:#x} = {value:#x}, got {:#x} (the register                              reads {got:#x})",
+                            got & mask
+                        )
+                    });
+                }
+            }
+            parts(seen)
+        }
+        Step::Reset { enable, expect } => {
+            let seen = host.observe(|h| Ok(h.reset(*enable)));
+            let seen = seen.map_err(err)?;
+            report.kind = "reset";
+            report.enable = Some(*enable);
+            let csts = match &seen.value {
+                Ok(csts) => Some(*csts),
+                Err(e) => {
+                    went_on = false;
+                    report.failures.push(format!(
+                        "the controller did not come back up ({e}): the steps after this one                          were not run"
+                    ));
+                    None
+                }
+            };
+            if let Some(csts) = csts {
+                report.csts = Some(csts.into());
+                if let Some(e) = expect {
+                    expected = true;
+                    report.expect = Some(csts_expect_json(e));
+                    report.failures.extend(csts_unmet(e, csts));
+                }
+            }
+            parts(seen)
+        }
+        Step::Shutdown { kind, expect } => {
+            let seen = host.observe(|h| h.shutdown(*kind)).map_err(err)?;
+            report.kind = "shutdown";
+            report.shutdown = Some(match kind {
+                ShutdownNotification::Abrupt => "abrupt",
+                _ => "normal",
+            });
+            report.csts = Some(seen.value.into());
+            if let Some(e) = expect {
+                expected = true;
+                report.expect = Some(csts_expect_json(e));
+                report.failures.extend(csts_unmet(e, seen.value));
+            }
+            parts(seen)
+        }
+    };
+    let (accesses, events) = observed;
+    report.ok = report.failures.is_empty();
+    report.events = events.iter().map(event_words).collect();
+    report.trace = accesses.iter().map(AccessJson::from).collect();
+    report.cost = CostJson::from(&nvme_dma::controller::summarize(&accesses, link));
+    let ok = report.ok;
+    Ok((
+        StepRun {
+            report,
+            command: None,
+            accesses,
+            expected,
+            ok,
+        },
+        went_on,
+    ))
+}
+
+/// The trace and events of an observed action.
+fn parts<T>(seen: Observed<T>) -> (Vec<DmaAccess>, Vec<ControllerEvent>) {
+    (seen.trace.accesses().to_vec(), seen.events)
+}
+
+fn sq_tail_offset(queue: u16, setup: &Setup) -> u64 {
+    nvme_dma::spec::registers::sq_tail_doorbell(queue, setup.config.doorbell_stride).unwrap_or(0)
+}
+
+/// The completions a reap took, and the CQ head doorbell it rang (offset, value), if it did.
+type Taken = (Vec<CompletionEntry>, Option<(u64, u16)>);
+
+/// Take what `reap` asks for.
+fn take(host: &mut MockHost, reap: &Reap) -> Result<Taken, String> {
+    // A CQ of n slots never holds more than n - 1 new entries: the bound also stops a
+    // controller that overwrote entries from being read round and round.
+    let most = host.entries(reap.queue).unwrap_or(0);
+    let most = reap.count.map_or(most, |c| c.min(most));
+    let mut taken = Vec::new();
+    while taken.len() < usize::from(most) {
+        match host.take(reap.queue)? {
+            Some(c) => taken.push(c),
+            None => break,
+        }
+    }
+    let rung = if reap.doorbell {
+        let value = host.ring_cq_head(reap.queue)?;
+        let offset =
+            nvme_dma::spec::registers::cq_head_doorbell(reap.queue, host.dstrd()).unwrap_or(0);
+        Some((offset, value))
+    } else {
+        None
+    };
+    Ok((taken, rung))
+}
+
+/// What of a reap's expectations the completions taken do not meet.
+fn reap_unmet(expect: &[Expect], taken: &[CompletionEntry], queue: u16) -> Vec<String> {
+    let mut failures = Vec::new();
+    let completions = |n: usize| {
+        if n == 1 {
+            "1 completion".to_string()
+        } else {
+            format!("{n} completions")
+        }
+    };
+    if expect.len() != taken.len() {
+        failures.push(match (expect.len(), taken.len()) {
+            (0, n) => format!(
+                "expected no completion waiting on queue {queue}, but the controller posted {n}"
+            ),
+            (e, 0) => format!(
+                "expected {} on queue {queue}, but none was posted",
+                completions(e)
+            ),
+            (e, n) => format!("expected {} on queue {queue}, took {n}", completions(e)),
+        });
+    }
+    for (i, (e, c)) in expect.iter().zip(taken).enumerate() {
+        for f in unmet(e, Some(c)) {
+            failures.push(format!("completion {} (CID {}): {f}", i + 1, c.cid()));
+        }
+    }
+    failures
+}
+
+fn register_report(r: &Register, value: u64) -> RegisterReport {
+    RegisterReport {
+        name: r.name,
+        offset: Hex(r.offset),
+        bits: r.bits,
+        value: Hex(value),
+    }
+}
+
+/// A register in words: its name, or its offset.
+pub fn register_words(r: &Register) -> String {
+    match r.name {
+        Some(name) => name.to_string(),
+        None => format!("register {:#x}", r.offset),
     }
 }
 
@@ -338,26 +909,39 @@ pub fn run(
     link: &PcieLink,
 ) -> Result<ExecReport, ScenarioError> {
     let mut host = bring_up(setup)?;
+    // Steps can leave commands in flight, so a full queue is a mistake worth naming; a
+    // `commands` scenario runs as it always has.
+    host.refuse_full = setup.form == Form::Steps;
     let mut tally = Tally::default();
-    let mut commands = Vec::new();
+    let mut reports = Vec::new();
     let mut all = Vec::new();
-    for (index, command) in setup.commands.iter().enumerate() {
-        let mut sqe = command.sqe;
-        let layout = match &command.data {
-            Some(fill) => Some(lay_out(&mut host, setup, fill, &mut sqe, index)?),
-            None => None,
-        };
-        let ran = host
-            .run(command.queue, sqe)
-            .map_err(|e| ScenarioError::at(format!("commands[{index}]"), e))?;
-        all.extend_from_slice(ran.trace.accesses());
-        let report = report_command(index, command, sqe, layout, &ran, link);
-        if command.expect.is_some() {
+    let mut not_run = 0;
+    for (index, spec) in setup.steps.iter().enumerate() {
+        let (report, went_on) = step(&mut host, setup, index, spec, link)?;
+        all.extend(report.accesses.iter().cloned());
+        if report.expected {
             tally.total += 1;
             tally.failed += u64::from(!report.ok);
         }
-        commands.push(report);
+        reports.push(report);
+        if !went_on {
+            // The controller did not come back up: nothing after this can run as written.
+            not_run = setup.steps.len() - index - 1;
+            tally.total += 1;
+            tally.failed += 1;
+            break;
+        }
     }
+    let (commands, steps) = match setup.form {
+        Form::Commands => (
+            reports.into_iter().filter_map(|r| r.command).collect(),
+            None,
+        ),
+        Form::Steps => (
+            Vec::new(),
+            Some(reports.into_iter().map(|r| r.report).collect()),
+        ),
+    };
     let checks: Vec<CheckReport> = setup
         .checks
         .iter()
@@ -400,6 +984,8 @@ pub fn run(
         link: LinkJson::from(link),
         total: CostJson::from(&nvme_dma::controller::summarize(&all, link)),
         commands,
+        steps,
+        not_run,
         checks,
         digests,
         expectations: tally,
@@ -444,9 +1030,9 @@ fn lay_out(
     setup: &Setup,
     fill: &DataFill,
     sqe: &mut SubmissionEntry,
-    index: usize,
+    command: &str,
 ) -> Result<&'static str, ScenarioError> {
-    let field = format!("commands[{index}].data");
+    let field = format!("{command}.data");
     let config = host.machine.controller.config();
     let caps = ControllerCaps {
         page_size: setup.page_size,
@@ -587,6 +1173,15 @@ fn unmet(expect: &Expect, completion: Option<&CompletionEntry>) -> Vec<String> {
     }
     if let Some(dw0) = expect.dw0.filter(|&d| d != c.dw0()) {
         failures.push(format!("expected DW0 {dw0:#x}, got {:#x}", c.dw0()));
+    }
+    if let Some(cid) = expect.cid.filter(|&v| v != c.cid()) {
+        failures.push(format!("expected CID {cid}, got {}", c.cid()));
+    }
+    if let Some(sqid) = expect.sqid.filter(|&v| v != c.sqid()) {
+        failures.push(format!("expected SQ {sqid}, got {}", c.sqid()));
+    }
+    if let Some(head) = expect.sq_head.filter(|&v| v != c.sqhd()) {
+        failures.push(format!("expected SQ head {head}, got {}", c.sqhd()));
     }
     failures
 }

@@ -1,7 +1,9 @@
 //! `exec`'s report as text: the set-up, each command with its completion, trace and cost, the
 //! checks, the digests and the verdict.
 
-use crate::exec::{CheckReport, CommandReport, ExecReport, TargetJson};
+use crate::exec::{
+    CheckReport, CommandReport, CompletionJson, CstsReport, ExecReport, StepReport, TargetJson,
+};
 use crate::style::Style;
 use crate::text::{self, Out, Row};
 use crate::trace_view::{self, AccessJson, CostJson};
@@ -22,6 +24,20 @@ pub fn text(r: &ExecReport, style: &Style) -> String {
     for c in &r.commands {
         out.blank();
         command(&mut out, c, r.commands.len(), style);
+    }
+    if let Some(steps) = &r.steps {
+        let count = steps.len() + r.not_run;
+        for s in steps {
+            out.blank();
+            step(&mut out, s, count, style);
+        }
+        if r.not_run > 0 {
+            out.blank();
+            out.line(style.bad(format!(
+                "{} steps were not run: the controller did not come back up",
+                r.not_run
+            )));
+        }
     }
     if !r.checks.is_empty() {
         out.blank();
@@ -48,7 +64,11 @@ pub fn text(r: &ExecReport, style: &Style) -> String {
     out.blank();
     out.line(format!(
         "{} {}",
-        style.heading("All commands:"),
+        style.heading(if r.steps.is_some() {
+            "All steps:"
+        } else {
+            "All commands:"
+        }),
         trace_view::cost_text(&r.total)
     ));
     let t = r.expectations;
@@ -102,14 +122,7 @@ fn command(out: &mut Out, c: &CommandReport, count: usize, style: &Style) {
         c.queue,
         c.cid
     )));
-    for (i, row) in c.sqe.as_bytes().chunks(32).enumerate() {
-        let pairs: Vec<&str> = row
-            .chunks(2)
-            .map(|p| std::str::from_utf8(p).unwrap_or("??"))
-            .collect();
-        let label = if i == 0 { "SQE" } else { "" };
-        out.line(format!("  {label:<4} {}", style.dim(pairs.join(" "))));
-    }
+    sqe_lines(out, &c.sqe, style);
     let expected = c.expect.as_ref().map(|e| e.status.clone());
     let mark = match (&c.expect, c.ok) {
         (None, _) => "•".to_string(),
@@ -150,6 +163,18 @@ fn command(out: &mut Out, c: &CommandReport, count: usize, style: &Style) {
         }
     }
     out.line(format!("  Cost: {}", cost(&c.cost)));
+}
+
+/// The 64 bytes of a submission entry, 16 to a line.
+fn sqe_lines(out: &mut Out, sqe: &str, style: &Style) {
+    for (i, row) in sqe.as_bytes().chunks(32).enumerate() {
+        let pairs: Vec<&str> = row
+            .chunks(2)
+            .map(|p| std::str::from_utf8(p).unwrap_or("??"))
+            .collect();
+        let label = if i == 0 { "SQE" } else { "" };
+        out.line(format!("  {label:<4} {}", style.dim(pairs.join(" "))));
+    }
 }
 
 /// The opcode by name, or in hex when it has none.
@@ -201,4 +226,169 @@ fn check(c: &CheckReport, style: &Style) -> String {
         .as_ref()
         .map_or(String::new(), |d| format!(": {}", style.bad(d)));
     format!("  {mark} {} holds {}{detail}", target(&c.target), c.wanted)
+}
+
+fn mark(expected: bool, ok: bool, style: &Style) -> String {
+    match (expected, ok) {
+        (false, _) => "•".to_string(),
+        (true, true) => style.good("✓"),
+        (true, false) => style.bad("✗"),
+    }
+}
+
+fn completion_line(c: &CompletionJson) -> String {
+    format!(
+        "CID {} on SQ {}: {}  SQ head {}, DW0 {:#x}, phase {}",
+        c.cid,
+        c.sqid,
+        c.status.text,
+        c.sq_head,
+        c.dw0,
+        u8::from(c.phase)
+    )
+}
+
+fn csts_words(c: &CstsReport) -> String {
+    format!(
+        "CSTS {:#x}: RDY {}, CFS {}, SHST {}",
+        c.raw.0,
+        u8::from(c.rdy),
+        u8::from(c.cfs),
+        c.shst
+    )
+}
+
+/// One step of a scenario with `steps`.
+fn step(out: &mut Out, s: &StepReport, count: usize, style: &Style) {
+    let name = s
+        .name
+        .as_deref()
+        .map_or(String::new(), |n| format!(" · {n}"));
+    let queue = s.queue.unwrap_or_default();
+    let opcode = || match (s.opcode_name, s.opcode) {
+        (Some(n), _) => n.to_string(),
+        (None, Some(op)) => format!("opcode {op:#04x}"),
+        (None, None) => String::new(),
+    };
+    let doorbell = s.doorbell.map_or(String::new(), |d| {
+        format!("{} doorbell {:#x} <- {}", d.register, d.offset.0, d.value)
+    });
+    let what = match s.kind {
+        "command" => format!(
+            "command {} on queue {queue}, CID {}",
+            opcode(),
+            s.cid.unwrap_or_default()
+        ),
+        "submit" => format!(
+            "submit {} on queue {queue}, CID {}, into slot {:#x} (not rung)",
+            opcode(),
+            s.cid.unwrap_or_default(),
+            s.slot.map_or(0, |h| h.0)
+        ),
+        "ring" => format!("ring queue {queue}: {doorbell}"),
+        "doorbell" => format!("doorbell of queue {queue}: {doorbell}"),
+        "reap" => format!(
+            "reap queue {queue}: {} taken{}",
+            s.completions.as_ref().map_or(0, Vec::len),
+            if doorbell.is_empty() {
+                ", CQ head doorbell not rung".to_string()
+            } else {
+                format!("; {doorbell}")
+            }
+        ),
+        "write" | "read" => {
+            let r = s.register.as_ref();
+            let name = r
+                .and_then(|r| r.name)
+                .map_or(String::new(), |n| format!("{n} "));
+            let (offset, value, bits) = r.map_or((0, 0, 32), |r| (r.offset.0, r.value.0, r.bits));
+            let verb = if s.kind == "read" { "->" } else { "<-" };
+            format!(
+                "{} {name}at {offset:#x} ({bits} bits) {verb} {value:#x}",
+                s.kind
+            )
+        }
+        "reset" if s.enable == Some(true) => {
+            "reset: CC.EN = 0, then back up with the queues created again".to_string()
+        }
+        "reset" => "reset: CC.EN = 0".to_string(),
+        "shutdown" if s.shutdown == Some("abrupt") => "shutdown: CC.SHN = 10b (abrupt)".to_string(),
+        "shutdown" => "shutdown: CC.SHN = 01b (normal)".to_string(),
+        other => other.to_string(),
+    };
+    out.line(style.heading(format!("Step {} of {count}{name}: {what}", s.index + 1)));
+    if let Some(sqe) = &s.sqe {
+        sqe_lines(out, sqe, style);
+    }
+    let expected = s.expect.is_some();
+    match s.kind {
+        "command" => match s.completion.as_ref().and_then(Option::as_ref) {
+            Some(c) => out.line(format!(
+                "  {} {}  SQ head {}, DW0 {:#x}",
+                mark(expected, s.ok, style),
+                c.status.text,
+                c.sq_head,
+                c.dw0
+            )),
+            None => out.line(format!(
+                "  {} no completion was posted",
+                mark(expected, s.ok, style)
+            )),
+        },
+        "reap" => {
+            let taken = s.completions.as_deref().unwrap_or_default();
+            if taken.is_empty() {
+                out.line(format!(
+                    "  {} no completion waiting",
+                    mark(expected, s.ok, style)
+                ));
+            }
+            for c in taken {
+                out.line(format!(
+                    "  {} {}",
+                    mark(expected, s.ok, style),
+                    completion_line(c)
+                ));
+            }
+        }
+        "read" if expected => out.line(format!("  {} as expected", mark(true, s.ok, style))),
+        "reset" | "shutdown" => {
+            let when = if s.kind == "reset" {
+                "right after CC.EN = 0"
+            } else {
+                "right after"
+            };
+            if let Some(c) = &s.csts {
+                out.line(format!(
+                    "  {} {} {when}",
+                    mark(expected, s.ok, style),
+                    csts_words(c)
+                ));
+            }
+        }
+        _ => {}
+    }
+    for f in &s.failures {
+        out.line(format!("    {}", style.bad(f)));
+    }
+    for other in &s.other_completions {
+        out.line(format!("    also taken: {}", completion_line(other)));
+    }
+    for e in &s.events {
+        out.line(format!("    controller event: {e}"));
+    }
+    if !s.trace.is_empty() {
+        out.line("  DMA trace:");
+        for row in text::elide(s.trace.len() as u64, TRACE_HEAD, TRACE_TAIL) {
+            match row {
+                Row::Item(i) => {
+                    if let Some(a) = s.trace.get(i as usize) {
+                        out.line(format!("    {}", access(a)));
+                    }
+                }
+                Row::Gap(n) => out.line(style.dim(format!("    ... {n} more accesses ..."))),
+            }
+        }
+        out.line(format!("  Cost: {}", cost(&s.cost)));
+    }
 }

@@ -2,7 +2,7 @@
 //! docs/scenario.md) as serde types, and loading it so that every error names the field.
 //!
 //! These types hold what the file says, barely checked; [`crate::scenario_build`] turns them
-//! into a controller, memory and commands, and checks what serde cannot.
+//! into a controller, memory, commands and steps, and checks what serde cannot.
 
 use std::fmt;
 use std::path::Path;
@@ -46,8 +46,13 @@ pub struct Scenario {
     /// The PCIe link the trace's cost is counted on.
     #[serde(default)]
     pub link: LinkJson,
-    /// The commands, run one at a time in order.
-    pub commands: Vec<CommandJson>,
+    /// The commands, run one at a time in order; excludes `steps`.
+    #[serde(default)]
+    pub commands: Option<Vec<CommandJson>>,
+    /// Host actions in order (commands, submissions, doorbells, reaps, register accesses,
+    /// resets, shutdowns); excludes `commands`.
+    #[serde(default)]
+    pub steps: Option<Vec<StepJson>>,
     /// Contents to compare after the last command.
     #[serde(default)]
     pub checks: Vec<CheckJson>,
@@ -326,7 +331,7 @@ pub enum PolicyJson {
     SmallestFootprint,
 }
 
-/// `commands[].expect`.
+/// `commands[].expect`, and each entry of `reap.expect`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectJson {
@@ -336,6 +341,221 @@ pub struct ExpectJson {
     pub dnr: Option<bool>,
     /// Completion DW0 must be this.
     pub dw0: Option<Num>,
+    /// The completion's CID must be this.
+    pub cid: Option<u16>,
+    /// The completion's SQ identifier must be this.
+    pub sqid: Option<u16>,
+    /// The completion's SQ head pointer must be this.
+    pub sq_head: Option<u16>,
+}
+
+/// `steps[]`: one host action, named by its only key.
+#[derive(Debug)]
+pub enum StepJson {
+    /// A command run as in `commands`: submitted, rung, and every completion reaped.
+    Command(CommandJson),
+    /// A command written into the next slot of its submission queue; the doorbell is not
+    /// rung.
+    Submit(CommandJson),
+    /// The SQ tail doorbell rung with the host's tail: everything submitted so far.
+    Ring(RingJson),
+    /// A doorbell written with any value.
+    Doorbell(DoorbellJson),
+    /// Completions taken off a completion queue.
+    Reap(ReapJson),
+    /// A register written.
+    Write(WriteJson),
+    /// A register read.
+    Read(ReadJson),
+    /// CC.EN cleared, and the controller brought back up.
+    Reset(ResetJson),
+    /// CC.SHN written.
+    Shutdown(ShutdownJson),
+}
+
+/// The step kinds, as `steps[]` keys.
+const STEP_KINDS: &[&str] = &[
+    "command", "submit", "ring", "doorbell", "reap", "write", "read", "reset", "shutdown",
+];
+
+impl<'de> Deserialize<'de> for StepJson {
+    // By hand rather than derived: a step with two keys (`{"ring": ..., "reap": ...}`) then
+    // gets an error that says so, and the value is read in place, so errors inside it keep
+    // their field path and line.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct StepVisitor;
+        impl<'de> Visitor<'de> for StepVisitor {
+            type Value = StepJson;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "an object with one key: {}", STEP_KINDS.join(", "))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<StepJson, A::Error> {
+                let Some(kind) = map.next_key::<String>()? else {
+                    return Err(de::Error::custom(format!(
+                        "an empty step: give one of {}",
+                        STEP_KINDS.join(", ")
+                    )));
+                };
+                let step = match kind.as_str() {
+                    "command" => StepJson::Command(map.next_value()?),
+                    "submit" => StepJson::Submit(map.next_value()?),
+                    "ring" => StepJson::Ring(map.next_value()?),
+                    "doorbell" => StepJson::Doorbell(map.next_value()?),
+                    "reap" => StepJson::Reap(map.next_value()?),
+                    "write" => StepJson::Write(map.next_value()?),
+                    "read" => StepJson::Read(map.next_value()?),
+                    "reset" => StepJson::Reset(map.next_value()?),
+                    "shutdown" => StepJson::Shutdown(map.next_value()?),
+                    other => {
+                        return Err(de::Error::custom(format!(
+                            "`{other}` is not a step: give one of {}",
+                            STEP_KINDS.join(", ")
+                        )))
+                    }
+                };
+                if let Some(more) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format!(
+                        "a step is one action, but this one has `{kind}` and `{more}`: give \
+                         each its own step"
+                    )));
+                }
+                Ok(step)
+            }
+        }
+        d.deserialize_map(StepVisitor)
+    }
+}
+
+/// `steps[].ring`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RingJson {
+    /// A label for the report.
+    pub name: Option<String>,
+    /// The submission queue; 1 if absent.
+    pub queue: Option<u16>,
+}
+
+/// `steps[].doorbell`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoorbellJson {
+    /// A label for the report.
+    pub name: Option<String>,
+    /// The queue identifier whose doorbell is written: any, created or not.
+    pub queue: u16,
+    /// Write the SQ tail doorbell with this value; excludes `cq_head`.
+    pub sq_tail: Option<Num>,
+    /// Write the CQ head doorbell with this value; excludes `sq_tail`.
+    pub cq_head: Option<Num>,
+}
+
+/// `steps[].reap`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReapJson {
+    /// A label for the report.
+    pub name: Option<String>,
+    /// The completion queue; 1 if absent.
+    pub queue: Option<u16>,
+    /// Take at most this many; every one posted if absent.
+    pub count: Option<u16>,
+    /// What the completions taken must be, in order; `[]` says none is waiting.
+    pub expect: Option<Vec<ExpectJson>>,
+    /// Ring the CQ head doorbell afterwards; true if absent.
+    pub doorbell: Option<bool>,
+}
+
+/// `steps[].write`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteJson {
+    /// A label for the report.
+    pub name: Option<String>,
+    /// The register: its name (`cc`, `aqa`, ...) or its offset in BAR0.
+    pub register: Token,
+    /// 32 or 64; the register's own width if absent (32 for an unnamed offset).
+    pub bits: Option<u8>,
+    /// The value written.
+    pub value: Num,
+}
+
+/// `steps[].read`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadJson {
+    /// A label for the report.
+    pub name: Option<String>,
+    /// The register: its name (`cap`, `csts`, ...) or its offset in BAR0.
+    pub register: Token,
+    /// 32 or 64; the register's own width if absent (32 for an unnamed offset).
+    pub bits: Option<u8>,
+    /// The value the read must return (under `mask`).
+    pub expect: Option<Num>,
+    /// Only these bits are compared; every bit if absent.
+    pub mask: Option<Num>,
+}
+
+/// `steps[].reset`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetJson {
+    /// A label for the report.
+    pub name: Option<String>,
+    /// Bring the controller back up and create the queues again; true if absent.
+    pub enable: Option<bool>,
+    /// What CSTS must say right after CC.EN = 0.
+    pub expect: Option<CstsJson>,
+}
+
+/// `steps[].shutdown`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownJson {
+    /// A label for the report.
+    pub name: Option<String>,
+    /// `normal` or `abrupt`; normal if absent.
+    pub kind: Option<ShutdownKindJson>,
+    /// What CSTS must say right after the write.
+    pub expect: Option<CstsJson>,
+}
+
+/// CC.SHN as a scenario names it.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShutdownKindJson {
+    /// 01b.
+    Normal,
+    /// 10b.
+    Abrupt,
+}
+
+/// CSTS fields that must hold.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CstsJson {
+    /// RDY.
+    pub rdy: Option<bool>,
+    /// CFS.
+    pub cfs: Option<bool>,
+    /// SHST: `normal`, `occurring`, `complete`.
+    pub shst: Option<ShstJson>,
+    /// NSSRO.
+    pub nssro: Option<bool>,
+    /// PP.
+    pub pp: Option<bool>,
+}
+
+/// CSTS.SHST as a scenario names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShstJson {
+    /// 00b.
+    Normal,
+    /// 01b.
+    Occurring,
+    /// 10b.
+    Complete,
 }
 
 /// `checks[]`: a memory range or namespace blocks that must hold given contents.

@@ -1,14 +1,16 @@
 //! From a scenario file to what `exec` runs: the controller's configuration, the memory
-//! contents, the queues and the commands, with every value checked and every error naming
-//! its field.
+//! contents, the queues and the commands or steps, with every value checked and every error
+//! naming its field.
 
 use nvme_dma::controller::{
     CmbConfig, ControllerConfig, MockController, NamespaceConfig, PcieLink,
 };
 use nvme_dma::dptr::SglPolicy;
+use nvme_dma::spec::registers::{cq_head_doorbell, offset, sq_tail_doorbell};
 use nvme_dma::spec::{
     BlockRange, DataDirection, Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype,
-    SglSupport, Sgls, Status, StatusCodeType, SubmissionEntry,
+    SglSupport, Sgls, ShutdownNotification, ShutdownStatus, Status, StatusCodeType,
+    SubmissionEntry,
 };
 use nvme_dma::Direction;
 use nvme_dma::QueueKind;
@@ -17,8 +19,9 @@ use nvme_dma::{Extent, PageSize};
 use crate::mock_host::{pair_bytes, QueuePlacement, ADMIN_ENTRIES};
 use crate::parse;
 use crate::scenario::{
-    CheckJson, CommandJson, ContentJson, ControllerJson, DataJson, DescriptorJson, DigestJson, Num,
-    PolicyJson, RegionJson, Scenario, ScenarioError, SglSupportJson, Token,
+    CheckJson, CommandJson, ContentJson, ControllerJson, CstsJson, DataJson, DescriptorJson,
+    DigestJson, ExpectJson, Num, PolicyJson, RegionJson, Scenario, ScenarioError, SglSupportJson,
+    ShstJson, ShutdownKindJson, StepJson, Token,
 };
 
 /// Most bytes one memory region, check or digest range may span (they are held in memory).
@@ -52,8 +55,10 @@ pub struct Setup {
     pub admin: QueuePlacement,
     /// The I/O queue pairs, in creation order.
     pub queues: Vec<(u16, QueuePlacement)>,
-    /// The commands.
-    pub commands: Vec<Command>,
+    /// Whether the scenario said `commands` or `steps` (the report follows it).
+    pub form: Form,
+    /// What the host does, in order (each of `commands` is a [`Step::Command`]).
+    pub steps: Vec<StepSpec>,
     /// Contents to compare at the end.
     pub checks: Vec<Check>,
     /// Extra digests asked for.
@@ -78,11 +83,124 @@ impl Region {
     }
 }
 
+/// Which list a scenario gave its actions in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// `commands`: each one run to completion.
+    Commands,
+    /// `steps`: any host action.
+    Steps,
+}
+
+/// One host action, with where the scenario said it.
+#[derive(Debug)]
+pub struct StepSpec {
+    /// A label, if the scenario gave one.
+    pub name: Option<String>,
+    /// The field it came from (`steps[3].reap`, `commands[1]`), for errors found running it.
+    pub field: String,
+    /// What to do.
+    pub step: Step,
+}
+
+/// A host action.
+#[derive(Debug)]
+pub enum Step {
+    /// Submit, ring, reap every completion, compare.
+    Command(Command),
+    /// Write the entry into the next slot; do not ring.
+    Submit(Command),
+    /// Ring queue `.0`'s SQ tail doorbell with the host's tail.
+    Ring(u16),
+    /// Write a doorbell with any value.
+    Doorbell {
+        /// The queue named (created or not).
+        queue: u16,
+        /// The CQ head doorbell (else the SQ tail doorbell).
+        cq_head: bool,
+        /// Its BAR0 offset.
+        offset: u64,
+        /// The value written.
+        value: u32,
+    },
+    /// Take completions off a completion queue.
+    Reap(Reap),
+    /// Write a register.
+    Write {
+        /// Which.
+        register: Register,
+        /// The value.
+        value: u64,
+    },
+    /// Read a register.
+    Read {
+        /// Which.
+        register: Register,
+        /// `(value, mask)` the read must give: `got & mask == value`.
+        expect: Option<(u64, u64)>,
+    },
+    /// Clear CC.EN (and CC.SHN); bring the controller back up if `enable`.
+    Reset {
+        /// Bring it back up and create the queues again.
+        enable: bool,
+        /// CSTS right after CC.EN = 0.
+        expect: Option<CstsExpect>,
+    },
+    /// Write CC.SHN.
+    Shutdown {
+        /// Normal or abrupt.
+        kind: ShutdownNotification,
+        /// CSTS right after.
+        expect: Option<CstsExpect>,
+    },
+}
+
+/// `reap`, checked.
+#[derive(Debug)]
+pub struct Reap {
+    /// The completion queue.
+    pub queue: u16,
+    /// Most completions to take (`None`: all posted).
+    pub count: Option<u16>,
+    /// What they must be, in order.
+    pub expect: Option<Vec<Expect>>,
+    /// Ring the CQ head doorbell afterwards.
+    pub doorbell: bool,
+}
+
+/// A BAR0 register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Register {
+    /// Its name, when it has one.
+    pub name: Option<&'static str>,
+    /// Its offset in BAR0.
+    pub offset: u64,
+    /// 32 or 64.
+    pub bits: u8,
+}
+
+/// CSTS fields that must hold.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CstsExpect {
+    /// RDY.
+    pub rdy: Option<bool>,
+    /// CFS.
+    pub cfs: Option<bool>,
+    /// SHST.
+    pub shst: Option<ShutdownStatus>,
+    /// NSSRO.
+    pub nssro: Option<bool>,
+    /// PP.
+    pub pp: Option<bool>,
+}
+
 /// One command, ready to submit.
 #[derive(Debug)]
 pub struct Command {
     /// A label, if the scenario gave one.
     pub name: Option<String>,
+    /// The field it came from (`commands[2]`, `steps[4].submit`).
+    pub field: String,
     /// The queue.
     pub queue: u16,
     /// The entry (its data pointer still empty when `data` is set).
@@ -119,6 +237,12 @@ pub struct Expect {
     pub dnr: Option<bool>,
     /// DW0, when it matters.
     pub dw0: Option<u32>,
+    /// CID, when it matters.
+    pub cid: Option<u16>,
+    /// SQ identifier, when it matters.
+    pub sqid: Option<u16>,
+    /// SQ head pointer, when it matters.
+    pub sq_head: Option<u16>,
 }
 
 /// Where a check or digest looks.
@@ -324,14 +448,42 @@ pub fn build(s: &Scenario) -> Result<Setup> {
     }
 
     let qids: Vec<u16> = queues.iter().map(|(qid, _)| *qid).collect();
-    let commands = s
-        .commands
-        .iter()
-        .enumerate()
-        .map(|(i, c)| command(c, i, &qids, &config))
-        .collect::<Result<Vec<_>>>()?;
-    if commands.is_empty() {
-        return Err(ScenarioError::at("commands", "give at least one command"));
+    let (form, steps) = match (&s.commands, &s.steps) {
+        (Some(_), Some(_)) => {
+            return Err(ScenarioError::at(
+                "steps",
+                "give `commands` or `steps`, not both (a `command` step is a command)",
+            ))
+        }
+        (None, None) => {
+            return Err(ScenarioError::at(
+                "commands",
+                "give `commands` (or `steps`) with at least one entry",
+            ))
+        }
+        (Some(list), None) => {
+            let commands = list
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let field = format!("commands[{i}]");
+                    Ok(StepSpec {
+                        name: c.name.clone(),
+                        step: Step::Command(command(c, &field, i + 1, &qids, &config)?),
+                        field,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            (Form::Commands, commands)
+        }
+        (None, Some(list)) => (Form::Steps, steps(list, &qids, &config)?),
+    };
+    if steps.is_empty() {
+        let field = match form {
+            Form::Commands => "commands",
+            Form::Steps => "steps",
+        };
+        return Err(ScenarioError::at(field, "give at least one entry"));
     }
     let checks = s
         .checks
@@ -354,7 +506,8 @@ pub fn build(s: &Scenario) -> Result<Setup> {
         descriptor_area,
         admin,
         queues,
-        commands,
+        form,
+        steps,
         checks,
         digests,
     })
@@ -842,13 +995,14 @@ fn psdt(token: &Token, field: &str) -> Result<Psdt> {
     })
 }
 
+/// A command at `field`; `position` (from 1) is its CID unless it gives one.
 fn command(
     c: &CommandJson,
-    index: usize,
+    field: &str,
+    position: usize,
     qids: &[u16],
     config: &ControllerConfig,
 ) -> Result<Command> {
-    let field = format!("commands[{index}]");
     let at = |name: &str| format!("{field}.{name}");
     let queue = c.queue.unwrap_or(1);
     if queue != 0 && !qids.contains(&queue) {
@@ -862,16 +1016,7 @@ fn command(
     let expect = c
         .expect
         .as_ref()
-        .map(|e| {
-            Ok::<_, ScenarioError>(Expect {
-                status: status(&e.status, &format!("{field}.expect.status"))?,
-                dnr: e.dnr,
-                dw0: e
-                    .dw0
-                    .map(|n| fit(n, &format!("{field}.expect.dw0"), "32 bits"))
-                    .transpose()?,
-            })
-        })
+        .map(|e| expectation(e, &at("expect")))
         .transpose()?;
     let structured: [(&str, bool); 19] = [
         ("opcode", c.opcode.is_some()),
@@ -911,6 +1056,7 @@ fn command(
         })?;
         return Ok(Command {
             name: c.name.clone(),
+            field: field.to_string(),
             queue,
             sqe: SubmissionEntry::from_bytes(bytes),
             data: None,
@@ -921,12 +1067,12 @@ fn command(
         Some(t) => opcode(t, queue == 0, &at("opcode"))?,
         None => {
             return Err(ScenarioError::at(
-                &field,
+                field,
                 "give `sqe` (the 64 bytes in hex) or `opcode` (and the fields it needs)",
             ))
         }
     };
-    let cid = c.cid.unwrap_or((index + 1) as u16);
+    let cid = c.cid.unwrap_or(position as u16);
     let mut sqe = SubmissionEntry::new(op, cid);
     let nsid: u32 = match c.nsid {
         Some(n) => fit(n, &at("nsid"), "32 bits")?,
@@ -1010,6 +1156,7 @@ fn command(
     }
     Ok(Command {
         name: c.name.clone(),
+        field: field.to_string(),
         queue,
         sqe,
         data,
@@ -1185,4 +1332,313 @@ fn digest(d: &DigestJson, field: &str, config: &ControllerConfig) -> Result<Dige
         target: target(d.memory, d.namespace, (d.slba, d.nlb), field, config)?,
         fnv1a64: d.fnv1a64.map(|n| n.0),
     })
+}
+
+/// A completion expectation at `field`.
+fn expectation(e: &ExpectJson, field: &str) -> Result<Expect> {
+    Ok(Expect {
+        status: status(&e.status, &format!("{field}.status"))?,
+        dnr: e.dnr,
+        dw0: e
+            .dw0
+            .map(|n| fit(n, &format!("{field}.dw0"), "32 bits"))
+            .transpose()?,
+        cid: e.cid,
+        sqid: e.sqid,
+        sq_head: e.sq_head,
+    })
+}
+
+/// A queue the host created: 0 (admin) or one of `queues`.
+fn host_queue(queue: Option<u16>, qids: &[u16], field: &str) -> Result<u16> {
+    let queue = queue.unwrap_or(1);
+    if queue != 0 && !qids.contains(&queue) {
+        return Err(ScenarioError::at(
+            field,
+            format!(
+                "queue {queue} is not created: use 0 (admin) or a queue from `queues` ({qids:?}); \
+                 a `doorbell` step reaches any queue"
+            ),
+        ));
+    }
+    Ok(queue)
+}
+
+/// BAR0 registers by name: (name, offset, bits).
+const REGISTERS: [(&str, u64, u8); 12] = [
+    ("CAP", offset::CAP, 64),
+    ("VS", offset::VS, 32),
+    ("INTMS", offset::INTMS, 32),
+    ("INTMC", offset::INTMC, 32),
+    ("CC", offset::CC, 32),
+    ("CSTS", offset::CSTS, 32),
+    ("NSSR", offset::NSSR, 32),
+    ("AQA", offset::AQA, 32),
+    ("ASQ", offset::ASQ, 64),
+    ("ACQ", offset::ACQ, 64),
+    ("CMBLOC", offset::CMBLOC, 32),
+    ("CMBSZ", offset::CMBSZ, 32),
+];
+
+/// A register named or given by offset, `bits` wide, inside the register window.
+fn register(
+    token: &Token,
+    bits: Option<u8>,
+    config: &ControllerConfig,
+    field: &str,
+) -> Result<Register> {
+    let at = |name: &str| format!("{field}.{name}");
+    let (name, offset, own_bits) = match token {
+        Token::Number(n) => (None, *n, 32),
+        Token::Name(n) => {
+            let want = normalized(n);
+            let (name, offset, bits) = REGISTERS
+                .iter()
+                .find(|(name, _, _)| normalized(name) == want)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = REGISTERS.iter().map(|(n, _, _)| *n).collect();
+                    ScenarioError::at(
+                        at("register"),
+                        format!(
+                            "`{n}` is not a register this tool names: {}, or an offset in BAR0",
+                            names.join(", ")
+                        ),
+                    )
+                })?;
+            (Some(*name), *offset, *bits)
+        }
+    };
+    let bits = match (bits, name) {
+        (None, _) => own_bits,
+        (Some(b), Some(name)) if b != own_bits => {
+            return Err(ScenarioError::at(
+                at("bits"),
+                format!(
+                    "{name} is {own_bits} bits: leave `bits` out, or give the offset of the half \
+                     to reach"
+                ),
+            ))
+        }
+        (Some(b @ (32 | 64)), _) => b,
+        (Some(b), _) => {
+            return Err(ScenarioError::at(
+                at("bits"),
+                format!("{b}: a register access is 32 or 64 bits"),
+            ))
+        }
+    };
+    let bytes = u64::from(bits / 8);
+    // Registers are reached at their natural alignment; anything else is not an access
+    // a host can make.
+    if offset % bytes != 0 {
+        return Err(ScenarioError::at(
+            at("register"),
+            format!("offset {offset:#x} is not aligned for a {bits}-bit access"),
+        ));
+    }
+    let window = config.bar0_size();
+    if offset.checked_add(bytes).is_none_or(|end| end > window) {
+        return Err(ScenarioError::at(
+            at("register"),
+            format!("offset {offset:#x} is outside the {window:#x}-byte register window"),
+        ));
+    }
+    Ok(Register { name, offset, bits })
+}
+
+/// A value that fits a register `bits` wide.
+fn register_value(n: Num, bits: u8, field: &str) -> Result<u64> {
+    if bits == 32 && n.0 > u64::from(u32::MAX) {
+        return Err(ScenarioError::at(
+            field,
+            format!("{:#x} does not fit a 32-bit register", n.0),
+        ));
+    }
+    Ok(n.0)
+}
+
+fn csts_expect(c: &CstsJson) -> CstsExpect {
+    CstsExpect {
+        rdy: c.rdy,
+        cfs: c.cfs,
+        shst: c.shst.map(|s| match s {
+            ShstJson::Normal => ShutdownStatus::Normal,
+            ShstJson::Occurring => ShutdownStatus::Occurring,
+            ShstJson::Complete => ShutdownStatus::Complete,
+        }),
+        nssro: c.nssro,
+        pp: c.pp,
+    }
+}
+
+/// `steps`, checked.
+fn steps(list: &[StepJson], qids: &[u16], config: &ControllerConfig) -> Result<Vec<StepSpec>> {
+    let mut out = Vec::with_capacity(list.len());
+    // Commands are numbered across `command` and `submit` steps, for their default CIDs.
+    let mut position = 0;
+    for (i, s) in list.iter().enumerate() {
+        let (kind, name) = match s {
+            StepJson::Command(c) => ("command", c.name.clone()),
+            StepJson::Submit(c) => ("submit", c.name.clone()),
+            StepJson::Ring(r) => ("ring", r.name.clone()),
+            StepJson::Doorbell(d) => ("doorbell", d.name.clone()),
+            StepJson::Reap(r) => ("reap", r.name.clone()),
+            StepJson::Write(w) => ("write", w.name.clone()),
+            StepJson::Read(r) => ("read", r.name.clone()),
+            StepJson::Reset(r) => ("reset", r.name.clone()),
+            StepJson::Shutdown(sd) => ("shutdown", sd.name.clone()),
+        };
+        let field = format!("steps[{i}].{kind}");
+        let at = |name: &str| format!("{field}.{name}");
+        let step = match s {
+            StepJson::Command(c) => {
+                position += 1;
+                Step::Command(command(c, &field, position, qids, config)?)
+            }
+            StepJson::Submit(c) => {
+                position += 1;
+                if c.expect.is_some() {
+                    return Err(ScenarioError::at(
+                        at("expect"),
+                        "a submitted command's completion is checked where it is taken: give the \
+                         `reap` step that takes it an `expect` entry",
+                    ));
+                }
+                Step::Submit(command(c, &field, position, qids, config)?)
+            }
+            StepJson::Ring(r) => Step::Ring(host_queue(r.queue, qids, &at("queue"))?),
+            StepJson::Doorbell(d) => {
+                let (cq_head, value, which) = match (d.sq_tail, d.cq_head) {
+                    (Some(v), None) => (false, v, "sq_tail"),
+                    (None, Some(v)) => (true, v, "cq_head"),
+                    _ => {
+                        return Err(ScenarioError::at(
+                            &field,
+                            "give `sq_tail` or `cq_head` (the value to write), one of them",
+                        ))
+                    }
+                };
+                let value = fit(value, &at(which), "a 32-bit doorbell")?;
+                let dstrd = config.doorbell_stride;
+                let offset = if cq_head {
+                    cq_head_doorbell(d.queue, dstrd)
+                } else {
+                    sq_tail_doorbell(d.queue, dstrd)
+                };
+                let window = config.bar0_size();
+                let inside = |o: &u64| o.checked_add(4).is_some_and(|end| end <= window);
+                let offset = offset.filter(inside).ok_or_else(|| {
+                    // Each queue has two doorbells, `4 << DSTRD` bytes apart, from 1000h.
+                    let pair = 8u64 << dstrd.min(15);
+                    let last = (window.saturating_sub(offset::DOORBELL_BASE) / pair).saturating_sub(1);
+                    ScenarioError::at(
+                        at("queue"),
+                        format!(
+                            "queue {}'s doorbell lies outside the {window:#x}-byte register window, \
+                             which holds the doorbells of queues 0 to {last}",
+                            d.queue
+                        ),
+                    )
+                })?;
+                Step::Doorbell {
+                    queue: d.queue,
+                    cq_head,
+                    offset,
+                    value,
+                }
+            }
+            StepJson::Reap(r) => {
+                let queue = host_queue(r.queue, qids, &at("queue"))?;
+                if r.count == Some(0) {
+                    return Err(ScenarioError::at(
+                        at("count"),
+                        "take at least 1 (leave `count` out to take every completion posted)",
+                    ));
+                }
+                let expect = r
+                    .expect
+                    .as_ref()
+                    .map(|list| {
+                        list.iter()
+                            .enumerate()
+                            .map(|(k, e)| expectation(e, &format!("{field}.expect[{k}]")))
+                            .collect::<Result<Vec<_>>>()
+                    })
+                    .transpose()?;
+                if let (Some(count), Some(list)) = (r.count, &expect) {
+                    if list.len() > usize::from(count) {
+                        return Err(ScenarioError::at(
+                            at("expect"),
+                            format!(
+                                "{} completions expected, but `count` takes at most {count}",
+                                list.len()
+                            ),
+                        ));
+                    }
+                }
+                Step::Reap(Reap {
+                    queue,
+                    count: r.count,
+                    expect,
+                    doorbell: r.doorbell.unwrap_or(true),
+                })
+            }
+            StepJson::Write(w) => {
+                let register = register(&w.register, w.bits, config, &field)?;
+                Step::Write {
+                    register,
+                    value: register_value(w.value, register.bits, &at("value"))?,
+                }
+            }
+            StepJson::Read(r) => {
+                let register = register(&r.register, r.bits, config, &field)?;
+                let all = if register.bits == 64 {
+                    u64::MAX
+                } else {
+                    u64::from(u32::MAX)
+                };
+                let mask = r
+                    .mask
+                    .map(|m| register_value(m, register.bits, &at("mask")))
+                    .transpose()?;
+                let expect = match (r.expect, mask) {
+                    (None, None) => None,
+                    (None, Some(_)) => {
+                        return Err(ScenarioError::at(
+                            at("mask"),
+                            "a mask says which bits `expect` compares: give `expect` too",
+                        ))
+                    }
+                    (Some(v), mask) => {
+                        let value = register_value(v, register.bits, &at("expect"))?;
+                        let mask = mask.unwrap_or(all);
+                        if value & !mask != 0 {
+                            return Err(ScenarioError::at(
+                                at("expect"),
+                                format!(
+                                    "{value:#x} has bits outside the mask {mask:#x}: they would \
+                                     never compare"
+                                ),
+                            ));
+                        }
+                        Some((value, mask))
+                    }
+                };
+                Step::Read { register, expect }
+            }
+            StepJson::Reset(r) => Step::Reset {
+                enable: r.enable.unwrap_or(true),
+                expect: r.expect.as_ref().map(csts_expect),
+            },
+            StepJson::Shutdown(sd) => Step::Shutdown {
+                kind: match sd.kind.unwrap_or(ShutdownKindJson::Normal) {
+                    ShutdownKindJson::Normal => ShutdownNotification::Normal,
+                    ShutdownKindJson::Abrupt => ShutdownNotification::Abrupt,
+                },
+                expect: sd.expect.as_ref().map(csts_expect),
+            },
+        };
+        out.push(StepSpec { name, field, step });
+    }
+    Ok(out)
 }

@@ -41,8 +41,9 @@ fn temp(name: &str, text: &str) -> String {
 #[test]
 fn every_shipped_scenario_holds_its_expectations() {
     let files = shipped();
-    assert!(files.len() >= 17, "{files:?}");
+    assert!(files.len() >= 24, "{files:?}");
     let mut statuses = Vec::new();
+    let mut kinds = Vec::new();
     for file in &files {
         let file = file.display().to_string();
         let (doc, code) = json(&["exec", &file]);
@@ -62,10 +63,36 @@ fn every_shipped_scenario_holds_its_expectations() {
             assert_eq!(got, c["expect"]["status"], "{file}");
             statuses.push(got.to_string());
         }
+        let steps = doc["steps"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         assert!(
-            tally["total"].as_u64().unwrap() > commands.len() as u64,
-            "{file}: checks too"
+            commands.is_empty() != steps.is_empty(),
+            "{file}: commands or steps, one of them"
         );
+        // Every step that can state an expectation does.
+        for s in steps {
+            let kind = s["kind"].as_str().unwrap();
+            kinds.push(kind.to_string());
+            assert_eq!(s["ok"], true, "{file}: {s:#}");
+            if ["command", "reap", "read", "reset", "shutdown"].contains(&kind) {
+                assert!(
+                    !s["expect"].is_null(),
+                    "{file}: step {} ({kind}) has no expectation",
+                    s["index"]
+                );
+            }
+            if kind == "command" {
+                statuses.push(s["completion"]["status"]["name"].as_str().unwrap().into());
+            }
+        }
+        if steps.is_empty() {
+            assert!(
+                tally["total"].as_u64().unwrap() > commands.len() as u64,
+                "{file}: checks too"
+            );
+        }
         // Text mode agrees.
         let out = run(&["exec", &file]);
         assert_eq!(out.status.code(), Some(0), "{file}: {}", stderr(&out));
@@ -87,6 +114,15 @@ fn every_shipped_scenario_holds_its_expectations() {
         assert!(
             statuses.iter().any(|s| s == status),
             "no scenario completes with {status}"
+        );
+    }
+    // And every kind of step.
+    for kind in [
+        "command", "submit", "ring", "doorbell", "reap", "write", "read", "reset", "shutdown",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "no scenario has a {kind} step"
         );
     }
 }
@@ -511,4 +547,415 @@ fn a_scenario_without_expectations_reports_and_exits_0() {
     let text = stdout(&out);
     assert!(text.contains("• Successful Completion"), "{text}");
     assert!(text.contains("Result: no expectations stated"), "{text}");
+}
+
+/// A scenario with `steps` on one queue pair of `entries` slots, a namespace of 64 blocks and
+/// 4 KiB of pattern at 0x100000.
+fn with_steps(entries: u16, steps: &str) -> String {
+    format!(
+        r#"{{
+      "schema": "nvme-dma-scenario/1",
+      "namespaces": [ {{ "blocks": 64 }} ],
+      "memory": [ {{ "addr": "0x100000", "len": "0x1000", "pattern": 3 }} ],
+      "queues": [ {{ "qid": 1, "entries": {entries} }} ],
+      "steps": [ {steps} ]
+    }}"#
+    )
+}
+
+/// Run a scenario that must fail exactly one expectation; return the failing step's report
+/// and the text report.
+fn one_failure(name: &str, text: &str) -> (serde_json::Value, String) {
+    let file = temp(name, text);
+    let (doc, code) = json(&["exec", &file]);
+    assert_eq!(code, 1, "{name}: {doc:#}");
+    assert_eq!(doc["expectations"]["failed"], 1, "{name}: {doc:#}");
+    let failed: Vec<&serde_json::Value> = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["ok"] == false)
+        .collect();
+    assert_eq!(failed.len(), 1, "{name}: {doc:#}");
+    let out = run(&["exec", &file]);
+    assert_eq!(out.status.code(), Some(1), "{name}");
+    let text = stdout(&out);
+    assert!(text.contains("Result: 1 of"), "{name}: {text}");
+    assert!(text.contains('✗'), "{name}: {text}");
+    (failed[0].clone(), text)
+}
+
+#[test]
+fn a_full_completion_queue_holds_back_completions_until_the_host_frees_slots() {
+    let (doc, code) = json(&["exec", &scenario("cq-full-not-overwritten.json")]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["commands"], serde_json::json!([]));
+    let steps = doc["steps"].as_array().unwrap();
+    let purposes = |s: &serde_json::Value| -> Vec<String> {
+        s["trace"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["purpose"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Submitting moves nothing: the controller has not been told.
+    assert_eq!(steps[0]["kind"], "submit");
+    assert_eq!(steps[0]["slot"], "0x8002000");
+    assert!(purposes(&steps[0]).is_empty());
+    // Ringing once runs all three.
+    assert_eq!(steps[3]["doorbell"]["value"], 3);
+    assert_eq!(
+        purposes(&steps[3])
+            .iter()
+            .filter(|p| *p == "cqe_post")
+            .count(),
+        3
+    );
+    // While the queue is full, nothing is posted; freeing the slots posts both.
+    assert_eq!(steps[7]["kind"], "ring");
+    assert!(!purposes(&steps[7]).contains(&"cqe_post".to_string()));
+    assert_eq!(steps[8]["completions"], serde_json::json!([]));
+    assert_eq!(steps[9]["doorbell"]["register"], "cq_head");
+    assert_eq!(
+        purposes(&steps[9])
+            .iter()
+            .filter(|p| *p == "cqe_post")
+            .count(),
+        2
+    );
+    // The second lands in slot 0 on the next pass round the ring: its phase tag flips.
+    let last = steps[10]["completions"].as_array().unwrap();
+    let phases: Vec<bool> = last.iter().map(|c| c["phase"].as_bool().unwrap()).collect();
+    assert_eq!(phases, [true, false]);
+    let text = stdout(&run(&["exec", &scenario("cq-full-not-overwritten.json")]));
+    for needle in [
+        "Step 5 of 11 · taken, but the slots stay in use: reap queue 1: 3 taken, CQ head doorbell not rung",
+        "✓ no completion waiting",
+        "cq_head doorbell 0x100c <- 3",
+        "All steps:",
+    ] {
+        assert!(text.contains(needle), "{needle:?} in\n{text}");
+    }
+}
+
+#[test]
+fn ignored_doorbells_are_reported_as_controller_events() {
+    let (doc, _) = json(&["exec", &scenario("doorbell-queue-never-created.json")]);
+    let steps = doc["steps"].as_array().unwrap();
+    let bad = &steps[3];
+    assert_eq!(bad["kind"], "doorbell");
+    // Queue 5's SQ tail doorbell: 1000h + (2 × 5) × 4.
+    assert_eq!(bad["doorbell"]["offset"], "0x1028");
+    assert!(
+        bad["events"][0].as_str().unwrap().contains("no such queue"),
+        "{bad:#}"
+    );
+    let (doc, _) = json(&["exec", &scenario("sq-tail-out-of-range.json")]);
+    let bad = &doc["steps"][3];
+    assert_eq!(bad["doorbell"]["value"], 16);
+    assert!(
+        bad["events"][0]
+            .as_str()
+            .unwrap()
+            .contains("invalid value 16"),
+        "{bad:#}"
+    );
+}
+
+#[test]
+fn register_steps_follow_the_doorbell_stride_and_show_the_value() {
+    let (doc, _) = json(&["exec", &scenario("register-read-cap.json")]);
+    let steps = doc["steps"].as_array().unwrap();
+    let cap = &steps[0]["register"];
+    assert_eq!(cap["name"], "CAP");
+    assert_eq!(cap["bits"], 64);
+    let value = addr(&cap["value"]);
+    assert_eq!(value & 0xffff, 255, "MQES");
+    assert_eq!(value >> 32 & 0xf, 1, "DSTRD");
+    assert_eq!(steps[0]["expect"]["mask"], "0xffff");
+    // The high dword read alone agrees with the 64-bit read.
+    assert_eq!(addr(&steps[6]["register"]["value"]), value >> 32);
+    // Stride 1: queue 1's SQ tail doorbell is 8 bytes past queue 0's CQ head doorbell.
+    let text = r#"{
+      "schema": "nvme-dma-scenario/1",
+      "controller": { "doorbell_stride": 1 },
+      "steps": [ { "submit": { "opcode": "flush" } }, { "ring": {} },
+                 { "reap": { "expect": [ { "status": "success", "cid": 1 } ] } } ]
+    }"#;
+    let (doc, code) = json(&["exec", &temp("stride", text)]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["steps"][1]["doorbell"]["offset"], "0x1010");
+    assert_eq!(doc["steps"][2]["doorbell"]["offset"], "0x1018");
+}
+
+#[test]
+fn a_reset_without_enable_leaves_the_controller_down() {
+    let text = with_steps(
+        16,
+        r#"{ "command": { "opcode": "flush", "expect": { "status": "success" } } },
+           { "reset": { "enable": false, "expect": { "rdy": false, "shst": "normal" } } },
+           { "submit": { "opcode": "flush" } },
+           { "ring": {} },
+           { "reap": { "expect": [] } },
+           { "reset": { "expect": { "rdy": false } } },
+           { "ring": {} },
+           { "reap": { "expect": [] } },
+           { "command": { "opcode": "flush", "cid": 9, "expect": { "status": "success", "sq_head": 1 } } }"#,
+    );
+    let (doc, code) = json(&["exec", &temp("reset-down", &text)]);
+    assert_eq!(code, 0, "{doc:#}");
+    let steps = doc["steps"].as_array().unwrap();
+    assert_eq!(steps[1]["enable"], false);
+    assert_eq!(steps[1]["csts"]["rdy"], false);
+    // The controller is not ready: the ring is ignored and nothing runs.
+    assert!(steps[3]["trace"].as_array().unwrap().is_empty());
+    assert!(
+        steps[3]["events"][0]
+            .as_str()
+            .unwrap()
+            .contains("while not ready"),
+        "{:#}",
+        steps[3]
+    );
+    // Brought back up, the host's queue starts empty again: the flush submitted before is
+    // gone with the old queue, so ringing again runs nothing.
+    assert_eq!(steps[5]["enable"], true);
+    assert!(steps[6]["trace"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn failed_step_expectations_exit_1_and_say_what_differed() {
+    // A completion where none was expected.
+    let (step, _) = one_failure(
+        "reap-none",
+        &with_steps(
+            16,
+            r#"{ "submit": { "opcode": "flush" } }, { "ring": {} }, { "reap": { "expect": [] } }"#,
+        ),
+    );
+    assert_eq!(
+        step["failures"][0],
+        "expected no completion waiting on queue 1, but the controller posted 1"
+    );
+    // Fewer completions than expected.
+    let (step, _) = one_failure(
+        "reap-fewer",
+        &with_steps(
+            16,
+            r#"{ "submit": { "opcode": "flush" } }, { "ring": {} },
+               { "reap": { "expect": [ { "status": "success" }, { "status": "success" } ] } }"#,
+        ),
+    );
+    assert_eq!(
+        step["failures"][0],
+        "expected 2 completions on queue 1, took 1"
+    );
+    // One expected, none posted (the command was never rung).
+    let (step, _) = one_failure(
+        "reap-missing",
+        &with_steps(
+            16,
+            r#"{ "submit": { "opcode": "flush" } }, { "reap": { "expect": [ { "status": "success" } ] } }"#,
+        ),
+    );
+    assert_eq!(
+        step["failures"][0],
+        "expected 1 completion on queue 1, but none was posted"
+    );
+    // A field of one completion.
+    let (step, text) = one_failure(
+        "reap-head",
+        &with_steps(
+            16,
+            r#"{ "submit": { "opcode": "flush" } }, { "ring": {} },
+               { "reap": { "expect": [ { "status": "success", "cid": 1, "sq_head": 2 } ] } }"#,
+        ),
+    );
+    assert_eq!(
+        step["failures"][0],
+        "completion 1 (CID 1): expected SQ head 2, got 1"
+    );
+    assert!(text.contains("✗ CID 1 on SQ 1"), "{text}");
+    // A register under a mask.
+    let (step, _) = one_failure(
+        "read-mask",
+        &with_steps(
+            16,
+            r#"{ "read": { "register": "cap", "mask": "0xffff", "expect": "0x3fe" } }"#,
+        ),
+    );
+    let failure = step["failures"][0].as_str().unwrap();
+    assert!(
+        failure.starts_with("expected CAP & 0xffff = 0x3fe, got 0x3ff"),
+        "{failure}"
+    );
+    // A whole register.
+    let (step, _) = one_failure(
+        "read-whole",
+        &with_steps(
+            16,
+            r#"{ "read": { "register": "vs", "expect": "0x20000" } }"#,
+        ),
+    );
+    assert_eq!(step["failures"][0], "expected VS = 0x20000, got 0x10400");
+    // CSTS after a shutdown and after a reset.
+    let (step, text) = one_failure(
+        "shutdown",
+        &with_steps(
+            16,
+            r#"{ "shutdown": { "kind": "abrupt", "expect": { "shst": "normal" } } }"#,
+        ),
+    );
+    assert_eq!(
+        step["failures"][0],
+        "expected CSTS.SHST normal (00b), got complete (10b)"
+    );
+    assert!(text.contains("✗ CSTS 0x9"), "{text}");
+    let (step, _) = one_failure(
+        "reset",
+        &with_steps(16, r#"{ "reset": { "expect": { "rdy": true } } }"#),
+    );
+    assert_eq!(step["failures"][0], "expected CSTS.RDY 1, got 0");
+    // A command step's completion fields.
+    let (step, _) = one_failure(
+        "command-head",
+        &with_steps(
+            16,
+            r#"{ "command": { "opcode": "flush", "expect": { "status": "success", "sq_head": 5 } } }"#,
+        ),
+    );
+    assert_eq!(step["failures"][0], "expected SQ head 5, got 1");
+    // The event a shipped scenario expects, with the other error code.
+    let text = std::fs::read_to_string(scenario("sq-tail-out-of-range.json"))
+        .unwrap()
+        .replace(r#""dw0": "0x10100""#, r#""dw0": "0x10000""#);
+    let (step, _) = one_failure("event-code", &text);
+    assert_eq!(
+        step["failures"][0],
+        "completion 1 (CID 100): expected DW0 0x10000, got 0x10100"
+    );
+}
+
+#[test]
+fn malformed_steps_name_the_field() {
+    let steps = |s: &str| with_steps(16, s);
+    refused(
+        "steps-kind",
+        &steps(r#"{ "poke": {} }"#),
+        &["steps[0]", "`poke` is not a step", "reap"],
+    );
+    refused(
+        "steps-two",
+        &steps(r#"{ "ring": {}, "reap": {} }"#),
+        &["steps[0]", "`ring` and `reap`", "its own step"],
+    );
+    refused(
+        "steps-field",
+        &steps(r#"{ "reap": { "queue": 1, "expected": [] } }"#),
+        &["steps[0].reap.expected", "unknown field"],
+    );
+    refused(
+        "steps-and-commands",
+        r#"{ "schema": "nvme-dma-scenario/1", "commands": [ { "opcode": "flush" } ],
+             "steps": [ { "ring": {} } ] }"#,
+        &["steps", "not both"],
+    );
+    refused(
+        "steps-empty",
+        r#"{ "schema": "nvme-dma-scenario/1", "steps": [] }"#,
+        &["steps", "at least one"],
+    );
+    refused(
+        "submit-expect",
+        &steps(r#"{ "submit": { "opcode": "flush", "expect": { "status": "success" } } }"#),
+        &["steps[0].submit.expect", "reap"],
+    );
+    refused(
+        "ring-queue",
+        &steps(r#"{ "ring": { "queue": 3 } }"#),
+        &["steps[0].ring.queue", "not created", "doorbell"],
+    );
+    refused(
+        "doorbell-which",
+        &steps(r#"{ "doorbell": { "queue": 1, "sq_tail": 1, "cq_head": 0 } }"#),
+        &["steps[0].doorbell", "sq_tail", "cq_head"],
+    );
+    refused(
+        "doorbell-outside",
+        &steps(r#"{ "doorbell": { "queue": 5000, "sq_tail": 1 } }"#),
+        &["steps[0].doorbell.queue", "register window"],
+    );
+    refused(
+        "doorbell-value",
+        &steps(r#"{ "doorbell": { "queue": 1, "sq_tail": "0x100000000" } }"#),
+        &["steps[0].doorbell.sq_tail", "32-bit"],
+    );
+    refused(
+        "reap-status",
+        &steps(r#"{ "reap": { "expect": [ { "status": "fine" } ] } }"#),
+        &["steps[0].reap.expect[0].status", "PRP Offset Invalid"],
+    );
+    refused(
+        "reap-count",
+        &steps(
+            r#"{ "reap": { "count": 1, "expect": [ { "status": "success" }, { "status": "success" } ] } }"#,
+        ),
+        &["steps[0].reap.expect", "count"],
+    );
+    refused(
+        "register-name",
+        &steps(r#"{ "read": { "register": "capp" } }"#),
+        &["steps[0].read.register", "CAP, VS"],
+    );
+    refused(
+        "register-misaligned",
+        &steps(r#"{ "write": { "register": "0x15", "value": 1 } }"#),
+        &["steps[0].write.register", "not aligned"],
+    );
+    refused(
+        "register-outside",
+        &steps(r#"{ "read": { "register": "0x10000" } }"#),
+        &["steps[0].read.register", "outside"],
+    );
+    refused(
+        "register-bits",
+        &steps(r#"{ "read": { "register": "cc", "bits": 64 } }"#),
+        &["steps[0].read.bits", "CC is 32 bits"],
+    );
+    refused(
+        "register-value",
+        &steps(r#"{ "write": { "register": "cc", "value": "0x100000000" } }"#),
+        &["steps[0].write.value", "32-bit"],
+    );
+    refused(
+        "read-mask-alone",
+        &steps(r#"{ "read": { "register": "csts", "mask": 1 } }"#),
+        &["steps[0].read.mask", "expect"],
+    );
+    refused(
+        "read-outside-mask",
+        &steps(r#"{ "read": { "register": "csts", "mask": 1, "expect": 3 } }"#),
+        &["steps[0].read.expect", "outside the mask"],
+    );
+    refused(
+        "shutdown-kind",
+        &steps(r#"{ "shutdown": { "kind": "gentle" } }"#),
+        &["steps[0].shutdown.kind", "normal", "abrupt"],
+    );
+    refused(
+        "csts-field",
+        &steps(r#"{ "reset": { "expect": { "ready": false } } }"#),
+        &["steps[0].reset.expect.ready", "unknown field"],
+    );
+    // Found while running: the host's queue is full (3 commands fit 4 slots).
+    refused(
+        "submit-full",
+        &with_steps(
+            4,
+            r#"{ "submit": { "opcode": "flush" } }, { "submit": { "opcode": "flush" } },
+               { "submit": { "opcode": "flush" } }, { "submit": { "opcode": "flush" } }"#,
+        ),
+        &["steps[3].submit", "full"],
+    );
 }

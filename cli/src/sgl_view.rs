@@ -368,11 +368,38 @@ fn walk_back(
         SglWalker::new(sgl1, req.direction, transfer, &req.caps, &mem)
             .into_iter()
             .collect();
+    // The walker stops at the transfer length: with LLDTS the SGL may describe more, and
+    // those trailing bytes are never moved, so they are not part of what it must read back.
     Ok(check(
         "SglWalker",
         walked.map_err(|e| (e.to_string(), e.rule())),
-        merged_pieces(&req.pieces, req.direction),
+        merged_pieces(&truncated(&req.pieces, transfer), req.direction),
     ))
+}
+
+/// The first `len` bytes of `pieces`, in transfer order: the last piece kept is cut short,
+/// the pieces after it dropped.
+pub fn truncated(pieces: &[Piece], len: u64) -> Vec<Piece> {
+    let mut left = len;
+    let mut out = Vec::new();
+    for piece in pieces {
+        if left == 0 {
+            break;
+        }
+        let take = piece.len().min(left);
+        left -= take;
+        out.push(match *piece {
+            Piece::Data(e) => Piece::Data(Extent::new(e.addr, take)),
+            Piece::Skip(_) => Piece::Skip(take),
+            Piece::Keyed { extent, key } => Piece::Keyed {
+                extent: Extent::new(extent.addr, take),
+                key,
+            },
+            Piece::Capsule { offset, .. } => Piece::Capsule { offset, len: take },
+            Piece::Transport(_) => Piece::Transport(take),
+        });
+    }
+    out
 }
 
 /// The pieces as a walker yields them: empty ones dropped, runs merged, and in a write no bit

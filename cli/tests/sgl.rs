@@ -248,3 +248,46 @@ fn too_little_segment_memory_says_how_much() {
         .unwrap()
         .contains(&format!("pass {needed} --segment buffers of 2 descriptors")));
 }
+
+#[test]
+fn with_lldts_an_sgl_longer_than_the_transfer_checks_against_the_transfer() {
+    // LLDTS lets the SGL describe more than the command moves: the walker stops at the
+    // transfer length, and the check compares it with the pieces cut to that length.
+    let argv = [
+        "sgl",
+        "--lldts",
+        "--transfer-len",
+        "0x800",
+        "0x10000+0x1000",
+    ];
+    let (doc, code) = json(&argv);
+    assert_eq!(code, 0, "{doc}");
+    let walk = &doc["layout"]["walk"];
+    assert_eq!(walk["matches_input"], true);
+    assert_eq!(walk["bytes"], 0x800);
+    assert_eq!(walk["segments"][0]["addr"], hex(0x10000));
+    assert_eq!(walk["segments"][0]["len"], 0x800);
+
+    // Across pieces, with a bit bucket and a piece the transfer never reaches, in segments.
+    let (doc, code) = json(&[
+        "sgl",
+        "--lldts",
+        "--transfer-len",
+        "0x1100",
+        "0x10000+0x1000",
+        "skip:0x80",
+        "0x30000+0x200",
+        "0x50000+0x100",
+    ]);
+    assert_eq!(code, 0, "{doc}");
+    let walk = &doc["layout"]["walk"];
+    assert_eq!(walk["matches_input"], true);
+    assert_eq!(walk["bytes"], 0x1100);
+    let last = &walk["segments"][2];
+    assert_eq!(last["addr"], hex(0x30000));
+    assert_eq!(last["len"], 0x80);
+
+    let out = run(&argv);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("the pieces ✓"), "{}", stdout(&out));
+}

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use common::{json, run, stderr, stdout};
 use nvme_dma::spec::{
     CommandId, CompletionEntry, Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, Status,
-    SubmissionEntry,
+    StatusCodeType, SubmissionEntry,
 };
 use serde_json::Value;
 
@@ -222,4 +222,28 @@ fn wrong_lengths_and_ambiguity_are_usage_errors() {
         assert!(err.contains(needle), "{needle} in {err}");
         assert!(out.stdout.is_empty());
     }
+}
+
+#[test]
+fn an_asynchronous_event_request_over_its_limit_is_named() {
+    // Command Specific Status 05h: more Asynchronous Event Requests outstanding than AERL + 1.
+    let status = Status::new(StatusCodeType::CommandSpecific, 0x05);
+    let cqe = CompletionEntry::new(CommandId { sqid: 0, cid: 7 }, 1, status, true);
+    let bytes = hex(&cqe.to_bytes());
+    let (doc, code) = json(&["decode", "--as", "cqe", &bytes]);
+    assert_eq!(code, 0);
+    let sc = doc["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "SC")
+        .unwrap();
+    assert_eq!(
+        sc["meaning"],
+        "status code: Asynchronous Event Request Limit Exceeded"
+    );
+    assert_eq!(
+        doc["notes"][0],
+        "Status: Asynchronous Event Request Limit Exceeded (SCT 1h, SC 05h)"
+    );
 }

@@ -21,7 +21,8 @@ Exit codes:
   3  an output file (--svg) could not be written
   4  internal error: the tool's checks disagree with each other (a bug; please report it)
 
-Colour is used only when standard output is a terminal and NO_COLOR is not set.
+Colour is used only when standard output is a terminal and NO_COLOR is not set. decode fits
+its table to the terminal's width; into a pipe, to COLUMNS, or 100 columns without it.
 --json output follows the versioned schema in docs/cli-json.md; scenarios for exec follow
 docs/scenario.md.";
 

@@ -434,7 +434,7 @@ fn decode(json: bool, args: &DecodeArgs, style: &Style) -> Result<Report, Failur
     let stdout = if json {
         json::document("decode", true, &decoded)
     } else {
-        decode::text(&decoded, style)
+        decode::text(&decoded, style, text::output_width())
     };
     Ok(Report {
         stdout,

@@ -7,7 +7,7 @@ use nvme_dma::rule::Rule;
 use nvme_dma::{Extent, PageSize, SimMemory};
 use serde::Serialize;
 
-use crate::explain::{self, align_up, PrpContext, Refusal};
+use crate::explain::{self, PrpContext, Refusal};
 use crate::json::{ExtentJson, Hex, PieceJson};
 use crate::parse::Memory;
 use crate::Failure;
@@ -261,25 +261,73 @@ pub fn merged(extents: impl IntoIterator<Item = Extent>) -> Vec<Extent> {
     out
 }
 
+/// Why the tool found no room above the data for descriptor memory: the data extent that
+/// reaches highest, and where the memory would have started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoRoom {
+    /// The extent (PRP) or piece (SGL) that reaches highest, counted from 0.
+    pub index: usize,
+    /// That extent.
+    pub extent: Extent,
+    /// Where the first piece of descriptor memory would start (possibly 2^64 or beyond).
+    pub base: u128,
+}
+
+/// 2^64: one past the last bus address.
+const ADDRESS_SPACE: u128 = 1 << 64;
+
 /// Bus addresses for `count` pieces of descriptor memory of `bytes` each, page aligned, above
-/// every byte of `extents`: where the tool puts list pages or segments nobody placed.
+/// every byte of the `(index, extent)` pairs: where the tool puts list pages or segments
+/// nobody placed. The arithmetic is in 128 bits, so that data ending at the very top of the
+/// address space (its end is 2^64, which `u64` cannot hold) finds no room instead of
+/// wrapping round to address 0.
 pub fn place_above(
-    extents: impl IntoIterator<Item = Extent>,
+    extents: impl IntoIterator<Item = (usize, Extent)>,
     ps: PageSize,
     count: u64,
     bytes: u64,
-) -> Option<Vec<u64>> {
+) -> Result<Vec<u64>, NoRoom> {
+    let page = u128::from(ps.bytes());
     let top = extents
         .into_iter()
-        .filter_map(|e| e.end())
-        .max()
-        .unwrap_or(0);
+        .map(|(index, e)| (u128::from(e.addr) + u128::from(e.len), index, e))
+        .max_by_key(|&(end, _, _)| end);
+    let end_of_data = top.map_or(0, |(end, _, _)| end);
     // One page of gap, so the descriptor memory is easy to tell apart from the data.
-    let base = align_up(top, ps.bytes())?.checked_add(ps.bytes())?;
-    let stride = align_up(bytes.max(1), ps.bytes())?;
+    let base = end_of_data.div_ceil(page) * page + page;
+    let stride = u128::from(bytes.max(1)).div_ceil(page) * page;
+    let end = base + u128::from(count) * stride;
+    let no_room = || {
+        let (index, extent) = top.map_or((0, Extent::new(0, 0)), |(_, i, e)| (i, e));
+        NoRoom {
+            index,
+            extent,
+            base,
+        }
+    };
+    if end > ADDRESS_SPACE {
+        return Err(no_room());
+    }
     (0..count)
-        .map(|k| base.checked_add(k.checked_mul(stride)?))
+        .map(|k| u64::try_from(base + u128::from(k) * stride).map_err(|_| no_room()))
         .collect()
+}
+
+/// The refusal of automatic placement at the top of the address space: the extent, the
+/// address, the rule the tool places by, and how to place the memory instead.
+pub fn no_room(arg: &str, what: &str, noun: &str, room: NoRoom, count: u64, bytes: u64) -> Failure {
+    let e = room.extent;
+    let end = u128::from(e.addr) + u128::from(e.len);
+    Failure::Usage {
+        arg: arg.into(),
+        message: format!(
+            "{noun} {} ({e}) ends at {end:#x}, and the tool places {what} one memory page above \
+             the highest data byte, from {:#x}: {count} × {bytes} bytes there would run past the \
+             end of the 64-bit address space (2^64 = 0x10000000000000000). Fix: give the {what}'s \
+             address with {arg} ADDR[+BYTES], below the data or between its extents",
+            room.index, room.base
+        ),
+    }
 }
 
 /// Build, read back and walk the layout.
@@ -308,8 +356,8 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
             _ => ps.bytes(),
         };
         check_descriptor_bytes(count.saturating_mul(bytes), "<ADDR+LEN>")?;
-        let addrs = place_above(req.extents.iter().copied(), ps, count, bytes)
-            .ok_or_else(|| no_room("--list"))?;
+        let addrs = place_above(req.extents.iter().copied().enumerate(), ps, count, bytes)
+            .map_err(|room| no_room("--list", "PRP list memory", "extent", room, count, bytes))?;
         let memory = addrs
             .into_iter()
             .map(|addr| Memory {
@@ -526,13 +574,6 @@ pub fn check_descriptor_bytes(bytes: u64, arg: &str) -> Result<(), Failure> {
         });
     }
     Ok(())
-}
-
-fn no_room(arg: &str) -> Failure {
-    Failure::Usage {
-        arg: arg.into(),
-        message: "there is no room above the data for descriptor memory: give its addresses".into(),
-    }
 }
 
 #[cfg(test)]

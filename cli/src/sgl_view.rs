@@ -13,8 +13,8 @@ use crate::explain::{self, SglContext};
 use crate::json::{Hex, PieceJson};
 use crate::parse::Memory;
 use crate::prp_view::{
-    check, check_descriptor_bytes, host_memory, place_above, regions, written, Outcome, Placement,
-    WalkCheck,
+    check, check_descriptor_bytes, host_memory, no_room, place_above, regions, written, Outcome,
+    Placement, WalkCheck,
 };
 use crate::Failure;
 
@@ -257,13 +257,21 @@ pub fn lay_out(req: &SglRequest) -> Result<Outcome<SglView>, Failure> {
     } else if req.segments.is_empty() {
         let count = plan.segments_needed(default_capacity);
         check_descriptor_bytes(count.saturating_mul(req.default_segment_bytes()), "<PIECE>")?;
-        let data = data_extents(&req.pieces);
-        let addrs = place_above(data, ps, count, req.default_segment_bytes()).ok_or_else(|| {
-            Failure::Usage {
-                arg: "--segment".into(),
-                message: "there is no room above the data for segments: give their addresses"
-                    .into(),
-            }
+        let bytes = req.default_segment_bytes();
+        let data = req
+            .pieces
+            .iter()
+            .enumerate()
+            .filter_map(|(index, p)| p.data().map(|e| (index, e)));
+        let addrs = place_above(data, ps, count, bytes).map_err(|room| {
+            no_room(
+                "--segment",
+                "SGL segment memory",
+                "piece",
+                room,
+                count,
+                bytes,
+            )
         })?;
         let memory = addrs
             .into_iter()
@@ -416,15 +424,4 @@ pub fn merged_pieces(pieces: &[Piece], direction: Direction) -> Vec<Piece> {
         }
     }
     out
-}
-
-/// The data extents of `pieces`.
-pub fn data_extents(pieces: &[Piece]) -> Vec<Extent> {
-    pieces
-        .iter()
-        .filter_map(|p| match *p {
-            Piece::Data(e) => Some(e),
-            _ => None,
-        })
-        .collect()
 }

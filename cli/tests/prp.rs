@@ -367,3 +367,32 @@ fn page_sizes_other_than_4k() {
     assert_eq!(doc["layout"]["page_size"], 16384);
     assert_eq!(doc["input"]["page_size"], 16384);
 }
+
+#[test]
+fn no_list_is_placed_past_the_top_of_the_address_space() {
+    // The data ends at 2^64: there is no room above it, and the list must not wrap round to
+    // low memory. The error names the extent, where the list would go, the rule and the fix.
+    let out = run(&["prp", "0x1000+0x1000", "0xffffffffffff0000+0x10000"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stdout(&out).is_empty());
+    let err = common::stderr(&out);
+    assert!(err.contains("'--list'"), "{err}");
+    assert!(
+        err.contains("extent 1 (0xffffffffffff0000+0x10000)"),
+        "{err}"
+    );
+    assert!(err.contains("ends at 0x10000000000000000"), "{err}");
+    assert!(
+        err.contains("one memory page above the highest data byte"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Fix: give the PRP list memory's address with --list"),
+        "{err}"
+    );
+
+    // Room for the list just below the top: it goes there, above the data.
+    let (doc, code) = json(&["prp", "0xfffffffffffe0000+0x10000"]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["layout"]["prp2"], hex(0xffff_ffff_ffff_1000));
+}

@@ -291,3 +291,22 @@ fn with_lldts_an_sgl_longer_than_the_transfer_checks_against_the_transfer() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("the pieces ✓"), "{}", stdout(&out));
 }
+
+#[test]
+fn no_segment_is_placed_past_the_top_of_the_address_space() {
+    let out = run(&[
+        "sgl",
+        "0x10000+0x1000",
+        "skip:0x10",
+        "0xffffffffffffe000+0x2000",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = common::stderr(&out);
+    assert!(err.contains("'--segment'"), "{err}");
+    assert!(err.contains("piece 2 (0xffffffffffffe000+0x2000)"), "{err}");
+    assert!(
+        err.contains("past the end of the 64-bit address space"),
+        "{err}"
+    );
+    assert!(err.contains("--segment ADDR[+BYTES]"), "{err}");
+}

@@ -84,8 +84,9 @@ pub struct PrpArgs {
     /// The controller and the picture.
     #[command(flatten)]
     pub common: LayoutArgs,
-    /// PRP list memory in chain order, ADDR or ADDR+BYTES (repeat, or separate with commas);
-    /// the tool places it above the data if absent.
+    /// PRP list memory in chain order, ADDR or ADDR+BYTES (repeat, or separate with commas):
+    /// ADDR alone is the rest of its memory page, and a range reaching into further memory
+    /// pages is one list page per memory page. The tool places it above the data if absent.
     #[arg(
         long = "list",
         value_name = "ADDR[+BYTES]",

@@ -213,8 +213,9 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
             fixes.push(fix(
                 FixKind::Resize,
                 format!(
-                    "pass {needed} --list addresses instead of {given} (or none, and let the tool \
-                     place the list pages)"
+                    "give memory for {needed} list pages instead of {given}: more --list \
+                     addresses, or an ADDR+BYTES range over more memory pages (or no --list, and \
+                     let the tool place the list pages)"
                 ),
             ));
             (None, None)

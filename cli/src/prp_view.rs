@@ -78,6 +78,9 @@ pub struct PrpView {
     pub prp2_role: Prp2Role,
     /// Entries in the PRP list (0 when there is none).
     pub list_entries: u64,
+    /// Bytes of list memory the layout writes: the slots it uses in every list page, data
+    /// entries and chain pointers (0 when there is no list).
+    pub list_bytes: u64,
     /// Where the list pages were placed: given with --list, or chosen by the tool.
     pub list_placement: Placement,
     /// Every data page, in transfer order.
@@ -350,12 +353,18 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
         (Vec::new(), Placement::None)
     } else if req.lists.is_empty() {
         let count = plan.list_pages_needed(0);
+        // Page-aligned list pages: every page but the last is full, its last slot pointing to
+        // the next, so the layout writes its entries and one pointer per extra page.
+        let needed = plan
+            .list_entries()
+            .saturating_add(count.saturating_sub(1))
+            .saturating_mul(8);
+        check_descriptor_bytes(needed, "<ADDR+LEN>")?;
         // One list page holds just its entries; chained pages run to the end of their page.
         let bytes = match count {
             1 => plan.list_entries().saturating_mul(8),
             _ => ps.bytes(),
         };
-        check_descriptor_bytes(count.saturating_mul(bytes), "<ADDR+LEN>")?;
         let addrs = place_above(req.extents.iter().copied().enumerate(), ps, count, bytes)
             .map_err(|room| no_room("--list", "PRP list memory", "extent", room, count, bytes))?;
         let memory = addrs
@@ -369,28 +378,27 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
     } else {
         (req.lists.clone(), Placement::Given)
     };
-    // Slots past the end of a memory page are never part of a list: no buffer needs more.
-    let sizes: Vec<u64> = memory
+    let pages = list_memory(ps, &memory, plan.list_entries())?;
+    // Each buffer holds the slots the layout writes there, however much memory was offered:
+    // a 128 MiB page holding five entries needs 40 bytes, not 128 MiB. A buffer offered
+    // smaller than that keeps its size, and the builder says which page is too small.
+    let mut buffers: Vec<Vec<u8>> = pages
         .iter()
-        .map(|m| {
-            let rest = ps.bytes() - ps.offset_of(m.addr);
-            m.bytes.map_or(rest, |b| b.min(rest))
-        })
+        .map(|p| vec![0u8; p.buffer_slots() as usize * 8])
         .collect();
-    check_descriptor_bytes(sizes.iter().sum(), "--list")?;
-    let mut buffers: Vec<Vec<u8>> = sizes.iter().map(|&n| vec![0u8; n as usize]).collect();
     let layout = {
-        let mut pages: Vec<PrpListPage<'_>> = memory
+        let mut lists: Vec<PrpListPage<'_>> = pages
             .iter()
             .zip(buffers.iter_mut())
-            .map(|(m, buf)| PrpListPage::new(m.addr, buf))
+            .map(|(p, buf)| PrpListPage::new(p.addr, buf))
             .collect();
-        match builder.build(&req.extents, &mut pages) {
+        match builder.build(&req.extents, &mut lists) {
             Ok(layout) => layout,
             Err(e) => return refused(e),
         }
     };
-    let used = &memory[..layout.list_pages_used];
+    let used = &pages[..layout.list_pages_used.min(pages.len())];
+    buffers.truncate(used.len());
     let list_pages = read_list(ps, used, &buffers, plan.list_entries());
     let cut = cut_pages(&req.extents, ps);
     let prp2_role = match plan.pages() {
@@ -434,7 +442,8 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
             })
         })
         .collect::<Result<Vec<_>, Failure>>()?;
-    let memory = written(used, buffers);
+    let list_bytes = buffers.iter().map(|b| b.len() as u64).sum();
+    let memory = written(used.iter().map(|p| p.addr), buffers);
     let walk = walk_back(req, &layout.pair, plan.len(), &memory)?;
     Ok(Outcome::Built(PrpView {
         page_size: ps.bytes(),
@@ -444,6 +453,7 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
         prp2: Hex(layout.pair.prp2.raw()),
         prp2_role,
         list_entries: plan.list_entries(),
+        list_bytes,
         list_placement: placement,
         data_pages,
         list_pages,
@@ -452,20 +462,96 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
     }))
 }
 
-/// The descriptor memory a layout uses, with its bytes.
-pub fn written(used: &[Memory], buffers: Vec<Vec<u8>>) -> Vec<(u64, Vec<u8>)> {
-    used.iter().map(|m| m.addr).zip(buffers).collect()
+/// The descriptor memory a layout uses, at these addresses, with its bytes.
+pub fn written(addrs: impl IntoIterator<Item = u64>, buffers: Vec<Vec<u8>>) -> Vec<(u64, Vec<u8>)> {
+    addrs.into_iter().zip(buffers).collect()
+}
+
+/// One list page the layout may use, from the memory offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListMemory {
+    /// Bus address of its first slot.
+    pub addr: u64,
+    /// Slots the memory offered provides, up to the end of its memory page.
+    pub provides: u64,
+    /// Slots the layout writes there: its data entries, and when the list goes on, every slot
+    /// to the end of the memory page (the last one points to the next list page).
+    pub needs: u64,
+}
+
+impl ListMemory {
+    /// Slots to give the builder: what the layout writes, or less when less was offered.
+    pub fn buffer_slots(&self) -> u64 {
+        self.provides.min(self.needs)
+    }
+}
+
+/// The list pages in the memory offered, in chain order, for a list of `entries` entries.
+///
+/// A list page ends where its memory page does (the slot that chains to the next list page is
+/// the last of the memory page), so `ADDR+BYTES` reaching into further memory pages is cut
+/// at each page boundary into several list pages, each page aligned after the first, as the
+/// chain needs them. `ADDR` alone is the rest of its memory page. Pages past the last one
+/// the entries need are left out; so is the rest of a range.
+pub fn list_memory(
+    ps: PageSize,
+    offered: &[Memory],
+    entries: u64,
+) -> Result<Vec<ListMemory>, Failure> {
+    let mut left = entries;
+    let mut bytes = 0u64;
+    let mut pages = Vec::new();
+    for m in offered {
+        let mut addr = m.addr;
+        let mut rest = m.bytes;
+        while left > 0 {
+            let page_slots = first_page_slots(ps, addr);
+            let to_page_end = ps.bytes() - ps.offset_of(addr);
+            let chunk = rest.map_or(to_page_end, |r| r.min(to_page_end));
+            // The same count as the builder's: a page that cannot take every entry left
+            // chains, and needs every slot to its page's end.
+            let (needs, data) = if left > page_slots {
+                (page_slots, page_slots.saturating_sub(1))
+            } else {
+                (left, left)
+            };
+            let page = ListMemory {
+                addr,
+                provides: (chunk / 8).min(page_slots),
+                needs,
+            };
+            // Checked page by page, so a huge range never becomes a huge list of pages.
+            bytes = bytes.saturating_add(page.buffer_slots().saturating_mul(8));
+            check_descriptor_bytes(bytes, "--list")?;
+            pages.push(page);
+            left = left.saturating_sub(data);
+            match rest.map(|r| r - chunk) {
+                Some(r) if r > 0 => rest = Some(r),
+                _ => break,
+            }
+            match addr.checked_add(chunk) {
+                Some(next) => addr = next,
+                None => break,
+            }
+        }
+    }
+    Ok(pages)
 }
 
 /// Read the list pages the builder wrote, slot by slot. A slot is the pointer to the next list
 /// page when it is the last slot of its memory page and more than one entry remains; otherwise
 /// it is data (a list that fills its page exactly keeps the last slot for data).
-fn read_list(ps: PageSize, memory: &[Memory], buffers: &[Vec<u8>], entries: u64) -> Vec<ListPage> {
+fn read_list(
+    ps: PageSize,
+    memory: &[ListMemory],
+    buffers: &[Vec<u8>],
+    entries: u64,
+) -> Vec<ListPage> {
     let mut left = entries;
     let mut pages = Vec::new();
     for (index, (m, buf)) in memory.iter().zip(buffers).enumerate() {
         let in_page = first_page_slots(ps, m.addr);
-        let slots = in_page.min(buf.len() as u64 / 8);
+        let slots = m.provides;
         let mut used = Vec::new();
         for (slot, bytes) in (0..slots).zip(buf.chunks_exact(8)) {
             if left == 0 {

@@ -301,7 +301,7 @@ pub fn lay_out(req: &SglRequest) -> Result<Outcome<SglView>, Failure> {
     let sgl1 = DescriptorView::of(&layout.sgl1.to_raw(), ps);
     let used = &memory[..layout.segments_used];
     let segments = read_segments(ps, &sgl1, used, &buffers);
-    let memory = written(used, buffers);
+    let memory = written(used.iter().map(|m| m.addr), buffers);
     let walk = walk_back(req, layout.sgl1.to_raw(), plan.transfer_len(), &memory)?;
     Ok(Outcome::Built(SglView {
         direction: direction_name(req.direction),

@@ -396,3 +396,70 @@ fn no_list_is_placed_past_the_top_of_the_address_space() {
     assert_eq!(code, 0);
     assert_eq!(doc["layout"]["prp2"], hex(0xffff_ffff_ffff_1000));
 }
+
+#[test]
+fn list_memory_without_bytes_is_sized_to_what_the_layout_writes() {
+    // Six 128 MiB pages: five list entries. `--list ADDR` offers the rest of a 128 MiB page,
+    // but the layout writes 40 bytes of it, and that is all it needs.
+    let argv = [
+        "prp",
+        "--page-size",
+        "128M",
+        "--list",
+        "0x100000000",
+        "0x0+0x30000000",
+    ];
+    let (doc, code) = json(&argv);
+    assert_eq!(code, 0, "{doc}");
+    let layout = &doc["layout"];
+    assert_eq!(layout["list_entries"], 5);
+    assert_eq!(layout["list_bytes"], 40);
+    let page = &layout["list_pages"][0];
+    assert_eq!(page["addr"], hex(0x1_0000_0000));
+    assert_eq!(page["slots"], (128u64 << 20) / 8);
+    assert_eq!(page["entries"].as_array().unwrap().len(), 5);
+    assert_eq!(layout["walk"]["matches_input"], true);
+    let text = stdout(&run(&argv));
+    assert!(
+        text.contains("5 entries in 1 list page(s), 0x28 bytes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_list_range_over_two_pages_is_two_list_pages() {
+    // 0x120000 bytes from 0x10000: 288 pages, 287 list entries. The range starts half way
+    // into a page (256 slots there) and runs into the next page: the first list page chains
+    // through its last slot into the second, as the library builds it with two list pages.
+    let extents = [Extent::new(0x10000, 0x120000)];
+    let argv = ["prp", "0x10000+0x120000", "--list", "0x80800+0x1000"];
+    let (doc, code) = json(&argv);
+    assert_eq!(code, 0, "{doc}");
+    let (_, prp2, lists) = library(&extents, &[(0x80800, 0x800), (0x81000, 0x800)]);
+    let layout = &doc["layout"];
+    assert_eq!(layout["prp2"], hex(prp2));
+    let pages = layout["list_pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 2);
+    assert_eq!(pages[1]["addr"], hex(0x81000));
+    let chain = &pages[0]["entries"][255];
+    assert_eq!(chain["role"], "next_list");
+    assert_eq!(chain["value"], hex(0x81000));
+    for (k, list) in lists.iter().enumerate() {
+        let written = entries(list);
+        for (slot, entry) in pages[k]["entries"].as_array().unwrap().iter().enumerate() {
+            assert_eq!(entry["value"], hex(written[slot]));
+        }
+    }
+    assert_eq!(layout["walk"]["matches_input"], true);
+
+    // Half a page offered where two list pages are needed: refused, and the fix speaks of
+    // list pages, not of --list options.
+    let (doc, code) = json(&["prp", "0x10000+0x120000", "--list", "0x80800+0x800"]);
+    assert_eq!(code, 1);
+    assert_eq!(doc["refusal"]["rule"], "prp.list_memory");
+    let fix = doc["refusal"]["fixes"][0]["text"].as_str().unwrap();
+    assert!(
+        fix.contains("memory for 2 list pages instead of 1"),
+        "{fix}"
+    );
+}

@@ -111,6 +111,10 @@ pub struct LayoutArgs {
     /// Also draw the layout as an SVG picture in FILE.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// Lay out list or segment memory that shares bytes with the data, with a warning, instead
+    /// of refusing it (a read would overwrite the descriptors while the controller walks them).
+    #[arg(long)]
+    pub allow_overlap: bool,
 }
 
 /// Which way the data moves.

@@ -96,6 +96,8 @@ pub enum FixKind {
     Remove,
     /// Change the controller's capabilities (another controller, or other options).
     Capability,
+    /// Put descriptor memory somewhere else.
+    Move,
 }
 
 impl FixKind {
@@ -111,6 +113,7 @@ impl FixKind {
             FixKind::Resize => "resize",
             FixKind::Remove => "remove",
             FixKind::Capability => "capability",
+            FixKind::Move => "move",
         }
     }
 }
@@ -526,6 +529,104 @@ fn segments_needed(cx: &SglContext<'_>) -> Option<Fix> {
             cx.segment_capacity
         ),
     ))
+}
+
+/// The id of the tool's own rule that descriptor memory and data do not share bytes. It is
+/// not the library's (the library cannot know where the caller's buffers are), so it has a
+/// family of its own.
+pub const OVERLAP_RULE: &str = "tool.descriptor_outside_data";
+
+/// Descriptor memory (a PRP list page or an SGL segment) that shares bytes with the data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Overlap {
+    /// `"PRP list page"` or `"SGL segment"`.
+    pub what: &'static str,
+    /// The option that places that memory: `--list` or `--segment`.
+    pub arg: &'static str,
+    /// Which list page or segment, in chain order.
+    pub memory: usize,
+    /// The bytes of it the layout uses (what the controller reads).
+    pub region: Extent,
+    /// `"extent"` or `"piece"`.
+    pub noun: &'static str,
+    /// Which extent or piece.
+    pub index: usize,
+    /// Its bytes.
+    pub data: Extent,
+}
+
+impl Overlap {
+    /// The shared bytes, from the first to one past the last (128 bits: the end may be 2^64).
+    fn shared(&self) -> (u128, u128) {
+        let end = |e: Extent| u128::from(e.addr) + u128::from(e.len);
+        (
+            u128::from(self.region.addr.max(self.data.addr)),
+            end(self.region).min(end(self.data)),
+        )
+    }
+
+    /// Both extents, the shared bytes, and what goes wrong, in one sentence.
+    pub fn message(&self) -> String {
+        let (from, to) = self.shared();
+        format!(
+            "{} {} at {} overlaps {} {} ({}) at bytes {from:#x}..{to:#x}: a read would \
+             overwrite the {} while the controller walks it, and a write would send its bytes \
+             as data",
+            self.what, self.memory, self.region, self.noun, self.index, self.data, self.what
+        )
+    }
+
+    /// The refusal: the message with its fix, the extent and the memory marked.
+    pub fn refusal(&self) -> Refusal {
+        let message = format!(
+            "{}. Fix: put the {} outside every data buffer (another {} address, or no {} and \
+             the tool places it above the data), or pass --allow-overlap to lay it out anyway",
+            self.message(),
+            self.what,
+            self.arg,
+            self.arg
+        );
+        Refusal {
+            rule: OVERLAP_RULE,
+            summary: "descriptor memory (PRP list pages, SGL segments) shares no byte with the \
+                      data buffers",
+            message,
+            extent: Some(self.index),
+            memory: Some(self.memory),
+            spec: "a check of this tool, not a rule of the NVMe specification: the host's \
+                   memory plan",
+            text: "A controller fetches PRP list pages and SGL segments from host memory while \
+                   it moves the data, and may fetch them late, one list page or segment at a \
+                   time. Memory that is both a list (or segment) and a data buffer breaks the \
+                   transfer: a read, the controller writing host memory, can overwrite entries \
+                   it has not fetched yet, and a write sends the descriptors as data. Keep \
+                   descriptor memory apart from every data buffer.",
+            fixes: vec![fix(
+                FixKind::Move,
+                format!(
+                    "put {} {} outside {} {} ({}): give another {} address, or drop {} and let \
+                     the tool place it above the data",
+                    self.what, self.memory, self.noun, self.index, self.data, self.arg, self.arg
+                ),
+            )],
+        }
+    }
+}
+
+/// The first descriptor memory region that shares bytes with a data extent: regions are
+/// `(list page or segment, bytes used)`, data `(extent or piece, extent)`, both in order.
+pub fn first_overlap(
+    regions: &[(usize, Extent)],
+    data: &[(usize, Extent)],
+) -> Option<((usize, Extent), (usize, Extent))> {
+    let end = |e: Extent| u128::from(e.addr) + u128::from(e.len);
+    regions.iter().find_map(|&(m, r)| {
+        data.iter()
+            .find(|&&(_, d)| {
+                r.len > 0 && d.len > 0 && u128::from(r.addr) < end(d) && u128::from(d.addr) < end(r)
+            })
+            .map(|&(i, d)| ((m, r), (i, d)))
+    })
 }
 
 /// `addr` rounded up to a multiple of `align` (a power of two), if that fits 64 bits.

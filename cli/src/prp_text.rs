@@ -119,6 +119,7 @@ pub fn layout(req: &PrpRequest, view: &PrpView, style: &Style) -> String {
         ));
     }
     out.blank();
+    text::warnings(&mut out, &view.warnings, style);
     walk_check(&mut out, &view.walk, "the extents", style);
     out.0
 }

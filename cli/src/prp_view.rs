@@ -28,6 +28,8 @@ pub struct PrpRequest {
     pub lists: Vec<Memory>,
     /// Logical block size, for split suggestions.
     pub block_size: u64,
+    /// Lay out list memory that overlaps the data, with a warning, instead of refusing it.
+    pub allow_overlap: bool,
 }
 
 impl PrpRequest {
@@ -89,6 +91,10 @@ pub struct PrpView {
     pub list_pages: Vec<ListPage>,
     /// What the controller-side walker read back.
     pub walk: WalkCheck,
+    /// What is legal but wrong with the layout (list memory overlapping the data, laid out
+    /// because --allow-overlap said so).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The list pages' bytes as written, at their bus addresses.
     #[serde(skip)]
     pub memory: Vec<(u64, Vec<u8>)>,
@@ -400,6 +406,27 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
     let used = &pages[..layout.list_pages_used.min(pages.len())];
     buffers.truncate(used.len());
     let list_pages = read_list(ps, used, &buffers, plan.list_entries());
+    let regions: Vec<(usize, Extent)> = list_pages
+        .iter()
+        .map(|p| (p.index, Extent::new(p.addr.0, p.entries.len() as u64 * 8)))
+        .collect();
+    let data: Vec<(usize, Extent)> = req.extents.iter().copied().enumerate().collect();
+    let mut warnings = Vec::new();
+    if let Some(((memory, region), (index, data))) = explain::first_overlap(&regions, &data) {
+        let overlap = explain::Overlap {
+            what: "PRP list page",
+            arg: "--list",
+            memory,
+            region,
+            noun: "extent",
+            index,
+            data,
+        };
+        if !req.allow_overlap {
+            return Ok(Outcome::Refused(overlap.refusal()));
+        }
+        warnings.push(overlap.message());
+    }
     let cut = cut_pages(&req.extents, ps);
     let prp2_role = match plan.pages() {
         1 => Prp2Role::Unused,
@@ -458,6 +485,7 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
         data_pages,
         list_pages,
         walk,
+        warnings,
         memory,
     }))
 }

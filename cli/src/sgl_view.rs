@@ -35,6 +35,8 @@ pub struct SglRequest {
     pub segments: Vec<Memory>,
     /// Memory page size, for page boundaries and the PRP alternative.
     pub page_size: PageSize,
+    /// Lay out segment memory that overlaps the data, with a warning, instead of refusing it.
+    pub allow_overlap: bool,
 }
 
 impl SglRequest {
@@ -121,6 +123,10 @@ pub struct SglView {
     pub segments: Vec<SegmentView>,
     /// What the controller-side walker read back.
     pub walk: WalkCheck,
+    /// What is legal but wrong with the layout (segment memory overlapping the data, laid out
+    /// because --allow-overlap said so).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The segments' bytes as written, at their bus addresses.
     #[serde(skip)]
     pub memory: Vec<(u64, Vec<u8>)>,
@@ -301,6 +307,35 @@ pub fn lay_out(req: &SglRequest) -> Result<Outcome<SglView>, Failure> {
     let sgl1 = DescriptorView::of(&layout.sgl1.to_raw(), ps);
     let used = &memory[..layout.segments_used];
     let segments = read_segments(ps, &sgl1, used, &buffers);
+    let regions: Vec<(usize, Extent)> = segments
+        .iter()
+        .map(|s| {
+            let len = s.descriptors.len() as u64 * 16;
+            (s.index, Extent::new(s.addr.0, len))
+        })
+        .collect();
+    let data: Vec<(usize, Extent)> = req
+        .pieces
+        .iter()
+        .enumerate()
+        .filter_map(|(index, p)| p.data().map(|e| (index, e)))
+        .collect();
+    let mut warnings = Vec::new();
+    if let Some(((memory, region), (index, data))) = explain::first_overlap(&regions, &data) {
+        let overlap = explain::Overlap {
+            what: "SGL segment",
+            arg: "--segment",
+            memory,
+            region,
+            noun: "piece",
+            index,
+            data,
+        };
+        if !req.allow_overlap {
+            return Ok(Outcome::Refused(overlap.refusal()));
+        }
+        warnings.push(overlap.message());
+    }
     let memory = written(used.iter().map(|m| m.addr), buffers);
     let walk = walk_back(req, layout.sgl1.to_raw(), plan.transfer_len(), &memory)?;
     Ok(Outcome::Built(SglView {
@@ -315,6 +350,7 @@ pub fn lay_out(req: &SglRequest) -> Result<Outcome<SglView>, Failure> {
         segment_placement: placement,
         segments,
         walk,
+        warnings,
         memory,
         sgl1_raw: layout.sgl1.to_raw(),
     }))

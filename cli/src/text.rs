@@ -174,6 +174,20 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
+/// Warnings about a layout that was built all the same, one paragraph each, then a blank line.
+pub fn warnings(out: &mut Out, warnings: &[String], style: &Style) {
+    for warning in warnings {
+        out.line(format!(
+            "{} {}",
+            style.bad("⚠ Warning:"),
+            wrap(warning, 86, "           ")
+        ));
+    }
+    if !warnings.is_empty() {
+        out.blank();
+    }
+}
+
 /// The explanation of a refused layout: rule, message, spec section, what the rule says and
 /// why, fixes.
 pub fn refusal(out: &mut Out, refusal: &Refusal, style: &Style) {

@@ -432,18 +432,18 @@ fn a_list_range_over_two_pages_is_two_list_pages() {
     // into a page (256 slots there) and runs into the next page: the first list page chains
     // through its last slot into the second, as the library builds it with two list pages.
     let extents = [Extent::new(0x10000, 0x120000)];
-    let argv = ["prp", "0x10000+0x120000", "--list", "0x80800+0x1000"];
+    let argv = ["prp", "0x10000+0x120000", "--list", "0x200800+0x1000"];
     let (doc, code) = json(&argv);
     assert_eq!(code, 0, "{doc}");
-    let (_, prp2, lists) = library(&extents, &[(0x80800, 0x800), (0x81000, 0x800)]);
+    let (_, prp2, lists) = library(&extents, &[(0x200800, 0x800), (0x201000, 0x800)]);
     let layout = &doc["layout"];
     assert_eq!(layout["prp2"], hex(prp2));
     let pages = layout["list_pages"].as_array().unwrap();
     assert_eq!(pages.len(), 2);
-    assert_eq!(pages[1]["addr"], hex(0x81000));
+    assert_eq!(pages[1]["addr"], hex(0x201000));
     let chain = &pages[0]["entries"][255];
     assert_eq!(chain["role"], "next_list");
-    assert_eq!(chain["value"], hex(0x81000));
+    assert_eq!(chain["value"], hex(0x201000));
     for (k, list) in lists.iter().enumerate() {
         let written = entries(list);
         for (slot, entry) in pages[k]["entries"].as_array().unwrap().iter().enumerate() {
@@ -454,7 +454,7 @@ fn a_list_range_over_two_pages_is_two_list_pages() {
 
     // Half a page offered where two list pages are needed: refused, and the fix speaks of
     // list pages, not of --list options.
-    let (doc, code) = json(&["prp", "0x10000+0x120000", "--list", "0x80800+0x800"]);
+    let (doc, code) = json(&["prp", "0x10000+0x120000", "--list", "0x200800+0x800"]);
     assert_eq!(code, 1);
     assert_eq!(doc["refusal"]["rule"], "prp.list_memory");
     let fix = doc["refusal"]["fixes"][0]["text"].as_str().unwrap();
@@ -462,4 +462,45 @@ fn a_list_range_over_two_pages_is_two_list_pages() {
         fix.contains("memory for 2 list pages instead of 1"),
         "{fix}"
     );
+}
+
+#[test]
+fn list_memory_overlapping_the_data_is_refused_unless_allowed() {
+    // The list page given at 0x11000 is the second data page: a read would overwrite it.
+    let argv = ["prp", "0x10000+0x4000", "--list", "0x11000"];
+    let (doc, code) = json(&argv);
+    assert_eq!(code, 1, "{doc}");
+    let r = &doc["refusal"];
+    assert_eq!(r["rule"], "tool.descriptor_outside_data");
+    assert_eq!(r["extent"], 0);
+    assert_eq!(r["memory"], 0);
+    let message = r["message"].as_str().unwrap();
+    // Both extents, the shared bytes, why, and the fix.
+    assert!(
+        message.contains("PRP list page 0 at 0x11000+0x18"),
+        "{message}"
+    );
+    assert!(message.contains("extent 0 (0x10000+0x4000)"), "{message}");
+    assert!(message.contains("0x11000..0x11018"), "{message}");
+    assert!(message.contains("a read would overwrite"), "{message}");
+    assert!(message.contains("--allow-overlap"), "{message}");
+    assert_eq!(r["fixes"][0]["kind"], "move");
+    let text = stdout(&run(&argv));
+    assert!(marked_line(&text).contains("extent 0"), "{text}");
+
+    // --allow-overlap lays it out, and says what is wrong with it.
+    let mut allowed = argv.to_vec();
+    allowed.push("--allow-overlap");
+    let (doc, code) = json(&allowed);
+    assert_eq!(code, 0, "{doc}");
+    let warnings = doc["layout"]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].as_str().unwrap().contains("overlaps extent 0"));
+    let text = stdout(&run(&allowed));
+    assert!(text.contains("⚠ Warning: PRP list page 0"), "{text}");
+
+    // Memory beside the data is no overlap, and a layout without one has no warnings.
+    let (doc, code) = json(&["prp", "0x10000+0x4000", "--list", "0x14000"]);
+    assert_eq!(code, 0);
+    assert!(doc["layout"].get("warnings").is_none());
 }

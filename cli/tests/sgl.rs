@@ -310,3 +310,37 @@ fn no_segment_is_placed_past_the_top_of_the_address_space() {
     );
     assert!(err.contains("--segment ADDR[+BYTES]"), "{err}");
 }
+
+#[test]
+fn segment_memory_overlapping_the_data_is_refused_unless_allowed() {
+    let argv = [
+        "sgl",
+        "0x10000+0x100",
+        "0x20000+0x100",
+        "0x30000+0x100",
+        "--segment",
+        "0x20080",
+    ];
+    let (doc, code) = json(&argv);
+    assert_eq!(code, 1, "{doc}");
+    let r = &doc["refusal"];
+    assert_eq!(r["rule"], "tool.descriptor_outside_data");
+    assert_eq!(r["extent"], 1);
+    assert_eq!(r["memory"], 0);
+    let message = r["message"].as_str().unwrap();
+    assert!(
+        message.contains("SGL segment 0 at 0x20080+0x30"),
+        "{message}"
+    );
+    assert!(message.contains("piece 1 (0x20000+0x100)"), "{message}");
+    assert!(message.contains("0x20080..0x200b0"), "{message}");
+
+    let mut allowed = argv.to_vec();
+    allowed.push("--allow-overlap");
+    let (doc, code) = json(&allowed);
+    assert_eq!(code, 0, "{doc}");
+    assert!(doc["layout"]["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("overlaps piece 1"));
+}

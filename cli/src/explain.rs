@@ -152,6 +152,9 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
     use prp::BuildError as E;
     let ps = cx.builder.page_size();
     let mut fixes = Vec::new();
+    // For a rule whose library message offers a split: the fix that applies instead, and why
+    // no split does, when none of whole blocks exists.
+    let mut no_split: Option<(String, String)> = None;
     let (extent, memory) = match *err {
         E::EmptyTransfer => {
             fixes.push(fix(
@@ -173,7 +176,18 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
             (Some(index), None)
         }
         E::StartInsidePage { index, extent, .. } => {
-            fixes.extend(split(cx));
+            match split(cx) {
+                Ok(fix) => fixes.push(fix),
+                Err(why_not) => {
+                    no_split = Some((
+                        format!(
+                            "start it at {:#x}, or use an SGL",
+                            ps.page_base(extent.addr)
+                        ),
+                        why_not,
+                    ));
+                }
+            }
             fixes.extend(sgl_instead(cx.extents));
             fixes.push(fix(
                 FixKind::Align,
@@ -186,10 +200,18 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
             (Some(index), None)
         }
         E::EndInsidePage { index, extent, .. } => {
-            fixes.extend(split(cx));
-            fixes.extend(sgl_instead(cx.extents));
             let end = extent.addr.saturating_add(extent.len);
             let boundary = ps.page_base(end).saturating_add(ps.bytes());
+            match split(cx) {
+                Ok(fix) => fixes.push(fix),
+                Err(why_not) => {
+                    no_split = Some((
+                        format!("extend it to {boundary:#x}, or use an SGL"),
+                        why_not,
+                    ));
+                }
+            }
+            fixes.extend(sgl_instead(cx.extents));
             fixes.push(fix(
                 FixKind::Extend,
                 format!(
@@ -205,7 +227,12 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
             (Some(index), None)
         }
         E::TransferTooLong { max, .. } => {
-            fixes.extend(split(cx));
+            match split(cx) {
+                Ok(fix) => fixes.push(fix),
+                Err(why_not) => {
+                    no_split = Some((format!("move at most {max} bytes in one command"), why_not));
+                }
+            }
             fixes.push(fix(
                 FixKind::Trim,
                 format!("move at most {max} bytes in one command"),
@@ -260,14 +287,61 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
         }
         _ => (None, None),
     };
-    Refusal::new(err.rule(), err.to_string(), extent, memory, fixes)
+    let message = match no_split {
+        // The library offers a split for this rule, not knowing the block size; with this one
+        // no split exists, so its fix gives way to the ones that apply, and why.
+        Some((instead, why_not)) => {
+            let message = err.to_string();
+            let why = message
+                .split_once(". Fix: ")
+                .map_or(message.as_str(), |(why, _)| why);
+            format!("{why}. Fix: {instead}; no split helps: {why_not}")
+        }
+        None => err.to_string(),
+    };
+    Refusal::new(err.rule(), message, extent, memory, fixes)
+}
+
+/// Why no split of whole blocks carries the extents, from the split's refusal.
+fn no_split_reason(err: &prp::BuildError) -> String {
+    use prp::BuildError as E;
+    match *err {
+        E::BoundaryInsideBlock {
+            index,
+            extent,
+            at,
+            block_size,
+        } => format!(
+            "a command must end after extent {index} ({extent}), at byte {at:#x} of the \
+             transfer, which is not a multiple of the {block_size}-byte block size (--block-size)"
+        ),
+        E::NotBlockMultiple { len, block_size } => format!(
+            "the extents describe {len:#x} bytes, not a whole number of {block_size}-byte blocks \
+             (--block-size)"
+        ),
+        E::StartNotDwordAligned { index, extent } => format!(
+            "extent {index} ({extent}) would start a command at {:#x}, which is not dword aligned",
+            extent.addr
+        ),
+        E::InvalidBlockSize { block_size, max } => match max {
+            Some(max) => format!(
+                "a block size of {block_size} bytes cannot split a transfer: --block-size must \
+                 be a non-zero multiple of 4, at most the maximum transfer ({max} bytes)"
+            ),
+            None => format!(
+                "a block size of {block_size} bytes cannot split a transfer: --block-size must \
+                 be a non-zero multiple of 4"
+            ),
+        },
+        ref other => other.to_string(),
+    }
 }
 
 /// Most commands a split fix lists one by one.
 const MAX_SPLIT_LISTED: u64 = 256;
 
-/// The fewest PRP commands that carry the extents, when there are any.
-fn split(cx: &PrpContext<'_>) -> Option<Fix> {
+/// The fewest PRP commands that carry the extents, or why there are none.
+fn split(cx: &PrpContext<'_>) -> Result<Fix, String> {
     // Splitting walks every command; past a few hundred, say how many and stop there.
     if let Some(max) = cx.builder.max_transfer() {
         let total = cx
@@ -276,7 +350,26 @@ fn split(cx: &PrpContext<'_>) -> Option<Fix> {
             .fold(0u64, |sum, e| sum.saturating_add(e.len));
         let at_least = total / max.max(1);
         if at_least > MAX_SPLIT_LISTED {
-            return Some(fix(
+            // What the split would check, without walking every command: a usable block size
+            // and whole blocks. Extents that break no page rule (only MDTS) can then be cut at
+            // any block boundary, each cut dword aligned, so the split exists.
+            let bs = cx.block_size;
+            if bs == 0 || bs % 4 != 0 || bs > max {
+                return Err(no_split_reason(&prp::BuildError::InvalidBlockSize {
+                    block_size: bs,
+                    max: Some(max),
+                }));
+            }
+            if total % bs != 0 {
+                return Err(no_split_reason(&prp::BuildError::NotBlockMultiple {
+                    len: total,
+                    block_size: bs,
+                }));
+            }
+            if let Err(e) = PrpBuilder::new(cx.builder.page_size()).plan(cx.extents) {
+                return Err(format!("the extents break a page rule too: {e}"));
+            }
+            return Ok(fix(
                 FixKind::Split,
                 format!(
                     "split the request into at least {at_least} commands of at most {max} bytes \
@@ -285,7 +378,10 @@ fn split(cx: &PrpContext<'_>) -> Option<Fix> {
             ));
         }
     }
-    let split = cx.builder.split(cx.extents, cx.block_size).ok()?;
+    let split = cx
+        .builder
+        .split(cx.extents, cx.block_size)
+        .map_err(|e| no_split_reason(&e))?;
     let count = split.commands();
     let commands: Vec<SplitCommand> = split
         .map(|chunk| SplitCommand {
@@ -299,7 +395,7 @@ fn split(cx: &PrpContext<'_>) -> Option<Fix> {
         .skip(1)
         .map(|c| format!("{:#x}", c.offset))
         .collect();
-    Some(Fix {
+    Ok(Fix {
         kind: FixKind::Split,
         text: format!(
             "{count} PRP commands of whole {}-byte blocks carry these extents, cutting the \

@@ -214,13 +214,22 @@ fn placed_list_pages_lie_above_the_data() {
     assert_eq!(layout["walk"]["matches_input"], true);
 }
 
-/// The refusal object of a refused `prp` run, checked against the library's error.
+/// The refusal object of a refused `prp` run, checked against the library's error: its
+/// message is the library's, but for a fix offering a split where none of whole 512-byte
+/// blocks exists, which the tool replaces.
 fn refusal(extents: &[Extent], args: &[&str]) -> Value {
     let (doc, code) = json(args);
     assert_eq!(code, 1, "a broken rule exits 1");
     let err = PrpBuilder::new(PS).plan(extents).unwrap_err();
     let r = &doc["refusal"];
-    assert_eq!(r["message"], err.to_string());
+    let library = err.to_string();
+    if PrpBuilder::new(PS).split(extents, 512).is_ok() {
+        assert_eq!(r["message"], library);
+    } else {
+        let (why, _) = library.split_once(". Fix: ").unwrap();
+        let message = r["message"].as_str().unwrap();
+        assert!(message.starts_with(&format!("{why}. Fix: ")), "{message}");
+    }
     // The rule is the library's, word for word.
     let rule = err.rule();
     assert_eq!(r["rule"], rule.id());
@@ -303,6 +312,14 @@ fn a_later_extent_starting_inside_a_page_is_refused() {
         .as_str()
         .unwrap()
         .contains("at 0x8000 instead of 0x8100"));
+    // Extent 1 holds 3840 bytes, 7.5 blocks of 512: no split before it makes whole blocks,
+    // so none is offered, and the message says why.
+    let message = r["message"].as_str().unwrap();
+    assert!(!message.contains("split the command"), "{message}");
+    assert!(
+        message.contains("Fix: start it at 0x8000, or use an SGL; no split helps"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -503,4 +520,64 @@ fn list_memory_overlapping_the_data_is_refused_unless_allowed() {
     let (doc, code) = json(&["prp", "0x10000+0x4000", "--list", "0x14000"]);
     assert_eq!(code, 0);
     assert!(doc["layout"].get("warnings").is_none());
+}
+
+#[test]
+fn no_split_is_offered_where_none_exists() {
+    // Extent 0 ends inside a page, and the library's message offers a split after it; but
+    // extent 1 is short and mid-page too, so the transfer would have to be cut at byte 0x900,
+    // inside a 512-byte block: no split of whole blocks exists.
+    let extents = [
+        Extent::new(0x1000, 0x800),
+        Extent::new(0x3100, 0x100),
+        Extent::new(0x5000, 0x1000),
+    ];
+    assert!(PrpBuilder::new(PS).split(&extents, 512).is_err());
+    let argv = ["prp", "0x1000+0x800", "0x3100+0x100", "0x5000+0x1000"];
+    let (doc, code) = json(&argv);
+    assert_eq!(code, 1);
+    let r = &doc["refusal"];
+    assert_eq!(r["rule"], "prp.end_on_page_boundary");
+    let message = r["message"].as_str().unwrap();
+    assert!(!message.contains("split the command"), "{message}");
+    assert!(
+        message.contains("Fix: extend it to 0x2000, or use an SGL"),
+        "{message}"
+    );
+    assert!(message.contains("no split helps"), "{message}");
+    assert!(message.contains("at byte 0x900"), "{message}");
+    let kinds: Vec<&str> = r["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["use_sgl", "extend"]);
+    let text = stdout(&run(&argv));
+    assert!(!text.contains("split the command"), "{text}");
+
+    // Over MDTS with a length that is no whole number of blocks, past the commands a split
+    // lists one by one: no split is promised there either.
+    let (doc, code) = json(&[
+        "prp",
+        "0x1000+0x200800",
+        "--max-transfer",
+        "0x1000",
+        "--block-size",
+        "0x1000",
+    ]);
+    assert_eq!(code, 1);
+    let r = &doc["refusal"];
+    assert_eq!(r["rule"], "prp.max_transfer");
+    assert!(r["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["kind"] != "split"));
+    let message = r["message"].as_str().unwrap();
+    assert!(!message.contains("split the request"), "{message}");
+    assert!(
+        message.contains("not a whole number of 4096-byte blocks"),
+        "{message}"
+    );
 }

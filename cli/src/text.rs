@@ -67,14 +67,14 @@ pub fn page_of(e: Extent, ps: PageSize, k: u64) -> PageSlice {
     let first = ps.page_base(e.addr);
     let base = first.saturating_add(k.saturating_mul(ps.bytes()));
     let start = e.addr.max(base);
-    let end = e
-        .addr
-        .saturating_add(e.len)
-        .min(base.saturating_add(ps.bytes()));
+    // In 128 bits: an extent may end at 2^64 exactly, where its last page ends too, and a
+    // saturated end would lose that page's last byte.
+    let end =
+        (u128::from(e.addr) + u128::from(e.len)).min(u128::from(base) + u128::from(ps.bytes()));
     PageSlice {
         base,
         offset: start - base,
-        len: end.saturating_sub(start),
+        len: u64::try_from(end.saturating_sub(u128::from(start))).unwrap_or(u64::MAX),
     }
 }
 
@@ -271,6 +271,20 @@ mod tests {
                 base: 0x2000,
                 offset: 0,
                 len: 0x200
+            }
+        );
+    }
+
+    #[test]
+    fn the_last_page_of_the_address_space_is_whole() {
+        let ps = PageSize::SIZE_4K;
+        let e = Extent::new(0xffff_ffff_ffff_e000, 0x2000);
+        assert_eq!(
+            page_of(e, ps, 1),
+            PageSlice {
+                base: 0xffff_ffff_ffff_f000,
+                offset: 0,
+                len: 0x1000
             }
         );
     }

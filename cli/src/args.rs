@@ -21,7 +21,8 @@ Exit codes:
   3  an output file (--svg) could not be written
   4  internal error: the tool's checks disagree with each other (a bug; please report it)
 
-Colour is used only when standard output is a terminal and NO_COLOR is not set.
+Colour is used only when standard output is a terminal and NO_COLOR is not set. decode fits
+its table to the terminal's width; into a pipe, to COLUMNS, or 100 columns without it.
 --json output follows the versioned schema in docs/cli-json.md; scenarios for exec follow
 docs/scenario.md.";
 
@@ -83,8 +84,9 @@ pub struct PrpArgs {
     /// The controller and the picture.
     #[command(flatten)]
     pub common: LayoutArgs,
-    /// PRP list memory in chain order, ADDR or ADDR+BYTES (repeat, or separate with commas);
-    /// the tool places it above the data if absent.
+    /// PRP list memory in chain order, ADDR or ADDR+BYTES (repeat, or separate with commas):
+    /// ADDR alone is the rest of its memory page, and a range reaching into further memory
+    /// pages is one list page per memory page. The tool places it above the data if absent.
     #[arg(
         long = "list",
         value_name = "ADDR[+BYTES]",
@@ -109,6 +111,10 @@ pub struct LayoutArgs {
     /// Also draw the layout as an SVG picture in FILE.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// Lay out list or segment memory that shares bytes with the data, with a warning, instead
+    /// of refusing it (a read would overwrite the descriptors while the controller walks them).
+    #[arg(long)]
+    pub allow_overlap: bool,
 }
 
 /// Which way the data moves.

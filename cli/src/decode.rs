@@ -9,7 +9,7 @@ use nvme_dma::spec::{
 use serde::Serialize;
 
 use crate::style::Style;
-use crate::text::{wrap, Out};
+use crate::text::{wrap_column, Out};
 
 /// What the bytes are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -493,8 +493,17 @@ fn whole_meaning(d: &SglDescriptor) -> String {
     }
 }
 
-/// The fields as a table.
-pub fn text(decoded: &Decoded, style: &Style) -> String {
+/// Where the meaning column starts: two spaces, then bytes, bits, field and value, each
+/// padded and followed by a space.
+const MEANING_COLUMN: usize = 2 + 8 + 12 + 21 + 21;
+
+/// The narrowest meaning column: on a terminal narrower than the table, lines run past its
+/// edge and the terminal folds them, which reads better than a word or two per line.
+const MIN_MEANING_WIDTH: usize = 32;
+
+/// The fields as a table `width` columns wide; the meaning column takes what the others
+/// leave.
+pub fn text(decoded: &Decoded, style: &Style, width: usize) -> String {
     let mut out = Out::default();
     out.line(style.heading(match decoded.kind {
         "sqe" => "Submission queue entry (64 bytes)",
@@ -505,7 +514,8 @@ pub fn text(decoded: &Decoded, style: &Style) -> String {
         "  {:<7} {:<11} {:<20} {:<20} meaning",
         "bytes", "bits", "field", "value"
     )));
-    let indent = " ".repeat(2 + 8 + 12 + 21 + 21);
+    let indent = " ".repeat(MEANING_COLUMN);
+    let meaning_width = width.saturating_sub(MEANING_COLUMN).max(MIN_MEANING_WIDTH);
     for f in &decoded.fields {
         out.line(format!(
             "  {:<7} {:<11} {:<20} {} {}",
@@ -513,11 +523,12 @@ pub fn text(decoded: &Decoded, style: &Style) -> String {
             f.bits.unwrap_or(""),
             f.name,
             style.addr(format!("{:<20}", f.value)),
-            wrap(&f.meaning, 60, &indent)
+            wrap_column(&f.meaning, meaning_width, &indent)
         ));
     }
+    let note_width = width.saturating_sub(4).max(MIN_MEANING_WIDTH);
     for note in &decoded.notes {
-        out.line(format!("  {}", wrap(note, 96, "    ")));
+        out.line(format!("  {}", wrap_column(note, note_width, "    ")));
     }
     out.0
 }

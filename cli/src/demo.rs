@@ -133,6 +133,7 @@ pub fn requests() -> (PrpRequest, SglRequest) {
         max_transfer: Some(128 * 1024),
         lists: Vec::new(),
         block_size: BLOCK,
+        allow_overlap: false,
     };
     let sgl = SglRequest {
         pieces: EXTENTS.iter().copied().map(Piece::Data).collect(),
@@ -142,6 +143,7 @@ pub fn requests() -> (PrpRequest, SglRequest) {
         transfer_len: None,
         segments: Vec::new(),
         page_size: ps,
+        allow_overlap: false,
     };
     (prp, sgl)
 }

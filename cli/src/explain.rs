@@ -96,6 +96,8 @@ pub enum FixKind {
     Remove,
     /// Change the controller's capabilities (another controller, or other options).
     Capability,
+    /// Put descriptor memory somewhere else.
+    Move,
 }
 
 impl FixKind {
@@ -111,6 +113,7 @@ impl FixKind {
             FixKind::Resize => "resize",
             FixKind::Remove => "remove",
             FixKind::Capability => "capability",
+            FixKind::Move => "move",
         }
     }
 }
@@ -149,6 +152,9 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
     use prp::BuildError as E;
     let ps = cx.builder.page_size();
     let mut fixes = Vec::new();
+    // For a rule whose library message offers a split: the fix that applies instead, and why
+    // no split does, when none of whole blocks exists.
+    let mut no_split: Option<(String, String)> = None;
     let (extent, memory) = match *err {
         E::EmptyTransfer => {
             fixes.push(fix(
@@ -170,7 +176,18 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
             (Some(index), None)
         }
         E::StartInsidePage { index, extent, .. } => {
-            fixes.extend(split(cx));
+            match split(cx) {
+                Ok(fix) => fixes.push(fix),
+                Err(why_not) => {
+                    no_split = Some((
+                        format!(
+                            "start it at {:#x}, or use an SGL",
+                            ps.page_base(extent.addr)
+                        ),
+                        why_not,
+                    ));
+                }
+            }
             fixes.extend(sgl_instead(cx.extents));
             fixes.push(fix(
                 FixKind::Align,
@@ -183,10 +200,18 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
             (Some(index), None)
         }
         E::EndInsidePage { index, extent, .. } => {
-            fixes.extend(split(cx));
-            fixes.extend(sgl_instead(cx.extents));
             let end = extent.addr.saturating_add(extent.len);
             let boundary = ps.page_base(end).saturating_add(ps.bytes());
+            match split(cx) {
+                Ok(fix) => fixes.push(fix),
+                Err(why_not) => {
+                    no_split = Some((
+                        format!("extend it to {boundary:#x}, or use an SGL"),
+                        why_not,
+                    ));
+                }
+            }
+            fixes.extend(sgl_instead(cx.extents));
             fixes.push(fix(
                 FixKind::Extend,
                 format!(
@@ -202,7 +227,12 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
             (Some(index), None)
         }
         E::TransferTooLong { max, .. } => {
-            fixes.extend(split(cx));
+            match split(cx) {
+                Ok(fix) => fixes.push(fix),
+                Err(why_not) => {
+                    no_split = Some((format!("move at most {max} bytes in one command"), why_not));
+                }
+            }
             fixes.push(fix(
                 FixKind::Trim,
                 format!("move at most {max} bytes in one command"),
@@ -213,8 +243,9 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
             fixes.push(fix(
                 FixKind::Resize,
                 format!(
-                    "pass {needed} --list addresses instead of {given} (or none, and let the tool \
-                     place the list pages)"
+                    "give memory for {needed} list pages instead of {given}: more --list \
+                     addresses, or an ADDR+BYTES range over more memory pages (or no --list, and \
+                     let the tool place the list pages)"
                 ),
             ));
             (None, None)
@@ -256,14 +287,61 @@ pub fn prp(err: &prp::BuildError, cx: &PrpContext<'_>) -> Refusal {
         }
         _ => (None, None),
     };
-    Refusal::new(err.rule(), err.to_string(), extent, memory, fixes)
+    let message = match no_split {
+        // The library offers a split for this rule, not knowing the block size; with this one
+        // no split exists, so its fix gives way to the ones that apply, and why.
+        Some((instead, why_not)) => {
+            let message = err.to_string();
+            let why = message
+                .split_once(". Fix: ")
+                .map_or(message.as_str(), |(why, _)| why);
+            format!("{why}. Fix: {instead}; no split helps: {why_not}")
+        }
+        None => err.to_string(),
+    };
+    Refusal::new(err.rule(), message, extent, memory, fixes)
+}
+
+/// Why no split of whole blocks carries the extents, from the split's refusal.
+fn no_split_reason(err: &prp::BuildError) -> String {
+    use prp::BuildError as E;
+    match *err {
+        E::BoundaryInsideBlock {
+            index,
+            extent,
+            at,
+            block_size,
+        } => format!(
+            "a command must end after extent {index} ({extent}), at byte {at:#x} of the \
+             transfer, which is not a multiple of the {block_size}-byte block size (--block-size)"
+        ),
+        E::NotBlockMultiple { len, block_size } => format!(
+            "the extents describe {len:#x} bytes, not a whole number of {block_size}-byte blocks \
+             (--block-size)"
+        ),
+        E::StartNotDwordAligned { index, extent } => format!(
+            "extent {index} ({extent}) would start a command at {:#x}, which is not dword aligned",
+            extent.addr
+        ),
+        E::InvalidBlockSize { block_size, max } => match max {
+            Some(max) => format!(
+                "a block size of {block_size} bytes cannot split a transfer: --block-size must \
+                 be a non-zero multiple of 4, at most the maximum transfer ({max} bytes)"
+            ),
+            None => format!(
+                "a block size of {block_size} bytes cannot split a transfer: --block-size must \
+                 be a non-zero multiple of 4"
+            ),
+        },
+        ref other => other.to_string(),
+    }
 }
 
 /// Most commands a split fix lists one by one.
 const MAX_SPLIT_LISTED: u64 = 256;
 
-/// The fewest PRP commands that carry the extents, when there are any.
-fn split(cx: &PrpContext<'_>) -> Option<Fix> {
+/// The fewest PRP commands that carry the extents, or why there are none.
+fn split(cx: &PrpContext<'_>) -> Result<Fix, String> {
     // Splitting walks every command; past a few hundred, say how many and stop there.
     if let Some(max) = cx.builder.max_transfer() {
         let total = cx
@@ -272,7 +350,26 @@ fn split(cx: &PrpContext<'_>) -> Option<Fix> {
             .fold(0u64, |sum, e| sum.saturating_add(e.len));
         let at_least = total / max.max(1);
         if at_least > MAX_SPLIT_LISTED {
-            return Some(fix(
+            // What the split would check, without walking every command: a usable block size
+            // and whole blocks. Extents that break no page rule (only MDTS) can then be cut at
+            // any block boundary, each cut dword aligned, so the split exists.
+            let bs = cx.block_size;
+            if bs == 0 || bs % 4 != 0 || bs > max {
+                return Err(no_split_reason(&prp::BuildError::InvalidBlockSize {
+                    block_size: bs,
+                    max: Some(max),
+                }));
+            }
+            if total % bs != 0 {
+                return Err(no_split_reason(&prp::BuildError::NotBlockMultiple {
+                    len: total,
+                    block_size: bs,
+                }));
+            }
+            if let Err(e) = PrpBuilder::new(cx.builder.page_size()).plan(cx.extents) {
+                return Err(format!("the extents break a page rule too: {e}"));
+            }
+            return Ok(fix(
                 FixKind::Split,
                 format!(
                     "split the request into at least {at_least} commands of at most {max} bytes \
@@ -281,7 +378,10 @@ fn split(cx: &PrpContext<'_>) -> Option<Fix> {
             ));
         }
     }
-    let split = cx.builder.split(cx.extents, cx.block_size).ok()?;
+    let split = cx
+        .builder
+        .split(cx.extents, cx.block_size)
+        .map_err(|e| no_split_reason(&e))?;
     let count = split.commands();
     let commands: Vec<SplitCommand> = split
         .map(|chunk| SplitCommand {
@@ -295,7 +395,7 @@ fn split(cx: &PrpContext<'_>) -> Option<Fix> {
         .skip(1)
         .map(|c| format!("{:#x}", c.offset))
         .collect();
-    Some(Fix {
+    Ok(Fix {
         kind: FixKind::Split,
         text: format!(
             "{count} PRP commands of whole {}-byte blocks carry these extents, cutting the \
@@ -525,6 +625,104 @@ fn segments_needed(cx: &SglContext<'_>) -> Option<Fix> {
             cx.segment_capacity
         ),
     ))
+}
+
+/// The id of the tool's own rule that descriptor memory and data do not share bytes. It is
+/// not the library's (the library cannot know where the caller's buffers are), so it has a
+/// family of its own.
+pub const OVERLAP_RULE: &str = "tool.descriptor_outside_data";
+
+/// Descriptor memory (a PRP list page or an SGL segment) that shares bytes with the data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Overlap {
+    /// `"PRP list page"` or `"SGL segment"`.
+    pub what: &'static str,
+    /// The option that places that memory: `--list` or `--segment`.
+    pub arg: &'static str,
+    /// Which list page or segment, in chain order.
+    pub memory: usize,
+    /// The bytes of it the layout uses (what the controller reads).
+    pub region: Extent,
+    /// `"extent"` or `"piece"`.
+    pub noun: &'static str,
+    /// Which extent or piece.
+    pub index: usize,
+    /// Its bytes.
+    pub data: Extent,
+}
+
+impl Overlap {
+    /// The shared bytes, from the first to one past the last (128 bits: the end may be 2^64).
+    fn shared(&self) -> (u128, u128) {
+        let end = |e: Extent| u128::from(e.addr) + u128::from(e.len);
+        (
+            u128::from(self.region.addr.max(self.data.addr)),
+            end(self.region).min(end(self.data)),
+        )
+    }
+
+    /// Both extents, the shared bytes, and what goes wrong, in one sentence.
+    pub fn message(&self) -> String {
+        let (from, to) = self.shared();
+        format!(
+            "{} {} at {} overlaps {} {} ({}) at bytes {from:#x}..{to:#x}: a read would \
+             overwrite the {} while the controller walks it, and a write would send its bytes \
+             as data",
+            self.what, self.memory, self.region, self.noun, self.index, self.data, self.what
+        )
+    }
+
+    /// The refusal: the message with its fix, the extent and the memory marked.
+    pub fn refusal(&self) -> Refusal {
+        let message = format!(
+            "{}. Fix: put the {} outside every data buffer (another {} address, or no {} and \
+             the tool places it above the data), or pass --allow-overlap to lay it out anyway",
+            self.message(),
+            self.what,
+            self.arg,
+            self.arg
+        );
+        Refusal {
+            rule: OVERLAP_RULE,
+            summary: "descriptor memory (PRP list pages, SGL segments) shares no byte with the \
+                      data buffers",
+            message,
+            extent: Some(self.index),
+            memory: Some(self.memory),
+            spec: "a check of this tool, not a rule of the NVMe specification: the host's \
+                   memory plan",
+            text: "A controller fetches PRP list pages and SGL segments from host memory while \
+                   it moves the data, and may fetch them late, one list page or segment at a \
+                   time. Memory that is both a list (or segment) and a data buffer breaks the \
+                   transfer: a read, the controller writing host memory, can overwrite entries \
+                   it has not fetched yet, and a write sends the descriptors as data. Keep \
+                   descriptor memory apart from every data buffer.",
+            fixes: vec![fix(
+                FixKind::Move,
+                format!(
+                    "put {} {} outside {} {} ({}): give another {} address, or drop {} and let \
+                     the tool place it above the data",
+                    self.what, self.memory, self.noun, self.index, self.data, self.arg, self.arg
+                ),
+            )],
+        }
+    }
+}
+
+/// The first descriptor memory region that shares bytes with a data extent: regions are
+/// `(list page or segment, bytes used)`, data `(extent or piece, extent)`, both in order.
+pub fn first_overlap(
+    regions: &[(usize, Extent)],
+    data: &[(usize, Extent)],
+) -> Option<((usize, Extent), (usize, Extent))> {
+    let end = |e: Extent| u128::from(e.addr) + u128::from(e.len);
+    regions.iter().find_map(|&(m, r)| {
+        data.iter()
+            .find(|&&(_, d)| {
+                r.len > 0 && d.len > 0 && u128::from(r.addr) < end(d) && u128::from(d.addr) < end(r)
+            })
+            .map(|&(i, d)| ((m, r), (i, d)))
+    })
 }
 
 /// `addr` rounded up to a multiple of `align` (a power of two), if that fits 64 bits.

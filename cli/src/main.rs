@@ -264,6 +264,7 @@ fn prp(json: bool, args: &PrpArgs, style: &Style) -> Result<Report, Failure> {
         max_transfer: args.common.max_transfer,
         lists: args.lists.clone(),
         block_size: args.block_size,
+        allow_overlap: args.common.allow_overlap,
     };
     let shown = Shown {
         command: "prp",
@@ -318,6 +319,7 @@ fn sgl(json: bool, args: &SglArgs, style: &Style) -> Result<Report, Failure> {
         transfer_len: args.transfer_len,
         segments: args.segments.clone(),
         page_size: args.common.page_size,
+        allow_overlap: args.common.allow_overlap,
     };
     let shown = Shown {
         command: "sgl",
@@ -434,7 +436,7 @@ fn decode(json: bool, args: &DecodeArgs, style: &Style) -> Result<Report, Failur
     let stdout = if json {
         json::document("decode", true, &decoded)
     } else {
-        decode::text(&decoded, style)
+        decode::text(&decoded, style, text::output_width())
     };
     Ok(Report {
         stdout,

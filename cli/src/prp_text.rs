@@ -46,9 +46,11 @@ pub fn layout(req: &PrpRequest, view: &PrpView, style: &Style) -> String {
         Prp2Role::Unused => "unused: the transfer stays in PRP1's page".to_string(),
         Prp2Role::Data => "the second and last data page (offset 0)".to_string(),
         Prp2Role::List => format!(
-            "PRP list pointer: {} entries in {} list page(s); qword aligned, offset {:#x} in its page",
+            "PRP list pointer: {} entries in {} list page(s), {:#x} bytes of list memory; qword \
+             aligned, offset {:#x} in its page",
             view.list_entries,
             view.list_pages.len(),
+            view.list_bytes,
             ps.offset_of(view.prp2.0)
         ),
     };
@@ -117,6 +119,7 @@ pub fn layout(req: &PrpRequest, view: &PrpView, style: &Style) -> String {
         ));
     }
     out.blank();
+    text::warnings(&mut out, &view.warnings, style);
     walk_check(&mut out, &view.walk, "the extents", style);
     out.0
 }

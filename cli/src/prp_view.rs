@@ -7,7 +7,7 @@ use nvme_dma::rule::Rule;
 use nvme_dma::{Extent, PageSize, SimMemory};
 use serde::Serialize;
 
-use crate::explain::{self, align_up, PrpContext, Refusal};
+use crate::explain::{self, PrpContext, Refusal};
 use crate::json::{ExtentJson, Hex, PieceJson};
 use crate::parse::Memory;
 use crate::Failure;
@@ -28,6 +28,8 @@ pub struct PrpRequest {
     pub lists: Vec<Memory>,
     /// Logical block size, for split suggestions.
     pub block_size: u64,
+    /// Lay out list memory that overlaps the data, with a warning, instead of refusing it.
+    pub allow_overlap: bool,
 }
 
 impl PrpRequest {
@@ -78,6 +80,9 @@ pub struct PrpView {
     pub prp2_role: Prp2Role,
     /// Entries in the PRP list (0 when there is none).
     pub list_entries: u64,
+    /// Bytes of list memory the layout writes: the slots it uses in every list page, data
+    /// entries and chain pointers (0 when there is no list).
+    pub list_bytes: u64,
     /// Where the list pages were placed: given with --list, or chosen by the tool.
     pub list_placement: Placement,
     /// Every data page, in transfer order.
@@ -86,6 +91,10 @@ pub struct PrpView {
     pub list_pages: Vec<ListPage>,
     /// What the controller-side walker read back.
     pub walk: WalkCheck,
+    /// What is legal but wrong with the layout (list memory overlapping the data, laid out
+    /// because --allow-overlap said so).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The list pages' bytes as written, at their bus addresses.
     #[serde(skip)]
     pub memory: Vec<(u64, Vec<u8>)>,
@@ -261,25 +270,73 @@ pub fn merged(extents: impl IntoIterator<Item = Extent>) -> Vec<Extent> {
     out
 }
 
+/// Why the tool found no room above the data for descriptor memory: the data extent that
+/// reaches highest, and where the memory would have started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoRoom {
+    /// The extent (PRP) or piece (SGL) that reaches highest, counted from 0.
+    pub index: usize,
+    /// That extent.
+    pub extent: Extent,
+    /// Where the first piece of descriptor memory would start (possibly 2^64 or beyond).
+    pub base: u128,
+}
+
+/// 2^64: one past the last bus address.
+const ADDRESS_SPACE: u128 = 1 << 64;
+
 /// Bus addresses for `count` pieces of descriptor memory of `bytes` each, page aligned, above
-/// every byte of `extents`: where the tool puts list pages or segments nobody placed.
+/// every byte of the `(index, extent)` pairs: where the tool puts list pages or segments
+/// nobody placed. The arithmetic is in 128 bits, so that data ending at the very top of the
+/// address space (its end is 2^64, which `u64` cannot hold) finds no room instead of
+/// wrapping round to address 0.
 pub fn place_above(
-    extents: impl IntoIterator<Item = Extent>,
+    extents: impl IntoIterator<Item = (usize, Extent)>,
     ps: PageSize,
     count: u64,
     bytes: u64,
-) -> Option<Vec<u64>> {
+) -> Result<Vec<u64>, NoRoom> {
+    let page = u128::from(ps.bytes());
     let top = extents
         .into_iter()
-        .filter_map(|e| e.end())
-        .max()
-        .unwrap_or(0);
+        .map(|(index, e)| (u128::from(e.addr) + u128::from(e.len), index, e))
+        .max_by_key(|&(end, _, _)| end);
+    let end_of_data = top.map_or(0, |(end, _, _)| end);
     // One page of gap, so the descriptor memory is easy to tell apart from the data.
-    let base = align_up(top, ps.bytes())?.checked_add(ps.bytes())?;
-    let stride = align_up(bytes.max(1), ps.bytes())?;
+    let base = end_of_data.div_ceil(page) * page + page;
+    let stride = u128::from(bytes.max(1)).div_ceil(page) * page;
+    let end = base + u128::from(count) * stride;
+    let no_room = || {
+        let (index, extent) = top.map_or((0, Extent::new(0, 0)), |(_, i, e)| (i, e));
+        NoRoom {
+            index,
+            extent,
+            base,
+        }
+    };
+    if end > ADDRESS_SPACE {
+        return Err(no_room());
+    }
     (0..count)
-        .map(|k| base.checked_add(k.checked_mul(stride)?))
+        .map(|k| u64::try_from(base + u128::from(k) * stride).map_err(|_| no_room()))
         .collect()
+}
+
+/// The refusal of automatic placement at the top of the address space: the extent, the
+/// address, the rule the tool places by, and how to place the memory instead.
+pub fn no_room(arg: &str, what: &str, noun: &str, room: NoRoom, count: u64, bytes: u64) -> Failure {
+    let e = room.extent;
+    let end = u128::from(e.addr) + u128::from(e.len);
+    Failure::Usage {
+        arg: arg.into(),
+        message: format!(
+            "{noun} {} ({e}) ends at {end:#x}, and the tool places {what} one memory page above \
+             the highest data byte, from {:#x}: {count} × {bytes} bytes there would run past the \
+             end of the 64-bit address space (2^64 = 0x10000000000000000). Fix: give the {what}'s \
+             address with {arg} ADDR[+BYTES], below the data or between its extents",
+            room.index, room.base
+        ),
+    }
 }
 
 /// Build, read back and walk the layout.
@@ -302,14 +359,20 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
         (Vec::new(), Placement::None)
     } else if req.lists.is_empty() {
         let count = plan.list_pages_needed(0);
+        // Page-aligned list pages: every page but the last is full, its last slot pointing to
+        // the next, so the layout writes its entries and one pointer per extra page.
+        let needed = plan
+            .list_entries()
+            .saturating_add(count.saturating_sub(1))
+            .saturating_mul(8);
+        check_descriptor_bytes(needed, "<ADDR+LEN>")?;
         // One list page holds just its entries; chained pages run to the end of their page.
         let bytes = match count {
             1 => plan.list_entries().saturating_mul(8),
             _ => ps.bytes(),
         };
-        check_descriptor_bytes(count.saturating_mul(bytes), "<ADDR+LEN>")?;
-        let addrs = place_above(req.extents.iter().copied(), ps, count, bytes)
-            .ok_or_else(|| no_room("--list"))?;
+        let addrs = place_above(req.extents.iter().copied().enumerate(), ps, count, bytes)
+            .map_err(|room| no_room("--list", "PRP list memory", "extent", room, count, bytes))?;
         let memory = addrs
             .into_iter()
             .map(|addr| Memory {
@@ -321,29 +384,49 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
     } else {
         (req.lists.clone(), Placement::Given)
     };
-    // Slots past the end of a memory page are never part of a list: no buffer needs more.
-    let sizes: Vec<u64> = memory
+    let pages = list_memory(ps, &memory, plan.list_entries())?;
+    // Each buffer holds the slots the layout writes there, however much memory was offered:
+    // a 128 MiB page holding five entries needs 40 bytes, not 128 MiB. A buffer offered
+    // smaller than that keeps its size, and the builder says which page is too small.
+    let mut buffers: Vec<Vec<u8>> = pages
         .iter()
-        .map(|m| {
-            let rest = ps.bytes() - ps.offset_of(m.addr);
-            m.bytes.map_or(rest, |b| b.min(rest))
-        })
+        .map(|p| vec![0u8; p.buffer_slots() as usize * 8])
         .collect();
-    check_descriptor_bytes(sizes.iter().sum(), "--list")?;
-    let mut buffers: Vec<Vec<u8>> = sizes.iter().map(|&n| vec![0u8; n as usize]).collect();
     let layout = {
-        let mut pages: Vec<PrpListPage<'_>> = memory
+        let mut lists: Vec<PrpListPage<'_>> = pages
             .iter()
             .zip(buffers.iter_mut())
-            .map(|(m, buf)| PrpListPage::new(m.addr, buf))
+            .map(|(p, buf)| PrpListPage::new(p.addr, buf))
             .collect();
-        match builder.build(&req.extents, &mut pages) {
+        match builder.build(&req.extents, &mut lists) {
             Ok(layout) => layout,
             Err(e) => return refused(e),
         }
     };
-    let used = &memory[..layout.list_pages_used];
+    let used = &pages[..layout.list_pages_used.min(pages.len())];
+    buffers.truncate(used.len());
     let list_pages = read_list(ps, used, &buffers, plan.list_entries());
+    let regions: Vec<(usize, Extent)> = list_pages
+        .iter()
+        .map(|p| (p.index, Extent::new(p.addr.0, p.entries.len() as u64 * 8)))
+        .collect();
+    let data: Vec<(usize, Extent)> = req.extents.iter().copied().enumerate().collect();
+    let mut warnings = Vec::new();
+    if let Some(((memory, region), (index, data))) = explain::first_overlap(&regions, &data) {
+        let overlap = explain::Overlap {
+            what: "PRP list page",
+            arg: "--list",
+            memory,
+            region,
+            noun: "extent",
+            index,
+            data,
+        };
+        if !req.allow_overlap {
+            return Ok(Outcome::Refused(overlap.refusal()));
+        }
+        warnings.push(overlap.message());
+    }
     let cut = cut_pages(&req.extents, ps);
     let prp2_role = match plan.pages() {
         1 => Prp2Role::Unused,
@@ -386,7 +469,8 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
             })
         })
         .collect::<Result<Vec<_>, Failure>>()?;
-    let memory = written(used, buffers);
+    let list_bytes = buffers.iter().map(|b| b.len() as u64).sum();
+    let memory = written(used.iter().map(|p| p.addr), buffers);
     let walk = walk_back(req, &layout.pair, plan.len(), &memory)?;
     Ok(Outcome::Built(PrpView {
         page_size: ps.bytes(),
@@ -396,28 +480,106 @@ pub fn lay_out(req: &PrpRequest) -> Result<Outcome<PrpView>, Failure> {
         prp2: Hex(layout.pair.prp2.raw()),
         prp2_role,
         list_entries: plan.list_entries(),
+        list_bytes,
         list_placement: placement,
         data_pages,
         list_pages,
         walk,
+        warnings,
         memory,
     }))
 }
 
-/// The descriptor memory a layout uses, with its bytes.
-pub fn written(used: &[Memory], buffers: Vec<Vec<u8>>) -> Vec<(u64, Vec<u8>)> {
-    used.iter().map(|m| m.addr).zip(buffers).collect()
+/// The descriptor memory a layout uses, at these addresses, with its bytes.
+pub fn written(addrs: impl IntoIterator<Item = u64>, buffers: Vec<Vec<u8>>) -> Vec<(u64, Vec<u8>)> {
+    addrs.into_iter().zip(buffers).collect()
+}
+
+/// One list page the layout may use, from the memory offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListMemory {
+    /// Bus address of its first slot.
+    pub addr: u64,
+    /// Slots the memory offered provides, up to the end of its memory page.
+    pub provides: u64,
+    /// Slots the layout writes there: its data entries, and when the list goes on, every slot
+    /// to the end of the memory page (the last one points to the next list page).
+    pub needs: u64,
+}
+
+impl ListMemory {
+    /// Slots to give the builder: what the layout writes, or less when less was offered.
+    pub fn buffer_slots(&self) -> u64 {
+        self.provides.min(self.needs)
+    }
+}
+
+/// The list pages in the memory offered, in chain order, for a list of `entries` entries.
+///
+/// A list page ends where its memory page does (the slot that chains to the next list page is
+/// the last of the memory page), so `ADDR+BYTES` reaching into further memory pages is cut
+/// at each page boundary into several list pages, each page aligned after the first, as the
+/// chain needs them. `ADDR` alone is the rest of its memory page. Pages past the last one
+/// the entries need are left out; so is the rest of a range.
+pub fn list_memory(
+    ps: PageSize,
+    offered: &[Memory],
+    entries: u64,
+) -> Result<Vec<ListMemory>, Failure> {
+    let mut left = entries;
+    let mut bytes = 0u64;
+    let mut pages = Vec::new();
+    for m in offered {
+        let mut addr = m.addr;
+        let mut rest = m.bytes;
+        while left > 0 {
+            let page_slots = first_page_slots(ps, addr);
+            let to_page_end = ps.bytes() - ps.offset_of(addr);
+            let chunk = rest.map_or(to_page_end, |r| r.min(to_page_end));
+            // The same count as the builder's: a page that cannot take every entry left
+            // chains, and needs every slot to its page's end.
+            let (needs, data) = if left > page_slots {
+                (page_slots, page_slots.saturating_sub(1))
+            } else {
+                (left, left)
+            };
+            let page = ListMemory {
+                addr,
+                provides: (chunk / 8).min(page_slots),
+                needs,
+            };
+            // Checked page by page, so a huge range never becomes a huge list of pages.
+            bytes = bytes.saturating_add(page.buffer_slots().saturating_mul(8));
+            check_descriptor_bytes(bytes, "--list")?;
+            pages.push(page);
+            left = left.saturating_sub(data);
+            match rest.map(|r| r - chunk) {
+                Some(r) if r > 0 => rest = Some(r),
+                _ => break,
+            }
+            match addr.checked_add(chunk) {
+                Some(next) => addr = next,
+                None => break,
+            }
+        }
+    }
+    Ok(pages)
 }
 
 /// Read the list pages the builder wrote, slot by slot. A slot is the pointer to the next list
 /// page when it is the last slot of its memory page and more than one entry remains; otherwise
 /// it is data (a list that fills its page exactly keeps the last slot for data).
-fn read_list(ps: PageSize, memory: &[Memory], buffers: &[Vec<u8>], entries: u64) -> Vec<ListPage> {
+fn read_list(
+    ps: PageSize,
+    memory: &[ListMemory],
+    buffers: &[Vec<u8>],
+    entries: u64,
+) -> Vec<ListPage> {
     let mut left = entries;
     let mut pages = Vec::new();
     for (index, (m, buf)) in memory.iter().zip(buffers).enumerate() {
         let in_page = first_page_slots(ps, m.addr);
-        let slots = in_page.min(buf.len() as u64 / 8);
+        let slots = m.provides;
         let mut used = Vec::new();
         for (slot, bytes) in (0..slots).zip(buf.chunks_exact(8)) {
             if left == 0 {
@@ -526,13 +688,6 @@ pub fn check_descriptor_bytes(bytes: u64, arg: &str) -> Result<(), Failure> {
         });
     }
     Ok(())
-}
-
-fn no_room(arg: &str) -> Failure {
-    Failure::Usage {
-        arg: arg.into(),
-        message: "there is no room above the data for descriptor memory: give its addresses".into(),
-    }
 }
 
 #[cfg(test)]

@@ -105,6 +105,7 @@ pub fn layout(req: &SglRequest, view: &SglView, style: &Style) -> String {
         ));
     }
     out.blank();
+    text::warnings(&mut out, &view.warnings, style);
     walk_check(&mut out, &view.walk, "the pieces", style);
     out.0
 }

@@ -13,8 +13,8 @@ use crate::explain::{self, SglContext};
 use crate::json::{Hex, PieceJson};
 use crate::parse::Memory;
 use crate::prp_view::{
-    check, check_descriptor_bytes, host_memory, place_above, regions, written, Outcome, Placement,
-    WalkCheck,
+    check, check_descriptor_bytes, host_memory, no_room, place_above, regions, written, Outcome,
+    Placement, WalkCheck,
 };
 use crate::Failure;
 
@@ -35,6 +35,8 @@ pub struct SglRequest {
     pub segments: Vec<Memory>,
     /// Memory page size, for page boundaries and the PRP alternative.
     pub page_size: PageSize,
+    /// Lay out segment memory that overlaps the data, with a warning, instead of refusing it.
+    pub allow_overlap: bool,
 }
 
 impl SglRequest {
@@ -121,6 +123,10 @@ pub struct SglView {
     pub segments: Vec<SegmentView>,
     /// What the controller-side walker read back.
     pub walk: WalkCheck,
+    /// What is legal but wrong with the layout (segment memory overlapping the data, laid out
+    /// because --allow-overlap said so).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The segments' bytes as written, at their bus addresses.
     #[serde(skip)]
     pub memory: Vec<(u64, Vec<u8>)>,
@@ -257,13 +263,21 @@ pub fn lay_out(req: &SglRequest) -> Result<Outcome<SglView>, Failure> {
     } else if req.segments.is_empty() {
         let count = plan.segments_needed(default_capacity);
         check_descriptor_bytes(count.saturating_mul(req.default_segment_bytes()), "<PIECE>")?;
-        let data = data_extents(&req.pieces);
-        let addrs = place_above(data, ps, count, req.default_segment_bytes()).ok_or_else(|| {
-            Failure::Usage {
-                arg: "--segment".into(),
-                message: "there is no room above the data for segments: give their addresses"
-                    .into(),
-            }
+        let bytes = req.default_segment_bytes();
+        let data = req
+            .pieces
+            .iter()
+            .enumerate()
+            .filter_map(|(index, p)| p.data().map(|e| (index, e)));
+        let addrs = place_above(data, ps, count, bytes).map_err(|room| {
+            no_room(
+                "--segment",
+                "SGL segment memory",
+                "piece",
+                room,
+                count,
+                bytes,
+            )
         })?;
         let memory = addrs
             .into_iter()
@@ -293,7 +307,36 @@ pub fn lay_out(req: &SglRequest) -> Result<Outcome<SglView>, Failure> {
     let sgl1 = DescriptorView::of(&layout.sgl1.to_raw(), ps);
     let used = &memory[..layout.segments_used];
     let segments = read_segments(ps, &sgl1, used, &buffers);
-    let memory = written(used, buffers);
+    let regions: Vec<(usize, Extent)> = segments
+        .iter()
+        .map(|s| {
+            let len = s.descriptors.len() as u64 * 16;
+            (s.index, Extent::new(s.addr.0, len))
+        })
+        .collect();
+    let data: Vec<(usize, Extent)> = req
+        .pieces
+        .iter()
+        .enumerate()
+        .filter_map(|(index, p)| p.data().map(|e| (index, e)))
+        .collect();
+    let mut warnings = Vec::new();
+    if let Some(((memory, region), (index, data))) = explain::first_overlap(&regions, &data) {
+        let overlap = explain::Overlap {
+            what: "SGL segment",
+            arg: "--segment",
+            memory,
+            region,
+            noun: "piece",
+            index,
+            data,
+        };
+        if !req.allow_overlap {
+            return Ok(Outcome::Refused(overlap.refusal()));
+        }
+        warnings.push(overlap.message());
+    }
+    let memory = written(used.iter().map(|m| m.addr), buffers);
     let walk = walk_back(req, layout.sgl1.to_raw(), plan.transfer_len(), &memory)?;
     Ok(Outcome::Built(SglView {
         direction: direction_name(req.direction),
@@ -307,6 +350,7 @@ pub fn lay_out(req: &SglRequest) -> Result<Outcome<SglView>, Failure> {
         segment_placement: placement,
         segments,
         walk,
+        warnings,
         memory,
         sgl1_raw: layout.sgl1.to_raw(),
     }))
@@ -368,11 +412,38 @@ fn walk_back(
         SglWalker::new(sgl1, req.direction, transfer, &req.caps, &mem)
             .into_iter()
             .collect();
+    // The walker stops at the transfer length: with LLDTS the SGL may describe more, and
+    // those trailing bytes are never moved, so they are not part of what it must read back.
     Ok(check(
         "SglWalker",
         walked.map_err(|e| (e.to_string(), e.rule())),
-        merged_pieces(&req.pieces, req.direction),
+        merged_pieces(&truncated(&req.pieces, transfer), req.direction),
     ))
+}
+
+/// The first `len` bytes of `pieces`, in transfer order: the last piece kept is cut short,
+/// the pieces after it dropped.
+pub fn truncated(pieces: &[Piece], len: u64) -> Vec<Piece> {
+    let mut left = len;
+    let mut out = Vec::new();
+    for piece in pieces {
+        if left == 0 {
+            break;
+        }
+        let take = piece.len().min(left);
+        left -= take;
+        out.push(match *piece {
+            Piece::Data(e) => Piece::Data(Extent::new(e.addr, take)),
+            Piece::Skip(_) => Piece::Skip(take),
+            Piece::Keyed { extent, key } => Piece::Keyed {
+                extent: Extent::new(extent.addr, take),
+                key,
+            },
+            Piece::Capsule { offset, .. } => Piece::Capsule { offset, len: take },
+            Piece::Transport(_) => Piece::Transport(take),
+        });
+    }
+    out
 }
 
 /// The pieces as a walker yields them: empty ones dropped, runs merged, and in a write no bit
@@ -389,15 +460,4 @@ pub fn merged_pieces(pieces: &[Piece], direction: Direction) -> Vec<Piece> {
         }
     }
     out
-}
-
-/// The data extents of `pieces`.
-pub fn data_extents(pieces: &[Piece]) -> Vec<Extent> {
-    pieces
-        .iter()
-        .filter_map(|p| match *p {
-            Piece::Data(e) => Some(e),
-            _ => None,
-        })
-        .collect()
 }

@@ -67,14 +67,14 @@ pub fn page_of(e: Extent, ps: PageSize, k: u64) -> PageSlice {
     let first = ps.page_base(e.addr);
     let base = first.saturating_add(k.saturating_mul(ps.bytes()));
     let start = e.addr.max(base);
-    let end = e
-        .addr
-        .saturating_add(e.len)
-        .min(base.saturating_add(ps.bytes()));
+    // In 128 bits: an extent may end at 2^64 exactly, where its last page ends too, and a
+    // saturated end would lose that page's last byte.
+    let end =
+        (u128::from(e.addr) + u128::from(e.len)).min(u128::from(base) + u128::from(ps.bytes()));
     PageSlice {
         base,
         offset: start - base,
-        len: end.saturating_sub(start),
+        len: u64::try_from(end.saturating_sub(u128::from(start))).unwrap_or(u64::MAX),
     }
 }
 
@@ -118,12 +118,73 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     out
 }
 
+/// Columns a text report may use when standard output is not a terminal and `COLUMNS` names
+/// no width: wide enough for a table and its notes, narrow enough to read in a pager or a log.
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// The columns of the output: the terminal's width when standard output is one, else
+/// `COLUMNS` when it holds a number (so a pipe or a script can choose), else
+/// [`DEFAULT_WIDTH`].
+pub fn output_width() -> usize {
+    use std::io::IsTerminal;
+    let stdout = std::io::stdout();
+    if stdout.is_terminal() {
+        if let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size_of(&stdout) {
+            if w > 0 {
+                return usize::from(w);
+            }
+        }
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&w| w > 0)
+        .unwrap_or(DEFAULT_WIDTH)
+}
+
+/// Wrap `text` into a column `width` characters wide that starts `indent.len()` columns in:
+/// the first line goes where the caller already is, every further line starts with `indent`.
+/// Unlike [`wrap`], the width is that of the column alone, so a deep indent does not eat it.
+/// A word longer than the column gets a line of its own rather than being cut.
+pub fn wrap_column(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut column = 0;
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        if column > 0 && column + 1 + len > width {
+            out.push('\n');
+            out.push_str(indent);
+            column = 0;
+        } else if column > 0 {
+            out.push(' ');
+            column += 1;
+        }
+        out.push_str(word);
+        column += len;
+    }
+    out
+}
+
 /// A count of bytes in hex, with the decimal when it helps.
 pub fn bytes(n: u64) -> String {
     if n < 10 {
         format!("{n} bytes")
     } else {
         format!("{n:#x} ({n}) bytes")
+    }
+}
+
+/// Warnings about a layout that was built all the same, one paragraph each, then a blank line.
+pub fn warnings(out: &mut Out, warnings: &[String], style: &Style) {
+    for warning in warnings {
+        out.line(format!(
+            "{} {}",
+            style.bad("⚠ Warning:"),
+            wrap(warning, 86, "           ")
+        ));
+    }
+    if !warnings.is_empty() {
+        out.blank();
     }
 }
 
@@ -215,6 +276,20 @@ mod tests {
     }
 
     #[test]
+    fn the_last_page_of_the_address_space_is_whole() {
+        let ps = PageSize::SIZE_4K;
+        let e = Extent::new(0xffff_ffff_ffff_e000, 0x2000);
+        assert_eq!(
+            page_of(e, ps, 1),
+            PageSlice {
+                base: 0xffff_ffff_ffff_f000,
+                offset: 0,
+                len: 0x1000
+            }
+        );
+    }
+
+    #[test]
     fn elision_keeps_head_and_tail() {
         assert_eq!(
             elide(3, 1, 1),
@@ -229,5 +304,19 @@ mod tests {
     #[test]
     fn wrapping_indents_continuations() {
         assert_eq!(wrap("aa bb cc", 5, "  "), "aa bb\n  cc");
+    }
+
+    #[test]
+    fn a_column_keeps_its_width_however_deep_its_indent() {
+        let indent = " ".repeat(64);
+        assert_eq!(
+            wrap_column("aa bb cc dd", 5, &indent),
+            format!("aa bb\n{indent}cc dd")
+        );
+        // A word wider than the column stands alone; nothing is cut or lost.
+        assert_eq!(
+            wrap_column("a verylongword b", 4, "  "),
+            "a\n  verylongword\n  b"
+        );
     }
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use common::{json, run, stderr, stdout};
 use nvme_dma::spec::{
     CommandId, CompletionEntry, Opcode, Psdt, SglDescriptor, SglDescriptorType, SglSubtype, Status,
-    SubmissionEntry,
+    StatusCodeType, SubmissionEntry,
 };
 use serde_json::Value;
 
@@ -221,5 +221,106 @@ fn wrong_lengths_and_ambiguity_are_usage_errors() {
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.contains(needle), "{needle} in {err}");
         assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn an_asynchronous_event_request_over_its_limit_is_named() {
+    // Command Specific Status 05h: more Asynchronous Event Requests outstanding than AERL + 1.
+    let status = Status::new(StatusCodeType::CommandSpecific, 0x05);
+    let cqe = CompletionEntry::new(CommandId { sqid: 0, cid: 7 }, 1, status, true);
+    let bytes = hex(&cqe.to_bytes());
+    let (doc, code) = json(&["decode", "--as", "cqe", &bytes]);
+    assert_eq!(code, 0);
+    let sc = doc["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "SC")
+        .unwrap();
+    assert_eq!(
+        sc["meaning"],
+        "status code: Asynchronous Event Request Limit Exceeded"
+    );
+    assert_eq!(
+        doc["notes"][0],
+        "Status: Asynchronous Event Request Limit Exceeded (SCT 1h, SC 05h)"
+    );
+}
+
+/// `decode`'s text with `COLUMNS` set to `columns` (or unset), into a pipe.
+fn decode_text(args: &[&str], columns: Option<&str>) -> String {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_nvme-dma"));
+    command.arg("decode").args(args).env_remove("COLUMNS");
+    if let Some(columns) = columns {
+        command.env("COLUMNS", columns);
+    }
+    let out = command.output().expect("the nvme-dma binary runs");
+    assert_eq!(out.status.code(), Some(0));
+    String::from_utf8(out.stdout).expect("stdout is UTF-8")
+}
+
+/// The lines that continue a meaning (they start at the meaning column, 64 spaces in), each
+/// with whether another continuation of the same meaning follows it.
+fn continuations(text: &str) -> Vec<(&str, bool)> {
+    let indent = " ".repeat(64);
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with(&indent))
+        .map(|(i, l)| {
+            let more = lines.get(i + 1).is_some_and(|n| n.starts_with(&indent));
+            (*l, more)
+        })
+        .collect()
+}
+
+#[test]
+fn meanings_wrap_to_the_width_not_one_word_per_line() {
+    let sqe = SubmissionEntry::new(Opcode::NVM_READ, 1)
+        .with_psdt(Psdt::SglMetadataSgl)
+        .to_bytes();
+    let bytes = hex(&sqe);
+
+    // Into a pipe without COLUMNS: 100 columns, and a meaning that must wrap is cut into
+    // lines of several words that fill the column.
+    let text = decode_text(&[&bytes], None);
+    let wrapped = continuations(&text);
+    assert!(
+        !wrapped.is_empty(),
+        "a long meaning wraps at 100 columns:\n{text}"
+    );
+    for (line, more) in &wrapped {
+        assert!(
+            line.chars().count() <= 100,
+            "{line:?} is wider than 100:\n{text}"
+        );
+        if *more {
+            assert!(
+                line.split_whitespace().count() > 1,
+                "one word on a line that is not a meaning's last:\n{text}"
+            );
+        }
+    }
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{line:?} is wider than 100:\n{text}"
+        );
+    }
+
+    // A wide terminal (or COLUMNS) keeps every meaning on its field's line.
+    let text = decode_text(&[&bytes], Some("200"));
+    assert!(continuations(&text).is_empty(), "{text}");
+    let fields = text.lines().filter(|l| l.starts_with("  ")).count();
+    assert!(fields > 20, "{text}");
+
+    // A narrow one still puts several words on a line: the column keeps a useful width.
+    let text = decode_text(&[&bytes], Some("40"));
+    for (line, more) in continuations(&text) {
+        if more {
+            assert!(line.split_whitespace().count() > 1, "{text}");
+        }
     }
 }

@@ -214,13 +214,22 @@ fn placed_list_pages_lie_above_the_data() {
     assert_eq!(layout["walk"]["matches_input"], true);
 }
 
-/// The refusal object of a refused `prp` run, checked against the library's error.
+/// The refusal object of a refused `prp` run, checked against the library's error: its
+/// message is the library's, but for a fix offering a split where none of whole 512-byte
+/// blocks exists, which the tool replaces.
 fn refusal(extents: &[Extent], args: &[&str]) -> Value {
     let (doc, code) = json(args);
     assert_eq!(code, 1, "a broken rule exits 1");
     let err = PrpBuilder::new(PS).plan(extents).unwrap_err();
     let r = &doc["refusal"];
-    assert_eq!(r["message"], err.to_string());
+    let library = err.to_string();
+    if PrpBuilder::new(PS).split(extents, 512).is_ok() {
+        assert_eq!(r["message"], library);
+    } else {
+        let (why, _) = library.split_once(". Fix: ").unwrap();
+        let message = r["message"].as_str().unwrap();
+        assert!(message.starts_with(&format!("{why}. Fix: ")), "{message}");
+    }
     // The rule is the library's, word for word.
     let rule = err.rule();
     assert_eq!(r["rule"], rule.id());
@@ -303,6 +312,14 @@ fn a_later_extent_starting_inside_a_page_is_refused() {
         .as_str()
         .unwrap()
         .contains("at 0x8000 instead of 0x8100"));
+    // Extent 1 holds 3840 bytes, 7.5 blocks of 512: no split before it makes whole blocks,
+    // so none is offered, and the message says why.
+    let message = r["message"].as_str().unwrap();
+    assert!(!message.contains("split the command"), "{message}");
+    assert!(
+        message.contains("Fix: start it at 0x8000, or use an SGL; no split helps"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -366,4 +383,201 @@ fn page_sizes_other_than_4k() {
     assert_eq!(doc["layout"]["prp2"], hex(pair.prp2.raw()));
     assert_eq!(doc["layout"]["page_size"], 16384);
     assert_eq!(doc["input"]["page_size"], 16384);
+}
+
+#[test]
+fn no_list_is_placed_past_the_top_of_the_address_space() {
+    // The data ends at 2^64: there is no room above it, and the list must not wrap round to
+    // low memory. The error names the extent, where the list would go, the rule and the fix.
+    let out = run(&["prp", "0x1000+0x1000", "0xffffffffffff0000+0x10000"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stdout(&out).is_empty());
+    let err = common::stderr(&out);
+    assert!(err.contains("'--list'"), "{err}");
+    assert!(
+        err.contains("extent 1 (0xffffffffffff0000+0x10000)"),
+        "{err}"
+    );
+    assert!(err.contains("ends at 0x10000000000000000"), "{err}");
+    assert!(
+        err.contains("one memory page above the highest data byte"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Fix: give the PRP list memory's address with --list"),
+        "{err}"
+    );
+
+    // Room for the list just below the top: it goes there, above the data.
+    let (doc, code) = json(&["prp", "0xfffffffffffe0000+0x10000"]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["layout"]["prp2"], hex(0xffff_ffff_ffff_1000));
+}
+
+#[test]
+fn list_memory_without_bytes_is_sized_to_what_the_layout_writes() {
+    // Six 128 MiB pages: five list entries. `--list ADDR` offers the rest of a 128 MiB page,
+    // but the layout writes 40 bytes of it, and that is all it needs.
+    let argv = [
+        "prp",
+        "--page-size",
+        "128M",
+        "--list",
+        "0x100000000",
+        "0x0+0x30000000",
+    ];
+    let (doc, code) = json(&argv);
+    assert_eq!(code, 0, "{doc}");
+    let layout = &doc["layout"];
+    assert_eq!(layout["list_entries"], 5);
+    assert_eq!(layout["list_bytes"], 40);
+    let page = &layout["list_pages"][0];
+    assert_eq!(page["addr"], hex(0x1_0000_0000));
+    assert_eq!(page["slots"], (128u64 << 20) / 8);
+    assert_eq!(page["entries"].as_array().unwrap().len(), 5);
+    assert_eq!(layout["walk"]["matches_input"], true);
+    let text = stdout(&run(&argv));
+    assert!(
+        text.contains("5 entries in 1 list page(s), 0x28 bytes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_list_range_over_two_pages_is_two_list_pages() {
+    // 0x120000 bytes from 0x10000: 288 pages, 287 list entries. The range starts half way
+    // into a page (256 slots there) and runs into the next page: the first list page chains
+    // through its last slot into the second, as the library builds it with two list pages.
+    let extents = [Extent::new(0x10000, 0x120000)];
+    let argv = ["prp", "0x10000+0x120000", "--list", "0x200800+0x1000"];
+    let (doc, code) = json(&argv);
+    assert_eq!(code, 0, "{doc}");
+    let (_, prp2, lists) = library(&extents, &[(0x200800, 0x800), (0x201000, 0x800)]);
+    let layout = &doc["layout"];
+    assert_eq!(layout["prp2"], hex(prp2));
+    let pages = layout["list_pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 2);
+    assert_eq!(pages[1]["addr"], hex(0x201000));
+    let chain = &pages[0]["entries"][255];
+    assert_eq!(chain["role"], "next_list");
+    assert_eq!(chain["value"], hex(0x201000));
+    for (k, list) in lists.iter().enumerate() {
+        let written = entries(list);
+        for (slot, entry) in pages[k]["entries"].as_array().unwrap().iter().enumerate() {
+            assert_eq!(entry["value"], hex(written[slot]));
+        }
+    }
+    assert_eq!(layout["walk"]["matches_input"], true);
+
+    // Half a page offered where two list pages are needed: refused, and the fix speaks of
+    // list pages, not of --list options.
+    let (doc, code) = json(&["prp", "0x10000+0x120000", "--list", "0x200800+0x800"]);
+    assert_eq!(code, 1);
+    assert_eq!(doc["refusal"]["rule"], "prp.list_memory");
+    let fix = doc["refusal"]["fixes"][0]["text"].as_str().unwrap();
+    assert!(
+        fix.contains("memory for 2 list pages instead of 1"),
+        "{fix}"
+    );
+}
+
+#[test]
+fn list_memory_overlapping_the_data_is_refused_unless_allowed() {
+    // The list page given at 0x11000 is the second data page: a read would overwrite it.
+    let argv = ["prp", "0x10000+0x4000", "--list", "0x11000"];
+    let (doc, code) = json(&argv);
+    assert_eq!(code, 1, "{doc}");
+    let r = &doc["refusal"];
+    assert_eq!(r["rule"], "tool.descriptor_outside_data");
+    assert_eq!(r["extent"], 0);
+    assert_eq!(r["memory"], 0);
+    let message = r["message"].as_str().unwrap();
+    // Both extents, the shared bytes, why, and the fix.
+    assert!(
+        message.contains("PRP list page 0 at 0x11000+0x18"),
+        "{message}"
+    );
+    assert!(message.contains("extent 0 (0x10000+0x4000)"), "{message}");
+    assert!(message.contains("0x11000..0x11018"), "{message}");
+    assert!(message.contains("a read would overwrite"), "{message}");
+    assert!(message.contains("--allow-overlap"), "{message}");
+    assert_eq!(r["fixes"][0]["kind"], "move");
+    let text = stdout(&run(&argv));
+    assert!(marked_line(&text).contains("extent 0"), "{text}");
+
+    // --allow-overlap lays it out, and says what is wrong with it.
+    let mut allowed = argv.to_vec();
+    allowed.push("--allow-overlap");
+    let (doc, code) = json(&allowed);
+    assert_eq!(code, 0, "{doc}");
+    let warnings = doc["layout"]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].as_str().unwrap().contains("overlaps extent 0"));
+    let text = stdout(&run(&allowed));
+    assert!(text.contains("⚠ Warning: PRP list page 0"), "{text}");
+
+    // Memory beside the data is no overlap, and a layout without one has no warnings.
+    let (doc, code) = json(&["prp", "0x10000+0x4000", "--list", "0x14000"]);
+    assert_eq!(code, 0);
+    assert!(doc["layout"].get("warnings").is_none());
+}
+
+#[test]
+fn no_split_is_offered_where_none_exists() {
+    // Extent 0 ends inside a page, and the library's message offers a split after it; but
+    // extent 1 is short and mid-page too, so the transfer would have to be cut at byte 0x900,
+    // inside a 512-byte block: no split of whole blocks exists.
+    let extents = [
+        Extent::new(0x1000, 0x800),
+        Extent::new(0x3100, 0x100),
+        Extent::new(0x5000, 0x1000),
+    ];
+    assert!(PrpBuilder::new(PS).split(&extents, 512).is_err());
+    let argv = ["prp", "0x1000+0x800", "0x3100+0x100", "0x5000+0x1000"];
+    let (doc, code) = json(&argv);
+    assert_eq!(code, 1);
+    let r = &doc["refusal"];
+    assert_eq!(r["rule"], "prp.end_on_page_boundary");
+    let message = r["message"].as_str().unwrap();
+    assert!(!message.contains("split the command"), "{message}");
+    assert!(
+        message.contains("Fix: extend it to 0x2000, or use an SGL"),
+        "{message}"
+    );
+    assert!(message.contains("no split helps"), "{message}");
+    assert!(message.contains("at byte 0x900"), "{message}");
+    let kinds: Vec<&str> = r["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["use_sgl", "extend"]);
+    let text = stdout(&run(&argv));
+    assert!(!text.contains("split the command"), "{text}");
+
+    // Over MDTS with a length that is no whole number of blocks, past the commands a split
+    // lists one by one: no split is promised there either.
+    let (doc, code) = json(&[
+        "prp",
+        "0x1000+0x200800",
+        "--max-transfer",
+        "0x1000",
+        "--block-size",
+        "0x1000",
+    ]);
+    assert_eq!(code, 1);
+    let r = &doc["refusal"];
+    assert_eq!(r["rule"], "prp.max_transfer");
+    assert!(r["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["kind"] != "split"));
+    let message = r["message"].as_str().unwrap();
+    assert!(!message.contains("split the request"), "{message}");
+    assert!(
+        message.contains("not a whole number of 4096-byte blocks"),
+        "{message}"
+    );
 }

@@ -248,3 +248,99 @@ fn too_little_segment_memory_says_how_much() {
         .unwrap()
         .contains(&format!("pass {needed} --segment buffers of 2 descriptors")));
 }
+
+#[test]
+fn with_lldts_an_sgl_longer_than_the_transfer_checks_against_the_transfer() {
+    // LLDTS lets the SGL describe more than the command moves: the walker stops at the
+    // transfer length, and the check compares it with the pieces cut to that length.
+    let argv = [
+        "sgl",
+        "--lldts",
+        "--transfer-len",
+        "0x800",
+        "0x10000+0x1000",
+    ];
+    let (doc, code) = json(&argv);
+    assert_eq!(code, 0, "{doc}");
+    let walk = &doc["layout"]["walk"];
+    assert_eq!(walk["matches_input"], true);
+    assert_eq!(walk["bytes"], 0x800);
+    assert_eq!(walk["segments"][0]["addr"], hex(0x10000));
+    assert_eq!(walk["segments"][0]["len"], 0x800);
+
+    // Across pieces, with a bit bucket and a piece the transfer never reaches, in segments.
+    let (doc, code) = json(&[
+        "sgl",
+        "--lldts",
+        "--transfer-len",
+        "0x1100",
+        "0x10000+0x1000",
+        "skip:0x80",
+        "0x30000+0x200",
+        "0x50000+0x100",
+    ]);
+    assert_eq!(code, 0, "{doc}");
+    let walk = &doc["layout"]["walk"];
+    assert_eq!(walk["matches_input"], true);
+    assert_eq!(walk["bytes"], 0x1100);
+    let last = &walk["segments"][2];
+    assert_eq!(last["addr"], hex(0x30000));
+    assert_eq!(last["len"], 0x80);
+
+    let out = run(&argv);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("the pieces ✓"), "{}", stdout(&out));
+}
+
+#[test]
+fn no_segment_is_placed_past_the_top_of_the_address_space() {
+    let out = run(&[
+        "sgl",
+        "0x10000+0x1000",
+        "skip:0x10",
+        "0xffffffffffffe000+0x2000",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = common::stderr(&out);
+    assert!(err.contains("'--segment'"), "{err}");
+    assert!(err.contains("piece 2 (0xffffffffffffe000+0x2000)"), "{err}");
+    assert!(
+        err.contains("past the end of the 64-bit address space"),
+        "{err}"
+    );
+    assert!(err.contains("--segment ADDR[+BYTES]"), "{err}");
+}
+
+#[test]
+fn segment_memory_overlapping_the_data_is_refused_unless_allowed() {
+    let argv = [
+        "sgl",
+        "0x10000+0x100",
+        "0x20000+0x100",
+        "0x30000+0x100",
+        "--segment",
+        "0x20080",
+    ];
+    let (doc, code) = json(&argv);
+    assert_eq!(code, 1, "{doc}");
+    let r = &doc["refusal"];
+    assert_eq!(r["rule"], "tool.descriptor_outside_data");
+    assert_eq!(r["extent"], 1);
+    assert_eq!(r["memory"], 0);
+    let message = r["message"].as_str().unwrap();
+    assert!(
+        message.contains("SGL segment 0 at 0x20080+0x30"),
+        "{message}"
+    );
+    assert!(message.contains("piece 1 (0x20000+0x100)"), "{message}");
+    assert!(message.contains("0x20080..0x200b0"), "{message}");
+
+    let mut allowed = argv.to_vec();
+    allowed.push("--allow-overlap");
+    let (doc, code) = json(&allowed);
+    assert_eq!(code, 0, "{doc}");
+    assert!(doc["layout"]["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("overlaps piece 1"));
+}

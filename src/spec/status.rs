@@ -271,6 +271,10 @@ impl Status {
     pub const INVALID_QUEUE_SIZE: Self = Self::new(StatusCodeType::CommandSpecific, 0x02);
     /// 03h Abort Command Limit Exceeded (Abort).
     pub const ABORT_COMMAND_LIMIT_EXCEEDED: Self = Self::new(StatusCodeType::CommandSpecific, 0x03);
+    /// 05h Asynchronous Event Request Limit Exceeded (Asynchronous Event Request: more
+    /// outstanding than AERL + 1 in Identify Controller).
+    pub const ASYNC_EVENT_REQUEST_LIMIT_EXCEEDED: Self =
+        Self::new(StatusCodeType::CommandSpecific, 0x05);
     /// 08h Invalid Interrupt Vector (Create I/O Completion Queue).
     pub const INVALID_INTERRUPT_VECTOR: Self = Self::new(StatusCodeType::CommandSpecific, 0x08);
     /// 09h Invalid Log Page (Get Log Page).
@@ -356,6 +360,10 @@ const NAMES: &[(Status, &str)] = &[
     (
         Status::ABORT_COMMAND_LIMIT_EXCEEDED,
         "Abort Command Limit Exceeded",
+    ),
+    (
+        Status::ASYNC_EVENT_REQUEST_LIMIT_EXCEEDED,
+        "Asynchronous Event Request Limit Exceeded",
     ),
     (Status::INVALID_INTERRUPT_VECTOR, "Invalid Interrupt Vector"),
     (Status::INVALID_LOG_PAGE, "Invalid Log Page"),
@@ -495,7 +503,7 @@ mod tests {
                 assert!(!a.same_code(*b), "{a:?} listed twice");
             }
         }
-        assert_eq!(all.len(), 35);
+        assert_eq!(all.len(), 36);
     }
 
     #[test]
@@ -514,6 +522,10 @@ mod tests {
                 .with_more(true)
                 .to_string(),
             "Invalid Queue Size (SCT 1h, SC 02h, CRD 3, M)"
+        );
+        assert_eq!(
+            Status::from_raw(0x105).to_string(),
+            "Asynchronous Event Request Limit Exceeded (SCT 1h, SC 05h)"
         );
         assert_eq!(
             Status::new(StatusCodeType::VendorSpecific, 0xC0).to_string(),

@@ -240,6 +240,12 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         Ok(0)
     }
 
+    /// NN: the highest valid namespace identifier.
+    pub(crate) fn namespace_ids(&self) -> u32 {
+        let active = u32::try_from(self.namespaces.len()).unwrap_or(u32::MAX);
+        self.config.namespace_ids.unwrap_or(active).max(active)
+    }
+
     /// Whether the controller's profile makes `deviation`.
     fn has(&self, deviation: Deviation) -> bool {
         self.config.profile.has(deviation)
@@ -248,16 +254,16 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     fn identify(&mut self, sqe: &SubmissionEntry) -> Result<u32, Status> {
         let Identify { cns, nsid, .. } = Identify::from_sqe(sqe);
         let data: Vec<u8> = match cns {
-            CNS_NAMESPACE => {
-                let ns = self
-                    .namespace(nsid)
-                    .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
-                ns.identify().as_bytes().to_vec()
-            }
+            CNS_NAMESPACE => match self.namespace(nsid) {
+                Some(ns) => ns.identify().as_bytes().to_vec(),
+                // An inactive namespace identifier: a zero-filled data structure (the
+                // exception 3.2.1.5 allows for).
+                None if (1..=self.namespace_ids()).contains(&nsid) => alloc::vec![0u8; 4096],
+                None => return Err(fail(Status::INVALID_NAMESPACE_OR_FORMAT)),
+            },
             CNS_CONTROLLER => self.identify_controller().as_bytes().to_vec(),
             CNS_NAMESPACE_DESCRIPTORS => {
-                self.namespace(nsid)
-                    .ok_or(fail(Status::INVALID_NAMESPACE_OR_FORMAT))?;
+                self.active_namespace(nsid)?;
                 if self.has(Deviation::NamespaceDescriptorsWithoutIdentifier) {
                     command_set_descriptor()
                 } else {
@@ -304,8 +310,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         id.elpe = config.error_log_entries.saturating_sub(1);
         id.sqes = 0x66;
         id.cqes = 0x44;
-        id.nn
-            .set(u32::try_from(self.namespaces.len()).unwrap_or(u32::MAX));
+        id.nn.set(self.namespace_ids());
         // ONCS: Compare (bit 0), Dataset Management (bit 2), Write Zeroes (bit 3).
         id.oncs.set(0b1101);
         id.sgls.set(config.sgls.bits());
@@ -315,6 +320,17 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     pub(crate) fn namespace(&self, nsid: u32) -> Option<&super::Namespace> {
         self.namespaces
             .get(usize::try_from(nsid.checked_sub(1)?).ok()?)
+    }
+
+    /// The active namespace `nsid`, or the status for a command naming another: Invalid
+    /// Field in Command for an inactive identifier (1 to NN), Invalid Namespace or Format for
+    /// an invalid one (Base 2.1, 3.2.1.5 NSID and Namespace Relationships).
+    pub(crate) fn active_namespace(&self, nsid: u32) -> Result<&super::Namespace, Status> {
+        match self.namespace(nsid) {
+            Some(ns) => Ok(ns),
+            None if (1..=self.namespace_ids()).contains(&nsid) => Err(fail(Status::INVALID_FIELD)),
+            None => Err(fail(Status::INVALID_NAMESPACE_OR_FORMAT)),
+        }
     }
 
     /// The checks queue creation shares: id, size, contiguity, the base address and its
@@ -564,7 +580,12 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         let rest = rest
             .get(..usize::try_from(req.len).unwrap_or(usize::MAX))
             .unwrap_or(rest);
-        self.send_padded(sqe, rest, req.len)
+        let total = if self.has(Deviation::LogDataStopsAtPageEnd) {
+            rest.len() as u64
+        } else {
+            req.len
+        };
+        self.send_padded(sqe, rest, total)
     }
 }
 

@@ -83,6 +83,10 @@ pub struct ControllerConfig {
     pub cmb: Option<CmbConfig>,
     /// Namespaces 1, 2, … in order.
     pub namespaces: Vec<NamespaceConfig>,
+    /// Identify Controller NN: namespace identifiers 1 to NN are valid, and those past the
+    /// configured namespaces inactive (Identify Namespace returns zeros for them). `None`:
+    /// NN is the number of namespaces.
+    pub namespace_ids: Option<u32>,
     /// Identify Controller SN.
     pub serial: &'static str,
     /// Identify Controller MN.
@@ -115,6 +119,7 @@ impl Default for ControllerConfig {
             bar0: 0xfebf_0000,
             cmb: None,
             namespaces: alloc::vec![NamespaceConfig::new(128 * 1024, 512)],
+            namespace_ids: None,
             serial: "NVMEDMA-0001",
             model: "nvme-dma mock controller",
             profile: Profile::STRICT,
@@ -174,6 +179,16 @@ impl ControllerConfig {
         }
         if self.max_io_queues == 0 || self.max_io_queues == u16::MAX {
             return fail("max_io_queues", "must be 1 to 65534");
+        }
+        let namespaces = u32::try_from(self.namespaces.len()).unwrap_or(u32::MAX);
+        if self
+            .namespace_ids
+            .is_some_and(|nn| nn < namespaces || nn == u32::MAX)
+        {
+            return fail(
+                "namespace_ids",
+                "must be at least the number of namespaces and below FFFFFFFFh",
+            );
         }
         if self.async_event_limit == 0 || self.error_log_entries == 0 {
             return fail("async_event_limit/error_log_entries", "must be at least 1");

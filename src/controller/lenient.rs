@@ -200,7 +200,7 @@ impl Mapper {
             let Some(&last) = chunk.last() else {
                 return Err(invalid_segment());
             };
-            if last.descriptor_type() == SglDescriptorType::DataBlock {
+            if self.carries_data(last.descriptor_type()) {
                 self.map_data(chunk, &mut len, write, out)?;
                 return finish(len);
             }
@@ -237,23 +237,22 @@ impl Mapper {
         }
     }
 
+    /// Whether a descriptor of `kind` carries data here: a Data Block, or a Bit Bucket where
+    /// SGLS advertises them. A segment that ends in one ends the SGL.
+    fn carries_data(&self, kind: SglDescriptorType) -> bool {
+        kind == SglDescriptorType::DataBlock
+            || kind == SglDescriptorType::BitBucket && self.sgls.contains(Sgls::BIT_BUCKET)
+    }
+
     /// The type of a descriptor about to be taken for a segment pointer (SGL1, or a
-    /// segment's last descriptor when it is not a Data Block). QEMU takes anything for one
-    /// and refuses it on the next turn as Invalid SGL Segment Descriptor; the specification
+    /// segment's last descriptor when it carries no data). QEMU takes anything for one and
+    /// refuses it on the next turn as Invalid SGL Segment Descriptor; the specification
     /// refuses an unsupported type as SGL Descriptor Type Invalid.
     fn check_pointer_type(&self, kind: SglDescriptorType) -> Result<(), Stop> {
-        let type_invalid = Stop::Status(dnr(Status::SGL_DESCRIPTOR_TYPE_INVALID));
         match kind {
             SglDescriptorType::Segment | SglDescriptorType::LastSegment => Ok(()),
-            SglDescriptorType::BitBucket
-                if !self.sgls.contains(Sgls::BIT_BUCKET)
-                    && !self.profile.has(Deviation::BitBucketUnadvertisedUsed) =>
-            {
-                Err(type_invalid)
-            }
-            SglDescriptorType::BitBucket => Ok(()),
             _ if self.profile.has(Deviation::SglNonDataAsSegment) => Ok(()),
-            _ => Err(type_invalid),
+            _ => Err(dnr(Status::SGL_DESCRIPTOR_TYPE_INVALID).into()),
         }
     }
 
@@ -266,8 +265,8 @@ impl Mapper {
         Err(dnr(Status::SGL_DESCRIPTOR_TYPE_INVALID).into())
     }
 
-    /// `nvme_map_sgl_data`: map a run of descriptors that must all be data (Data Blocks, or
-    /// Bit Buckets where the profile uses them), taking at most `len` bytes.
+    /// `nvme_map_sgl_data`: map a run of descriptors that must all carry data (Data Blocks,
+    /// and on a read Bit Buckets where SGLS advertises them), taking at most `len` bytes.
     fn map_data(
         &self,
         descriptors: &[SglDescriptor],
@@ -275,16 +274,12 @@ impl Mapper {
         write: bool,
         out: &mut Vec<Piece>,
     ) -> Result<(), Stop> {
-        let bit_buckets = self.sgls.contains(Sgls::BIT_BUCKET)
-            || self.profile.has(Deviation::BitBucketUnadvertisedUsed);
         for d in descriptors {
             let kind = d.descriptor_type();
             match kind {
-                SglDescriptorType::BitBucket if bit_buckets => {
-                    if write {
-                        continue;
-                    }
-                }
+                // A Bit Bucket discards what a read would put there; a write has nothing to
+                // discard.
+                SglDescriptorType::BitBucket if self.carries_data(kind) && !write => {}
                 SglDescriptorType::DataBlock => {}
                 SglDescriptorType::Segment | SglDescriptorType::LastSegment => {
                     return Err(dnr(Status::INVALID_NUMBER_OF_SGL_DESCRIPTORS).into());

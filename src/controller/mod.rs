@@ -287,6 +287,32 @@ impl MockController {
         self.config.cmb.map(|_| self.cmb.as_mut_slice())
     }
 
+    /// Store `data` (a whole number of blocks) in namespace `nsid` from block `slba`
+    /// directly (no DMA, no command): for tests and emulators that load media. `None`, and
+    /// nothing stored, when the blocks are not all in the namespace.
+    pub fn set_namespace_data(&mut self, nsid: u32, slba: u64, data: &[u8]) -> Option<()> {
+        let ns = self
+            .namespaces
+            .get_mut(usize::try_from(nsid.checked_sub(1)?).ok()?)?;
+        let lba = u64::from(ns.config.lba_size);
+        let len = data.len() as u64;
+        let nlb = len.checked_div(lba)?;
+        if len.checked_rem(lba)? != 0 || slba.checked_add(nlb)? > ns.blocks() {
+            return None;
+        }
+        let mut rest = data;
+        ns.store_mut(namespace::Store::Data)
+            .write_from::<()>(slba.checked_mul(lba)?, len, |chunk| {
+                let (head, tail) = rest.split_at(chunk.len().min(rest.len()));
+                chunk.copy_from_slice(head);
+                rest = tail;
+                Ok(())
+            })
+            .ok()?;
+        ns.mark_written(slba, nlb);
+        Some(())
+    }
+
     /// The data bytes of blocks `slba .. slba + nlb` of namespace `nsid`, read directly (no
     /// DMA, no command): for tests that check what a command stored. `None` when the range
     /// is not in the namespace or too large for memory.

@@ -55,11 +55,10 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         Outcome::from_result(result)
     }
 
-    /// The index of an active namespace, or Invalid Namespace or Format.
+    /// The index of an active namespace, or the status for a command naming another.
     fn namespace_index(&self, nsid: u32) -> Result<usize, Status> {
-        self.namespace(nsid)
+        self.active_namespace(nsid)
             .map(|_| usize::try_from(nsid.saturating_sub(1)).unwrap_or(usize::MAX))
-            .ok_or_else(|| fail(Status::INVALID_NAMESPACE_OR_FORMAT))
     }
 
     /// Namespace, range and MDTS checks shared by the data commands; returns the namespace

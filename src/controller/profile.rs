@@ -53,12 +53,9 @@ pub enum Deviation {
     /// new segment is longer.
     SglStaleLastSegmentCheck,
     /// Anything in SGL1, or at the end of a segment, that is not a Data Block is taken for a
-    /// segment pointer: a Keyed Data Block or a reserved type gets Invalid SGL Segment
-    /// Descriptor, not SGL Descriptor Type Invalid.
+    /// segment pointer: a Keyed Data Block, a Bit Bucket the controller does not support or
+    /// a reserved type gets Invalid SGL Segment Descriptor, not SGL Descriptor Type Invalid.
     SglNonDataAsSegment,
-    /// Bit Buckets are used though SGLS does not advertise them (a Write ignores them
-    /// whole); one that ends a segment is taken for a segment pointer.
-    BitBucketUnadvertisedUsed,
     /// A descriptor's subtype is ignored: a Data Block with the Offset subtype is read as an
     /// address.
     SglSubtypeIgnored,
@@ -90,6 +87,9 @@ pub enum Deviation {
     /// Get Log Page refuses an offset equal to the page's size (the specification refuses
     /// only a greater one).
     LogOffsetAtPageEndRefused,
+    /// Get Log Page transfers the page only up to its end, leaving the rest of a longer host
+    /// buffer as it was (bytes past the end are undefined; strict sends zeros).
+    LogDataStopsAtPageEnd,
     /// Delete I/O Completion Queue answers a queue identifier it cannot delete with
     /// Completion Queue Invalid instead of Invalid Queue Identifier.
     DeleteCqAnswersCompletionQueueInvalid,
@@ -120,7 +120,6 @@ impl Deviation {
     pub const ALL: [Deviation; 23] = [
         Deviation::SglStaleLastSegmentCheck,
         Deviation::SglNonDataAsSegment,
-        Deviation::BitBucketUnadvertisedUsed,
         Deviation::SglSubtypeIgnored,
         Deviation::SglLongerThanTransferTruncated,
         Deviation::SglSegmentAlignmentUnchecked,
@@ -132,6 +131,7 @@ impl Deviation {
         Deviation::Psdt10bAs01b,
         Deviation::DataOutsideMemoryIgnored,
         Deviation::LogOffsetAtPageEndRefused,
+        Deviation::LogDataStopsAtPageEnd,
         Deviation::DeleteCqAnswersCompletionQueueInvalid,
         Deviation::NamespaceDescriptorsWithoutIdentifier,
         Deviation::FirmwareSlotRevisionNotFr,
@@ -152,7 +152,6 @@ impl Deviation {
         match self {
             Deviation::SglStaleLastSegmentCheck => "sgl-stale-last-segment-check",
             Deviation::SglNonDataAsSegment => "sgl-non-data-as-segment",
-            Deviation::BitBucketUnadvertisedUsed => "bit-bucket-unadvertised-used",
             Deviation::SglSubtypeIgnored => "sgl-subtype-ignored",
             Deviation::SglLongerThanTransferTruncated => "sgl-longer-than-transfer-truncated",
             Deviation::SglSegmentAlignmentUnchecked => "sgl-segment-alignment-unchecked",
@@ -164,6 +163,7 @@ impl Deviation {
             Deviation::Psdt10bAs01b => "psdt-10b-as-01b",
             Deviation::DataOutsideMemoryIgnored => "data-outside-memory-ignored",
             Deviation::LogOffsetAtPageEndRefused => "log-offset-at-page-end-refused",
+            Deviation::LogDataStopsAtPageEnd => "log-data-stops-at-page-end",
             Deviation::DeleteCqAnswersCompletionQueueInvalid => {
                 "delete-cq-answers-completion-queue-invalid"
             }
@@ -190,6 +190,7 @@ impl Deviation {
         match self {
             Deviation::SglLongerThanTransferTruncated => DeviationKind::Observation,
             Deviation::QueuesAllocatedBeyondRequest
+            | Deviation::LogDataStopsAtPageEnd
             | Deviation::CompletionQueueCheckedFirst
             | Deviation::MdtsCheckedBeforeRange
             | Deviation::BroadcastNsidInvalidField
@@ -209,9 +210,6 @@ impl Deviation {
             Deviation::SglNonDataAsSegment | Deviation::SglSubtypeIgnored => {
                 "an unsupported descriptor type or subtype is SGL Descriptor Type Invalid \
                  (Base 2.1, 4.3.2)"
-            }
-            Deviation::BitBucketUnadvertisedUsed => {
-                "a Bit Bucket needs SGLS bit 16; without it, SGL Descriptor Type Invalid"
             }
             Deviation::SglLongerThanTransferTruncated => {
                 "without SGLS bit 18 (LLDTS) a controller should not transfer an SGL longer \
@@ -238,6 +236,10 @@ impl Deviation {
             }
             Deviation::LogOffsetAtPageEndRefused => {
                 "Get Log Page refuses an offset greater than the page's size"
+            }
+            Deviation::LogDataStopsAtPageEnd => {
+                "bytes a Get Log Page asks for past the page's end are undefined; strict \
+                 sends zeros"
             }
             Deviation::DeleteCqAnswersCompletionQueueInvalid => {
                 "Delete I/O Completion Queue answers a bad identifier with Invalid Queue \
@@ -287,7 +289,6 @@ impl Profile {
     pub const QEMU_7_2: Profile = Profile::STRICT
         .with(Deviation::SglStaleLastSegmentCheck)
         .with(Deviation::SglNonDataAsSegment)
-        .with(Deviation::BitBucketUnadvertisedUsed)
         .with(Deviation::SglSubtypeIgnored)
         .with(Deviation::SglLongerThanTransferTruncated)
         .with(Deviation::SglSegmentAlignmentUnchecked)
@@ -298,6 +299,7 @@ impl Profile {
         .with(Deviation::Psdt10bAs01b)
         .with(Deviation::DataOutsideMemoryIgnored)
         .with(Deviation::LogOffsetAtPageEndRefused)
+        .with(Deviation::LogDataStopsAtPageEnd)
         .with(Deviation::DeleteCqAnswersCompletionQueueInvalid)
         .with(Deviation::NamespaceDescriptorsWithoutIdentifier)
         .with(Deviation::FirmwareSlotRevisionNotFr)
@@ -349,7 +351,6 @@ impl Profile {
         [
             Deviation::SglStaleLastSegmentCheck,
             Deviation::SglNonDataAsSegment,
-            Deviation::BitBucketUnadvertisedUsed,
             Deviation::SglSubtypeIgnored,
             Deviation::SglLongerThanTransferTruncated,
             Deviation::SglSegmentAlignmentUnchecked,

@@ -230,7 +230,11 @@ impl DataPointerCase {
             sgls: self.target.sgls,
             mps_min: 0,
             mps_max: defaults.mps_max.max(self.target.page_size.mps()),
-            bar0: self.target.space.registers.map_or(defaults.bar0, |r| r.addr),
+            bar0: self
+                .target
+                .space
+                .registers
+                .map_or(defaults.bar0, |r| r.addr),
             profile,
             ..defaults
         }
@@ -243,23 +247,31 @@ impl DataPointerCase {
         let mut memory = SimMemory::new();
         memory.set_logging(false);
         self.map_into(&mut memory);
-        let outcome = match self.image.write_to(&mut memory) {
-            Err(_) => Outcome::Fails(Status::DATA_TRANSFER_ERROR.with_dnr(true)),
-            Ok(()) => {
-                let config = self.config(profile);
-                match crate::controller::data_path(
-                    &config,
-                    self.target.page_size,
-                    &self.sqe(1, 0),
-                    self.direction,
-                    self.data_len(),
-                    &mut memory,
-                ) {
-                    Ok(pieces) => Outcome::Moves(pieces),
-                    Err(Some(status)) => Outcome::Fails(status),
-                    Err(None) => Outcome::Hangs,
-                }
-            }
+        match self.image.write_to(&mut memory) {
+            Ok(()) => self.expected_in(profile, &mut memory),
+            Err(_) => Expected {
+                profile,
+                outcome: Outcome::Fails(Status::DATA_TRANSFER_ERROR.with_dnr(true)),
+            },
+        }
+    }
+
+    /// As [`DataPointerCase::expected`], over `memory`, which must already hold the image:
+    /// for a controller whose memory holds more than the case wrote (a hostile pointer may
+    /// lead anywhere). Nothing is written to `memory`.
+    pub fn expected_in<M: DmaMemory + ?Sized>(&self, profile: Profile, memory: &mut M) -> Expected {
+        let config = self.config(profile);
+        let outcome = match crate::controller::data_path(
+            &config,
+            self.target.page_size,
+            &self.sqe(1, 0),
+            self.direction,
+            self.data_len(),
+            memory,
+        ) {
+            Ok(pieces) => Outcome::Moves(pieces),
+            Err(Some(status)) => Outcome::Fails(status),
+            Err(None) => Outcome::Hangs,
         };
         Expected { profile, outcome }
     }
@@ -356,7 +368,9 @@ impl DataPointerCase {
         for region in self.image.regions() {
             let mut bytes = alloc::vec![0u8; usize::try_from(region.len).unwrap_or(0)];
             if memory.read(region.addr, &mut bytes).is_err() {
-                return Err(format!("{self}: host memory at {region} cannot be read back"));
+                return Err(format!(
+                    "{self}: host memory at {region} cannot be read back"
+                ));
             }
             for (i, got) in bytes.iter().enumerate() {
                 let addr = region.addr.wrapping_add(i as u64);

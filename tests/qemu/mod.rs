@@ -19,11 +19,16 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 pub mod layouts;
 
 use nvme_dma::bus::RegisterAccess;
-use nvme_dma::{DmaFault, DmaMemory, Extent};
+use nvme_dma::controller::{ControllerConfig, Machine, MockController, NamespaceConfig, Profile};
+use nvme_dma::spec::{SglSupport, Sgls, Vs};
+use nvme_dma::{DmaFault, DmaMemory, Extent, SimMemory};
 
 /// The emulator binary.
 const QEMU: &str = "qemu-system-x86_64";
@@ -66,9 +71,74 @@ struct Pipes {
     line: String,
 }
 
+/// How long one qtest exchange may take before QEMU is taken to hang. QEMU 7.2 can spin
+/// for good on a looping SGL, deaf to qtest and to SIGTERM: only SIGKILL stops it.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Kills QEMU with SIGKILL when an exchange outlives its deadline, so that a hung QEMU ends
+/// the exchange (its pipe closes) instead of the test.
+struct Watchdog {
+    /// When the exchange in progress must have been answered; `None` between exchanges.
+    deadline: Arc<Mutex<Option<Instant>>>,
+    /// Set once QEMU was killed.
+    fired: Arc<AtomicBool>,
+    /// Tells the thread to end.
+    stop: Arc<AtomicBool>,
+}
+
+impl Watchdog {
+    fn start(pid: u32) -> Watchdog {
+        let deadline = Arc::new(Mutex::new(None::<Instant>));
+        let (fired, stop) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (d, f, s) = (deadline.clone(), fired.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(20));
+                let due = d.lock().map(|d| d.is_some_and(|t| Instant::now() > t));
+                if due.unwrap_or(false) {
+                    let _ = Command::new("kill")
+                        .args(["-KILL", &pid.to_string()])
+                        .status();
+                    f.store(true, Ordering::Relaxed);
+                    return;
+                }
+            }
+        });
+        Watchdog {
+            deadline,
+            fired,
+            stop,
+        }
+    }
+
+    fn arm(&self, timeout: Duration) {
+        if let Ok(mut d) = self.deadline.lock() {
+            *d = Some(Instant::now() + timeout);
+        }
+    }
+
+    fn disarm(&self) {
+        if let Ok(mut d) = self.deadline.lock() {
+            *d = None;
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
 /// A running QEMU with one NVMe controller, driven over qtest.
 pub struct Qemu {
     child: Child,
+    watchdog: Watchdog,
+    /// How long each exchange may take ([`DEFAULT_TIMEOUT`] unless set).
+    timeout: std::cell::Cell<Duration>,
     pipes: RefCell<Pipes>,
     image: PathBuf,
     /// PCI device number of the controller on bus 0.
@@ -140,8 +210,11 @@ impl Qemu {
             .expect("start QEMU");
         let stdin = child.stdin.take().expect("QEMU's stdin");
         let stdout = BufReader::new(child.stdout.take().expect("QEMU's stdout"));
+        let watchdog = Watchdog::start(child.id());
         let mut qemu = Qemu {
             child,
+            watchdog,
+            timeout: std::cell::Cell::new(DEFAULT_TIMEOUT),
             pipes: RefCell::new(Pipes {
                 stdin,
                 stdout,
@@ -159,6 +232,34 @@ impl Qemu {
     /// Send one qtest command and return what follows `OK` in its answer. Asynchronous `IRQ`
     /// lines are skipped.
     pub fn command(&self, cmd: &str) -> Result<String, QtestError> {
+        if self.killed() {
+            return Err(QtestError(format!(
+                "QEMU was killed (it hung) before {cmd:?}"
+            )));
+        }
+        self.watchdog.arm(self.timeout.get());
+        let answer = self.exchange(cmd);
+        self.watchdog.disarm();
+        if answer.is_err() && self.killed() {
+            return Err(QtestError(format!(
+                "QEMU did not answer {cmd:?} within {:?} and was killed",
+                self.timeout.get()
+            )));
+        }
+        answer
+    }
+
+    /// How long each exchange may take from now on before QEMU is killed.
+    pub fn set_timeout(&self, timeout: Duration) {
+        self.timeout.set(timeout);
+    }
+
+    /// Whether the watchdog killed QEMU: it hung.
+    pub fn killed(&self) -> bool {
+        self.watchdog.fired.load(Ordering::Relaxed)
+    }
+
+    fn exchange(&self, cmd: &str) -> Result<String, QtestError> {
         *self.commands.borrow_mut() += 1;
         let mut pipes = self.pipes.borrow_mut();
         let Pipes {
@@ -348,4 +449,50 @@ impl DmaMemory for Qemu {
             len: data.len() as u64,
         })
     }
+}
+
+/// The mock controller as QEMU 7.2's default `nvme` device reports itself (CONFORMANCE.md,
+/// "What QEMU 7.2 reports"), with the same image-sized namespace and BAR0 where the qtest
+/// client puts QEMU's.
+pub fn qemu_like() -> ControllerConfig {
+    ControllerConfig {
+        max_queue_entries: 2048,
+        contiguous_queues_required: true,
+        doorbell_stride: 0,
+        mps_min: 0,
+        mps_max: 4,
+        timeout_500ms: 15,
+        version: Vs::V1_4,
+        mdts: 7,
+        sgls: Sgls::from_support(SglSupport::ByteAligned),
+        max_io_queues: 64,
+        interrupt_vectors: 65,
+        async_event_limit: 4,
+        error_log_entries: 1,
+        bar0: BAR0,
+        cmb: None,
+        namespaces: vec![NamespaceConfig::new(IMAGE_BYTES / 512, 512)],
+        namespace_ids: Some(256),
+        serial: "nvmedma0",
+        model: "QEMU NVMe Ctrl",
+        ..ControllerConfig::default()
+    }
+}
+
+/// The mock controller configured as QEMU reports itself ([`qemu_like`]) with `profile`, over
+/// simulated host memory as large as QEMU's RAM.
+pub fn mock_machine(profile: Profile) -> Machine<SimMemory> {
+    let mut memory = SimMemory::new();
+    memory.set_logging(false);
+    memory
+        .map(0, GUEST_RAM)
+        .expect("map the mock's host memory");
+    let config = ControllerConfig {
+        profile,
+        ..qemu_like()
+    };
+    Machine::new(
+        MockController::new(config).expect("a valid configuration"),
+        memory,
+    )
 }

@@ -19,6 +19,11 @@
 //! | `prp_build_walk` | [`prp_build`] | extents to the PRP builder, then its layout to the walker |
 //! | `sgl_build_walk` | [`sgl_build`] | pieces to the SGL builder, then its layout to the walker |
 //! | `controller` | [`controller`] (oracle: [`monitor`]) | register writes, doorbells, commands through real queues, host stores, restarts |
+//!
+//! Two more targets, `kit_emulator` and `kit_driver`, are examples of the fuzzing kit
+//! ([`nvme_dma::fuzzkit`]) run against code with a bug planted on purpose ([`planted`]). They
+//! are not in [`TARGETS`]: with the bug in they are meant to fail, and `scripts/fuzz.sh
+//! planted` runs them (with the bug in, then out) instead of the smoke and the replay.
 
 pub mod controller;
 mod controller_seeds;
@@ -26,6 +31,7 @@ pub mod descriptor_memory;
 pub mod encode;
 pub mod memory;
 pub mod monitor;
+pub mod planted;
 pub mod prp_build;
 pub mod prp_reference;
 pub mod prp_walk;

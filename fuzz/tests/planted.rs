@@ -6,7 +6,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use nvme_dma::controller::Profile;
-use nvme_dma::fuzzkit::{DataPointerCase, DriverCase, Label, Shape, Target, MAX_BLOCKS};
+use nvme_dma::fuzzkit::{DataPointerCase, DriverCase, Hostile, Label, Shape, Target, MAX_BLOCKS};
 use nvme_dma::spec::{SglSupport, Sgls};
 use nvme_dma::{Direction, PageSize, SimMemory};
 use nvme_dma_fuzz::planted::driver::Driver;
@@ -138,4 +138,59 @@ fn the_driver_passes_the_checker_without_its_bug_and_not_with_it() {
         "{partial_tail} requests with a partial last page"
     );
     assert_eq!(found, partial_tail);
+}
+
+/// Seeds for the classic cases, found by search: byte strings from a fixed stream, decoded
+/// as `DataPointerCase::arbitrary` decodes them, until each case wanted is made. FUZZING.md
+/// shows the same search writing a target's corpus.
+fn classic_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let offset_list = |c: &DataPointerCase| {
+        let prp2 = u64::from_le_bytes(c.dptr[8..16].try_into().unwrap());
+        let list = matches!(
+            c.label,
+            Label::Valid(Shape::PrpList | Shape::PrpListExactlyFull | Shape::PrpChainedLists)
+        );
+        list && c.target.page_size.offset_of(prp2) != 0
+    };
+    let wanted: [(&str, &dyn Fn(&DataPointerCase) -> bool); 6] = [
+        ("exactly-full-prp-list", &|c| {
+            c.label == Label::Valid(Shape::PrpListExactlyFull)
+        }),
+        ("offset-list-pointer", &offset_list),
+        ("self-referencing-segment", &|c| {
+            c.label == Label::Hostile(Hostile::SelfReferencingSegment)
+        }),
+        ("segments-without-data", &|c| {
+            c.label == Label::Hostile(Hostile::SegmentsWithoutData)
+        }),
+        ("empty-data-block", &|c| {
+            c.label == Label::Valid(Shape::SglEmptyDataBlock)
+        }),
+        ("length-wraps-2-64", &|c| {
+            c.label == Label::Hostile(Hostile::LengthWrapsAddressSpace)
+        }),
+    ];
+    let mut seeds = Vec::new();
+    for (name, is_it) in wanted {
+        let found = inputs(20_000).find(|bytes| {
+            DataPointerCase::arbitrary(&mut Unstructured::new(bytes)).is_ok_and(|c| is_it(&c))
+        });
+        if let Some(bytes) = found {
+            seeds.push((name, bytes));
+        }
+    }
+    seeds
+}
+
+#[test]
+fn seeds_for_the_classic_cases_are_found_by_search() {
+    let seeds = classic_seeds();
+    let names: Vec<&str> = seeds.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names.len(), 6, "found only {names:?}");
+    // A seed decodes to the same case every time.
+    for (name, bytes) in &seeds {
+        let a = DataPointerCase::arbitrary(&mut Unstructured::new(bytes)).unwrap();
+        let b = DataPointerCase::arbitrary(&mut Unstructured::new(bytes)).unwrap();
+        assert_eq!(a, b, "{name}");
+    }
 }

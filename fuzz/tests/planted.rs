@@ -140,6 +140,9 @@ fn the_driver_passes_the_checker_without_its_bug_and_not_with_it() {
     assert_eq!(found, partial_tail);
 }
 
+/// Whether a case is the one a seed is wanted for.
+type IsIt = fn(&DataPointerCase) -> bool;
+
 /// Seeds for the classic cases, found by search: byte strings from a fixed stream, decoded
 /// as `DataPointerCase::arbitrary` decodes them, until each case wanted is made. FUZZING.md
 /// shows the same search writing a target's corpus.
@@ -152,21 +155,21 @@ fn classic_seeds() -> Vec<(&'static str, Vec<u8>)> {
         );
         list && c.target.page_size.offset_of(prp2) != 0
     };
-    let wanted: [(&str, &dyn Fn(&DataPointerCase) -> bool); 6] = [
-        ("exactly-full-prp-list", &|c| {
+    let wanted: [(&str, IsIt); 6] = [
+        ("exactly-full-prp-list", |c| {
             c.label == Label::Valid(Shape::PrpListExactlyFull)
         }),
-        ("offset-list-pointer", &offset_list),
-        ("self-referencing-segment", &|c| {
+        ("offset-list-pointer", offset_list),
+        ("self-referencing-segment", |c| {
             c.label == Label::Hostile(Hostile::SelfReferencingSegment)
         }),
-        ("segments-without-data", &|c| {
+        ("segments-without-data", |c| {
             c.label == Label::Hostile(Hostile::SegmentsWithoutData)
         }),
-        ("empty-data-block", &|c| {
+        ("empty-data-block", |c| {
             c.label == Label::Valid(Shape::SglEmptyDataBlock)
         }),
-        ("length-wraps-2-64", &|c| {
+        ("length-wraps-2-64", |c| {
             c.label == Label::Hostile(Hostile::LengthWrapsAddressSpace)
         }),
     ];

@@ -175,6 +175,8 @@ impl Emulator {
         let mut list = read_entries(memory, prp2, nents.min(left.div_ceil(ps)))?;
         let mut i = 0u64;
         while left > 0 {
+            // Each read takes every entry up to its page's end or the transfer's, so the entry
+            // is there; a miss would be this mapper's own bug, answered as a transfer error.
             let mut entry = *list
                 .get(usize::try_from(i).unwrap_or(usize::MAX))
                 .ok_or(fail(Status::DATA_TRANSFER_ERROR))?;

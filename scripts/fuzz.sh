@@ -109,8 +109,6 @@ if [ "$mode" = planted ]; then
             exit 1
         fi
         took=$(( ($(date +%s%N) - start) / 1000000 ))
-        # cargo-fuzz makes its own artifact directory even when the prefix points elsewhere.
-        rmdir "fuzz/artifacts/$target" 2>/dev/null || true
         crash=$(find "$dir/found" -type f -name 'crash-*' | head -n 1)
         if [ -z "$crash" ] || ! grep -q "panicked at fuzz_targets/$target.rs" "$dir/bug-in.log"; then
             tail -n 60 "$dir/bug-in.log"
@@ -136,6 +134,8 @@ if [ "$mode" = planted ]; then
             echo "fuzz: $target found something with the bug out; the input is in $dir/clean/" >&2
             exit 1
         fi
+        # cargo-fuzz makes its own artifact directory even when the prefix points elsewhere.
+        rmdir "fuzz/artifacts/$target" 2>/dev/null || true
         clean_runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/bug-out.log" | tail -n 1)
         summary+=("$(printf '%-14s bug found after %6d ms (%s runs); bug out: %s runs, nothing found' \
             "$target" "$took" "${runs#\#}" "${clean_runs:-?}")")

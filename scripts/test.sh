@@ -2,7 +2,8 @@
 # The project's test command (README): every test, property test and doctest, with the core
 # without std and with every feature, plus the README's main job (the demo)
 # and the examples (the PRP and SGL tours, the emulator, the driver round trip) as smoke runs,
-# and a short smoke run of every fuzz target. It installs QEMU when missing and makes the QEMU
+# a short smoke run of every fuzz target, and the fuzzing kit's planted-bug examples (each
+# must find its bug, and nothing once it is out). It installs QEMU when missing and makes the QEMU
 # conformance tests (tests/qemu_*.rs) mandatory: without QEMU they fail here instead of
 # skipping.
 set -euo pipefail
@@ -30,3 +31,5 @@ echo "== fuzz package tests: seed corpora, corpus replay, the controller oracle 
 bash scripts/fuzz.sh replay
 echo "== fuzz smoke: every fuzz target for about 25 s (FUZZING.md)"
 bash scripts/fuzz.sh smoke
+echo "== fuzz planted: the kit's examples find their planted bugs, and nothing with them out"
+bash scripts/fuzz.sh planted

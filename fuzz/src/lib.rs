@@ -1,7 +1,7 @@
 //! The checks behind nvme-dma's fuzz targets, their structured inputs, and the seed corpora.
 //!
-//! Each fuzz target in `fuzz_targets/` is one line: decode an input with `arbitrary` and hand
-//! it to a `check` function here. Keeping the checks in a library lets an ordinary test
+//! Each fuzz target in `fuzz_targets/` (but the two kit examples below) is one line: decode
+//! an input with `arbitrary` and hand it to a `check` function here. Keeping the checks in a library lets an ordinary test
 //! (`tests/replay.rs`) run every committed corpus file through them on a stable toolchain, and
 //! lets `tests/seeds.rs` write the seed corpora from typed values.
 //!
@@ -19,6 +19,12 @@
 //! | `prp_build_walk` | [`prp_build`] | extents to the PRP builder, then its layout to the walker |
 //! | `sgl_build_walk` | [`sgl_build`] | pieces to the SGL builder, then its layout to the walker |
 //! | `controller` | [`controller`] (oracle: [`monitor`]) | register writes, doorbells, commands through real queues, host stores, restarts |
+//!
+//! Two more targets, `kit_emulator` and `kit_driver`, are examples of the fuzzing kit
+//! ([`nvme_dma::fuzzkit`]) run against code with a bug planted on purpose ([`planted`]). They
+//! are not in [`TARGETS`]: with the bug in they are meant to fail. `scripts/fuzz.sh planted`
+//! fuzzes them with the bug in, then out; `tests/planted.rs` runs their harness over fixed
+//! inputs.
 
 pub mod controller;
 mod controller_seeds;
@@ -26,6 +32,7 @@ pub mod descriptor_memory;
 pub mod encode;
 pub mod memory;
 pub mod monitor;
+pub mod planted;
 pub mod prp_build;
 pub mod prp_reference;
 pub mod prp_walk;

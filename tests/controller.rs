@@ -18,8 +18,8 @@ use nvme_dma::spec::registers::{cq_head_doorbell, offset, sq_tail_doorbell};
 use nvme_dma::spec::{
     Abort, BlockRange, Cap, Cc, CreateIoCq, CreateIoSq, Csts, DatasetManagement, DsmRange,
     DsmRangeCount, GetFeatures, Identify, IdentifyController, IdentifyNamespace, NumberOfQueues,
-    Opcode, Psdt, QueueCount, SetFeatures, Status, StatusCodeType, SubmissionEntry, Vs,
-    WriteZeroes,
+    Opcode, Psdt, QueueCount, SetFeatures, SglDescriptor, SglDescriptorType as SglType, SglSubtype,
+    Status, StatusCodeType, SubmissionEntry, Vs, WriteZeroes,
 };
 use nvme_dma::Extent;
 use nvme_dma_testkit::pattern::pattern;
@@ -835,6 +835,57 @@ fn mixing_cmb_and_host_memory_is_invalid_use_of_cmb() {
         .with_prp2(DATA);
     assert_eq!(rig.exec(1, w).status(), dnr(Status::INVALID_USE_OF_CMB));
     assert!(blocks_are_zero(&rig, 0, 24));
+}
+
+/// The CMB's last page and the host page right after it, in one command. The walker merges
+/// physically adjacent pages into one extent; that extent straddles the CMB's edge, and it
+/// must be judged as what it is, data partly in host memory and partly in the CMB (Invalid
+/// Use of CMB), the same answer as for a host page elsewhere, not as one unreachable range
+/// (Data Transfer Error).
+#[test]
+fn a_buffer_straddling_the_cmb_edge_is_invalid_use_of_cmb() {
+    // A CMB laid over the rig's RAM, so that the page after its end is host memory.
+    const BASE: u64 = 0x0400_0000;
+    const SIZE: u64 = 1 << 20;
+    let last = BASE + SIZE - 0x1000;
+    let mut rig = cmb_rig(CmbConfig::new(BASE, SIZE));
+    rig.poke(BASE + SIZE, &pattern(3, 0x1000));
+    let adjacent = |opcode| {
+        Rig::io_sqe(opcode, 1, 0, 16)
+            .with_prp1(last)
+            .with_prp2(BASE + SIZE)
+    };
+    let apart = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 16)
+        .with_prp1(last)
+        .with_prp2(DATA);
+    assert_eq!(rig.exec(1, apart).status(), dnr(Status::INVALID_USE_OF_CMB));
+    rig.m.controller.set_tracing(true);
+    for opcode in [Opcode::NVM_WRITE, Opcode::NVM_READ] {
+        assert_eq!(
+            rig.exec(1, adjacent(opcode)).status(),
+            dnr(Status::INVALID_USE_OF_CMB),
+            "{opcode:?}"
+        );
+    }
+    // The same through one SGL Data Block that runs over the edge.
+    let block = SglDescriptor::new(
+        last + 0x800,
+        0x2000,
+        SglType::DataBlock,
+        SglSubtype::Address,
+    );
+    let sgl = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 16)
+        .with_psdt(Psdt::Sgl)
+        .with_sgl1(block);
+    assert_eq!(rig.exec(1, sgl).status(), dnr(Status::INVALID_USE_OF_CMB));
+    // Nothing moved: no data access was made, refused or not.
+    let trace = rig.m.controller.take_trace();
+    assert!(!trace
+        .accesses()
+        .iter()
+        .any(|a| matches!(a.purpose, DmaPurpose::DataRead | DmaPurpose::DataWrite)));
+    assert!(blocks_are_zero(&rig, 0, 16));
+    assert_eq!(rig.peek(BASE + SIZE, 0x1000), pattern(3, 0x1000));
 }
 
 #[test]

@@ -7,13 +7,13 @@ use std::collections::BTreeSet;
 
 use nvme_dma::controller::{ControllerConfig, Profile};
 use nvme_dma::dptr::{self, DescriptorMemory, DeviceCommand, SglPolicy, Transfer};
-use nvme_dma::prp::PrpListPage;
-use nvme_dma::sgl::SegmentBuf;
-use nvme_dma::spec::{BlockRange, Opcode, SubmissionEntry};
 use nvme_dma::fuzzkit::{
     DataPointerCase, DriverCase, DriverFinding, Hostile, Label, Outcome, Target,
 };
+use nvme_dma::prp::PrpListPage;
+use nvme_dma::sgl::SegmentBuf;
 use nvme_dma::spec::Status;
+use nvme_dma::spec::{BlockRange, Opcode, SubmissionEntry};
 use nvme_dma::{Direction, DmaMemory, Extent, Piece, QueueKind, SimMemory};
 use nvme_dma_testkit::rig::Rig;
 
@@ -109,12 +109,18 @@ fn labels_are_true_and_every_kind_is_made() {
             Label::NearValid(rule) => {
                 rules.insert(rule.id());
                 let Outcome::Fails(status) = strict.outcome else {
-                    panic!("{case}: a near-valid case must fail, got {:?}", strict.outcome);
+                    panic!(
+                        "{case}: a near-valid case must fail, got {:?}",
+                        strict.outcome
+                    );
                 };
-                let (walker_status, walker_rule) =
-                    strict_refusal(&case).unwrap_or_else(|| panic!("{case}: the walker accepts it"));
+                let (walker_status, walker_rule) = strict_refusal(&case)
+                    .unwrap_or_else(|| panic!("{case}: the walker accepts it"));
                 assert_eq!(walker_rule, rule, "{case}: the walker names another rule");
-                assert_eq!(walker_status, status, "{case}: the walker's status is not the mock's");
+                assert_eq!(
+                    walker_status, status,
+                    "{case}: the walker's status is not the mock's"
+                );
             }
             Label::Hostile(kind) => {
                 hostile.insert(format!("{kind:?}"));
@@ -128,7 +134,11 @@ fn labels_are_true_and_every_kind_is_made() {
     eprintln!("shapes {shapes:?}\nrules {rules:?}\nhostile {hostile:?}");
     assert_eq!(shapes.len(), 10, "every shape: {shapes:?}");
     assert!(rules.len() >= 8, "near-valid rules: {rules:?}");
-    assert_eq!(hostile.len(), Hostile::ALL.len(), "every hostile kind: {hostile:?}");
+    assert_eq!(
+        hostile.len(),
+        Hostile::ALL.len(),
+        "every hostile kind: {hostile:?}"
+    );
 }
 
 #[test]
@@ -156,11 +166,21 @@ fn the_mock_controller_passes_the_emulator_checkers() {
         let expected = case.expected(Profile::STRICT);
         let mut rig = Rig::new(ControllerConfig::default());
         rig.create_io_pair(1, 16);
-        case.image.write_to(&mut rig.m).expect("the rig maps the default space");
+        case.image
+            .write_to(&mut rig.m)
+            .expect("the rig maps the default space");
         let slba = 100;
-        let before = rig.m.controller.namespace_data(1, slba, case.blocks.into()).unwrap();
+        let before = rig
+            .m
+            .controller
+            .namespace_data(1, slba, case.blocks.into())
+            .unwrap();
         let status = rig.exec(1, case.sqe(1, slba)).status();
-        let after = rig.m.controller.namespace_data(1, slba, case.blocks.into()).unwrap();
+        let after = rig
+            .m
+            .controller
+            .namespace_data(1, slba, case.blocks.into())
+            .unwrap();
         let verdict = match case.direction {
             Direction::Write => case.check_write(&expected, status, &after, &before),
             Direction::Read => case.check_read(&expected, status, &before, &rig.m),
@@ -187,7 +207,9 @@ fn the_read_checker_catches_a_short_copy() {
         let mut memory = SimMemory::new();
         case.map_into(&mut memory);
         case.image.write_to(&mut memory).unwrap();
-        let media: Vec<u8> = (0..case.data_len()).map(|i| (i % 251) as u8 ^ 0x5a).collect();
+        let media: Vec<u8> = (0..case.data_len())
+            .map(|i| (i % 251) as u8 ^ 0x5a)
+            .collect();
         let last_data = pieces.iter().rposition(|p| matches!(p, Piece::Data(_)));
         let mut at = 0usize;
         for (k, piece) in pieces.iter().enumerate() {
@@ -206,7 +228,9 @@ fn the_read_checker_catches_a_short_copy() {
             }
             at += piece.len() as usize;
         }
-        assert!(case.check_read(&expected, Status::SUCCESS, &media, &memory).is_err());
+        assert!(case
+            .check_read(&expected, Status::SUCCESS, &media, &memory)
+            .is_err());
         caught += 1;
     }
     assert!(caught > 50, "{caught}");
@@ -241,7 +265,13 @@ fn build_with_the_crate(case: &DriverCase) -> Option<(SubmissionEntry, SimMemory
     let mut sqe = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, blocks);
     let request = dptr::Request::new(&case.extents, case.direction, QueueKind::Io);
     let caps = case.target.caps();
-    match dptr::fill_sqe(&mut sqe, &request, &caps, SglPolicy::SmallestFootprint, &mut memory) {
+    match dptr::fill_sqe(
+        &mut sqe,
+        &request,
+        &caps,
+        SglPolicy::SmallestFootprint,
+        &mut memory,
+    ) {
         Ok(dptr::Outcome::Filled(_)) => {}
         _ => return None,
     }

@@ -72,7 +72,11 @@ impl fmt::Display for DriverFinding {
                 f,
                 "the command moves {found} bytes (NLB), the request holds {expected}"
             ),
-            DriverFinding::WrongExtents { at, expected, found } => write!(
+            DriverFinding::WrongExtents {
+                at,
+                expected,
+                found,
+            } => write!(
                 f,
                 "the data pointer carries other memory than the request from byte {at} of \
                  the transfer: expected {expected:x?}, found {found:x?}"
@@ -105,7 +109,11 @@ fn first_difference(a: &[Extent], b: &[Extent]) -> Option<u64> {
                     return Some(at);
                 }
                 let step = (x.len.saturating_sub(da)).min(y.len.saturating_sub(db));
-                (da, db, at) = (da.saturating_add(step), db.saturating_add(step), at.saturating_add(step));
+                (da, db, at) = (
+                    da.saturating_add(step),
+                    db.saturating_add(step),
+                    at.saturating_add(step),
+                );
                 if da >= x.len {
                     (i, da) = (i.saturating_add(1), 0);
                 }
@@ -131,7 +139,8 @@ impl DriverCase {
         let total = u64::from(blocks).saturating_mul(target.block_size);
         let page = target.page_size.bytes();
         let slots = MAX_PIECES.saturating_add(1) as u64;
-        let slot_len = target.space.data.len.checked_div(slots).unwrap_or(0) & !page.wrapping_sub(1);
+        let slot_len =
+            target.space.data.len.checked_div(slots).unwrap_or(0) & !page.wrapping_sub(1);
         let pieces = u.int_in_range(1..=MAX_PIECES)?;
         let grain: u64 = *u.choose(&[page, 4, 1])?;
         let mut extents = Vec::new();
@@ -143,7 +152,10 @@ impl DriverCase {
             let len = if i.saturating_add(1) == pieces {
                 left
             } else {
-                (u.int_in_range(1..=left)?.div_ceil(grain).saturating_mul(grain)).min(left)
+                (u.int_in_range(1..=left)?
+                    .div_ceil(grain)
+                    .saturating_mul(grain))
+                .min(left)
             };
             let base = target
                 .space
@@ -154,7 +166,9 @@ impl DriverCase {
             // dword aligned.
             let offset = match grain {
                 g if g == page && i > 0 => 0,
-                g if g == page => u.int_in_range(0..=(page / 4).saturating_sub(1))?.saturating_mul(4),
+                g if g == page => u
+                    .int_in_range(0..=(page / 4).saturating_sub(1))?
+                    .saturating_mul(4),
                 g => u
                     .int_in_range(0..=page.saturating_sub(1))?
                     .checked_div(g)
@@ -221,7 +235,8 @@ impl DriverCase {
             rule: e.rule(),
             text: format!("{e}"),
         };
-        let command = DeviceCommand::decode(sqe, QueueKind::Io, &caps, transfer).map_err(invalid)?;
+        let command =
+            DeviceCommand::decode(sqe, QueueKind::Io, &caps, transfer).map_err(invalid)?;
         let room = caps
             .max_data_pieces()
             .and_then(|n| usize::try_from(n).ok())
@@ -237,7 +252,11 @@ impl DriverCase {
         let expected = merged(self.extents.iter().copied());
         match first_difference(&expected, &found) {
             None => Ok(()),
-            Some(at) => Err(DriverFinding::WrongExtents { at, expected, found }),
+            Some(at) => Err(DriverFinding::WrongExtents {
+                at,
+                expected,
+                found,
+            }),
         }
     }
 }

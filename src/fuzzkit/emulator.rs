@@ -230,7 +230,11 @@ impl DataPointerCase {
             sgls: self.target.sgls,
             mps_min: 0,
             mps_max: defaults.mps_max.max(self.target.page_size.mps()),
-            bar0: self.target.space.registers.map_or(defaults.bar0, |r| r.addr),
+            bar0: self
+                .target
+                .space
+                .registers
+                .map_or(defaults.bar0, |r| r.addr),
             profile,
             ..defaults
         }
@@ -356,7 +360,9 @@ impl DataPointerCase {
         for region in self.image.regions() {
             let mut bytes = alloc::vec![0u8; usize::try_from(region.len).unwrap_or(0)];
             if memory.read(region.addr, &mut bytes).is_err() {
-                return Err(format!("{self}: host memory at {region} cannot be read back"));
+                return Err(format!(
+                    "{self}: host memory at {region} cannot be read back"
+                ));
             }
             for (i, got) in bytes.iter().enumerate() {
                 let addr = region.addr.wrapping_add(i as u64);

@@ -125,7 +125,9 @@ fn fill_buffers(image: &mut MemoryImage, pieces: &[Piece], seed: u64) {
 /// then whole pages, each either right after the one before or in a slot of its own.
 fn prp_extents(u: &mut Unstructured<'_>, target: &Target, len: u64) -> Result<Vec<Extent>> {
     let page = target.page_size.bytes();
-    let offset = u.int_in_range(0..=page.saturating_sub(4) / 4)?.saturating_mul(4);
+    let offset = u
+        .int_in_range(0..=page.saturating_sub(4) / 4)?
+        .saturating_mul(4);
     let mut extents: Vec<Extent> = Vec::new();
     let mut left = len;
     let mut at = slot(target, 0).addr.saturating_add(offset);
@@ -158,7 +160,9 @@ pub(super) fn valid_prp(
     let page = target.page_size.bytes();
     let extents = prp_extents(u, target, len)?;
     let builder = PrpBuilder::new(target.page_size);
-    let plan = builder.plan(&extents).map_err(|_| arbitrary::Error::IncorrectFormat)?;
+    let plan = builder
+        .plan(&extents)
+        .map_err(|_| arbitrary::Error::IncorrectFormat)?;
     let entries = usize::try_from(plan.list_entries()).unwrap_or(usize::MAX);
     let slots_per_page = usize::try_from(page / 8).unwrap_or(0);
     // The first list's slots: a whole page, exactly the entries, or a few (chaining).
@@ -173,7 +177,10 @@ pub(super) fn valid_prp(
         .map(|i| {
             let at = descriptor_page(target, i);
             if i == 0 {
-                (at.saturating_add(first_offset), vec![0u8; first_slots.saturating_mul(8)])
+                (
+                    at.saturating_add(first_offset),
+                    vec![0u8; first_slots.saturating_mul(8)],
+                )
             } else {
                 (at, vec![0u8; usize::try_from(page).unwrap_or(0)])
             }
@@ -264,13 +271,17 @@ pub(super) fn valid_sgl(
     let mut pieces = sgl_pieces(u, target, len, direction)?;
     let empty_block = u.ratio(1, 8)? && pieces.len() > 1;
     if empty_block {
-        pieces.insert(1, Piece::Data(Extent::new(slot(target, MAX_PIECES).addr, 0)));
+        pieces.insert(
+            1,
+            Piece::Data(Extent::new(slot(target, MAX_PIECES).addr, 0)),
+        );
     }
     let page = usize::try_from(target.page_size.bytes()).unwrap_or(4096);
     let mut buffers: Vec<(u64, Vec<u8>)> = Vec::new();
     for i in 0..MAX_SEGMENTS.saturating_add(MAX_PIECES) {
         let descriptors = u.int_in_range(2usize..=8)?;
-        let at = descriptor_page(target, i).saturating_add(u.int_in_range(0..=8u64)?.saturating_mul(16));
+        let at =
+            descriptor_page(target, i).saturating_add(u.int_in_range(0..=8u64)?.saturating_mul(16));
         buffers.push((at, vec![0u8; descriptors.saturating_mul(16).min(page)]));
     }
     let layout = {
@@ -380,7 +391,9 @@ pub(super) fn break_one_rule(
                 Rule::PrpStartDwordAligned
             }
             1 if shape == Shape::PrpTwoPages => {
-                let offset = u.int_in_range(1..=(page / 8).saturating_sub(1))?.saturating_mul(8);
+                let offset = u
+                    .int_in_range(1..=(page / 8).saturating_sub(1))?
+                    .saturating_mul(8);
                 layout.dptr = Layout::prp(prp1, prp2 | offset);
                 Rule::PrpStartOnPageBoundary
             }
@@ -417,13 +430,14 @@ pub(super) fn break_one_rule(
             .copied()
             .filter(|(_, _, d)| d.descriptor_type() == SglDescriptorType::DataBlock)
             .collect();
-        let pick_data = |u: &mut Unstructured<'_>| -> Result<Option<(usize, usize, SglDescriptor)>> {
-            if data.is_empty() {
-                return Ok(None);
-            }
-            let i = u.int_in_range(0..=data.len().saturating_sub(1))?;
-            Ok(data.get(i).copied())
-        };
+        let pick_data =
+            |u: &mut Unstructured<'_>| -> Result<Option<(usize, usize, SglDescriptor)>> {
+                if data.is_empty() {
+                    return Ok(None);
+                }
+                let i = u.int_in_range(0..=data.len().saturating_sub(1))?;
+                Ok(data.get(i).copied())
+            };
         let lldts = target.sgls.contains(Sgls::LLDTS);
         match u.int_in_range(0u8..=7)? {
             // A granule short, or (without LLDTS) some too many, in the last Data Block.
@@ -513,7 +527,8 @@ pub(super) fn break_one_rule(
                 let (_, bytes) = layout.descriptors.get(last).ok_or(no_place)?;
                 let d = (bytes.len() / 16).checked_sub(1).ok_or(no_place)?;
                 let (addr, _) = *layout.descriptors.get(last).ok_or(no_place)?;
-                let pointer = SglDescriptor::new(addr, 16, SglDescriptorType::Segment, SglSubtype::Address);
+                let pointer =
+                    SglDescriptor::new(addr, 16, SglDescriptorType::Segment, SglSubtype::Address);
                 replace_descriptor(&mut layout, last, d, pointer);
                 Rule::SglSegmentChain
             }
@@ -576,8 +591,14 @@ pub(super) fn hostile(
         Hostile::MutuallyReferencingSegments if sgl => {
             let mut l = base;
             l.set_sgl1(seg(page0, 2, SglDescriptorType::Segment));
-            let a = [data(slot(target, 0).addr, 0), seg(page1, 2, SglDescriptorType::Segment)];
-            let b = [data(slot(target, 1).addr, 0), seg(page0, 2, SglDescriptorType::Segment)];
+            let a = [
+                data(slot(target, 0).addr, 0),
+                seg(page1, 2, SglDescriptorType::Segment),
+            ];
+            let b = [
+                data(slot(target, 1).addr, 0),
+                seg(page0, 2, SglDescriptorType::Segment),
+            ];
             l.descriptors = vec![(page0, bytes(&a)), (page1, bytes(&b))];
             l
         }
@@ -612,7 +633,10 @@ pub(super) fn hostile(
             l
         }
         Hostile::DescriptorsAcrossRegisterWindow => {
-            let registers = target.space.registers.ok_or(arbitrary::Error::IncorrectFormat)?;
+            let registers = target
+                .space
+                .registers
+                .ok_or(arbitrary::Error::IncorrectFormat)?;
             let mut l = valid_prp(u, target, len, seed)?;
             // The list, or SGL segment, starts just below the window and runs into it.
             let at = registers.addr.saturating_sub(8);
@@ -629,7 +653,10 @@ pub(super) fn hostile(
             l
         }
         Hostile::DataInRegisterWindow => {
-            let registers = target.space.registers.ok_or(arbitrary::Error::IncorrectFormat)?;
+            let registers = target
+                .space
+                .registers
+                .ok_or(arbitrary::Error::IncorrectFormat)?;
             let mut l = base;
             l.psdt = Psdt::Prp;
             l.dptr = Layout::prp(registers.addr, 0);
@@ -638,8 +665,10 @@ pub(super) fn hostile(
             }
             l
         }
-        Hostile::BytesNearValid | Hostile::SelfReferencingSegment
-        | Hostile::MutuallyReferencingSegments | Hostile::SegmentsWithoutData
+        Hostile::BytesNearValid
+        | Hostile::SelfReferencingSegment
+        | Hostile::MutuallyReferencingSegments
+        | Hostile::SegmentsWithoutData
         | Hostile::LengthWrapsAddressSpace => {
             let mut l = if sgl && u.arbitrary()? {
                 valid_sgl(u, target, len, direction, seed)?

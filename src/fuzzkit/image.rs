@@ -31,7 +31,9 @@ impl MemoryImage {
 
     /// The writes, in order.
     pub fn writes(&self) -> impl Iterator<Item = (u64, &[u8])> {
-        self.writes.iter().map(|(addr, bytes)| (*addr, bytes.as_slice()))
+        self.writes
+            .iter()
+            .map(|(addr, bytes)| (*addr, bytes.as_slice()))
     }
 
     /// The ranges the image writes, in order (they may overlap).

@@ -130,11 +130,9 @@ impl Target {
 
     /// The most blocks one command may move here: MDTS and [`MAX_BLOCKS`].
     pub fn max_blocks(&self) -> u32 {
-        let by_mdts = self
-            .caps()
-            .max_transfer
-            .bytes()
-            .map_or(u64::MAX, |bytes| bytes.checked_div(self.block_size).unwrap_or(0));
+        let by_mdts = self.caps().max_transfer.bytes().map_or(u64::MAX, |bytes| {
+            bytes.checked_div(self.block_size).unwrap_or(0)
+        });
         u32::try_from(by_mdts.min(u64::from(MAX_BLOCKS))).unwrap_or(MAX_BLOCKS)
     }
 }

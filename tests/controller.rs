@@ -242,6 +242,83 @@ fn identify_with_an_sgl_on_the_admin_queue_is_invalid_field() {
     );
 }
 
+/// PSDT is part of CDW0 for every command, so a command that moves no data is held to it
+/// too: 11b is reserved on any queue, and admin commands over PCIe use PRPs only (Base 2.2,
+/// 4.1.1, Figure 91). Each is Invalid Field in Command, with DNR, and the command has no
+/// effect.
+#[test]
+fn psdt_is_checked_on_commands_that_move_no_data() {
+    let mut rig = Rig::new(ControllerConfig::default());
+    rig.create_io_pair(1, 16);
+    let flush = |psdt| {
+        SubmissionEntry::new(Opcode::NVM_FLUSH, 0)
+            .with_nsid(1)
+            .with_psdt(psdt)
+    };
+    assert!(rig.exec(1, flush(Psdt::Prp)).status().is_success());
+    // The default controller supports SGLs: PSDT 01b on a Flush is a valid value.
+    assert!(rig.exec(1, flush(Psdt::Sgl)).status().is_success());
+    assert_eq!(
+        rig.exec(1, flush(Psdt::Reserved)).status(),
+        dnr(Status::INVALID_FIELD)
+    );
+    let get_queues = |psdt| {
+        let mut sqe = SubmissionEntry::new(Opcode::ADMIN_GET_FEATURES, 0).with_psdt(psdt);
+        GetFeatures {
+            fid: FID_NUMBER_OF_QUEUES,
+        }
+        .write_to(&mut sqe);
+        sqe
+    };
+    assert!(rig.exec(0, get_queues(Psdt::Prp)).status().is_success());
+    for psdt in [Psdt::Sgl, Psdt::SglMetadataSgl, Psdt::Reserved] {
+        let c = rig.exec(0, get_queues(psdt));
+        assert_eq!(c.status(), dnr(Status::INVALID_FIELD), "{psdt:?}");
+        assert_eq!(
+            c.dw0(),
+            0,
+            "{psdt:?}: a refused Get Features returned a value"
+        );
+    }
+    // A Set Features refused for its PSDT changes nothing: on a controller with no I/O
+    // queues yet, the queues it asks for are not granted.
+    let mut fresh = Rig::new(ControllerConfig::default());
+    let mut set = SubmissionEntry::new(Opcode::ADMIN_SET_FEATURES, 0).with_psdt(Psdt::Reserved);
+    SetFeatures {
+        fid: FID_NUMBER_OF_QUEUES,
+        save: false,
+    }
+    .write_to(&mut set);
+    let four = NumberOfQueues {
+        submission: QueueCount::from_zero_based(3),
+        completion: QueueCount::from_zero_based(3),
+    };
+    four.write_to(&mut set);
+    let before = fresh.exec(0, get_queues(Psdt::Prp)).dw0();
+    assert_ne!(before, four.to_dw0());
+    assert_eq!(fresh.admin(set), dnr(Status::INVALID_FIELD));
+    assert_eq!(fresh.exec(0, get_queues(Psdt::Prp)).dw0(), before);
+    assert!(fresh.admin(set.with_psdt(Psdt::Prp)).is_success());
+    assert_eq!(fresh.exec(0, get_queues(Psdt::Prp)).dw0(), four.to_dw0());
+    // An Asynchronous Event Request with PSDT 11b completes at once instead of being held.
+    let aer = SubmissionEntry::new(Opcode::ADMIN_ASYNC_EVENT_REQUEST, 0).with_psdt(Psdt::Reserved);
+    assert_eq!(rig.admin(aer), dnr(Status::INVALID_FIELD));
+}
+
+/// Without SGL support PSDT 01b is an unsupported value, on a Flush as on a Read.
+#[test]
+fn an_sgl_psdt_without_sgl_support_is_refused_on_a_flush() {
+    let mut rig = Rig::new(ControllerConfig {
+        sgls: nvme_dma::spec::Sgls::from_support(nvme_dma::spec::SglSupport::None),
+        ..ControllerConfig::default()
+    });
+    rig.create_io_pair(1, 16);
+    let flush = SubmissionEntry::new(Opcode::NVM_FLUSH, 0)
+        .with_nsid(1)
+        .with_psdt(Psdt::Sgl);
+    assert_eq!(rig.exec(1, flush).status(), dnr(Status::INVALID_FIELD));
+}
+
 // ---- queue creation and deletion ----
 
 #[test]

@@ -78,6 +78,39 @@ impl Gathered {
     }
 }
 
+/// `sqe` with PSDT as the profile reads it: 10b without SGLS bit 19 taken for 01b under
+/// [`Deviation::Psdt10bAs01b`], anything else as it is.
+fn as_profile_reads(sqe: &SubmissionEntry, rules: &PointerRules) -> SubmissionEntry {
+    let mut sqe = *sqe;
+    if sqe.psdt() == Psdt::SglMetadataSgl
+        && rules.lenient.profile.has(Deviation::Psdt10bAs01b)
+        && !rules.sgl.has(Capability::MetadataSgl)
+    {
+        sqe.set_psdt(Psdt::Sgl);
+    }
+    sqe
+}
+
+/// Check `sqe`'s PSDT before the command runs, whether or not it moves data: PSDT is a
+/// field of CDW0, common to every command (Base 2.2, 4.1.1, Figure 91), so a Flush or a
+/// Get Features is held to it as much as a Read.
+///
+/// * 11b is reserved, and Invalid Field in Command is "a reserved coded value or an
+///   unsupported value in a defined field" (Generic Command Status Values).
+/// * On the admin queue, 01b and 10b: "PRPs shall be used for all Admin commands for NVMe
+///   over PCIe implementations" (Figure 91, PSDT) and "SGLs shall not be used for Admin
+///   commands in NVMe over PCIe implementations" (4.1.1).
+/// * An SGL the controller does not advertise (SGLS) is an unsupported value.
+pub(crate) fn check_psdt(
+    sqe: &SubmissionEntry,
+    queue: QueueKind,
+    rules: &PointerRules,
+) -> Result<(), Status> {
+    dptr::decode(&as_profile_reads(sqe, rules), queue, &rules.sgl)
+        .map(|_| ())
+        .map_err(|e| e.status())
+}
+
 /// Walk `sqe`'s data pointer for `data_len` bytes and its metadata pointer for `meta_len`
 /// bytes into `out`, and check everything before a byte moves.
 pub(crate) fn gather<M: DmaMemory + ?Sized>(
@@ -91,13 +124,7 @@ pub(crate) fn gather<M: DmaMemory + ?Sized>(
 ) -> Result<(), Status> {
     out.clear();
     let profile = rules.lenient.profile;
-    let mut sqe = *sqe;
-    if sqe.psdt() == Psdt::SglMetadataSgl
-        && profile.has(Deviation::Psdt10bAs01b)
-        && !rules.sgl.has(Capability::MetadataSgl)
-    {
-        sqe.set_psdt(Psdt::Sgl);
-    }
+    let sqe = as_profile_reads(sqe, rules);
     let pointers = dptr::decode(&sqe, queue, &rules.sgl).map_err(|e| e.status())?;
     port.reset_touched();
     let lenient = match pointers.data {

@@ -41,6 +41,9 @@
 //! * Every failed command's status has DNR set and is added to the Error Information log.
 //! * No fused operation is supported (FUSES = 0): a command with FUSE other than 00b gets
 //!   Invalid Field in Command.
+//! * PSDT is checked for every command before it runs, whether or not it moves data: 11b
+//!   (reserved), an SGL on the admin queue, or an SGL kind SGLS does not advertise is
+//!   Invalid Field in Command.
 //! * A command that fails moves nothing: its whole data and metadata pointer is walked and
 //!   every buffer probed ([`DmaMemory::probe`]) before the first byte moves. (If the host's
 //!   memory changes between the probe and the move, the move may stop part-way with Data
@@ -479,6 +482,15 @@ impl MockController {
     }
 }
 
+/// The kind of queue `qid` is: 0 is the admin queue.
+fn queue_kind(qid: u16) -> QueueKind {
+    if qid == 0 {
+        QueueKind::Admin
+    } else {
+        QueueKind::Io
+    }
+}
+
 /// Which queues a doorbell write may have given work.
 #[derive(Clone, Copy, Debug)]
 enum Wake {
@@ -591,6 +603,10 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
                 // is an unsupported value in a defined field.
                 let dnr = !self.config.profile.has(Deviation::FusedRefusedWithoutDnr);
                 Outcome::Complete(Status::INVALID_FIELD.with_dnr(dnr), 0)
+            } else if let Err(status) = datapath::check_psdt(&sqe, queue_kind(qid), &self.rules) {
+                // Checked here, for every command, not when a data pointer is walked: a
+                // command that moves no data would otherwise never look at PSDT.
+                Outcome::Complete(status, 0)
             } else if qid == 0 {
                 self.admin_command(&sqe)
             } else {

@@ -740,6 +740,58 @@ fn namespace_range_and_transfer_size_statuses() {
     );
 }
 
+/// NSID FFFFFFFFh on an NVM command that does not support the broadcast value: Invalid
+/// Field in Command (Base 2.2, 4.1.1, Figure 92, NSID), not Invalid Namespace or Format,
+/// which is for an invalid NSID. Only Flush supports it. Nothing is read or written.
+#[test]
+fn the_broadcast_nsid_is_invalid_field_on_commands_that_do_not_support_it() {
+    let mut rig = Rig::new(ControllerConfig::default());
+    rig.create_io_pair(1, 16);
+    rig.poke(DATA + 0x2000, &pattern(5, 4096));
+    let stored = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 8).with_prp1(DATA + 0x2000);
+    assert!(rig.exec(1, stored).status().is_success());
+    rig.poke(DATA, &pattern(4, 4096));
+    let eight_blocks = |opcode| Rig::io_sqe(opcode, u32::MAX, 0, 8).with_prp1(DATA);
+    let mut dsm = SubmissionEntry::new(Opcode::NVM_DATASET_MANAGEMENT, 0)
+        .with_nsid(u32::MAX)
+        .with_prp1(DATA);
+    DatasetManagement::deallocate(DsmRangeCount::new(1).unwrap()).write_to(&mut dsm);
+    let mut zeroes = SubmissionEntry::new(Opcode::NVM_WRITE_ZEROES, 0).with_nsid(u32::MAX);
+    WriteZeroes {
+        range: BlockRange::new(0, 8).unwrap(),
+        deallocate: false,
+    }
+    .write_to(&mut zeroes);
+    for sqe in [
+        eight_blocks(Opcode::NVM_READ),
+        eight_blocks(Opcode::NVM_WRITE),
+        eight_blocks(Opcode::NVM_COMPARE),
+        zeroes,
+        dsm,
+    ] {
+        assert_eq!(
+            rig.exec(1, sqe).status(),
+            dnr(Status::INVALID_FIELD),
+            "{:?}",
+            sqe.opcode()
+        );
+    }
+    assert_eq!(
+        rig.m.controller.namespace_data(1, 0, 8).unwrap(),
+        pattern(5, 4096)
+    );
+    assert_eq!(rig.peek(DATA, 4096), pattern(4, 4096));
+    // An NSID past the last namespace is still Invalid Namespace or Format.
+    assert_eq!(
+        rig.exec(
+            1,
+            Rig::io_sqe(Opcode::NVM_READ, 0xffff_fffe, 0, 8).with_prp1(DATA)
+        )
+        .status(),
+        dnr(Status::INVALID_NAMESPACE_OR_FORMAT)
+    );
+}
+
 #[test]
 fn separate_and_extended_metadata_round_trip() {
     let config = ControllerConfig {

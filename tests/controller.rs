@@ -1102,6 +1102,102 @@ fn a_full_completion_queue_is_never_overwritten() {
     assert_eq!(rest, [103, 104, 105]);
 }
 
+/// A tail pushed past a full SQ's head would make it look empty and lose its commands: the
+/// write is an Invalid Doorbell Write Value ("attempted to add a command to a full
+/// Submission Queue"), ignored, recorded and reported, and the queued commands still run.
+#[test]
+fn a_tail_past_a_full_submission_queues_head_is_an_invalid_doorbell_value() {
+    let mut rig = Rig::new(ControllerConfig::default());
+    // SQ of 4 slots; CQ of 2, which holds one completion, so the SQ stalls behind it.
+    let cq = rig.alloc_queue_mem(2 * 16);
+    let sq = rig.alloc_queue_mem(4 * 64);
+    assert!(rig.admin(create_cq(1, 2, cq)).is_success());
+    assert!(rig.admin(create_sq(1, 4, sq, 1)).is_success());
+    // The rig's bookkeeping follows the CQ (2 slots); SQ slots are written directly.
+    rig.queues.insert(1, rig::HostQueue::new(sq, cq, 2, 1));
+    let put = |rig: &mut Rig, slot: u16, cid: u16| {
+        let sqe = SubmissionEntry::new(Opcode::NVM_FLUSH, cid).with_nsid(1);
+        rig.poke(sq + u64::from(slot) * 64, &sqe.to_bytes());
+    };
+    let tail = |rig: &mut Rig, value: u32| {
+        rig.m
+            .write32(sq_tail_doorbell(1, 0).unwrap(), value)
+            .unwrap();
+    };
+    let head_tail = |rig: &Rig| {
+        let view = rig.m.controller.submission_queue(1).unwrap();
+        (view.head, view.tail)
+    };
+    // Two commands run and are reaped; a third runs and fills the CQ: head 3, tail 3.
+    for slot in 0..2 {
+        put(&mut rig, slot, slot);
+        tail(&mut rig, u32::from(slot) + 1);
+        assert_eq!(rig.reap(1).map(|c| c.cid()), Some(slot));
+    }
+    put(&mut rig, 2, 2);
+    tail(&mut rig, 3);
+    // Three more fill the SQ behind the full CQ: head 3, tail 2.
+    for (slot, cid) in [(3, 10), (0, 11), (1, 12)] {
+        put(&mut rig, slot, cid);
+    }
+    tail(&mut rig, 2);
+    assert_eq!(head_tail(&rig), (3, 2));
+    let events = rig.m.controller.events().len();
+    // A fourth: tail 3 would make the queue look empty.
+    put(&mut rig, 2, 13);
+    tail(&mut rig, 3);
+    assert_eq!(head_tail(&rig), (3, 2), "the over-full tail was taken");
+    assert!(matches!(
+        rig.m.controller.events()[events..],
+        [ControllerEvent::InvalidDoorbellValue { value: 3, .. }]
+    ));
+    // Nothing was lost: the three queued commands complete as the CQ frees up.
+    let cids: Vec<u16> = std::iter::from_fn(|| rig.reap(1))
+        .map(|c| c.cid())
+        .collect();
+    assert_eq!(cids, [2, 10, 11, 12]);
+    assert_eq!(head_tail(&rig), (2, 2));
+    // With the queue empty again, adding three (its capacity) is fine.
+    for (slot, cid) in [(2, 20), (3, 21), (0, 22)] {
+        put(&mut rig, slot, cid);
+    }
+    tail(&mut rig, 1);
+    assert_eq!(rig.m.controller.events().len(), events + 1);
+    let cids: Vec<u16> = std::iter::from_fn(|| rig.reap(1))
+        .map(|c| c.cid())
+        .collect();
+    assert_eq!(cids, [20, 21, 22]);
+}
+
+/// A tail that adds more entries than are free, though it does not reach the head's slot
+/// from behind in one step: with two queued on a 4-slot queue, one slot is free, and a tail
+/// two ahead is refused.
+#[test]
+fn a_tail_adding_more_entries_than_are_free_is_refused() {
+    let mut rig = Rig::new(ControllerConfig::default());
+    let cq = rig.alloc_queue_mem(2 * 16);
+    let sq = rig.alloc_queue_mem(4 * 64);
+    assert!(rig.admin(create_cq(1, 2, cq)).is_success());
+    assert!(rig.admin(create_sq(1, 4, sq, 1)).is_success());
+    for slot in 0..4u16 {
+        let sqe = SubmissionEntry::new(Opcode::NVM_FLUSH, slot).with_nsid(1);
+        rig.poke(sq + u64::from(slot) * 64, &sqe.to_bytes());
+    }
+    // Slot 0 runs and fills the CQ; slots 1 and 2 wait: head 1, tail 3, one slot free.
+    rig.m.write32(sq_tail_doorbell(1, 0).unwrap(), 3).unwrap();
+    let view = rig.m.controller.submission_queue(1).unwrap();
+    assert_eq!((view.head, view.tail), (1, 3));
+    rig.m.write32(sq_tail_doorbell(1, 0).unwrap(), 1).unwrap();
+    assert!(matches!(
+        rig.m.controller.events().last(),
+        Some(ControllerEvent::InvalidDoorbellValue { value: 1, .. })
+    ));
+    // Adding the one free slot's worth is accepted: the queue is then full.
+    rig.m.write32(sq_tail_doorbell(1, 0).unwrap(), 0).unwrap();
+    let view = rig.m.controller.submission_queue(1).unwrap();
+    assert_eq!((view.head, view.tail), (1, 0));
+}
+
 #[test]
 fn phase_tags_flip_on_every_wrap_and_sq_head_is_reported() {
     let mut rig = Rig::new(ControllerConfig::default());

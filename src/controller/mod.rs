@@ -29,10 +29,23 @@
 //! * A full completion queue is never overwritten: the controller stops fetching from every
 //!   SQ that feeds it, and resumes when the host's CQ head doorbell frees a slot.
 //! * A doorbell write for a queue that does not exist, a tail or head value at or beyond the
-//!   queue size, or a CQ head that releases entries never posted is ignored (no queue state
-//!   changes). It is recorded in [`MockController::events`] and, when the host has an
-//!   Asynchronous Event Request outstanding, reported through it (error status: "write to
-//!   invalid doorbell register" or "invalid doorbell write value", log page 01h).
+//!   queue size, an SQ tail that adds more entries than the queue has free, or a CQ head
+//!   that releases entries never posted is ignored (no queue state changes). It is recorded
+//!   in [`MockController::events`] and, when the host has an Asynchronous Event Request
+//!   outstanding, reported through it (error status: "write to invalid doorbell register"
+//!   or "invalid doorbell write value", log page 01h).
+//! * Among the causes of Invalid Doorbell Write Value, the Asynchronous Event Request
+//!   command's Error Status list (Base 2.x, "Asynchronous Event Information - Error Status")
+//!   names "the number of commands that would be added as part of a doorbell write would
+//!   exceed the number of available entries" and "attempted to add a command to a full
+//!   Submission Queue". The controller can tell: it knows its own head (the next entry it
+//!   fetches) and the last tail, so the entries it has not fetched, and how many slots are
+//!   free. An SQ's entries stay unfetched only while its completion queue is full (or the
+//!   controller is stopped), and only then can a tail go past the head: with head 3 and tail
+//!   2 on a 4-slot queue, tail 3 would make the queue look empty and lose three commands.
+//!   Such a tail is refused as above, and the queue keeps its three. What it cannot tell is
+//!   a tail moved round the whole ring, to the value it had (that adds nothing, and is
+//!   accepted as such), or a host that rewrote an entry the controller has not fetched yet.
 //! * Setting CC.EN with a page size outside CAP.MPSMIN..MPSMAX, an admin queue size below
 //!   2 slots, a queue base with reserved bits set, or a command set other than NVM leaves
 //!   CSTS.RDY clear and sets CSTS.CFS; the reason is recorded as an event.
@@ -384,7 +397,7 @@ impl MockController {
         let accepted = match (is_cq, u16::try_from(value)) {
             (false, Ok(tail)) => match self.queues.sq_mut(qid) {
                 None => Err(admin::AsyncEvent::InvalidDoorbellRegister),
-                Some(sq) if tail >= sq.size => Err(admin::AsyncEvent::InvalidDoorbellValue),
+                Some(sq) if !sq.tail_is_valid(tail) => Err(admin::AsyncEvent::InvalidDoorbellValue),
                 Some(sq) => {
                     sq.tail = tail;
                     Ok(())

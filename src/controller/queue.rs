@@ -56,6 +56,29 @@ impl SubmissionQueue {
     pub fn is_empty(&self) -> bool {
         self.head == self.tail
     }
+
+    /// Whether the host may move the tail to `tail`: inside the queue, and adding no more
+    /// entries than the queue has free. The controller knows how many it has not fetched yet
+    /// (head to the old tail), so a tail that goes past the head, which would make a full
+    /// queue look empty (or nearly so) and lose the commands in it, is over-filling it.
+    pub fn tail_is_valid(&self, tail: u16) -> bool {
+        if tail >= self.size {
+            return false;
+        }
+        let size = u32::from(self.size);
+        // Entries from `from` to `to`, going round the ring.
+        let between = |from: u16, to: u16| {
+            u32::from(to)
+                .wrapping_add(size)
+                .wrapping_sub(u32::from(from))
+                .checked_rem(size)
+                .unwrap_or(0)
+        };
+        let free = size
+            .saturating_sub(1)
+            .saturating_sub(between(self.head, self.tail));
+        between(self.tail, tail) <= free
+    }
 }
 
 /// A completion queue.

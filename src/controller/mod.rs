@@ -34,18 +34,19 @@
 //!   in [`MockController::events`] and, when the host has an Asynchronous Event Request
 //!   outstanding, reported through it (error status: "write to invalid doorbell register"
 //!   or "invalid doorbell write value", log page 01h).
-//! * Among the causes of Invalid Doorbell Write Value, the Asynchronous Event Request
-//!   command's Error Status list (Base 2.x, "Asynchronous Event Information - Error Status")
-//!   names "the number of commands that would be added as part of a doorbell write would
-//!   exceed the number of available entries" and "attempted to add a command to a full
-//!   Submission Queue". The controller can tell: it knows its own head (the next entry it
-//!   fetches) and the last tail, so the entries it has not fetched, and how many slots are
-//!   free. An SQ's entries stay unfetched only while its completion queue is full (or the
-//!   controller is stopped), and only then can a tail go past the head: with head 3 and tail
-//!   2 on a 4-slot queue, tail 3 would make the queue look empty and lose three commands.
-//!   Such a tail is refused as above, and the queue keeps its three. What it cannot tell is
-//!   a tail moved round the whole ring, to the value it had (that adds nothing, and is
-//!   accepted as such), or a host that rewrote an entry the controller has not fetched yet.
+//! * Invalid Doorbell Write Value (01h among the Error Status values an Asynchronous Event
+//!   Request completes with; Base 2.3, Figure 152) lists as possible causes that "the
+//!   number of commands that would be added as part of a doorbell write would exceed the
+//!   number of available entries" and that the host "attempted to add a command to a full
+//!   Submission Queue" (the list's wording as NVMe 1.x gives it). The controller can tell:
+//!   it knows its own head (the next entry it fetches) and the last tail, so the entries it
+//!   has not fetched, and how many slots are free. An SQ's entries stay unfetched only
+//!   while its completion queue is full (or the controller is stopped), and only then can a
+//!   tail go past the head: with head 3 and tail 2 on a 4-slot queue, tail 3 would make the
+//!   queue look empty and lose three commands. Such a tail is refused as above, and the
+//!   queue keeps its three. What it cannot tell is a tail moved round the whole ring, to
+//!   the value it had (that adds nothing, and is accepted as such), or a host that rewrote
+//!   an entry the controller has not fetched yet.
 //! * Setting CC.EN with a page size outside CAP.MPSMIN..MPSMAX, an admin queue size below
 //!   2 slots, a queue base with reserved bits set, or a command set other than NVM leaves
 //!   CSTS.RDY clear and sets CSTS.CFS; the reason is recorded as an event.

@@ -231,6 +231,41 @@ impl QueueView {
 mod tests {
     use super::*;
 
+    fn sq(size: u16, head: u16, tail: u16) -> SubmissionQueue {
+        SubmissionQueue {
+            memory: QueueMemory::Contiguous(0),
+            size,
+            head,
+            tail,
+            cqid: 1,
+        }
+    }
+
+    #[test]
+    fn a_tail_may_add_only_as_many_entries_as_are_free() {
+        // Empty: any tail inside the queue adds at most size - 1.
+        let empty = sq(4, 2, 2);
+        assert!((0..4).all(|t| empty.tail_is_valid(t)));
+        assert!(!empty.tail_is_valid(4));
+        // Full (head 3, tail 2): only the same tail, which adds nothing.
+        let full = sq(4, 3, 2);
+        assert_eq!(
+            (0..4)
+                .filter(|&t| full.tail_is_valid(t))
+                .collect::<Vec<_>>(),
+            [2]
+        );
+        // Two queued (head 1, tail 3), one free: tails 3 and 0, not 1 or 2.
+        let two = sq(4, 1, 3);
+        assert_eq!(
+            (0..4).filter(|&t| two.tail_is_valid(t)).collect::<Vec<_>>(),
+            [0, 3]
+        );
+        // The smallest queue holds one entry.
+        assert!(sq(2, 0, 0).tail_is_valid(1));
+        assert!(!sq(2, 0, 1).tail_is_valid(0));
+    }
+
     #[test]
     fn paged_queue_slots_follow_the_page_list() {
         let mem = QueueMemory::Pages(alloc::vec![0x5000, 0x2000]);

@@ -18,8 +18,8 @@ use nvme_dma::spec::registers::{cq_head_doorbell, offset, sq_tail_doorbell};
 use nvme_dma::spec::{
     Abort, BlockRange, Cap, Cc, CreateIoCq, CreateIoSq, Csts, DatasetManagement, DsmRange,
     DsmRangeCount, GetFeatures, Identify, IdentifyController, IdentifyNamespace, NumberOfQueues,
-    Opcode, Psdt, QueueCount, SetFeatures, Status, StatusCodeType, SubmissionEntry, Vs,
-    WriteZeroes,
+    Opcode, Psdt, QueueCount, SetFeatures, SglDescriptor, SglDescriptorType as SglType, SglSubtype,
+    Status, StatusCodeType, SubmissionEntry, Vs, WriteZeroes,
 };
 use nvme_dma::Extent;
 use nvme_dma_testkit::pattern::pattern;
@@ -240,6 +240,83 @@ fn identify_with_an_sgl_on_the_admin_queue_is_invalid_field() {
         [0xee; 16],
         "a failed Identify wrote memory"
     );
+}
+
+/// PSDT is part of CDW0 for every command, so a command that moves no data is held to it
+/// too: 11b is reserved on any queue, and admin commands over PCIe use PRPs only (Base 2.2,
+/// 4.1.1, Figure 91). Each is Invalid Field in Command, with DNR, and the command has no
+/// effect.
+#[test]
+fn psdt_is_checked_on_commands_that_move_no_data() {
+    let mut rig = Rig::new(ControllerConfig::default());
+    rig.create_io_pair(1, 16);
+    let flush = |psdt| {
+        SubmissionEntry::new(Opcode::NVM_FLUSH, 0)
+            .with_nsid(1)
+            .with_psdt(psdt)
+    };
+    assert!(rig.exec(1, flush(Psdt::Prp)).status().is_success());
+    // The default controller supports SGLs: PSDT 01b on a Flush is a valid value.
+    assert!(rig.exec(1, flush(Psdt::Sgl)).status().is_success());
+    assert_eq!(
+        rig.exec(1, flush(Psdt::Reserved)).status(),
+        dnr(Status::INVALID_FIELD)
+    );
+    let get_queues = |psdt| {
+        let mut sqe = SubmissionEntry::new(Opcode::ADMIN_GET_FEATURES, 0).with_psdt(psdt);
+        GetFeatures {
+            fid: FID_NUMBER_OF_QUEUES,
+        }
+        .write_to(&mut sqe);
+        sqe
+    };
+    assert!(rig.exec(0, get_queues(Psdt::Prp)).status().is_success());
+    for psdt in [Psdt::Sgl, Psdt::SglMetadataSgl, Psdt::Reserved] {
+        let c = rig.exec(0, get_queues(psdt));
+        assert_eq!(c.status(), dnr(Status::INVALID_FIELD), "{psdt:?}");
+        assert_eq!(
+            c.dw0(),
+            0,
+            "{psdt:?}: a refused Get Features returned a value"
+        );
+    }
+    // A Set Features refused for its PSDT changes nothing: on a controller with no I/O
+    // queues yet, the queues it asks for are not granted.
+    let mut fresh = Rig::new(ControllerConfig::default());
+    let mut set = SubmissionEntry::new(Opcode::ADMIN_SET_FEATURES, 0).with_psdt(Psdt::Reserved);
+    SetFeatures {
+        fid: FID_NUMBER_OF_QUEUES,
+        save: false,
+    }
+    .write_to(&mut set);
+    let four = NumberOfQueues {
+        submission: QueueCount::from_zero_based(3),
+        completion: QueueCount::from_zero_based(3),
+    };
+    four.write_to(&mut set);
+    let before = fresh.exec(0, get_queues(Psdt::Prp)).dw0();
+    assert_ne!(before, four.to_dw0());
+    assert_eq!(fresh.admin(set), dnr(Status::INVALID_FIELD));
+    assert_eq!(fresh.exec(0, get_queues(Psdt::Prp)).dw0(), before);
+    assert!(fresh.admin(set.with_psdt(Psdt::Prp)).is_success());
+    assert_eq!(fresh.exec(0, get_queues(Psdt::Prp)).dw0(), four.to_dw0());
+    // An Asynchronous Event Request with PSDT 11b completes at once instead of being held.
+    let aer = SubmissionEntry::new(Opcode::ADMIN_ASYNC_EVENT_REQUEST, 0).with_psdt(Psdt::Reserved);
+    assert_eq!(rig.admin(aer), dnr(Status::INVALID_FIELD));
+}
+
+/// Without SGL support PSDT 01b is an unsupported value, on a Flush as on a Read.
+#[test]
+fn an_sgl_psdt_without_sgl_support_is_refused_on_a_flush() {
+    let mut rig = Rig::new(ControllerConfig {
+        sgls: nvme_dma::spec::Sgls::from_support(nvme_dma::spec::SglSupport::None),
+        ..ControllerConfig::default()
+    });
+    rig.create_io_pair(1, 16);
+    let flush = SubmissionEntry::new(Opcode::NVM_FLUSH, 0)
+        .with_nsid(1)
+        .with_psdt(Psdt::Sgl);
+    assert_eq!(rig.exec(1, flush).status(), dnr(Status::INVALID_FIELD));
 }
 
 // ---- queue creation and deletion ----
@@ -663,6 +740,58 @@ fn namespace_range_and_transfer_size_statuses() {
     );
 }
 
+/// NSID FFFFFFFFh on an NVM command that does not support the broadcast value: Invalid
+/// Field in Command (Base 2.2, 4.1.1, Figure 92, NSID), not Invalid Namespace or Format,
+/// which is for an invalid NSID. Only Flush supports it. Nothing is read or written.
+#[test]
+fn the_broadcast_nsid_is_invalid_field_on_commands_that_do_not_support_it() {
+    let mut rig = Rig::new(ControllerConfig::default());
+    rig.create_io_pair(1, 16);
+    rig.poke(DATA + 0x2000, &pattern(5, 4096));
+    let stored = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 8).with_prp1(DATA + 0x2000);
+    assert!(rig.exec(1, stored).status().is_success());
+    rig.poke(DATA, &pattern(4, 4096));
+    let eight_blocks = |opcode| Rig::io_sqe(opcode, u32::MAX, 0, 8).with_prp1(DATA);
+    let mut dsm = SubmissionEntry::new(Opcode::NVM_DATASET_MANAGEMENT, 0)
+        .with_nsid(u32::MAX)
+        .with_prp1(DATA);
+    DatasetManagement::deallocate(DsmRangeCount::new(1).unwrap()).write_to(&mut dsm);
+    let mut zeroes = SubmissionEntry::new(Opcode::NVM_WRITE_ZEROES, 0).with_nsid(u32::MAX);
+    WriteZeroes {
+        range: BlockRange::new(0, 8).unwrap(),
+        deallocate: false,
+    }
+    .write_to(&mut zeroes);
+    for sqe in [
+        eight_blocks(Opcode::NVM_READ),
+        eight_blocks(Opcode::NVM_WRITE),
+        eight_blocks(Opcode::NVM_COMPARE),
+        zeroes,
+        dsm,
+    ] {
+        assert_eq!(
+            rig.exec(1, sqe).status(),
+            dnr(Status::INVALID_FIELD),
+            "{:?}",
+            sqe.opcode()
+        );
+    }
+    assert_eq!(
+        rig.m.controller.namespace_data(1, 0, 8).unwrap(),
+        pattern(5, 4096)
+    );
+    assert_eq!(rig.peek(DATA, 4096), pattern(4, 4096));
+    // An NSID past the last namespace is still Invalid Namespace or Format.
+    assert_eq!(
+        rig.exec(
+            1,
+            Rig::io_sqe(Opcode::NVM_READ, 0xffff_fffe, 0, 8).with_prp1(DATA)
+        )
+        .status(),
+        dnr(Status::INVALID_NAMESPACE_OR_FORMAT)
+    );
+}
+
 #[test]
 fn separate_and_extended_metadata_round_trip() {
     let config = ControllerConfig {
@@ -837,6 +966,57 @@ fn mixing_cmb_and_host_memory_is_invalid_use_of_cmb() {
     assert!(blocks_are_zero(&rig, 0, 24));
 }
 
+/// The CMB's last page and the host page right after it, in one command. The walker merges
+/// physically adjacent pages into one extent; that extent straddles the CMB's edge, and it
+/// must be judged as what it is, data partly in host memory and partly in the CMB (Invalid
+/// Use of CMB), the same answer as for a host page elsewhere, not as one unreachable range
+/// (Data Transfer Error).
+#[test]
+fn a_buffer_straddling_the_cmb_edge_is_invalid_use_of_cmb() {
+    // A CMB laid over the rig's RAM, so that the page after its end is host memory.
+    const BASE: u64 = 0x0400_0000;
+    const SIZE: u64 = 1 << 20;
+    let last = BASE + SIZE - 0x1000;
+    let mut rig = cmb_rig(CmbConfig::new(BASE, SIZE));
+    rig.poke(BASE + SIZE, &pattern(3, 0x1000));
+    let adjacent = |opcode| {
+        Rig::io_sqe(opcode, 1, 0, 16)
+            .with_prp1(last)
+            .with_prp2(BASE + SIZE)
+    };
+    let apart = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 16)
+        .with_prp1(last)
+        .with_prp2(DATA);
+    assert_eq!(rig.exec(1, apart).status(), dnr(Status::INVALID_USE_OF_CMB));
+    rig.m.controller.set_tracing(true);
+    for opcode in [Opcode::NVM_WRITE, Opcode::NVM_READ] {
+        assert_eq!(
+            rig.exec(1, adjacent(opcode)).status(),
+            dnr(Status::INVALID_USE_OF_CMB),
+            "{opcode:?}"
+        );
+    }
+    // The same through one SGL Data Block that runs over the edge.
+    let block = SglDescriptor::new(
+        last + 0x800,
+        0x2000,
+        SglType::DataBlock,
+        SglSubtype::Address,
+    );
+    let sgl = Rig::io_sqe(Opcode::NVM_WRITE, 1, 0, 16)
+        .with_psdt(Psdt::Sgl)
+        .with_sgl1(block);
+    assert_eq!(rig.exec(1, sgl).status(), dnr(Status::INVALID_USE_OF_CMB));
+    // Nothing moved: no data access was made, refused or not.
+    let trace = rig.m.controller.take_trace();
+    assert!(!trace
+        .accesses()
+        .iter()
+        .any(|a| matches!(a.purpose, DmaPurpose::DataRead | DmaPurpose::DataWrite)));
+    assert!(blocks_are_zero(&rig, 0, 16));
+    assert_eq!(rig.peek(BASE + SIZE, 0x1000), pattern(3, 0x1000));
+}
+
 #[test]
 fn cmb_uses_cmbsz_does_not_allow_are_refused() {
     let mut rig = cmb_rig(CmbConfig {
@@ -920,6 +1100,102 @@ fn a_full_completion_queue_is_never_overwritten() {
         .map(|c| c.cid())
         .collect();
     assert_eq!(rest, [103, 104, 105]);
+}
+
+/// A tail pushed past a full SQ's head would make it look empty and lose its commands: the
+/// write is an Invalid Doorbell Write Value ("attempted to add a command to a full
+/// Submission Queue"), ignored, recorded and reported, and the queued commands still run.
+#[test]
+fn a_tail_past_a_full_submission_queues_head_is_an_invalid_doorbell_value() {
+    let mut rig = Rig::new(ControllerConfig::default());
+    // SQ of 4 slots; CQ of 2, which holds one completion, so the SQ stalls behind it.
+    let cq = rig.alloc_queue_mem(2 * 16);
+    let sq = rig.alloc_queue_mem(4 * 64);
+    assert!(rig.admin(create_cq(1, 2, cq)).is_success());
+    assert!(rig.admin(create_sq(1, 4, sq, 1)).is_success());
+    // The rig's bookkeeping follows the CQ (2 slots); SQ slots are written directly.
+    rig.queues.insert(1, rig::HostQueue::new(sq, cq, 2, 1));
+    let put = |rig: &mut Rig, slot: u16, cid: u16| {
+        let sqe = SubmissionEntry::new(Opcode::NVM_FLUSH, cid).with_nsid(1);
+        rig.poke(sq + u64::from(slot) * 64, &sqe.to_bytes());
+    };
+    let tail = |rig: &mut Rig, value: u32| {
+        rig.m
+            .write32(sq_tail_doorbell(1, 0).unwrap(), value)
+            .unwrap();
+    };
+    let head_tail = |rig: &Rig| {
+        let view = rig.m.controller.submission_queue(1).unwrap();
+        (view.head, view.tail)
+    };
+    // Two commands run and are reaped; a third runs and fills the CQ: head 3, tail 3.
+    for slot in 0..2 {
+        put(&mut rig, slot, slot);
+        tail(&mut rig, u32::from(slot) + 1);
+        assert_eq!(rig.reap(1).map(|c| c.cid()), Some(slot));
+    }
+    put(&mut rig, 2, 2);
+    tail(&mut rig, 3);
+    // Three more fill the SQ behind the full CQ: head 3, tail 2.
+    for (slot, cid) in [(3, 10), (0, 11), (1, 12)] {
+        put(&mut rig, slot, cid);
+    }
+    tail(&mut rig, 2);
+    assert_eq!(head_tail(&rig), (3, 2));
+    let events = rig.m.controller.events().len();
+    // A fourth: tail 3 would make the queue look empty.
+    put(&mut rig, 2, 13);
+    tail(&mut rig, 3);
+    assert_eq!(head_tail(&rig), (3, 2), "the over-full tail was taken");
+    assert!(matches!(
+        rig.m.controller.events()[events..],
+        [ControllerEvent::InvalidDoorbellValue { value: 3, .. }]
+    ));
+    // Nothing was lost: the three queued commands complete as the CQ frees up.
+    let cids: Vec<u16> = std::iter::from_fn(|| rig.reap(1))
+        .map(|c| c.cid())
+        .collect();
+    assert_eq!(cids, [2, 10, 11, 12]);
+    assert_eq!(head_tail(&rig), (2, 2));
+    // With the queue empty again, adding three (its capacity) is fine.
+    for (slot, cid) in [(2, 20), (3, 21), (0, 22)] {
+        put(&mut rig, slot, cid);
+    }
+    tail(&mut rig, 1);
+    assert_eq!(rig.m.controller.events().len(), events + 1);
+    let cids: Vec<u16> = std::iter::from_fn(|| rig.reap(1))
+        .map(|c| c.cid())
+        .collect();
+    assert_eq!(cids, [20, 21, 22]);
+}
+
+/// A tail that adds more entries than are free, though it does not reach the head's slot
+/// from behind in one step: with two queued on a 4-slot queue, one slot is free, and a tail
+/// two ahead is refused.
+#[test]
+fn a_tail_adding_more_entries_than_are_free_is_refused() {
+    let mut rig = Rig::new(ControllerConfig::default());
+    let cq = rig.alloc_queue_mem(2 * 16);
+    let sq = rig.alloc_queue_mem(4 * 64);
+    assert!(rig.admin(create_cq(1, 2, cq)).is_success());
+    assert!(rig.admin(create_sq(1, 4, sq, 1)).is_success());
+    for slot in 0..4u16 {
+        let sqe = SubmissionEntry::new(Opcode::NVM_FLUSH, slot).with_nsid(1);
+        rig.poke(sq + u64::from(slot) * 64, &sqe.to_bytes());
+    }
+    // Slot 0 runs and fills the CQ; slots 1 and 2 wait: head 1, tail 3, one slot free.
+    rig.m.write32(sq_tail_doorbell(1, 0).unwrap(), 3).unwrap();
+    let view = rig.m.controller.submission_queue(1).unwrap();
+    assert_eq!((view.head, view.tail), (1, 3));
+    rig.m.write32(sq_tail_doorbell(1, 0).unwrap(), 1).unwrap();
+    assert!(matches!(
+        rig.m.controller.events().last(),
+        Some(ControllerEvent::InvalidDoorbellValue { value: 1, .. })
+    ));
+    // Adding the one free slot's worth is accepted: the queue is then full.
+    rig.m.write32(sq_tail_doorbell(1, 0).unwrap(), 0).unwrap();
+    let view = rig.m.controller.submission_queue(1).unwrap();
+    assert_eq!((view.head, view.tail), (1, 0));
 }
 
 #[test]

@@ -295,9 +295,16 @@ fn data_outside_host_memory_is_ignored_only_under_its_switch() {
 
 #[test]
 fn the_choices_each_change_one_answer() {
+    // A Read with NSID FFFFFFFFh is Invalid Field in Command either way (Base 2.2, Figure
+    // 92); the switch still answers so before the opcode is looked at, where strict first
+    // refuses an opcode it does not know.
     let broadcast = Rig::io_sqe(Opcode::NVM_READ, u32::MAX, 0, 1).with_prp1(DATA);
     let (strict, lenient) = both(Deviation::BroadcastNsidInvalidField, |_| {}, broadcast, 1);
-    assert_eq!(strict, Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr(true));
+    assert_eq!(strict, Status::INVALID_FIELD.with_dnr(true));
+    assert_eq!(lenient, Status::INVALID_FIELD.with_dnr(true));
+    let unknown = SubmissionEntry::new(Opcode(0x7c), 0).with_nsid(u32::MAX);
+    let (strict, lenient) = both(Deviation::BroadcastNsidInvalidField, |_| {}, unknown, 1);
+    assert_eq!(strict, Status::INVALID_OPCODE.with_dnr(true));
     assert_eq!(lenient, Status::INVALID_FIELD.with_dnr(true));
 
     let fused = write_at(0, 1).with_prp1(DATA).with_fuse(Fuse::FirstOfFused);

@@ -153,9 +153,14 @@ const DIFFERENCES: &[(&str, &str, Deviation)] = &[
         D::MdtsCheckedBeforeRange,
     ),
     (
-        "broadcast-nsid-on-read",
-        "two answers, rule not pinned",
+        "broadcast-nsid-before-opcode",
+        "two valid answers",
         D::BroadcastNsidInvalidField,
+    ),
+    (
+        "psdt-unchecked-without-data",
+        "deviation 17",
+        D::PsdtUncheckedWithoutData,
     ),
     (
         "invalid-queue-deletion-without-dnr",
@@ -1432,10 +1437,21 @@ fn namespaces_ranges_and_limits(twin: &mut Twin) {
         (
             "read namespace FFFFFFFFh (broadcast)",
             read(twin, u32::MAX, 0, 1),
-            invalid_ns.qemu(
-                "broadcast-nsid-on-read",
+            Expect::fails(Status::INVALID_FIELD),
+        ),
+        (
+            "unknown I/O opcode 7Ch, namespace FFFFFFFFh",
+            SubmissionEntry::new(Opcode(0x7c), 0).with_nsid(u32::MAX),
+            Expect::fails(Status::INVALID_OPCODE).qemu(
+                "broadcast-nsid-before-opcode",
                 Status::INVALID_FIELD.with_dnr(true),
             ),
+        ),
+        (
+            "flush namespace 1 with PSDT 11b",
+            flush(1).with_psdt(Psdt::Reserved),
+            Expect::fails(Status::INVALID_FIELD)
+                .qemu("psdt-unchecked-without-data", Status::SUCCESS),
         ),
         (
             "write namespace 0",

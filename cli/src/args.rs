@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use nvme_dma::controller::Profile;
 use nvme_dma::{Extent, PageSize, Piece};
 
 use crate::decode;
@@ -51,6 +52,8 @@ pub enum Command {
     Decode(DecodeArgs),
     /// Run a scenario file on the mock controller: completions, DMA trace, PCIe cost, digests.
     Exec(ExecArgs),
+    /// List the mock controller's behaviour profiles and every switch: its kind, the rule it bends, the profiles that have it.
+    Profiles,
 }
 
 /// `exec`.
@@ -65,6 +68,10 @@ pub struct ExecArgs {
     /// PCIe Max Read Request Size for the cost (overrides link.max_read_request).
     #[arg(long, value_name = "BYTES", value_parser = parse::number)]
     pub max_read_request: Option<u64>,
+    /// The controller's behaviour profile (overrides controller.profile): strict, qemu, or
+    /// either with +SWITCH / -SWITCH after it; `nvme-dma profiles` lists them.
+    #[arg(long, value_name = "TEXT", value_parser = parse::profile)]
+    pub profile: Option<Profile>,
 }
 
 /// `demo`.

@@ -77,6 +77,8 @@ pub struct Tally {
 /// The controller, as set up.
 #[derive(Clone, Debug, Serialize)]
 pub struct ControllerInfo {
+    /// Its behaviour profile, as text (`strict`, `qemu`, `strict+...`).
+    pub profile: String,
     /// The memory page size it was enabled with.
     pub page_size: u64,
     /// MDTS in bytes (absent: no limit).
@@ -960,6 +962,7 @@ pub fn run(
     Ok(ExecReport {
         scenario,
         controller: ControllerInfo {
+            profile: config.profile.to_string(),
             page_size: setup.page_size.bytes(),
             max_transfer: match config.max_transfer() {
                 nvme_dma::spec::MaxTransfer::Unlimited => None,

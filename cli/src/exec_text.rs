@@ -93,6 +93,7 @@ fn setup(out: &mut Out, r: &ExecReport) {
         "  Controller: {}-byte pages, {mdts}, SGLS {:#010x}, registers at {:#x}+{:#x}{cmb}",
         c.page_size, c.sgls.0, c.bar0.addr.0, c.bar0.len
     ));
+    out.line(format!("  Profile: {}", c.profile));
     for ns in &c.namespaces {
         let metadata = match (ns.metadata_size, ns.extended) {
             (0, _) => String::new(),

@@ -6,7 +6,8 @@
 //!   with the fix;
 //! * `decode`: every field of a submission entry, a completion entry or an SGL descriptor;
 //! * `exec`: a scenario run on the library's mock controller, with completions, the DMA trace,
-//!   its PCIe cost and digests of memory and namespaces.
+//!   its PCIe cost and digests of memory and namespaces, under any behaviour profile;
+//! * `profiles`: the mock controller's behaviour profiles and the switches they are made of.
 //!
 //! Exit codes are in [`exit`]; `--help` lists them too.
 
@@ -20,6 +21,7 @@ mod explain;
 mod json;
 mod mock_host;
 mod parse;
+mod profiles;
 mod prp_text;
 mod prp_view;
 mod scenario;
@@ -191,6 +193,20 @@ fn run(cli: &Cli, style: &Style) -> Result<Report, Failure> {
         Command::Sgl(args) => sgl(cli.json, args, style),
         Command::Decode(args) => decode(cli.json, args, style),
         Command::Exec(args) => exec(cli.json, args, style),
+        Command::Profiles => Ok(profiles(cli.json, style)),
+    }
+}
+
+fn profiles(json: bool, style: &Style) -> Report {
+    let report = profiles::report();
+    let stdout = if json {
+        json::document("profiles", true, &report)
+    } else {
+        profiles::text(&report, style)
+    };
+    Report {
+        stdout,
+        code: exit::OK,
     }
 }
 
@@ -201,7 +217,10 @@ fn exec(json: bool, args: &ExecArgs, style: &Style) -> Result<Report, Failure> {
         message: e.to_string(),
     };
     let loaded = scenario::load(&args.scenario).map_err(usage)?;
-    let setup = scenario_build::build(&loaded).map_err(usage)?;
+    let mut setup = scenario_build::build(&loaded).map_err(usage)?;
+    if let Some(profile) = args.profile {
+        setup.config.profile = profile;
+    }
     let link = nvme_dma::controller::PcieLink::new(
         args.max_payload.unwrap_or(setup.link.max_payload),
         args.max_read_request.unwrap_or(setup.link.max_read_request),

@@ -2,6 +2,7 @@
 //! an SGL and descriptor memory. Each parser returns a message that says what was expected, so
 //! clap can print it after the argument's name.
 
+use nvme_dma::controller::Profile;
 use nvme_dma::{Extent, PageSize, Piece};
 
 /// A number in decimal (`4096`, with an optional binary suffix: `4K`, `4KiB`, `2M`, `1G`) or
@@ -36,6 +37,13 @@ pub fn number(text: &str) -> Result<u64, String> {
     };
     let value: u64 = digits.parse().map_err(|_| too_big())?;
     value.checked_mul(1u64 << shift).ok_or_else(too_big)
+}
+
+/// A behaviour profile of the mock controller: `strict`, `qemu`, or either with `+SWITCH` /
+/// `-SWITCH` after it.
+pub fn profile(text: &str) -> Result<Profile, String> {
+    text.parse()
+        .map_err(|e| format!("`{text}` is not a profile: {e}"))
 }
 
 /// A number that fits 32 bits (a register or Identify field).

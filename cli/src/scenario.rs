@@ -87,6 +87,9 @@ pub struct ControllerJson {
     pub bar0: Option<Num>,
     /// A controller memory buffer.
     pub cmb: Option<CmbJson>,
+    /// The behaviour profile, as `Profile`'s text: `strict` (the default), `qemu`, or either
+    /// with `+switch` / `-switch` after it.
+    pub profile: Option<String>,
 }
 
 /// `controller.sgls`: the raw dword, or named fields over the default.

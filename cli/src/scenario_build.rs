@@ -3,7 +3,7 @@
 //! naming its field.
 
 use nvme_dma::controller::{
-    CmbConfig, ControllerConfig, MockController, NamespaceConfig, PcieLink,
+    CmbConfig, ControllerConfig, MockController, NamespaceConfig, PcieLink, Profile,
 };
 use nvme_dma::dptr::SglPolicy;
 use nvme_dma::spec::registers::{cq_head_doorbell, offset, sq_tail_doorbell};
@@ -625,6 +625,11 @@ fn controller(
                 sgls.sdt.map_or(v, |sdt| v.with_sdt(sdt))
             }
         };
+    }
+    if let Some(text) = &c.profile {
+        config.profile = text
+            .parse::<Profile>()
+            .map_err(|e| ScenarioError::at("controller.profile", format!("{text:?}: {e}")))?;
     }
     if let Some(cmb) = &c.cmb {
         config.cmb = Some(CmbConfig {

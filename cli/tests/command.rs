@@ -49,6 +49,12 @@ fn bad_arguments_get_one_line_naming_them() {
         &["exec", "x.json", "--max-payload", "lots"],
         "--max-payload",
     );
+    bad(&["exec", "x.json", "--profile", "lenient"], "--profile");
+    bad(
+        &["exec", "x.json", "--profile", "strict+no-such-switch"],
+        "nvme-dma profiles",
+    );
+    bad(&["profiles", "extra"], "extra");
     // --json changes nothing for bad arguments: the error is text on stderr.
     bad(&["--json", "prp", "0x10g+5"], "<ADDR+LEN>");
     // A layout needing more descriptor memory than the tool lays out is refused up front.
@@ -76,6 +82,7 @@ fn help_documents_exit_codes_and_version_works() {
         "sgl",
         "decode",
         "exec",
+        "profiles",
         "NO_COLOR",
         "docs/cli-json.md",
         "docs/scenario.md",

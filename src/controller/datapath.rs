@@ -78,6 +78,39 @@ impl Gathered {
     }
 }
 
+/// `sqe` with PSDT as the profile reads it: 10b without SGLS bit 19 taken for 01b under
+/// [`Deviation::Psdt10bAs01b`], anything else as it is.
+fn as_profile_reads(sqe: &SubmissionEntry, rules: &PointerRules) -> SubmissionEntry {
+    let mut sqe = *sqe;
+    if sqe.psdt() == Psdt::SglMetadataSgl
+        && rules.lenient.profile.has(Deviation::Psdt10bAs01b)
+        && !rules.sgl.has(Capability::MetadataSgl)
+    {
+        sqe.set_psdt(Psdt::Sgl);
+    }
+    sqe
+}
+
+/// Check `sqe`'s PSDT before the command runs, whether or not it moves data: PSDT is a
+/// field of CDW0, common to every command (Base 2.2, 4.1.1, Figure 91), so a Flush or a
+/// Get Features is held to it as much as a Read.
+///
+/// * 11b is reserved, and Invalid Field in Command is "a reserved coded value or an
+///   unsupported value in a defined field" (Generic Command Status Values).
+/// * On the admin queue, 01b and 10b: "PRPs shall be used for all Admin commands for NVMe
+///   over PCIe implementations" (Figure 91, PSDT) and "SGLs shall not be used for Admin
+///   commands in NVMe over PCIe implementations" (4.1.1).
+/// * An SGL the controller does not advertise (SGLS) is an unsupported value.
+pub(crate) fn check_psdt(
+    sqe: &SubmissionEntry,
+    queue: QueueKind,
+    rules: &PointerRules,
+) -> Result<(), Status> {
+    dptr::decode(&as_profile_reads(sqe, rules), queue, &rules.sgl)
+        .map(|_| ())
+        .map_err(|e| e.status())
+}
+
 /// Walk `sqe`'s data pointer for `data_len` bytes and its metadata pointer for `meta_len`
 /// bytes into `out`, and check everything before a byte moves.
 pub(crate) fn gather<M: DmaMemory + ?Sized>(
@@ -91,13 +124,7 @@ pub(crate) fn gather<M: DmaMemory + ?Sized>(
 ) -> Result<(), Status> {
     out.clear();
     let profile = rules.lenient.profile;
-    let mut sqe = *sqe;
-    if sqe.psdt() == Psdt::SglMetadataSgl
-        && profile.has(Deviation::Psdt10bAs01b)
-        && !rules.sgl.has(Capability::MetadataSgl)
-    {
-        sqe.set_psdt(Psdt::Sgl);
-    }
+    let sqe = as_profile_reads(sqe, rules);
     let pointers = dptr::decode(&sqe, queue, &rules.sgl).map_err(|e| e.status())?;
     port.reset_touched();
     let lenient = match pointers.data {
@@ -177,13 +204,28 @@ fn check_buffers<M: DmaMemory + ?Sized>(
     for (piece, purpose) in pieces {
         match piece {
             Piece::Data(extent) => {
-                let in_cmb = port
-                    .probe(purpose, extent.addr, extent.len)
-                    .map_err(|_| fail(Status::DATA_TRANSFER_ERROR))?;
-                if in_cmb {
-                    data.cmb = true;
-                } else {
-                    data.host = true;
+                // Walkers merge physically adjacent pages into one extent, so the last page
+                // of the CMB and the host page right after it arrive as one piece. Probed
+                // whole it would be unreachable (Data Transfer Error), though it is what a
+                // PRP list naming those two pages apart is: a buffer partly in host memory
+                // and partly in the CMB. Base 2.1, 8.2.1 (Controller Memory Buffer): data
+                // "shall be either entirely located in the Controller Memory Buffer or
+                // entirely located outside", and "if the requirements for the Controller
+                // Memory Buffer use are violated by the host, the controller shall abort the
+                // associated command with a status code of Invalid Use of Controller Memory
+                // Buffer". So each side of the CMB's edges is judged alone.
+                for part in split_at_edges(*extent, port.cmb_window())
+                    .into_iter()
+                    .flatten()
+                {
+                    let in_cmb = port
+                        .probe(purpose, part.addr, part.len)
+                        .map_err(|_| fail(Status::DATA_TRANSFER_ERROR))?;
+                    if in_cmb {
+                        data.cmb = true;
+                    } else {
+                        data.host = true;
+                    }
                 }
             }
             Piece::Skip(_) => {}
@@ -207,6 +249,38 @@ fn check_buffers<M: DmaMemory + ?Sized>(
         return Err(fail(Status::INVALID_USE_OF_CMB));
     }
     Ok(())
+}
+
+/// `extent` cut at the edges of `window` that fall strictly inside it: the part below the
+/// window, the part in it and the part above it, each present only when not empty. An extent
+/// that crosses no edge (an empty one included) comes back whole.
+fn split_at_edges(extent: Extent, window: Option<Extent>) -> [Option<Extent>; 3] {
+    let whole = [Some(extent), None, None];
+    let Some(window) = window else {
+        return whole;
+    };
+    // u128 so that an extent or window ending at (or past) 2^64 needs no special case.
+    let start = u128::from(extent.addr);
+    let end = start.saturating_add(u128::from(extent.len));
+    let inside = |edge: u128| start < edge && edge < end;
+    let (low, high) = (
+        u128::from(window.addr),
+        u128::from(window.addr).saturating_add(u128::from(window.len)),
+    );
+    if !inside(low) && !inside(high) {
+        return whole;
+    }
+    let cuts = [start, low.clamp(start, end), high.clamp(start, end), end];
+    let part = |from: u128, to: u128| {
+        let addr = u64::try_from(from).ok()?;
+        let len = u64::try_from(to.checked_sub(from)?).ok()?;
+        (len > 0).then(|| Extent::new(addr, len))
+    };
+    [
+        part(cuts[0], cuts[1]),
+        part(cuts[1], cuts[2]),
+        part(cuts[2], cuts[3]),
+    ]
 }
 
 /// Move a stream of blocks between host pieces and the namespace. `to_host` is a Read (the
@@ -349,4 +423,55 @@ pub(crate) fn receive<M: DmaMemory + ?Sized>(
         at = end;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_extent_is_cut_only_at_window_edges_inside_it() {
+        let window = Some(Extent::new(0x1000, 0x1000));
+        let e = |addr, len| Some(Extent::new(addr, len));
+        // Wholly inside, wholly outside, touching an edge from outside: whole.
+        assert_eq!(
+            split_at_edges(Extent::new(0x1800, 0x100), window),
+            [e(0x1800, 0x100), None, None]
+        );
+        assert_eq!(
+            split_at_edges(Extent::new(0x2000, 0x1000), window),
+            [e(0x2000, 0x1000), None, None]
+        );
+        assert_eq!(
+            split_at_edges(Extent::new(0x1000, 0), window),
+            [e(0x1000, 0), None, None]
+        );
+        // Over the top edge, over the bottom edge, over both.
+        assert_eq!(
+            split_at_edges(Extent::new(0x1800, 0x1000), window),
+            [None, e(0x1800, 0x800), e(0x2000, 0x800)]
+        );
+        assert_eq!(
+            split_at_edges(Extent::new(0x800, 0x1000), window),
+            [e(0x800, 0x800), e(0x1000, 0x800), None]
+        );
+        assert_eq!(
+            split_at_edges(Extent::new(0, 0x4000), window),
+            [e(0, 0x1000), e(0x1000, 0x1000), e(0x2000, 0x2000)]
+        );
+        // A window at the top of the address space, an extent ending at 2^64.
+        let top = Some(Extent::new(u64::MAX - 0xfff, 0x1000));
+        assert_eq!(
+            split_at_edges(Extent::new(u64::MAX - 0x1fff, 0x2000), top),
+            [
+                e(u64::MAX - 0x1fff, 0x1000),
+                e(u64::MAX - 0xfff, 0x1000),
+                None
+            ]
+        );
+        assert_eq!(
+            split_at_edges(Extent::new(5, 5), None),
+            [e(5, 5), None, None]
+        );
+    }
 }

@@ -14,7 +14,9 @@
 //!
 //! An access that touches the register window at all, even one that starts below it and runs
 //! into it, is refused whole, as is one that straddles the edge of the CMB: the command gets
-//! Data Transfer Error and nothing moves.
+//! Data Transfer Error and nothing moves. (A data buffer that straddles the CMB's edge never
+//! gets that far: the data path judges its two sides apart, and a buffer in both host memory
+//! and the CMB is Invalid Use of Controller Memory Buffer.)
 
 use core::cell::{Cell, RefCell};
 use core::ops::Range;
@@ -105,6 +107,13 @@ impl<'a, M: DmaMemory + ?Sized> DmaPort<'a, M> {
     /// The CMB's capabilities, if there is one.
     pub fn cmb_caps(&self) -> Option<CmbSz> {
         self.cmb.as_ref().map(|c| c.caps)
+    }
+
+    /// Where the CMB sits on the bus, if there is one.
+    pub fn cmb_window(&self) -> Option<Extent> {
+        self.cmb
+            .as_ref()
+            .map(|c| Extent::new(c.base, c.bytes.len() as u64))
     }
 
     /// Forget what the previous command touched.

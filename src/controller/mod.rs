@@ -29,10 +29,24 @@
 //! * A full completion queue is never overwritten: the controller stops fetching from every
 //!   SQ that feeds it, and resumes when the host's CQ head doorbell frees a slot.
 //! * A doorbell write for a queue that does not exist, a tail or head value at or beyond the
-//!   queue size, or a CQ head that releases entries never posted is ignored (no queue state
-//!   changes). It is recorded in [`MockController::events`] and, when the host has an
-//!   Asynchronous Event Request outstanding, reported through it (error status: "write to
-//!   invalid doorbell register" or "invalid doorbell write value", log page 01h).
+//!   queue size, an SQ tail that adds more entries than the queue has free, or a CQ head
+//!   that releases entries never posted is ignored (no queue state changes). It is recorded
+//!   in [`MockController::events`] and, when the host has an Asynchronous Event Request
+//!   outstanding, reported through it (error status: "write to invalid doorbell register"
+//!   or "invalid doorbell write value", log page 01h).
+//! * Invalid Doorbell Write Value (01h among the Error Status values an Asynchronous Event
+//!   Request completes with; Base 2.3, Figure 152) lists as possible causes that "the
+//!   number of commands that would be added as part of a doorbell write would exceed the
+//!   number of available entries" and that the host "attempted to add a command to a full
+//!   Submission Queue" (the list's wording as NVMe 1.x gives it). The controller can tell:
+//!   it knows its own head (the next entry it fetches) and the last tail, so the entries it
+//!   has not fetched, and how many slots are free. An SQ's entries stay unfetched only
+//!   while its completion queue is full (or the controller is stopped), and only then can a
+//!   tail go past the head: with head 3 and tail 2 on a 4-slot queue, tail 3 would make the
+//!   queue look empty and lose three commands. Such a tail is refused as above, and the
+//!   queue keeps its three. What it cannot tell is a tail moved round the whole ring, to
+//!   the value it had (that adds nothing, and is accepted as such), or a host that rewrote
+//!   an entry the controller has not fetched yet.
 //! * Setting CC.EN with a page size outside CAP.MPSMIN..MPSMAX, an admin queue size below
 //!   2 slots, a queue base with reserved bits set, or a command set other than NVM leaves
 //!   CSTS.RDY clear and sets CSTS.CFS; the reason is recorded as an event.
@@ -40,6 +54,9 @@
 //!   error: CSTS.CFS is set and the controller stops processing until it is reset.
 //! * Every failed command's status has DNR set and is added to the Error Information log.
 //! * No fused operation is supported (FUSES = 0): a command with FUSE other than 00b gets
+//!   Invalid Field in Command.
+//! * PSDT is checked for every command before it runs, whether or not it moves data: 11b
+//!   (reserved), an SGL on the admin queue, or an SGL kind SGLS does not advertise is
 //!   Invalid Field in Command.
 //! * A command that fails moves nothing: its whole data and metadata pointer is walked and
 //!   every buffer probed ([`DmaMemory::probe`]) before the first byte moves. (If the host's
@@ -407,7 +424,7 @@ impl MockController {
         let accepted = match (is_cq, u16::try_from(value)) {
             (false, Ok(tail)) => match self.queues.sq_mut(qid) {
                 None => Err(admin::AsyncEvent::InvalidDoorbellRegister),
-                Some(sq) if tail >= sq.size => Err(admin::AsyncEvent::InvalidDoorbellValue),
+                Some(sq) if !sq.tail_is_valid(tail) => Err(admin::AsyncEvent::InvalidDoorbellValue),
                 Some(sq) => {
                     sq.tail = tail;
                     Ok(())
@@ -502,6 +519,15 @@ impl MockController {
         }
         // An Asynchronous Event Request just submitted may already have an event waiting.
         engine.post_async_events();
+    }
+}
+
+/// The kind of queue `qid` is: 0 is the admin queue.
+fn queue_kind(qid: u16) -> QueueKind {
+    if qid == 0 {
+        QueueKind::Admin
+    } else {
+        QueueKind::Io
     }
 }
 
@@ -617,6 +643,8 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
                 // is an unsupported value in a defined field.
                 let dnr = !self.config.profile.has(Deviation::FusedRefusedWithoutDnr);
                 Outcome::Complete(Status::INVALID_FIELD.with_dnr(dnr), 0)
+            } else if let Err(status) = self.check_psdt(&sqe, qid) {
+                Outcome::Complete(status, 0)
             } else if qid == 0 {
                 self.admin_command(&sqe)
             } else {
@@ -640,6 +668,17 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
                 self.post(cqid, qid, sqe.cid(), status, dw0, sqhd);
             }
         }
+    }
+
+    /// PSDT, checked here for every command, not when a data pointer is walked: a command
+    /// that moves no data would otherwise never look at it. The profile may leave it to the
+    /// data path on the I/O queues ([`Deviation::PsdtUncheckedWithoutData`]).
+    fn check_psdt(&self, sqe: &SubmissionEntry, qid: u16) -> Result<(), Status> {
+        let unchecked = qid != 0 && self.config.profile.has(Deviation::PsdtUncheckedWithoutData);
+        if unchecked {
+            return Ok(());
+        }
+        datapath::check_psdt(sqe, queue_kind(qid), &self.rules)
     }
 
     /// Post one completion to `cqid` (the caller checked it has room).

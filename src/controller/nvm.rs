@@ -1,9 +1,10 @@
 //! NVM commands on I/O queues: Read, Write, Compare, Flush, Write Zeroes and Dataset
 //! Management (deallocate).
 //!
-//! Every data command checks, in this order: the namespace (Invalid Namespace or Format),
-//! the LBA range (LBA Out of Range), MDTS (Invalid Field in Command), then walks and checks
-//! its whole data and metadata pointer ([`datapath::gather`]), and only then moves data.
+//! Every data command checks, in this order: the namespace (Invalid Namespace or Format;
+//! the broadcast NSID FFFFFFFFh, which only Flush accepts, Invalid Field in Command), the
+//! LBA range (LBA Out of Range), MDTS (Invalid Field in Command), then walks and checks its
+//! whole data and metadata pointer ([`datapath::gather`]), and only then moves data.
 
 use alloc::vec::Vec;
 
@@ -31,6 +32,9 @@ fn block_range(sqe: &SubmissionEntry) -> (u64, u64) {
 
 impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
     pub(crate) fn io_command(&mut self, sqe: &SubmissionEntry) -> Outcome {
+        // Strictly, FFFFFFFFh on a command that does not support it is Invalid Field in
+        // Command once the opcode is known to be one ([`Self::namespace_index`]); the
+        // profile's controller answers so before it looks at the opcode at all.
         let broadcast = sqe.nsid() == u32::MAX && sqe.opcode() != Opcode::NVM_FLUSH;
         if broadcast
             && self
@@ -55,8 +59,21 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
         Outcome::from_result(result)
     }
 
-    /// The index of an active namespace, or the status for a command naming another.
+    /// The index of an active namespace, or the status for a command naming another:
+    /// Invalid Field in Command for FFFFFFFFh or an inactive identifier, Invalid Namespace
+    /// or Format for an invalid one ([`active_namespace`](Self::active_namespace)).
+    ///
+    /// Every command that calls this uses the NSID and does not support the broadcast value
+    /// (Flush, which does, answers FFFFFFFFh before). Base 2.2, 4.1.1, Figure 92 (Common
+    /// Command Format, NSID): "If the namespace identifier is used for the command (refer to
+    /// Figure 142), the value FFFFFFFFh is not supported for that command, and the host
+    /// specifies a value of FFFFFFFFh, then the controller shall abort the command with a
+    /// status code of Invalid Field in Command, unless otherwise specified." The NVM
+    /// commands here specify nothing otherwise.
     fn namespace_index(&self, nsid: u32) -> Result<usize, Status> {
+        if nsid == u32::MAX {
+            return Err(fail(Status::INVALID_FIELD));
+        }
         self.active_namespace(nsid)
             .map(|_| usize::try_from(nsid.saturating_sub(1)).unwrap_or(usize::MAX))
     }

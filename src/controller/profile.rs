@@ -1,33 +1,6 @@
 //! Behaviour profiles: where the mock controller answers otherwise than the specification's
-//! letter, switch by switch.
-//!
-//! By default ([`Profile::STRICT`]) the mock is the specification's judge: it gives the one
-//! answer the specification asks for, and where it allows two, the one its module docs name.
-//! A real controller departs from that in known ways. Each departure the crate knows is a
-//! [`Deviation`], a switch with a name, the rule it bends and the answer it gives instead;
-//! a [`Profile`] is a set of them. [`Profile::QEMU_7_2`] turns on every way QEMU 7.2's `nvme`
-//! device answers otherwise (CONFORMANCE.md measures each on QEMU itself), so that the mock
-//! stands in for QEMU exactly; a user whose hardware has only some of those leniencies starts
-//! from `STRICT` and turns on just those.
-//!
-//! ```
-//! use nvme_dma::controller::{ControllerConfig, Deviation, Profile};
-//!
-//! let lenient = Profile::STRICT.with(Deviation::Prp1NotDwordAligned);
-//! assert!(lenient.has(Deviation::Prp1NotDwordAligned));
-//! assert!(!lenient.has(Deviation::MdtsInCcPageUnits));
-//! assert_eq!(Profile::by_name("qemu"), Some(Profile::QEMU_7_2));
-//! let config = ControllerConfig { profile: lenient, ..ControllerConfig::default() };
-//! # let _ = config;
-//! ```
-//!
-//! # How the data pointer switches work
-//!
-//! The strict data path walks pointers with the crate's own walkers. Turning on any PRP
-//! switch (or any SGL switch) hands PRPs (or SGLs) to a mapper written after QEMU's: it reads
-//! lists and segments in QEMU's order and makes QEMU's checks, and each switch that is off puts
-//! back the specification's check at the place QEMU leaves it out. With every switch of a kind
-//! off the crate's walker runs, so `STRICT` is exactly the specification.
+//! letter, switch by switch. The public items are [`Profile`] and [`Deviation`], whose docs
+//! say how they work.
 
 use core::fmt;
 
@@ -42,7 +15,7 @@ pub enum DeviationKind {
     Observation,
 }
 
-/// One named way of answering otherwise than the strict profile; see the [module docs](self).
+/// One named way of answering otherwise than the strict profile; see [`Profile`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Deviation {
@@ -80,6 +53,9 @@ pub enum Deviation {
     MdtsInCcPageUnits,
     /// PSDT 10b without SGLS bit 19 is read as 01b instead of Invalid Field in Command.
     Psdt10bAs01b,
+    /// PSDT is not checked on an I/O command that moves no data: a Flush with PSDT 11b
+    /// succeeds.
+    PsdtUncheckedWithoutData,
     /// Data buffers outside host memory are not refused: a write from them stores zeros, a
     /// read into them goes nowhere, and the command succeeds. (Lists and segments there are
     /// still Data Transfer Error.)
@@ -106,8 +82,9 @@ pub enum Deviation {
     CompletionQueueCheckedFirst,
     /// A Read or Write past both MDTS and the namespace's end reports MDTS first.
     MdtsCheckedBeforeRange,
-    /// An I/O command other than Flush with NSID FFFFFFFFh gets Invalid Field in Command
-    /// rather than Invalid Namespace or Format.
+    /// An I/O command other than Flush with NSID FFFFFFFFh is refused with Invalid Field in
+    /// Command before its opcode is looked at, so an unknown opcode gets Invalid Field rather
+    /// than Invalid Opcode.
     BroadcastNsidInvalidField,
     /// Invalid Queue Deletion is answered without DNR.
     InvalidQueueDeletionWithoutDnr,
@@ -117,7 +94,7 @@ pub enum Deviation {
 
 impl Deviation {
     /// Every switch, in the order of its bit in a [`Profile`].
-    pub const ALL: [Deviation; 23] = [
+    pub const ALL: [Deviation; 24] = [
         Deviation::SglStaleLastSegmentCheck,
         Deviation::SglNonDataAsSegment,
         Deviation::SglSubtypeIgnored,
@@ -129,6 +106,7 @@ impl Deviation {
         Deviation::PrpListPointerNotQwordAligned,
         Deviation::MdtsInCcPageUnits,
         Deviation::Psdt10bAs01b,
+        Deviation::PsdtUncheckedWithoutData,
         Deviation::DataOutsideMemoryIgnored,
         Deviation::LogOffsetAtPageEndRefused,
         Deviation::LogDataStopsAtPageEnd,
@@ -161,6 +139,7 @@ impl Deviation {
             Deviation::PrpListPointerNotQwordAligned => "prp-list-pointer-not-qword-aligned",
             Deviation::MdtsInCcPageUnits => "mdts-in-cc-page-units",
             Deviation::Psdt10bAs01b => "psdt-10b-as-01b",
+            Deviation::PsdtUncheckedWithoutData => "psdt-unchecked-without-data",
             Deviation::DataOutsideMemoryIgnored => "data-outside-memory-ignored",
             Deviation::LogOffsetAtPageEndRefused => "log-offset-at-page-end-refused",
             Deviation::LogDataStopsAtPageEnd => "log-data-stops-at-page-end",
@@ -231,6 +210,9 @@ impl Deviation {
             Deviation::Psdt10bAs01b => {
                 "PSDT 10b needs SGLS bit 19 (MPTR as an SGL segment); otherwise Invalid Field"
             }
+            Deviation::PsdtUncheckedWithoutData => {
+                "PSDT 11b is reserved, on any command: Invalid Field in Command"
+            }
             Deviation::DataOutsideMemoryIgnored => {
                 "data that cannot be transferred is Data Transfer Error"
             }
@@ -258,7 +240,8 @@ impl Deviation {
                 "no order of checks is prescribed; strict reports the command's own field first"
             }
             Deviation::BroadcastNsidInvalidField => {
-                "strict answers an unusable NSID with Invalid Namespace or Format"
+                "no order of checks is prescribed; strict refuses an unknown opcode before it \
+                 looks at NSID FFFFFFFFh"
             }
             Deviation::InvalidQueueDeletionWithoutDnr | Deviation::FusedRefusedWithoutDnr => {
                 "DNR says a retry cannot succeed; strict sets it on every failure"
@@ -273,7 +256,36 @@ impl fmt::Display for Deviation {
     }
 }
 
-/// A set of [`Deviation`]s the mock controller makes; see the [module docs](self).
+/// Behaviour profiles: where the mock controller answers otherwise than the specification's
+/// letter, switch by switch.
+///
+/// By default ([`Profile::STRICT`]) the mock is the specification's judge: it gives the one
+/// answer the specification asks for, and where it allows two, the one its module docs name.
+/// A real controller departs from that in known ways. Each departure the crate knows is a
+/// [`Deviation`], a switch with a name, the rule it bends and the answer it gives instead;
+/// a [`Profile`] is a set of them. [`Profile::QEMU_7_2`] turns on every way QEMU 7.2's `nvme`
+/// device answers otherwise (CONFORMANCE.md measures each on QEMU itself), so that the mock
+/// stands in for QEMU exactly; a user whose hardware has only some of those leniencies starts
+/// from `STRICT` and turns on just those.
+///
+/// ```
+/// use nvme_dma::controller::{ControllerConfig, Deviation, Profile};
+///
+/// let lenient = Profile::STRICT.with(Deviation::Prp1NotDwordAligned);
+/// assert!(lenient.has(Deviation::Prp1NotDwordAligned));
+/// assert!(!lenient.has(Deviation::MdtsInCcPageUnits));
+/// assert_eq!(Profile::by_name("qemu"), Some(Profile::QEMU_7_2));
+/// let config = ControllerConfig { profile: lenient, ..ControllerConfig::default() };
+/// # let _ = config;
+/// ```
+///
+/// # How the data pointer switches work
+///
+/// The strict data path walks pointers with the crate's own walkers. Turning on any PRP
+/// switch (or any SGL switch) hands PRPs (or SGLs) to a mapper written after QEMU's: it reads
+/// lists and segments in QEMU's order and makes QEMU's checks, and each switch that is off puts
+/// back the specification's check at the place QEMU leaves it out. With every switch of a kind
+/// off the crate's walker runs, so `STRICT` is exactly the specification.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Profile {
     switches: u32,
@@ -297,6 +309,7 @@ impl Profile {
         .with(Deviation::PrpListPointerNotQwordAligned)
         .with(Deviation::MdtsInCcPageUnits)
         .with(Deviation::Psdt10bAs01b)
+        .with(Deviation::PsdtUncheckedWithoutData)
         .with(Deviation::DataOutsideMemoryIgnored)
         .with(Deviation::LogOffsetAtPageEndRefused)
         .with(Deviation::LogDataStopsAtPageEnd)

@@ -56,6 +56,29 @@ impl SubmissionQueue {
     pub fn is_empty(&self) -> bool {
         self.head == self.tail
     }
+
+    /// Whether the host may move the tail to `tail`: inside the queue, and adding no more
+    /// entries than the queue has free. The controller knows how many it has not fetched yet
+    /// (head to the old tail), so a tail that goes past the head, which would make a full
+    /// queue look empty (or nearly so) and lose the commands in it, is over-filling it.
+    pub fn tail_is_valid(&self, tail: u16) -> bool {
+        if tail >= self.size {
+            return false;
+        }
+        let size = u32::from(self.size);
+        // Entries from `from` to `to`, going round the ring.
+        let between = |from: u16, to: u16| {
+            u32::from(to)
+                .wrapping_add(size)
+                .wrapping_sub(u32::from(from))
+                .checked_rem(size)
+                .unwrap_or(0)
+        };
+        let free = size
+            .saturating_sub(1)
+            .saturating_sub(between(self.head, self.tail));
+        between(self.tail, tail) <= free
+    }
 }
 
 /// A completion queue.
@@ -207,6 +230,41 @@ impl QueueView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sq(size: u16, head: u16, tail: u16) -> SubmissionQueue {
+        SubmissionQueue {
+            memory: QueueMemory::Contiguous(0),
+            size,
+            head,
+            tail,
+            cqid: 1,
+        }
+    }
+
+    #[test]
+    fn a_tail_may_add_only_as_many_entries_as_are_free() {
+        // Empty: any tail inside the queue adds at most size - 1.
+        let empty = sq(4, 2, 2);
+        assert!((0..4).all(|t| empty.tail_is_valid(t)));
+        assert!(!empty.tail_is_valid(4));
+        // Full (head 3, tail 2): only the same tail, which adds nothing.
+        let full = sq(4, 3, 2);
+        assert_eq!(
+            (0..4)
+                .filter(|&t| full.tail_is_valid(t))
+                .collect::<Vec<_>>(),
+            [2]
+        );
+        // Two queued (head 1, tail 3), one free: tails 3 and 0, not 1 or 2.
+        let two = sq(4, 1, 3);
+        assert_eq!(
+            (0..4).filter(|&t| two.tail_is_valid(t)).collect::<Vec<_>>(),
+            [0, 3]
+        );
+        // The smallest queue holds one entry.
+        assert!(sq(2, 0, 0).tail_is_valid(1));
+        assert!(!sq(2, 0, 1).tail_is_valid(0));
+    }
 
     #[test]
     fn paged_queue_slots_follow_the_page_list() {

@@ -5,15 +5,15 @@
 use arbitrary::{Arbitrary, Unstructured};
 use std::collections::BTreeSet;
 
-use nvme_dma::controller::{ControllerConfig, Profile};
+use nvme_dma::controller::{NamespaceConfig, Profile};
 use nvme_dma::dptr::{self, DescriptorMemory, DeviceCommand, SglPolicy, Transfer};
 use nvme_dma::fuzzkit::{
-    DataPointerCase, DriverCase, DriverFinding, Hostile, Label, Outcome, Target,
+    DataPointerCase, DriverCase, DriverFinding, Hostile, Label, Outcome, Space, Target,
 };
 use nvme_dma::prp::PrpListPage;
 use nvme_dma::sgl::SegmentBuf;
 use nvme_dma::spec::Status;
-use nvme_dma::spec::{BlockRange, Opcode, SubmissionEntry};
+use nvme_dma::spec::{BlockRange, Opcode, Sgls, SubmissionEntry};
 use nvme_dma::{Direction, DmaMemory, Extent, Piece, QueueKind, SimMemory};
 use nvme_dma_testkit::rig::Rig;
 
@@ -132,7 +132,7 @@ fn labels_are_true_and_every_kind_is_made() {
         }
     }
     eprintln!("shapes {shapes:?}\nrules {rules:?}\nhostile {hostile:?}");
-    assert_eq!(shapes.len(), 10, "every shape: {shapes:?}");
+    assert_eq!(shapes.len(), 12, "every shape: {shapes:?}");
     assert!(rules.len() >= 8, "near-valid rules: {rules:?}");
     assert_eq!(
         hostile.len(),
@@ -153,34 +153,52 @@ fn the_same_bytes_make_the_same_case() {
     }
 }
 
+/// The blocks' data, then their separate metadata: the media a checker compares.
+fn media(rig: &Rig, slba: u64, blocks: u64) -> Vec<u8> {
+    let c = &rig.m.controller;
+    let mut out = c.namespace_data(1, slba, blocks).unwrap();
+    out.extend(c.namespace_metadata(1, slba, blocks).unwrap());
+    out
+}
+
 /// The mock controller, strict, as the emulator under test: the checkers must accept every
-/// answer it gives, and the oracle must be its answer.
+/// answer it gives, and the oracle must be its answer. Targets with separate metadata
+/// (contiguous and through metadata SGLs) and with a controller memory buffer included.
 #[test]
 fn the_mock_controller_passes_the_emulator_checkers() {
+    let metadata = Target {
+        metadata: 16,
+        sgls: Target::DEFAULT.sgls.union(Sgls::MPTR_SGL),
+        ..Target::DEFAULT
+    };
+    let cmb = Target {
+        space: Space::WITH_CMB,
+        ..Target::DEFAULT
+    };
     let mut checked = 0;
-    for bytes in inputs(800) {
-        let Ok(case) = DataPointerCase::generate(&mut Unstructured::new(&bytes), &Target::DEFAULT)
-        else {
+    let mut shapes = BTreeSet::new();
+    for (i, bytes) in inputs(1200).enumerate() {
+        let target = [Target::DEFAULT, metadata, cmb][i % 3];
+        let Ok(case) = DataPointerCase::generate(&mut Unstructured::new(&bytes), &target) else {
             continue;
         };
-        let expected = case.expected(Profile::STRICT);
-        let mut rig = Rig::new(ControllerConfig::default());
+        if let Label::Valid(shape) = case.label {
+            shapes.insert(format!("{shape:?}"));
+        }
+        let mut config = case.config(Profile::STRICT);
+        config.namespaces =
+            vec![NamespaceConfig::new(128 * 1024, 512).with_metadata(target.metadata, false)];
+        let mut rig = Rig::new(config);
         rig.create_io_pair(1, 16);
         case.image
             .write_to(&mut rig.m)
             .expect("the rig maps the default space");
-        let slba = 100;
-        let before = rig
-            .m
-            .controller
-            .namespace_data(1, slba, case.blocks.into())
-            .unwrap();
+        // The rig maps more memory than the case's space: a hostile pointer may reach it.
+        let expected = case.expected_in(Profile::STRICT, &mut rig.m);
+        let (slba, blocks) = (100, u64::from(case.blocks));
+        let before = media(&rig, slba, blocks);
         let status = rig.exec(1, case.sqe(1, slba)).status();
-        let after = rig
-            .m
-            .controller
-            .namespace_data(1, slba, case.blocks.into())
-            .unwrap();
+        let after = media(&rig, slba, blocks);
         let verdict = match case.direction {
             Direction::Write => case.check_write(&expected, status, &after, &before),
             Direction::Read => case.check_read(&expected, status, &before, &rig.m),
@@ -188,7 +206,11 @@ fn the_mock_controller_passes_the_emulator_checkers() {
         verdict.unwrap_or_else(|e| panic!("{e}"));
         checked += 1;
     }
-    assert!(checked > 700, "{checked} cases checked");
+    assert!(checked > 1100, "{checked} cases checked");
+    assert!(
+        shapes.contains("MetadataSgl") && shapes.contains("CmbPlacement"),
+        "{shapes:?}"
+    );
 }
 
 /// An emulator that drops the last byte of every read's last piece is caught.

@@ -61,11 +61,13 @@ fn target() -> Target {
         mdts: 7,
         sgls: Sgls::from_support(SglSupport::ByteAligned),
         block_size: 512,
+        metadata: 0,
         space: Space {
             data: Extent::new(32 << 20, 16 << 20),
             descriptors: Extent::new(16 << 20, 8 << 20),
             unmapped: Extent::new(0x1000_0000, 0x1000_0000),
             registers: Some(Extent::new(BAR0, 0x4000)),
+            cmb: None,
         },
     }
 }

@@ -330,6 +330,28 @@ impl MockController {
         Some(())
     }
 
+    /// The separate metadata of blocks `slba .. slba + nlb` of namespace `nsid` (empty for a
+    /// namespace without it, or with metadata inside its blocks), read directly as
+    /// [`MockController::namespace_data`] reads data.
+    pub fn namespace_metadata(&self, nsid: u32, slba: u64, nlb: u64) -> Option<Vec<u8>> {
+        let ns = self
+            .namespaces
+            .get(usize::try_from(nsid.checked_sub(1)?).ok()?)?;
+        if slba.checked_add(nlb)? > ns.blocks() {
+            return None;
+        }
+        let per_block = ns.stream_len(namespace::Stream::Metadata, 1);
+        let len = per_block.checked_mul(nlb)?;
+        let mut out = Vec::with_capacity(usize::try_from(len).ok()?);
+        ns.store(namespace::Store::Metadata)
+            .read_to::<()>(slba.checked_mul(per_block)?, len, |b| {
+                out.extend_from_slice(b);
+                Ok(())
+            })
+            .ok()?;
+        Some(out)
+    }
+
     /// The data bytes of blocks `slba .. slba + nlb` of namespace `nsid`, read directly (no
     /// DMA, no command): for tests that check what a command stored. `None` when the range
     /// is not in the namespace or too large for memory.
@@ -734,26 +756,40 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
 }
 
 /// What a controller built from `config`, enabled with `page_size`, makes of an I/O
-/// command's data pointer for `data_len` bytes: the pieces it would move, the status it
-/// would complete with (`Err(Some)`), or that it would hang (`Err(None)`). The same data path
-/// [`MockController`] runs, for the fuzz kit's oracle.
+/// command's data and metadata pointers for `lens` (data, metadata) bytes: the pieces it
+/// would move, the status it would complete with (`Err(Some)`), or that it would hang
+/// (`Err(None)`). The same data path [`MockController`] runs, for the fuzz kit's oracle; the
+/// controller memory buffer's bytes are read from `mem` at the buffer's address.
 #[cfg(feature = "fuzzkit")]
 pub(crate) fn data_path<M: DmaMemory + ?Sized>(
     config: &ControllerConfig,
     page_size: PageSize,
     sqe: &SubmissionEntry,
     direction: crate::Direction,
-    data_len: u64,
+    lens: (u64, u64),
     mem: &mut M,
-) -> Result<Vec<crate::Piece>, Option<Status>> {
+) -> Result<(Vec<crate::Piece>, Vec<crate::Piece>), Option<Status>> {
     let rules = PointerRules::new(config, page_size);
     let ignore = config.profile.has(Deviation::DataOutsideMemoryIgnored);
     let registers = Extent::new(config.bar0, config.bar0_size());
-    let port = DmaPort::new(mem, None, registers, None).with_data_faults_ignored(ignore);
+    let mut cmb_bytes = match config.cmb {
+        Some(c) => {
+            let mut bytes = alloc::vec![0u8; usize::try_from(c.size).unwrap_or(0)];
+            // A buffer the memory does not hold reads as zeros.
+            let _ = mem.read(c.addr, &mut bytes);
+            bytes
+        }
+        None => Vec::new(),
+    };
+    let cmb = config.cmb.map(|c| CmbWindow {
+        base: c.addr,
+        bytes: cmb_bytes.as_mut_slice(),
+        caps: cmb_size(&c),
+    });
+    let port = DmaPort::new(mem, cmb, registers, None).with_data_faults_ignored(ignore);
     let mut out = Gathered::default();
-    let lens = (data_len, 0);
     match datapath::gather(&port, sqe, QueueKind::Io, direction, lens, &rules, &mut out) {
-        Ok(()) => Ok(out.data),
+        Ok(()) => Ok((out.data, out.metadata)),
         Err(_) if out.hung => Err(None),
         Err(status) => Err(Some(status)),
     }

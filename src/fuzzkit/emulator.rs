@@ -41,6 +41,11 @@ pub enum Shape {
     SglBitBuckets,
     /// A zero-length Data Block among the data (valid: it moves nothing).
     SglEmptyDataBlock,
+    /// Separate metadata through a metadata SGL (PSDT 10b, MPTR pointing to a
+    /// one-descriptor segment).
+    MetadataSgl,
+    /// Data, lists and segments all in the controller memory buffer.
+    CmbPlacement,
 }
 
 /// A hostile data pointer's kind.
@@ -60,19 +65,26 @@ pub enum Hostile {
     DescriptorsAcrossRegisterWindow,
     /// Data in the controller's own register window.
     DataInRegisterWindow,
+    /// Data in the controller memory buffer, its list or segments in host memory.
+    CmbMixedWithHostMemory,
+    /// A PRP list that starts in host memory just below the controller memory buffer and
+    /// runs into it.
+    DescriptorsAcrossCmbEdge,
     /// A valid layout with a few bytes of its data pointer or descriptors flipped.
     BytesNearValid,
 }
 
 impl Hostile {
     /// Every kind.
-    pub const ALL: [Hostile; 7] = [
+    pub const ALL: [Hostile; 9] = [
         Hostile::SelfReferencingSegment,
         Hostile::MutuallyReferencingSegments,
         Hostile::SegmentsWithoutData,
         Hostile::LengthWrapsAddressSpace,
         Hostile::DescriptorsAcrossRegisterWindow,
         Hostile::DataInRegisterWindow,
+        Hostile::CmbMixedWithHostMemory,
+        Hostile::DescriptorsAcrossCmbEdge,
         Hostile::BytesNearValid,
     ];
 }
@@ -115,8 +127,11 @@ pub enum Outcome {
 pub struct Expected {
     /// The profile asked about.
     pub profile: Profile,
-    /// What the controller does.
+    /// What the controller does with the data.
     pub outcome: Outcome,
+    /// The metadata pieces it moves when the outcome is [`Outcome::Moves`] (none without
+    /// separate metadata).
+    pub metadata: Vec<Piece>,
 }
 
 /// A Read or Write whose data pointer is laid out in [`DataPointerCase::image`]; see the
@@ -131,8 +146,12 @@ pub struct DataPointerCase {
     pub direction: Direction,
     /// Logical blocks moved (NLB + 1).
     pub blocks: u32,
-    /// PSDT: PRPs or an SGL.
+    /// PSDT: PRPs, an SGL, or an SGL with a metadata SGL.
     pub psdt: Psdt,
+    /// MPTR (0 without separate metadata).
+    pub mptr: u64,
+    /// The metadata buffers as the host meant them.
+    pub metadata: Vec<Piece>,
     /// The DPTR field: PRP1 and PRP2, or SGL1.
     pub dptr: [u8; 16],
     /// Host memory: data buffers with their bytes, then lists or segments.
@@ -154,12 +173,23 @@ impl DataPointerCase {
         let len = u64::from(blocks).saturating_mul(target.block_size);
         let seed = u.arbitrary::<u64>()?;
         let sgl = target.sgls.is_supported();
+        // Now and then everything in the controller memory buffer, where there is one:
+        // data, lists, segments and metadata.
+        let in_cmb = match generate::in_cmb(target) {
+            Some(moved) if u.ratio(1, 6)? => Some(moved),
+            _ => None,
+        };
+        let place = in_cmb.as_ref().unwrap_or(target);
         let valid = |u: &mut Unstructured<'_>| {
-            if sgl && u.arbitrary()? {
-                generate::valid_sgl(u, target, len, direction, seed)
+            let mut layout = if sgl && u.arbitrary()? {
+                generate::valid_sgl(u, place, len, direction, seed)?
             } else {
-                generate::valid_prp(u, target, len, seed)
+                generate::valid_prp(u, place, len, seed)?
+            };
+            if in_cmb.is_some() {
+                layout.label = Label::Valid(Shape::CmbPlacement);
             }
+            Ok(layout)
         };
         // A draw that finds no place for what it picked (a list to break in a one-page
         // transfer) falls back to the valid layout, so every input makes a case.
@@ -167,12 +197,18 @@ impl DataPointerCase {
             0..=4 => valid(u)?,
             5..=7 => {
                 let base = valid(u)?;
-                generate::break_one_rule(u, target, base.clone(), len).unwrap_or(base)
+                generate::break_one_rule(u, place, base.clone(), len).unwrap_or(base)
             }
             _ => match generate::hostile(u, target, len, direction, seed) {
                 Ok(layout) => layout,
                 Err(_) => valid(u)?,
             },
+        };
+        let layout = if target.metadata == 0 {
+            layout
+        } else {
+            let meta_len = u64::from(blocks).saturating_mul(u64::from(target.metadata));
+            generate::with_metadata(u, place, layout, meta_len, direction, seed)?
         };
         let layout = generate::finish(layout);
         Ok(DataPointerCase {
@@ -181,6 +217,8 @@ impl DataPointerCase {
             direction,
             blocks,
             psdt: layout.psdt,
+            mptr: layout.mptr,
+            metadata: layout.metadata,
             dptr: layout.dptr,
             image: layout.image,
             intended: layout.intended,
@@ -192,6 +230,11 @@ impl DataPointerCase {
         u64::from(self.blocks).saturating_mul(self.target.block_size)
     }
 
+    /// Bytes of separate metadata the command moves: blocks × metadata size.
+    pub fn metadata_len(&self) -> u64 {
+        u64::from(self.blocks).saturating_mul(u64::from(self.target.metadata))
+    }
+
     /// The command: a Read or Write of namespace `nsid` from block `slba`, with this case's
     /// data pointer (CID 0; the caller sets its own).
     pub fn sqe(&self, nsid: u32, slba: u64) -> SubmissionEntry {
@@ -201,7 +244,8 @@ impl DataPointerCase {
         };
         let mut sqe = SubmissionEntry::new(opcode, 0)
             .with_nsid(nsid)
-            .with_psdt(self.psdt);
+            .with_psdt(self.psdt)
+            .with_mptr(self.mptr);
         if let Ok(range) = BlockRange::new(slba, u64::from(self.blocks)) {
             sqe.set_block_range(range);
         }
@@ -215,7 +259,11 @@ impl DataPointerCase {
     /// Map the target's data and descriptor space in `memory` (not the unmapped range), so
     /// that the image can be written into it.
     pub fn map_into(&self, memory: &mut SimMemory) {
-        for space in [self.target.space.data, self.target.space.descriptors] {
+        let cmb = self.target.space.cmb.into_iter();
+        for space in [self.target.space.data, self.target.space.descriptors]
+            .into_iter()
+            .chain(cmb)
+        {
             // The space is the caller's: a range that cannot be mapped is left out, and the
             // image's writes there fault as they would on the controller.
             let _ = memory.map(space.addr, space.len);
@@ -235,6 +283,11 @@ impl DataPointerCase {
                 .space
                 .registers
                 .map_or(defaults.bar0, |r| r.addr),
+            cmb: self
+                .target
+                .space
+                .cmb
+                .map(|c| crate::controller::CmbConfig::new(c.addr, c.len)),
             profile,
             ..defaults
         }
@@ -252,6 +305,7 @@ impl DataPointerCase {
             Err(_) => Expected {
                 profile,
                 outcome: Outcome::Fails(Status::DATA_TRANSFER_ERROR.with_dnr(true)),
+                metadata: Vec::new(),
             },
         }
     }
@@ -261,19 +315,23 @@ impl DataPointerCase {
     /// lead anywhere). Nothing is written to `memory`.
     pub fn expected_in<M: DmaMemory + ?Sized>(&self, profile: Profile, memory: &mut M) -> Expected {
         let config = self.config(profile);
-        let outcome = match crate::controller::data_path(
+        let (outcome, metadata) = match crate::controller::data_path(
             &config,
             self.target.page_size,
             &self.sqe(1, 0),
             self.direction,
-            self.data_len(),
+            (self.data_len(), self.metadata_len()),
             memory,
         ) {
-            Ok(pieces) => Outcome::Moves(pieces),
-            Err(Some(status)) => Outcome::Fails(status),
-            Err(None) => Outcome::Hangs,
+            Ok((data, metadata)) => (Outcome::Moves(data), metadata),
+            Err(Some(status)) => (Outcome::Fails(status), Vec::new()),
+            Err(None) => (Outcome::Hangs, Vec::new()),
         };
-        Expected { profile, outcome }
+        Expected {
+            profile,
+            outcome,
+            metadata,
+        }
     }
 
     /// The bytes a successful Write stores: the host's buffers along `pieces`, read from the
@@ -297,7 +355,8 @@ impl DataPointerCase {
     }
 
     /// Judge a Write: `status` is what the emulator completed with, `stored` the blocks its
-    /// media holds afterwards, `before` what they held before.
+    /// media holds afterwards, `before` what they held before: each the blocks' data, then
+    /// their separate metadata when the target has any.
     pub fn check_write(
         &self,
         expected: &Expected,
@@ -310,7 +369,8 @@ impl DataPointerCase {
                 if !status.is_success() {
                     return Err(format!("{self}: completed with {status}, expected success"));
                 }
-                let want = self.written_bytes(pieces);
+                let mut want = self.written_bytes(pieces);
+                want.extend(self.written_bytes(&expected.metadata));
                 if let Some(at) = first_difference(stored, &want) {
                     return Err(format!("{self}: stored byte {at} differs from the host's"));
                 }
@@ -330,8 +390,9 @@ impl DataPointerCase {
     }
 
     /// Judge a Read: `status` is what the emulator completed with, `media` the blocks it
-    /// read from, `memory` host memory afterwards. Every byte the image wrote must be as it
-    /// was except the bytes of the expected pieces, which must hold `media`.
+    /// read from (their data, then their separate metadata when the target has any),
+    /// `memory` host memory afterwards. Every byte the image wrote must be as it was except
+    /// the bytes of the expected pieces, which must hold `media`.
     pub fn check_read<M: DmaMemory + ?Sized>(
         &self,
         expected: &Expected,
@@ -339,18 +400,27 @@ impl DataPointerCase {
         media: &[u8],
         memory: &M,
     ) -> core::result::Result<(), String> {
-        let moved: &[Piece] = match &expected.outcome {
+        let moved: Vec<Piece> = match &expected.outcome {
             Outcome::Moves(pieces) => {
                 if !status.is_success() {
                     return Err(format!("{self}: completed with {status}, expected success"));
                 }
-                pieces
+                // The metadata follows the data in `media`, as it follows in the pieces.
+                let pad = self
+                    .data_len()
+                    .saturating_sub(pieces.iter().map(Piece::len).sum());
+                let mut all = pieces.clone();
+                if pad > 0 {
+                    all.push(Piece::Skip(pad));
+                }
+                all.extend(expected.metadata.iter().copied());
+                all
             }
             Outcome::Fails(want) => {
                 if status != *want {
                     return Err(format!("{self}: completed with {status}, expected {want}"));
                 }
-                &[]
+                Vec::new()
             }
             Outcome::Hangs => {
                 return Err(format!("{self}: completed, but the profile hangs here"));
@@ -359,7 +429,7 @@ impl DataPointerCase {
         // What must be where: the media's bytes along the pieces, the image elsewhere.
         let mut at = 0u64;
         let mut landed: Vec<(Extent, u64)> = Vec::new();
-        for piece in moved {
+        for piece in &moved {
             if let Piece::Data(e) = piece {
                 landed.push((*e, at));
             }

@@ -31,6 +31,9 @@ pub(super) struct Layout {
     pub intended: Vec<Piece>,
     /// Where the layout's lists or segments are, and what was written there.
     pub descriptors: Vec<(u64, Vec<u8>)>,
+    /// MPTR, and the metadata buffers as the host meant them (none without metadata).
+    pub mptr: u64,
+    pub metadata: Vec<Piece>,
 }
 
 impl Layout {
@@ -213,6 +216,8 @@ pub(super) fn valid_prp(
         image,
         intended,
         descriptors: buffers,
+        mptr: 0,
+        metadata: Vec::new(),
     })
 }
 
@@ -301,6 +306,8 @@ pub(super) fn valid_sgl(
         image: MemoryImage::new(),
         intended: Vec::new(),
         descriptors: buffers,
+        mptr: 0,
+        metadata: Vec::new(),
     };
     // Each segment buffer cut to the descriptors its pointer counts, so that "the last
     // descriptor of a segment" means the one a controller reads last.
@@ -579,6 +586,8 @@ pub(super) fn hostile(
         image: MemoryImage::new(),
         intended: Vec::new(),
         descriptors: Vec::new(),
+        mptr: 0,
+        metadata: Vec::new(),
     };
     let kind = *u.choose(&Hostile::ALL)?;
     let mut layout = match kind {
@@ -652,6 +661,31 @@ pub(super) fn hostile(
             }
             l
         }
+        Hostile::CmbMixedWithHostMemory => {
+            // Data in the CMB, its list or segments in host memory.
+            let mixed = data_in_cmb(target).ok_or(arbitrary::Error::IncorrectFormat)?;
+            let l = if sgl && u.arbitrary()? {
+                valid_sgl(u, &mixed, len, direction, seed)?
+            } else {
+                valid_prp(u, &mixed, len, seed)?
+            };
+            if l.descriptors.is_empty() {
+                return Err(arbitrary::Error::IncorrectFormat);
+            }
+            l
+        }
+        Hostile::DescriptorsAcrossCmbEdge => {
+            let cmb = target.space.cmb.ok_or(arbitrary::Error::IncorrectFormat)?;
+            let mut l = valid_prp(u, target, len, seed)?;
+            if l.descriptors.is_empty() {
+                return Err(arbitrary::Error::IncorrectFormat);
+            }
+            // The list starts in host memory just below the buffer and runs into it.
+            let (prp1, _) = l.prps();
+            l.dptr = Layout::prp(prp1, cmb.addr.saturating_sub(8));
+            l.descriptors.clear();
+            l
+        }
         Hostile::DataInRegisterWindow => {
             let registers = target
                 .space
@@ -708,4 +742,100 @@ pub(super) fn hostile(
 /// The finished layout: descriptors written into the image after the data.
 pub(super) fn finish(layout: Layout) -> Layout {
     layout.finish()
+}
+
+/// `target` with its data and descriptor space in its controller memory buffer (halves of
+/// it), for a layout placed wholly there; `None` without a buffer.
+pub(super) fn in_cmb(target: &Target) -> Option<Target> {
+    let cmb = target.space.cmb?;
+    let half = (cmb.len / 2) & !target.page_size.bytes().wrapping_sub(1);
+    let mut moved = *target;
+    moved.space.data = Extent::new(cmb.addr, half);
+    moved.space.descriptors = Extent::new(cmb.addr.saturating_add(half), half);
+    Some(moved)
+}
+
+/// `target` with its data in the controller memory buffer and its descriptors in host
+/// memory: a layout that mixes the two, which the specification forbids.
+pub(super) fn data_in_cmb(target: &Target) -> Option<Target> {
+    let mut mixed = in_cmb(target)?;
+    mixed.space.descriptors = target.space.descriptors;
+    Some(mixed)
+}
+
+/// Add separate metadata to a valid layout: `len` bytes in one buffer MPTR points to, or,
+/// for an SGL on a controller with metadata SGLs (SGLS bit 19), a metadata SGL of a few
+/// pieces (PSDT 10b).
+pub(super) fn with_metadata(
+    u: &mut Unstructured<'_>,
+    target: &Target,
+    mut layout: Layout,
+    len: u64,
+    direction: Direction,
+    seed: u64,
+) -> Result<Layout> {
+    // Metadata buffers live in the last data slot, clear of the data's.
+    let area = slot(target, MAX_PIECES);
+    let base = area.addr.saturating_add(0x100);
+    let sgl = layout.psdt == Psdt::Sgl && target.sgls.contains(Sgls::MPTR_SGL) && u.arbitrary()?;
+    if !sgl {
+        let offset = u.int_in_range(0..=63u64)?.saturating_mul(4);
+        let buffer = Extent::new(base.saturating_add(offset), len);
+        layout.mptr = buffer.addr;
+        layout.metadata = vec![Piece::Data(buffer)];
+    } else {
+        let count = u.int_in_range(1..=3u64)?.min(len);
+        let mut pieces = Vec::new();
+        let mut at = base;
+        let mut left = len;
+        for i in 0..count {
+            if left == 0 {
+                break;
+            }
+            let take = if i.saturating_add(1) == count {
+                left
+            } else {
+                round_down(u.int_in_range(1..=left)?, 4).clamp(1, left)
+            };
+            pieces.push(Piece::Data(Extent::new(at, take)));
+            at = at
+                .saturating_add(take)
+                .saturating_add(0x40)
+                .next_multiple_of(4);
+            left = left.saturating_sub(take);
+        }
+        // The one-descriptor MPTR segment, then room for a chain, past the data's pages.
+        let first = MAX_SEGMENTS.saturating_add(MAX_PIECES).saturating_add(2);
+        let mut mptr_bytes = vec![0u8; 16];
+        let mut chain: Vec<(u64, Vec<u8>)> = (1..=2)
+            .map(|i| {
+                (
+                    descriptor_page(target, first.saturating_add(i)),
+                    vec![0u8; 4 * 16],
+                )
+            })
+            .collect();
+        let mptr_addr = descriptor_page(target, first);
+        let built = {
+            let mut mptr_segment = SegmentBuf::new(mptr_addr, &mut mptr_bytes);
+            let mut segments: Vec<SegmentBuf<'_>> = chain
+                .iter_mut()
+                .map(|(addr, bytes)| SegmentBuf::new(*addr, bytes))
+                .collect();
+            SglBuilder::new(crate::sgl::SglCaps::new(target.sgls), direction)
+                .build_metadata(&pieces, &mut mptr_segment, &mut segments)
+                .map_err(|_| arbitrary::Error::IncorrectFormat)?
+        };
+        chain.truncate(built.segments_used);
+        layout.descriptors.push((mptr_addr, mptr_bytes));
+        layout.descriptors.extend(chain);
+        layout.mptr = built.mptr;
+        layout.metadata = pieces;
+        layout.psdt = Psdt::SglMetadataSgl;
+        if matches!(layout.label, Label::Valid(_)) {
+            layout.label = Label::Valid(Shape::MetadataSgl);
+        }
+    }
+    fill_buffers(&mut layout.image, &layout.metadata, seed.rotate_left(17));
+    Ok(layout)
 }

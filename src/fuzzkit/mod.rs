@@ -80,6 +80,11 @@ pub struct Space {
     pub unmapped: Extent,
     /// The controller's register window, if a case may point into it.
     pub registers: Option<Extent>,
+    /// The controller memory buffer, if the controller has one: valid cases may put their
+    /// data and lists there (all of them, as the specification asks), hostile ones may mix
+    /// it with host memory or run a list into it. Its bytes are written through the image
+    /// at their bus addresses; an emulator routes them into its buffer.
+    pub cmb: Option<Extent>,
 }
 
 impl Space {
@@ -90,6 +95,13 @@ impl Space {
         descriptors: Extent::new(0x0080_0000, 0x0040_0000),
         unmapped: Extent::new(0x100_0000_0000, 0x1000_0000),
         registers: Some(Extent::new(0xfebf_0000, 0x4000)),
+        cmb: None,
+    };
+
+    /// [`Space::DEFAULT`] with a 4 MiB controller memory buffer at `0xfd00_0000`.
+    pub const WITH_CMB: Space = Space {
+        cmb: Some(Extent::new(0xfd00_0000, 0x0040_0000)),
+        ..Space::DEFAULT
     };
 }
 
@@ -104,6 +116,8 @@ pub struct Target {
     pub sgls: Sgls,
     /// The namespace's logical block size in bytes.
     pub block_size: u64,
+    /// Bytes of separate metadata per block (0: none), which MPTR points to.
+    pub metadata: u16,
     /// Where the case may put data and descriptors.
     pub space: Space,
 }
@@ -116,6 +130,7 @@ impl Target {
         mdts: 5,
         sgls: Sgls::from_support(SglSupport::DwordAligned).union(Sgls::BIT_BUCKET),
         block_size: 512,
+        metadata: 0,
         space: Space::DEFAULT,
     };
 
@@ -139,7 +154,8 @@ impl Target {
 
 impl<'a> arbitrary::Arbitrary<'a> for Target {
     /// A target drawn from the fuzzer's bytes: page size 4 to 64 KiB, MDTS from 8 KiB to
-    /// none, and SGL support from none to byte-aligned with bit buckets and LLDTS.
+    /// none, SGL support from none to byte-aligned with bit buckets, LLDTS and metadata SGLs,
+    /// separate metadata or none, and a controller memory buffer or none.
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
         let page_size = PageSize::from_mps(u.int_in_range(0..=4)?).unwrap_or(PageSize::SIZE_4K);
         let mdts = u.int_in_range(0u8..=7)?;
@@ -156,13 +172,27 @@ impl<'a> arbitrary::Arbitrary<'a> for Target {
             if u.ratio(1, 4)? {
                 sgls = sgls.union(Sgls::LLDTS);
             }
+            if u.ratio(1, 3)? {
+                sgls = sgls.union(Sgls::MPTR_SGL);
+            }
         }
+        let metadata = if u.ratio(1, 4)? {
+            *u.choose(&[8u16, 16, 64])?
+        } else {
+            0
+        };
+        let space = if u.ratio(1, 4)? {
+            Space::WITH_CMB
+        } else {
+            Space::DEFAULT
+        };
         Ok(Target {
             page_size,
             mdts,
             sgls,
             block_size: 512,
-            space: Space::DEFAULT,
+            metadata,
+            space,
         })
     }
 }

@@ -407,3 +407,44 @@ proptest! {
         prop_assert!(outcomes[0] == outcomes[1], "the lenient mappers moved other bytes");
     }
 }
+
+/// Segment → [D, D]: a segment reached through a Segment descriptor that ends in data.
+#[test]
+fn a_segment_pointer_to_a_segment_that_ends_in_data_is_refused_unless_switched() {
+    let setup = |rig: &mut Rig| {
+        put(
+            rig,
+            DESCRIPTORS,
+            &[data(DATA, 256), data(DATA + 0x1000, 256)],
+        )
+    };
+    let sqe = sgl(write_at(0, 1), pointer(T::Segment, DESCRIPTORS, 2));
+    let (strict, lenient) = both(Deviation::SglSegmentEndsInData, setup, sqe, 1);
+    assert_eq!(
+        strict,
+        Status::INVALID_SGL_SEGMENT_DESCRIPTOR.with_dnr(true)
+    );
+    assert!(lenient.is_success(), "{lenient}");
+}
+
+/// Under a profile that sends SGLs through the QEMU-style mapper, the specification's other
+/// rules hold: a Bit Bucket on a write moves nothing, a Data Block off the dword grain (the
+/// default controller's SGLs are dword granular) is refused.
+#[test]
+fn the_lenient_sgl_mapper_keeps_bit_buckets_and_the_grain() {
+    let bucket = SglDescriptor::new(0, 512, T::BitBucket, SglSubtype::Address);
+    let cases = [
+        ("a Bit Bucket in a write", vec![bucket, data(DATA, 512)]),
+        (
+            "a Data Block of odd length",
+            vec![data(DATA, 511), data(DATA + 0x1000, 1)],
+        ),
+    ];
+    for (what, descriptors) in cases {
+        let n = descriptors.len() as u32;
+        let setup = |rig: &mut Rig| put(rig, DESCRIPTORS, &descriptors);
+        let sqe = sgl(write_at(0, 1), pointer(T::LastSegment, DESCRIPTORS, n));
+        let (strict, lenient) = both(Deviation::SglSubtypeIgnored, setup, sqe, 1);
+        assert_eq!(strict, lenient, "{what}");
+    }
+}

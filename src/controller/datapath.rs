@@ -150,8 +150,13 @@ pub(crate) fn gather<M: DmaMemory + ?Sized>(
         match mapped {
             Ok(()) => {}
             // QEMU's Read and Write paths set DNR on every mapping failure; its admin
-            // commands return the mapper's status as it is.
-            Err(Stop::Status(status)) if queue == QueueKind::Io => return Err(fail(status)),
+            // commands, Compare and Dataset Management return the mapper's status as it is.
+            Err(Stop::Status(status))
+                if matches!(sqe.opcode(), Opcode::NVM_READ | Opcode::NVM_WRITE)
+                    && queue == QueueKind::Io =>
+            {
+                return Err(fail(status))
+            }
             Err(Stop::Status(status)) => return Err(status),
             Err(Stop::Hang) => {
                 out.hung = true;

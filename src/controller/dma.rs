@@ -100,8 +100,16 @@ impl<'a, M: DmaMemory + ?Sized> DmaPort<'a, M> {
         self
     }
 
-    fn ignores(&self, purpose: DmaPurpose) -> bool {
-        self.data_faults_ignored && moves_data(purpose)
+    /// Whether a fault of an access for `purpose` at `addr .. addr + len` is ignored: a data
+    /// access that reaches no memory, but never one into the register window, which the
+    /// controller refuses whatever the profile.
+    fn ignores(&self, purpose: DmaPurpose, addr: u64, len: u64) -> bool {
+        let into_registers = Extent::new(addr, len).last_byte().map_or(true, |last| {
+            self.registers
+                .last_byte()
+                .is_some_and(|end| addr <= end && self.registers.addr <= last)
+        });
+        self.data_faults_ignored && moves_data(purpose) && !into_registers
     }
 
     /// The CMB's capabilities, if there is one.
@@ -191,7 +199,7 @@ impl<'a, M: DmaMemory + ?Sized> DmaPort<'a, M> {
             });
         if result.is_err() {
             self.record(purpose, addr, len, DmaTarget::Refused);
-            if self.ignores(purpose) {
+            if self.ignores(purpose, addr, len) {
                 return Ok(false);
             }
         }
@@ -220,7 +228,7 @@ impl<'a, M: DmaMemory + ?Sized> DmaPort<'a, M> {
             buf.len() as u64,
             *result.as_ref().unwrap_or(&DmaTarget::Refused),
         );
-        if result.is_err() && self.ignores(purpose) {
+        if result.is_err() && self.ignores(purpose, addr, buf.len() as u64) {
             buf.fill(0);
             return Ok(());
         }
@@ -249,7 +257,7 @@ impl<'a, M: DmaMemory + ?Sized> DmaPort<'a, M> {
             data.len() as u64,
             *result.as_ref().unwrap_or(&DmaTarget::Refused),
         );
-        if result.is_err() && self.ignores(purpose) {
+        if result.is_err() && self.ignores(purpose, addr, data.len() as u64) {
             return Ok(());
         }
         result.map(|_| ())

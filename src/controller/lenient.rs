@@ -5,14 +5,19 @@
 //! crate's walkers. The structure is that of QEMU 7.2's `nvme_map_prp` and `nvme_map_sgl`
 //! (hw/nvme/ctrl.c): what it reads, in which order, how much at a time, and which check comes
 //! first. Where QEMU leaves out a check the specification makes, a switch decides: on, QEMU's
-//! answer; off, the specification's check at that place. So `QEMU_7_2` answers as QEMU does,
-//! and a profile with a single leniency differs from the strict walker only in it (and in
-//! QEMU's order of checks when one command breaks two rules).
+//! answer; off, the specification's check at that place. So `QEMU_7_2` answers as QEMU does.
 //!
-//! Three things of QEMU's are kept whatever the switches: a transfer of more than 1024
-//! pieces is Internal Error (QEMU's IOV_MAX), a data buffer that starts in the register
-//! window is Data Transfer Error, and a list or segment that cannot be read is Data Transfer
-//! Error.
+//! A profile with a single leniency still differs from the strict walker in what QEMU's
+//! structure brings with it, whatever the switches:
+//! * the order of checks, when one command breaks two rules;
+//! * a transfer of more than 1024 pieces is Internal Error (QEMU's IOV_MAX);
+//! * a data buffer that starts in the register window is Data Transfer Error, one that
+//!   merely runs into it is left to the DMA engine (Data Transfer Error too);
+//! * a PRP list is read to the end of its page, and a list or segment that cannot be read is
+//!   Data Transfer Error, even where the strict walker would not have read that far;
+//! * a Data Block that ends exactly at 2^64 is Data SGL Length Invalid;
+//! * PRP pieces are not merged;
+//! * a metadata SGL is walked by the crate's walker, as QEMU maps MPTR separately.
 
 use alloc::vec::Vec;
 
@@ -20,7 +25,7 @@ use super::profile::{Deviation, Profile};
 use crate::extent::{Extent, PageSize};
 use crate::memory::DmaMemory;
 use crate::sgl::WalkLimits;
-use crate::spec::{SglDescriptor, SglDescriptorType, SglSubtype, Sgls, Status};
+use crate::spec::{SglDescriptor, SglDescriptorType, SglSubtype, SglSupport, Sgls, Status};
 use crate::Piece;
 
 /// Why a mapping stopped.
@@ -48,6 +53,10 @@ const SEGMENT_CHUNK: usize = 256;
 /// good. A chain of empty segments that reaches data after more than this many would end on
 /// QEMU and hangs here; no host has a reason to send one.
 const EMPTY_SEGMENTS_BEFORE_HANG: u32 = 1024;
+
+/// Descriptors a profile that follows loops reads before it takes the SGL for one that never
+/// ends (2^20: 16 MiB of descriptors, far more than any transfer within MDTS needs).
+const LOOP_WORK: u64 = 1 << 20;
 
 fn dnr(status: Status) -> Status {
     status.with_dnr(true)
@@ -119,6 +128,11 @@ impl Mapper {
         let max_entries = usize::try_from(ps / 8).unwrap_or(usize::MAX);
         let mut list = alloc::vec![0u64; max_entries];
         let mut entries = usize::try_from(ps.saturating_sub(prp2 & offset_mask) >> 3).unwrap_or(0);
+        if entries == 0 {
+            // A list pointer in the last 7 bytes of a page holds no whole entry: QEMU reads
+            // none and goes on with whatever its buffer held. Nothing sensible to model.
+            return Err(Status::DATA_TRANSFER_ERROR.into());
+        }
         read_entries(mem, prp2, list.get_mut(..entries).unwrap_or_default())?;
         let mut i = 0usize;
         while len != 0 {
@@ -158,18 +172,32 @@ impl Mapper {
     ) -> Result<(), Stop> {
         let mut len = len;
         let invalid_segment = || Stop::Status(dnr(Status::INVALID_SGL_SEGMENT_DESCRIPTOR));
-        if sgl1.descriptor_type() == SglDescriptorType::DataBlock {
-            self.map_data(core::slice::from_ref(&sgl1), &mut len, write, out)?;
+        let too_many = || Stop::Status(dnr(Status::INVALID_NUMBER_OF_SGL_DESCRIPTORS));
+        let loops = self.profile.has(Deviation::SglEmptySegmentLoops);
+        // QEMU takes only a Data Block in SGL1 for data; the specification any descriptor
+        // that carries data.
+        let sgl1_type = sgl1.descriptor_type();
+        let sgl1_data = sgl1_type == SglDescriptorType::DataBlock
+            || !self.profile.has(Deviation::SglNonDataAsSegment) && self.carries_data(sgl1_type);
+        let mut work = Work::default();
+        if sgl1_data {
+            self.map_data(
+                core::slice::from_ref(&sgl1),
+                &mut len,
+                write,
+                &mut work,
+                out,
+            )?;
             return finish(len);
         }
-        self.check_pointer_type(sgl1.descriptor_type())?;
+        self.check_pointer_type(sgl1_type)?;
         let mut buffer = [SglDescriptor::default(); SEGMENT_CHUNK];
         let mut pointer = sgl1;
         // Where, in `buffer`, the pointer was read from (none for SGL1): QEMU keeps a
         // reference there and reads the Last Segment check through it after the buffer has
         // been overwritten with the segment it points to.
         let mut pointer_slot: Option<usize> = None;
-        let (mut segments, mut empty_run) = (0u32, 0u32);
+        let mut empty_run = 0u32;
         loop {
             let before = len;
             match pointer.descriptor_type() {
@@ -189,21 +217,43 @@ impl Mapper {
                 return Err(dnr(Status::DATA_SGL_LENGTH_INVALID).into());
             }
             let mut left = usize::try_from(seg_len / 16).unwrap_or(usize::MAX);
+            // The walk limits, before anything of the segment is read. A profile that
+            // follows loops has none (QEMU has none): it counts what it reads instead, chunk
+            // by chunk as QEMU reads, so that a fault or a bad descriptor still comes first.
+            work.segments = work.segments.saturating_add(1);
+            if !loops {
+                let most = u64::from(self.limits.max_descriptors)
+                    .saturating_add(u64::from(self.limits.max_segments));
+                let total = work.descriptors.saturating_add(left as u64);
+                if work.segments > self.limits.max_segments || total > most {
+                    return Err(too_many());
+                }
+            }
             while left > SEGMENT_CHUNK {
-                read_descriptors(mem, addr, &mut buffer)?;
-                self.map_data(&buffer, &mut len, write, out)?;
+                read_chunk(mem, addr, &mut buffer, &mut work, loops)?;
+                self.map_data(&buffer, &mut len, write, &mut work, out)?;
                 left = left.saturating_sub(SEGMENT_CHUNK);
                 addr = addr.wrapping_add((SEGMENT_CHUNK * 16) as u64);
             }
             let chunk = buffer.get_mut(..left).unwrap_or_default();
-            read_descriptors(mem, addr, chunk)?;
+            read_chunk(mem, addr, chunk, &mut work, loops)?;
             let Some(&last) = chunk.last() else {
                 return Err(invalid_segment());
             };
             if self.carries_data(last.descriptor_type()) {
-                self.map_data(chunk, &mut len, write, out)?;
+                // Only a Last Segment may end the SGL; QEMU takes any segment that ends in
+                // data for the last.
+                if pointer.descriptor_type() == SglDescriptorType::Segment
+                    && !self.profile.has(Deviation::SglSegmentEndsInData)
+                {
+                    return Err(invalid_segment());
+                }
+                self.map_data(chunk, &mut len, write, &mut work, out)?;
                 return finish(len);
             }
+            // A type the controller does not take is refused as such first (with
+            // `sgl-non-data-as-segment` anything passes here, and QEMU's order holds).
+            self.check_pointer_type(last.descriptor_type())?;
             let reached_through = match pointer_slot {
                 Some(slot) if self.profile.has(Deviation::SglStaleLastSegmentCheck) => {
                     buffer.get(slot).copied().unwrap_or(pointer)
@@ -213,26 +263,21 @@ impl Mapper {
             if reached_through.descriptor_type() == SglDescriptorType::LastSegment {
                 return Err(invalid_segment());
             }
-            self.check_pointer_type(last.descriptor_type())?;
             // The last descriptor is the next turn's pointer; the rest must be data.
             let data = buffer.get(..left.saturating_sub(1)).unwrap_or_default();
-            self.map_data(data, &mut len, write, out)?;
+            self.map_data(data, &mut len, write, &mut work, out)?;
             (pointer, pointer_slot) = (last, Some(left.saturating_sub(1)));
-            segments = segments.saturating_add(1);
             if len != before {
                 empty_run = 0;
             } else if self.profile.has(Deviation::SglEmptySegmentRefused) {
                 return Err(invalid_segment());
             } else {
                 empty_run = empty_run.saturating_add(1);
-            }
-            if self.profile.has(Deviation::SglEmptySegmentLoops) {
-                // QEMU bounds nothing: only a chain that keeps moving no data never ends.
-                if empty_run > EMPTY_SEGMENTS_BEFORE_HANG {
+                // A chain that keeps moving no data only ends if it reaches data: QEMU
+                // follows it for good, the mock takes this many empty segments for that.
+                if loops && empty_run > EMPTY_SEGMENTS_BEFORE_HANG {
                     return Err(Stop::Hang);
                 }
-            } else if segments > self.limits.max_segments {
-                return Err(dnr(Status::INVALID_NUMBER_OF_SGL_DESCRIPTORS).into());
             }
         }
     }
@@ -266,20 +311,28 @@ impl Mapper {
     }
 
     /// `nvme_map_sgl_data`: map a run of descriptors that must all carry data (Data Blocks,
-    /// and on a read Bit Buckets where SGLS advertises them), taking at most `len` bytes.
+    /// and Bit Buckets where SGLS advertises them), taking at most `len` bytes.
     fn map_data(
         &self,
         descriptors: &[SglDescriptor],
         len: &mut u64,
         write: bool,
+        work: &mut Work,
         out: &mut Vec<Piece>,
     ) -> Result<(), Stop> {
+        let excess_allowed = self.sgls.contains(Sgls::LLDTS)
+            || self.profile.has(Deviation::SglLongerThanTransferTruncated);
+        let dword_granular = self.sgls.support() == SglSupport::DwordAligned;
         for d in descriptors {
             let kind = d.descriptor_type();
             match kind {
                 // A Bit Bucket discards what a read would put there; a write has nothing to
-                // discard.
-                SglDescriptorType::BitBucket if self.carries_data(kind) && !write => {}
+                // discard, and the specification counts none of its bytes.
+                SglDescriptorType::BitBucket if self.carries_data(kind) => {
+                    if write {
+                        continue;
+                    }
+                }
                 SglDescriptorType::DataBlock => {}
                 SglDescriptorType::Segment | SglDescriptorType::LastSegment => {
                     return Err(dnr(Status::INVALID_NUMBER_OF_SGL_DESCRIPTORS).into());
@@ -287,12 +340,21 @@ impl Mapper {
                 _ => return Err(dnr(Status::SGL_DESCRIPTOR_TYPE_INVALID).into()),
             }
             self.check_subtype(d)?;
+            work.data = work.data.saturating_add(1);
+            let limited = !self.profile.has(Deviation::SglEmptySegmentLoops);
+            if limited && work.data > u64::from(self.limits.max_descriptors) {
+                return Err(dnr(Status::INVALID_NUMBER_OF_SGL_DESCRIPTORS).into());
+            }
             let dlen = u64::from(d.length());
+            if kind == SglDescriptorType::DataBlock
+                && dword_granular
+                && (d.address() | dlen) & 3 != 0
+            {
+                return Err(dnr(Status::SGL_DATA_BLOCK_GRANULARITY_INVALID).into());
+            }
             if dlen == 0 {
                 continue;
             }
-            let excess_allowed = self.sgls.contains(Sgls::LLDTS)
-                || self.profile.has(Deviation::SglLongerThanTransferTruncated);
             if *len == 0 {
                 if self.sgls.contains(Sgls::LLDTS) {
                     break;
@@ -304,7 +366,11 @@ impl Mapper {
             }
             let take = (*len).min(dlen);
             if kind == SglDescriptorType::BitBucket {
-                out.push(Piece::Skip(take));
+                // Runs of bit buckets are one skip, so that they cannot grow the pieces.
+                match out.last_mut() {
+                    Some(Piece::Skip(n)) => *n = n.saturating_add(take),
+                    _ => out.push(Piece::Skip(take)),
+                }
             } else {
                 let addr = d.address();
                 if addr.checked_add(dlen).is_none() {
@@ -316,6 +382,34 @@ impl Mapper {
         }
         Ok(())
     }
+}
+
+/// The work an SGL has cost so far, for the bounds.
+#[derive(Clone, Copy, Debug, Default)]
+struct Work {
+    /// Segments entered.
+    segments: u32,
+    /// Descriptors read.
+    descriptors: u64,
+    /// Data descriptors (Data Blocks and Bit Buckets, empty ones included).
+    data: u64,
+}
+
+/// Read a chunk of a segment and count it; a profile that follows loops takes
+/// [`LOOP_WORK`] descriptors read for a loop that never ends.
+fn read_chunk<M: DmaMemory + ?Sized>(
+    mem: &M,
+    addr: u64,
+    chunk: &mut [SglDescriptor],
+    work: &mut Work,
+    loops: bool,
+) -> Result<(), Stop> {
+    read_descriptors(mem, addr, chunk)?;
+    work.descriptors = work.descriptors.saturating_add(chunk.len() as u64);
+    if loops && work.descriptors > LOOP_WORK {
+        return Err(Stop::Hang);
+    }
+    Ok(())
 }
 
 /// Data left unmapped at the end: the SGL was too short.

@@ -52,7 +52,9 @@
 //!   CSTS.RDY clear and sets CSTS.CFS; the reason is recorded as an event.
 //! * A submission or completion entry that cannot be fetched or posted by DMA is a fatal
 //!   error: CSTS.CFS is set and the controller stops processing until it is reset.
-//! * Every failed command's status has DNR set and is added to the Error Information log.
+//! * Every failed command's status has DNR set (under the strict profile; a
+//!   [`Profile`] may clear it where the controller it models does) and is added to the Error
+//!   Information log.
 //! * No fused operation is supported (FUSES = 0): a command with FUSE other than 00b gets
 //!   Invalid Field in Command.
 //! * PSDT is checked for every command before it runs, whether or not it moves data: 11b

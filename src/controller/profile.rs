@@ -25,6 +25,9 @@ pub enum Deviation {
     /// is refused, and an invalid one (a pointer after a Last Segment) is followed when the
     /// new segment is longer.
     SglStaleLastSegmentCheck,
+    /// A segment reached through a Segment descriptor (not a Last Segment) may end in data,
+    /// ending the SGL; the specification asks such a segment to end with a pointer.
+    SglSegmentEndsInData,
     /// Anything in SGL1, or at the end of a segment, that is not a Data Block is taken for a
     /// segment pointer: a Keyed Data Block, a Bit Bucket the controller does not support or
     /// a reserved type gets Invalid SGL Segment Descriptor, not SGL Descriptor Type Invalid.
@@ -32,14 +35,17 @@ pub enum Deviation {
     /// A descriptor's subtype is ignored: a Data Block with the Offset subtype is read as an
     /// address.
     SglSubtypeIgnored,
-    /// An SGL longer than the transfer is cut to it and the command succeeds (without LLDTS
-    /// the specification says the controller should not transfer, and may abort).
+    /// The Data Block that crosses the end of the transfer is cut to it and the command
+    /// succeeds (without LLDTS the specification says the controller should not transfer,
+    /// and may abort). A further non-empty descriptor is still Data SGL Length Invalid.
     SglLongerThanTransferTruncated,
     /// Segments and segment pointers are read from any address, not only qword-aligned ones.
     SglSegmentAlignmentUnchecked,
     /// A segment that moves no data before pointing on is followed like any other, so a
     /// segment that points back at itself never ends: the controller hangs. The mock never
     /// hangs; it stops, and records [`ControllerEvent::Hung`](super::ControllerEvent::Hung).
+    /// The walk limits do not apply either (QEMU has none): the mock takes 1024 empty
+    /// segments in a row, or 2^20 descriptors read, for a loop.
     SglEmptySegmentLoops,
     /// A segment that moves no data before pointing on is refused with Invalid SGL Segment
     /// Descriptor (later QEMU), which bounds self-referencing chains but also refuses valid
@@ -51,10 +57,12 @@ pub enum Deviation {
     PrpListPointerNotQwordAligned,
     /// MDTS is counted in pages of CC.MPS's size rather than CAP.MPSMIN's.
     MdtsInCcPageUnits,
-    /// PSDT 10b without SGLS bit 19 is read as 01b instead of Invalid Field in Command.
+    /// PSDT 10b without SGLS bit 19 is read as 01b instead of Invalid Field in Command (for
+    /// the data pointer; MPTR is still walked as a metadata SGL).
     Psdt10bAs01b,
-    /// PSDT is not checked on an I/O command that moves no data: a Flush with PSDT 11b
-    /// succeeds.
+    /// PSDT is checked only where a data pointer is walked: a Flush with PSDT 11b succeeds,
+    /// and on a data command the PSDT check comes after the namespace, range and MDTS
+    /// checks.
     PsdtUncheckedWithoutData,
     /// Data buffers outside host memory are not refused: a write from them stores zeros, a
     /// read into them goes nowhere, and the command succeeds. (Lists and segments there are
@@ -94,8 +102,9 @@ pub enum Deviation {
 
 impl Deviation {
     /// Every switch, in the order of its bit in a [`Profile`].
-    pub const ALL: [Deviation; 24] = [
+    pub const ALL: [Deviation; 25] = [
         Deviation::SglStaleLastSegmentCheck,
+        Deviation::SglSegmentEndsInData,
         Deviation::SglNonDataAsSegment,
         Deviation::SglSubtypeIgnored,
         Deviation::SglLongerThanTransferTruncated,
@@ -129,6 +138,7 @@ impl Deviation {
     pub const fn name(self) -> &'static str {
         match self {
             Deviation::SglStaleLastSegmentCheck => "sgl-stale-last-segment-check",
+            Deviation::SglSegmentEndsInData => "sgl-segment-ends-in-data",
             Deviation::SglNonDataAsSegment => "sgl-non-data-as-segment",
             Deviation::SglSubtypeIgnored => "sgl-subtype-ignored",
             Deviation::SglLongerThanTransferTruncated => "sgl-longer-than-transfer-truncated",
@@ -183,8 +193,12 @@ impl Deviation {
     pub const fn rule(self) -> &'static str {
         match self {
             Deviation::SglStaleLastSegmentCheck => {
-                "only a segment reached through a Last Segment descriptor must end in data \
-                 (Base 2.1, 4.3.2)"
+                "a segment reached through a Last Segment descriptor ends in data, not with a \
+                 pointer (Base 2.1, 4.3.2)"
+            }
+            Deviation::SglSegmentEndsInData => {
+                "a segment reached through a Segment descriptor ends with a Segment or Last \
+                 Segment descriptor (Base 2.1, 4.3.2)"
             }
             Deviation::SglNonDataAsSegment | Deviation::SglSubtypeIgnored => {
                 "an unsupported descriptor type or subtype is SGL Descriptor Type Invalid \
@@ -300,6 +314,7 @@ impl Profile {
     /// ([`Deviation::SglEmptySegmentRefused`]).
     pub const QEMU_7_2: Profile = Profile::STRICT
         .with(Deviation::SglStaleLastSegmentCheck)
+        .with(Deviation::SglSegmentEndsInData)
         .with(Deviation::SglNonDataAsSegment)
         .with(Deviation::SglSubtypeIgnored)
         .with(Deviation::SglLongerThanTransferTruncated)
@@ -363,6 +378,7 @@ impl Profile {
     pub(crate) fn maps_sgls_leniently(self) -> bool {
         [
             Deviation::SglStaleLastSegmentCheck,
+            Deviation::SglSegmentEndsInData,
             Deviation::SglNonDataAsSegment,
             Deviation::SglSubtypeIgnored,
             Deviation::SglLongerThanTransferTruncated,
@@ -382,8 +398,9 @@ impl Profile {
 }
 
 /// A profile as text: a named profile (`strict`, `qemu`), then any number of switches to
-/// turn on (`+NAME`) or off (`-NAME`), the form [`Display`](fmt::Display) writes:
-/// `strict+prp1-not-dword-aligned`, `qemu-sgl-stale-last-segment-check`.
+/// turn on (`+NAME`) or off (`-NAME`): `strict+prp1-not-dword-aligned`,
+/// `qemu-sgl-stale-last-segment-check`. [`Display`](fmt::Display) writes the `strict+...`
+/// form (or a named profile's name), which reads back as the same profile.
 impl core::str::FromStr for Profile {
     type Err = ProfileParseError;
 

@@ -197,7 +197,7 @@ impl DataPointerCase {
             0..=4 => valid(u)?,
             5..=7 => {
                 let base = valid(u)?;
-                generate::break_one_rule(u, place, base.clone(), len).unwrap_or(base)
+                generate::break_one_rule(u, place, base.clone()).unwrap_or(base)
             }
             _ => match generate::hostile(u, target, len, direction, seed) {
                 Ok(layout) => layout,

@@ -377,12 +377,12 @@ fn set_pointer(layout: &mut Layout, at: Option<(usize, usize)>, d: SglDescriptor
 }
 
 /// Break exactly one rule of a valid layout, naming it. `Err` when this layout has no place
-/// for the rule drawn (a one-page PRP has no list to break): the caller draws again.
+/// for the rule drawn (a one-page PRP has no list to break): the caller keeps the valid
+/// layout.
 pub(super) fn break_one_rule(
     u: &mut Unstructured<'_>,
     target: &Target,
     mut layout: Layout,
-    len: u64,
 ) -> Result<Layout> {
     let page = target.page_size.bytes();
     let no_place = arbitrary::Error::IncorrectFormat;
@@ -480,7 +480,6 @@ pub(super) fn break_one_rule(
                 } else {
                     replace_descriptor(&mut layout, s, i, d);
                 }
-                let _ = len;
                 rule
             }
             // A segment whose length is not a whole number of descriptors.
@@ -621,12 +620,13 @@ pub(super) fn hostile(
             for h in 0..hops {
                 let here = descriptor_page(target, h);
                 let next = descriptor_page(target, h.saturating_add(1));
-                let kind = if h.saturating_add(1) == hops {
-                    SglDescriptorType::LastSegment
+                // Each segment on the way holds two descriptors; the last, one Data Block.
+                let (kind, next_len) = if h.saturating_add(1) == hops {
+                    (SglDescriptorType::LastSegment, 1)
                 } else {
-                    SglDescriptorType::Segment
+                    (SglDescriptorType::Segment, 2)
                 };
-                let d = [data(slot(target, h).addr, 0), seg(next, 1, kind)];
+                let d = [data(slot(target, h).addr, 0), seg(next, next_len, kind)];
                 l.descriptors.push((here, bytes(&d)));
             }
             let last = descriptor_page(target, hops);
@@ -637,7 +637,8 @@ pub(super) fn hostile(
         }
         Hostile::LengthWrapsAddressSpace if sgl => {
             let mut l = base;
-            let back = u.int_in_range(1..=len)?;
+            // Ending past 2^64, not at it (a block that ends exactly at 2^64 is valid).
+            let back = u.int_in_range(1..=len.saturating_sub(1).max(1))?;
             l.set_sgl1(data(u64::MAX.wrapping_sub(back).wrapping_add(1), len));
             l
         }

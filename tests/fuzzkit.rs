@@ -46,7 +46,7 @@ fn merged(pieces: &[Piece]) -> Vec<Piece> {
 }
 
 /// The walker's refusal of a case's data pointer, as (status, rule).
-fn strict_refusal(case: &DataPointerCase) -> Option<(Status, nvme_dma::rule::Rule)> {
+fn strict_refusal(case: &DataPointerCase) -> Option<(Status, Rule)> {
     let mut memory = SimMemory::new();
     case.map_into(&mut memory);
     case.image.write_to(&mut memory).ok()?;
@@ -69,7 +69,7 @@ fn strict_refusal(case: &DataPointerCase) -> Option<(Status, nvme_dma::rule::Rul
                     });
                     return unreachable.then_some((
                         Status::DATA_TRANSFER_ERROR.with_dnr(true),
-                        nvme_dma::rule::Rule::MemoryReachable,
+                        Rule::MemoryReachable,
                     ));
                 }
                 Err(e) => e,

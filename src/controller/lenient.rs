@@ -420,15 +420,9 @@ fn finish(len: u64) -> Result<(), Stop> {
     Ok(())
 }
 
-/// `nvme_addr_read` of PRP entries: a range that wraps or cannot be read is Data Transfer
-/// Error.
+/// `nvme_addr_read` of PRP entries.
 fn read_entries<M: DmaMemory + ?Sized>(mem: &M, addr: u64, out: &mut [u64]) -> Result<(), Stop> {
-    let mut bytes = alloc::vec![0u8; out.len().saturating_mul(8)];
-    read(mem, addr, &mut bytes)?;
-    for (entry, b) in out.iter_mut().zip(bytes.chunks_exact(8)) {
-        *entry = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
-    }
-    Ok(())
+    read_as(mem, addr, out, u64::from_le_bytes)
 }
 
 /// `nvme_addr_read` of SGL descriptors.
@@ -437,20 +431,26 @@ fn read_descriptors<M: DmaMemory + ?Sized>(
     addr: u64,
     out: &mut [SglDescriptor],
 ) -> Result<(), Stop> {
-    let mut bytes = alloc::vec![0u8; out.len().saturating_mul(16)];
-    read(mem, addr, &mut bytes)?;
-    for (d, b) in out.iter_mut().zip(bytes.chunks_exact(16)) {
-        *d = SglDescriptor::from_bytes(b.try_into().unwrap_or([0; 16]));
-    }
-    Ok(())
+    read_as(mem, addr, out, SglDescriptor::from_bytes)
 }
 
-fn read<M: DmaMemory + ?Sized>(mem: &M, addr: u64, bytes: &mut [u8]) -> Result<(), Stop> {
+/// `nvme_addr_read`: `out.len()` items of `N` bytes at `addr`; a range that wraps or
+/// cannot be read is Data Transfer Error.
+fn read_as<M: DmaMemory + ?Sized, T, const N: usize>(
+    mem: &M,
+    addr: u64,
+    out: &mut [T],
+    from: fn([u8; N]) -> T,
+) -> Result<(), Stop> {
+    let mut bytes = alloc::vec![0u8; out.len().saturating_mul(N)];
     let wraps = addr
         .checked_add((bytes.len() as u64).saturating_sub(1))
         .is_none();
-    if wraps || mem.read(addr, bytes).is_err() {
+    if wraps || mem.read(addr, &mut bytes).is_err() {
         return Err(Status::DATA_TRANSFER_ERROR.into());
+    }
+    for (item, b) in out.iter_mut().zip(bytes.chunks_exact(N)) {
+        *item = from(b.try_into().unwrap_or([0; N]));
     }
     Ok(())
 }

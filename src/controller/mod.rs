@@ -73,7 +73,7 @@ mod admin;
 mod config;
 mod datapath;
 mod dma;
-mod lenient;
+pub(crate) mod lenient;
 mod machine;
 mod namespace;
 mod nvm;
@@ -759,8 +759,7 @@ impl<M: DmaMemory + ?Sized> Engine<'_, '_, M> {
 
 /// What a controller built from `config`, enabled with `page_size`, makes of an I/O
 /// command's data and metadata pointers for `lens` (data, metadata) bytes: the pieces it
-/// would move, the status it would complete with (`Err(Some)`), or that it would hang
-/// (`Err(None)`). The same data path [`MockController`] runs, for the fuzz kit's oracle; the
+/// would move, or why it would not (the status it completes with, or that it hangs). The same data path [`MockController`] runs, for the fuzz kit's oracle; the
 /// controller memory buffer's bytes are read from `mem` at the buffer's address.
 #[cfg(feature = "fuzzkit")]
 pub(crate) fn data_path<M: DmaMemory + ?Sized>(
@@ -770,7 +769,7 @@ pub(crate) fn data_path<M: DmaMemory + ?Sized>(
     direction: crate::Direction,
     lens: (u64, u64),
     mem: &mut M,
-) -> Result<(Vec<crate::Piece>, Vec<crate::Piece>), Option<Status>> {
+) -> Result<(Vec<crate::Piece>, Vec<crate::Piece>), lenient::Stop> {
     let rules = PointerRules::new(config, page_size);
     let ignore = config.profile.has(Deviation::DataOutsideMemoryIgnored);
     let registers = Extent::new(config.bar0, config.bar0_size());
@@ -792,7 +791,7 @@ pub(crate) fn data_path<M: DmaMemory + ?Sized>(
     let mut out = Gathered::default();
     match datapath::gather(&port, sqe, QueueKind::Io, direction, lens, &rules, &mut out) {
         Ok(()) => Ok((out.data, out.metadata)),
-        Err(_) if out.hung => Err(None),
-        Err(status) => Err(Some(status)),
+        Err(_) if out.hung => Err(lenient::Stop::Hang),
+        Err(status) => Err(lenient::Stop::Status(status)),
     }
 }

@@ -130,8 +130,32 @@ impl Deviation {
         Deviation::FusedRefusedWithoutDnr,
     ];
 
-    fn bit(self) -> u32 {
+    const fn bit(self) -> u32 {
         1 << (self as u32)
+    }
+
+    /// Whether the switch bends a rule of SGLs (so that SGLs go through the QEMU-style
+    /// mapper when it is on); the switches are listed by kind in [`Deviation::ALL`].
+    const fn is_about_sgls(self) -> bool {
+        matches!(
+            self,
+            Deviation::SglStaleLastSegmentCheck
+                | Deviation::SglSegmentEndsInData
+                | Deviation::SglNonDataAsSegment
+                | Deviation::SglSubtypeIgnored
+                | Deviation::SglLongerThanTransferTruncated
+                | Deviation::SglSegmentAlignmentUnchecked
+                | Deviation::SglEmptySegmentLoops
+                | Deviation::SglEmptySegmentRefused
+        )
+    }
+
+    /// Whether the switch bends a rule of PRPs.
+    const fn is_about_prps(self) -> bool {
+        matches!(
+            self,
+            Deviation::Prp1NotDwordAligned | Deviation::PrpListPointerNotQwordAligned
+        )
     }
 
     /// The switch's name, as scenarios and the command's flags write it.
@@ -353,19 +377,19 @@ impl Profile {
     /// This profile with `deviation` on.
     pub const fn with(self, deviation: Deviation) -> Profile {
         Profile {
-            switches: self.switches | 1 << (deviation as u32),
+            switches: self.switches | deviation.bit(),
         }
     }
 
     /// This profile with `deviation` off.
     pub const fn without(self, deviation: Deviation) -> Profile {
         Profile {
-            switches: self.switches & !(1 << (deviation as u32)),
+            switches: self.switches & !deviation.bit(),
         }
     }
 
     /// Whether `deviation` is on.
-    pub fn has(self, deviation: Deviation) -> bool {
+    pub const fn has(self, deviation: Deviation) -> bool {
         self.switches & deviation.bit() != 0
     }
 
@@ -376,24 +400,12 @@ impl Profile {
 
     /// Whether any SGL switch is on, so that SGLs go through the QEMU-style mapper.
     pub(crate) fn maps_sgls_leniently(self) -> bool {
-        [
-            Deviation::SglStaleLastSegmentCheck,
-            Deviation::SglSegmentEndsInData,
-            Deviation::SglNonDataAsSegment,
-            Deviation::SglSubtypeIgnored,
-            Deviation::SglLongerThanTransferTruncated,
-            Deviation::SglSegmentAlignmentUnchecked,
-            Deviation::SglEmptySegmentLoops,
-            Deviation::SglEmptySegmentRefused,
-        ]
-        .into_iter()
-        .any(|d| self.has(d))
+        self.deviations().any(Deviation::is_about_sgls)
     }
 
     /// Whether any PRP switch is on, so that PRPs go through the QEMU-style mapper.
     pub(crate) fn maps_prps_leniently(self) -> bool {
-        self.has(Deviation::Prp1NotDwordAligned)
-            || self.has(Deviation::PrpListPointerNotQwordAligned)
+        self.deviations().any(Deviation::is_about_prps)
     }
 }
 

@@ -10,6 +10,7 @@ use arbitrary::{Arbitrary, Result, Unstructured};
 
 use super::generate::{self, Layout};
 use super::{MemoryImage, Target};
+use crate::controller::lenient::Stop;
 use crate::controller::{ControllerConfig, Profile};
 use crate::extent::Extent;
 use crate::memory::DmaMemory;
@@ -210,7 +211,7 @@ impl DataPointerCase {
             let meta_len = u64::from(blocks).saturating_mul(u64::from(target.metadata));
             generate::with_metadata(u, place, layout, meta_len, direction, seed)?
         };
-        let layout = generate::finish(layout);
+        let layout = layout.finish();
         Ok(DataPointerCase {
             label: layout.label,
             target: *target,
@@ -324,8 +325,8 @@ impl DataPointerCase {
             memory,
         ) {
             Ok((data, metadata)) => (Outcome::Moves(data), metadata),
-            Err(Some(status)) => (Outcome::Fails(status), Vec::new()),
-            Err(None) => (Outcome::Hangs, Vec::new()),
+            Err(Stop::Status(status)) => (Outcome::Fails(status), Vec::new()),
+            Err(Stop::Hang) => (Outcome::Hangs, Vec::new()),
         };
         Expected {
             profile,

@@ -65,7 +65,7 @@ impl Layout {
 
     /// Write the descriptors into the image (after the data, so a hostile case that points
     /// a data buffer at a list sees the list).
-    fn finish(mut self) -> Layout {
+    pub(super) fn finish(mut self) -> Layout {
         for (addr, bytes) in &self.descriptors {
             self.image.put(*addr, bytes.clone());
         }
@@ -107,6 +107,15 @@ pub(super) fn fill(seed: u64, len: usize) -> Vec<u8> {
             x.to_le_bytes()[4]
         })
         .collect()
+}
+
+/// The granularity of SGL data the target takes: bytes, or dwords.
+fn sgl_grain(target: &Target) -> u64 {
+    if target.sgls.support() == SglSupport::ByteAligned {
+        1
+    } else {
+        4
+    }
 }
 
 /// `value` rounded down to a multiple of `grain` (1, 4 or a page).
@@ -230,11 +239,7 @@ fn sgl_pieces(
     len: u64,
     direction: Direction,
 ) -> Result<Vec<Piece>> {
-    let grain = if target.sgls.support() == SglSupport::ByteAligned {
-        1
-    } else {
-        4
-    };
+    let grain = sgl_grain(target);
     let buckets = direction == Direction::Read && target.sgls.contains(Sgls::BIT_BUCKET);
     let count = u.int_in_range(1..=MAX_PIECES.saturating_sub(1))?;
     let mut pieces = Vec::new();
@@ -457,11 +462,7 @@ pub(super) fn break_one_rule(
                     return Err(no_place);
                 }
                 // By the granularity the target asks for, so that only the length is wrong.
-                let grain = if target.sgls.support() == SglSupport::ByteAligned {
-                    1
-                } else {
-                    4
-                };
+                let grain = u32::try_from(sgl_grain(target)).unwrap_or(4);
                 if d.length() <= grain {
                     return Err(no_place);
                 }
@@ -738,11 +739,6 @@ pub(super) fn hostile(
     fill_buffers(&mut image, &layout.intended, seed);
     layout.image = image;
     Ok(layout)
-}
-
-/// The finished layout: descriptors written into the image after the data.
-pub(super) fn finish(layout: Layout) -> Layout {
-    layout.finish()
 }
 
 /// `target` with its data and descriptor space in its controller memory buffer (halves of

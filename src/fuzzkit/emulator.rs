@@ -62,7 +62,8 @@ pub enum Hostile {
     SegmentsWithoutData,
     /// A Data Block whose address plus length passes 2^64.
     LengthWrapsAddressSpace,
-    /// A PRP list or SGL segment that starts below the register window and runs into it.
+    /// An SGL segment that starts below the register window and runs into it, or a PRP
+    /// list in it.
     DescriptorsAcrossRegisterWindow,
     /// Data in the controller's own register window.
     DataInRegisterWindow,

@@ -649,16 +649,18 @@ pub(super) fn hostile(
                 .registers
                 .ok_or(arbitrary::Error::IncorrectFormat)?;
             let mut l = valid_prp(u, target, len, seed)?;
-            // The list, or SGL segment, starts just below the window and runs into it.
-            let at = registers.addr.saturating_sub(8);
+            // An SGL segment that starts just below the window and runs into it, or a PRP
+            // list in it (a list is read only to its page's end, and the window starts a
+            // page, so one below it would never reach it).
             if sgl && u.arbitrary()? {
                 l = base;
+                let at = registers.addr.saturating_sub(8);
                 l.set_sgl1(seg(at, 2, SglDescriptorType::LastSegment));
             } else if l.descriptors.is_empty() {
                 return Err(arbitrary::Error::IncorrectFormat);
             } else {
                 let (prp1, _) = l.prps();
-                l.dptr = Layout::prp(prp1, at);
+                l.dptr = Layout::prp(prp1, registers.addr);
                 l.descriptors.clear();
             }
             l

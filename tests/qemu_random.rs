@@ -196,7 +196,7 @@ impl World {
         // QEMU completes a command within a poll or two of its doorbell (CONFORMANCE.md): a
         // small budget finds a command QEMU leaves pending without waiting long.
         let config = DriverConfig {
-            completion_polls: 20_000,
+            completion_polls: 50_000,
             ..DriverConfig::new(ARENA).with_io_queue_pairs(PAIRS)
         };
         let start = |what: &str, d: Result<Driver<Mock>, _>| {
@@ -228,7 +228,7 @@ impl World {
 /// Commands a run sends QEMU that make it hang, or leave data outside its RAM pending: each
 /// costs a fresh QEMU, so past these such steps are left out.
 const HANGS_PER_RUN: u64 = 4;
-const PENDING_PER_RUN: u64 = 8;
+const PENDING_PER_RUN: u64 = 6;
 
 /// What the run saw.
 #[derive(Default)]

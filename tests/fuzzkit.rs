@@ -20,18 +20,7 @@ use nvme_dma_testkit::rig::Rig;
 
 /// `n` byte strings of assorted lengths from a fixed seed.
 fn inputs(n: usize) -> impl Iterator<Item = Vec<u8>> {
-    let mut x = 0x6e76_6d65_6b69_7421u64;
-    (0..n).map(move |i| {
-        let len = 64 + (i * 37) % 2048;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 24) as u8
-            })
-            .collect()
-    })
+    nvme_dma_testkit::pattern::byte_strings(0x6e76_6d65_6b69_7421u64, n, 64, 2048)
 }
 
 /// Adjacent data pieces merged, empty ones dropped: the form a walk yields.

@@ -14,18 +14,7 @@ use nvme_dma_fuzz::planted::emulator::Emulator;
 
 /// `n` byte strings of assorted lengths from a fixed seed.
 fn inputs(n: usize) -> impl Iterator<Item = Vec<u8>> {
-    let mut x = 0x706c_616e_7465_6421u64;
-    (0..n).map(move |i| {
-        let len = 32 + (i * 53) % 1024;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 24) as u8
-            })
-            .collect()
-    })
+    nvme_dma_testkit::pattern::byte_strings(0x706c_616e_7465_6421u64, n, 32, 1024)
 }
 
 /// The `kit_emulator` target's harness: the case, and the checker's finding if any.
@@ -97,7 +86,7 @@ fn the_emulator_agrees_with_the_oracle_without_its_bug_and_not_with_it() {
 #[test]
 fn the_driver_passes_the_checker_without_its_bug_and_not_with_it() {
     let (mut built, mut partial_tail, mut found) = (0, 0, 0);
-    for bytes in inputs(3000) {
+    for bytes in inputs(8000) {
         let Ok(case) = DriverCase::arbitrary(&mut Unstructured::new(&bytes)) else {
             continue;
         };

@@ -9,7 +9,7 @@ use core::fmt;
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 
-use super::{Target, MAX_PIECES};
+use super::{generate, Target, MAX_PIECES};
 use crate::dptr::{DeviceCommand, DeviceError, Transfer};
 use crate::extent::Extent;
 use crate::memory::DmaMemory;
@@ -130,38 +130,17 @@ impl DriverCase {
     /// A request for `target` from the fuzzer's bytes: page-aligned runs a PRP list carries,
     /// runs at dword offsets that only an SGL (or a split) can, or byte-granular pieces.
     pub fn generate(u: &mut Unstructured<'_>, target: &Target) -> Result<Self> {
-        let direction = if u.arbitrary()? {
-            Direction::Read
-        } else {
-            Direction::Write
-        };
-        let blocks = u.int_in_range(1..=target.max_blocks().max(1))?;
+        let (direction, blocks) = generate::draw_command(u, target)?;
         let total = u64::from(blocks).saturating_mul(target.block_size);
         let page = target.page_size.bytes();
-        let slots = MAX_PIECES.saturating_add(1) as u64;
-        let slot_len =
-            target.space.data.len.checked_div(slots).unwrap_or(0) & !page.wrapping_sub(1);
         let pieces = u.int_in_range(1..=MAX_PIECES)?;
         let grain: u64 = *u.choose(&[page, 4, 1])?;
         let mut extents = Vec::new();
-        let mut left = total;
-        for i in 0..pieces {
-            if left == 0 {
-                break;
-            }
-            let len = if i.saturating_add(1) == pieces {
-                left
-            } else {
-                (u.int_in_range(1..=left)?
-                    .div_ceil(grain)
-                    .saturating_mul(grain))
-                .min(left)
-            };
-            let base = target
-                .space
-                .data
-                .addr
-                .saturating_add(slot_len.saturating_mul(i as u64));
+        for (i, len) in generate::cut(u, total, pieces, grain)?
+            .into_iter()
+            .enumerate()
+        {
+            let base = generate::slot(target, i).addr;
             // PRP-friendly runs start on a page, except the first, which may start anywhere
             // dword aligned.
             let offset = match grain {
@@ -169,24 +148,12 @@ impl DriverCase {
                 g if g == page => u
                     .int_in_range(0..=(page / 4).saturating_sub(1))?
                     .saturating_mul(4),
-                g => u
-                    .int_in_range(0..=page.saturating_sub(1))?
-                    .checked_div(g)
-                    .unwrap_or(0)
-                    .saturating_mul(g),
+                g => generate::round_down(u.int_in_range(0..=page.saturating_sub(1))?, g),
             };
             extents.push(Extent::new(base.saturating_add(offset), len));
-            left = left.saturating_sub(len);
         }
-        let descriptor_pages = (0..8u64)
-            .map(|i| {
-                target
-                    .space
-                    .descriptors
-                    .addr
-                    .next_multiple_of(page)
-                    .saturating_add(i.saturating_mul(page))
-            })
+        let descriptor_pages = (0..8)
+            .map(|i| generate::descriptor_page(target, i))
             .collect();
         Ok(DriverCase {
             target: *target,

@@ -166,12 +166,7 @@ impl DataPointerCase {
     /// A case for `target` from the fuzzer's bytes: about half valid, a third near-valid,
     /// the rest hostile.
     pub fn generate(u: &mut Unstructured<'_>, target: &Target) -> Result<Self> {
-        let direction = if u.arbitrary()? {
-            Direction::Read
-        } else {
-            Direction::Write
-        };
-        let blocks = u.int_in_range(1..=target.max_blocks().max(1))?;
+        let (direction, blocks) = generate::draw_command(u, target)?;
         let len = u64::from(blocks).saturating_mul(target.block_size);
         let seed = u.arbitrary::<u64>()?;
         let sgl = target.sgls.is_supported();

@@ -74,7 +74,7 @@ impl Layout {
 }
 
 /// Data slot `i` of the target's data space: each piece of a transfer gets its own.
-fn slot(target: &Target, i: usize) -> Extent {
+pub(super) fn slot(target: &Target, i: usize) -> Extent {
     let count = MAX_PIECES.saturating_add(1) as u64;
     let size = target.space.data.len.checked_div(count).unwrap_or(0);
     let size = size & !target.page_size.bytes().wrapping_sub(1);
@@ -89,7 +89,7 @@ fn slot(target: &Target, i: usize) -> Extent {
 }
 
 /// Descriptor page `i` of the target's descriptor space.
-fn descriptor_page(target: &Target, i: usize) -> u64 {
+pub(super) fn descriptor_page(target: &Target, i: usize) -> u64 {
     let page = target.page_size.bytes();
     let base = target.space.descriptors.addr.next_multiple_of(page);
     base.saturating_add(page.saturating_mul(i as u64))
@@ -118,8 +118,44 @@ fn sgl_grain(target: &Target) -> u64 {
     }
 }
 
+/// Which way a command moves and how many blocks: the first draws of every case.
+pub(super) fn draw_command(u: &mut Unstructured<'_>, target: &Target) -> Result<(Direction, u32)> {
+    let direction = if u.arbitrary()? {
+        Direction::Read
+    } else {
+        Direction::Write
+    };
+    let blocks = u.int_in_range(1..=target.max_blocks().max(1))?;
+    Ok((direction, blocks))
+}
+
+/// `len` bytes cut into at most `count` lengths, each a multiple of `grain` but the last
+/// (which takes what is left), none empty.
+pub(super) fn cut(
+    u: &mut Unstructured<'_>,
+    len: u64,
+    count: usize,
+    grain: u64,
+) -> Result<Vec<u64>> {
+    let mut lengths = Vec::new();
+    let mut left = len;
+    for i in 0..count {
+        if left == 0 {
+            break;
+        }
+        let take = if i.saturating_add(1) == count {
+            left
+        } else {
+            round_down(u.int_in_range(1..=left)?, grain).clamp(grain.min(left), left)
+        };
+        lengths.push(take);
+        left = left.saturating_sub(take);
+    }
+    Ok(lengths)
+}
+
 /// `value` rounded down to a multiple of `grain` (1, 4 or a page).
-fn round_down(value: u64, grain: u64) -> u64 {
+pub(super) fn round_down(value: u64, grain: u64) -> u64 {
     value.checked_div(grain).unwrap_or(0).saturating_mul(grain)
 }
 
@@ -243,16 +279,7 @@ fn sgl_pieces(
     let buckets = direction == Direction::Read && target.sgls.contains(Sgls::BIT_BUCKET);
     let count = u.int_in_range(1..=MAX_PIECES.saturating_sub(1))?;
     let mut pieces = Vec::new();
-    let mut left = len;
-    for i in 0..count {
-        if left == 0 {
-            break;
-        }
-        let take = if i.saturating_add(1) == count {
-            left
-        } else {
-            round_down(u.int_in_range(1..=left)?, grain).clamp(grain.min(left), left)
-        };
+    for (i, take) in cut(u, len, count, grain)?.into_iter().enumerate() {
         if buckets && i > 0 && u.ratio(1, 4)? {
             pieces.push(Piece::Skip(take));
         } else {
@@ -263,7 +290,6 @@ fn sgl_pieces(
                 take,
             )));
         }
-        left = left.saturating_sub(take);
     }
     Ok(pieces)
 }
@@ -783,25 +809,15 @@ pub(super) fn with_metadata(
         layout.mptr = buffer.addr;
         layout.metadata = vec![Piece::Data(buffer)];
     } else {
-        let count = u.int_in_range(1..=3u64)?.min(len);
+        let count = u.int_in_range(1..=3usize)?;
         let mut pieces = Vec::new();
         let mut at = base;
-        let mut left = len;
-        for i in 0..count {
-            if left == 0 {
-                break;
-            }
-            let take = if i.saturating_add(1) == count {
-                left
-            } else {
-                round_down(u.int_in_range(1..=left)?, 4).clamp(1, left)
-            };
+        for take in cut(u, len, count, 4)? {
             pieces.push(Piece::Data(Extent::new(at, take)));
             at = at
                 .saturating_add(take)
                 .saturating_add(0x40)
                 .next_multiple_of(4);
-            left = left.saturating_sub(take);
         }
         // The one-descriptor MPTR segment, then room for a chain, past the data's pages.
         let first = MAX_SEGMENTS.saturating_add(MAX_PIECES).saturating_add(2);

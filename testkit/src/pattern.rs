@@ -82,3 +82,25 @@ pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
         })
         .collect()
 }
+
+/// `n` byte strings of assorted lengths (`min_len` up to `min_len + spread`), from `seed`:
+/// fuzzer-like inputs for tests that run a generator on many of them.
+pub fn byte_strings(
+    seed: u64,
+    n: usize,
+    min_len: usize,
+    spread: usize,
+) -> impl Iterator<Item = Vec<u8>> {
+    let mut x = seed | 1;
+    (0..n).map(move |i| {
+        let len = min_len + (i * 37) % spread.max(1);
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect()
+    })
+}

@@ -33,7 +33,7 @@ use qemu::layouts::{
     after_read, gather, io_sqe, place_prp, place_sgl, scatter, segment_places, XorShift, BLOCK,
     DESCRIPTOR_REGION, READ_REGION, WRITE_REGION,
 };
-use qemu::{Qemu, IMAGE_BYTES};
+use qemu::{show, Qemu, IMAGE_BYTES};
 use zerocopy::FromBytes;
 
 /// The drivers' arena: 1 MiB .. 16 MiB of host memory on both sides.
@@ -214,18 +214,6 @@ impl Expect {
         self.same_dw0 = false;
         self
     }
-}
-
-fn show(status: Status) -> String {
-    if status.is_success() {
-        return "success".into();
-    }
-    format!(
-        "{:?} {:02X}h{}",
-        status.sct(),
-        status.sc(),
-        if status.dnr() { " DNR" } else { "" }
-    )
 }
 
 /// QEMU and the mock side by side, driven alike: the mock twice, once strict (the

@@ -36,7 +36,7 @@ use nvme_dma::host::{Driver, DriverConfig};
 use nvme_dma::spec::{Opcode, SglSupport, Sgls, Status, SubmissionEntry};
 use nvme_dma::{DmaMemory, Extent, PageSize, SimMemory};
 use qemu::layouts::XorShift;
-use qemu::{Qemu, BAR0, IMAGE_BYTES};
+use qemu::{show, Qemu, BAR0, IMAGE_BYTES};
 
 type Mock = Machine<SimMemory>;
 
@@ -167,18 +167,6 @@ impl Step {
             }
         }
     }
-}
-
-fn show(status: Status) -> String {
-    if status.is_success() {
-        return "success".into();
-    }
-    format!(
-        "{:?} {:02X}h{}",
-        status.sct(),
-        status.sc(),
-        if status.dnr() { " DNR" } else { "" }
-    )
 }
 
 /// The three controllers, driven alike.

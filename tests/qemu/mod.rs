@@ -27,7 +27,7 @@ pub mod layouts;
 
 use nvme_dma::bus::RegisterAccess;
 use nvme_dma::controller::{ControllerConfig, Machine, MockController, NamespaceConfig, Profile};
-use nvme_dma::spec::{SglSupport, Sgls, Vs};
+use nvme_dma::spec::{SglSupport, Sgls, Status, Vs};
 use nvme_dma::{DmaFault, DmaMemory, Extent, SimMemory};
 
 /// The emulator binary.
@@ -494,5 +494,18 @@ pub fn mock_machine(profile: Profile) -> Machine<SimMemory> {
     Machine::new(
         MockController::new(config).expect("a valid configuration"),
         memory,
+    )
+}
+
+/// A status as the conformance tests print it: `success`, or `Generic 0Dh DNR`.
+pub fn show(status: Status) -> String {
+    if status.is_success() {
+        return "success".into();
+    }
+    format!(
+        "{:?} {:02X}h{}",
+        status.sct(),
+        status.sc(),
+        if status.dnr() { " DNR" } else { "" }
     )
 }

@@ -78,9 +78,9 @@ impl Gathered {
     }
 }
 
-/// `sqe` with PSDT as the profile reads it: 10b without SGLS bit 19 taken for 01b under
+/// `sqe` with its PSDT as the profile reads it: 10b without SGLS bit 19 taken for 01b under
 /// [`Deviation::Psdt10bAs01b`], anything else as it is.
-fn as_profile_reads(sqe: &SubmissionEntry, rules: &PointerRules) -> SubmissionEntry {
+fn with_psdt_as_read(sqe: &SubmissionEntry, rules: &PointerRules) -> SubmissionEntry {
     let mut sqe = *sqe;
     if sqe.psdt() == Psdt::SglMetadataSgl
         && rules.lenient.profile.has(Deviation::Psdt10bAs01b)
@@ -106,7 +106,7 @@ pub(crate) fn check_psdt(
     queue: QueueKind,
     rules: &PointerRules,
 ) -> Result<(), Status> {
-    dptr::decode(&as_profile_reads(sqe, rules), queue, &rules.sgl)
+    dptr::decode(&with_psdt_as_read(sqe, rules), queue, &rules.sgl)
         .map(|_| ())
         .map_err(|e| e.status())
 }
@@ -124,7 +124,7 @@ pub(crate) fn gather<M: DmaMemory + ?Sized>(
 ) -> Result<(), Status> {
     out.clear();
     let profile = rules.lenient.profile;
-    let sqe = as_profile_reads(sqe, rules);
+    let sqe = with_psdt_as_read(sqe, rules);
     let pointers = dptr::decode(&sqe, queue, &rules.sgl).map_err(|e| e.status())?;
     port.reset_touched();
     let lenient = match pointers.data {

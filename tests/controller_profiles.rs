@@ -448,3 +448,51 @@ fn the_lenient_sgl_mapper_keeps_bit_buckets_and_the_grain() {
         assert_eq!(strict, lenient, "{what}");
     }
 }
+
+/// Under `data-outside-memory-ignored`, data with no memory behind it is ignored, but data in
+/// the controller's own register window is still refused.
+#[test]
+fn data_in_the_register_window_is_refused_whatever_the_profile() {
+    let bar0 = ControllerConfig::default().bar0;
+    let (strict, lenient) = both(
+        Deviation::DataOutsideMemoryIgnored,
+        |_| {},
+        write_at(0, 1).with_prp1(bar0),
+        1,
+    );
+    assert_eq!(strict, Status::DATA_TRANSFER_ERROR.with_dnr(true));
+    assert_eq!(lenient, Status::DATA_TRANSFER_ERROR.with_dnr(true));
+}
+
+/// A Bit Bucket as SGL1, where SGLS advertises them: the specification takes it for data (a
+/// read that discards everything); QEMU's structure takes SGL1 for a segment pointer.
+#[test]
+fn a_bit_bucket_in_sgl1_is_data_unless_non_data_is_taken_for_a_segment() {
+    let bucket = SglDescriptor::new(0, 512, T::BitBucket, SglSubtype::Address);
+    let read = sgl(Rig::io_sqe(Opcode::NVM_READ, 1, 0, 1), bucket);
+    let run = |profile| rig_with(profile).exec(1, read).status();
+    assert!(run(Profile::STRICT).is_success());
+    assert!(run(Profile::STRICT.with(Deviation::SglSubtypeIgnored)).is_success());
+    assert_eq!(
+        run(Profile::STRICT.with(Deviation::SglNonDataAsSegment)),
+        Status::INVALID_SGL_SEGMENT_DESCRIPTOR.with_dnr(true)
+    );
+}
+
+/// A profile that follows loops reads a looping chain of one huge segment of empty Data
+/// Blocks a bounded number of times, then records the hang.
+#[test]
+fn a_huge_looping_segment_is_a_hang_after_bounded_work() {
+    // 64 Ki descriptors (1 MiB): empty Data Blocks, the last a Segment pointing back.
+    let n = 65536u32;
+    let mut descriptors = vec![data(DATA, 0); n as usize - 1];
+    descriptors.push(pointer(T::Segment, DESCRIPTORS, n));
+    let mut rig = rig_with(Profile::QEMU_7_2);
+    put(&mut rig, DESCRIPTORS, &descriptors);
+    rig.submit(1, &sgl(write_at(0, 1), pointer(T::Segment, DESCRIPTORS, n)));
+    assert!(rig.reap(1).is_none());
+    assert!(matches!(
+        rig.m.controller.events(),
+        [ControllerEvent::Hung { .. }]
+    ));
+}

@@ -496,3 +496,44 @@ fn a_huge_looping_segment_is_a_hang_after_bounded_work() {
         [ControllerEvent::Hung { .. }]
     ));
 }
+
+/// Under a profile that sends SGLs through the QEMU-style mapper but does not follow loops,
+/// the walk limits hold as in the strict walker: too many data descriptors, or too many
+/// segments, is Invalid Number of SGL Descriptors on both.
+#[test]
+fn the_lenient_sgl_mapper_keeps_the_walk_limits() {
+    let limits = nvme_dma::sgl::WalkLimits {
+        max_descriptors: 4,
+        max_segments: 2,
+    };
+    let run = |profile, descriptors: &[(u64, Vec<SglDescriptor>)], sgl1| {
+        let mut rig = Rig::new(ControllerConfig {
+            profile,
+            walk_limits: limits,
+            ..ControllerConfig::default()
+        });
+        rig.create_io_pair(1, 16);
+        for (addr, ds) in descriptors {
+            put(&mut rig, *addr, ds);
+        }
+        rig.exec(1, sgl(write_at(0, 1), sgl1)).status()
+    };
+    let (a, b, c) = (DESCRIPTORS, DESCRIPTORS + 0x1000, DESCRIPTORS + 0x2000);
+    let five: Vec<SglDescriptor> = (0..5).map(|i| data(DATA + i * 0x1000, 100)).collect();
+    let chain = [
+        (a, vec![data(DATA, 100), pointer(T::Segment, b, 2)]),
+        (
+            b,
+            vec![data(DATA + 0x1000, 100), pointer(T::LastSegment, c, 2)],
+        ),
+        (c, vec![data(DATA + 0x2000, 100), data(DATA + 0x3000, 212)]),
+    ];
+    let lenient = Profile::STRICT.with(Deviation::SglSubtypeIgnored);
+    let too_many = Status::INVALID_NUMBER_OF_SGL_DESCRIPTORS.with_dnr(true);
+    for profile in [Profile::STRICT, lenient] {
+        let one_segment = run(profile, &[(a, five.clone())], pointer(T::LastSegment, a, 5));
+        assert_eq!(one_segment, too_many, "{profile}: five data descriptors");
+        let three = run(profile, &chain, pointer(T::Segment, a, 2));
+        assert_eq!(three, too_many, "{profile}: three segments");
+    }
+}

@@ -35,7 +35,7 @@ use nvme_dma::fuzzkit::{DataPointerCase, Label, Outcome, Space, Target};
 use nvme_dma::host::{Driver, DriverConfig};
 use nvme_dma::spec::{Opcode, SglSupport, Sgls, Status, SubmissionEntry};
 use nvme_dma::{DmaMemory, Extent, PageSize, SimMemory};
-use qemu::layouts::XorShift;
+use qemu::layouts::{gather, XorShift};
 use qemu::{show, Qemu, BAR0, IMAGE_BYTES};
 
 type Mock = Machine<SimMemory>;
@@ -275,10 +275,10 @@ fn run_step(world: &mut World, step: &Step, tally: &mut Tally) -> Result<bool, S
                 explain_admin(what, s.status(), q.status(), tally)?;
             }
             let page = [Extent::new(ADMIN_BUFFER, 4096)];
-            let qemu_page = read(world.qemu.bus(), &page);
+            let qemu_page = gather(world.qemu.bus(), &page);
             if let Some(len) = data {
                 let len = *len as usize;
-                if read(world.twin.bus(), &page)[..len] != qemu_page[..len] {
+                if gather(world.twin.bus(), &page)[..len] != qemu_page[..len] {
                     return Err(format!("{what}: QEMU's mock returned other data than QEMU"));
                 }
             }
@@ -376,17 +376,6 @@ fn submit_all(
         .submit_batch(qid, &[sqe])
         .map_err(|e| format!("QEMU's mock: {e}"))?;
     Ok([q[0], s[0], t[0]])
-}
-
-fn read<M: DmaMemory + ?Sized>(mem: &M, extents: &[Extent]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for e in extents {
-        let mut buf = vec![0u8; e.len as usize];
-        mem.read(e.addr, &mut buf)
-            .expect("the case's memory is mapped");
-        out.extend(buf);
-    }
-    out
 }
 
 fn class(label: &Label) -> String {
@@ -501,7 +490,7 @@ fn run_io(
         ));
     }
     let regions: Vec<Extent> = case.image.regions().collect();
-    let qm = read(world.qemu.bus(), &regions);
+    let qm = gather(world.qemu.bus(), &regions);
     let blocks = u64::from(case.blocks);
     // Where the command's data may have landed on either side, for `resync`.
     let mut touched = regions.clone();
@@ -526,7 +515,7 @@ fn run_io(
     }
     // Host memory: a read may write only its buffers, and the same bytes on QEMU and its
     // mock; blocks: a write stores the same on both.
-    if read(world.twin.bus(), &regions) != qm {
+    if gather(world.twin.bus(), &regions) != qm {
         return Err(format!(
             "{case}: host memory differs between QEMU and its mock"
         ));
@@ -564,7 +553,7 @@ fn run_io(
                  byte {at} of the blocks)"
             ));
         }
-        if let Some(at) = first(&read(world.strict.bus(), &regions), &qm) {
+        if let Some(at) = first(&gather(world.strict.bus(), &regions), &qm) {
             return Err(format!(
                 "{case}: the strict mock agrees on status but host memory differs (first at \
                  byte {at} of the case's regions)"
@@ -688,7 +677,7 @@ fn resync(
         let inside =
             e.addr >= qemu::USABLE_RAM.addr && e.end().is_some_and(|end| end <= qemu::GUEST_RAM);
         if inside && e.len <= 1 << 20 {
-            let bytes = read(qemu.bus(), &[*e]);
+            let bytes = gather(qemu.bus(), &[*e]);
             mock.bus_mut().write(e.addr, &bytes).expect("mapped");
         }
     }

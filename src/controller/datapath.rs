@@ -12,7 +12,7 @@ use super::config::ControllerConfig;
 use super::dma::{DmaPort, Touched};
 use super::lenient::{Mapper, Stop};
 use super::namespace::{Namespace, Stream};
-use super::profile::Deviation;
+use super::profile::{Deviation, Profile};
 use super::trace::DmaPurpose;
 use crate::dptr::{self, DataPointer, MetadataPointer};
 use crate::extent::{Extent, PageSize};
@@ -29,8 +29,10 @@ pub(crate) struct PointerRules {
     pub sgl: SglCaps,
     /// MDTS in bytes: the longest transfer a command may ask for.
     pub max_transfer: MaxTransfer,
-    /// The profile's PRP and SGL leniencies, and what the mapper that applies them needs.
-    pub lenient: Mapper,
+    /// Where the controller answers otherwise than the specification.
+    pub profile: Profile,
+    /// The register window, which data must not start in.
+    pub registers: Extent,
 }
 
 impl PointerRules {
@@ -44,13 +46,19 @@ impl PointerRules {
             page_size,
             sgl: SglCaps::new(config.sgls).with_limits(config.walk_limits),
             max_transfer,
-            lenient: Mapper {
-                profile: config.profile,
-                page_size,
-                sgls: config.sgls,
-                limits: config.walk_limits,
-                registers: Extent::new(config.bar0, config.bar0_size()),
-            },
+            profile: config.profile,
+            registers: Extent::new(config.bar0, config.bar0_size()),
+        }
+    }
+
+    /// The mapper that applies the profile's PRP and SGL leniencies.
+    fn mapper(&self) -> Mapper {
+        Mapper {
+            profile: self.profile,
+            page_size: self.page_size,
+            sgls: self.sgl.sgls(),
+            limits: self.sgl.limits(),
+            registers: self.registers,
         }
     }
 }
@@ -83,7 +91,7 @@ impl Gathered {
 fn with_psdt_as_read(sqe: &SubmissionEntry, rules: &PointerRules) -> SubmissionEntry {
     let mut sqe = *sqe;
     if sqe.psdt() == Psdt::SglMetadataSgl
-        && rules.lenient.profile.has(Deviation::Psdt10bAs01b)
+        && rules.profile.has(Deviation::Psdt10bAs01b)
         && !rules.sgl.has(Capability::MetadataSgl)
     {
         sqe.set_psdt(Psdt::Sgl);
@@ -123,7 +131,7 @@ pub(crate) fn gather<M: DmaMemory + ?Sized>(
     out: &mut Gathered,
 ) -> Result<(), Status> {
     out.clear();
-    let profile = rules.lenient.profile;
+    let profile = rules.profile;
     let sqe = with_psdt_as_read(sqe, rules);
     let pointers = dptr::decode(&sqe, queue, &rules.sgl).map_err(|e| e.status())?;
     port.reset_touched();
@@ -137,13 +145,13 @@ pub(crate) fn gather<M: DmaMemory + ?Sized>(
             DataPointer::Prp { prp1, prp2 } => {
                 let fetch = port.fetcher(DmaPurpose::PrpListFetch);
                 rules
-                    .lenient
+                    .mapper()
                     .map_prp(&fetch, (prp1, prp2), data_len, &mut out.data)
             }
             DataPointer::Sgl(sgl1) => {
                 let fetch = port.fetcher(DmaPurpose::SglSegmentFetch);
                 rules
-                    .lenient
+                    .mapper()
                     .map_sgl(&fetch, sgl1, data_len, write, &mut out.data)
             }
         };

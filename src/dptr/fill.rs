@@ -98,11 +98,29 @@ impl<'e> Plan<'e> {
 /// fill `sqe`'s PSDT, DPTR and MPTR; or hand back the split plan when no single command can
 /// carry the data. On error nothing has been written.
 ///
-/// The same as [`plan`] then [`Plan::fill`], with a fast path for what most I/O is: data
-/// without separate metadata, carried by the kind the policy prefers: that kind is built in
-/// one call of its builder, and plans are made only when the builder refuses the extents.
+/// The same as [`plan`] then [`Plan::fill`], with two fast paths for what most I/O is. One
+/// buffer whose pointer fits the command is written in the caller, a few comparisons and four
+/// stores; any other request without separate metadata is built by the kind the policy prefers
+/// in one call of its builder, and plans are made only when the builder refuses the extents.
+// Inline, with everything past the quick case out of line: the quick case then costs what a
+// hand-written driver's does, and the caller does not pay for the general path's stack frame.
 #[inline]
 pub fn fill_sqe<'e>(
+    sqe: &mut SubmissionEntry,
+    request: &Request<'e>,
+    ctrl: &ControllerCaps,
+    policy: SglPolicy,
+    memory: &mut DescriptorMemory<'_, '_>,
+) -> Result<Outcome<'e>, DptrError> {
+    match fill_in_command(sqe, request, ctrl, policy) {
+        Some(filled) => Ok(Outcome::Filled(filled)),
+        None => fill_sqe_general(sqe, request, ctrl, policy, memory),
+    }
+}
+
+/// [`fill_sqe`] past its quick case, compiled once here.
+#[inline(never)]
+fn fill_sqe_general<'e>(
     sqe: &mut SubmissionEntry,
     request: &Request<'e>,
     ctrl: &ControllerCaps,
@@ -170,7 +188,63 @@ pub fn fill_chunk(
     })
 }
 
-/// The fast path of [`fill_sqe`], for a request without separate metadata: build the kind
+/// The quick case of [`fill_sqe`]: one buffer, no separate metadata, and a pointer that fits
+/// the command, the shape of most I/O. PRP1 and PRP2 for a buffer within two pages; SGL1 as
+/// one Data Block beyond, where the policy takes an SGL (under [`SglPolicy::Always`], whatever
+/// the length). `None`, having written nothing, for any other request and for every refusal:
+/// the general path then decides, and reports the error.
+///
+/// Its invariant: whatever it fills, `plan` then `Plan::fill` would fill too (tests/dptr.rs
+/// checks the two against each other on random requests). It holds because each policy's
+/// choice for one buffer is made here as [`plan`] makes it (Linux's rule and the smallest
+/// footprint both come down to "within two pages" for one buffer, a tie going to PRPs), and
+/// the builders check every rule `plan` would.
+// Kept to what fits the command: a PRP list here would give every caller the list
+// writer's registers and stack frame, a cost the 4 KiB command would pay too.
+#[inline(always)]
+fn fill_in_command(
+    sqe: &mut SubmissionEntry,
+    request: &Request<'_>,
+    ctrl: &ControllerCaps,
+    policy: SglPolicy,
+) -> Option<Filled> {
+    let ([only], None) = (request.extents, request.metadata) else {
+        return None;
+    };
+    let ps = ctrl.page_size;
+    let within_two_pages =
+        ps.offset_of(only.addr).saturating_add(only.len) <= ps.bytes().saturating_mul(2);
+    let sgl_allowed = || sgl_refusal(request, ctrl, policy).is_none();
+    let use_sgl = match policy {
+        SglPolicy::Never => false,
+        SglPolicy::Always => sgl_allowed(),
+        SglPolicy::Linux { .. } | SglPolicy::SmallestFootprint => {
+            !within_two_pages && sgl_allowed()
+        }
+    };
+    let psdt = if use_sgl {
+        let sgl1 = sgl_builder(ctrl, request).build_inline(*only).ok()?;
+        sqe.set_sgl1(sgl1.to_raw());
+        Psdt::Sgl
+    } else if within_two_pages {
+        let pair = prp_builder(ctrl, request).build_inline(*only).ok()?;
+        sqe.set_prp1(pair.prp1);
+        sqe.set_prp2(pair.prp2.raw());
+        Psdt::Prp
+    } else {
+        return None;
+    };
+    sqe.set_psdt(psdt);
+    sqe.set_mptr(0);
+    Some(Filled {
+        psdt,
+        mptr: 0,
+        lists_used: 0,
+        metadata_segments_used: 0,
+    })
+}
+
+/// The second fast path of [`fill_sqe`], for a request without separate metadata: build the kind
 /// the policy prefers in one call of its builder, which plans and writes in a single step.
 /// `Ok(None)`, having written nothing, when the policy needs both plans to decide
 /// ([`SglPolicy::SmallestFootprint`] beyond one extent) or when the preferred builder refuses
@@ -227,16 +301,10 @@ fn fill_preferred(
         }))
     } else {
         let builder = prp_builder(ctrl, request);
-        let built = match request.extents {
-            // One buffer within two pages, most I/O of all: PRP1 and PRP2 straight from it.
-            [only] if pages_touched(ctrl.page_size, only.addr, only.len) <= 2 => {
-                builder.build_inline(*only).map(|pair| (pair, 0))
-            }
-            extents => builder
-                .build(extents, memory.prp_lists)
-                .map(|layout| (layout.pair, layout.list_pages_used)),
-        };
-        let (pair, lists_used) = match built {
+        let (pair, lists_used) = match builder
+            .build(request.extents, memory.prp_lists)
+            .map(|layout| (layout.pair, layout.list_pages_used))
+        {
             Ok(built) => built,
             Err(e) if e.is_about_memory() => return Err(DptrError::Prp(e)),
             Err(_) => return Ok(None),

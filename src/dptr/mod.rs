@@ -358,11 +358,7 @@ fn prp_builder(ctrl: &ControllerCaps, request: &Request<'_>) -> PrpBuilder {
 
 #[inline]
 fn sgl_builder(ctrl: &ControllerCaps, request: &Request<'_>) -> SglBuilder {
-    let builder = SglBuilder::new(ctrl.sgl, request.direction);
-    match max_transfer(ctrl, request) {
-        Some(max) => builder.with_max_transfer(max),
-        None => builder,
-    }
+    SglBuilder::with_limit(ctrl.sgl, request.direction, max_transfer(ctrl, request))
 }
 
 /// The most data one command can carry: MDTS, and the 65,536 blocks NLB can count.

@@ -173,18 +173,23 @@ impl PrpBuilder {
         }
         self.check_max(extent.len)?;
         let ps = self.page_size;
-        match pages_touched(ps, extent.addr, extent.len) {
-            1 => Ok(PrpPair {
-                prp1: extent.addr,
-                prp2: Prp2::Unused,
-            }),
+        // Where the buffer ends, counted from the start of its first page: one comparison per
+        // page count, cheaper than counting pages.
+        let end = ps.offset_of(extent.addr).saturating_add(extent.len);
+        let prp2 = if end <= ps.bytes() {
+            Prp2::Unused
+        } else if end <= ps.bytes().saturating_mul(2) {
             // The last byte lies in the next page, so that page's base is below 2^64.
-            2 => Ok(PrpPair {
-                prp1: extent.addr,
-                prp2: Prp2::Page(ps.page_base(extent.addr).wrapping_add(ps.bytes())),
-            }),
-            pages => Err(BuildError::NotShort { pages }),
-        }
+            Prp2::Page(ps.page_base(extent.addr).wrapping_add(ps.bytes()))
+        } else {
+            return Err(BuildError::NotShort {
+                pages: pages_touched(ps, extent.addr, extent.len),
+            });
+        };
+        Ok(PrpPair {
+            prp1: extent.addr,
+            prp2,
+        })
     }
 
     /// Check `extents` against the PRP rules and count what the layout needs.
@@ -440,6 +445,16 @@ fn check_list_memory(
     lists: &[PrpListPage<'_>],
     entries: u64,
 ) -> Result<usize, BuildError> {
+    // A list within its first page, as every list of a transfer up to a page of entries is
+    // (2 MiB in 4 KiB pages): one page to check, no chain.
+    if let Some(first) = lists.first() {
+        if first.bus_addr & (ENTRY_BYTES - 1) == 0
+            && entries <= first_page_slots(ps, first.bus_addr)
+            && entries <= first.slots.len() as u64
+        {
+            return Ok(1);
+        }
+    }
     let needed = match lists.first() {
         Some(first) if first.bus_addr & (ENTRY_BYTES - 1) != 0 => {
             return Err(BuildError::ListPageMisaligned {
@@ -527,8 +542,15 @@ where
     let Some(first_list) = pages.next() else {
         return;
     };
-    let mut left = entries;
     let first_slots = first_page_slots(ps, first_list.bus_addr);
+    if entries <= first_slots {
+        // `entries` fits the page's slot count (checked), so it fits usize.
+        let n = usize::try_from(entries).unwrap_or(0);
+        let slots = first_list.slots.get_mut(..n).unwrap_or_default();
+        write_unchained(ps, extents, slots);
+        return;
+    }
+    let mut left = entries;
     let (data, chain) = carve(first_list.slots, first_slots, &mut left);
     let mut chainer = ListChainer {
         ps,
@@ -564,6 +586,59 @@ where
             .push_run(slots.into_slice(), extent.addr, count)
             .iter_mut();
     }
+}
+
+/// Write a list that fits one list page: the address of every data page after PRP1's, in
+/// order, into `slots` (exactly that many, as checked by `check_list_memory`).
+#[inline]
+fn write_unchained<I>(ps: PageSize, extents: I, mut slots: &mut [U64])
+where
+    I: IntoIterator,
+    I::Item: Borrow<Extent>,
+{
+    let (shift, mask) = (ps.shift(), ps.offset_mask());
+    let mut extents = extents
+        .into_iter()
+        .map(|e| *e.borrow())
+        .filter(|e| e.len > 0);
+    let Some(first) = extents.next() else {
+        return;
+    };
+    // PRP1 holds the first extent's first page; its other pages come first in the list.
+    let in_page_end = (first.addr & mask).wrapping_add(first.len.wrapping_sub(1));
+    let second_page = (first.addr & !mask).wrapping_add(ps.bytes());
+    slots = write_pages(ps, slots, second_page, in_page_end >> shift);
+    // Every later extent starts on a page boundary (checked by `plan`).
+    for extent in extents {
+        let count = (extent.len.wrapping_sub(1) >> shift).wrapping_add(1);
+        slots = if count == 1 {
+            // The common scatter-list case: one page, one slot.
+            match core::mem::take(&mut slots).split_first_mut() {
+                Some((slot, rest)) => {
+                    *slot = U64::new(extent.addr);
+                    rest
+                }
+                None => return,
+            }
+        } else {
+            write_pages(ps, slots, extent.addr, count)
+        };
+    }
+}
+
+/// Write the addresses of `count` consecutive pages from page-aligned `page` (all below 2^64,
+/// checked by `plan`) into the front of `slots`; the slots left after them.
+#[inline]
+fn write_pages(ps: PageSize, slots: &mut [U64], mut page: u64, count: u64) -> &mut [U64] {
+    let n = usize::try_from(count)
+        .unwrap_or(usize::MAX)
+        .min(slots.len());
+    let (run, rest) = slots.split_at_mut(n);
+    for slot in run {
+        *slot = U64::new(page);
+        page = page.wrapping_add(ps.bytes());
+    }
+    rest
 }
 
 /// The cold half of list writing: runs of pages, and moving to the next list page.

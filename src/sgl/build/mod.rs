@@ -156,6 +156,24 @@ impl SglBuilder {
         }
     }
 
+    /// A builder with its maximum transfer, if any, set at once: what
+    /// [`SglBuilder::with_max_transfer`] gives, with the quick lengths worked out once rather
+    /// than twice, for a caller that makes a builder per command.
+    #[inline]
+    pub(crate) const fn with_limit(
+        caps: SglCaps,
+        direction: Direction,
+        max_transfer: Option<u64>,
+    ) -> Self {
+        SglBuilder {
+            caps,
+            direction,
+            max_transfer,
+            transfer_len: None,
+            quick: quick_lengths(&caps, max_transfer, None),
+        }
+    }
+
     /// Refuse transfers longer than `bytes` (the controller's MDTS in bytes).
     #[inline]
     pub const fn with_max_transfer(mut self, bytes: u64) -> Self {

@@ -111,6 +111,13 @@ pub fn sgl_build(
     builder.build(extents, segments).ok()
 }
 
+/// SGL1 of a built layout as one word (its address and length), for a bench to return.
+#[inline(always)]
+pub fn sgl1_word(layout: &SglLayout) -> u64 {
+    let sgl1 = layout.sgl1.to_raw();
+    sgl1.address() ^ u64::from(sgl1.length())
+}
+
 /// SGL1 of a built layout, in its raw form.
 pub fn sgl1_raw(layout: &SglLayout) -> SglDescriptor {
     layout.sgl1.to_raw()

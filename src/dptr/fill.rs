@@ -12,6 +12,7 @@ use crate::prp::geometry::pages_touched;
 use crate::prp::PrpChunk;
 use crate::sgl::{self, SegmentBuf};
 use crate::spec::{Psdt, SubmissionEntry};
+use crate::Extent;
 
 impl<'e> Plan<'e> {
     /// Write the planned layout into `memory` and the command's PSDT, DPTR and MPTR into
@@ -98,10 +99,11 @@ impl<'e> Plan<'e> {
 /// fill `sqe`'s PSDT, DPTR and MPTR; or hand back the split plan when no single command can
 /// carry the data. On error nothing has been written.
 ///
-/// The same as [`plan`] then [`Plan::fill`], with two fast paths for what most I/O is. One
-/// buffer whose pointer fits the command is written in the caller, a few comparisons and four
-/// stores; any other request without separate metadata is built by the kind the policy prefers
-/// in one call of its builder, and plans are made only when the builder refuses the extents.
+/// The same as [`plan`] then [`Plan::fill`], with fast paths for what most I/O is. One buffer
+/// whose pointer fits the command is written in the caller, a few comparisons and four
+/// stores, and one buffer with a PRP list in one call of the PRP builder; any other request
+/// without separate metadata is built by the kind the policy prefers in one call of its
+/// builder, and plans are made only when the builder refuses the extents.
 // Inline, with everything past the quick case out of line: the quick case then costs what a
 // hand-written driver's does, and the caller does not pay for the general path's stack frame.
 #[inline]
@@ -112,7 +114,7 @@ pub fn fill_sqe<'e>(
     policy: SglPolicy,
     memory: &mut DescriptorMemory<'_, '_>,
 ) -> Result<Outcome<'e>, DptrError> {
-    match fill_in_command(sqe, request, ctrl, policy) {
+    match fill_one_buffer(sqe, request, ctrl, policy, memory) {
         Some(filled) => Ok(Outcome::Filled(filled)),
         None => fill_sqe_general(sqe, request, ctrl, policy, memory),
     }
@@ -188,25 +190,24 @@ pub fn fill_chunk(
     })
 }
 
-/// The quick case of [`fill_sqe`]: one buffer, no separate metadata, and a pointer that fits
-/// the command, the shape of most I/O. PRP1 and PRP2 for a buffer within two pages; SGL1 as
-/// one Data Block beyond, where the policy takes an SGL (under [`SglPolicy::Always`], whatever
-/// the length). `None`, having written nothing, for any other request and for every refusal:
-/// the general path then decides, and reports the error.
+/// The quick case of [`fill_sqe`]: one buffer and no separate metadata, the shape of most
+/// I/O. PRP1 and PRP2 for a buffer within two pages; beyond, SGL1 as one Data Block where the
+/// policy takes an SGL (under [`SglPolicy::Always`], whatever the length), else PRP2 and a
+/// list ([`fill_prp_list`]). `None`, having written nothing, for any other request and for
+/// every refusal: the general path then decides, and reports the error.
 ///
 /// Its invariant: whatever it fills, `plan` then `Plan::fill` would fill too (tests/dptr.rs
 /// checks the two against each other on random requests). It holds because each policy's
 /// choice for one buffer is made here as [`plan`] makes it (Linux's rule and the smallest
 /// footprint both come down to "within two pages" for one buffer, a tie going to PRPs), and
 /// the builders check every rule `plan` would.
-// Kept to what fits the command: a PRP list here would give every caller the list
-// writer's registers and stack frame, a cost the 4 KiB command would pay too.
 #[inline(always)]
-fn fill_in_command(
+fn fill_one_buffer(
     sqe: &mut SubmissionEntry,
     request: &Request<'_>,
     ctrl: &ControllerCaps,
     policy: SglPolicy,
+    memory: &mut DescriptorMemory<'_, '_>,
 ) -> Option<Filled> {
     let ([only], None) = (request.extents, request.metadata) else {
         return None;
@@ -232,7 +233,9 @@ fn fill_in_command(
         sqe.set_prp2(pair.prp2.raw());
         Psdt::Prp
     } else {
-        return None;
+        // Out of line: the list writer's registers and stack frame would otherwise be paid
+        // by every caller, the 4 KiB command included.
+        return fill_prp_list(sqe, *only, request, ctrl, memory);
     };
     sqe.set_psdt(psdt);
     sqe.set_mptr(0);
@@ -240,6 +243,30 @@ fn fill_in_command(
         psdt,
         mptr: 0,
         lists_used: 0,
+        metadata_segments_used: 0,
+    })
+}
+
+/// [`fill_one_buffer`] for a buffer beyond two pages carried by PRPs: PRP2 and a list.
+#[inline(never)]
+fn fill_prp_list(
+    sqe: &mut SubmissionEntry,
+    only: Extent,
+    request: &Request<'_>,
+    ctrl: &ControllerCaps,
+    memory: &mut DescriptorMemory<'_, '_>,
+) -> Option<Filled> {
+    let layout = prp_builder(ctrl, request)
+        .build([only], memory.prp_lists)
+        .ok()?;
+    sqe.set_prp1(layout.pair.prp1);
+    sqe.set_prp2(layout.pair.prp2.raw());
+    sqe.set_psdt(Psdt::Prp);
+    sqe.set_mptr(0);
+    Some(Filled {
+        psdt: Psdt::Prp,
+        mptr: 0,
+        lists_used: layout.list_pages_used,
         metadata_segments_used: 0,
     })
 }

@@ -203,7 +203,6 @@ impl PrpBuilder {
     /// - every extent after the first starts on a page boundary;
     /// - every extent before the last ends on a page boundary;
     /// - no extent runs past `2^64`, and the total is non-zero and within the maximum transfer.
-    #[inline]
     pub fn plan<I>(&self, extents: I) -> Result<PrpPlan, BuildError>
     where
         I: IntoIterator + Clone,
@@ -441,7 +440,6 @@ impl PrpPlan {
 
 /// Check that `lists` can hold `entries` entries with the chaining the spec requires, and
 /// return how many pages the layout uses. Writes nothing.
-#[inline]
 fn check_list_memory(
     ps: PageSize,
     lists: &[PrpListPage<'_>],
@@ -449,25 +447,14 @@ fn check_list_memory(
 ) -> Result<usize, BuildError> {
     // A list within its first page, as every list of a transfer up to a page of entries is
     // (2 MiB in 4 KiB pages): one page to check, no chain.
-    match lists.first() {
-        Some(first)
-            if first.bus_addr & (ENTRY_BYTES - 1) == 0
-                && entries <= first_page_slots(ps, first.bus_addr)
-                && entries <= first.slots.len() as u64 =>
+    if let Some(first) = lists.first() {
+        if first.bus_addr & (ENTRY_BYTES - 1) == 0
+            && entries <= first_page_slots(ps, first.bus_addr)
+            && entries <= first.slots.len() as u64
         {
-            Ok(1)
+            return Ok(1);
         }
-        _ => check_chained_list_memory(ps, lists, entries),
     }
-}
-
-/// [`check_list_memory`] for a list that chains, or memory it refuses.
-#[inline(never)]
-fn check_chained_list_memory(
-    ps: PageSize,
-    lists: &[PrpListPage<'_>],
-    entries: u64,
-) -> Result<usize, BuildError> {
     let needed = match lists.first() {
         Some(first) if first.bus_addr & (ENTRY_BYTES - 1) != 0 => {
             return Err(BuildError::ListPageMisaligned {

@@ -5,8 +5,8 @@
 
 use super::policy::{linux_prefers_sgl, sgl_refusal};
 use super::{
-    plan, prp_builder, sgl_builder, ControllerCaps, DescriptorMemory, DptrError, Filled, Outcome,
-    Plan, Request, SglMetadata, SglPolicy,
+    max_transfer, plan, prp_builder, sgl_builder, ControllerCaps, DescriptorMemory, DptrError,
+    Filled, Outcome, Plan, Request, SglMetadata, SglPolicy,
 };
 use crate::prp::geometry::pages_touched;
 use crate::prp::PrpChunk;
@@ -224,7 +224,7 @@ fn fill_one_buffer(
         }
     };
     let psdt = if use_sgl {
-        let sgl1 = sgl_builder(ctrl, request).build_inline(*only).ok()?;
+        let sgl1 = sgl::data_block_sgl1(&ctrl.sgl, max_transfer(ctrl, request), *only)?;
         sqe.set_sgl1(sgl1.to_raw());
         Psdt::Sgl
     } else if within_two_pages {

@@ -115,7 +115,7 @@ pub use descriptor::{
 pub use error::{BuildError, DescriptorAt, TypeProblem, WalkError};
 pub use walk::{contiguous_metadata, SglWalker, BATCH_DESCRIPTORS};
 
-pub(crate) use build::{place, write_metadata_pointer};
+pub(crate) use build::{data_block_sgl1, place, write_metadata_pointer};
 
 /// Whether an SGL describes a command's data or its metadata: length errors are Data SGL
 /// Length Invalid for one and Metadata SGL Length Invalid for the other.

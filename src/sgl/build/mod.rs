@@ -118,6 +118,36 @@ const fn quick_lengths(
     }
 }
 
+/// The Data Block for `extent` when it is a valid SGL on its own and its length is in the
+/// `quick` range ([`quick_lengths`]): aligned, ending below 2^64.
+#[inline(always)]
+fn quick_data_block(
+    caps: &SglCaps,
+    (least, most): (u64, u64),
+    Extent { addr, len }: Extent,
+) -> Option<DataDescriptor> {
+    let granule = if caps.dword_granular() { 3 } else { 0 };
+    if len < least || len > most || addr.checked_add(len).is_none() || (addr | len) & granule != 0 {
+        return None;
+    }
+    // At most one descriptor's length, which fits 32 bits.
+    let len = u32::try_from(len).unwrap_or(u32::MAX);
+    Some(DataDescriptor::Block { addr, len })
+}
+
+/// SGL1 for one buffer that is a valid SGL on its own as one Data Block, as
+/// [`SglBuilder::build_inline`] takes it without the planner; `None` for anything else (the
+/// builder then names the rule, if one breaks). For a caller with one buffer per command,
+/// which need not make a builder for it.
+#[inline(always)]
+pub(crate) fn data_block_sgl1(
+    caps: &SglCaps,
+    max_transfer: Option<u64>,
+    extent: Extent,
+) -> Option<Sgl1> {
+    quick_data_block(caps, quick_lengths(caps, max_transfer, None), extent).map(Sgl1::data)
+}
+
 /// A built SGL layout: SGL1 for the command and what was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SglLayout {
@@ -323,21 +353,10 @@ impl SglBuilder {
     /// breaks, if any).
     #[inline(always)]
     fn quick_block(&self, piece: &Piece) -> Option<DataDescriptor> {
-        let Piece::Data(Extent { addr, len }) = *piece else {
+        let Piece::Data(extent) = *piece else {
             return None;
         };
-        let (least, most) = self.quick;
-        let granule = if self.caps.dword_granular() { 3 } else { 0 };
-        if len < least
-            || len > most
-            || addr.checked_add(len).is_none()
-            || (addr | len) & granule != 0
-        {
-            return None;
-        }
-        // At most one descriptor's length, which fits 32 bits.
-        let len = u32::try_from(len).unwrap_or(u32::MAX);
-        Some(DataDescriptor::Block { addr, len })
+        quick_data_block(&self.caps, self.quick, extent)
     }
 
     /// The plan of a layout that is SGL1 alone, a data block of `len` bytes (the transfer).

@@ -97,8 +97,6 @@ pub enum DriverError<E> {
         /// The identifier asked for.
         qid: u16,
     },
-    /// No namespace has been identified yet (call `identify_namespace`).
-    NoNamespace,
     /// A read or write whose length is not a whole, non-zero number of logical blocks, or
     /// more blocks than one command can name (65,536).
     NotWholeBlocks {
@@ -184,9 +182,6 @@ impl<E: fmt::Display> fmt::Display for DriverError<E> {
             DriverError::NoSuchQueue { qid } => write!(
                 f,
                 "queue {qid} is not set up: create it first (queue 0 is the admin queue)"
-            ),
-            DriverError::NoNamespace => f.write_str(
-                "no namespace identified: call identify_namespace before reading or writing",
             ),
             DriverError::NotWholeBlocks { len, block_size } => write!(
                 f,

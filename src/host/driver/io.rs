@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 
-use super::{CommandReport, Driver, IoReport, Result};
+use super::{CommandReport, Driver, IoReport, Namespace, Result};
 use crate::bus::RegisterAccess;
 use crate::dptr::{
     self, ControllerCaps, DescriptorMemory, DptrError, Filled, Plan, Request, SglPolicy,
@@ -19,30 +19,34 @@ use crate::Direction;
 use crate::QueueKind;
 
 impl<B: RegisterAccess + DmaMemory> Driver<B> {
-    /// Write `data` to the namespace from logical block `lba`. `data` is the buffer's extents
-    /// in host memory, holding the bytes already; `policy` picks PRP or SGL.
+    /// Write `data` to the driver's namespace from logical block `lba`. `data` is the
+    /// buffer's extents in host memory, holding the bytes already; `policy` picks PRP or SGL.
     pub fn write(&mut self, lba: u64, data: &[Extent], policy: SglPolicy) -> Result<IoReport, B> {
-        self.transfer(Direction::Write, lba, data, policy)
+        self.transfer(self.namespace, Direction::Write, lba, data, policy)
     }
 
-    /// Read from logical block `lba` of the namespace into `data`, the buffer's extents in
-    /// host memory; `policy` picks PRP or SGL.
+    /// Read from logical block `lba` of the driver's namespace into `data`, the buffer's
+    /// extents in host memory; `policy` picks PRP or SGL.
     pub fn read(&mut self, lba: u64, data: &[Extent], policy: SglPolicy) -> Result<IoReport, B> {
-        self.transfer(Direction::Read, lba, data, policy)
+        self.transfer(self.namespace, Direction::Read, lba, data, policy)
     }
+}
 
-    /// A Read or Write on I/O queue 1: plan the data pointer ([`dptr::plan`]), and run one
-    /// command, or, when no single command can carry the data (MDTS, NLB's 65,536 blocks, or
-    /// PRP rules the buffer breaks between extents), one command per chunk of the split, each
-    /// at its own blocks. Descriptor pages come from the arena and go back after each command.
-    fn transfer(
+impl<B: RegisterAccess + DmaMemory, N> Driver<B, N> {
+    /// A Read or Write of namespace `ns` on I/O queue 1: plan the data pointer
+    /// ([`dptr::plan`]), and run one command, or, when no single command can carry the data
+    /// (MDTS, NLB's 65,536 blocks, or rules the buffer breaks between extents), one command
+    /// per chunk of the split, each at its own blocks. Descriptor pages come from the arena
+    /// and go back after each command. [`Driver::read`] and [`Driver::write`] are this for
+    /// the driver's namespace.
+    pub fn transfer(
         &mut self,
+        ns: Namespace,
         direction: Direction,
         lba: u64,
         data: &[Extent],
         policy: SglPolicy,
     ) -> Result<IoReport, B> {
-        let ns = self.namespace.ok_or(DriverError::NoNamespace)?;
         let len = data
             .iter()
             .try_fold(0u64, |sum, e| sum.checked_add(e.len))

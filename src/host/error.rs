@@ -107,7 +107,8 @@ pub enum DriverError<E> {
     },
     /// The data pointer could not be built.
     Dptr(DptrError),
-    /// No single command can carry the data; the PRP splitter would use this many commands.
+    /// No single command can carry the data; the split ([`crate::dptr::Split`]) takes this many
+    /// commands.
     NeedsSplit {
         /// Commands the split takes.
         commands: usize,

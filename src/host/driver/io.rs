@@ -7,12 +7,13 @@ use alloc::vec::Vec;
 use super::{CommandReport, Driver, IoReport, Namespace, Result};
 use crate::bus::RegisterAccess;
 use crate::dptr::{
-    self, ControllerCaps, DescriptorMemory, DptrError, Filled, Plan, Request, SglPolicy,
+    self, ControllerCaps, DescriptorMemory, DptrError, Filled, Plan, PointerKind, Request,
+    SglPolicy,
 };
 use crate::extent::Extent;
 use crate::host::DriverError;
 use crate::memory::DmaMemory;
-use crate::prp::{PrpBuilder, PrpListPage};
+use crate::prp::PrpListPage;
 use crate::sgl::SegmentBuf;
 use crate::spec::{BlockRange, Opcode, SubmissionEntry};
 use crate::Direction;
@@ -36,9 +37,10 @@ impl<B: RegisterAccess + DmaMemory, N> Driver<B, N> {
     /// A Read or Write of namespace `ns` on I/O queue 1: plan the data pointer
     /// ([`dptr::plan`]), and run one command, or, when no single command can carry the data
     /// (MDTS, NLB's 65,536 blocks, or rules the buffer breaks between extents), one command
-    /// per chunk of the split, each at its own blocks. Descriptor pages come from the arena
-    /// and go back after each command. [`Driver::read`] and [`Driver::write`] are this for
-    /// the driver's namespace.
+    /// per chunk of the split ([`dptr::Split`]: PRP commands, or SGL commands where only SGLs
+    /// can carry the chunks), each at its own blocks. Descriptor pages come from the arena and
+    /// go back after each command. [`Driver::read`] and [`Driver::write`] are this for the
+    /// driver's namespace.
     pub fn transfer(
         &mut self,
         ns: Namespace,
@@ -87,17 +89,10 @@ impl<B: RegisterAccess + DmaMemory, N> Driver<B, N> {
         let mut commands = Vec::with_capacity(split.commands());
         for chunk in split {
             let mut sqe = command(chunk.first_block, chunk.blocks).map_err(|_| not_whole())?;
-            let pages_needed = PrpBuilder::new(self.controller.page_size)
-                .plan(chunk.extents(data))
-                .map_or(0, |p| {
-                    if p.needs_list() {
-                        p.list_pages_needed(0)
-                    } else {
-                        0
-                    }
-                });
+            let pages_needed = chunk.pages_needed(&request, &self.controller)?;
+            let is_prp = chunk.pointer == PointerKind::Prp;
             let (filled, pages) =
-                self.with_descriptor_pages(pages_needed, true, |memory, ctrl| {
+                self.with_descriptor_pages(pages_needed, is_prp, |memory, ctrl| {
                     dptr::fill_chunk(&mut sqe, &request, &chunk, ctrl, memory)
                 })?;
             commands.push(self.run_and_free(sqe, filled, &pages)?);

@@ -264,6 +264,27 @@ fn without_sgls_the_refusal_names_the_extent_the_rule_and_the_fix() {
 }
 
 #[test]
+fn without_mdts_nlb_bounds_each_sgl_chunk() {
+    // No MDTS, 512-byte blocks: 32 MiB and 16 KiB, which one command's NLB cannot count.
+    let ctrl = ControllerCaps {
+        max_transfer: MaxTransfer::Unlimited,
+        ..caps(Sgls::from_support(SglSupport::DwordAligned), 0)
+    };
+    let extents = [
+        Extent::new(0x100_0000, 0x1100),
+        Extent::new(0x1_0000_0004, (32 << 20) + 0x2f00),
+    ];
+    let req = Request::new(&extents, Direction::Read, QueueKind::Io);
+    let Ok(Plan::Split(split)) = dptr::plan(&req, &ctrl, SglPolicy::Always) else {
+        panic!("expected a split");
+    };
+    assert_eq!(split.pointer(), PointerKind::Sgl);
+    let blocks: Vec<(u64, u64)> = split.clone().map(|c| (c.first_block, c.blocks)).collect();
+    assert_eq!(blocks, [(0, 65_536), (65_536, 32)]);
+    check_split(&req, &ctrl, split, 512 * 65_536);
+}
+
+#[test]
 fn msdbd_bounds_each_sgl_chunk() {
     // Two data descriptors a command: each chunk holds at most two pieces of extents.
     let ctrl = ControllerCaps {

@@ -281,7 +281,7 @@ pub enum SglRefusal {
     NotSupported,
     /// The policy is [`SglPolicy::Never`].
     Policy,
-    /// The SGL builder refused the extents.
+    /// The SGL builder refused the extents, in one command and split into several.
     Build(sgl::BuildError),
 }
 

@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = DriverConfig::new(Extent::new(16 << 20, 1 << 20));
     let mut driver = Driver::start(Machine::new(controller, memory), config)?;
     let caps = *driver.controller();
-    let ns = driver.namespace().ok_or("no namespace")?;
+    let ns = driver.namespace();
     println!(
         "Controller up: {} pages, {} SGLs, MDTS {} KiB; namespace {}: {} blocks of {} bytes",
         caps.page_size,

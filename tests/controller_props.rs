@@ -133,6 +133,8 @@ proptest! {
             .with_sgl1(layout.sgl1.to_raw());
         let c = rig.exec(1, sqe);
         prop_assert!(c.status().is_success(), "{}", c.status());
+        // Checked piece by piece by hand, not with `DataMover`: the controller moved the data
+        // with the mover, and this is the oracle for it.
         let mut at = 0usize;
         for (p, e) in pieces.iter().zip(&extents) {
             let got = rig.peek(e.addr, e.len as usize);

@@ -87,7 +87,7 @@ fn bring_up_reports_what_the_controller_was_built_with() {
     // MDTS counts CAP.MPSMIN pages: 2^6 × 4 KiB.
     assert_eq!(driver.controller().max_transfer.bytes(), Some(256 * 1024));
     assert!(driver.controller().sgl.supported() && driver.controller().sgl.dword_granular());
-    let ns = driver.namespace().expect("namespace 1");
+    let ns = driver.namespace();
     assert_eq!(
         (ns.nsid, ns.blocks, ns.block_size, ns.metadata_size),
         (1, 4096, 512, 0)
@@ -295,7 +295,7 @@ fn queues_wrap_pairs_come_and_go_and_errors_carry_the_status() {
         status_of(driver.submit(1, bad_ns)),
         Status::INVALID_NAMESPACE_OR_FORMAT.with_dnr(true)
     );
-    let blocks = driver.namespace().unwrap().blocks;
+    let blocks = driver.namespace().blocks;
     let past_end = [Extent::new(WRITE_BUFFERS, 1024)];
     assert_eq!(
         status_of(driver.read(blocks - 1, &past_end, SglPolicy::Never)),

@@ -57,7 +57,8 @@ fn pattern(len: u64) -> Vec<u8> {
 }
 
 /// Host memory as the controller sees it: the pool's region, and every extent filled with
-/// `pattern` in transfer order.
+/// `pattern` in transfer order. Filled by hand, not with `DataMover`: `gathered` moves the
+/// data back with the mover, and a mover bug must not cancel itself out.
 fn host(region: &[u8], extents: &[Extent]) -> SimMemory {
     let mut mem = SimMemory::new();
     mem.map(POOL_BASE, region.len() as u64).unwrap();

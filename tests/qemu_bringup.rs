@@ -57,7 +57,7 @@ fn bring_up_identify_queues_and_shutdown() {
     assert_eq!(id.serial_str(), Some("nvmedma0"));
     assert_eq!(id.sqes_required(), 6, "64-byte submission entries");
     assert_eq!(id.cqes_required(), 4, "16-byte completion entries");
-    let ns = driver.namespace().expect("namespace 1");
+    let ns = driver.namespace();
     assert_eq!(ns.block_size, 512);
     assert_eq!(ns.blocks * ns.block_size, IMAGE_BYTES);
 

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use nvme_dma::bus::RegisterAccess;
 use nvme_dma::controller::{Deviation, Deviation as D, Machine, Profile};
 use nvme_dma::dptr::SglPolicy;
-use nvme_dma::host::{Driver, DriverConfig};
+use nvme_dma::host::{Driver, DriverConfig, Namespace, NoNamespace};
 use nvme_dma::spec::features::{NumberOfQueues, SetFeatures, FID_NUMBER_OF_QUEUES};
 use nvme_dma::spec::identify::{CNS_ACTIVE_NAMESPACE_LIST, CNS_CONTROLLER, CNS_NAMESPACE};
 use nvme_dma::spec::log::{LogPageRequest, LID_ERROR_INFORMATION, LID_SMART};
@@ -41,6 +41,14 @@ const ARENA: Extent = Extent::new(1 << 20, 15 << 20);
 
 /// Blocks in the namespace (the image).
 const NAMESPACE_BLOCKS: u64 = IMAGE_BYTES / BLOCK;
+/// Namespace 1 as both controllers report it (`bring_up` checks that they do); the drivers
+/// read and write it.
+const NAMESPACE_1: Namespace = Namespace {
+    nsid: 1,
+    blocks: NAMESPACE_BLOCKS,
+    block_size: BLOCK,
+    metadata_size: 0,
+};
 
 /// Host memory no controller reaches: past the end of QEMU's RAM (128 MiB) and unmapped in
 /// the mock's.
@@ -219,9 +227,9 @@ impl Expect {
 /// QEMU and the mock side by side, driven alike: the mock twice, once strict (the
 /// specification's judge) and once with QEMU's profile (which must answer exactly as QEMU).
 struct Twin {
-    qemu: Driver<Qemu>,
-    mock: Driver<Mock>,
-    qemu_mock: Driver<Mock>,
+    qemu: Driver<Qemu, NoNamespace>,
+    mock: Driver<Mock, NoNamespace>,
+    qemu_mock: Driver<Mock, NoNamespace>,
     /// Commands run on both and compared.
     commands: u64,
     /// How often each named difference was met.
@@ -406,7 +414,7 @@ impl Twin {
             .qemu
             .bus()
             .image_bytes(lba * BLOCK, (n * BLOCK) as usize);
-        let namespace = |d: &Driver<Mock>| {
+        let namespace = |d: &Driver<Mock, NoNamespace>| {
             d.bus()
                 .controller
                 .namespace_data(1, lba, n)
@@ -487,7 +495,7 @@ trait DriverOps {
     ) -> Result<(Status, u16, u16, u16), String>;
 }
 
-impl<B: RegisterAccess + DmaMemory> DriverOps for Driver<B>
+impl<B: RegisterAccess + DmaMemory, N> DriverOps for Driver<B, N>
 where
     B::Error: std::fmt::Display,
 {
@@ -517,10 +525,7 @@ where
         pieces: &[Extent],
         policy: SglPolicy,
     ) -> Result<(Status, u16, u16, u16), String> {
-        let done = match direction {
-            Direction::Write => self.write(lba, pieces, policy),
-            Direction::Read => self.read(lba, pieces, policy),
-        };
+        let done = self.transfer(NAMESPACE_1, direction, lba, pieces, policy);
         let report = done.map_err(|e| e.to_string())?;
         let c = report
             .last()
@@ -736,7 +741,14 @@ fn bring_up(twin: &mut Twin) {
         1
     );
     let ns = twin.both("driver: identify namespace 1", |d| d.namespace(1));
-    assert_eq!(ns, (NAMESPACE_BLOCKS, BLOCK, 0));
+    assert_eq!(
+        ns,
+        (
+            NAMESPACE_1.blocks,
+            NAMESPACE_1.block_size,
+            NAMESPACE_1.metadata_size
+        )
+    );
 }
 
 impl Twin {

@@ -3,7 +3,7 @@
 //! the builder's refusals and layout rules.
 
 use nvme_dma::dptr::{self};
-use nvme_dma::memory::AccessKind;
+use nvme_dma::memory::{AccessKind, DataMover};
 use nvme_dma::sgl::{
     contiguous_metadata, contiguous_mptr, BuildError, Capability, DataDescriptor, Descriptor,
     DescriptorAt, SegmentBuf, SegmentKind, SegmentPointer, SglBuilder, SglCaps, SglWalker,
@@ -1007,14 +1007,10 @@ fn bit_bucket_on_a_read_places_data_exactly() {
     let walked = walk_sgl(layout.sgl1.to_raw(), Direction::Read, 0x30, &caps, &mem).unwrap();
     assert_eq!(walked, pieces);
     let source: Vec<u8> = (0..0x30u8).collect();
-    let mut pos = 0;
-    for p in &walked {
-        if let Piece::Data(e) = p {
-            mem.poke(e.addr, &source[pos..pos + e.len as usize])
-                .unwrap();
-        }
-        pos += p.len() as usize;
-    }
+    DataMover::new(&walked, &mem)
+        .unwrap()
+        .to_host(&mut mem, &source)
+        .unwrap();
     assert_eq!(mem.peek_vec(0xA000, 0x10).unwrap(), source[..0x10]);
     assert_eq!(
         mem.peek_vec(0xB000, 0x10).unwrap(),

@@ -1091,8 +1091,12 @@ fn lay_out(
                 field,
                 format!(
                     "one command cannot carry these extents; the library would split them into {} \
-                     PRP commands: give each its own command",
-                    split.commands()
+                     {} commands: give each its own command",
+                    split.commands(),
+                    match split.pointer() {
+                        dptr::PointerKind::Prp => "PRP",
+                        dptr::PointerKind::Sgl => "SGL",
+                    }
                 ),
             ))
         }

@@ -1,6 +1,6 @@
 //! Writing the chosen data pointer: [`fill_sqe`] (choose and write in one call, with its fast
-//! path), [`Plan::fill`] (write what [`plan`](super::plan) chose) and [`fill_chunk`] (one
-//! command of a split). Choosing lives in the parent module; this file is where descriptor
+//! paths) and [`Plan::fill`] (write what [`plan`](super::plan) chose). Choosing lives in the
+//! parent module, and filling one command of a split in `split`; this file is where descriptor
 //! memory and the command are written.
 
 use super::policy::{linux_prefers_sgl, sgl_refusal};
@@ -9,7 +9,6 @@ use super::{
     Filled, Outcome, Plan, Request, SglMetadata, SglPolicy,
 };
 use crate::prp::geometry::pages_touched;
-use crate::prp::PrpChunk;
 use crate::sgl::{self, SegmentBuf};
 use crate::spec::{Psdt, SubmissionEntry};
 use crate::Extent;
@@ -18,7 +17,8 @@ impl<'e> Plan<'e> {
     /// Write the planned layout into `memory` and the command's PSDT, DPTR and MPTR into
     /// `sqe`. Checks all memory before writing any: on error nothing (descriptor memory or
     /// command) has been written. A split plan is not one command: it is
-    /// [`DptrError::NeedsSplit`], and its chunks are filled one by one ([`fill_chunk`]).
+    /// [`DptrError::NeedsSplit`], and its chunks are filled one by one
+    /// ([`fill_chunk`](super::fill_chunk)).
     #[inline]
     pub fn fill(
         self,
@@ -140,56 +140,6 @@ fn fill_sqe_general<'e>(
     }
 }
 
-/// Fill `sqe`'s data pointer with the PRPs of one chunk of a split ([`Plan::Split`]): its
-/// extents, cut from `request`'s, written as PRP1, PRP2 and PRP lists in `memory`. The chunk's
-/// blocks go in the command too: [`PrpChunk::first_block`] past the request's starting LBA,
-/// and [`PrpChunk::blocks`] of them ([`SubmissionEntry::set_block_range`]). On error nothing
-/// has been written.
-///
-/// ```
-/// use nvme_dma::dptr::{self, ControllerCaps, DescriptorMemory, Plan, Request, SglPolicy};
-/// use nvme_dma::sgl::SglCaps;
-/// use nvme_dma::spec::{BlockRange, MaxTransfer, Opcode, Sgls, SubmissionEntry};
-/// use nvme_dma::{Direction, Extent, PageSize, QueueKind};
-///
-/// let caps = ControllerCaps {
-///     page_size: PageSize::SIZE_4K,
-///     sgl: SglCaps::new(Sgls::empty()),
-///     max_transfer: MaxTransfer::Bytes(8192),
-/// };
-/// // 16 KiB from LBA 100 in 512-byte blocks, through an 8 KiB MDTS: two commands.
-/// let extents = [Extent::new(0x10_0000, 0x4000)];
-/// let request = Request::new(&extents, Direction::Write, QueueKind::Io);
-/// let Plan::Split(split) = dptr::plan(&request, &caps, SglPolicy::Never)? else { panic!() };
-/// for chunk in split {
-///     let range = BlockRange::new(100 + chunk.first_block, chunk.blocks).unwrap();
-///     let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 1).with_block_range(range);
-///     dptr::fill_chunk(&mut sqe, &request, &chunk, &caps, &mut DescriptorMemory::none())?;
-///     assert_eq!(sqe.prp1(), 0x10_0000 + chunk.offset);
-/// }
-/// # Ok::<(), nvme_dma::dptr::DptrError>(())
-/// ```
-pub fn fill_chunk(
-    sqe: &mut SubmissionEntry,
-    request: &Request<'_>,
-    chunk: &PrpChunk,
-    ctrl: &ControllerCaps,
-    memory: &mut DescriptorMemory<'_, '_>,
-) -> Result<Filled, DptrError> {
-    let layout =
-        prp_builder(ctrl, request).build(chunk.extents(request.extents), memory.prp_lists)?;
-    sqe.set_psdt(Psdt::Prp);
-    sqe.set_prp1(layout.pair.prp1);
-    sqe.set_prp2(layout.pair.prp2.raw());
-    sqe.set_mptr(0);
-    Ok(Filled {
-        psdt: Psdt::Prp,
-        mptr: 0,
-        lists_used: layout.list_pages_used,
-        metadata_segments_used: 0,
-    })
-}
-
 /// The quick case of [`fill_sqe`]: one buffer and no separate metadata, the shape of most
 /// I/O. PRP1 and PRP2 for a buffer within two pages; beyond, SGL1 as one Data Block where the
 /// policy takes an SGL (under [`SglPolicy::Always`], whatever the length), else PRP2 and a
@@ -271,7 +221,7 @@ fn fill_prp_list(
     })
 }
 
-/// The second fast path of [`fill_sqe`], for a request without separate metadata: build the kind
+/// The general path's first step, for a request without separate metadata: build the kind
 /// the policy prefers in one call of its builder, which plans and writes in a single step.
 /// `Ok(None)`, having written nothing, when the policy needs both plans to decide
 /// ([`SglPolicy::SmallestFootprint`] beyond one extent) or when the preferred builder refuses

@@ -18,9 +18,14 @@
 //!   byte-aligned contiguous buffer (SGLS bit 17), or PSDT 10b with an SGL behind MPTR (SGLS
 //!   bit 19).
 //! * A policy states a preference. When the preferred kind cannot express the request, the
-//!   other is used; when neither can, the result is the PRP splitter's plan ([`PrpSplit`]):
-//!   the fewest PRP commands that carry the data, each a whole number of blocks. (The split
-//!   covers the data; each command's metadata is the caller's to cut at the same blocks.)
+//!   other is used; when neither can in one command, the result is a [`Split`]: the PRP
+//!   splitter's plan ([`PrpSplit`](crate::prp::PrpSplit)), the fewest PRP commands that
+//!   carry the data, when PRPs can carry every chunk; otherwise, when an SGL may be used (an
+//!   I/O queue, a controller with SGLs, a policy that allows them), SGL commands, each the
+//!   most whole blocks within MDTS, NLB's 65,536 blocks and MSDBD, cut anywhere in an
+//!   extent. Every chunk is a whole number of blocks, filled as a command of its own with
+//!   [`fill_chunk`]. (The split covers the data; each command's metadata is the caller's to
+//!   cut at the same blocks.)
 //!
 //! # Policies, and what they trade
 //!
@@ -91,19 +96,21 @@ mod fill;
 mod metadata;
 mod policy;
 mod pool;
+mod split;
 pub use device::{
     decode, CommandPointers, DataPointer, DeviceCommand, DeviceError, DptrWalkError, DptrWalker,
     MetadataPointer, PsdtError, Transfer,
 };
-pub use fill::{fill_chunk, fill_sqe};
+pub use fill::fill_sqe;
 use metadata::{prp_metadata, sgl_metadata};
 pub use policy::SglPolicy;
 use policy::{linux_prefers_sgl, page_segment_capacity, prp_footprint, sgl_refusal};
 pub use pool::{fill_sqe_pooled, DescriptorPage, DescriptorPool, Pooled};
+pub use split::{fill_chunk, Chunk, PointerKind, Split};
 
 use crate::extent::{Extent, PageSize};
 use crate::prp::geometry::pages_touched;
-use crate::prp::{self, PrpBuilder, PrpListPage, PrpPlan, PrpSplit};
+use crate::prp::{self, PrpBuilder, PrpListPage, PrpPlan};
 use crate::sgl::{self, SegmentBuf, SglBuilder, SglCaps, SglPlan};
 use crate::spec::{BlockRange, MaxTransfer, Psdt};
 use crate::{Direction, QueueKind};
@@ -233,8 +240,10 @@ pub enum Plan<'e> {
         /// The metadata's form.
         metadata: SglMetadata,
     },
-    /// No single command can carry the data: these PRP commands can.
-    Split(PrpSplit<'e>),
+    /// No single command can carry the data: these commands can, each a chunk of whole
+    /// blocks filled with [`fill_chunk`]: PRP commands when PRPs can carry every chunk, SGL
+    /// commands when only SGLs can.
+    Split(Split<'e>),
 }
 
 /// The result of filling a command.
@@ -242,8 +251,8 @@ pub enum Plan<'e> {
 pub enum Outcome<'e> {
     /// The command's PSDT, DPTR and MPTR are written.
     Filled(Filled),
-    /// Nothing was written: the data needs these PRP commands ([`PrpSplit`]).
-    Split(PrpSplit<'e>),
+    /// Nothing was written: the data needs these commands ([`Split`]).
+    Split(Split<'e>),
 }
 
 /// What [`fill_sqe`] wrote, besides the command's fields (PSDT, DPTR and MPTR are in the
@@ -272,7 +281,7 @@ pub enum SglRefusal {
     NotSupported,
     /// The policy is [`SglPolicy::Never`].
     Policy,
-    /// The SGL builder refused the extents.
+    /// The SGL builder refused the extents, in one command and split into several.
     Build(sgl::BuildError),
 }
 
@@ -291,11 +300,12 @@ impl fmt::Display for SglRefusal {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DptrError {
-    /// Neither PRPs nor an SGL can carry the data, and no split into PRP commands exists.
+    /// Neither PRPs nor an SGL can carry the data, and no split into PRP or SGL commands
+    /// exists.
     Inexpressible {
         /// Why the split (and so PRPs) failed.
         prp: prp::BuildError,
-        /// Why an SGL could not be used.
+        /// Why an SGL could not be used, in one command or split.
         sgl: SglRefusal,
     },
     /// The data fits a pointer kind, but the metadata cannot go with it.
@@ -435,13 +445,7 @@ pub fn plan<'e>(
     if let Some(e) = metadata_error {
         return Err(e);
     }
-    match prp_builder(ctrl, request).split(request.extents, request.block_size) {
-        Ok(split) => Ok(Plan::Split(split)),
-        Err(prp) => Err(DptrError::Inexpressible {
-            prp,
-            sgl: sgl.and_then(Result::err).unwrap_or(SglRefusal::Policy),
-        }),
-    }
+    split::split(request, ctrl, refusal, sgl).map(Plan::Split)
 }
 
 impl DptrError {

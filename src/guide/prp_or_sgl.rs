@@ -69,6 +69,13 @@
 //! * **SmallestFootprint**: whichever writes fewer descriptor bytes, PRPs on a tie.
 //! * **Never**: PRPs only; what they cannot carry is split into several commands.
 //!
+//! What no single command can carry (more than MDTS or NLB's 65,536 blocks, or pieces PRPs
+//! refuse) becomes a [`Split`](crate::dptr::Split): PRP commands when PRPs can carry every
+//! chunk, each cut where a PRP rule breaks or the limit is reached; otherwise, when the policy
+//! and the controller allow SGLs, SGL commands, each the most whole blocks the limits allow,
+//! cut anywhere in an extent. Either way each chunk is filled as its own command with
+//! [`fill_chunk`](crate::dptr::fill_chunk).
+//!
 //! ```
 //! use nvme_dma::{Extent, PageSize};
 //! use nvme_dma::dptr::{self, ControllerCaps, Plan, Request, SglPolicy};

@@ -97,8 +97,6 @@ pub enum DriverError<E> {
         /// The identifier asked for.
         qid: u16,
     },
-    /// No namespace has been identified yet (call `identify_namespace`).
-    NoNamespace,
     /// A read or write whose length is not a whole, non-zero number of logical blocks, or
     /// more blocks than one command can name (65,536).
     NotWholeBlocks {
@@ -109,7 +107,8 @@ pub enum DriverError<E> {
     },
     /// The data pointer could not be built.
     Dptr(DptrError),
-    /// No single command can carry the data; the PRP splitter would use this many commands.
+    /// No single command can carry the data; the split ([`crate::dptr::Split`]) takes this many
+    /// commands.
     NeedsSplit {
         /// Commands the split takes.
         commands: usize,
@@ -184,9 +183,6 @@ impl<E: fmt::Display> fmt::Display for DriverError<E> {
             DriverError::NoSuchQueue { qid } => write!(
                 f,
                 "queue {qid} is not set up: create it first (queue 0 is the admin queue)"
-            ),
-            DriverError::NoNamespace => f.write_str(
-                "no namespace identified: call identify_namespace before reading or writing",
             ),
             DriverError::NotWholeBlocks { len, block_size } => write!(
                 f,

@@ -84,7 +84,7 @@ pub use ring::{CqRing, RingError, SqRing, MAX_QUEUE_ENTRIES, MIN_QUEUE_ENTRIES};
 pub use arena::{ArenaError, DmaArena};
 #[cfg(feature = "alloc")]
 pub use driver::{
-    CommandReport, Driver, DriverConfig, IoReport, Namespace, MAX_DRIVER_QUEUE_ENTRIES,
+    CommandReport, Driver, DriverConfig, IoReport, Namespace, NoNamespace, MAX_DRIVER_QUEUE_ENTRIES,
 };
 #[cfg(feature = "alloc")]
 pub use error::DriverError;

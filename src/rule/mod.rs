@@ -566,10 +566,10 @@ rules! {
         section: DPTR,
         summary: "a command has one data pointer: a split is filled one command at a time",
         text: "When no single data pointer can describe a request (PRPs would break a page rule \
-            or MDTS, and no SGL can be used), the request becomes a split: several commands, \
-            each moving part of the transfer. A command has exactly one DPTR, so a split cannot \
-            be written into one command; each of its chunks is filled as a command of its own, \
-            with its own PRP1, PRP2 and list.",
+            or MDTS, and no single SGL can carry it), the request becomes a split: several \
+            commands, each moving part of the transfer. A command has exactly one DPTR, so a \
+            split cannot be written into one command; each of its chunks is filled as a command \
+            of its own, with its own data pointer: PRP1, PRP2 and a list, or SGL1 and segments.",
     }
     /// The caller's buffer holds every piece of a walk.
     DptrPieceRoom {

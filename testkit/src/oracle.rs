@@ -2,6 +2,7 @@
 //! walks collected, gathering through walked segments, what a walker should report, and
 //! acceptance oracles and a reference SGL walk written from the specification alone.
 
+use nvme_dma::memory::{DataMover, DmaFault};
 use nvme_dma::prp::{BuildError, PrpBuilder, PrpLayout, PrpListPage, PrpWalker, WalkError};
 use nvme_dma::walk::Walk;
 use nvme_dma::{DmaMemory, Extent, PageSize, SimMemory};
@@ -9,16 +10,42 @@ use nvme_dma::{DmaMemory, Extent, PageSize, SimMemory};
 /// Where tests put PRP list pages: far from any data region the generators use.
 pub const LIST_REGION: u64 = 0x7f00_0000_0000;
 
-/// Read the bytes the segments describe, in order, through host-side loads.
+/// Read the bytes the segments describe, in order, through host-side loads: the library's
+/// data mover (what a controller moves a Write's data with) over [`HostLoads`].
 pub fn gather(mem: &SimMemory, segments: &[Extent]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for s in segments {
-        out.extend(
-            mem.peek_vec(s.addr, s.len as usize)
-                .expect("segment is mapped"),
-        );
-    }
+    let pieces: Vec<Piece> = segments.iter().map(|e| Piece::Data(*e)).collect();
+    move_from_host(mem, &pieces)
+}
+
+/// The bytes `pieces` (data only) describe, in order, moved by [`DataMover`] through
+/// host-side loads.
+fn move_from_host(mem: &SimMemory, pieces: &[Piece]) -> Vec<u8> {
+    let loads = HostLoads(mem);
+    let mut mover = DataMover::new(pieces, &loads).expect("segment is mapped");
+    let mut out = vec![0u8; mover.len() as usize];
+    mover
+        .from_host(&loads, &mut out)
+        .expect("segment is mapped");
     out
+}
+
+/// A [`SimMemory`] read through host-side loads ([`SimMemory::peek`]): a test looking at
+/// memory is not a DMA access, so the counters and the access log the tests check a walk's
+/// reads against stay as the walk left them. It only reads: a write is refused.
+#[derive(Clone, Copy, Debug)]
+pub struct HostLoads<'m>(pub &'m SimMemory);
+
+impl DmaMemory for HostLoads<'_> {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), DmaFault> {
+        self.0.peek(addr, buf)
+    }
+
+    fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), DmaFault> {
+        Err(DmaFault {
+            addr,
+            len: data.len() as u64,
+        })
+    }
 }
 
 /// Build a layout whose first list page sits `list_offset` bytes into a page of the list
@@ -187,16 +214,15 @@ pub fn walk_sgl<M: DmaMemory>(
         .collect()
 }
 
-/// Gather the data pieces' bytes in order through host-side loads (skips contribute nothing).
+/// Gather the data pieces' bytes in order through host-side loads (skips contribute nothing),
+/// with the library's data mover.
 pub fn gather_pieces(mem: &SimMemory, pieces: &[Piece]) -> Vec<u8> {
-    let data: Vec<Extent> = pieces
+    let data: Vec<Piece> = pieces
         .iter()
-        .filter_map(|p| match p {
-            Piece::Data(e) => Some(*e),
-            _ => None,
-        })
+        .filter(|p| matches!(p, Piece::Data(_)))
+        .copied()
         .collect();
-    gather(mem, &data)
+    move_from_host(mem, &data)
 }
 
 /// What a walker reports for `pieces`: empty ones dropped, physically adjacent data merged,

@@ -1,7 +1,8 @@
 //! Data patterns: deterministic bytes written into simulated memory before a transfer, and the
 //! bytes the transfer should deliver.
 
-use nvme_dma::{DmaMemory, Extent, Piece, SimMemory};
+use nvme_dma::memory::DataMover;
+use nvme_dma::{Extent, Piece, SimMemory};
 
 /// The byte at position `pos` of a transfer tagged `seed`: what the data should read as.
 pub fn pattern_byte(seed: u64, pos: u64) -> u8 {
@@ -11,6 +12,11 @@ pub fn pattern_byte(seed: u64, pos: u64) -> u8 {
 
 /// Map every extent and write the transfer pattern into it, byte `k` of the transfer at its
 /// place in the extents. Extents must not overlap.
+///
+/// This and [`fill_pieces`] lay the data out by hand, not with the library's data mover:
+/// tests move it back with the mover ([`crate::oracle::gather`]) and compare with
+/// [`expected_bytes`], and a mover that wrote and read the same wrong places would pass if it
+/// had laid the data out too.
 pub fn fill_extents(mem: &mut SimMemory, extents: &[Extent], seed: u64) {
     let mut pos = 0u64;
     for e in extents.iter().filter(|e| e.len > 0) {
@@ -44,17 +50,16 @@ pub fn fill_pieces(mem: &mut SimMemory, pieces: &[Piece], seed: u64) {
     }
 }
 
-/// Act as a controller finishing a read: write transfer byte `k` of the pattern to wherever
-/// the walked pieces put it, skipping what the bit buckets discard.
+/// Act as a controller finishing a read: move the transfer's pattern through the walked
+/// pieces with the library's data mover, as the mock controller does (bit buckets discard
+/// their bytes).
 pub fn deliver_read(mem: &mut SimMemory, walked: &[Piece], seed: u64) {
-    let mut pos = 0u64;
-    for p in walked {
-        if let Piece::Data(e) = p {
-            let data: Vec<u8> = (0..e.len).map(|k| pattern_byte(seed, pos + k)).collect();
-            mem.write(e.addr, &data).expect("walked data is mapped");
-        }
-        pos += p.len();
-    }
+    let len: u64 = walked.iter().map(|p| p.len()).sum();
+    let data = expected_bytes(seed, len);
+    DataMover::new(walked, mem)
+        .expect("walked data is mapped")
+        .to_host(mem, &data)
+        .expect("walked data is mapped");
 }
 
 /// The pattern bytes of the data pieces only, at their transfer positions.

@@ -189,6 +189,11 @@ pub fn data_extents(pieces: &[Piece]) -> Vec<Extent> {
 }
 
 /// Write `data` into `extents` in order.
+///
+/// `scatter` and `gather` are the host's side of a transfer, written apart from the library's
+/// `memory::DataMover` on purpose: the mock controller moves every command's data with the
+/// mover, so a mover that put bytes in the wrong place would, if these used it too, read back
+/// what it wrote and hide its own bug.
 pub fn scatter<M: DmaMemory>(qemu: &mut M, extents: &[Extent], data: &[u8]) {
     let mut at = 0usize;
     for e in extents {

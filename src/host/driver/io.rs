@@ -4,45 +4,51 @@
 
 use alloc::vec::Vec;
 
-use super::{CommandReport, Driver, IoReport, Result};
+use super::{CommandReport, Driver, IoReport, Namespace, Result};
 use crate::bus::RegisterAccess;
 use crate::dptr::{
-    self, ControllerCaps, DescriptorMemory, DptrError, Filled, Plan, Request, SglPolicy,
+    self, ControllerCaps, DescriptorMemory, DptrError, Filled, Plan, PointerKind, Request,
+    SglPolicy,
 };
 use crate::extent::Extent;
 use crate::host::DriverError;
 use crate::memory::DmaMemory;
-use crate::prp::{PrpBuilder, PrpListPage};
+use crate::prp::PrpListPage;
 use crate::sgl::SegmentBuf;
 use crate::spec::{BlockRange, Opcode, SubmissionEntry};
 use crate::Direction;
 use crate::QueueKind;
 
 impl<B: RegisterAccess + DmaMemory> Driver<B> {
-    /// Write `data` to the namespace from logical block `lba`. `data` is the buffer's extents
-    /// in host memory, holding the bytes already; `policy` picks PRP or SGL.
+    /// Write `data` to the driver's namespace from logical block `lba`. `data` is the
+    /// buffer's extents in host memory, holding the bytes already; `policy` picks PRP or SGL.
     pub fn write(&mut self, lba: u64, data: &[Extent], policy: SglPolicy) -> Result<IoReport, B> {
-        self.transfer(Direction::Write, lba, data, policy)
+        self.transfer(self.namespace, Direction::Write, lba, data, policy)
     }
 
-    /// Read from logical block `lba` of the namespace into `data`, the buffer's extents in
-    /// host memory; `policy` picks PRP or SGL.
+    /// Read from logical block `lba` of the driver's namespace into `data`, the buffer's
+    /// extents in host memory; `policy` picks PRP or SGL.
     pub fn read(&mut self, lba: u64, data: &[Extent], policy: SglPolicy) -> Result<IoReport, B> {
-        self.transfer(Direction::Read, lba, data, policy)
+        self.transfer(self.namespace, Direction::Read, lba, data, policy)
     }
+}
 
-    /// A Read or Write on I/O queue 1: plan the data pointer ([`dptr::plan`]), and run one
-    /// command, or, when no single command can carry the data (MDTS, NLB's 65,536 blocks, or
-    /// PRP rules the buffer breaks between extents), one command per chunk of the split, each
-    /// at its own blocks. Descriptor pages come from the arena and go back after each command.
-    fn transfer(
+impl<B: RegisterAccess + DmaMemory, N> Driver<B, N> {
+    /// A Read or Write of namespace `ns` on I/O queue 1: plan the data pointer
+    /// ([`dptr::plan`]), and run one command, or, when no single command can carry the data
+    /// (MDTS, NLB's 65,536 blocks, or rules the buffer breaks between extents), one command
+    /// per chunk of the split ([`dptr::Split`]: PRP commands, or SGL commands where only SGLs
+    /// can carry the chunks), each at its own blocks. Descriptor pages come from the arena and
+    /// go back after each command. [`Driver::read`] and [`Driver::write`] are this for the
+    /// driver's namespace.
+    pub fn transfer(
         &mut self,
+        ns: Namespace,
         direction: Direction,
         lba: u64,
         data: &[Extent],
         policy: SglPolicy,
     ) -> Result<IoReport, B> {
-        let ns = self.namespace.ok_or(DriverError::NoNamespace)?;
         let len = data
             .iter()
             .try_fold(0u64, |sum, e| sum.checked_add(e.len))
@@ -83,17 +89,10 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
         let mut commands = Vec::with_capacity(split.commands());
         for chunk in split {
             let mut sqe = command(chunk.first_block, chunk.blocks).map_err(|_| not_whole())?;
-            let pages_needed = PrpBuilder::new(self.controller.page_size)
-                .plan(chunk.extents(data))
-                .map_or(0, |p| {
-                    if p.needs_list() {
-                        p.list_pages_needed(0)
-                    } else {
-                        0
-                    }
-                });
+            let pages_needed = chunk.pages_needed(&request, &self.controller)?;
+            let is_prp = chunk.pointer == PointerKind::Prp;
             let (filled, pages) =
-                self.with_descriptor_pages(pages_needed, true, |memory, ctrl| {
+                self.with_descriptor_pages(pages_needed, is_prp, |memory, ctrl| {
                     dptr::fill_chunk(&mut sqe, &request, &chunk, ctrl, memory)
                 })?;
             commands.push(self.run_and_free(sqe, filled, &pages)?);

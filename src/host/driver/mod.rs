@@ -126,6 +126,11 @@ pub struct Namespace {
     pub metadata_size: u16,
 }
 
+/// The state of a [`Driver`] that has not been given a namespace to read and write: what
+/// [`Driver::enable`] returns. [`Driver::with_namespace`] gives it one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoNamespace;
+
 /// What a finished Read or Write did: every command it took, in order. One command unless no
 /// single command could carry the data (MDTS, NLB's 65,536 blocks, or PRP rules the buffer
 /// breaks between extents), when each chunk of the split is a command at its own blocks.
@@ -179,8 +184,14 @@ struct QueuePair {
 /// go one at a time through [`Driver::submit`], or several in flight at once through
 /// [`Driver::submit_batch`].
 ///
+/// `N` says whether the driver has a namespace to read and write: a `Driver<B>` (from
+/// [`Driver::start`] or [`Driver::with_namespace`]) has one, [`Driver::namespace`], and
+/// [`Driver::read`] and [`Driver::write`] go to it; a `Driver<B, NoNamespace>` (from
+/// [`Driver::enable`]) runs admin commands and [`Driver::transfer`] to a namespace named in
+/// the call.
+///
 /// [`SglPolicy`]: crate::dptr::SglPolicy
-pub struct Driver<B> {
+pub struct Driver<B, N = Namespace> {
     bus: B,
     config: DriverConfig,
     cap: Cap,
@@ -189,10 +200,10 @@ pub struct Driver<B> {
     queues: Vec<QueuePair>,
     controller: ControllerCaps,
     identify: Option<Box<IdentifyController>>,
-    namespace: Option<Namespace>,
+    namespace: N,
 }
 
-impl<B> core::fmt::Debug for Driver<B> {
+impl<B, N: core::fmt::Debug> core::fmt::Debug for Driver<B, N> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Driver")
             .field("config", &self.config)
@@ -209,20 +220,29 @@ type Result<T, B> = core::result::Result<T, DriverError<<B as RegisterAccess>::E
 impl<B: RegisterAccess + DmaMemory> Driver<B> {
     /// Everything a driver does before I/O: [`Driver::enable`], Identify Controller, Set
     /// Features Number of Queues (`config.io_queue_pairs`), one I/O queue pair of
-    /// `config.io_entries` slots (queue 1), and Identify Namespace 1.
+    /// `config.io_entries` slots (queue 1), and Identify Namespace 1, which reads and writes
+    /// then go to.
     pub fn start(bus: B, config: DriverConfig) -> Result<Self, B> {
-        let mut driver = Self::enable(bus, config)?;
+        let mut driver = Driver::enable(bus, config)?;
         driver.identify_controller()?;
         driver.set_queue_count(config.io_queue_pairs)?;
         driver.create_io_queue_pair(config.io_entries)?;
-        driver.identify_namespace(1)?;
-        Ok(driver)
+        let namespace = driver.identify_namespace(1)?;
+        Ok(driver.with_namespace(namespace))
     }
 
+    /// The namespace reads and writes go to.
+    pub const fn namespace(&self) -> Namespace {
+        self.namespace
+    }
+}
+
+impl<B: RegisterAccess + DmaMemory> Driver<B, NoNamespace> {
     /// Reset the controller (CC.EN = 0, wait for CSTS.RDY = 0), set up the admin queues in
     /// the arena (AQA, ASQ, ACQ), configure CC (MPS, IOSQES = 6, IOCQES = 4, NVM command set)
     /// and enable it, waiting for CSTS.RDY = 1 within `max(CAP.TO, 1) ×
-    /// ready_polls_per_to_unit` polls.
+    /// ready_polls_per_to_unit` polls. The driver has no namespace yet
+    /// ([`Driver::with_namespace`]).
     pub fn enable(mut bus: B, config: DriverConfig) -> Result<Self, B> {
         let cap = Cap(bus.read64(offset::CAP).map_err(DriverError::Register)?);
         let page_size = config.page_size;
@@ -254,7 +274,7 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
             queues: Vec::new(),
             controller,
             identify: None,
-            namespace: None,
+            namespace: NoNamespace,
         };
         let cc = Cc(driver.read32(offset::CC)?);
         if cc.en() {
@@ -281,6 +301,32 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
         driver.wait_ready(true)?;
         Ok(driver)
     }
+}
+
+impl<B: RegisterAccess + DmaMemory, N> Driver<B, N> {
+    /// This driver, reading and writing `namespace` (from [`Driver::identify_namespace`]).
+    pub fn with_namespace(self, namespace: Namespace) -> Driver<B> {
+        let Driver {
+            bus,
+            config,
+            cap,
+            arena,
+            queues,
+            controller,
+            identify,
+            namespace: _,
+        } = self;
+        Driver {
+            bus,
+            config,
+            cap,
+            arena,
+            queues,
+            controller,
+            identify,
+            namespace,
+        }
+    }
 
     /// Identify Controller (CNS 01h). Also takes the SGL support (SGLS, MSDBD) and the
     /// maximum transfer (MDTS) from it for building data pointers.
@@ -292,7 +338,8 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
         Ok(self.identify.insert(id))
     }
 
-    /// Identify Namespace (CNS 00h) for `nsid`; reads and writes then go to this namespace.
+    /// Identify Namespace (CNS 00h) for `nsid`: its size and format in use. Reads and writes
+    /// go to it through [`Driver::with_namespace`] or [`Driver::transfer`].
     pub fn identify_namespace(&mut self, nsid: u32) -> Result<Namespace, B> {
         let mut id = Box::new(IdentifyNamespace::new_zeroed());
         self.identify_into(CNS_NAMESPACE, nsid, id.as_mut_bytes())?;
@@ -303,7 +350,6 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
             block_size: format.and_then(|f| f.lba_size_bytes()).unwrap_or(0),
             metadata_size: format.map_or(0, |f| f.metadata_size()),
         };
-        self.namespace = Some(namespace);
         Ok(namespace)
     }
 
@@ -420,11 +466,6 @@ impl<B: RegisterAccess + DmaMemory> Driver<B> {
     /// Identify Controller data, once [`Driver::identify_controller`] has run.
     pub fn identify(&self) -> Option<&IdentifyController> {
         self.identify.as_deref()
-    }
-
-    /// The namespace reads and writes go to, once identified.
-    pub const fn namespace(&self) -> Option<Namespace> {
-        self.namespace
     }
 
     /// The configuration the driver runs with.

@@ -11,7 +11,7 @@ use crate::host::{DriverError, RingError};
 use crate::memory::DmaMemory;
 use crate::spec::{CompletionEntry, SubmissionEntry};
 
-impl<B: RegisterAccess + DmaMemory> Driver<B> {
+impl<B: RegisterAccess + DmaMemory, N> Driver<B, N> {
     /// Submit `sqe` on queue `qid` with a fresh command identifier (the one in `sqe` is
     /// replaced), ring the doorbell, and poll for its completion. A completion with an error
     /// status is [`DriverError::Command`].

@@ -208,7 +208,12 @@ impl PrpBuilder {
         I: IntoIterator + Clone,
         I::Item: Borrow<Extent>,
     {
-        match scan(self.page_size, extents.clone()) {
+        let mut peek = extents.clone().into_iter();
+        let quick = match (peek.next(), peek.next()) {
+            (Some(only), None) => scan_one(self.page_size, *only.borrow()),
+            _ => None,
+        };
+        match quick.or_else(|| scan(self.page_size, extents.clone())) {
             Some(plan) => {
                 self.check_max(plan.len)?;
                 Ok(plan)
@@ -342,6 +347,24 @@ impl PrpBuilder {
             _ => Ok(()),
         }
     }
+}
+
+/// [`scan`] for one extent, the most common request of all, without the loop: `None` when it
+/// breaks a rule (or is empty), for `scan` to look again.
+#[inline]
+fn scan_one(ps: PageSize, extent: Extent) -> Option<PrpPlan> {
+    if extent.addr & 3 != 0 {
+        return None;
+    }
+    extent.last_byte()?;
+    let pages = pages_touched(ps, extent.addr, extent.len);
+    Some(PrpPlan {
+        page_size: ps,
+        prp1: extent.addr,
+        len: extent.len,
+        pages,
+        second_page: ps.page_base(extent.addr).wrapping_add(ps.bytes()),
+    })
 }
 
 /// The plan for `extents` when they break no rule, in one branch-light pass; `None` when any

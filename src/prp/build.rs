@@ -127,9 +127,12 @@ impl<'a> PrpListPage<'a> {
         self.bus_addr
     }
 
-    /// How many 8-byte entries the buffer holds.
-    pub fn capacity(&self) -> usize {
-        self.slots.len()
+    /// How many 8-byte entries the buffer holds (a count, as [`SegmentBuf::capacity`] is, in
+    /// the `u64` plans count in).
+    ///
+    /// [`SegmentBuf::capacity`]: crate::sgl::SegmentBuf::capacity
+    pub fn capacity(&self) -> u64 {
+        self.slots.len() as u64
     }
 }
 

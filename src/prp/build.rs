@@ -660,9 +660,10 @@ fn write_pages(ps: PageSize, slots: &mut [U64], mut page: u64, count: u64) -> &m
         .unwrap_or(usize::MAX)
         .min(slots.len());
     let (run, rest) = slots.split_at_mut(n);
-    for slot in run {
+    let step = ps.bytes();
+    for slot in run.iter_mut() {
         *slot = U64::new(page);
-        page = page.wrapping_add(ps.bytes());
+        page = page.wrapping_add(step);
     }
     rest
 }
@@ -682,13 +683,14 @@ impl<'l> ListChainer<'l, '_> {
     /// Write entries for `count` consecutive pages from page-aligned `base` into `data` (the
     /// current page's free data slots), chaining to further pages as needed. Returns the free
     /// data slots left afterwards.
+    // Out of line: inlined into `write_list`, its slot loop compiles to half the speed.
+    #[inline(never)]
     fn push_run(
         &mut self,
         mut data: &'l mut [U64],
         mut base: u64,
         mut count: u64,
     ) -> &'l mut [U64] {
-        let step = self.ps.bytes();
         while count > 0 {
             if data.is_empty() {
                 let (Some(slot), Some(next)) = (self.chain.take(), self.pages.next()) else {
@@ -700,17 +702,10 @@ impl<'l> ListChainer<'l, '_> {
                     break;
                 }
             }
-            let n = data.len().min(usize::try_from(count).unwrap_or(usize::MAX));
-            let Some((run, rest)) = core::mem::take(&mut data).split_at_mut_checked(n) else {
-                break;
-            };
-            // Consecutive pages of one extent, all below 2^64 (checked by `plan`).
-            for slot in run.iter_mut() {
-                *slot = U64::new(base);
-                base = base.wrapping_add(step);
-            }
-            data = rest;
-            count = count.saturating_sub(n as u64);
+            let n = (data.len() as u64).min(count);
+            data = write_pages(self.ps, core::mem::take(&mut data), base, n);
+            base = base.wrapping_add(n.wrapping_mul(self.ps.bytes()));
+            count = count.saturating_sub(n);
         }
         data
     }

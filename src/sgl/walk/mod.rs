@@ -192,8 +192,8 @@ pub struct SglWalker<'m, M: DmaMemory + ?Sized> {
     data_blocks: u32,
     direction: Direction,
     role: SglRole,
-    /// Whether runs of plain Data Blocks take the fast path (`plain`); off only to test that
-    /// it agrees with the general path.
+    /// Whether runs of plain Data Blocks and Bit Buckets take the fast path (`plain`); off only
+    /// to test that it agrees with the general path.
     fast_path: bool,
 }
 

@@ -288,11 +288,18 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
     /// [`SglWalker::advance`] by the general path; a failure anywhere ends the walk here.
     #[inline(never)]
     fn advance_general(&mut self, out: &mut [Piece]) -> Result<Progress, WalkError> {
-        self.walk(out).inspect_err(|_| {
-            // A walk that failed yields nothing more.
-            self.state = State::Done;
-            self.run = Flat::NONE;
-        })
+        match self.walk(out) {
+            Ok(progress) => Ok(progress),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// A walk that failed yields nothing more.
+    #[cold]
+    fn fail(&mut self, e: WalkError) -> WalkError {
+        self.state = State::Done;
+        self.run = Flat::NONE;
+        e
     }
 
     /// The walk, from wherever it is.

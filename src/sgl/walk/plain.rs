@@ -69,8 +69,8 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
     /// Take the plain descriptors at the front of `descriptors` (each of which may be a data
     /// descriptor, as far as its place in the segment goes), writing the pieces they finish to
     /// `out` from `*written` on; how many were taken. The caller makes sure `out` has room for
-    /// one piece per descriptor. Out of line, so that its loop has the registers to itself.
-    #[inline(never)]
+    /// one piece per descriptor.
+    #[inline(always)]
     pub(super) fn take_plain(
         &mut self,
         descriptors: &[SglDescriptor],

@@ -452,9 +452,10 @@ proptest! {
         prop_assert!(mem.bytes_read() <= most_bytes);
     }
 
-    /// The fast path (runs of plain Data Blocks, and SGL1 as the whole transfer) agrees with
-    /// the general path on arbitrary descriptors in arbitrary memory: the same pieces or the
-    /// same error, from the same memory reads, whatever the size of the output slice.
+    /// The fast path (runs of plain Data Blocks and Bit Buckets, and SGL1 as the whole
+    /// transfer) agrees with the general path on arbitrary descriptors in arbitrary memory: the
+    /// same pieces or the same error, from the same memory reads, whatever the size of the
+    /// output slice.
     #[test]
     fn fast_path_agrees_with_the_general_path_on_hostile_input(
         case in hostile(),

@@ -174,6 +174,14 @@ pub fn check(input: &SglWalkInput) {
     assert!(bytes <= max_bytes, "read {bytes} bytes > bound {max_bytes}");
     assert!(reads <= max_bytes / 16, "{reads} reads for {bytes} bytes");
 
+    // The fast path (runs of plain data blocks and bit buckets, SGL1 as the whole transfer)
+    // agrees with the general path alone: the same pieces or status, from the same reads.
+    let fast_reads = mem.accesses();
+    mem.clear_log();
+    let general = collect_walk(&mut walker(input, &mem).without_fast_path().pieces());
+    assert_eq!(general, walked, "the general path alone");
+    assert_eq!(mem.accesses(), fast_reads, "the general path read otherwise");
+
     let first = match input.start {
         SglStart::Sgl1(d) => Ok(d.to_bytes()),
         SglStart::Mptr(m) => Err(m),

@@ -12,8 +12,11 @@ use crate::sgl::descriptor::{Descriptor, DESCRIPTOR_BYTES};
 use crate::sgl::error::{DescriptorAt, WalkError};
 use crate::spec::SglDescriptor;
 
-/// The buffer a read of this many descriptors or fewer uses (256 bytes): zeroing a full
-/// batch's buffer would cost a short read more than the read itself, and the iterator form
+/// The buffer a read of this many descriptors or fewer uses (64 bytes): a Last Segment of
+/// the few descriptors of most scattered I/O.
+const TINY_BATCH: usize = 4;
+
+/// The buffer a read of this many descriptors or fewer uses (256 bytes): the iterator form
 /// and `validate` read up to 16 descriptors at a time.
 const SHORT_BATCH: usize = 16;
 
@@ -89,14 +92,21 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
                 n = to_boundary;
             }
         }
+        // The smallest buffer that holds the read: zeroing a larger one would cost a short
+        // read more than the read itself.
         let n = n as usize;
-        if n <= SHORT_BATCH {
-            let mut buffer = [SglDescriptor::default(); SHORT_BATCH];
-            self.take_batch(buffer.get_mut(..n).unwrap_or_default(), out, written)
+        let (mut tiny, mut short, mut full);
+        let buffer: &mut [SglDescriptor] = if n <= TINY_BATCH {
+            tiny = [SglDescriptor::default(); TINY_BATCH];
+            &mut tiny
+        } else if n <= SHORT_BATCH {
+            short = [SglDescriptor::default(); SHORT_BATCH];
+            &mut short
         } else {
-            let mut buffer = [SglDescriptor::default(); BATCH_DESCRIPTORS];
-            self.take_batch(buffer.get_mut(..n).unwrap_or_default(), out, written)
-        }
+            full = [SglDescriptor::default(); BATCH_DESCRIPTORS];
+            &mut full
+        };
+        self.take_batch(buffer.get_mut(..n).unwrap_or_default(), out, written)
     }
 
     /// Whether `count` descriptors at `addr` can be read; a fault is a Data Transfer Error for
@@ -108,7 +118,7 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
 
     /// Read `batch.len()` descriptors of the current segment into `batch` and take each
     /// through the rules; [`SglWalker::read_batch`] says how many.
-    #[inline(never)]
+    #[inline(always)]
     fn take_batch(
         &mut self,
         batch: &mut [SglDescriptor],

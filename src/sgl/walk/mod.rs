@@ -192,8 +192,8 @@ pub struct SglWalker<'m, M: DmaMemory + ?Sized> {
     data_blocks: u32,
     direction: Direction,
     role: SglRole,
-    /// Whether runs of plain Data Blocks take the fast path (`plain`); off only to test that
-    /// it agrees with the general path.
+    /// Whether runs of plain Data Blocks and Bit Buckets take the fast path (`plain`); off only
+    /// to test that it agrees with the general path.
     fast_path: bool,
 }
 
@@ -288,11 +288,18 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
     /// [`SglWalker::advance`] by the general path; a failure anywhere ends the walk here.
     #[inline(never)]
     fn advance_general(&mut self, out: &mut [Piece]) -> Result<Progress, WalkError> {
-        self.walk(out).inspect_err(|_| {
-            // A walk that failed yields nothing more.
-            self.state = State::Done;
-            self.run = Flat::NONE;
-        })
+        match self.walk(out) {
+            Ok(progress) => Ok(progress),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// A walk that failed yields nothing more.
+    #[cold]
+    fn fail(&mut self, e: WalkError) -> WalkError {
+        self.state = State::Done;
+        self.run = Flat::NONE;
+        e
     }
 
     /// The walk, from wherever it is.

@@ -654,7 +654,8 @@ where
 
 /// Write the addresses of `count` consecutive pages from page-aligned `page` (all below 2^64,
 /// checked by `plan`) into the front of `slots`; the slots left after them.
-#[inline]
+// Out of line: inlined into a caller, its loop compiles to a slower vector loop.
+#[inline(never)]
 fn write_pages(ps: PageSize, slots: &mut [U64], mut page: u64, count: u64) -> &mut [U64] {
     let n = usize::try_from(count)
         .unwrap_or(usize::MAX)
@@ -683,8 +684,6 @@ impl<'l> ListChainer<'l, '_> {
     /// Write entries for `count` consecutive pages from page-aligned `base` into `data` (the
     /// current page's free data slots), chaining to further pages as needed. Returns the free
     /// data slots left afterwards.
-    // Out of line: inlined into `write_list`, its slot loop compiles to half the speed.
-    #[inline(never)]
     fn push_run(
         &mut self,
         mut data: &'l mut [U64],

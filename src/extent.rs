@@ -7,6 +7,7 @@
 //! [`PageSize`] is the controller's *memory page size* (CC.MPS), not the CPU's: PRP alignment
 //! rules are stated in it, and it may be anything from 4 KiB to 128 MiB.
 
+use core::borrow::Borrow;
 use core::fmt;
 
 /// A run of `len` bytes starting at bus address `addr`.
@@ -56,6 +57,65 @@ impl Extent {
 impl fmt::Display for Extent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:#x}+{:#x}", self.addr, self.len)
+    }
+}
+
+/// A scatter list as the host side takes it: any cloneable iterable whose items borrow as
+/// [`Extent`]s, in transfer order. `&[Extent]`, `&Vec<Extent>` and `&[Extent; N]` are
+/// extents, and so is an adapter over a driver's own scatter-list type, such as
+/// `bvecs.iter().map(|v| Extent::new(v.dma_addr, v.len))`.
+///
+/// The builders walk the list more than once (a check, then a write), each time from a
+/// fresh clone, so cloning should be cheap: a slice, or an adapter over one, clones in a
+/// copy. Nothing is collected or allocated. Every type that meets the bound is `Extents`
+/// (there is nothing to implement).
+// A trait rather than the bound written out: `E: Extents` is one word in every signature of
+// `dptr` and of the PRP splitter, reads as what it is in the docs, and keeps the bound in one
+// place should it change. The blanket impl below makes it an alias, never a thing to
+// implement.
+pub trait Extents: IntoIterator<Item: Borrow<Extent>> + Clone {}
+
+impl<T> Extents for T
+where
+    T: IntoIterator + Clone,
+    T::Item: Borrow<Extent>,
+{
+}
+
+/// `extents` with every item an [`Extent`] by value: what the SGL builder takes
+/// (`Into<Piece>`), from any [`Extents`]. Cloneable whether or not the iterator is.
+#[derive(Clone, Debug)]
+pub(crate) struct ByValue<E>(pub(crate) E);
+
+impl<E: Extents> IntoIterator for ByValue<E> {
+    type Item = Extent;
+    type IntoIter = ByValueIter<E::IntoIter>;
+
+    #[inline]
+    fn into_iter(self) -> Self::IntoIter {
+        ByValueIter(self.0.into_iter())
+    }
+}
+
+/// The iterator of [`ByValue`].
+#[derive(Clone, Debug)]
+pub(crate) struct ByValueIter<I>(I);
+
+impl<I> Iterator for ByValueIter<I>
+where
+    I: Iterator,
+    I::Item: Borrow<Extent>,
+{
+    type Item = Extent;
+
+    #[inline]
+    fn next(&mut self) -> Option<Extent> {
+        self.0.next().map(|e| *e.borrow())
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
     }
 }
 

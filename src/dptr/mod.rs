@@ -3,7 +3,8 @@
 //!
 //! # Host side
 //!
-//! [`fill_sqe`] turns a [`Request`] (extents, direction, optional metadata, queue) and the
+//! [`fill_sqe`] turns a [`Request`] (extents, as a slice or any other cloneable iterator of
+//! them ([`Extents`]), direction, optional metadata, queue) and the
 //! [`ControllerCaps`]'s capabilities into a filled [`SubmissionEntry`](crate::spec::SubmissionEntry), writing PRP lists or SGL
 //! segments into memory the caller owns ([`DescriptorMemory`]). [`plan`] is the same decision
 //! without writing anything, for a caller that wants to size or pick descriptor memory first;

@@ -10,7 +10,7 @@ use super::{
     max_transfer, plan, prp_builder, sgl_builder, ControllerCaps, DescriptorMemory, DptrError,
     Filled, Outcome, Plan, Request, SglMetadata, SglPolicy,
 };
-use crate::extent::{ByValue, Extents};
+use crate::extent::Extents;
 use crate::prp::geometry::pages_touched;
 use crate::sgl::{self, SegmentBuf};
 use crate::spec::{Psdt, SubmissionEntry};
@@ -77,8 +77,7 @@ impl<'e, E: Extents> Plan<'e, E> {
                     }
                     SglMetadata::None | SglMetadata::Contiguous(_) => None,
                 };
-                let sgl1 =
-                    builder.write(ByValue(request.extents.clone()), &plan, memory.sgl_segments);
+                let sgl1 = builder.write(request.extents.clone(), &plan, memory.sgl_segments);
                 let (psdt, mptr, metadata_segments_used) = match (metadata, metadata_layout) {
                     (_, Some((mptr, used))) => (Psdt::SglMetadataSgl, mptr, used),
                     (SglMetadata::Contiguous(mptr), None) => (Psdt::Sgl, mptr, 0),
@@ -276,14 +275,13 @@ fn fill_preferred<E: Extents>(
             SglPolicy::SmallestFootprint => &mut [],
             _ => memory.sgl_segments,
         };
-        let layout =
-            match sgl_builder(ctrl, request).build(ByValue(request.extents.clone()), segments) {
-                Ok(layout) => layout,
-                Err(e) if e.is_about_memory() && policy != SglPolicy::SmallestFootprint => {
-                    return Err(DptrError::Sgl(e))
-                }
-                Err(_) => return Ok(None),
-            };
+        let layout = match sgl_builder(ctrl, request).build(request.extents.clone(), segments) {
+            Ok(layout) => layout,
+            Err(e) if e.is_about_memory() && policy != SglPolicy::SmallestFootprint => {
+                return Err(DptrError::Sgl(e))
+            }
+            Err(_) => return Ok(None),
+        };
         sqe.set_psdt(Psdt::Sgl);
         sqe.set_sgl1(layout.sgl1.to_raw());
         sqe.set_mptr(0);

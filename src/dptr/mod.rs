@@ -110,7 +110,7 @@ pub use pool::{fill_sqe_pooled, DescriptorPage, DescriptorPool, Pooled};
 pub use split::{fill_chunk, Chunk, PointerKind, Split};
 
 pub use crate::extent::Extents;
-use crate::extent::{ByValue, Extent, PageSize};
+use crate::extent::{Extent, PageSize};
 use crate::prp::geometry::pages_touched;
 use crate::prp::{self, PrpBuilder, PrpListPage, PrpPlan};
 use crate::sgl::{self, SegmentBuf, SglBuilder, SglCaps, SglPlan};
@@ -454,7 +454,7 @@ pub fn plan<'e, E: Extents>(
     let plan_sgl = || match refusal {
         Some(refusal) => Err(refusal),
         None => sgl_builder(ctrl, request)
-            .plan(ByValue(request.extents.clone()))
+            .plan(request.extents.clone())
             .map_err(SglRefusal::Build),
     };
     let (mut prp, mut sgl) = (None, None);

@@ -10,7 +10,7 @@ use super::{
     prp_builder, sgl_builder, ControllerCaps, DescriptorMemory, DptrError, Filled, Request,
     SglRefusal,
 };
-use crate::extent::{ByValue, Extent, Extents};
+use crate::extent::{Extent, Extents};
 use crate::prp::{self, ChunkExtents, PrpChunk, PrpSplit};
 use crate::sgl::{self, SglBuilder};
 use crate::spec::{Psdt, SubmissionEntry};
@@ -265,8 +265,7 @@ fn sgl_split<'e, E: Extents>(
 ) -> Result<Split<'e, E>, sgl::BuildError> {
     // Every piece and run rule, with the request's own extent indices in any error; the
     // totals that a split exists to meet (MDTS, MSDBD) are left to each chunk.
-    SglBuilder::new(ctrl.sgl.with_msdbd(0), request.direction)
-        .plan(ByValue(request.extents.clone()))?;
+    SglBuilder::new(ctrl.sgl.with_msdbd(0), request.direction).plan(request.extents.clone())?;
     let block_size = request.block_size;
     let limit = super::max_transfer(ctrl, request).unwrap_or(u64::MAX);
     let chunk_max = limit.saturating_sub(limit.checked_rem(block_size).unwrap_or(0));

@@ -99,7 +99,7 @@ pub mod spec;
 pub mod transfer;
 pub mod walk;
 
-pub use extent::{Extent, PageSize};
+pub use extent::{Extent, Extents, PageSize};
 #[cfg(feature = "alloc")]
 pub use memory::SimMemory;
 pub use memory::{DmaFault, DmaMemory, SliceMemory};

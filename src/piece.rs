@@ -75,6 +75,7 @@ impl Piece {
     ///
     /// The builder merges its input this way before it writes descriptors, and the walker
     /// merges its output the same way, so a round trip gives back the merged input.
+    #[inline]
     pub fn try_merge(&mut self, next: &Piece) -> bool {
         let mut run = Flat::of(self);
         let merged = run.extend(&Flat::of(next));

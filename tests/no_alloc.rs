@@ -1,5 +1,5 @@
-//! The core allocates nothing: build, split and walk PRPs, fill from a pool, and the device
-//! side's three calls, under a counting global allocator.
+//! The core allocates nothing: build, split and walk PRPs, fill from a pool, fill and split a
+//! request given as an iterator, and the device side's three calls, under a counting global allocator.
 //!
 //! This file holds a single test so that no other test thread allocates while it counts.
 
@@ -138,6 +138,42 @@ fn build_split_and_walk_allocate_nothing() {
     .unwrap();
     assert_eq!(allocations() - before_pool, 0, "the pooled fill allocated");
     assert_eq!(done.pages, 1);
+    // A request given as an iterator over the driver's own scatter list: filled, and split
+    // and filled chunk by chunk, with no array of extents made for it.
+    let pairs: [(u64, u32); 300] = core::array::from_fn(|i| (((i as u64) * 2 + 1) << 12, 4096));
+    let mapped = pairs
+        .iter()
+        .map(|&(addr, len)| Extent::new(addr, u64::from(len)));
+    let short = Request::of(mapped.clone().take(8), Direction::Write, QueueKind::Io);
+    let long = Request::of(mapped, Direction::Write, QueueKind::Io);
+    let before_iter = allocations();
+    let (a, b) = lists.split_at_mut(4096);
+    let mut pages = [PrpListPage::new(0x8000_0000, a)];
+    let mut memory = dptr::DescriptorMemory {
+        prp_lists: &mut pages,
+        ..dptr::DescriptorMemory::none()
+    };
+    let filled = dptr::fill_sqe(&mut sqe, &short, &caps, SglPolicy::LINUX, &mut memory).unwrap();
+    assert!(matches!(filled, dptr::Outcome::Filled(f) if f.lists_used == 1));
+    let dptr::Plan::Split(split) = dptr::plan(&long, &caps, SglPolicy::LINUX).unwrap() else {
+        panic!("300 pages over a 1 MiB MDTS are two commands");
+    };
+    let mut chunk_pages = [PrpListPage::new(0x8000_1000, &mut b[..4096])];
+    let mut chunk_memory = dptr::DescriptorMemory {
+        prp_lists: &mut chunk_pages,
+        ..dptr::DescriptorMemory::none()
+    };
+    let mut chunk_bytes = 0;
+    for chunk in split {
+        dptr::fill_chunk(&mut sqe, &long, &chunk, &caps, &mut chunk_memory).unwrap();
+        chunk_bytes += chunk.len;
+    }
+    assert_eq!(
+        allocations() - before_iter,
+        0,
+        "the iterator request allocated"
+    );
+    assert_eq!(chunk_bytes, 300 * 4096);
     let after = allocations();
     assert_eq!(after - before, 0, "the PRP hot path allocated");
     // The work really happened: both transfers walked and split back to their full lengths.

@@ -3,17 +3,20 @@
 //! parent module, and filling one command of a split in `split`; this file is where descriptor
 //! memory and the command are written.
 
+use core::borrow::Borrow;
+
 use super::policy::{linux_prefers_sgl, sgl_refusal};
 use super::{
     max_transfer, plan, prp_builder, sgl_builder, ControllerCaps, DescriptorMemory, DptrError,
     Filled, Outcome, Plan, Request, SglMetadata, SglPolicy,
 };
+use crate::extent::Extents;
 use crate::prp::geometry::pages_touched;
 use crate::sgl::{self, SegmentBuf};
 use crate::spec::{Psdt, SubmissionEntry};
 use crate::Extent;
 
-impl<'e> Plan<'e> {
+impl<'e, E: Extents> Plan<'e, E> {
     /// Write the planned layout into `memory` and the command's PSDT, DPTR and MPTR into
     /// `sqe`. Checks all memory before writing any: on error nothing (descriptor memory or
     /// command) has been written. A split plan is not one command: it is
@@ -23,7 +26,7 @@ impl<'e> Plan<'e> {
     pub fn fill(
         self,
         sqe: &mut SubmissionEntry,
-        request: &Request<'e>,
+        request: &Request<'e, E>,
         ctrl: &ControllerCaps,
         memory: &mut DescriptorMemory<'_, '_>,
     ) -> Result<Filled, DptrError> {
@@ -36,7 +39,7 @@ impl<'e> Plan<'e> {
             Plan::Prp { plan, mptr } => {
                 let layout = prp_builder(ctrl, request).build_planned(
                     &plan,
-                    request.extents,
+                    request.extents.clone(),
                     memory.prp_lists,
                 )?;
                 sqe.set_psdt(Psdt::Prp);
@@ -74,7 +77,7 @@ impl<'e> Plan<'e> {
                     }
                     SglMetadata::None | SglMetadata::Contiguous(_) => None,
                 };
-                let sgl1 = builder.write(request.extents, &plan, memory.sgl_segments);
+                let sgl1 = builder.write(request.extents.clone(), &plan, memory.sgl_segments);
                 let (psdt, mptr, metadata_segments_used) = match (metadata, metadata_layout) {
                     (_, Some((mptr, used))) => (Psdt::SglMetadataSgl, mptr, used),
                     (SglMetadata::Contiguous(mptr), None) => (Psdt::Sgl, mptr, 0),
@@ -107,13 +110,13 @@ impl<'e> Plan<'e> {
 // Inline, with everything past the quick case out of line: the quick case then costs what a
 // hand-written driver's does, and the caller does not pay for the general path's stack frame.
 #[inline]
-pub fn fill_sqe<'e>(
+pub fn fill_sqe<'e, E: Extents>(
     sqe: &mut SubmissionEntry,
-    request: &Request<'e>,
+    request: &Request<'e, E>,
     ctrl: &ControllerCaps,
     policy: SglPolicy,
     memory: &mut DescriptorMemory<'_, '_>,
-) -> Result<Outcome<'e>, DptrError> {
+) -> Result<Outcome<'e, E>, DptrError> {
     match fill_one_buffer(sqe, request, ctrl, policy, memory) {
         Some(filled) => Ok(Outcome::Filled(filled)),
         None => fill_sqe_general(sqe, request, ctrl, policy, memory),
@@ -122,13 +125,13 @@ pub fn fill_sqe<'e>(
 
 /// [`fill_sqe`] past its quick case, compiled once here.
 #[inline(never)]
-fn fill_sqe_general<'e>(
+fn fill_sqe_general<'e, E: Extents>(
     sqe: &mut SubmissionEntry,
-    request: &Request<'e>,
+    request: &Request<'e, E>,
     ctrl: &ControllerCaps,
     policy: SglPolicy,
     memory: &mut DescriptorMemory<'_, '_>,
-) -> Result<Outcome<'e>, DptrError> {
+) -> Result<Outcome<'e, E>, DptrError> {
     if request.metadata.is_none() {
         if let Some(filled) = fill_preferred(sqe, request, ctrl, policy, memory)? {
             return Ok(Outcome::Filled(filled));
@@ -152,16 +155,22 @@ fn fill_sqe_general<'e>(
 /// footprint both come down to "within two pages" for one buffer, a tie going to PRPs), and
 /// the builders check every rule `plan` would.
 #[inline(always)]
-fn fill_one_buffer(
+fn fill_one_buffer<E: Extents>(
     sqe: &mut SubmissionEntry,
-    request: &Request<'_>,
+    request: &Request<'_, E>,
     ctrl: &ControllerCaps,
     policy: SglPolicy,
     memory: &mut DescriptorMemory<'_, '_>,
 ) -> Option<Filled> {
-    let ([only], None) = (request.extents, request.metadata) else {
+    if request.metadata.is_some() {
+        return None;
+    }
+    // One extent, and no second: two steps of a clone (for a slice, the length check).
+    let mut peek = request.extents.clone().into_iter();
+    let (Some(only), None) = (peek.next(), peek.next()) else {
         return None;
     };
+    let only: &Extent = only.borrow();
     let ps = ctrl.page_size;
     let within_two_pages =
         ps.offset_of(only.addr).saturating_add(only.len) <= ps.bytes().saturating_mul(2);
@@ -199,10 +208,10 @@ fn fill_one_buffer(
 
 /// [`fill_one_buffer`] for a buffer beyond two pages carried by PRPs: PRP2 and a list.
 #[inline(never)]
-fn fill_prp_list(
+fn fill_prp_list<E>(
     sqe: &mut SubmissionEntry,
     only: Extent,
-    request: &Request<'_>,
+    request: &Request<'_, E>,
     ctrl: &ControllerCaps,
     memory: &mut DescriptorMemory<'_, '_>,
 ) -> Option<Filled> {
@@ -234,9 +243,9 @@ fn fill_prp_list(
 /// extents, and `Plan::fill` then builds it as the builder does, refusing the same
 /// descriptor memory with the same error.
 #[inline]
-fn fill_preferred(
+fn fill_preferred<E: Extents>(
     sqe: &mut SubmissionEntry,
-    request: &Request<'_>,
+    request: &Request<'_, E>,
     ctrl: &ControllerCaps,
     policy: SglPolicy,
     memory: &mut DescriptorMemory<'_, '_>,
@@ -245,22 +254,28 @@ fn fill_preferred(
         (Some(_), _) | (None, SglPolicy::Never) => false,
         (None, SglPolicy::Always) => true,
         (None, SglPolicy::Linux { threshold }) => {
-            linux_prefers_sgl(request.extents, ctrl.page_size, threshold)
+            linux_prefers_sgl(&request.extents, ctrl.page_size, threshold)
         }
         // One extent: the smaller footprint is the one that fits the command. Within two
         // pages both kinds do (a tie, which goes to PRPs); beyond, only an SGL does, when it
         // is SGL1 alone, which is all this path takes for this policy.
-        (None, SglPolicy::SmallestFootprint) => match request.extents {
-            [extent] => pages_touched(ctrl.page_size, extent.addr, extent.len) > 2,
-            _ => return Ok(None),
-        },
+        (None, SglPolicy::SmallestFootprint) => {
+            let mut peek = request.extents.clone().into_iter();
+            match (peek.next(), peek.next()) {
+                (Some(extent), None) => {
+                    let extent: &Extent = extent.borrow();
+                    pages_touched(ctrl.page_size, extent.addr, extent.len) > 2
+                }
+                _ => return Ok(None),
+            }
+        }
     };
     if prefer_sgl {
         let segments: &mut [SegmentBuf<'_>] = match policy {
             SglPolicy::SmallestFootprint => &mut [],
             _ => memory.sgl_segments,
         };
-        let layout = match sgl_builder(ctrl, request).build(request.extents, segments) {
+        let layout = match sgl_builder(ctrl, request).build(request.extents.clone(), segments) {
             Ok(layout) => layout,
             Err(e) if e.is_about_memory() && policy != SglPolicy::SmallestFootprint => {
                 return Err(DptrError::Sgl(e))
@@ -279,7 +294,7 @@ fn fill_preferred(
     } else {
         let builder = prp_builder(ctrl, request);
         let (pair, lists_used) = match builder
-            .build(request.extents, memory.prp_lists)
+            .build(request.extents.clone(), memory.prp_lists)
             .map(|layout| (layout.pair, layout.list_pages_used))
         {
             Ok(built) => built,

@@ -48,9 +48,9 @@ pub(super) fn prp_metadata(
 
 /// The metadata form for SGL data: contiguous (PSDT 01b) when allowed, else an SGL behind
 /// MPTR (PSDT 10b).
-pub(super) fn sgl_metadata(
+pub(super) fn sgl_metadata<E>(
     ctrl: &ControllerCaps,
-    request: &Request<'_>,
+    request: &Request<'_, E>,
 ) -> Result<SglMetadata, DptrError> {
     let Some(extents) = request.metadata else {
         return Ok(SglMetadata::None);

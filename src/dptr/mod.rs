@@ -3,7 +3,8 @@
 //!
 //! # Host side
 //!
-//! [`fill_sqe`] turns a [`Request`] (extents, direction, optional metadata, queue) and the
+//! [`fill_sqe`] turns a [`Request`] (extents, as a slice or any other cloneable iterator of
+//! them ([`Extents`]), direction, optional metadata, queue) and the
 //! [`ControllerCaps`]'s capabilities into a filled [`SubmissionEntry`](crate::spec::SubmissionEntry), writing PRP lists or SGL
 //! segments into memory the caller owns ([`DescriptorMemory`]). [`plan`] is the same decision
 //! without writing anything, for a caller that wants to size or pick descriptor memory first;
@@ -108,6 +109,7 @@ use policy::{linux_prefers_sgl, page_segment_capacity, prp_footprint, sgl_refusa
 pub use pool::{fill_sqe_pooled, DescriptorPage, DescriptorPool, Pooled};
 pub use split::{fill_chunk, Chunk, PointerKind, Split};
 
+pub use crate::extent::Extents;
 use crate::extent::{Extent, PageSize};
 use crate::prp::geometry::pages_touched;
 use crate::prp::{self, PrpBuilder, PrpListPage, PrpPlan};
@@ -149,10 +151,55 @@ impl ControllerCaps {
 }
 
 /// One command's data, as the host wants it moved.
+///
+/// The data extents `E` are a slice of [`Extent`]s by default (`Request<'_>`, made with
+/// [`Request::new`]), or any other cloneable iterable of extents ([`Extents`], made with
+/// [`Request::of`]): a driver whose scatter list has its own format maps it to extents in
+/// place, with no array to copy it into. Every host-side call ([`fill_sqe`], [`plan`],
+/// [`fill_sqe_pooled`], a [`Split`] and [`fill_chunk`]) takes either, allocates nothing,
+/// and names an extent in an error by its position in the request.
+///
+/// ```
+/// use nvme_dma::dptr::{self, ControllerCaps, DescriptorMemory, Outcome, Request, SglPolicy};
+/// use nvme_dma::prp::PrpListPage;
+/// use nvme_dma::sgl::SglCaps;
+/// use nvme_dma::spec::{MaxTransfer, Opcode, Psdt, Sgls, SubmissionEntry};
+/// use nvme_dma::{Direction, Extent, PageSize, QueueKind};
+///
+/// /// The driver's own scatter-list entry, as its block layer hands it over.
+/// struct BioVec {
+///     dma_addr: u64,
+///     len: u32,
+/// }
+///
+/// let bvecs = [
+///     BioVec { dma_addr: 0x10_0200, len: 0xe00 }, // ends on a page boundary
+///     BioVec { dma_addr: 0x20_0000, len: 0x2000 },
+///     BioVec { dma_addr: 0x30_0000, len: 0x200 },
+/// ];
+/// let caps = ControllerCaps {
+///     page_size: PageSize::SIZE_4K,
+///     sgl: SglCaps::new(Sgls::empty()),
+///     max_transfer: MaxTransfer::Bytes(1 << 20),
+/// };
+/// // The scatter list mapped to extents as it is read: nothing is copied or allocated.
+/// let extents = bvecs.iter().map(|v| Extent::new(v.dma_addr, u64::from(v.len)));
+/// let request = Request::of(extents, Direction::Write, QueueKind::Io);
+///
+/// let mut list = [0u8; 4096];
+/// let mut pages = [PrpListPage::new(0x8000, &mut list)];
+/// let mut memory = DescriptorMemory { prp_lists: &mut pages, ..DescriptorMemory::none() };
+/// let mut sqe = SubmissionEntry::new(Opcode::NVM_WRITE, 1);
+/// let out = dptr::fill_sqe(&mut sqe, &request, &caps, SglPolicy::LINUX, &mut memory)?;
+/// assert!(matches!(out, Outcome::Filled(_)));
+/// // Four pages: PRP1 is the first, PRP2 the list with the other three.
+/// assert_eq!((sqe.psdt(), sqe.prp1(), sqe.prp2()), (Psdt::Prp, 0x10_0200, 0x8000));
+/// # Ok::<(), nvme_dma::dptr::DptrError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Request<'e> {
+pub struct Request<'e, E = &'e [Extent]> {
     /// The data buffer's physical extents, in transfer order.
-    pub extents: &'e [Extent],
+    pub extents: E,
     /// Which way the data moves.
     pub direction: Direction,
     /// The metadata buffer's extents, for a namespace with separate metadata.
@@ -164,8 +211,16 @@ pub struct Request<'e> {
 }
 
 impl<'e> Request<'e> {
-    /// A request without metadata, in 512-byte blocks.
+    /// A request for the extents in a slice, without metadata, in 512-byte blocks.
     pub const fn new(extents: &'e [Extent], direction: Direction, queue: QueueKind) -> Self {
+        Request::of(extents, direction, queue)
+    }
+}
+
+impl<'e, E> Request<'e, E> {
+    /// A request for any [`Extents`] (a slice, or an iterator adapter over a driver's own
+    /// scatter list), without metadata, in 512-byte blocks.
+    pub const fn of(extents: E, direction: Direction, queue: QueueKind) -> Self {
         Request {
             extents,
             direction,
@@ -225,7 +280,7 @@ pub enum SglMetadata {
 
 /// The decision for one request, before anything is written.
 #[derive(Clone, Debug)]
-pub enum Plan<'e> {
+pub enum Plan<'e, E = &'e [Extent]> {
     /// PRPs (PSDT 00b); MPTR is the contiguous metadata buffer, if any.
     Prp {
         /// The PRP plan ([`PrpPlan::list_pages_needed`] sizes the list memory).
@@ -243,16 +298,16 @@ pub enum Plan<'e> {
     /// No single command can carry the data: these commands can, each a chunk of whole
     /// blocks filled with [`fill_chunk`]: PRP commands when PRPs can carry every chunk, SGL
     /// commands when only SGLs can.
-    Split(Split<'e>),
+    Split(Split<'e, E>),
 }
 
 /// The result of filling a command.
 #[derive(Clone, Debug)]
-pub enum Outcome<'e> {
+pub enum Outcome<'e, E = &'e [Extent]> {
     /// The command's PSDT, DPTR and MPTR are written.
     Filled(Filled),
     /// Nothing was written: the data needs these commands ([`Split`]).
-    Split(Split<'e>),
+    Split(Split<'e, E>),
 }
 
 /// What [`fill_sqe`] wrote, besides the command's fields (PSDT, DPTR and MPTR are in the
@@ -358,7 +413,7 @@ impl From<sgl::BuildError> for DptrError {
 }
 
 #[inline]
-fn prp_builder(ctrl: &ControllerCaps, request: &Request<'_>) -> PrpBuilder {
+fn prp_builder<E>(ctrl: &ControllerCaps, request: &Request<'_, E>) -> PrpBuilder {
     let builder = PrpBuilder::new(ctrl.page_size);
     match max_transfer(ctrl, request) {
         Some(max) => builder.with_max_transfer(max),
@@ -367,13 +422,13 @@ fn prp_builder(ctrl: &ControllerCaps, request: &Request<'_>) -> PrpBuilder {
 }
 
 #[inline]
-fn sgl_builder(ctrl: &ControllerCaps, request: &Request<'_>) -> SglBuilder {
+fn sgl_builder<E>(ctrl: &ControllerCaps, request: &Request<'_, E>) -> SglBuilder {
     SglBuilder::with_limit(ctrl.sgl, request.direction, max_transfer(ctrl, request))
 }
 
 /// The most data one command can carry: MDTS, and the 65,536 blocks NLB can count.
 #[inline]
-fn max_transfer(ctrl: &ControllerCaps, request: &Request<'_>) -> Option<u64> {
+fn max_transfer<E>(ctrl: &ControllerCaps, request: &Request<'_, E>) -> Option<u64> {
     let nlb_limit =
         Some(request.block_size.saturating_mul(BlockRange::MAX_BLOCKS)).filter(|&limit| limit > 0);
     match (ctrl.max_transfer.bytes(), nlb_limit) {
@@ -389,17 +444,17 @@ fn max_transfer(ctrl: &ControllerCaps, request: &Request<'_>) -> Option<u64> {
 /// first, the other only when the preferred one cannot carry the request (both for
 /// [`SglPolicy::SmallestFootprint`], which compares them).
 #[inline]
-pub fn plan<'e>(
-    request: &Request<'e>,
+pub fn plan<'e, E: Extents>(
+    request: &Request<'e, E>,
     ctrl: &ControllerCaps,
     policy: SglPolicy,
-) -> Result<Plan<'e>, DptrError> {
+) -> Result<Plan<'e, E>, DptrError> {
     let refusal = sgl_refusal(request, ctrl, policy);
-    let plan_prp = || prp_builder(ctrl, request).plan(request.extents);
+    let plan_prp = || prp_builder(ctrl, request).plan(request.extents.clone());
     let plan_sgl = || match refusal {
         Some(refusal) => Err(refusal),
         None => sgl_builder(ctrl, request)
-            .plan(request.extents)
+            .plan(request.extents.clone())
             .map_err(SglRefusal::Build),
     };
     let (mut prp, mut sgl) = (None, None);
@@ -407,7 +462,7 @@ pub fn plan<'e>(
         (Some(_), _) | (None, SglPolicy::Never) => false,
         (None, SglPolicy::Always) => true,
         (None, SglPolicy::Linux { threshold }) => {
-            linux_prefers_sgl(request.extents, ctrl.page_size, threshold)
+            linux_prefers_sgl(&request.extents, ctrl.page_size, threshold)
         }
         (None, SglPolicy::SmallestFootprint) => {
             match (prp.insert(plan_prp()), sgl.insert(plan_sgl())) {

@@ -1,8 +1,10 @@
 //! The policies that choose between PRPs and an SGL, and the facts they weigh: what rules an
 //! SGL out before any planning, Linux's rule, and what each layout costs in descriptor memory.
 
+use core::borrow::Borrow;
+
 use super::{ControllerCaps, Request, SglRefusal};
-use crate::extent::{Extent, PageSize};
+use crate::extent::{Extents, PageSize};
 use crate::prp::geometry::{list_entries, list_slots_read, pages_touched};
 use crate::prp::PrpPlan;
 use crate::{Piece, QueueKind};
@@ -39,8 +41,8 @@ impl SglPolicy {
 /// Why an SGL cannot be used for `request` at all, whatever its extents: the checks that
 /// cost nothing, made before any planning.
 #[inline]
-pub(super) fn sgl_refusal(
-    request: &Request<'_>,
+pub(super) fn sgl_refusal<E>(
+    request: &Request<'_, E>,
     ctrl: &ControllerCaps,
     policy: SglPolicy,
 ) -> Option<SglRefusal> {
@@ -73,18 +75,24 @@ pub(super) fn prp_footprint(plan: &PrpPlan) -> u64 {
 /// Whether Linux's `nvme_map_data` sends `extents` as an SGL (where it may use one): one
 /// physical segment when it touches more than two pages; more segments when their average
 /// (bytes over merged non-empty extents, rounded up) reaches `threshold`.
-pub(super) fn linux_prefers_sgl(extents: &[Extent], ps: PageSize, threshold: u64) -> bool {
-    if let [only] = extents {
-        return pages_touched(ps, only.addr, only.len) > 2;
-    }
+pub(super) fn linux_prefers_sgl<E: Extents>(extents: &E, ps: PageSize, threshold: u64) -> bool {
+    // One pass for every shape. One extent is one physical segment, and comes out of the
+    // `runs == 1` arm below (or, empty, as no SGL); counting the extents keeps that exact
+    // without peeking at the list first.
+    let mut count = 0usize;
     let mut runs = 0u64;
     let mut total = 0u64;
     let mut first = None;
     let mut run: Option<Piece> = None;
-    for extent in extents.iter().filter(|e| !e.is_empty()) {
+    for extent in extents.clone() {
+        count = count.saturating_add(1);
+        let extent = *extent.borrow();
+        if extent.is_empty() {
+            continue;
+        }
         total = total.saturating_add(extent.len);
         first.get_or_insert(extent.addr);
-        let piece = Piece::Data(*extent);
+        let piece = Piece::Data(extent);
         if !run.as_mut().is_some_and(|r| r.try_merge(&piece)) {
             run = Some(piece);
             runs = runs.saturating_add(1);
@@ -92,6 +100,8 @@ pub(super) fn linux_prefers_sgl(extents: &[Extent], ps: PageSize, threshold: u64
     }
     match (runs, first) {
         (1, Some(addr)) => pages_touched(ps, addr, total) > 2,
+        // One empty extent touches no page.
+        (0, _) if count == 1 => false,
         _ => {
             let average = total.checked_div(runs).map_or(0, |avg| {
                 avg.saturating_add(u64::from(total.checked_rem(runs) != Some(0)))

@@ -8,7 +8,7 @@
 
 use super::{ControllerCaps, DescriptorMemory, DptrError, Outcome, Plan, Request};
 use super::{SglMetadata, SglPolicy};
-use crate::extent::PageSize;
+use crate::extent::{Extent, Extents, PageSize};
 use crate::prp::PrpListPage;
 use crate::sgl::{self, SegmentBuf};
 use crate::spec::SubmissionEntry;
@@ -39,16 +39,16 @@ pub trait DescriptorPool<'a> {
 
 /// What [`fill_sqe_pooled`] did.
 #[derive(Clone, Debug)]
-pub struct Pooled<'e> {
+pub struct Pooled<'e, E = &'e [Extent]> {
     /// The command's data pointer is filled, or the data needs a split (then no page was
     /// taken).
-    pub outcome: Outcome<'e>,
+    pub outcome: Outcome<'e, E>,
     /// Pages the command holds, in `held[..pages]`: the caller gives them back to the pool
     /// once the command has completed.
     pub pages: usize,
 }
 
-impl Plan<'_> {
+impl<E> Plan<'_, E> {
     /// Pages of `page_size` (whole and page aligned) the plan writes descriptors into: PRP
     /// list pages, or data SGL segments, plus, for an SGL behind MPTR (PSDT 10b), a page for
     /// MPTR's one-descriptor segment and the metadata SGL's segments. 0 for a pointer that
@@ -123,15 +123,16 @@ impl Plan<'_> {
 /// assert_eq!(pool.0.len(), 4);
 /// # Ok::<(), dptr::DptrError>(())
 /// ```
-pub fn fill_sqe_pooled<'a, 'e, P, const N: usize>(
+pub fn fill_sqe_pooled<'a, 'e, E, P, const N: usize>(
     sqe: &mut SubmissionEntry,
-    request: &Request<'e>,
+    request: &Request<'e, E>,
     ctrl: &ControllerCaps,
     policy: SglPolicy,
     pool: &mut P,
     held: &mut [Option<DescriptorPage<'a>>; N],
-) -> Result<Pooled<'e>, DptrError>
+) -> Result<Pooled<'e, E>, DptrError>
 where
+    E: Extents,
     P: DescriptorPool<'a> + ?Sized,
 {
     give_back(pool, held);
@@ -177,10 +178,10 @@ fn give_back<'a, P: DescriptorPool<'a> + ?Sized>(
 
 /// [`Plan::fill`] into the first `taken` pages of `held`, as the plan needs them: PRP list
 /// pages, or data segments followed by MPTR's segment and the metadata segments.
-fn fill_from<const N: usize>(
-    plan: Plan<'_>,
+fn fill_from<'e, E: Extents, const N: usize>(
+    plan: Plan<'e, E>,
     sqe: &mut SubmissionEntry,
-    request: &Request<'_>,
+    request: &Request<'e, E>,
     ctrl: &ControllerCaps,
     held: &mut [Option<DescriptorPage<'_>>; N],
     taken: usize,

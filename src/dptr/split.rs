@@ -4,11 +4,13 @@
 //! so its cuts need only fall on block boundaries). A caller iterates [`Split`] and fills each
 //! [`Chunk`] with [`fill_chunk`], whichever kind it is.
 
+use core::borrow::Borrow;
+
 use super::{
     prp_builder, sgl_builder, ControllerCaps, DescriptorMemory, DptrError, Filled, Request,
     SglRefusal,
 };
-use crate::extent::Extent;
+use crate::extent::{Extent, Extents};
 use crate::prp::{self, ChunkExtents, PrpChunk, PrpSplit};
 use crate::sgl::{self, SglBuilder};
 use crate::spec::{Psdt, SubmissionEntry};
@@ -68,8 +70,14 @@ impl Chunk {
         }
     }
 
-    /// The chunk's extents, trimmed from the request's (`all`).
-    pub fn extents<'e>(&self, all: &'e [Extent]) -> ChunkExtents<'e> {
+    /// The chunk's extents, trimmed from the request's (`all`, the request's
+    /// [`Request::extents`], a slice or any other [`Extents`]).
+    pub fn extents<E: Extents>(&self, all: E) -> ChunkExtents<E::IntoIter> {
+        self.as_prp().extents(all)
+    }
+
+    /// The chunk's place in the request, in the PRP splitter's terms.
+    const fn as_prp(&self) -> PrpChunk {
         PrpChunk {
             first: self.first,
             first_skip: self.first_skip,
@@ -78,18 +86,26 @@ impl Chunk {
             first_block: self.first_block,
             blocks: self.blocks,
         }
-        .extents(all)
+    }
+
+    /// The chunk's extents, as the builders take them: cloneable whether or not the
+    /// request's iterator is, and each walk starts afresh from a clone of the request's.
+    fn of<E: Extents>(&self, all: &E) -> OfChunk<E> {
+        OfChunk {
+            all: all.clone(),
+            chunk: self.as_prp(),
+        }
     }
 
     /// Descriptor pages of the controller's page size that [`fill_chunk`] needs for this
     /// chunk: PRP list pages, or SGL segments of a page each; 0 when its data pointer fits the
     /// command. An error is what [`fill_chunk`] would refuse the chunk with.
-    pub fn pages_needed(
+    pub fn pages_needed<E: Extents>(
         &self,
-        request: &Request<'_>,
+        request: &Request<'_, E>,
         ctrl: &ControllerCaps,
     ) -> Result<u64, DptrError> {
-        let extents = self.extents(request.extents);
+        let extents = self.of(&request.extents);
         Ok(match self.pointer {
             PointerKind::Prp => {
                 let plan = prp_builder(ctrl, request).plan(extents)?;
@@ -113,23 +129,44 @@ impl Chunk {
     }
 }
 
+/// One chunk's extents as the builders take them ([`Chunk::of`]).
+#[derive(Clone)]
+struct OfChunk<E> {
+    all: E,
+    chunk: PrpChunk,
+}
+
+impl<E: Extents> IntoIterator for OfChunk<E> {
+    type Item = Extent;
+    type IntoIter = ChunkExtents<E::IntoIter>;
+
+    #[inline]
+    fn into_iter(self) -> Self::IntoIter {
+        self.chunk.extents(self.all)
+    }
+}
+
 /// The commands a request splits into ([`Plan::Split`](super::Plan::Split)): an iterator of
 /// [`Chunk`], checked whole before it is returned, every chunk of one [`PointerKind`].
+///
+/// It holds the request's extents (`E`, a slice by default): each chunk's step walks them
+/// from the chunk's first extent, allocating nothing.
 #[derive(Clone, Debug)]
-pub struct Split<'e> {
-    inner: Inner<'e>,
+pub struct Split<'e, E = &'e [Extent]> {
+    inner: Inner<'e, E>,
 }
 
 #[derive(Clone, Debug)]
-enum Inner<'e> {
-    Prp(PrpSplit<'e>),
+enum Inner<'e, E> {
+    Prp(PrpSplit<'e, E>),
     Sgl {
-        cursor: SglCursor<'e>,
+        cursor: SglCursor<E>,
         commands: usize,
+        extents: core::marker::PhantomData<&'e [Extent]>,
     },
 }
 
-impl<'e> Split<'e> {
+impl<'e, E> Split<'e, E> {
     /// How many commands the request needs in all.
     pub fn commands(&self) -> usize {
         match &self.inner {
@@ -147,7 +184,7 @@ impl<'e> Split<'e> {
     }
 
     /// The PRP splitter's plan, when the chunks are PRP commands.
-    pub fn as_prp(&self) -> Option<&PrpSplit<'e>> {
+    pub fn as_prp(&self) -> Option<&PrpSplit<'e, E>> {
         match &self.inner {
             Inner::Prp(split) => Some(split),
             Inner::Sgl { .. } => None,
@@ -155,7 +192,7 @@ impl<'e> Split<'e> {
     }
 }
 
-impl Iterator for Split<'_> {
+impl<E: Extents> Iterator for Split<'_, E> {
     type Item = Chunk;
 
     fn next(&mut self) -> Option<Chunk> {
@@ -170,13 +207,13 @@ impl Iterator for Split<'_> {
 /// The split for a request no single command carries: the PRP splitter's when PRPs can carry
 /// every chunk; else SGL chunks when an SGL may be used (`refusal` is `None`); else why
 /// neither can.
-pub(super) fn split<'e>(
-    request: &Request<'e>,
+pub(super) fn split<'e, E: Extents>(
+    request: &Request<'e, E>,
     ctrl: &ControllerCaps,
     refusal: Option<SglRefusal>,
     single_sgl: Option<Result<sgl::SglPlan, SglRefusal>>,
-) -> Result<Split<'e>, DptrError> {
-    let prp = match prp_builder(ctrl, request).split(request.extents, request.block_size) {
+) -> Result<Split<'e, E>, DptrError> {
+    let prp = match prp_builder(ctrl, request).split(request.extents.clone(), request.block_size) {
         Ok(split) => {
             return Ok(Split {
                 inner: Inner::Prp(split),
@@ -211,23 +248,24 @@ pub(super) fn split<'e>(
 }
 
 /// Whether the request's length is a non-zero whole number of its blocks.
-fn whole_blocks(request: &Request<'_>) -> bool {
+fn whole_blocks<E: Extents>(request: &Request<'_, E>) -> bool {
     let len = request
         .extents
-        .iter()
-        .try_fold(0u64, |sum, e| sum.checked_add(e.len));
+        .clone()
+        .into_iter()
+        .try_fold(0u64, |sum, e| sum.checked_add(e.borrow().len));
     len.is_some_and(|len| len > 0 && len.checked_rem(request.block_size) == Some(0))
 }
 
 /// SGL chunks for `request`: each the most whole blocks within the maximum transfer, NLB's
 /// 65,536 blocks and MSDBD's data descriptors.
-fn sgl_split<'e>(
-    request: &Request<'e>,
+fn sgl_split<'e, E: Extents>(
+    request: &Request<'e, E>,
     ctrl: &ControllerCaps,
-) -> Result<Split<'e>, sgl::BuildError> {
+) -> Result<Split<'e, E>, sgl::BuildError> {
     // Every piece and run rule, with the request's own extent indices in any error; the
     // totals that a split exists to meet (MDTS, MSDBD) are left to each chunk.
-    SglBuilder::new(ctrl.sgl.with_msdbd(0), request.direction).plan(request.extents)?;
+    SglBuilder::new(ctrl.sgl.with_msdbd(0), request.direction).plan(request.extents.clone())?;
     let block_size = request.block_size;
     let limit = super::max_transfer(ctrl, request).unwrap_or(u64::MAX);
     let chunk_max = limit.saturating_sub(limit.checked_rem(block_size).unwrap_or(0));
@@ -245,7 +283,7 @@ fn sgl_split<'e>(
         u64::from(u32::MAX)
     };
     let cursor = SglCursor {
-        extents: request.extents,
+        extents: request.extents.clone(),
         block_size,
         chunk_max,
         msdbd: ctrl.sgl.msdbd(),
@@ -258,21 +296,25 @@ fn sgl_split<'e>(
     let mut commands = 0usize;
     let builder = sgl_builder(ctrl, request);
     while let Some(chunk) = check.step()? {
-        builder.plan(chunk.extents(request.extents))?;
+        builder.plan(chunk.of(&request.extents))?;
         commands = commands.saturating_add(1);
     }
     if commands == 0 {
         return Err(sgl::BuildError::EmptyTransfer);
     }
     Ok(Split {
-        inner: Inner::Sgl { cursor, commands },
+        inner: Inner::Sgl {
+            cursor,
+            commands,
+            extents: core::marker::PhantomData,
+        },
     })
 }
 
 /// Position in the request between two SGL chunks.
 #[derive(Clone, Debug)]
-struct SglCursor<'e> {
-    extents: &'e [Extent],
+struct SglCursor<E> {
+    extents: E,
     block_size: u64,
     /// The most bytes of whole blocks one command carries.
     chunk_max: u64,
@@ -288,7 +330,7 @@ struct SglCursor<'e> {
     offset: u64,
 }
 
-impl SglCursor<'_> {
+impl<E: Extents> SglCursor<E> {
     /// The next chunk, or `None` at the end of the request. Descriptors are counted a piece
     /// at a time, before the builder merges adjacent pieces, so a chunk never needs more than
     /// counted.
@@ -298,7 +340,8 @@ impl SglCursor<'_> {
         let (mut len, mut descriptors) = (0u64, 0u64);
         // Stopped by a limit (bytes or descriptors) rather than by the end of the request.
         let mut limited = false;
-        while let Some(extent) = self.extents.get(index) {
+        for extent in self.extents.clone().into_iter().skip(index) {
+            let extent = *extent.borrow();
             let avail = extent.len.saturating_sub(skip);
             if avail > 0 {
                 let mut take = avail.min(self.chunk_max.saturating_sub(len));
@@ -357,10 +400,12 @@ impl SglCursor<'_> {
 
     /// Move past `bytes` bytes of the request.
     fn advance(&mut self, mut bytes: u64) {
+        let mut rest = self.extents.clone().into_iter().skip(self.index);
         while bytes > 0 {
-            let Some(extent) = self.extents.get(self.index) else {
+            let Some(extent) = rest.next() else {
                 return;
             };
+            let extent = *extent.borrow();
             let avail = extent.len.saturating_sub(self.skip);
             if avail > bytes {
                 self.skip = self.skip.saturating_add(bytes);
@@ -373,13 +418,14 @@ impl SglCursor<'_> {
     }
 
     /// Data descriptors the first `bytes` bytes from extent `index`, `skip` bytes in, take.
-    fn descriptors_for(&self, mut index: usize, mut skip: u64, mut bytes: u64) -> u64 {
+    fn descriptors_for(&self, index: usize, mut skip: u64, mut bytes: u64) -> u64 {
         let mut count = 0u64;
-        while let (true, Some(extent)) = (bytes > 0, self.extents.get(index)) {
+        let mut rest = self.extents.clone().into_iter().skip(index);
+        while let (true, Some(extent)) = (bytes > 0, rest.next()) {
+            let extent = *extent.borrow();
             let take = extent.len.saturating_sub(skip).min(bytes);
             count = count.saturating_add(take.div_ceil(self.descriptor_max));
             bytes = bytes.saturating_sub(take);
-            index = index.saturating_add(1);
             skip = 0;
         }
         count
@@ -415,14 +461,14 @@ impl SglCursor<'_> {
 /// }
 /// # Ok::<(), nvme_dma::dptr::DptrError>(())
 /// ```
-pub fn fill_chunk(
+pub fn fill_chunk<E: Extents>(
     sqe: &mut SubmissionEntry,
-    request: &Request<'_>,
+    request: &Request<'_, E>,
     chunk: &Chunk,
     ctrl: &ControllerCaps,
     memory: &mut DescriptorMemory<'_, '_>,
 ) -> Result<Filled, DptrError> {
-    let extents = chunk.extents(request.extents);
+    let extents = chunk.of(&request.extents);
     let (lists_used, psdt) = match chunk.pointer {
         PointerKind::Prp => {
             let layout = prp_builder(ctrl, request).build(extents, memory.prp_lists)?;

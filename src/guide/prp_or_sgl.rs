@@ -124,6 +124,29 @@
 //! assert_eq!(choose(&contiguous, Admin, Always), "PRP");
 //! ```
 //!
+//! A request need not be a slice of [`Extent`](crate::Extent)s: [`Request::of`](crate::dptr::Request::of)
+//! takes any cloneable iterator of them, such as an adapter over a driver's own scatter-list
+//! entries, and every policy decides exactly as it does for the slice (the builders walk a
+//! clone of it for each pass, so nothing is collected):
+//!
+//! ```
+//! # use nvme_dma::dptr::{self, ControllerCaps, Plan, Request, SglPolicy};
+//! # use nvme_dma::sgl::SglCaps;
+//! # use nvme_dma::spec::{MaxTransfer, SglSupport, Sgls};
+//! # use nvme_dma::{Direction, Extent, PageSize, QueueKind};
+//! # let ctrl = ControllerCaps {
+//! #     page_size: PageSize::SIZE_4K,
+//! #     sgl: SglCaps::new(Sgls::from_support(SglSupport::DwordAligned)),
+//! #     max_transfer: MaxTransfer::Bytes(1 << 20),
+//! # };
+//! // (bus address, length) pairs, as a driver's DMA mapping hands them back.
+//! let mapped: [(u64, u32); 2] = [(0x10_0000, 0x8000), (0x20_0000, 0x8000)];
+//! let extents = mapped.iter().map(|&(addr, len)| Extent::new(addr, u64::from(len)));
+//! let request = Request::of(extents, Direction::Read, QueueKind::Io);
+//! // Two 32 KiB segments: Linux's 32 KiB threshold is met.
+//! assert!(matches!(dptr::plan(&request, &ctrl, SglPolicy::LINUX), Ok(Plan::Sgl { .. })));
+//! ```
+//!
 //! The `nvme-dma` command shows both layouts for the same extents side by side in
 //! `nvme-dma demo`, and for your own with `nvme-dma prp ...` and `nvme-dma sgl ...`; when PRPs
 //! refuse a scatter list, `nvme-dma prp` says whether an SGL would carry it.

@@ -1,8 +1,11 @@
 //! Splitting a scatter list into PRP commands.
 
+use core::borrow::Borrow;
+use core::marker::PhantomData;
+
 use super::build::PrpBuilder;
 use super::error::BuildError;
-use crate::extent::Extent;
+use crate::extent::{Extent, Extents};
 use crate::spec::BlockRange;
 
 /// One command's share of a split transfer.
@@ -24,31 +27,44 @@ pub struct PrpChunk {
 }
 
 impl PrpChunk {
-    /// The chunk's extents, trimmed from the caller's list; pass them to [`PrpBuilder::build`].
-    pub fn extents<'e>(&self, all: &'e [Extent]) -> ChunkExtents<'e> {
+    /// The chunk's extents, trimmed from the caller's list (the one the split was made
+    /// from, as a slice or any other [`Extents`]); pass them to [`PrpBuilder::build`].
+    pub fn extents<E: Extents>(&self, all: E) -> ChunkExtents<E::IntoIter> {
         ChunkExtents {
-            rest: all.get(self.first..).unwrap_or_default(),
+            rest: all.into_iter(),
+            before: self.first,
             skip: self.first_skip,
             left: self.len,
         }
     }
 }
 
-/// The extents of one [`PrpChunk`]; a cloneable iterator, as [`PrpBuilder::build`] wants.
+/// The extents of one [`PrpChunk`]: an iterator over the caller's list `I` that skips the
+/// extents before the chunk and trims its ends; cloneable, as [`PrpBuilder::build`] wants,
+/// when `I` is (a slice's iterator is).
 #[derive(Clone, Debug)]
-pub struct ChunkExtents<'e> {
-    rest: &'e [Extent],
+pub struct ChunkExtents<I> {
+    rest: I,
+    /// Extents before the chunk's first, still to skip.
+    before: usize,
     skip: u64,
     left: u64,
 }
 
-impl Iterator for ChunkExtents<'_> {
+impl<I> Iterator for ChunkExtents<I>
+where
+    I: Iterator,
+    I::Item: Borrow<Extent>,
+{
     type Item = Extent;
 
     fn next(&mut self) -> Option<Extent> {
+        if let Some(last_skipped) = core::mem::take(&mut self.before).checked_sub(1) {
+            // `nth` is a step for a slice's iterator, a walk for others.
+            self.rest.nth(last_skipped)?;
+        }
         while self.left > 0 {
-            let (extent, rest) = self.rest.split_first()?;
-            self.rest = rest;
+            let extent = *self.rest.next()?.borrow();
             let skip = core::mem::take(&mut self.skip);
             let len = extent.len.saturating_sub(skip).min(self.left);
             if len == 0 {
@@ -97,20 +113,23 @@ impl Iterator for ChunkExtents<'_> {
 /// ```
 ///
 /// The commands a transfer splits into: an iterator of [`PrpChunk`], checked whole up front.
+/// It holds the extents it was made from (`E`, a slice by default, or any other
+/// [`Extents`]), and each step walks them afresh from the chunk's first extent.
 #[derive(Clone, Debug)]
-pub struct PrpSplit<'e> {
-    cursor: Cursor<'e>,
+pub struct PrpSplit<'e, E = &'e [Extent]> {
+    cursor: Cursor<E>,
     commands: usize,
+    extents: PhantomData<&'e [Extent]>,
 }
 
-impl PrpSplit<'_> {
+impl<E> PrpSplit<'_, E> {
     /// How many commands the transfer needs in all.
     pub fn commands(&self) -> usize {
         self.commands
     }
 }
 
-impl Iterator for PrpSplit<'_> {
+impl<E: Extents> Iterator for PrpSplit<'_, E> {
     type Item = PrpChunk;
 
     fn next(&mut self) -> Option<PrpChunk> {
@@ -127,11 +146,15 @@ impl PrpBuilder {
     /// The whole transfer is checked before anything is returned, so a driver either gets a
     /// complete plan or an error naming the extent that makes one impossible (a rule break that
     /// falls inside a block, a start that is not dword aligned) and issues nothing.
-    pub fn split<'e>(
+    ///
+    /// `extents` is a slice or any other [`Extents`]; the split keeps a clone of it, and
+    /// each chunk walks it from the start, so a list whose clone walks slowly costs a walk
+    /// per chunk (a slice's does not).
+    pub fn split<'e, E: Extents>(
         &self,
-        extents: &'e [Extent],
+        extents: E,
         block_size: u64,
-    ) -> Result<PrpSplit<'e>, BuildError> {
+    ) -> Result<PrpSplit<'e, E>, BuildError> {
         let max = self.max_transfer();
         let limit = max.unwrap_or(u64::MAX);
         if block_size == 0 || block_size % 4 != 0 || block_size > limit {
@@ -157,15 +180,19 @@ impl PrpBuilder {
         if commands == 0 {
             return Err(BuildError::EmptyTransfer);
         }
-        Ok(PrpSplit { cursor, commands })
+        Ok(PrpSplit {
+            cursor,
+            commands,
+            extents: PhantomData,
+        })
     }
 }
 
 /// Position in the transfer between two chunks.
 #[derive(Clone, Debug)]
-struct Cursor<'e> {
+struct Cursor<E> {
     builder: PrpBuilder,
-    extents: &'e [Extent],
+    extents: E,
     block_size: u64,
     chunk_max: u64,
     /// Extent the next chunk starts in.
@@ -176,7 +203,7 @@ struct Cursor<'e> {
     offset: u64,
 }
 
-impl Cursor<'_> {
+impl<E: Extents> Cursor<E> {
     /// True when `bytes` is a whole number of blocks (the block size is non-zero).
     fn on_block_boundary(&self, bytes: u64) -> bool {
         bytes.checked_rem(self.block_size) == Some(0)
@@ -189,7 +216,8 @@ impl Cursor<'_> {
         let mut len = 0u64;
         // `prev` is the last extent taken whole into this chunk, to check the rule at its end.
         let mut prev: Option<(usize, Extent)> = None;
-        while let Some(&extent) = self.extents.get(self.index) {
+        for extent in self.extents.clone().into_iter().skip(self.index) {
+            let extent = *extent.borrow();
             let index = self.index;
             if extent.len == 0 {
                 self.index = index.saturating_add(1);

@@ -93,17 +93,14 @@ pub trait DmaMemory {
 }
 
 impl<M: DmaMemory + ?Sized> DmaMemory for &mut M {
-    #[inline]
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), DmaFault> {
         (**self).read(addr, buf)
     }
 
-    #[inline]
     fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), DmaFault> {
         (**self).write(addr, data)
     }
 
-    #[inline]
     fn probe(&self, addr: u64, len: u64) -> Result<(), DmaFault> {
         (**self).probe(addr, len)
     }
@@ -136,7 +133,6 @@ impl<'a> SliceMemory<'a> {
     }
 
     /// The index range of `len` bytes at `addr`, if all of them lie inside the region.
-    #[inline]
     fn range(&self, addr: u64, len: usize) -> Option<core::ops::Range<usize>> {
         let start = usize::try_from(addr.checked_sub(self.base)?).ok()?;
         let end = start.checked_add(len)?;
@@ -151,10 +147,7 @@ fn fault(addr: u64, len: usize) -> DmaFault {
     }
 }
 
-// Inline: an emulator with one flat guest RAM block reads descriptors through this on every
-// command, and a call per read would cost more than the read.
 impl DmaMemory for SliceMemory<'_> {
-    #[inline]
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), DmaFault> {
         let src = self
             .range(addr, buf.len())
@@ -164,7 +157,6 @@ impl DmaMemory for SliceMemory<'_> {
         Ok(())
     }
 
-    #[inline]
     fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), DmaFault> {
         let range = self
             .range(addr, data.len())
@@ -177,7 +169,6 @@ impl DmaMemory for SliceMemory<'_> {
         Ok(())
     }
 
-    #[inline]
     fn probe(&self, addr: u64, len: u64) -> Result<(), DmaFault> {
         let fault = DmaFault { addr, len };
         let len = usize::try_from(len).map_err(|_| fault)?;

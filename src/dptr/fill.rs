@@ -11,8 +11,7 @@ use super::{
     Filled, Outcome, Plan, Request, SglMetadata, SglPolicy,
 };
 use crate::extent::Extents;
-use crate::prp::geometry::pages_touched;
-use crate::sgl::{self, SegmentBuf};
+use crate::sgl;
 use crate::spec::{Psdt, SubmissionEntry};
 use crate::Extent;
 
@@ -123,7 +122,7 @@ pub fn fill_sqe<'e, E: Extents>(
     }
 }
 
-/// [`fill_sqe`] past its quick case, compiled once here.
+/// [`fill_sqe`] past its quick case, out of line.
 #[inline(never)]
 fn fill_sqe_general<'e, E: Extents>(
     sqe: &mut SubmissionEntry,
@@ -233,7 +232,7 @@ fn fill_prp_list<E>(
 /// The general path's first step, for a request without separate metadata: build the kind
 /// the policy prefers in one call of its builder, which plans and writes in a single step.
 /// `Ok(None)`, having written nothing, when the policy needs both plans to decide
-/// ([`SglPolicy::SmallestFootprint`] beyond one extent) or when the preferred builder refuses
+/// ([`SglPolicy::SmallestFootprint`]) or when the preferred builder refuses
 /// the extents by a rule: the general path then decides from scratch, falling back to the
 /// other kind or to a split.
 ///
@@ -256,32 +255,17 @@ fn fill_preferred<E: Extents>(
         (None, SglPolicy::Linux { threshold }) => {
             linux_prefers_sgl(&request.extents, ctrl.page_size, threshold)
         }
-        // One extent: the smaller footprint is the one that fits the command. Within two
-        // pages both kinds do (a tie, which goes to PRPs); beyond, only an SGL does, when it
-        // is SGL1 alone, which is all this path takes for this policy.
-        (None, SglPolicy::SmallestFootprint) => {
-            let mut peek = request.extents.clone().into_iter();
-            match (peek.next(), peek.next()) {
-                (Some(extent), None) => {
-                    let extent: &Extent = extent.borrow();
-                    pages_touched(ctrl.page_size, extent.addr, extent.len) > 2
-                }
-                _ => return Ok(None),
-            }
-        }
+        // Comparing footprints takes both plans (one buffer, where the choice is plain, is
+        // the quick path's).
+        (None, SglPolicy::SmallestFootprint) => return Ok(None),
     };
     if prefer_sgl {
-        let segments: &mut [SegmentBuf<'_>] = match policy {
-            SglPolicy::SmallestFootprint => &mut [],
-            _ => memory.sgl_segments,
-        };
-        let layout = match sgl_builder(ctrl, request).build(request.extents.clone(), segments) {
-            Ok(layout) => layout,
-            Err(e) if e.is_about_memory() && policy != SglPolicy::SmallestFootprint => {
-                return Err(DptrError::Sgl(e))
-            }
-            Err(_) => return Ok(None),
-        };
+        let layout =
+            match sgl_builder(ctrl, request).build(request.extents.clone(), memory.sgl_segments) {
+                Ok(layout) => layout,
+                Err(e) if e.is_about_memory() => return Err(DptrError::Sgl(e)),
+                Err(_) => return Ok(None),
+            };
         sqe.set_psdt(Psdt::Sgl);
         sqe.set_sgl1(layout.sgl1.to_raw());
         sqe.set_mptr(0);

@@ -180,7 +180,11 @@ pub fn check(input: &SglWalkInput) {
     mem.clear_log();
     let general = collect_walk(&mut walker(input, &mem).without_fast_path().pieces());
     assert_eq!(general, walked, "the general path alone");
-    assert_eq!(mem.accesses(), fast_reads, "the general path read otherwise");
+    assert_eq!(
+        mem.accesses(),
+        fast_reads,
+        "the general path read otherwise"
+    );
 
     let first = match input.start {
         SglStart::Sgl1(d) => Ok(d.to_bytes()),

@@ -79,10 +79,12 @@
 mod build;
 mod error;
 pub mod geometry;
+mod list;
 mod split;
 mod walk;
 
-pub use build::{Prp2, PrpBuilder, PrpLayout, PrpListPage, PrpPair, PrpPlan};
+pub use build::{Prp2, PrpBuilder, PrpLayout, PrpPair, PrpPlan};
 pub use error::{BuildError, WalkError};
+pub use list::PrpListPage;
 pub use split::{ChunkExtents, PrpChunk, PrpSplit};
 pub use walk::PrpWalker;

@@ -76,16 +76,12 @@ pub(super) fn prp_footprint(plan: &PrpPlan) -> u64 {
 /// physical segment when it touches more than two pages; more segments when their average
 /// (bytes over merged non-empty extents, rounded up) reaches `threshold`.
 pub(super) fn linux_prefers_sgl<E: Extents>(extents: &E, ps: PageSize, threshold: u64) -> bool {
-    // One pass for every shape. One extent is one physical segment, and comes out of the
-    // `runs == 1` arm below (or, empty, as no SGL); counting the extents keeps that exact
-    // without peeking at the list first.
-    let mut count = 0usize;
+    // One pass for every shape: one extent is one physical segment, the `runs == 1` arm.
     let mut runs = 0u64;
     let mut total = 0u64;
     let mut first = None;
     let mut run: Option<Piece> = None;
     for extent in extents.clone() {
-        count = count.saturating_add(1);
         let extent = *extent.borrow();
         if extent.is_empty() {
             continue;
@@ -100,8 +96,8 @@ pub(super) fn linux_prefers_sgl<E: Extents>(extents: &E, ps: PageSize, threshold
     }
     match (runs, first) {
         (1, Some(addr)) => pages_touched(ps, addr, total) > 2,
-        // One empty extent touches no page.
-        (0, _) if count == 1 => false,
+        // No bytes: nothing to send as an SGL.
+        (0, _) => false,
         _ => {
             let average = total.checked_div(runs).map_or(0, |avg| {
                 avg.saturating_add(u64::from(total.checked_rem(runs) != Some(0)))

@@ -89,6 +89,16 @@ pub trait Walk {
         }
     }
 
+    /// The whole transfer as one piece, when the command alone says so and the walk has not
+    /// begun: a valid SGL1 that is a Data Block of exactly the transfer, or PRP1 alone. The
+    /// walk is then over, as after a `fill` that wrote that piece. `None` (the default, and
+    /// the answer for anything that needs a rule checked beyond that) leaves the walk as it
+    /// was. It is what lets [`Pieces`] hand out the commonest command's one piece without
+    /// making its look-ahead.
+    fn sole_piece(&mut self) -> Option<Piece> {
+        None
+    }
+
     /// The walk as an iterator over `Result<Piece, Error>`: it yields the pieces, then, if a
     /// rule is broken, the error in place of the pieces not yet handed out, and then nothing.
     fn pieces(self) -> Pieces<Self>
@@ -97,7 +107,7 @@ pub trait Walk {
     {
         Pieces {
             walk: self,
-            ahead: [Piece::Skip(0); LOOKAHEAD],
+            ahead: None,
             pos: 0,
             len: 0,
             done: false,
@@ -112,15 +122,24 @@ impl<W: Walk + ?Sized> Walk for &mut W {
     fn fill(&mut self, out: &mut [Piece]) -> Result<Progress, Self::Error> {
         (**self).fill(out)
     }
+
+    #[inline]
+    fn sole_piece(&mut self) -> Option<Piece> {
+        (**self).sole_piece()
+    }
 }
 
 /// The iterator form of any walk ([`Walk::pieces`]): it asks the walk for up to 16 pieces at
-/// a time and hands them out one by one. [`Walk::fill`] with a buffer of its own is the
-/// faster form for a caller that builds an I/O vector.
+/// a time and hands them out one by one, or, for a transfer the command alone describes as one
+/// piece ([`Walk::sole_piece`]), hands that out with no look-ahead at all. [`Walk::fill`] with
+/// a buffer of its own is the faster form for a caller that builds an I/O vector.
 #[derive(Debug)]
 pub struct Pieces<W> {
     walk: W,
-    ahead: [Piece; LOOKAHEAD],
+    /// Made at the first refill: a walk of one piece (one buffer, the commonest command)
+    /// never pays for writing 16 pieces' worth of look-ahead.
+    ahead: Option<[Piece; LOOKAHEAD]>,
+    /// The next piece to hand out, and the end of those in `ahead`.
     pos: usize,
     len: usize,
     /// The walk has reported `done`, or an error was handed out.
@@ -130,26 +149,48 @@ pub struct Pieces<W> {
 impl<W: Walk> Iterator for Pieces<W> {
     type Item = Result<Piece, W::Error>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.pos >= self.len {
             if self.done {
                 return None;
             }
-            match self.walk.fill(&mut self.ahead) {
-                Ok(progress) => {
-                    (self.pos, self.len, self.done) = (0, progress.written, progress.done);
-                    if progress.written == 0 {
-                        return None;
-                    }
-                }
-                Err(e) => {
+            if self.ahead.is_none() {
+                if let Some(piece) = self.walk.sole_piece() {
                     self.done = true;
-                    return Some(Err(e));
+                    return Some(Ok(piece));
                 }
             }
+            match self.refill() {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(e) => return Some(Err(e)),
+            }
         }
-        let piece = self.ahead.get(self.pos).copied();
+        let piece = self.ahead.as_ref().and_then(|ahead| ahead.get(self.pos));
         self.pos = self.pos.wrapping_add(1);
-        piece.map(Ok)
+        piece.copied().map(Ok)
+    }
+}
+
+impl<W: Walk> Pieces<W> {
+    /// The look-ahead is used up: ask the walk for more; whether it holds pieces again.
+    #[inline(never)]
+    fn refill(&mut self) -> Result<bool, W::Error> {
+        // Lazily: an eager argument would build a fresh look-ahead on every refill.
+        #[allow(clippy::unnecessary_lazy_evaluations)]
+        let ahead = self
+            .ahead
+            .get_or_insert_with(|| [Piece::Skip(0); LOOKAHEAD]);
+        match self.walk.fill(ahead) {
+            Ok(progress) => {
+                (self.pos, self.len, self.done) = (0, progress.written, progress.done);
+                Ok(progress.written != 0)
+            }
+            Err(e) => {
+                self.done = true;
+                Err(e)
+            }
+        }
     }
 }

@@ -9,10 +9,10 @@ use nvme_dma::dptr::{
 use nvme_dma::prp::{self, PrpListPage};
 use nvme_dma::sgl::{self, Capability, SegmentBuf, SglCaps};
 use nvme_dma::spec::{BlockRange, MaxTransfer, Opcode, Psdt, SglSupport, Sgls, SubmissionEntry};
-use nvme_dma::walk::Walk;
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize, SimMemory};
+use nvme_dma_testkit::contract::check_iterator_form;
 use proptest::prelude::*;
 use zerocopy::IntoBytes;
 
@@ -141,11 +141,10 @@ fn fill_and_walk(
     let mem = backing.memory();
     let pointers = dptr::decode(&sqe, req.queue, &ctrl.sgl).unwrap();
     let len: u64 = req.extents.iter().map(|e| e.len).sum();
-    let walked: Vec<Piece> = pointers
-        .walk_data(req.direction, len, ctrl.page_size, &ctrl.sgl, &mem)
-        .pieces()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let walked = check_iterator_form(|| {
+        pointers.walk_data(req.direction, len, ctrl.page_size, &ctrl.sgl, &mem)
+    })
+    .unwrap();
     let walked_len: u64 = walked.iter().map(Piece::len).sum();
     assert_eq!(walked_len, len);
     let data: Vec<Extent> = walked
@@ -158,11 +157,10 @@ fn fill_and_walk(
     assert_eq!(data, merged(req.extents));
     if let Some(meta) = req.metadata {
         let meta_len: u64 = meta.iter().map(|e| e.len).sum();
-        let walked: Vec<Piece> = pointers
-            .walk_metadata(req.direction, meta_len, &ctrl.sgl, &mem)
-            .pieces()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let walked = check_iterator_form(|| {
+            pointers.walk_metadata(req.direction, meta_len, &ctrl.sgl, &mem)
+        })
+        .unwrap();
         let meta_data: Vec<Extent> = walked
             .iter()
             .map(|p| match p {

@@ -4,7 +4,8 @@
 
 use nvme_dma::prp::geometry::{list_entries, list_slots_read, pages_touched};
 use nvme_dma::prp::{PrpBuilder, PrpWalker};
-use nvme_dma::{Extent, PageSize, SimMemory};
+use nvme_dma::{Extent, PageSize, Piece, SimMemory};
+use nvme_dma_testkit::contract::check_iterator_form;
 use nvme_dma_testkit::oracle::*;
 use nvme_dma_testkit::pattern::*;
 use proptest::prelude::*;
@@ -239,11 +240,16 @@ proptest! {
         let pages = pages_touched(ps, prp1, len);
         let bound = 8 * list_slots_read(ps, prp2, list_entries(pages));
         prop_assert!(mem.bytes_read() <= bound, "read {} > bound {}", mem.bytes_read(), bound);
+        let read = mem.bytes_read();
+        let by_fill = check_iterator_form(|| PrpWalker::new(prp1, prp2, len, ps, &mem));
+        let by_fill: Result<Vec<Extent>, _> =
+            by_fill.map(|pieces| pieces.iter().filter_map(Piece::data).collect());
+        prop_assert_eq!(&by_fill, &result);
         if let Ok(segments) = result {
             prop_assert_eq!(segments.iter().map(|s| s.len).sum::<u64>(), len);
             if len > 0 {
                 prop_assert!(oracle_accepts(&segments, p, None));
-                prop_assert_eq!(mem.bytes_read(), bound);
+                prop_assert_eq!(read, bound);
             }
         }
     }
@@ -285,4 +291,36 @@ fn expected_split(extents: &[Extent], ps: u64, block: u64, max: Option<u64>) -> 
     }
     commands += run.div_ceil(chunk_max) as usize;
     Some(commands)
+}
+
+/// At every page size, PRP1 at the start, middle and last dword of its page, and lengths on
+/// either side of the room left in that page (and the next page's end): the iterator form,
+/// `fill` and `Walk::sole_piece` agree, with PRP2 a page that does not continue PRP1's.
+#[test]
+fn one_page_or_two_at_the_page_edge() {
+    let mem = SimMemory::new();
+    for ps in [PageSize::SIZE_4K, PageSize::SIZE_64K] {
+        let p = ps.bytes();
+        for offset in [0, 4, p / 2, p - 4] {
+            let prp1 = 0x10_0000 * p + offset;
+            let room = p - offset;
+            for len in [
+                1,
+                room - 1,
+                room,
+                room + 1,
+                room + 4,
+                room + p - 1,
+                room + p,
+            ] {
+                let walked = check_iterator_form(|| PrpWalker::new(prp1, 0x30 * p, len, ps, &mem));
+                let pieces = walked.unwrap();
+                assert_eq!(
+                    pieces.len(),
+                    if len <= room { 1 } else { 2 },
+                    "{len:#x} at {prp1:#x}"
+                );
+            }
+        }
+    }
 }

@@ -13,6 +13,7 @@ use nvme_dma::spec::{SglDescriptor, SglSupport, Sgls, Status};
 use nvme_dma::walk::{Progress, Walk};
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, PageSize, SimMemory};
+use nvme_dma_testkit::contract::check_iterator_form;
 use nvme_dma_testkit::oracle::*;
 use nvme_dma_testkit::pattern::*;
 use proptest::prelude::*;
@@ -434,7 +435,7 @@ proptest! {
         mix in prop::collection::vec(0u8..3, 0..24),
     ) {
         let mut mem = case.memory();
-        let by_iter: Result<Vec<Piece>, WalkError> = case.walker(&mem).pieces().collect();
+        let by_iter = check_iterator_form(|| case.walker(&mem));
         prop_assert!(by_iter.iter().flatten().all(|p| !p.is_empty()));
 
         let all = drain(case.walker(&mem), &[limits_room(&case.limits)], &[]);

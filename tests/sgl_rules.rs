@@ -17,6 +17,7 @@ use nvme_dma::walk::{Progress, Walk, WalkSummary};
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{Extent, SimMemory};
+use nvme_dma_testkit::contract::fill_all;
 use nvme_dma_testkit::guest::{
     self, block, bucket, byte_aligned as caps, dnr, dword_aligned as dword_caps, last_segment,
     segment,
@@ -1410,16 +1411,10 @@ fn walk_in_calls_of(
     len: u64,
     mem: &SimMemory,
 ) -> Result<Vec<Piece>, WalkError> {
-    let mut walker = SglWalker::new(sgl1, Direction::Write, len, &caps(), mem);
-    let mut out = vec![Piece::Skip(0); size];
-    let mut pieces = Vec::new();
-    loop {
-        let progress = walker.fill(&mut out)?;
-        pieces.extend_from_slice(&out[..progress.written]);
-        if progress.done {
-            return Ok(pieces);
-        }
-    }
+    fill_all(
+        SglWalker::new(sgl1, Direction::Write, len, &caps(), mem),
+        size,
+    )
 }
 
 #[test]

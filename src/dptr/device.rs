@@ -195,6 +195,21 @@ impl<M: DmaMemory + ?Sized> Walk for DptrWalker<'_, M> {
             }
         }
     }
+
+    #[inline]
+    fn sole_piece(&mut self) -> Option<Piece> {
+        match self {
+            DptrWalker::Prp(w) => w.sole_piece(),
+            DptrWalker::Sgl(w) => w.sole_piece(),
+            DptrWalker::Contiguous(once) => match *once {
+                Some(Ok(piece)) => {
+                    *once = None;
+                    Some(piece)
+                }
+                _ => None,
+            },
+        }
+    }
 }
 
 impl<'m, M: DmaMemory + ?Sized> IntoIterator for DptrWalker<'m, M> {

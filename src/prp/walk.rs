@@ -346,6 +346,18 @@ impl<M: DmaMemory + ?Sized> Walk for PrpWalker<'_, M> {
             self.run = Extent::new(0, 0);
         })
     }
+
+    /// PRP1 alone: a dword-aligned PRP1 whose page holds the whole transfer.
+    #[inline]
+    fn sole_piece(&mut self) -> Option<Piece> {
+        let (ps, prp1, len) = (self.ps, self.prp1, self.remaining);
+        let room = ps.bytes().wrapping_sub(ps.offset_of(prp1));
+        if self.stage != Stage::Start || prp1 & 3 != 0 || len > room {
+            return None;
+        }
+        (self.stage, self.remaining) = (Stage::Done, 0);
+        Some(Piece::Data(Extent::new(prp1, len)))
+    }
 }
 
 impl<'m, M: DmaMemory + ?Sized> PrpWalker<'m, M> {

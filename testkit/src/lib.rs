@@ -1,5 +1,6 @@
 //! Test helpers shared by nvme-dma's integration tests, benches and fuzz package.
 //!
+//! - [`contract`]: the walk contract's iterator form and `fill` held against each other.
 //! - [`oracle`]: placement of PRP lists and SGL segments, walk collection, and oracles written
 //!   from the specification alone, to check the library against.
 //! - [`pattern`]: deterministic data patterns and the bytes a transfer should deliver.
@@ -11,6 +12,7 @@
 //! (`tests/common/counting_alloc.rs`).
 #![warn(missing_docs)]
 
+pub mod contract;
 pub mod guest;
 pub mod oracle;
 pub mod pattern;

@@ -343,6 +343,19 @@ impl<M: DmaMemory + ?Sized> Walk for SglWalker<'_, M> {
         }
         self.advance(out)
     }
+
+    #[inline]
+    fn sole_piece(&mut self) -> Option<Piece> {
+        let State::Start { sgl1 } = self.state else {
+            return None;
+        };
+        if !(self.fast_path && self.caps.supported() && self.transfer != 0) {
+            return None;
+        }
+        let whole = self.take_whole(&sgl1)?;
+        self.state = State::Done;
+        Some(Piece::Data(whole))
+    }
 }
 
 impl<'m, M: DmaMemory + ?Sized> IntoIterator for SglWalker<'m, M> {

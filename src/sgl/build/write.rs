@@ -96,8 +96,8 @@ impl SglBuilder {
             let mut run = Flat::NONE;
             for item in pieces {
                 let piece = Flat::of(&item.into());
-                if piece.len != 0 && !(run.len != 0 && run.extend(&piece)) {
-                    run = piece;
+                if piece.len != 0 {
+                    run.push(piece);
                 }
             }
             let len = u32::try_from(run.len).unwrap_or(u32::MAX);
@@ -129,24 +129,7 @@ impl SglBuilder {
             if piece.len == 0 {
                 continue;
             }
-            let merged = if piece.kind == Kind::Data && pending.kind == Kind::Data {
-                // `Flat::extend` for data, where `plan` has checked that no sum of lengths
-                // carries: the run ends where the piece starts, below 2^64 (the empty
-                // placeholder ends at 0, so nothing merges into it).
-                let end = pending.start.wrapping_add(pending.len);
-                let continues = end == piece.start && end != 0;
-                if continues {
-                    pending.len = pending.len.wrapping_add(piece.len);
-                }
-                continues
-            } else {
-                pending.len != 0 && pending.extend(&piece)
-            };
-            if merged {
-                continue;
-            }
-            let run = core::mem::replace(&mut pending, piece);
-            if run.len != 0 {
+            if let Some(run) = pending.push(piece) {
                 slots = write_run(slots, &mut chain, run);
             }
         }
@@ -412,15 +395,7 @@ fn write_run<'s>(
     {
         return write_general(slots, chain, run.kind, run.key, run.start, run.len);
     }
-    let mut raw = if run.kind == Kind::Data {
-        DATA_BLOCK
-    } else {
-        BIT_BUCKET
-    };
-    raw.set_address(if run.kind == Kind::Data { run.start } else { 0 });
-    // `len` is at most the maximum chunk, which fits 32 bits.
-    raw.set_length(u32::try_from(run.len).unwrap_or(u32::MAX));
-    put(slots, chain, raw)
+    put(slots, chain, plain_descriptor(&run))
 }
 
 /// Any run (as fields, so that they pass in registers): cut into descriptors of at most the

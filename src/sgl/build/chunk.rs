@@ -1,7 +1,6 @@
 //! Cutting a run into descriptors: the longest piece one descriptor of a kind carries, the
 //! descriptor for part of a run, and the iterator that cuts a whole run. Planning counts
-//! descriptors by the same limit that writing and the inline path cut by, so it sits apart from
-//! all three.
+//! descriptors by the same limit that writing cuts by, so it sits apart from both.
 
 use crate::piece::{Flat, Kind};
 use crate::sgl::descriptor::{DataDescriptor, MAX_KEYED_LEN};

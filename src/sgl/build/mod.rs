@@ -14,20 +14,20 @@
 //!   layouts they return, and [`contiguous_mptr`];
 //! * `plan`: [`SglPlan`] and planning: the scans that accept pieces in one pass, the general
 //!   pass that names the first rule broken, and the checks of a metadata SGL;
-//! * `rules`: the rules one piece, one run and the whole transfer must keep, shared by
-//!   planning and [`SglBuilder::build_inline`];
+//! * `rules`: the rules one piece, one run and the whole transfer must keep, as planning
+//!   checks them;
 //! * `write`: [`SegmentBuf`], the check of segment memory against a plan (`place`), and the
 //!   writing of descriptors through the segment chain;
 //! * `chunk`: cutting a run into descriptors (the longest piece one descriptor carries, the
-//!   descriptor for part of a run, the iterator over a whole run), by one limit for planning,
-//!   writing and the inline path.
+//!   descriptor for part of a run, the iterator over a whole run), by one limit for planning
+//!   and writing.
 
 mod chunk;
 mod plan;
 mod rules;
 mod write;
 
-use self::chunk::{chunk_descriptor, max_chunk};
+use self::chunk::max_chunk;
 use self::write::write_one_segment;
 use super::caps::{Capability, SglCaps};
 use super::descriptor::{DataDescriptor, Sgl1};
@@ -257,30 +257,18 @@ impl SglBuilder {
         }
     }
 
-    /// [`SglBuilder::build_inline`] past its quick case, every rule checked in order;
-    /// compiled once here.
+    /// [`SglBuilder::build_inline`] past its quick case: the planner names the rule broken,
+    /// if one is, and writes SGL1 from its plan. Compiled once here.
     #[inline(never)]
     fn inline_flat(&self, piece: Flat) -> Result<Sgl1, BuildError> {
-        if !self.caps.supported() {
-            return Err(BuildError::NotSupported {
-                capability: Capability::Sgl,
-            });
-        }
-        if piece.len == 0 {
-            return Err(BuildError::EmptyTransfer);
-        }
-        self.check_piece(0, &piece)?;
-        self.check_run(0, &piece)?;
-        let max = max_chunk(piece.kind, self.caps.dword_granular());
-        if piece.len > max {
+        let piece = piece.segment();
+        let plan = self.plan([piece])?;
+        if !plan.inline {
             return Err(BuildError::NotInline {
-                descriptors: piece.len.div_ceil(max),
+                descriptors: plan.descriptors,
             });
         }
-        self.check_totals(piece.len, u64::from(piece.kind != Kind::Skip))?;
-        // At most `max`, which fits 32 bits.
-        let len = u32::try_from(piece.len).unwrap_or(u32::MAX);
-        Ok(Sgl1::data(chunk_descriptor(&piece, 0, len)))
+        Ok(self.write([piece], &plan, &mut []))
     }
 
     /// Build the layout for `pieces`, writing descriptors into `segments` when they do not fit

@@ -1,7 +1,6 @@
 //! The rules one piece, one merged run and the whole transfer must keep, each check returning
-//! the error that names the rule broken. Planning applies them (the piece and run rules in its
-//! general pass, the totals at the end of every pass), and so does [`SglBuilder::build_inline`]
-//! to its one piece, so they sit apart from both.
+//! the error that names the rule broken. Planning applies them: the piece and run rules in its
+//! general pass, the totals at the end of every pass.
 
 use super::SglBuilder;
 use crate::extent::Extent;

@@ -4,10 +4,10 @@
 //!
 //! [`SglBuilder::plan`] tries the cheapest pass first: `scan_distinct`, for pieces that each
 //! make a descriptor of their own, then `scan`, for pieces that merge, both branch-light and
-//! compiled once per granularity. Only pieces `scan` refuses reach `plan_general` (the
-//! [`Planner`]), which checks every rule in piece order and names the first one broken. Every
-//! pass ends in `conclude`, the rules on the whole. `plan_metadata` adds what a metadata SGL
-//! needs of the MPTR segment.
+//! compiled once per granularity. Only pieces `scan` refuses reach `plan_general`, which
+//! checks every rule in piece order and names the first one broken. Every pass ends in
+//! `conclude`, the rules on the whole. `plan_metadata` adds what a metadata SGL needs of the
+//! MPTR segment.
 
 use super::chunk::max_chunk;
 use super::{SegmentBuf, SglBuilder};
@@ -310,24 +310,42 @@ impl SglBuilder {
         I: IntoIterator,
         I::Item: Into<Piece>,
     {
-        let mut planner = Planner {
-            builder: self,
-            plan: SglPlan {
-                len: 0,
-                transfer: 0,
-                runs: 0,
-                descriptors: 0,
-                data_blocks: 0,
-                inline: false,
-                sdt: self.caps.sgls().sdt(),
-            },
-            pending: Flat::NONE,
-            pending_index: 0,
+        let mut plan = SglPlan {
+            len: 0,
+            transfer: 0,
+            runs: 0,
+            descriptors: 0,
+            data_blocks: 0,
+            inline: false,
+            sdt: self.caps.sgls().sdt(),
         };
+        // The run being merged ([`Flat::NONE`] before the first piece), and the index of its
+        // first piece.
+        let (mut pending, mut first) = (Flat::NONE, 0);
         for (index, item) in pieces.into_iter().enumerate() {
-            planner.feed(index, Flat::of(&item.into()))?;
+            let piece = Flat::of(&item.into());
+            if piece.len == 0 {
+                continue;
+            }
+            self.check_piece(index, &piece)?;
+            plan.len = plan
+                .len
+                .checked_add(piece.len)
+                .ok_or(BuildError::TransferTooLong {
+                    len: u64::MAX,
+                    max: self.max_transfer.unwrap_or(u64::MAX),
+                })?;
+            let first_piece = pending.len == 0;
+            if let Some(run) = pending.push(piece) {
+                self.close_run(&mut plan, core::mem::replace(&mut first, index), &run)?;
+            } else if first_piece {
+                first = index;
+            }
         }
-        planner.finish()
+        if pending.len != 0 {
+            self.close_run(&mut plan, first, &pending)?;
+        }
+        self.conclude(plan)
     }
 
     /// Account for one merged run: its granularity, and the descriptors it takes.
@@ -414,52 +432,4 @@ struct Tally {
     one_each: bool,
     /// Whether a piece was refused: then nothing else here holds.
     broken: bool,
-}
-
-/// The general plan pass, one piece at a time, every rule checked in piece order
-/// ([`SglBuilder::plan_general`]), and the end of every plan ([`Planner::finish`]). Not
-/// generic, so the per-piece work is compiled once here whatever iterator the caller's
-/// pieces come from.
-struct Planner<'b> {
-    builder: &'b SglBuilder,
-    plan: SglPlan,
-    /// The run being merged ([`Flat::NONE`] before the first piece).
-    pending: Flat,
-    /// The index of its first piece.
-    pending_index: usize,
-}
-
-impl<'b> Planner<'b> {
-    fn feed(&mut self, index: usize, piece: Flat) -> Result<(), BuildError> {
-        if piece.len == 0 {
-            return Ok(());
-        }
-        let builder = self.builder;
-        builder.check_piece(index, &piece)?;
-        self.plan.len =
-            self.plan
-                .len
-                .checked_add(piece.len)
-                .ok_or(BuildError::TransferTooLong {
-                    len: u64::MAX,
-                    max: builder.max_transfer.unwrap_or(u64::MAX),
-                })?;
-        let first_piece = self.pending.len == 0;
-        if let Some(run) = self.pending.push(piece) {
-            let first = core::mem::replace(&mut self.pending_index, index);
-            builder.close_run(&mut self.plan, first, &run)?;
-        } else if first_piece {
-            self.pending_index = index;
-        }
-        Ok(())
-    }
-
-    fn finish(mut self) -> Result<SglPlan, BuildError> {
-        let builder = self.builder;
-        let last = self.pending;
-        if last.len != 0 {
-            builder.close_run(&mut self.plan, self.pending_index, &last)?;
-        }
-        builder.conclude(self.plan)
-    }
 }

@@ -288,10 +288,8 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
     /// [`SglWalker::advance`] by the general path; a failure anywhere ends the walk here.
     #[inline(never)]
     fn advance_general(&mut self, out: &mut [Piece]) -> Result<Progress, WalkError> {
-        match self.walk(out) {
-            Ok(progress) => Ok(progress),
-            Err(e) => Err(self.fail(e)),
-        }
+        let walked = self.walk(out);
+        walked.map_err(|e| self.fail(e))
     }
 
     /// A walk that failed yields nothing more.

@@ -171,12 +171,19 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
         identifier: u8,
         at: DescriptorAt,
     ) -> Result<Option<Flat>, WalkError> {
-        let needs = match data {
-            DataDescriptor::Block { .. } => None,
-            DataDescriptor::CapsuleBlock { .. } => Some(Capability::AddressAsOffset),
-            DataDescriptor::BitBucket { .. } => Some(Capability::BitBucket),
-            DataDescriptor::Keyed { .. } => Some(Capability::Keyed),
-            DataDescriptor::Transport { .. } => Some(Capability::TransportDataBlock),
+        // What the descriptor needs of the controller, and the piece it describes.
+        let (needs, kind, key, start) = match data {
+            DataDescriptor::Block { addr, .. } => (None, Kind::Data, 0, addr),
+            DataDescriptor::CapsuleBlock { offset, .. } => {
+                (Some(Capability::AddressAsOffset), Kind::Capsule, 0, offset)
+            }
+            DataDescriptor::BitBucket { .. } => (Some(Capability::BitBucket), Kind::Skip, 0, 0),
+            DataDescriptor::Keyed { addr, key, .. } => {
+                (Some(Capability::Keyed), Kind::Keyed, key, addr)
+            }
+            DataDescriptor::Transport { .. } => {
+                (Some(Capability::TransportDataBlock), Kind::Transport, 0, 0)
+            }
         };
         if let Some(capability) = needs.filter(|&c| !self.caps.has(c)) {
             return Err(WalkError::DescriptorType {
@@ -232,9 +239,10 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
             _ => {}
         }
         // In a write a bit bucket has no effect: it counts as zero bytes.
-        let counted = match data {
-            DataDescriptor::BitBucket { .. } if self.direction == Direction::Write => 0,
-            _ => len,
+        let counted = if kind == Kind::Skip && self.direction == Direction::Write {
+            0
+        } else {
+            len
         };
         if counted == 0 {
             return Ok(None);
@@ -256,13 +264,6 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
             return Ok(None);
         }
         self.remaining = self.remaining.wrapping_sub(take);
-        let (kind, key, start) = match data {
-            DataDescriptor::Block { addr, .. } => (Kind::Data, 0, addr),
-            DataDescriptor::CapsuleBlock { offset, .. } => (Kind::Capsule, 0, offset),
-            DataDescriptor::BitBucket { .. } => (Kind::Skip, 0, 0),
-            DataDescriptor::Keyed { addr, key, .. } => (Kind::Keyed, key, addr),
-            DataDescriptor::Transport { .. } => (Kind::Transport, 0, 0),
-        };
         Ok(Some(Flat {
             kind,
             key,

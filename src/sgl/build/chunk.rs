@@ -1,6 +1,6 @@
-//! Cutting a run into descriptors: the longest piece one descriptor of a kind carries, the
-//! descriptor for part of a run, and the iterator that cuts a whole run. Planning counts
-//! descriptors by the same limit that writing cuts by, so it sits apart from both.
+//! Cutting a run into descriptors: the longest piece one descriptor of a kind carries, and the
+//! descriptor for part of a run. Planning counts descriptors by the same limit that writing
+//! cuts by, so it sits apart from both.
 
 use crate::piece::{Flat, Kind};
 use crate::sgl::descriptor::{DataDescriptor, MAX_KEYED_LEN};
@@ -43,35 +43,5 @@ pub(super) fn chunk_descriptor(run: &Flat, skip: u64, len: u32) -> DataDescripto
             len,
             subtype: TRANSPORT_SUBTYPE,
         },
-    }
-}
-
-/// Cuts one run into descriptors of at most `max` bytes.
-pub(super) struct Chunks {
-    run: Flat,
-    done: u64,
-    max: u64,
-}
-
-impl Chunks {
-    pub(super) const fn new(run: Flat, max: u64) -> Self {
-        Chunks { run, done: 0, max }
-    }
-}
-
-impl Iterator for Chunks {
-    type Item = DataDescriptor;
-
-    fn next(&mut self) -> Option<DataDescriptor> {
-        let left = self.run.len.saturating_sub(self.done);
-        if left == 0 {
-            return None;
-        }
-        let take = left.min(self.max);
-        // `take` is at most `max`, which fits 32 bits.
-        let len = u32::try_from(take).unwrap_or(u32::MAX);
-        let descriptor = chunk_descriptor(&self.run, self.done, len);
-        self.done = self.done.saturating_add(take);
-        Some(descriptor)
     }
 }

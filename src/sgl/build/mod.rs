@@ -19,8 +19,7 @@
 //! * `write`: [`SegmentBuf`], the check of segment memory against a plan (`place`), and the
 //!   writing of descriptors through the segment chain;
 //! * `chunk`: cutting a run into descriptors (the longest piece one descriptor carries, the
-//!   descriptor for part of a run, the iterator over a whole run), by one limit for planning
-//!   and writing.
+//!   descriptor for part of a run), by one limit for planning and writing.
 
 mod chunk;
 mod plan;
@@ -177,13 +176,7 @@ impl SglBuilder {
     /// the transfer size; the transfer length is what the pieces describe.
     #[inline]
     pub const fn new(caps: SglCaps, direction: Direction) -> Self {
-        SglBuilder {
-            caps,
-            direction,
-            max_transfer: None,
-            transfer_len: None,
-            quick: quick_lengths(&caps, None, None),
-        }
+        Self::with_limit(caps, direction, None)
     }
 
     /// A builder with its maximum transfer, if any, set at once: what

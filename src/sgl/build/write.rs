@@ -9,7 +9,7 @@
 use zerocopy::little_endian::U64;
 use zerocopy::FromBytes;
 
-use super::chunk::{chunk_descriptor, max_chunk, Chunks};
+use super::chunk::{chunk_descriptor, max_chunk};
 use super::{SglBuilder, SglPlan};
 use crate::piece::{Flat, Kind, Piece};
 use crate::sgl::descriptor::{SegmentKind, SegmentPointer, Sgl1, DESCRIPTOR_BYTES};
@@ -416,8 +416,14 @@ fn write_general<'s>(
         start,
         len,
     };
-    for descriptor in Chunks::new(run, max_chunk(kind, chain.granular)) {
-        slots = put(slots, chain, descriptor.to_raw());
+    let max = max_chunk(kind, chain.granular);
+    let mut done = 0;
+    while done < len {
+        let take = len.wrapping_sub(done).min(max);
+        // At most `max`, which fits 32 bits.
+        let chunk = u32::try_from(take).unwrap_or(u32::MAX);
+        slots = put(slots, chain, chunk_descriptor(&run, done, chunk).to_raw());
+        done = done.wrapping_add(take);
     }
     slots
 }

@@ -12,10 +12,6 @@ use crate::sgl::descriptor::{Descriptor, DESCRIPTOR_BYTES};
 use crate::sgl::error::{DescriptorAt, WalkError};
 use crate::spec::SglDescriptor;
 
-/// The buffer a read of this many descriptors or fewer uses (64 bytes): a Last Segment of
-/// the few descriptors of most scattered I/O.
-const TINY_BATCH: usize = 4;
-
 /// The buffer a read of this many descriptors or fewer uses (256 bytes): the iterator form
 /// and `validate` read up to 16 descriptors at a time.
 const SHORT_BATCH: usize = 16;
@@ -95,11 +91,8 @@ impl<M: DmaMemory + ?Sized> SglWalker<'_, M> {
         // The smallest buffer that holds the read: zeroing a larger one would cost a short
         // read more than the read itself.
         let n = n as usize;
-        let (mut tiny, mut short, mut full);
-        let buffer: &mut [SglDescriptor] = if n <= TINY_BATCH {
-            tiny = [SglDescriptor::default(); TINY_BATCH];
-            &mut tiny
-        } else if n <= SHORT_BATCH {
+        let (mut short, mut full);
+        let buffer: &mut [SglDescriptor] = if n <= SHORT_BATCH {
             short = [SglDescriptor::default(); SHORT_BATCH];
             &mut short
         } else {

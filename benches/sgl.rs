@@ -2,10 +2,11 @@
 //! descriptors: one per scattered extent here).
 //!
 //! The extents are 4 KiB pieces on every other page, so none merge: N extents make N
-//! descriptors. Segments are 4 KiB pages (256 descriptors each), chained as needed: 1
+//! descriptors (`sgl_build_merging` has pieces that merge, and an empty one). Segments are 4 KiB pages (256 descriptors each), chained as needed: 1
 //! descriptor is SGL1 alone, 16 and 256 fit one Last Segment, 4096 take 17 segments.
 //! Walks are measured twice: through `Walk::fill` into a 64-piece buffer, and as an
-//! iterator (`Walk::pieces`, which fills 16 pieces at a time).
+//! iterator (`Walk::pieces`, which fills 16 pieces at a time, and hands out SGL1 as the whole
+//! transfer with no look-ahead).
 //!
 //! Run: `cargo bench --bench sgl` (add `-- --quick` for a fast pass).
 
@@ -220,9 +221,40 @@ fn bench_baseline(c: &mut Criterion) {
     group.finish();
 }
 
+/// Requests the quickest scan does not take: 4 KiB pieces physically adjacent in pairs (each
+/// pair one descriptor), and the scattered pieces with an empty one after the first. Both go
+/// through the merging scan and the merging writer.
+fn bench_build_merging(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sgl_build_merging");
+    let builder = SglBuilder::new(caps(), Direction::Write);
+    for n in [2u64, 16, 256] {
+        let ext: Vec<Extent> = (0..n)
+            .map(|i| Extent::new(DATA_BASE + (i / 2) * 3 * 4096 + (i % 2) * 4096, 4096))
+            .collect();
+        let mut buf = vec![0u8; 8 * 4096];
+        let mut segs = segments(&mut buf);
+        group.bench_function(BenchmarkId::new("pairs", n), |b| {
+            b.iter(|| {
+                let layout = builder.build(black_box(&ext), &mut segs);
+                black_box(layout.as_ref().unwrap());
+            })
+        });
+        let mut ext2 = extents(n);
+        ext2.insert(1, Extent::new(0, 0));
+        group.bench_function(BenchmarkId::new("with_empty", n), |b| {
+            b.iter(|| {
+                let layout = builder.build(black_box(&ext2), &mut segs);
+                black_box(layout.as_ref().unwrap());
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     bench_build,
+    bench_build_merging,
     bench_build_inline,
     bench_walk,
     bench_walk_read_skips,

@@ -104,7 +104,8 @@ impl SglBuilder {
             return Sgl1::data(chunk_descriptor(&run, 0, len));
         }
         let granular = self.caps.dword_granular();
-        let (mut chain, mut slots) = SegmentChain::new(segments, plan.descriptors, granular);
+        let mut chain = SegmentChain::new(segments, plan.descriptors, granular);
+        let mut slots = chain.enter();
         let sgl1 = chain.first_pointer();
         if one_each {
             // Every piece is a data block or a bit bucket that fits one descriptor (the scan
@@ -282,26 +283,24 @@ fn pointer_to(addr: u64, capacity: u64, left: u64) -> SegmentPointer {
 }
 
 impl<'s, 'a> SegmentChain<'s, 'a> {
-    /// The chain for `descriptors` data descriptors, and the first segment's data slots.
+    /// The chain for `descriptors` data descriptors, not yet in a segment ([`enter`] the
+    /// first). Returned on its own rather than with the first segment's slots: a tuple would
+    /// copy the chain right after its fields were stored, and wait for those stores.
+    ///
+    /// [`enter`]: SegmentChain::enter
     #[inline]
-    fn new(
-        segments: &'s mut [SegmentBuf<'a>],
-        descriptors: u64,
-        granular: bool,
-    ) -> (Self, &'s mut [SglDescriptor]) {
+    fn new(segments: &'s mut [SegmentBuf<'a>], descriptors: u64, granular: bool) -> Self {
         let first = segments
             .first()
             .map_or((0, 0), |s| (s.bus_addr, s.capacity()));
-        let mut chain = SegmentChain {
+        SegmentChain {
             rest: segments.iter_mut(),
             onward: None,
             first,
             left: descriptors,
             here: 0,
             granular,
-        };
-        let slots = chain.enter();
-        (chain, slots)
+        }
     }
 
     /// SGL1: the pointer to the first segment.

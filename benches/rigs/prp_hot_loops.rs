@@ -2,12 +2,14 @@
 //!
 //! ```sh
 //! cargo build --release --example prp_hot_loops
-//! valgrind --tool=callgrind target/release/examples/prp_hot_loops build   # or: walk
+//! valgrind --tool=callgrind target/release/examples/prp_hot_loops build   # or: walk, iter
 //! ```
 //!
 //! Each mode runs 1000 iterations over an 8 MiB transfer made of 2048 page-sized extents on
 //! every other 4 KiB page (nothing merges, the list chains over five pages): divide the
-//! instruction total by 2,048,000 for instructions per PRP entry.
+//! instruction total by 2,048,000 for instructions per PRP entry. `walk` walks through `fill`
+//! into 64 pieces, `iter` through the iterator form. A second argument sets the iterations, to
+//! time a mode outside the benchmark harness (`time prp_hot_loops iter 100000`).
 
 use std::hint::black_box;
 
@@ -23,6 +25,10 @@ fn main() {
     let mut buf = vec![0u8; 5 * 4096];
     let builder = PrpBuilder::new(ps);
     let mode = std::env::args().nth(1).unwrap_or_default();
+    let iterations: u64 = std::env::args()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
     let mut checksum = 0u64;
     let layout = {
         let mut pages: Vec<PrpListPage<'_>> = buf
@@ -31,7 +37,7 @@ fn main() {
             .map(|(i, c)| PrpListPage::new(0x8000_0000 + i as u64 * 4096, c))
             .collect();
         if mode == "build" {
-            for _ in 0..1000 {
+            for _ in 0..iterations {
                 checksum += builder
                     .build(black_box(&extents), &mut pages)
                     .unwrap()
@@ -41,17 +47,20 @@ fn main() {
         }
         builder.build(&extents, &mut pages).unwrap()
     };
+    let mem = SliceMemory::new(0x8000_0000, &mut buf);
+    let walker = || {
+        let (prp1, prp2) = (layout.pair.prp1, layout.pair.prp2.raw());
+        PrpWalker::new(prp1, prp2, 8 << 20, ps, black_box(&mem))
+    };
+    if mode == "iter" {
+        for _ in 0..iterations {
+            checksum += black_box(walker().into_iter().map(|p| p.unwrap().len()).sum::<u64>());
+        }
+    }
     if mode == "walk" {
-        let mem = SliceMemory::new(0x8000_0000, &mut buf);
         let mut out = [Piece::Skip(0); 64];
-        for _ in 0..1000 {
-            let mut walker = PrpWalker::new(
-                layout.pair.prp1,
-                layout.pair.prp2.raw(),
-                8 << 20,
-                ps,
-                black_box(&mem),
-            );
+        for _ in 0..iterations {
+            let mut walker = walker();
             loop {
                 let progress = walker.fill(&mut out).unwrap();
                 checksum += progress.written as u64;

@@ -337,17 +337,13 @@ where
 {
     let mask = ps.offset_mask();
     let nonempty = |e: I::Item| Some(*e.borrow()).filter(|e| e.len > 0);
-    let mut rest = extents.into_iter().filter_map(nonempty);
+    let mut rest = extents.clone().into_iter().filter_map(nonempty);
     let first = rest.next()?;
     let mut prev_last = first.last_byte()?;
     let mut len = first.len;
     // Every broken rule sets a bit; the loop checks them all once at the end.
     let mut broken = first.addr & 3;
-    // The second extent's start: PRP2 when the first extent ends in PRP1's page and the
-    // transfer touches two pages. Kept on the way, so the extents are not walked again.
-    let mut second = None;
     for extent in rest {
-        second = second.or(Some(extent.addr));
         let (last, wrapped) = extent.addr.overflowing_add(extent.len.wrapping_sub(1));
         let (total, carry) = len.overflowing_add(extent.len);
         // The previous extent must end at a page end, this one start at a page start.
@@ -362,9 +358,11 @@ where
     // In a valid layout every page after PRP1's is used whole but the last, so the page count
     // follows from PRP1's offset and the length, exactly as the controller computes it.
     let pages = pages_touched(ps, first.addr, len);
-    let second_page = match second {
-        Some(addr) if pages == 2 && pages_touched(ps, first.addr, first.len) == 1 => addr,
-        _ => ps.page_base(first.addr).wrapping_add(ps.bytes()),
+    let second_page = if pages == 2 && pages_touched(ps, first.addr, first.len) == 1 {
+        // The second page is the second extent's.
+        extents.into_iter().filter_map(nonempty).nth(1)?.addr
+    } else {
+        ps.page_base(first.addr).wrapping_add(ps.bytes())
     };
     Some(PrpPlan {
         page_size: ps,

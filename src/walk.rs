@@ -131,8 +131,10 @@ impl<W: Walk + ?Sized> Walk for &mut W {
 
 /// The iterator form of any walk ([`Walk::pieces`]): it asks the walk for up to 16 pieces at
 /// a time and hands them out one by one, or, for a transfer the command alone describes as one
-/// piece ([`Walk::sole_piece`]), hands that out with no look-ahead at all. [`Walk::fill`] with
-/// a buffer of its own is the faster form for a caller that builds an I/O vector.
+/// piece ([`Walk::sole_piece`]), hands that out with no look-ahead at all. Consuming adapters
+/// (`sum`, `for_each`, `fold`) take each look-ahead in one loop, a little faster than `next`
+/// per piece; [`Walk::fill`] with a buffer of its own is the fastest form, for a caller that
+/// builds an I/O vector.
 #[derive(Debug)]
 pub struct Pieces<W> {
     walk: W,
@@ -170,6 +172,29 @@ impl<W: Walk> Iterator for Pieces<W> {
         let piece = self.ahead.as_ref().and_then(|ahead| ahead.get(self.pos));
         self.pos = self.pos.wrapping_add(1);
         piece.copied().map(Ok)
+    }
+
+    // `sum`, `collect`, `for_each` and the other consuming adapters come here: each refill's
+    // pieces go to `f` in a plain loop over the look-ahead, without `next`'s checks per piece.
+    #[inline]
+    fn fold<B, F>(mut self, init: B, mut f: F) -> B
+    where
+        F: FnMut(B, Self::Item) -> B,
+    {
+        let mut acc = init;
+        loop {
+            if let Some(ahead) = &self.ahead {
+                let ready = ahead.get(self.pos..self.len).unwrap_or_default();
+                for piece in ready {
+                    acc = f(acc, Ok(*piece));
+                }
+                self.pos = self.len;
+            }
+            match self.next() {
+                Some(item) => acc = f(acc, item),
+                None => return acc,
+            }
+        }
     }
 }
 

@@ -2,13 +2,14 @@
 //!
 //! ```sh
 //! cargo build --release --example prp_hot_loops
-//! valgrind --tool=callgrind target/release/examples/prp_hot_loops build   # or: walk, iter
+//! valgrind --tool=callgrind target/release/examples/prp_hot_loops build   # or: walk, iter, for
 //! ```
 //!
 //! Each mode runs 1000 iterations over an 8 MiB transfer made of 2048 page-sized extents on
 //! every other 4 KiB page (nothing merges, the list chains over five pages): divide the
 //! instruction total by 2,048,000 for instructions per PRP entry. `walk` walks through `fill`
-//! into 64 pieces, `iter` through the iterator form. A second argument sets the iterations, to
+//! into 64 pieces, `iter` through the iterator form's `sum` (its `fold`), `for` through a `for`
+//! loop (its `next`). A second argument sets the iterations, to
 //! time a mode outside the benchmark harness (`time prp_hot_loops iter 100000`).
 
 use std::hint::black_box;
@@ -55,6 +56,15 @@ fn main() {
     if mode == "iter" {
         for _ in 0..iterations {
             checksum += black_box(walker().into_iter().map(|p| p.unwrap().len()).sum::<u64>());
+        }
+    }
+    if mode == "for" {
+        for _ in 0..iterations {
+            let mut sum = 0;
+            for piece in walker() {
+                sum += piece.unwrap().len();
+            }
+            checksum += black_box(sum);
         }
     }
     if mode == "walk" {

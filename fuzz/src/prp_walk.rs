@@ -178,6 +178,10 @@ pub fn check(input: &PrpWalkInput) {
     }
     let iterated = collect_walk(&mut PrpWalker::new(prp1, prp2, len, ps, &mem).extents());
     assert_eq!(iterated, walked, "iterator");
+    // `next`, `fold` and `sole_piece` hand out what `fill` writes.
+    let forms =
+        nvme_dma_testkit::contract::check_iterator_form(|| PrpWalker::new(prp1, prp2, len, ps, &mem));
+    assert_eq!(forms.is_ok(), walked.is_ok(), "the walk's forms and fill");
     let summary = PrpWalker::new(prp1, prp2, len, ps, &mem).validate();
     match (&walked, summary) {
         (Ok(segments), Ok(s)) => {

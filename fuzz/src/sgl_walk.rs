@@ -17,6 +17,7 @@ use nvme_dma::walk::Walk;
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{PageSize, SimMemory};
+use nvme_dma_testkit::contract::check_iterator_form;
 use nvme_dma_testkit::oracle::{reference_walk, RefCaps};
 
 use crate::collect_walk;
@@ -164,6 +165,10 @@ pub fn check(input: &SglWalkInput) {
     let (bytes, reads) = (mem.bytes_read(), mem.read_count());
     assert!(bytes <= max_bytes, "read {bytes} bytes > bound {max_bytes}");
     assert!(reads <= max_reads, "{reads} reads > bound {max_reads}");
+
+    // `next`, `fold` and `sole_piece` hand out what `fill` writes.
+    let forms = check_iterator_form(|| walker(input, &mem));
+    assert_eq!(forms, with_room, "the walk's forms and a walk with room");
 
     // As an iterator (16 pieces at a time): the same answer, no more bytes, and at least one
     // descriptor a read.

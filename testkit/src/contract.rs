@@ -42,6 +42,27 @@ where
         "the iterator went on after its end"
     );
 
+    // `fold` (behind `sum`, `for_each` and the like) hands out what `next` does, from the
+    // start or from anywhere in the walk, the error included.
+    let mut by_next = Vec::new();
+    // A `for` loop calls `next`.
+    for item in make().pieces() {
+        by_next.push(item);
+    }
+    let push = |mut items: Vec<_>, item| {
+        items.push(item);
+        items
+    };
+    for skip in [0, 1, by_next.len().saturating_sub(1)] {
+        let mut pieces = make().pieces();
+        let mut items: Vec<_> = pieces.by_ref().take(skip).collect();
+        items = pieces.fold(items, push);
+        assert_eq!(
+            items, by_next,
+            "fold after {skip} items disagrees with next"
+        );
+    }
+
     let mut walker = make();
     match walker.sole_piece() {
         Some(piece) => {

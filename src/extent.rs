@@ -93,7 +93,11 @@ where
 /// Every PRP rule is stated in this size: an address's *offset* is its low `log2(size)` bits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PageSize {
-    shift: u8,
+    /// A whole word, though it fits a byte: a byte would leave seven of padding in the plans,
+    /// builders and walkers that hold a page size, and a copy of a struct with padding, right
+    /// after it was written, waits for the writes to land (the padding is copied in pieces
+    /// that straddle them).
+    shift: u64,
 }
 
 impl PageSize {
@@ -122,7 +126,9 @@ impl PageSize {
         if shift < Self::MIN_SHIFT || shift > Self::MAX_SHIFT {
             None
         } else {
-            Some(PageSize { shift })
+            Some(PageSize {
+                shift: shift as u64,
+            })
         }
     }
 
@@ -141,12 +147,15 @@ impl PageSize {
 
     /// log2 of the size in bytes.
     pub const fn shift(self) -> u8 {
-        self.shift
+        // At most MAX_SHIFT.
+        #[allow(clippy::cast_possible_truncation)]
+        let shift = self.shift as u8;
+        shift
     }
 
     /// The CC.MPS value that selects this size.
     pub const fn mps(self) -> u8 {
-        self.shift.wrapping_sub(Self::MIN_SHIFT)
+        self.shift().wrapping_sub(Self::MIN_SHIFT)
     }
 
     /// Mask of the offset bits (`size - 1`).
@@ -196,7 +205,9 @@ impl fmt::Display for PageSize {
 impl<'a> arbitrary::Arbitrary<'a> for PageSize {
     fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
         let shift = u.int_in_range(Self::MIN_SHIFT..=Self::MAX_SHIFT)?;
-        Ok(PageSize { shift })
+        Ok(PageSize {
+            shift: u64::from(shift),
+        })
     }
 }
 

@@ -163,6 +163,7 @@ impl PrpBuilder {
     /// - every extent after the first starts on a page boundary;
     /// - every extent before the last ends on a page boundary;
     /// - no extent runs past `2^64`, and the total is non-zero and within the maximum transfer.
+    #[inline]
     pub fn plan<I>(&self, extents: I) -> Result<PrpPlan, BuildError>
     where
         I: IntoIterator + Clone,
@@ -330,31 +331,23 @@ fn scan_one(ps: PageSize, extent: Extent) -> Option<PrpPlan> {
 /// The plan for `extents` when they break no rule, in one branch-light pass; `None` when any
 /// rule breaks (then `PrpBuilder::broken_rule` finds which). The maximum transfer is checked by
 /// the caller.
+// Inline, with the loop out of line: the plan then never passes through memory between calls
+// (a struct written by one call and copied by its caller right away stalls the copy until the
+// writes land), and the loop keeps a small function of its own.
+#[inline]
 fn scan<I>(ps: PageSize, extents: I) -> Option<PrpPlan>
 where
     I: IntoIterator + Clone,
     I::Item: Borrow<Extent>,
 {
-    let mask = ps.offset_mask();
     let nonempty = |e: I::Item| Some(*e.borrow()).filter(|e| e.len > 0);
     let mut rest = extents.clone().into_iter().filter_map(nonempty);
     let first = rest.next()?;
-    let mut prev_last = first.last_byte()?;
-    let mut len = first.len;
-    // Every broken rule sets a bit; the loop checks them all once at the end.
-    let mut broken = first.addr & 3;
-    for extent in rest {
-        let (last, wrapped) = extent.addr.overflowing_add(extent.len.wrapping_sub(1));
-        let (total, carry) = len.overflowing_add(extent.len);
-        // The previous extent must end at a page end, this one start at a page start.
-        broken |= (!prev_last | extent.addr) & mask;
-        broken |= u64::from(wrapped | carry);
-        prev_last = last;
-        len = total;
-    }
-    if broken != 0 {
+    let first_last = first.last_byte()?;
+    if first.addr & 3 != 0 {
         return None;
     }
+    let len = scan_rest(ps.offset_mask(), first_last, first.len, rest)?;
     // In a valid layout every page after PRP1's is used whole but the last, so the page count
     // follows from PRP1's offset and the length, exactly as the controller computes it.
     let pages = pages_touched(ps, first.addr, len);
@@ -371,6 +364,30 @@ where
         pages,
         second_page,
     })
+}
+
+/// The extents after the first (the first ends at `prev_last`, and `len` bytes so far): the
+/// total length when every one starts on a page boundary, every one before it ends on one,
+/// and nothing wraps; `None` otherwise. Its answer comes back in registers.
+#[inline(never)]
+fn scan_rest(
+    mask: u64,
+    mut prev_last: u64,
+    mut len: u64,
+    rest: impl Iterator<Item = Extent>,
+) -> Option<u64> {
+    // Every broken rule sets a bit; the loop checks them all once at the end.
+    let mut broken = 0;
+    for extent in rest {
+        let (last, wrapped) = extent.addr.overflowing_add(extent.len.wrapping_sub(1));
+        let (total, carry) = len.overflowing_add(extent.len);
+        // The previous extent must end at a page end, this one start at a page start.
+        broken |= (!prev_last | extent.addr) & mask;
+        broken |= u64::from(wrapped | carry);
+        prev_last = last;
+        len = total;
+    }
+    (broken == 0).then_some(len)
 }
 
 impl PrpPlan {

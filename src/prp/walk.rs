@@ -35,7 +35,7 @@ enum Stage {
 /// the SGL walker. [`Walk::fill`] is the fast form; [`Walk::pieces`] (or a `for` loop) is the
 /// iterator form. A transfer of one or two pages reads no memory and is walked in one call.
 ///
-/// A walker is 88 bytes of plain state. It fetches list entries in batches of up to 64 that
+/// A walker is 96 bytes of plain state. It fetches list entries in batches of up to 64 that
 /// never leave the current list page and never include a slot the transfer does not need. A
 /// read takes no more entries than `out` has room for pieces (each entry ends at most one
 /// piece), so that nothing read is left over between calls; when that is less than the batch,

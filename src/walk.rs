@@ -174,8 +174,9 @@ impl<W: Walk> Iterator for Pieces<W> {
         piece.copied().map(Ok)
     }
 
-    // `sum`, `collect`, `for_each` and the other consuming adapters come here: each refill's
-    // pieces go to `f` in a plain loop over the look-ahead, without `next`'s checks per piece.
+    // `sum`, `count`, `for_each` and the other adapters that consume the whole walk come here:
+    // each refill's pieces go to `f` in a plain loop over the look-ahead, without `next`'s
+    // checks per piece.
     #[inline]
     fn fold<B, F>(mut self, init: B, mut f: F) -> B
     where

@@ -179,8 +179,9 @@ pub fn check(input: &PrpWalkInput) {
     let iterated = collect_walk(&mut PrpWalker::new(prp1, prp2, len, ps, &mem).extents());
     assert_eq!(iterated, walked, "iterator");
     // `next`, `fold` and `sole_piece` hand out what `fill` writes.
-    let forms =
-        nvme_dma_testkit::contract::check_iterator_form(|| PrpWalker::new(prp1, prp2, len, ps, &mem));
+    let forms = nvme_dma_testkit::contract::check_iterator_form(|| {
+        PrpWalker::new(prp1, prp2, len, ps, &mem)
+    });
     let forms = forms.map(|pieces| pieces.iter().map(|p| p.data().expect("data")).collect());
     assert_eq!(forms, walked, "the walk's forms and a walk with room");
     let summary = PrpWalker::new(prp1, prp2, len, ps, &mem).validate();

@@ -2,8 +2,9 @@
 //! descriptors: one per scattered extent here).
 //!
 //! The extents are 4 KiB pieces on every other page, so none merge: N extents make N
-//! descriptors (`sgl_build_merging` has pieces that merge, and an empty one). Segments are 4 KiB pages (256 descriptors each), chained as needed: 1
-//! descriptor is SGL1 alone, 16 and 256 fit one Last Segment, 4096 take 17 segments.
+//! descriptors (`sgl_build_merging` has pieces that merge, and an empty one). Segments are
+//! 4 KiB pages (256 descriptors each), chained as needed: 1 descriptor is SGL1 alone, 16 and
+//! 256 fit one Last Segment, 4096 take 17 segments.
 //! Walks are measured twice: through `Walk::fill` into a 64-piece buffer, and as an
 //! iterator (`Walk::pieces`, which fills 16 pieces at a time, and hands out SGL1 as the whole
 //! transfer with no look-ahead).

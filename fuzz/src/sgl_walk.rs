@@ -17,7 +17,7 @@ use nvme_dma::walk::Walk;
 use nvme_dma::QueueKind;
 use nvme_dma::{Direction, Piece};
 use nvme_dma::{PageSize, SimMemory};
-use nvme_dma_testkit::contract::check_iterator_form;
+use nvme_dma_testkit::contract::{check_iterator_form, fill_all};
 use nvme_dma_testkit::oracle::{reference_walk, RefCaps};
 
 use crate::collect_walk;
@@ -134,16 +134,7 @@ fn walk_via_dptr(input: &SglWalkInput, mem: &SimMemory) -> Result<Vec<Piece>, St
 fn walk_with_room(input: &SglWalkInput, mem: &SimMemory) -> Result<Vec<Piece>, WalkError> {
     let pieces = u64::from(input.caps.limits().max_descriptors).min(input.len);
     let room = usize::try_from(pieces).unwrap() + BATCH_DESCRIPTORS;
-    let mut out = vec![Piece::Skip(0); room];
-    let mut walker = walker(input, mem);
-    let mut walked = Vec::new();
-    loop {
-        let progress = walker.fill(&mut out)?;
-        walked.extend_from_slice(&out[..progress.written]);
-        if progress.done {
-            return Ok(walked);
-        }
-    }
+    fill_all(walker(input, mem), room)
 }
 
 /// Run every SGL walker check on one input.

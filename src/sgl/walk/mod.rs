@@ -266,20 +266,17 @@ impl<'m, M: DmaMemory + ?Sized> SglWalker<'m, M> {
     /// [`Walk::fill`] past its checks for an empty `out` and a walk that is over. Out of line,
     /// so that `fill`, and the iterator's `next` around it, stay small enough to inline into
     /// the caller's loop. SGL1 a plain Data Block that is the whole transfer, the most common
-    /// SGL of all, is answered here with the fast path's test alone ([`SglWalker::take_whole`]);
+    /// SGL of all, is answered here with the fast path's test alone ([`Walk::sole_piece`]);
     /// everything else goes on to [`SglWalker::advance_general`], whose set-up it does not pay.
     #[inline(never)]
     fn advance(&mut self, out: &mut [Piece]) -> Result<Progress, WalkError> {
-        if let (State::Start { sgl1 }, Some(slot)) = (self.state, out.first_mut()) {
-            if self.fast_path && self.caps.supported() && self.transfer != 0 {
-                if let Some(whole) = self.take_whole(&sgl1) {
-                    self.state = State::Done;
-                    *slot = Piece::Data(whole);
-                    return Ok(Progress {
-                        written: 1,
-                        done: true,
-                    });
-                }
+        if let Some(slot) = out.first_mut() {
+            if let Some(whole) = self.sole_piece() {
+                *slot = whole;
+                return Ok(Progress {
+                    written: 1,
+                    done: true,
+                });
             }
         }
         self.advance_general(out)
